@@ -1,0 +1,2 @@
+//! The `lrsde` command-line tool.
+fn main() {}

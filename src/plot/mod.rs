@@ -1,0 +1,1 @@
+//! Plots of predicted curves (feature `plot`).

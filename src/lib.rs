@@ -27,6 +27,7 @@ pub mod data;
 pub mod ensemble;
 pub mod error;
 pub mod fit;
+pub mod io;
 pub mod law;
 pub mod model;
 pub mod moments;

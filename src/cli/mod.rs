@@ -1,0 +1,58 @@
+//! Command-line interface: parses arguments, dispatches to one module per subcommand, and maps
+//! errors to one line on stderr with exit code 2 (bad input) or 1 (internal failure).
+
+mod error;
+mod output;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+pub use error::CliError;
+
+/// Predict and rank learning-rate schedules by simulating SGD-approximating SDEs.
+#[derive(Debug, Parser)]
+#[command(name = "lrsde", version, about, long_about = None, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  lrsde demo
+  lrsde simulate --model nqm:dim=32 --schedule cosine:peak=0.5,steps=2000,warmup=20 --paths 4096
+  lrsde fit --curve cosine.csv --curve constant.csv -o fit.json
+  lrsde predict --fit fit.json --schedule wsd:peak=3e-4,steps=24000,warmup=2160 -o pred.csv";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate an SDE ensemble under a schedule and write summary statistics.
+    Simulate(simulate::Args),
+}
+
+mod simulate {
+    //! `lrsde simulate` (filled in with the ensemble).
+    /// Arguments of `lrsde simulate`.
+    #[derive(Debug, clap::Args)]
+    pub struct Args {}
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout with exit 0 and usage errors with exit 2.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let result: Result<(), CliError> = match cli.command {
+        Command::Simulate(_args) => Ok(()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}

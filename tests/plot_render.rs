@@ -1,0 +1,119 @@
+//! Rendering smoke tests: both formats produce valid files, bad extensions are refused, and a
+//! failed render leaves nothing behind.
+#![cfg(feature = "plot")]
+
+use lrsde::plot::{CurveChart, ObservedPoints, PlotError, PredictedCurve, RankBar, RankChart};
+
+fn demo_chart() -> CurveChart {
+    let steps: Vec<u64> = (1..=3000).collect();
+    let curve = |decay: f64| -> Vec<f64> {
+        steps
+            .iter()
+            .map(|&s| 2.5 + 8.0 / (1.0 + s as f64 / 40.0) - decay * (s as f64 / 3000.0).powi(4))
+            .collect()
+    };
+    let a = curve(0.1);
+    let lo: Vec<f64> = a.iter().map(|v| v - 0.02).collect();
+    let hi: Vec<f64> = a.iter().map(|v| v + 0.02).collect();
+    CurveChart::new("Predicted loss")
+        .with_curve(PredictedCurve::new("wsd", steps.clone(), a).with_band(lo, hi))
+        .with_curve(PredictedCurve::new("cosine", steps.clone(), curve(0.05)))
+        .with_observed(ObservedPoints {
+            label: "observed".into(),
+            steps: (1..30).map(|k| k * 100).collect(),
+            losses: (1..30)
+                .map(|k| 2.5 + 8.0 / (1.0 + k as f64 * 100.0 / 40.0))
+                .collect(),
+        })
+        .with_lr_trace(
+            "wsd",
+            (0..3000)
+                .map(|t| {
+                    if t < 2400 {
+                        3e-4
+                    } else {
+                        3e-4 * (3000 - t) as f64 / 600.0
+                    }
+                })
+                .collect(),
+        )
+        .with_lr_trace(
+            "cosine",
+            (0..3000)
+                .map(|t| 1.5e-4 * (1.0 + (std::f64::consts::PI * t as f64 / 3000.0).cos()))
+                .collect(),
+        )
+}
+
+#[test]
+fn png_and_svg_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("c.png");
+    demo_chart().render(&png).unwrap();
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = dir.path().join("c.svg");
+    demo_chart().render(&svg).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("<svg") && text.contains("wsd") && text.contains("learning rate"));
+    if let Ok(dir) = std::env::var("LRSDE_PLOT_DIR") {
+        demo_chart()
+            .render(&std::path::Path::new(&dir).join("curves.png"))
+            .unwrap();
+    }
+}
+
+#[test]
+fn ranking_renders_with_diverged_candidate() {
+    let dir = tempfile::tempdir().unwrap();
+    let bars = vec![
+        RankBar {
+            label: "wsd:peak=3e-4,steps=24000".into(),
+            loss: 2.70,
+            lo: 2.69,
+            hi: 2.71,
+            diverged: false,
+        },
+        RankBar {
+            label: "cosine:peak=3e-4,steps=24000".into(),
+            loss: 2.72,
+            lo: 2.70,
+            hi: 2.73,
+            diverged: false,
+        },
+        RankBar {
+            label: "constant:peak=3e-2,steps=24000".into(),
+            loss: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            diverged: true,
+        },
+    ];
+    let path = dir.path().join("r.png");
+    RankChart::new("Predicted final loss", bars.clone())
+        .render(&path)
+        .unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > 1000);
+    if let Ok(dir) = std::env::var("LRSDE_PLOT_DIR") {
+        RankChart::new("Predicted final loss", bars)
+            .render(&std::path::Path::new(&dir).join("rank.png"))
+            .unwrap();
+    }
+}
+
+#[test]
+fn bad_extension_and_empty_data_are_errors_without_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.jpg");
+    assert!(matches!(
+        demo_chart().render(&path),
+        Err(PlotError::UnsupportedFormat { .. })
+    ));
+    let empty =
+        CurveChart::new("e").with_curve(PredictedCurve::new("nan", vec![1], vec![f64::NAN]));
+    assert!(matches!(
+        empty.render(&dir.path().join("e.png")),
+        Err(PlotError::Empty(_))
+    ));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -4,6 +4,7 @@
 mod error;
 mod output;
 mod progress;
+mod steplaw;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ Examples:
 enum Command {
     /// Simulate an SDE ensemble under a schedule and write summary statistics.
     Simulate(simulate::Args),
+    /// Optimal peak LR and batch size from the Step Law (Li et al. 2025).
+    Steplaw(steplaw::Args),
 }
 
 mod simulate {
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
     };
     let result: Result<(), CliError> = match cli.command {
         Command::Simulate(_args) => Ok(()),
+        Command::Steplaw(args) => steplaw::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

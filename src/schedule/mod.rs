@@ -1,10 +1,80 @@
 //! Learning-rate schedules and their text form.
 //!
 //! A schedule maps an update index `t` (0-based: the LR of update `t + 1`) to a learning rate.
-//! Every family of the spec grammar `family:key=value,…` (see `docs/` and DESIGN) implements
-//! [`LrSchedule`]; simulations and laws consume the precomputed [`LrGrid`].
+//! Every family of the spec grammar `family:key=value,…` is a [`ScheduleSpec`]; per-update
+//! tables are [`Tabulated`]; [`Concat`] switches to another schedule (continued training);
+//! [`Schedule`] holds any of them. All implement [`LrSchedule`]; simulations and laws consume
+//! the precomputed [`LrGrid`].
+//!
+//! # Spec grammar
+//!
+//! `family:key=value,key=value` (e.g. `wsd:peak=3e-4,steps=24000,warmup=500,decay=0.2,shape=sqrt`).
+//! Family names and keys are ASCII case-insensitive, whitespace around separators is ignored, an
+//! empty entry (trailing comma) is skipped. Numbers are Rust `f64` literals (`3e-4`, `0.001`);
+//! `steps` and `warmup` are whole numbers (`24000` or `2.4e4`). `Display` prints the canonical
+//! form (every family key written out, `warmup` only when non-zero, floats shortest
+//! round-trip), and `parse(display(s)) == s` for every valid `s`.
+//!
+//! | family | keys (default) | LR after warmup, `s = t + 1`, `p` = decay progress |
+//! |---|---|---|
+//! | `constant` | — | `peak` |
+//! | `cosine` | `final` (0) | `f + (peak − f)·½(1 + cos πp)`, `f = final·peak` |
+//! | `linear` | `final` (0) | `f + (peak − f)·(1 − p)` |
+//! | `wsd` | `decay` (0.2), `shape` (`linear`), `final` (0) | `peak` while `s ≤ S = steps − decay·steps`, then `f + (peak − f)·h(q)`, `q = (s − S)/(steps − S)`, `h` = `1 − q` \| `½(1 + cos πq)` \| `1 − √q` for `linear` \| `cosine` \| `sqrt` |
+//! | `step` | `at` (required, `a/b/…`), `gamma` (0.1) | `peak·gammaⁿ`, `n` = number of milestones `kᵢ = round(atᵢ·steps)` with `t ≥ kᵢ` |
+//! | `twostage` | `at` (required), `ratio` (0.1) | `peak` for `t < round(at·steps)`, then `ratio·peak` |
+//! | `exp` | `final` (0.01) | `peak·finalᵖ` |
+//! | `invsqrt` | — | `peak·√(max(warmup, 1)/s)` (no floor; the last LR is `peak·√(max(warmup,1)/steps)`) |
+//! | `poly` | `power` (1), `final` (0) | `f + (peak − f)·(1 − p)^power` |
+//!
+//! Every family takes `peak` (required, finite, `> 0`), `steps` (required, `1 ≤ steps ≤ 2⁵³`)
+//! and `warmup` (default 0, `≤ steps`). During warmup, `t < warmup`, the LR is
+//! `peak·(t + 1)/warmup`, so update `warmup` (index `warmup − 1`) runs at exactly `peak`.
+//!
+//! **Decay convention.** The LR of update `t` is the decay curve at the position `s = t + 1`
+//! reached after that update, the same convention as warmup. For `cosine`, `linear`, `exp` and
+//! `poly`, `p = (s − warmup)/(steps − warmup)`: the first update after warmup is already slightly
+//! decayed and the last update (`t = steps − 1`, `p = 1`) runs at exactly `final·peak`. For
+//! `wsd`, the cooldown starts at the real position `S = (1 − decay)·steps`, not rounded (the LR is
+//! continuous there, and a search over `decay` stays continuous); with integral `S`, updates
+//! `t < S` run at `peak`. `step` and `twostage` milestones are rounded to whole updates because the
+//! LR jumps there. For `t ≥ steps`, every schedule holds its last LR.
+//!
+//! **Validation** (errors name the key, value and spec): `final` in `[0, 1]` (`exp`: `(0, 1]`);
+//! `decay` in `(0, 1]` with `decay·steps ≥ 1` (the cooldown covers an update) and
+//! `(1 − decay)·steps ≥ warmup` (it does not overlap warmup); `gamma`, `ratio` in `[0, 1]`, so
+//! `peak` is always the largest LR (re-warming is a [`Concat`]); `at` fractions in `(0, 1)`,
+//! strictly increasing, with milestones `round(at·steps)` in `[max(warmup, 1), steps)`; `power`
+//! finite `> 0`; `cosine`, `linear`, `exp`, `poly` need `warmup < steps`.
+//!
+//! ```
+//! use lrsde::schedule::{LrSchedule, ScheduleSpec};
+//! let cos: ScheduleSpec = "cosine:peak=1,steps=100,final=0.1".parse().unwrap();
+//! assert!((cos.lr(49) - 0.55).abs() < 1e-12); // midpoint: p = 0.5
+//! assert_eq!(cos.lr(99), 0.1);
+//! let step: ScheduleSpec = "step:peak=1,steps=100,at=0.5/0.75,gamma=0.5".parse().unwrap();
+//! assert_eq!((step.lr(49), step.lr(50), step.lr(75)), (1.0, 0.5, 0.25));
+//! ```
 
-use thiserror::Error;
+mod concat;
+mod error;
+mod families;
+mod spec;
+mod tabulated;
+mod text;
+
+pub use concat::{Concat, Schedule};
+pub use error::ScheduleError;
+pub use spec::{
+    DEFAULT_EXP_FINAL, DEFAULT_GAMMA, DEFAULT_POLY_POWER, DEFAULT_WSD_DECAY, Family, MAX_STEPS,
+    ScheduleSpec, WsdShape,
+};
+pub use tabulated::Tabulated;
+
+/// The family names of the spec grammar.
+pub const FAMILIES: [&str; 9] = [
+    "constant", "cosine", "linear", "wsd", "step", "twostage", "exp", "invsqrt", "poly",
+];
 
 /// A learning-rate schedule over a fixed number of updates.
 ///
@@ -99,16 +169,32 @@ impl LrSchedule for LrGrid {
     }
 }
 
-/// Errors in schedule specs, values and schedule files.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum ScheduleError {
-    /// An LR on a grid is negative or not finite.
-    #[error("learning rate at step {step} is {lr}; learning rates must be finite and >= 0")]
-    BadLr {
-        /// 1-based update whose LR is bad.
-        step: u64,
-        /// The offending value.
-        lr: f64,
-    },
+impl<S: LrSchedule + ?Sized> LrSchedule for &S {
+    fn lr(&self, t: u64) -> f64 {
+        (**self).lr(t)
+    }
+    fn steps(&self) -> u64 {
+        (**self).steps()
+    }
 }
+
+impl<S: LrSchedule + ?Sized> LrSchedule for Box<S> {
+    fn lr(&self, t: u64) -> f64 {
+        (**self).lr(t)
+    }
+    fn steps(&self) -> u64 {
+        (**self).steps()
+    }
+}
+
+impl<S: LrSchedule + ?Sized> LrSchedule for std::sync::Arc<S> {
+    fn lr(&self, t: u64) -> f64 {
+        (**self).lr(t)
+    }
+    fn steps(&self) -> u64 {
+        (**self).steps()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,39 @@
 //! Observed training curves and their readers (CSV, JSONL, W&B-style JSON).
+//!
+//! The entry point is [`read_curve`]: it picks the format from the extension (`.csv`, `.jsonl`
+//! / `.ndjson`, `.json`) or, failing that, from the content, and returns a [`TrainingCurve`]
+//! with one LR per update. [`read_lr_column`] reads only the LRs (for `--schedule FILE`);
+//! [`read_wandb_branch`] splices a W&B cooldown branch onto the run it was forked from.
+//!
+//! # Conventions (the "Curve files" contract; details in `docs/data-formats.md`)
+//!
+//! * `step` is the update count, 1-based: the loss in a row was measured after `step` updates,
+//!   and `lr` is the LR used *for* update `step`.
+//! * The loss column is `ReadOptions::loss_column` if set, else the first present of
+//!   `eval_loss`, `val_loss`, `loss`, `train_loss`. Column names match case-insensitively.
+//! * Empty cells (JSON `null`) are missing values: a row without a loss still gives an LR, and
+//!   sparse evaluation points are normal.
+//! * Sparse `lr` rows are interpolated linearly; after the last row the LR is held; before the
+//!   first row a [`WarmupPolicy`] applies (default: linear warmup from 0, the Multi-Power-Law
+//!   convention). An explicit schedule ([`ReadOptions::schedule`]) replaces the file's LRs.
 
-use thiserror::Error;
+mod cells;
+mod csv;
+mod error;
+mod jsonl;
+mod lr_reconstruct;
+mod wandb;
+
+use std::path::{Path, PathBuf};
+
+pub use cells::DEFAULT_LOSS_COLUMNS;
+pub use error::{DataError, Location};
+pub use lr_reconstruct::{WarmupPolicy, reconstruct_lrs};
+
+use crate::schedule::LrGrid;
+use cells::{Purpose, RawCurve, strip_bom};
+use jsonl::{RowAt, json_error};
+use serde_json::Value;
 
 /// One observed training run: the LR of every update and the losses observed at some steps.
 ///
@@ -18,16 +51,565 @@ pub struct TrainingCurve {
     pub losses: Vec<f64>,
 }
 
-/// Errors reading curve files.
-#[derive(Debug, Error)]
+/// Default for [`ReadOptions::max_steps`]: 20 million updates (160 MB of LRs).
+pub const DEFAULT_MAX_STEPS: u64 = 20_000_000;
+
+/// How to read a curve file.
+///
+/// ```
+/// use lrsde::data::{ReadOptions, WarmupPolicy};
+/// let opts = ReadOptions::default()
+///     .with_loss_column("train_loss")
+///     .with_warmup(WarmupPolicy::Linear { steps: 2160 });
+/// assert_eq!(opts.loss_column.as_deref(), Some("train_loss"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum DataError {
-    /// An I/O failure on a named file.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The underlying error.
-        source: std::io::Error,
+pub struct ReadOptions {
+    /// The loss column (`--loss-column`); `None` picks the first present of
+    /// [`DEFAULT_LOSS_COLUMNS`]. For W&B files this is a key inside a history section
+    /// (`val_loss`, `train_loss`).
+    pub loss_column: Option<String>,
+    /// How to fill the updates before the first LR row (`--warmup`).
+    pub warmup: WarmupPolicy,
+    /// An explicit per-update schedule (`--schedule`): replaces the file's LRs entirely; the
+    /// file then needs no `lr` column. It must cover the last observed step.
+    pub schedule: Option<LrGrid>,
+    /// For [`read_wandb_branch`]: the fork step, overriding the one found in the branch file.
+    pub fork_step: Option<u64>,
+    /// Refuse curves longer than this many updates (protects against absurd steps).
+    pub max_steps: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            loss_column: None,
+            warmup: WarmupPolicy::Auto,
+            schedule: None,
+            fork_step: None,
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// Uses `column` as the loss column.
+    pub fn with_loss_column(mut self, column: impl Into<String>) -> Self {
+        self.loss_column = Some(column.into());
+        self
+    }
+
+    /// Sets the warmup policy.
+    pub fn with_warmup(mut self, warmup: WarmupPolicy) -> Self {
+        self.warmup = warmup;
+        self
+    }
+
+    /// Uses `grid` as the LR of every update instead of the file's `lr` column.
+    pub fn with_schedule(mut self, grid: LrGrid) -> Self {
+        self.schedule = Some(grid);
+        self
+    }
+
+    /// Sets the fork step for [`read_wandb_branch`].
+    pub fn with_fork_step(mut self, step: u64) -> Self {
+        self.fork_step = Some(step);
+        self
+    }
+
+    /// Sets the longest curve accepted, in updates.
+    pub fn with_max_steps(mut self, max_steps: u64) -> Self {
+        self.max_steps = max_steps;
+        self
+    }
+}
+
+/// A curve file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CSV with a header row.
+    Csv,
+    /// JSON Lines: one object per line with the CSV column names as keys.
+    Jsonl,
+    /// One JSON document: a W&B-style export (object with `history`) or an array of row objects.
+    Json,
+}
+
+impl Format {
+    /// The format implied by a file extension (`csv`, `jsonl`/`ndjson`, `json`), if any.
+    ///
+    /// ```
+    /// use lrsde::data::Format;
+    /// use std::path::Path;
+    /// assert_eq!(Format::from_path(Path::new("run.JSONL")), Some(Format::Jsonl));
+    /// assert_eq!(Format::from_path(Path::new("run.txt")), None);
+    /// ```
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    /// Guesses the format from the content: `[` → JSON; `{` → JSON if the whole input is one
+    /// JSON value, else JSONL; anything else → CSV.
+    ///
+    /// ```
+    /// use lrsde::data::Format;
+    /// assert_eq!(Format::sniff(b"step,lr,loss\n1,0.1,2.0\n"), Format::Csv);
+    /// assert_eq!(Format::sniff(b"{\"step\":1}\n{\"step\":2}\n"), Format::Jsonl);
+    /// assert_eq!(Format::sniff(b"{\"history\":{}}"), Format::Json);
+    /// ```
+    pub fn sniff(bytes: &[u8]) -> Self {
+        let bytes = strip_bom(bytes);
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'[') => Format::Json,
+            Some(b'{') => {
+                if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+                    Format::Json
+                } else {
+                    Format::Jsonl
+                }
+            }
+            _ => Format::Csv,
+        }
+    }
+}
+
+/// A parsed file: either self-contained, or a W&B branch that needs its parent.
+enum Parsed {
+    Plain(RawCurve),
+    Branch {
+        raw: RawCurve,
+        parent: String,
+        fork: u64,
     },
+}
+
+fn parse_bytes(
+    bytes: &[u8],
+    path: &str,
+    format: Format,
+    opts: &ReadOptions,
+    purpose: Purpose,
+) -> Result<Parsed, DataError> {
+    match format {
+        Format::Csv => csv::parse(bytes, path, opts, purpose).map(Parsed::Plain),
+        Format::Jsonl => jsonl::parse(bytes, path, opts, purpose).map(Parsed::Plain),
+        Format::Json => {
+            let run = parse_json(bytes, path, opts, purpose)?;
+            Ok(match run {
+                JsonDoc::Rows(raw) => Parsed::Plain(raw),
+                JsonDoc::Wandb(w) => match w.fork {
+                    Some((parent, fork)) => Parsed::Branch {
+                        raw: w.raw,
+                        parent,
+                        fork,
+                    },
+                    None => Parsed::Plain(w.raw),
+                },
+            })
+        }
+    }
+}
+
+enum JsonDoc {
+    Rows(RawCurve),
+    Wandb(wandb::WandbRun),
+}
+
+fn parse_json(
+    bytes: &[u8],
+    path: &str,
+    opts: &ReadOptions,
+    purpose: Purpose,
+) -> Result<JsonDoc, DataError> {
+    let bytes = strip_bom(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(DataError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    let root: Value = serde_json::from_slice(bytes).map_err(|e| json_error(path, 0, &e))?;
+    match root {
+        Value::Array(items) => {
+            let rows = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::Object(m) => Ok((RowAt::Index(i), m)),
+                    _ => Err(DataError::MissingKey {
+                        at: Location::file(path).key(format!("[{i}]")),
+                        expected: "a row object".to_owned(),
+                    }),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            jsonl::rows_to_raw(rows, path, opts, purpose).map(JsonDoc::Rows)
+        }
+        Value::Object(map) if map.contains_key("history") => {
+            wandb::parse(&map, path, opts, purpose).map(JsonDoc::Wandb)
+        }
+        Value::Object(map) if map.keys().any(|k| k.trim().eq_ignore_ascii_case("step")) => {
+            jsonl::rows_to_raw(vec![(RowAt::Line(1), map)], path, opts, purpose).map(JsonDoc::Rows)
+        }
+        _ => Err(DataError::MissingKey {
+            at: Location::file(path).key("history"),
+            expected: "a W&B export (an object with `history`) or an array of row objects"
+                .to_owned(),
+        }),
+    }
+}
+
+/// Builds the curve from raw rows: per-update LRs, then the losses.
+fn build_curve(
+    raw: RawCurve,
+    name: String,
+    opts: &ReadOptions,
+) -> Result<TrainingCurve, DataError> {
+    let path = raw.path.clone();
+    let Some(&(last_loss, _)) = raw.loss_rows.last() else {
+        return Err(DataError::NoLossValues {
+            path,
+            column: raw.loss_column.unwrap_or_default(),
+        });
+    };
+    let lrs = match &opts.schedule {
+        Some(grid) => {
+            if (grid.len() as u64) < last_loss {
+                return Err(DataError::ScheduleTooShort {
+                    path,
+                    len: grid.len() as u64,
+                    needed: last_loss,
+                });
+            }
+            grid.as_slice().to_vec()
+        }
+        None => {
+            let end = raw.lr_rows.last().map_or(0, |r| r.0);
+            let n = raw.total.map_or(end, |t| t).max(last_loss);
+            lrs_from_rows(&raw, n, opts)?
+        }
+    };
+    let (steps, losses) = raw.loss_rows.into_iter().unzip();
+    Ok(TrainingCurve {
+        name,
+        lrs,
+        steps,
+        losses,
+    })
+}
+
+fn lrs_from_rows(raw: &RawCurve, n: u64, opts: &ReadOptions) -> Result<Vec<f64>, DataError> {
+    if !raw.has_lr {
+        return Err(DataError::MissingColumn {
+            path: raw.path.clone(),
+            column: "lr".to_owned(),
+            found: raw.found.clone(),
+        });
+    }
+    if raw.lr_rows.is_empty() {
+        return Err(DataError::NoLrValues {
+            path: raw.path.clone(),
+        });
+    }
+    if n > opts.max_steps {
+        return Err(DataError::TooManySteps {
+            path: raw.path.clone(),
+            step: n,
+            limit: opts.max_steps,
+        });
+    }
+    Ok(reconstruct_lrs(&raw.lr_rows, n, opts.warmup))
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Maximum nesting of W&B branches (a branch of a branch of …).
+const MAX_BRANCH_DEPTH: usize = 8;
+
+/// Reads a file into raw rows, splicing W&B branches onto their parents found beside them.
+fn load_raw(
+    path: &Path,
+    opts: &ReadOptions,
+    purpose: Purpose,
+    depth: usize,
+) -> Result<RawCurve, DataError> {
+    let bytes = read_bytes(path)?;
+    let shown = path.display().to_string();
+    let format = Format::from_path(path).unwrap_or_else(|| Format::sniff(&bytes));
+    match parse_bytes(&bytes, &shown, format, opts, purpose)? {
+        Parsed::Plain(raw) => Ok(raw),
+        Parsed::Branch { raw, parent, fork } => {
+            if depth >= MAX_BRANCH_DEPTH {
+                return Err(DataError::BadFork {
+                    path: shown,
+                    fork_step: fork,
+                    reason: format!("branches nest more than {MAX_BRANCH_DEPTH} deep"),
+                });
+            }
+            let parent_path =
+                find_parent(path, &parent).ok_or_else(|| DataError::MissingParent {
+                    path: shown.clone(),
+                    parent: parent.clone(),
+                    fork_step: fork,
+                })?;
+            let praw = load_raw(&parent_path, opts, purpose, depth + 1)?;
+            wandb::splice(praw, raw, fork, &shown)
+        }
+    }
+}
+
+/// Looks for `<parent>.json` beside `path`, then one directory up.
+fn find_parent(path: &Path, parent: &str) -> Option<PathBuf> {
+    let file = format!("{parent}.json");
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    [Some(dir.to_path_buf()), dir.parent().map(Path::to_path_buf)]
+        .into_iter()
+        .flatten()
+        .map(|d| d.join(&file))
+        .find(|p| p.is_file())
+}
+
+/// Reads a training curve from a CSV, JSONL or JSON (W&B-style or row array) file.
+///
+/// The format comes from the extension, else from the content ([`Format::sniff`]). A W&B run
+/// that was forked from another run (`config.resume_from = ".../<run>/ckpts/<N>"`) is spliced
+/// onto `<run>.json` found in the same directory or the one above; use [`read_wandb_branch`]
+/// to name the parent explicitly.
+///
+/// ```
+/// use lrsde::data::{ReadOptions, read_curve};
+/// let path = std::env::temp_dir().join("lrsde_doc_read_curve.csv");
+/// std::fs::write(&path, "step,lr,loss\n4,0.4,3.0\n8,0.2,2.5\n").unwrap();
+/// let curve = read_curve(&path, &ReadOptions::default()).unwrap();
+/// assert_eq!(curve.steps, vec![4, 8]);
+/// assert_eq!(curve.lrs.len(), 8);
+/// assert!((curve.lrs[0] - 0.1).abs() < 1e-15); // linear warmup from 0 before step 4
+/// # std::fs::remove_file(&path).ok();
+/// ```
+///
+/// # Errors
+/// Every [`DataError`] names the file, and where it applies the line, column and key.
+pub fn read_curve(path: &Path, opts: &ReadOptions) -> Result<TrainingCurve, DataError> {
+    let raw = load_raw(path, opts, Purpose::Curve, 0)?;
+    build_curve(raw, stem(path), opts)
+}
+
+/// Reads a training curve from text in a given format; `name` names the curve and the errors.
+///
+/// W&B branches cannot be spliced here (there is no directory to find the parent in): they
+/// return [`DataError::MissingParent`].
+///
+/// ```
+/// use lrsde::data::{Format, ReadOptions, read_curve_str};
+/// let text = "{\"step\": 1, \"lr\": 0.1, \"loss\": 3.0}\n{\"step\": 2, \"lr\": 0.1}\n\
+///             {\"step\": 3, \"lr\": 0.05, \"loss\": 2.0}\n";
+/// let curve = read_curve_str(text, "run", Format::Jsonl, &ReadOptions::default()).unwrap();
+/// assert_eq!(curve.steps, vec![1, 3]);
+/// assert_eq!(curve.lrs, vec![0.1, 0.1, 0.05]);
+/// ```
+///
+/// # Errors
+/// As [`read_curve`].
+pub fn read_curve_str(
+    text: &str,
+    name: &str,
+    format: Format,
+    opts: &ReadOptions,
+) -> Result<TrainingCurve, DataError> {
+    read_curve_bytes(text.as_bytes(), name, format, opts)
+}
+
+/// Reads a training curve from bytes in a given format (see [`read_curve_str`]).
+///
+/// ```
+/// use lrsde::data::{Format, ReadOptions, read_curve_bytes};
+/// let bytes = b"\xEF\xBB\xBFstep,lr,val_loss\r\n1,0.1,3.0\r\n";
+/// let curve = read_curve_bytes(bytes, "bom.csv", Format::Csv, &ReadOptions::default()).unwrap();
+/// assert_eq!(curve.losses, vec![3.0]);
+/// ```
+///
+/// # Errors
+/// As [`read_curve`].
+pub fn read_curve_bytes(
+    bytes: &[u8],
+    name: &str,
+    format: Format,
+    opts: &ReadOptions,
+) -> Result<TrainingCurve, DataError> {
+    match parse_bytes(bytes, name, format, opts, Purpose::Curve)? {
+        Parsed::Plain(raw) => build_curve(raw, name.to_owned(), opts),
+        Parsed::Branch { parent, fork, .. } => Err(DataError::MissingParent {
+            path: name.to_owned(),
+            parent,
+            fork_step: fork,
+        }),
+    }
+}
+
+/// Reads a training curve from any reader (see [`read_curve_str`]).
+///
+/// ```
+/// use lrsde::data::{Format, ReadOptions, read_curve_reader};
+/// let input = std::io::Cursor::new("step,lr,loss\n1,0.1,3.0\n");
+/// let curve = read_curve_reader(input, "run", Format::Csv, &ReadOptions::default()).unwrap();
+/// assert_eq!(curve.lrs, vec![0.1]);
+/// ```
+///
+/// # Errors
+/// [`DataError::Io`] if reading fails, else as [`read_curve`].
+pub fn read_curve_reader<R: std::io::Read>(
+    mut reader: R,
+    name: &str,
+    format: Format,
+    opts: &ReadOptions,
+) -> Result<TrainingCurve, DataError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| DataError::Io {
+            path: name.to_owned(),
+            source,
+        })?;
+    read_curve_bytes(&bytes, name, format, opts)
+}
+
+/// Reads a W&B branch run (e.g. an `ann*` cooldown) and splices it onto its parent run.
+///
+/// The curve takes the parent's LRs and losses up to and including the fork step, then the
+/// branch's. The fork step is [`ReadOptions::fork_step`] if set, else the `<N>` of the
+/// branch's `config.resume_from = ".../ckpts/<N>"`, else the smallest `iter` in the branch's
+/// `train` / `val` histories. The parent may be any curve file with an `lr` column.
+///
+/// ```no_run
+/// use lrsde::data::{ReadOptions, read_wandb_branch};
+/// use std::path::Path;
+/// let _curve = read_wandb_branch(
+///     Path::new("ann124-0.2_…_iter25000.json"),
+///     Path::new("stable-124m_…_iter50000.json"),
+///     &ReadOptions::default(),
+/// )?;
+/// # Ok::<(), lrsde::data::DataError>(())
+/// ```
+///
+/// # Errors
+/// As [`read_curve`], plus [`DataError::BadFork`] if the parent ends before the fork step.
+pub fn read_wandb_branch(
+    branch: &Path,
+    parent: &Path,
+    opts: &ReadOptions,
+) -> Result<TrainingCurve, DataError> {
+    let raw = load_branch(branch, parent, opts, Purpose::Curve)?;
+    build_curve(raw, stem(branch), opts)
+}
+
+fn load_branch(
+    branch: &Path,
+    parent: &Path,
+    opts: &ReadOptions,
+    purpose: Purpose,
+) -> Result<RawCurve, DataError> {
+    let shown = branch.display().to_string();
+    let bytes = read_bytes(branch)?;
+    let run = match parse_json(&bytes, &shown, opts, purpose)? {
+        JsonDoc::Wandb(w) => w,
+        JsonDoc::Rows(_) => {
+            return Err(DataError::MissingKey {
+                at: Location::file(&shown).key("history"),
+                expected: "a W&B export (an object with `history`)".to_owned(),
+            });
+        }
+    };
+    let fork = opts
+        .fork_step
+        .or(run.fork.as_ref().map(|f| f.1))
+        .or(run.first_iter)
+        .unwrap_or(0);
+    let praw = load_raw(parent, opts, purpose, 1)?;
+    wandb::splice(praw, run.raw, fork, &shown)
+}
+
+/// Reads only the per-update LRs of a curve file (`--schedule FILE`): its `lr` column (W&B:
+/// `history.train.train_lr`), reconstructed as in [`read_curve`] with the default warmup.
+/// Loss columns are ignored.
+///
+/// ```
+/// use lrsde::data::read_lr_column;
+/// let path = std::env::temp_dir().join("lrsde_doc_read_lr_column.csv");
+/// std::fs::write(&path, "step,lr\n2,0.2\n4,0.1\n").unwrap();
+/// let grid = read_lr_column(&path).unwrap();
+/// let want = [0.1, 0.2, 0.15, 0.1]; // warmup, row, interpolated, row
+/// assert!(grid.as_slice().iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-15));
+/// assert_eq!(grid.len(), 4);
+/// # std::fs::remove_file(&path).ok();
+/// ```
+///
+/// # Errors
+/// As [`read_curve`]; [`DataError::MissingColumn`] if there is no `lr` column.
+pub fn read_lr_column(path: &Path) -> Result<LrGrid, DataError> {
+    read_lr_column_with(path, &ReadOptions::default())
+}
+
+/// [`read_lr_column`] with options (the warmup policy and the step limit are used).
+///
+/// # Errors
+/// As [`read_lr_column`].
+pub fn read_lr_column_with(path: &Path, opts: &ReadOptions) -> Result<LrGrid, DataError> {
+    let opts = ReadOptions {
+        schedule: None,
+        ..opts.clone()
+    };
+    let raw = load_raw(path, &opts, Purpose::LrOnly, 0)?;
+    let end = raw.lr_rows.last().map_or(0, |r| r.0);
+    let n = raw.total.unwrap_or(end);
+    let lrs = lrs_from_rows(&raw, n, &opts)?;
+    LrGrid::new(lrs).map_err(|e| DataError::BadValue {
+        at: Location::file(raw.path.clone()),
+        what: "learning rate",
+        value: match e {
+            crate::schedule::ScheduleError::BadLr { lr, .. } => lr,
+            #[allow(unreachable_patterns)]
+            _ => f64::NAN,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_uses_total_and_holds_last_lr() {
+        let raw = RawCurve {
+            path: "x".into(),
+            lr_rows: vec![(2, 1.0), (4, 0.5)],
+            loss_rows: vec![(3, 2.0)],
+            total: Some(6),
+            loss_column: Some("loss".into()),
+            has_lr: true,
+            found: vec![],
+        };
+        let c = build_curve(raw, "x".into(), &ReadOptions::default()).unwrap();
+        assert_eq!(c.lrs, vec![0.5, 1.0, 0.75, 0.5, 0.5, 0.5]);
+    }
 }

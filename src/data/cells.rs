@@ -1,0 +1,146 @@
+//! Shared helpers: column choice, cell parsing and value checks, and the raw curve every reader
+//! produces before LR reconstruction.
+
+use super::ReadOptions;
+use super::error::{DataError, Location, shorten};
+
+/// Default loss columns, in order of preference (the "Curve files" contract).
+pub const DEFAULT_LOSS_COLUMNS: [&str; 4] = ["eval_loss", "val_loss", "loss", "train_loss"];
+
+/// What a reader must extract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// Losses and (unless a schedule overrides them) LRs.
+    Curve,
+    /// LRs only; loss columns are ignored.
+    LrOnly,
+}
+
+/// What a reader found, before the per-update LR grid is built.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawCurve {
+    /// The file, for error messages.
+    pub path: String,
+    /// `(step, lr)`: the LR of update `step`; steps strictly increasing.
+    pub lr_rows: Vec<(u64, f64)>,
+    /// `(step, loss)`: the loss after `step` updates; steps strictly increasing.
+    pub loss_rows: Vec<(u64, f64)>,
+    /// The number of updates when the file states it (W&B `config.iterations`).
+    pub total: Option<u64>,
+    /// The loss column or key used (None for [`Purpose::LrOnly`]).
+    pub loss_column: Option<String>,
+    /// Whether the file has an `lr` column at all.
+    pub has_lr: bool,
+    /// The columns or keys the file has.
+    pub found: Vec<String>,
+}
+
+/// Index of `name` in `columns`, compared case-insensitively after trimming.
+pub(crate) fn find_column(columns: &[String], name: &str) -> Option<usize> {
+    columns
+        .iter()
+        .position(|c| c.trim().eq_ignore_ascii_case(name.trim()))
+}
+
+/// The loss column to use: `--loss-column` if given, else the first default name present.
+pub(crate) fn choose_loss_column(
+    path: &str,
+    columns: &[String],
+    opts: &ReadOptions,
+) -> Result<usize, DataError> {
+    let tried: Vec<String> = match &opts.loss_column {
+        Some(name) => vec![name.clone()],
+        None => DEFAULT_LOSS_COLUMNS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    };
+    tried
+        .iter()
+        .find_map(|name| find_column(columns, name))
+        .ok_or_else(|| DataError::MissingLossColumn {
+            path: path.to_owned(),
+            tried,
+            found: columns.to_vec(),
+        })
+}
+
+/// Parses a cell: empty (after trimming) is a missing value.
+pub(crate) fn parse_number(text: &str, at: &Location) -> Result<Option<f64>, DataError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<f64>()
+        .map(Some)
+        .map_err(|_| DataError::NotANumber {
+            at: at.clone(),
+            value: shorten(t),
+        })
+}
+
+/// Checks a step value: a whole number >= 1.
+pub(crate) fn step_from_f64(value: f64, text: &str, at: &Location) -> Result<u64, DataError> {
+    // 2^53: every whole number below it is exact in f64.
+    if value.is_finite() && value >= 1.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_992.0
+    {
+        Ok(value as u64)
+    } else {
+        Err(DataError::BadStep {
+            at: at.clone(),
+            value: shorten(text.trim()),
+        })
+    }
+}
+
+/// Parses a step cell; empty is `None`.
+pub(crate) fn parse_step(text: &str, at: &Location) -> Result<Option<u64>, DataError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(v) = t.parse::<u64>() {
+        return if v >= 1 {
+            Ok(Some(v))
+        } else {
+            Err(DataError::BadStep {
+                at: at.clone(),
+                value: shorten(t),
+            })
+        };
+    }
+    match t.parse::<f64>() {
+        Ok(v) => step_from_f64(v, t, at).map(Some),
+        Err(_) => Err(DataError::NotANumber {
+            at: at.clone(),
+            value: shorten(t),
+        }),
+    }
+}
+
+fn check(value: f64, what: &'static str, at: &Location) -> Result<f64, DataError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(DataError::BadValue {
+            at: at.clone(),
+            what,
+            value,
+        })
+    }
+}
+
+/// A learning rate must be finite and >= 0.
+pub(crate) fn check_lr(value: f64, at: &Location) -> Result<f64, DataError> {
+    check(value, "learning rate", at)
+}
+
+/// A loss must be finite and >= 0.
+pub(crate) fn check_loss(value: f64, at: &Location) -> Result<f64, DataError> {
+    check(value, "loss", at)
+}
+
+/// Strips a UTF-8 byte-order mark.
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}

@@ -1,0 +1,66 @@
+//! No input makes a reader panic: arbitrary bytes and CSV/JSON-ish text return `Ok` or `Err`.
+
+use lrsde::data::{Format, ReadOptions, read_curve_bytes};
+use proptest::prelude::*;
+
+fn opts() -> ReadOptions {
+    // Keep accidental huge steps cheap.
+    ReadOptions::default().with_max_steps(100_000)
+}
+
+fn all_formats(bytes: &[u8]) {
+    for f in [
+        Format::Csv,
+        Format::Jsonl,
+        Format::Json,
+        Format::sniff(bytes),
+    ] {
+        if let Ok(c) = read_curve_bytes(bytes, "fuzz", f, &opts()) {
+            assert_eq!(c.steps.len(), c.losses.len());
+            assert!(c.steps.iter().all(|&s| s >= 1 && s as usize <= c.lrs.len()));
+            assert!(c.lrs.iter().all(|x| x.is_finite() && *x >= 0.0));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        all_formats(&bytes);
+    }
+
+    #[test]
+    fn csv_like_text_never_panics(body in "[0-9.eE+\\-naif, \"\r\n]{0,120}") {
+        all_formats(format!("step,lr,loss\n{body}").as_bytes());
+        all_formats(format!("\u{feff}Step,\"lr\",val_loss,x\r\n{body}").as_bytes());
+    }
+
+    #[test]
+    fn json_like_text_never_panics(body in "[0-9.eE+\\-,:\\[\\]{} \"\n]{0,80}", key in "(step|lr|loss|iter|train_lr|val_loss)") {
+        all_formats(format!("{{\"{key}\": {body}}}").as_bytes());
+        all_formats(format!("{{\"history\": {{\"train\": {{\"iter\": [{body}], \"{key}\": [{body}]}}, \"val\": {body}}}}}").as_bytes());
+        all_formats(format!("[{{\"step\": {body}, \"{key}\": 1}}]").as_bytes());
+    }
+
+    #[test]
+    fn valid_csv_roundtrip(rows in proptest::collection::vec((1u64..50, 0.0f64..1.0, proptest::option::of(0.0f64..10.0)), 1..20)) {
+        let mut step = 0;
+        let mut text = String::from("step,lr,loss\n");
+        let mut want_steps = Vec::new();
+        for (gap, lr, loss) in &rows {
+            step += gap;
+            text.push_str(&format!("{step},{lr},{}\n", loss.map(|l| l.to_string()).unwrap_or_default()));
+            if loss.is_some() { want_steps.push(step); }
+        }
+        let r = read_curve_bytes(text.as_bytes(), "ok.csv", Format::Csv, &opts());
+        if want_steps.is_empty() {
+            prop_assert!(r.is_err());
+        } else {
+            let c = r.unwrap();
+            prop_assert_eq!(c.steps, want_steps);
+            prop_assert_eq!(c.lrs.len() as u64, step);
+        }
+    }
+}

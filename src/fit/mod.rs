@@ -1,17 +1,480 @@
 //! Fitting loss laws to observed curves.
+//!
+//! [`fit`] fits any [`LossLaw`] to one or more [`TrainingCurve`]s jointly: one parameter set,
+//! each curve predicted on its own LR grid at its own observed steps.
+//!
+//! ## Objective
+//!
+//! `Σ_curves Σ_points w · Huber_δ(ln L_obs − ln L_pred)`, δ = 1e-3 by default (the recipe of the
+//! Multi-Power-Law and momentum-law papers). A non-finite or non-positive prediction is charged
+//! as a log residual of 1000: far above any real fit but finite, so the optimiser backs off
+//! instead of failing. The optimiser sees this sum divided by `δ·Σw` (≈ the mean |log residual|),
+//! an O(1) scale on which its unit first step and its tolerances make sense.
+//!
+//! ## Optimiser
+//!
+//! Parameters are mapped to an unconstrained space ([`Transform`]: logistic for two-sided
+//! bounds, log for one-sided, identity when unbounded). From every start, argmin's L-BFGS with a
+//! More–Thuente line search runs on central-difference gradients (the `2p` evaluations in
+//! parallel); when it stops without converging (iteration limit, failed line search) a
+//! Nelder–Mead polish continues from its best point. Starts run in parallel; the best is the
+//! lowest cost, the earliest start on ties, so the result is bit-identical for any rayon
+//! thread count. [`FitReport`] lists every start; a fit that fails says so
+//! (`converged == false` with the reason) rather than returning an error.
+//!
+//! ## Uncertainty
+//!
+//! A **Laplace (Gauss–Newton) approximation**, chosen over a bootstrap because it costs `2p`
+//! extra law evaluations instead of dozens of refits (the SDE law must fit in under a second),
+//! works for any law, and is deterministic. At the optimum `û` (unconstrained) the Jacobian `J`
+//! of the weighted log residuals gives the covariance `σ²(JᵀJ)⁺` with
+//! `σ² = Σ w r² / (n − p)`; directions with eigenvalue below 1e-10 of the largest are not
+//! determined by the data and get no variance (pseudo-inverse). The covariance is sampled into
+//! `draws` parameter vectors (`N(û, Σ)` in the unconstrained space, then mapped back, so draws
+//! respect the bounds), each from its own seeded Xoshiro256++ stream. A band is the
+//! per-step quantile (default 5 % / 95 %) of the law's predictions over the draws: a
+//! *confidence* band of the mean curve, which narrows as data grow and widens where the fit
+//! extrapolates (farther steps, other LRs). It treats the Huber fit as least squares, which is
+//! the usual approximation; with heavy outliers `σ²` grows and the band is conservative.
+//!
+//! ## Files
+//!
+//! [`FittedLaw`] is serialised as versioned JSON (`"format": "lrsde-fit"`, `"version": 1`);
+//! [`FittedLaw::load`] rejects other formats and newer versions with a typed error.
 
-use thiserror::Error;
+mod error;
+mod fitted;
+mod objective;
+mod optimize;
+mod options;
+mod report;
+mod transform;
+mod uncertainty;
 
-/// Errors fitting laws or reading fit files.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum FitError {
-    /// Not enough observed points to fit.
-    #[error("too few observed points to fit: {found} (need at least {needed})")]
-    TooFewPoints {
-        /// Points given.
-        found: usize,
-        /// Points needed.
-        needed: usize,
-    },
+pub use error::FitError;
+pub use fitted::{Band, CurveSummary, FIT_FORMAT, FIT_VERSION, FittedLaw};
+pub use objective::huber;
+pub use options::{FitOptions, UncertaintyMethod};
+pub use report::{CurveReport, FitReport, StartReport};
+pub use transform::Transform;
+pub use uncertainty::Uncertainty;
+
+use std::collections::BTreeMap;
+
+use rand::RngExt;
+
+use crate::data::TrainingCurve;
+use crate::law::LossLaw;
+use objective::Objective;
+
+/// Path-index offset of the random-start streams (draws use indices from 0).
+const START_STREAM: u64 = 1 << 40;
+
+/// Checks one curve: lengths, steps, losses, LRs.
+fn validate_curve(c: &TrainingCurve) -> Result<(), FitError> {
+    if c.steps.len() != c.losses.len() {
+        return Err(FitError::LengthMismatch {
+            curve: c.name.clone(),
+            steps: c.steps.len(),
+            losses: c.losses.len(),
+        });
+    }
+    let mut prev = 0;
+    for (index, &step) in c.steps.iter().enumerate() {
+        let reason = if step == 0 {
+            Some("steps are 1-based".to_string())
+        } else if step <= prev {
+            Some(format!("not after the previous step {prev}"))
+        } else if step as usize > c.lrs.len() {
+            Some(format!("beyond the LR grid of {} updates", c.lrs.len()))
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(FitError::InvalidStep {
+                curve: c.name.clone(),
+                index,
+                step,
+                reason,
+            });
+        }
+        prev = step;
+    }
+    for (index, (&value, &step)) in c.losses.iter().zip(&c.steps).enumerate() {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(FitError::InvalidLoss {
+                curve: c.name.clone(),
+                index,
+                step,
+                value,
+            });
+        }
+    }
+    if let Some((t, &value)) = c.lrs.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(FitError::InvalidLr {
+            curve: c.name.clone(),
+            update: t + 1,
+            value,
+        });
+    }
+    Ok(())
+}
+
+/// Point weights, checked against the curves (all ones when none are given).
+fn weights(
+    curves: &[TrainingCurve],
+    given: Option<&Vec<Vec<f64>>>,
+) -> Result<Vec<Vec<f64>>, FitError> {
+    let Some(w) = given else {
+        return Ok(curves.iter().map(|c| vec![1.0; c.steps.len()]).collect());
+    };
+    let bad = |reason: String| FitError::InvalidOption {
+        option: "weights",
+        reason,
+    };
+    if w.len() != curves.len() {
+        return Err(bad(format!(
+            "{} weight vectors for {} curves",
+            w.len(),
+            curves.len()
+        )));
+    }
+    for (c, wc) in curves.iter().zip(w) {
+        if wc.len() != c.steps.len() {
+            return Err(bad(format!(
+                "curve `{}`: {} weights for {} points",
+                c.name,
+                wc.len(),
+                c.steps.len()
+            )));
+        }
+        if let Some(x) = wc.iter().find(|x| !(x.is_finite() && **x >= 0.0)) {
+            return Err(bad(format!(
+                "curve `{}`: weight {x} is not finite and >= 0",
+                c.name
+            )));
+        }
+    }
+    if w.iter().flatten().sum::<f64>() <= 0.0 {
+        return Err(bad("all weights are zero".into()));
+    }
+    Ok(w.clone())
+}
+
+/// The unconstrained starts: the given ones (checked), else the box centre, plus random ones.
+fn starts(
+    transforms: &[Transform],
+    names: &[String],
+    opts: &FitOptions,
+) -> Result<Vec<Vec<f64>>, FitError> {
+    let p = transforms.len();
+    let mut out = Vec::with_capacity(opts.starts.len() + opts.random_starts + 1);
+    for (start, x) in opts.starts.iter().enumerate() {
+        if x.len() != p {
+            return Err(FitError::InvalidStart {
+                start,
+                reason: format!("{} values for {p} parameters", x.len()),
+            });
+        }
+        let mut u = Vec::with_capacity(p);
+        for ((t, &xi), name) in transforms.iter().zip(x).zip(names) {
+            let (lo, hi) = t.bounds();
+            let outside =
+                !xi.is_finite() || lo.is_some_and(|l| xi < l) || hi.is_some_and(|h| xi > h);
+            if outside {
+                return Err(FitError::InvalidStart {
+                    start,
+                    reason: format!("`{name}` = {xi} is outside its bounds {lo:?}..{hi:?}"),
+                });
+            }
+            u.push(t.start_to_unconstrained(xi));
+        }
+        out.push(u);
+    }
+    if out.is_empty() {
+        out.push(vec![0.0; p]);
+    }
+    for i in 0..opts.random_starts {
+        let mut rng = crate::rng::path_rng(opts.seed, START_STREAM + i as u64);
+        out.push((0..p).map(|_| 4.0 * rng.random::<f64>() - 2.0).collect());
+    }
+    Ok(out)
+}
+
+/// Fits `law` to `curves` jointly (one parameter set; each curve uses its own LR grid).
+///
+/// Returns the [`FittedLaw`] — parameters, uncertainty and [`FitReport`] — also when the
+/// optimisation did not converge (`report.converged == false`, reason in
+/// `report.termination`), so a caller can warn. The law's own configuration is not known here:
+/// set it with [`FittedLaw::with_law_config`].
+///
+/// ```
+/// use lrsde::data::TrainingCurve;
+/// use lrsde::fit::{fit, FitOptions};
+/// use lrsde::law::{LossLaw, ParamSpec};
+///
+/// /// L(t) = L0 + A·exp(−k·S1(t)), S1 the LR area.
+/// struct Exp;
+/// impl LossLaw for Exp {
+///     fn name(&self) -> &'static str { "exp" }
+///     fn params(&self) -> Vec<ParamSpec> {
+///         vec![ParamSpec { name: "L0", lower: 0.0, upper: 10.0 },
+///              ParamSpec { name: "A", lower: 0.0, upper: 10.0 },
+///              ParamSpec { name: "k", lower: 0.0, upper: f64::INFINITY }]
+///     }
+///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64]) {
+///         for (o, &s) in out.iter_mut().zip(steps) {
+///             let s1: f64 = lrs[..s as usize].iter().sum();
+///             *o = p[0] + p[1] * (-p[2] * s1).exp();
+///         }
+///     }
+/// }
+/// let lrs = vec![0.5; 200];
+/// let steps: Vec<u64> = (1..=20).map(|k| 10 * k).collect();
+/// let losses = steps.iter().map(|&s| 2.0 + (-0.01 * 0.5 * s as f64).exp()).collect();
+/// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses }];
+/// let fitted = fit(&Exp, &curves, &FitOptions::default())?;
+/// assert!(fitted.report.converged, "{}", fitted.report.termination);
+/// assert!((fitted.params["k"] - 0.01).abs() < 1e-6);
+/// # Ok::<(), lrsde::fit::FitError>(())
+/// ```
+///
+/// # Errors
+/// Impossible inputs: no curves ([`FitError::NoCurves`]), a law without parameters, invalid
+/// bounds, mismatched lengths, invalid steps, non-finite or non-positive losses, non-finite LRs,
+/// fewer points than parameters + 1 ([`FitError::TooFewPoints`]), invalid options or starts.
+pub fn fit<L: LossLaw + ?Sized>(
+    law: &L,
+    curves: &[TrainingCurve],
+    options: &FitOptions,
+) -> Result<FittedLaw, FitError> {
+    options.validate()?;
+    let specs = law.params();
+    if specs.is_empty() {
+        return Err(FitError::NoParameters {
+            law: law.name().to_string(),
+        });
+    }
+    let transforms = specs
+        .iter()
+        .map(Transform::from_spec)
+        .collect::<Result<Vec<_>, _>>()?;
+    let names: Vec<String> = specs.iter().map(|s| s.name.to_string()).collect();
+    if curves.is_empty() {
+        return Err(FitError::NoCurves);
+    }
+    curves.iter().try_for_each(validate_curve)?;
+    let n_points: usize = curves.iter().map(|c| c.steps.len()).sum();
+    let p = specs.len();
+    if n_points < p + 1 {
+        return Err(FitError::TooFewPoints {
+            found: n_points,
+            needed: p + 1,
+        });
+    }
+    let weights = weights(curves, options.weights.as_ref())?;
+    let starts = starts(&transforms, &names, options)?;
+
+    let obj = Objective::new(
+        law,
+        curves,
+        weights,
+        transforms.clone(),
+        options.huber_delta,
+        options.fd_step,
+    );
+    let (outcomes, best) = optimize::multi_start(&obj, &starts, options);
+    let u_hat = outcomes[best].u.clone();
+    let theta = obj.theta(&u_hat);
+    let (cost, bad_points) = obj.raw_cost(&u_hat, None);
+
+    let mut evaluations: u64 = outcomes.iter().map(|o| o.evaluations).sum();
+    let mut warnings = Vec::new();
+    let uncertainty = match options.uncertainty {
+        UncertaintyMethod::None => None,
+        UncertaintyMethod::Laplace { draws } => {
+            match uncertainty::laplace(&obj, &u_hat, draws, options.seed) {
+                Ok((u, e)) => {
+                    evaluations += e;
+                    if u.rank < p {
+                        warnings.push(format!(
+                            "the data determine only {} of {p} parameter directions; the band \
+                             ignores the others",
+                            u.rank
+                        ));
+                    }
+                    Some(u)
+                }
+                Err(reason) => {
+                    warnings.push(format!("no uncertainty band: {reason}"));
+                    None
+                }
+            }
+        }
+    };
+
+    let params_at_bounds: Vec<String> = transforms
+        .iter()
+        .zip(&theta)
+        .zip(&names)
+        .filter(|((t, x), _)| t.at_bound(**x, 1e-6))
+        .map(|(_, n)| n.clone())
+        .collect();
+    if !params_at_bounds.is_empty() {
+        warnings.push(format!(
+            "parameters on a bound: {}",
+            params_at_bounds.join(", ")
+        ));
+    }
+
+    let best_o = &outcomes[best];
+    let mut converged = best_o.converged;
+    let mut termination = best_o.termination.clone();
+    if bad_points > 0 {
+        converged = false;
+        termination = format!(
+            "the law predicts a non-finite or non-positive loss at {bad_points} of {n_points} \
+             points at the best parameters ({termination})"
+        );
+    } else if !cost.is_finite() {
+        converged = false;
+        termination = format!("non-finite cost ({termination})");
+    }
+    if !converged {
+        let n_conv = outcomes.iter().filter(|o| o.converged).count();
+        warnings.push(format!(
+            "fit did not converge ({n_conv} of {} starts converged)",
+            outcomes.len()
+        ));
+    }
+
+    let (curve_reports, totals) = metrics(law, curves, &theta);
+    let start_reports = outcomes
+        .iter()
+        .map(|o| StartReport {
+            initial: obj.theta(&o.u0),
+            params: obj.theta(&o.u),
+            cost: o.cost / obj.scale,
+            iterations: o.iterations,
+            evaluations: o.evaluations,
+            converged: o.converged,
+            termination: o.termination.clone(),
+        })
+        .collect();
+    let report = FitReport {
+        converged,
+        termination,
+        cost,
+        huber_delta: options.huber_delta,
+        iterations: best_o.iterations,
+        evaluations,
+        best_start: best,
+        starts: start_reports,
+        n_points,
+        n_params: p,
+        rmse_log: totals.0,
+        mae: totals.1,
+        max_rel_err: totals.2,
+        bad_points,
+        params_at_bounds,
+        curves: curve_reports,
+        warnings,
+    };
+
+    let summaries: Vec<CurveSummary> = curves
+        .iter()
+        .map(|c| {
+            let last = c.steps.last().copied().unwrap_or(0);
+            let seen = &c.lrs[..last as usize];
+            CurveSummary {
+                name: c.name.clone(),
+                n_points: c.steps.len(),
+                first_step: c.steps.first().copied().unwrap_or(0),
+                last_step: last,
+                lr_range: lr_range(seen),
+            }
+        })
+        .collect();
+    let all_lrs: Vec<f64> = summaries
+        .iter()
+        .filter(|s| s.n_points > 0)
+        .flat_map(|s| s.lr_range)
+        .collect();
+    Ok(FittedLaw {
+        format: FIT_FORMAT.to_string(),
+        version: FIT_VERSION,
+        law: law.name().to_string(),
+        law_config: serde_json::Value::Null,
+        params: names
+            .iter()
+            .cloned()
+            .zip(theta.iter().copied())
+            .collect::<BTreeMap<_, _>>(),
+        param_order: names,
+        bounds: transforms.iter().map(|t| t.bounds()).collect(),
+        uncertainty,
+        band_quantiles: options.band_quantiles,
+        report,
+        lr_range_seen: lr_range(&all_lrs),
+        steps_seen: summaries.iter().map(|s| s.last_step).max().unwrap_or(0),
+        curves: summaries,
+    })
+}
+
+/// `[min, max]` of a slice (`[0, 0]` when empty, keeping the JSON finite).
+fn lr_range(x: &[f64]) -> [f64; 2] {
+    if x.is_empty() {
+        return [0.0, 0.0];
+    }
+    let lo = x.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    [lo, hi]
+}
+
+/// Per-curve and overall (rmse_log, mae, max_rel_err) over points with a finite positive
+/// prediction (NaN where there are none).
+fn metrics<L: LossLaw + ?Sized>(
+    law: &L,
+    curves: &[TrainingCurve],
+    theta: &[f64],
+) -> (Vec<CurveReport>, (f64, f64, f64)) {
+    let mut all = (0.0, 0.0, 0.0_f64, 0usize);
+    let reports = curves
+        .iter()
+        .map(|c| {
+            let mut pred = vec![0.0; c.steps.len()];
+            law.predict(theta, &c.lrs, &c.steps, &mut pred);
+            let mut acc = (0.0, 0.0, 0.0_f64, 0usize);
+            for (&p, &o) in pred.iter().zip(&c.losses) {
+                if p.is_finite() && p > 0.0 {
+                    let r = o.ln() - p.ln();
+                    acc.0 += r * r;
+                    acc.1 += (o - p).abs();
+                    acc.2 = acc.2.max((o - p).abs() / o);
+                    acc.3 += 1;
+                }
+            }
+            all.0 += acc.0;
+            all.1 += acc.1;
+            all.2 = all.2.max(acc.2);
+            all.3 += acc.3;
+            let (rmse, mae, max) = finish(acc);
+            CurveReport {
+                name: c.name.clone(),
+                n_points: c.steps.len(),
+                rmse_log: rmse,
+                mae,
+                max_rel_err: max,
+            }
+        })
+        .collect();
+    (reports, finish(all))
+}
+
+fn finish(acc: (f64, f64, f64, usize)) -> (f64, f64, f64) {
+    if acc.3 == 0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let n = acc.3 as f64;
+    ((acc.0 / n).sqrt(), acc.1 / n, acc.2)
 }

@@ -1,0 +1,423 @@
+//! The fitted law as a versioned JSON document that `predict` and `rank` read.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::uncertainty::quantile_sorted;
+use super::{FitError, FitReport, Uncertainty};
+use crate::law::LossLaw;
+
+/// The `format` tag of fit files.
+pub const FIT_FORMAT: &str = "lrsde-fit";
+/// The fit-file version this build writes and reads.
+pub const FIT_VERSION: u32 = 1;
+
+/// What the fit saw of one curve (for extrapolation warnings downstream).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurveSummary {
+    /// Curve name.
+    pub name: String,
+    /// Observed points.
+    pub n_points: usize,
+    /// First observed step.
+    pub first_step: u64,
+    /// Last observed step.
+    pub last_step: u64,
+    /// Smallest and largest LR among the updates up to `last_step`.
+    pub lr_range: [f64; 2],
+}
+
+/// A fitted law: parameters, uncertainty, fit report and what data it saw.
+///
+/// Serialised as JSON (`save` / `load`, or serde directly):
+///
+/// ```json
+/// { "format": "lrsde-fit", "version": 1, "law": "power", "law_config": null,
+///   "params": {"A": 3.0, "L0": 2.0, "alpha": 0.5}, "param_order": ["L0", "A", "alpha"],
+///   "bounds": [[0.0, 10.0], [0.0, null], [0.0, 2.0]],
+///   "uncertainty": {"method": "laplace", "covariance": [...], "draws": [[...], ...], ...},
+///   "band_quantiles": [0.05, 0.95], "report": {...},
+///   "curves": [{"name": "cosine", "n_points": 100, "first_step": 20, "last_step": 2000,
+///               "lr_range": [0.0, 1.0]}],
+///   "lr_range_seen": [0.0, 1.0], "steps_seen": 2000 }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedLaw {
+    /// Always [`FIT_FORMAT`].
+    pub format: String,
+    /// Always [`FIT_VERSION`] when written by this build.
+    pub version: u32,
+    /// The law's [`LossLaw::name`].
+    pub law: String,
+    /// The law's own configuration (opaque here; e.g. a reference LR), `null` if none.
+    #[serde(default)]
+    pub law_config: serde_json::Value,
+    /// Fitted parameters by name.
+    pub params: BTreeMap<String, f64>,
+    /// Parameter names in the order the law's `predict` takes them.
+    pub param_order: Vec<String>,
+    /// Bounds in `param_order` (`null` for an infinite bound).
+    pub bounds: Vec<(Option<f64>, Option<f64>)>,
+    /// Parameter uncertainty; `None` when disabled or unavailable (see the report's warnings).
+    pub uncertainty: Option<Uncertainty>,
+    /// Quantiles of the prediction band.
+    pub band_quantiles: (f64, f64),
+    /// How the fit went.
+    pub report: FitReport,
+    /// The fitted curves.
+    pub curves: Vec<CurveSummary>,
+    /// Smallest and largest LR the fit saw.
+    pub lr_range_seen: [f64; 2],
+    /// Largest observed step over all curves.
+    pub steps_seen: u64,
+}
+
+/// A predicted curve with its uncertainty band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// Steps predicted (1-based).
+    pub steps: Vec<u64>,
+    /// Prediction at the fitted parameters.
+    pub loss: Vec<f64>,
+    /// Lower band (`band_quantiles.0` over the draws, never above `loss`).
+    pub lo: Vec<f64>,
+    /// Upper band (`band_quantiles.1` over the draws, never below `loss`).
+    pub hi: Vec<f64>,
+    /// Draws used for the band.
+    pub draws_used: usize,
+    /// Draws dropped because the law predicted a non-finite or non-positive loss for them.
+    pub draws_dropped: usize,
+}
+
+fn check_steps(lrs: &[f64], steps: &[u64]) -> Result<(), FitError> {
+    let mut prev = 0;
+    for (index, &step) in steps.iter().enumerate() {
+        let reason = if step == 0 {
+            Some("steps are 1-based".to_string())
+        } else if step <= prev {
+            Some(format!("not after the previous step {prev}"))
+        } else if step as usize > lrs.len() {
+            Some(format!("beyond the LR grid of {} updates", lrs.len()))
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(FitError::InvalidPredictionStep {
+                index,
+                step,
+                reason,
+            });
+        }
+        prev = step;
+    }
+    if let Some((t, v)) = lrs.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(FitError::InvalidPredictionStep {
+            index: 0,
+            step: t as u64 + 1,
+            reason: format!("learning rate {v} of update {} is not finite", t + 1),
+        });
+    }
+    Ok(())
+}
+
+impl FittedLaw {
+    /// The fitted parameters in `param_order`.
+    pub fn params_vec(&self) -> Vec<f64> {
+        self.param_order
+            .iter()
+            .map(|n| self.params.get(n).copied().unwrap_or(f64::NAN))
+            .collect()
+    }
+
+    /// Sets the law's own configuration (stored opaquely, handed back to the law on load).
+    #[must_use]
+    pub fn with_law_config(mut self, config: serde_json::Value) -> Self {
+        self.law_config = config;
+        self
+    }
+
+    /// Checks that `law` is the law this fit is for (name and parameter names).
+    ///
+    /// # Errors
+    /// [`FitError::LawMismatch`] or [`FitError::ParamMismatch`].
+    pub fn check_law<L: LossLaw + ?Sized>(&self, law: &L) -> Result<(), FitError> {
+        if law.name() != self.law {
+            return Err(FitError::LawMismatch {
+                fitted: self.law.clone(),
+                given: law.name().to_string(),
+            });
+        }
+        let given: Vec<String> = law.params().iter().map(|s| s.name.to_string()).collect();
+        if given != self.param_order {
+            return Err(FitError::ParamMismatch {
+                law: self.law.clone(),
+                fitted: self.param_order.clone(),
+                given,
+            });
+        }
+        Ok(())
+    }
+
+    /// Predicted loss at `steps` under the LR grid `lrs`, at the fitted parameters.
+    ///
+    /// # Errors
+    /// A law mismatch ([`FittedLaw::check_law`]) or invalid steps.
+    pub fn predict<L: LossLaw + ?Sized>(
+        &self,
+        law: &L,
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Result<Vec<f64>, FitError> {
+        self.check_law(law)?;
+        check_steps(lrs, steps)?;
+        let mut out = vec![0.0; steps.len()];
+        law.predict(&self.params_vec(), lrs, steps, &mut out);
+        Ok(out)
+    }
+
+    /// Predicted loss with its band: the law evaluated at the fitted parameters and at every
+    /// stored draw; `lo`/`hi` are the `band_quantiles` of the draws at each step. Without
+    /// uncertainty the band collapses to the prediction.
+    ///
+    /// ```
+    /// use lrsde::fit::{fit, FitOptions};
+    /// use lrsde::data::TrainingCurve;
+    /// use lrsde::law::{LossLaw, ParamSpec};
+    ///
+    /// /// L(t) = L0 + A·S1(t)^−0.5, S1 the LR area.
+    /// struct Toy;
+    /// impl LossLaw for Toy {
+    ///     fn name(&self) -> &'static str { "toy" }
+    ///     fn params(&self) -> Vec<ParamSpec> {
+    ///         vec![ParamSpec { name: "L0", lower: 0.0, upper: 10.0 },
+    ///              ParamSpec { name: "A", lower: 0.0, upper: f64::INFINITY }]
+    ///     }
+    ///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64]) {
+    ///         let mut s1 = 0.0;
+    ///         let mut t = 0;
+    ///         for (o, &k) in out.iter_mut().zip(steps) {
+    ///             while t < k as usize { s1 += lrs[t]; t += 1; }
+    ///             *o = p[0] + p[1] / s1.sqrt();
+    ///         }
+    ///     }
+    /// }
+    /// let lrs = vec![1.0; 400];
+    /// let steps: Vec<u64> = (1..=40).map(|k| 10 * k).collect();
+    /// let losses = steps.iter().map(|&k| 2.0 + 3.0 / (k as f64).sqrt()).collect();
+    /// let curve = TrainingCurve { name: "c".into(), lrs: lrs.clone(), steps, losses };
+    /// let fitted = fit(&Toy, &[curve], &FitOptions::default())?;
+    /// assert!(fitted.report.converged);
+    /// let band = fitted.predict_band(&Toy, &vec![1.0; 1000], &[1000])?;
+    /// assert!((band.loss[0] - (2.0 + 3.0 / 1000f64.sqrt())).abs() < 1e-6);
+    /// assert!(band.lo[0] <= band.loss[0] && band.loss[0] <= band.hi[0]);
+    /// # Ok::<(), lrsde::fit::FitError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A law mismatch ([`FittedLaw::check_law`]) or invalid steps.
+    pub fn predict_band<L: LossLaw + ?Sized>(
+        &self,
+        law: &L,
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Result<Band, FitError> {
+        let loss = self.predict(law, lrs, steps)?;
+        let draws: &[Vec<f64>] = self
+            .uncertainty
+            .as_ref()
+            .map(|u| u.draws.as_slice())
+            .unwrap_or(&[]);
+        // Parallel over draws, collected in draw order: the band is thread-count independent.
+        let preds: Vec<Option<Vec<f64>>> = draws
+            .par_iter()
+            .map(|theta| {
+                let mut out = vec![0.0; steps.len()];
+                law.predict(theta, lrs, steps, &mut out);
+                out.iter().all(|v| v.is_finite() && *v > 0.0).then_some(out)
+            })
+            .collect();
+        let good: Vec<&Vec<f64>> = preds.iter().flatten().collect();
+        let (qlo, qhi) = self.band_quantiles;
+        let mut lo = loss.clone();
+        let mut hi = loss.clone();
+        let mut column = Vec::with_capacity(good.len());
+        for j in 0..steps.len() {
+            if good.is_empty() {
+                break;
+            }
+            column.clear();
+            column.extend(good.iter().map(|p| p[j]));
+            column.sort_by(f64::total_cmp);
+            lo[j] = quantile_sorted(&column, qlo).min(loss[j]);
+            hi[j] = quantile_sorted(&column, qhi).max(loss[j]);
+        }
+        Ok(Band {
+            steps: steps.to_vec(),
+            loss,
+            lo,
+            hi,
+            draws_used: good.len(),
+            draws_dropped: draws.len() - good.len(),
+        })
+    }
+
+    /// The fit as pretty-printed JSON.
+    ///
+    /// # Errors
+    /// [`FitError::Json`] if a value cannot be serialised.
+    pub fn to_json_string(&self) -> Result<String, FitError> {
+        serde_json::to_string_pretty(self).map_err(|source| FitError::Json {
+            path: "<string>".into(),
+            source,
+        })
+    }
+
+    /// Parses a fit from JSON text, checking `format` and `version` first.
+    ///
+    /// ```
+    /// let err = lrsde::fit::FittedLaw::from_json_str(r#"{"format": "lrsde-fit", "version": 99}"#)
+    ///     .unwrap_err();
+    /// assert!(matches!(err, lrsde::fit::FitError::UnsupportedVersion { found: 99, .. }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`FitError::Json`] (with line and column, or the missing key), [`FitError::WrongFormat`],
+    /// [`FitError::BadKey`], [`FitError::UnsupportedVersion`].
+    pub fn from_json_str(text: &str) -> Result<Self, FitError> {
+        Self::parse(text, "<string>")
+    }
+
+    fn parse(text: &str, path: &str) -> Result<Self, FitError> {
+        let json = |source| FitError::Json {
+            path: path.to_string(),
+            source,
+        };
+        let bad_key = |key, reason: &str| FitError::BadKey {
+            path: path.to_string(),
+            key,
+            reason: reason.to_string(),
+        };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(json)?;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| bad_key("format", "the document is not a JSON object"))?;
+        let format = obj
+            .get("format")
+            .ok_or_else(|| bad_key("format", "missing"))?;
+        if format.as_str() != Some(FIT_FORMAT) {
+            return Err(FitError::WrongFormat {
+                path: path.to_string(),
+                found: format.to_string(),
+            });
+        }
+        let version = obj
+            .get("version")
+            .ok_or_else(|| bad_key("version", "missing"))?
+            .as_u64()
+            .ok_or_else(|| bad_key("version", "not a non-negative integer"))?;
+        if version != u64::from(FIT_VERSION) {
+            return Err(FitError::UnsupportedVersion {
+                path: path.to_string(),
+                found: version,
+                supported: FIT_VERSION,
+            });
+        }
+        let fitted: FittedLaw = serde_json::from_value(value).map_err(json)?;
+        fitted.check_consistent(path)?;
+        Ok(fitted)
+    }
+
+    /// Cross-field checks a hand-edited or corrupted file could fail.
+    fn check_consistent(&self, path: &str) -> Result<(), FitError> {
+        let bad = |key, reason: String| FitError::BadKey {
+            path: path.to_string(),
+            key,
+            reason,
+        };
+        let p = self.param_order.len();
+        for name in &self.param_order {
+            match self.params.get(name) {
+                Some(v) if v.is_finite() => {}
+                Some(v) => return Err(bad("params", format!("`{name}` = {v} is not finite"))),
+                None => return Err(bad("params", format!("no value for `{name}`"))),
+            }
+        }
+        if self.params.len() != p {
+            return Err(bad(
+                "params",
+                format!("{} values for {p} names in param_order", self.params.len()),
+            ));
+        }
+        if self.bounds.len() != p {
+            return Err(bad(
+                "bounds",
+                format!("{} entries for {p} parameters", self.bounds.len()),
+            ));
+        }
+        if let Some(u) = &self.uncertainty
+            && let Some(d) = u.draws.iter().find(|d| d.len() != p)
+        {
+            return Err(bad(
+                "uncertainty",
+                format!("a draw has {} values for {p} parameters", d.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes the fit atomically: to a temporary file in the same directory, then renamed over
+    /// `path`, so readers never see a half-written fit.
+    ///
+    /// # Errors
+    /// [`FitError::Io`] naming the file.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), FitError> {
+        let path = path.as_ref();
+        let io = |source| FitError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut text = self.to_json_string()?;
+        text.push('\n');
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| io(std::io::Error::other("not a file path")))?;
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            file_name.to_string_lossy(),
+            std::process::id()
+        ));
+        let written = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if let Err(e) = written {
+            // Best effort: do not leave the temporary behind; the original error matters.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(e));
+        }
+        Ok(())
+    }
+
+    /// Reads a fit file written by [`FittedLaw::save`].
+    ///
+    /// # Errors
+    /// [`FitError::Io`], or as [`FittedLaw::from_json_str`], naming the file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, FitError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| FitError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+}

@@ -1,0 +1,233 @@
+//! The fitting objective: Huber loss on log residuals, summed over every observed point of every
+//! curve, each curve predicted on its own LR grid.
+
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use super::Transform;
+use crate::data::TrainingCurve;
+use crate::law::LossLaw;
+
+/// The log residual a non-finite or non-positive prediction is charged as: `huber(1e3, δ)` per
+/// bad point is far above any plausible fit (a log residual of 1000 is a factor e^1000), yet
+/// finite, so the optimiser backs away instead of crashing or reading NaN.
+pub(crate) const BAD_POINT_RESIDUAL: f64 = 1e3;
+
+/// Huber loss of a residual `r` with threshold `delta`: `r²/2` for `|r| ≤ δ`, else
+/// `δ·(|r| − δ/2)` (continuous with a continuous first derivative at `|r| = δ`).
+///
+/// ```
+/// use lrsde::fit::huber;
+/// assert_eq!(huber(0.5e-3, 1e-3), 0.5 * 0.5e-3 * 0.5e-3);
+/// assert!((huber(-2e-3, 1e-3) - 1.5e-6).abs() < 1e-18);
+/// ```
+pub fn huber(r: f64, delta: f64) -> f64 {
+    let a = r.abs();
+    if a <= delta {
+        0.5 * r * r
+    } else {
+        delta * (a - 0.5 * delta)
+    }
+}
+
+/// Buffers one evaluation needs; pooled so evaluations (also concurrent ones from the
+/// finite-difference gradient) do not allocate.
+struct Workspace {
+    theta: Vec<f64>,
+    pred: Vec<f64>,
+}
+
+/// The objective of one fit: data, law, transforms and buffers.
+pub(crate) struct Objective<'a, L: ?Sized> {
+    pub(crate) law: &'a L,
+    pub(crate) curves: &'a [TrainingCurve],
+    /// Point weights, one vector per curve (all ones unless given).
+    pub(crate) weights: Vec<Vec<f64>>,
+    /// `ln(loss)` of every observed point.
+    log_obs: Vec<Vec<f64>>,
+    pub(crate) transforms: Vec<Transform>,
+    pub(crate) delta: f64,
+    /// `1 / (δ · Σw)`: the optimiser minimises the mean Huber loss in units of δ, which is
+    /// `≈ mean |r|` — an O(1) scale that makes L-BFGS's unit first step and its tolerances
+    /// meaningful for any number of points.
+    pub(crate) scale: f64,
+    /// Relative central-difference step in the unconstrained space.
+    fd_step: f64,
+    max_points: usize,
+    pool: Mutex<Vec<Workspace>>,
+}
+
+impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
+    pub(crate) fn new(
+        law: &'a L,
+        curves: &'a [TrainingCurve],
+        weights: Vec<Vec<f64>>,
+        transforms: Vec<Transform>,
+        delta: f64,
+        fd_step: f64,
+    ) -> Self {
+        let log_obs = curves
+            .iter()
+            .map(|c| c.losses.iter().map(|l| l.ln()).collect())
+            .collect();
+        let total_weight: f64 = weights.iter().flatten().sum();
+        let max_points = curves.iter().map(|c| c.steps.len()).max().unwrap_or(0);
+        Objective {
+            law,
+            curves,
+            weights,
+            log_obs,
+            transforms,
+            delta,
+            scale: 1.0 / (delta * total_weight),
+            fd_step,
+            max_points,
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn n_params(&self) -> usize {
+        self.transforms.len()
+    }
+
+    /// Constrained parameters of `u`.
+    pub(crate) fn theta(&self, u: &[f64]) -> Vec<f64> {
+        u.iter()
+            .zip(&self.transforms)
+            .map(|(&ui, t)| t.to_constrained(ui))
+            .collect()
+    }
+
+    fn with_workspace<R>(&self, f: impl FnOnce(&mut Workspace) -> R) -> R {
+        let popped = match self.pool.lock() {
+            Ok(mut p) => p.pop(),
+            // A law that panicked mid-evaluation poisoned the lock; the buffers are still fine.
+            Err(e) => e.into_inner().pop(),
+        };
+        let mut ws = popped.unwrap_or_else(|| Workspace {
+            theta: vec![0.0; self.n_params()],
+            pred: vec![0.0; self.max_points],
+        });
+        let out = f(&mut ws);
+        match self.pool.lock() {
+            Ok(mut p) => p.push(ws),
+            Err(e) => e.into_inner().push(ws),
+        }
+        out
+    }
+
+    /// Runs the law at `u` (with `u[j] += h` when `shift = Some((j, h))`) and calls
+    /// `visit(curve, point, residual)` for every point in order; the residual is
+    /// `ln(obs) − ln(pred)`, or `None` for a non-finite or non-positive prediction.
+    fn visit(
+        &self,
+        u: &[f64],
+        shift: Option<(usize, f64)>,
+        mut visit: impl FnMut(usize, usize, Option<f64>),
+    ) {
+        self.with_workspace(|ws| {
+            for (i, (t, &ui)) in self.transforms.iter().zip(u).enumerate() {
+                let ui = match shift {
+                    Some((j, h)) if j == i => ui + h,
+                    _ => ui,
+                };
+                ws.theta[i] = t.to_constrained(ui);
+            }
+            for (c, curve) in self.curves.iter().enumerate() {
+                let out = &mut ws.pred[..curve.steps.len()];
+                self.law.predict(&ws.theta, &curve.lrs, &curve.steps, out);
+                for (j, (&p, &lo)) in out.iter().zip(&self.log_obs[c]).enumerate() {
+                    let r = (p.is_finite() && p > 0.0).then(|| lo - p.ln());
+                    visit(c, j, r);
+                }
+            }
+        });
+    }
+
+    /// `(Σ w·huber(r, δ), number of bad points)` at `u`, summed in a fixed order.
+    pub(crate) fn raw_cost(&self, u: &[f64], shift: Option<(usize, f64)>) -> (f64, usize) {
+        let mut sum = 0.0;
+        let mut bad = 0;
+        let penalty = huber(BAD_POINT_RESIDUAL, self.delta);
+        self.visit(u, shift, |c, j, r| {
+            let w = self.weights[c][j];
+            match r {
+                Some(r) => sum += w * huber(r, self.delta),
+                None => {
+                    sum += w * penalty;
+                    bad += 1;
+                }
+            }
+        });
+        (sum, bad)
+    }
+
+    /// The scaled cost the optimiser sees.
+    pub(crate) fn cost(&self, u: &[f64]) -> f64 {
+        self.raw_cost(u, None).0 * self.scale
+    }
+
+    /// The step used for parameter `j` at `u`: relative in the unconstrained space, where the
+    /// transforms have already put every parameter on an O(1) scale.
+    fn step(&self, uj: f64) -> f64 {
+        self.fd_step * uj.abs().max(1.0)
+    }
+
+    /// Central-difference gradient of the scaled cost, the `2p` evaluations run in parallel
+    /// and collected in order (so the result does not depend on the thread count).
+    pub(crate) fn gradient(&self, u: &[f64]) -> Vec<f64> {
+        let p = u.len();
+        let steps: Vec<(f64, f64)> = u
+            .iter()
+            .map(|&uj| {
+                let h = self.step(uj);
+                // Use the representable steps so the quotient is exact about the spacing.
+                ((uj + h) - uj, uj - (uj - h))
+            })
+            .collect();
+        let costs: Vec<f64> = (0..2 * p)
+            .into_par_iter()
+            .map(|k| {
+                let j = k / 2;
+                let h = if k % 2 == 0 { steps[j].0 } else { -steps[j].1 };
+                self.raw_cost(u, Some((j, h))).0 * self.scale
+            })
+            .collect();
+        (0..p)
+            .map(|j| (costs[2 * j] - costs[2 * j + 1]) / (steps[j].0 + steps[j].1))
+            .collect()
+    }
+
+    /// Weighted log residuals `√w·(ln obs − ln pred)` at `u` (shifted as in `visit`), in curve
+    /// and point order; `None` if any prediction is non-finite or non-positive.
+    pub(crate) fn residuals(&self, u: &[f64], shift: Option<(usize, f64)>) -> Option<Vec<f64>> {
+        let mut out = Vec::with_capacity(self.weights.iter().map(Vec::len).sum());
+        let mut ok = true;
+        self.visit(u, shift, |c, j, r| match r {
+            Some(r) => out.push(self.weights[c][j].sqrt() * r),
+            None => ok = false,
+        });
+        ok.then_some(out)
+    }
+
+    /// Central-difference Jacobian of [`Self::residuals`] in the unconstrained space, one
+    /// column per parameter (columns computed in parallel, collected in order).
+    pub(crate) fn jacobian(&self, u: &[f64]) -> Option<Vec<Vec<f64>>> {
+        (0..u.len())
+            .into_par_iter()
+            .map(|j| {
+                let h = self.step(u[j]);
+                let (hp, hm) = ((u[j] + h) - u[j], u[j] - (u[j] - h));
+                let rp = self.residuals(u, Some((j, hp)))?;
+                let rm = self.residuals(u, Some((j, -hm)))?;
+                Some(
+                    rp.iter()
+                        .zip(&rm)
+                        .map(|(a, b)| (a - b) / (hp + hm))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+}

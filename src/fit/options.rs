@@ -1,0 +1,129 @@
+//! Options of [`fit`](super::fit).
+
+use serde::{Deserialize, Serialize};
+
+use super::FitError;
+
+/// How the uncertainty band of a fit is estimated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum UncertaintyMethod {
+    /// No band: `loss_lo = loss_hi = loss`.
+    None,
+    /// Laplace (Gauss–Newton) approximation around the optimum, sampled into `draws` parameter
+    /// vectors (see the [module docs](super#uncertainty)).
+    Laplace {
+        /// Number of parameter draws stored in the fit (the band's quantiles come from them).
+        draws: usize,
+    },
+}
+
+impl Default for UncertaintyMethod {
+    fn default() -> Self {
+        UncertaintyMethod::Laplace { draws: 200 }
+    }
+}
+
+/// Options of [`fit`](super::fit); `FitOptions::default()` follows the published recipe
+/// (Huber δ = 1e-3 on log residuals, multi-start L-BFGS).
+///
+/// ```
+/// use lrsde::fit::FitOptions;
+/// let opts = FitOptions { max_iters: 500, ..FitOptions::default() };
+/// assert_eq!(opts.huber_delta, 1e-3);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// Huber threshold on log residuals (1e-3: the MPL / momentum-law recipe).
+    pub huber_delta: f64,
+    /// Optional point weights, one vector per curve with one weight per observed point
+    /// (finite, `>= 0`, not all zero). `None`: every point weighs 1.
+    pub weights: Option<Vec<Vec<f64>>>,
+    /// Starting points in the law's parameter space (one full vector each, inside the bounds),
+    /// e.g. a law's data-driven guesses. Empty: start from the centre of the unconstrained box.
+    pub starts: Vec<Vec<f64>>,
+    /// Extra pseudo-random starts, uniform in `[-2, 2]` per unconstrained coordinate (bounded
+    /// parameters: the middle 76 % of the range; one-sided: `bound ± e^[-2, 2]`).
+    pub random_starts: usize,
+    /// Seed of the random starts and of the uncertainty draws.
+    pub seed: u64,
+    /// Maximum L-BFGS iterations per start.
+    pub max_iters: u64,
+    /// Maximum Nelder–Mead iterations of the polish that runs when L-BFGS stops without
+    /// converging (`0` disables the polish).
+    pub polish_max_iters: u64,
+    /// L-BFGS history length.
+    pub lbfgs_memory: usize,
+    /// L-BFGS stops when the gradient norm of the scaled cost (mean Huber loss in units of δ)
+    /// falls below this.
+    pub grad_tolerance: f64,
+    /// L-BFGS stops when the scaled cost changes by less than this in one iteration.
+    pub cost_tolerance: f64,
+    /// Relative central-difference step in the unconstrained space.
+    pub fd_step: f64,
+    /// How the uncertainty band is estimated.
+    pub uncertainty: UncertaintyMethod,
+    /// Lower and upper quantile of the band (e.g. 5 % and 95 %).
+    pub band_quantiles: (f64, f64),
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            huber_delta: 1e-3,
+            weights: None,
+            starts: Vec::new(),
+            random_starts: 7,
+            seed: 0,
+            max_iters: 200,
+            polish_max_iters: 400,
+            lbfgs_memory: 7,
+            grad_tolerance: 1e-9,
+            cost_tolerance: f64::EPSILON,
+            // ≈ ε^(1/3): balances truncation and rounding error of central differences.
+            fd_step: 6e-6,
+            uncertainty: UncertaintyMethod::default(),
+            band_quantiles: (0.05, 0.95),
+        }
+    }
+}
+
+impl FitOptions {
+    /// Checks ranges that do not depend on the data.
+    pub(crate) fn validate(&self) -> Result<(), FitError> {
+        let bad = |option, reason: &str| {
+            Err(FitError::InvalidOption {
+                option,
+                reason: reason.to_string(),
+            })
+        };
+        if !(self.huber_delta.is_finite() && self.huber_delta > 0.0) {
+            return bad("huber_delta", "must be finite and > 0");
+        }
+        if !(self.grad_tolerance.is_finite() && self.grad_tolerance >= 0.0) {
+            return bad("grad_tolerance", "must be finite and >= 0");
+        }
+        if !(self.cost_tolerance.is_finite() && self.cost_tolerance >= 0.0) {
+            return bad("cost_tolerance", "must be finite and >= 0");
+        }
+        if !(self.fd_step.is_finite() && self.fd_step > 0.0 && self.fd_step < 0.1) {
+            return bad("fd_step", "must be in (0, 0.1)");
+        }
+        if self.lbfgs_memory == 0 {
+            return bad("lbfgs_memory", "must be >= 1");
+        }
+        if self.max_iters == 0 {
+            return bad("max_iters", "must be >= 1");
+        }
+        let (lo, hi) = self.band_quantiles;
+        if !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo < hi && hi <= 1.0) {
+            return bad("band_quantiles", "must satisfy 0 <= lo < hi <= 1");
+        }
+        if let UncertaintyMethod::Laplace { draws } = self.uncertainty
+            && draws < 2
+        {
+            return bad("uncertainty", "Laplace needs at least 2 draws");
+        }
+        Ok(())
+    }
+}

@@ -68,6 +68,18 @@ fn bench(c: &mut Criterion) {
             b.iter(|| sde.predict(black_box(&p), lrs, &steps, &mut out).unwrap())
         });
     }
+    let mut jac = vec![0.0; steps.len() * 6];
+    for (name, lrs) in [("cosine", &cosine), ("constant", &constant)] {
+        c.bench_function(
+            &format!("law/sde predict_jacobian {name} 24k x 64 dims"),
+            |b| {
+                b.iter(|| {
+                    sde.predict_jacobian(black_box(&p), lrs, &steps, &mut out, &mut jac)
+                        .unwrap()
+                })
+            },
+        );
+    }
     let mpl = MultiPowerLaw::default();
     let pm = [2.37, 0.65, 0.43, 523.0, 2.0, 0.59, 0.63];
     for (name, lrs) in [("cosine", &cosine), ("wsd", &wsd)] {

@@ -230,3 +230,54 @@ fn any_law_roundtrip_and_parse() {
     let boxed: Box<dyn LossLaw> = Box::new(law);
     assert_eq!(boxed.name(), "sde");
 }
+
+#[test]
+fn jacobian_matches_predict_and_finite_differences() {
+    let law = SdeSurrogate::new(64, 3e-4).unwrap();
+    let params = [
+        [2.3, 1.5f64.ln(), 1.2, -3.0, 0.5, 0.4],
+        [0.1, 0.05f64.ln(), 2.5, -8.0, 3.0, 1.5],
+    ];
+    for (name, lrs) in grids() {
+        let steps: Vec<u64> = (0..23).map(|j| 1 + 130 * j).chain([3000]).collect();
+        for p in &params {
+            let m = steps.len();
+            let (mut out, mut base) = (vec![0.0; m], vec![0.0; m]);
+            let mut jac = vec![0.0; m * 6];
+            assert!(
+                law.predict_jacobian(p, &lrs, &steps, &mut out, &mut jac)
+                    .unwrap()
+            );
+            law.predict(p, &lrs, &steps, &mut base).unwrap();
+            for (o, b) in out.iter().zip(&base) {
+                assert!((o - b).abs() <= 1e-12 * b.abs(), "{name}: {o} vs {b}");
+            }
+            for k in 0..6 {
+                let h = 1e-5;
+                let (mut hi, mut lo) = (*p, *p);
+                hi[k] += h;
+                lo[k] -= h;
+                let (mut oh, mut ol) = (vec![0.0; m], vec![0.0; m]);
+                law.predict(&hi, &lrs, &steps, &mut oh).unwrap();
+                law.predict(&lo, &lrs, &steps, &mut ol).unwrap();
+                for j in 0..m {
+                    let fd = (oh[j] - ol[j]) / (2.0 * h);
+                    let an = jac[j * 6 + k];
+                    let tol = 1e-6 * (an.abs() + 1e-3 * out[j].abs());
+                    assert!(
+                        (fd - an).abs() <= tol,
+                        "{name} k={k} step {}: fd {fd} vs {an}",
+                        steps[j]
+                    );
+                }
+            }
+        }
+    }
+    // Wrong Jacobian size is an error, not a panic.
+    let mut out = [0.0];
+    let mut jac = [0.0; 5];
+    assert!(matches!(
+        law.predict_jacobian(&params[0], &[1e-4; 4], &[4], &mut out, &mut jac),
+        Err(LawError::OutputLength { .. })
+    ));
+}

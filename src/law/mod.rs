@@ -13,6 +13,10 @@
 //! | `momentum` | [`MomentumLaw`] | `L0, A, alpha, C` | `lr / lr_ref` |
 //! | `power` | [`PowerLaw`] | `L0, A, alpha` | `lr / lr_ref` |
 //!
+//! `sde` also provides exact derivatives ([`LossLaw::predict_jacobian`]) for gradient-based
+//! fitting; the others return `Ok(false)` there and are cheap enough for finite differences
+//! (`momentum`, `power`: `O(steps)`; `mpl`: `O(#LR changes × #observations)`).
+//!
 //! `lr_ref` is the largest LR in the curves given to [`LossLaw::configure`] (1 until then); it is
 //! part of the law's serialized state, so a fitted law predicts new schedules on the same scale.
 //!
@@ -124,6 +128,27 @@ pub trait LossLaw: Send + Sync {
     /// Data-driven starting points for multi-start fitting, best first, each inside the bounds
     /// of [`Self::params`]. Never empty.
     fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>>;
+
+    /// Like [`Self::predict`], and also writes the Jacobian `∂out[j]/∂params[k]` into
+    /// `jac[j * params.len() + k]` (row-major, `jac.len() == steps.len() * params.len()`), if the
+    /// law has analytic derivatives.
+    ///
+    /// Returns `Ok(false)` (and leaves `out` and `jac` untouched) when it has none: the fitter then
+    /// falls back to finite differences. The default has none.
+    ///
+    /// # Errors
+    /// As [`Self::predict`], plus [`LawError::OutputLength`] for a wrongly sized `jac`.
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        let _ = (params, lrs, steps, out, jac);
+        Ok(false)
+    }
 
     /// Predicts at every observed step of `curve` (a convenience over [`Self::predict`]).
     ///
@@ -643,6 +668,16 @@ impl LossLaw for AnyLaw {
     }
     fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
         self.inner().initial_guesses(curves)
+    }
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        self.inner().predict_jacobian(params, lrs, steps, out, jac)
     }
 }
 

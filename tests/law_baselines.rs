@@ -135,3 +135,44 @@ fn every_law_configures_and_guesses_within_bounds() {
         Err(LawError::NoData { .. })
     ));
 }
+
+#[test]
+fn jacobians_match_finite_differences() {
+    let curves = synthetic();
+    for (law, p) in [
+        (AnyLaw::from(LawKind::Momentum), vec![2.5, 3.0, 0.4, 2e-4]),
+        (AnyLaw::from(LawKind::Power), vec![2.5, 3.0, 0.4]),
+    ] {
+        let mut law = law;
+        law.configure(&curves).unwrap();
+        for c in &curves {
+            let m = c.steps.len();
+            let np = p.len();
+            let (mut out, mut jac) = (vec![0.0; m], vec![0.0; m * np]);
+            assert!(
+                law.predict_jacobian(&p, &c.lrs, &c.steps, &mut out, &mut jac)
+                    .unwrap()
+            );
+            assert_eq!(out, law.predict_curve(&p, c).unwrap());
+            for k in 0..np {
+                let h = 1e-5 * p[k].abs().max(1.0);
+                let (mut hi, mut lo) = (p.clone(), p.clone());
+                hi[k] += h;
+                lo[k] -= h;
+                let (oh, ol) = (
+                    law.predict_curve(&hi, c).unwrap(),
+                    law.predict_curve(&lo, c).unwrap(),
+                );
+                for j in 0..m {
+                    let fd = (oh[j] - ol[j]) / (2.0 * h);
+                    let an = jac[j * np + k];
+                    assert!(
+                        (fd - an).abs() <= 1e-6 * (an.abs() + 1e-6),
+                        "{} k={k}: {fd} vs {an}",
+                        law.name()
+                    );
+                }
+            }
+        }
+    }
+}

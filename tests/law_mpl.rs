@@ -252,3 +252,39 @@ fn initial_guesses_are_in_bounds_and_ranked() {
         assert!(*v >= s.lower && *v <= s.upper, "{} = {v} outside", s.name);
     }
 }
+
+#[test]
+fn jacobian_matches_predict_and_finite_differences() {
+    let law = MultiPowerLaw::default();
+    let cos = read_fixture("400", "cosine_24000");
+    let steps: Vec<u64> = cos.steps.iter().step_by(17).copied().collect();
+    let p = published("400");
+    let m = steps.len();
+    let (mut out, mut base, mut jac) = (vec![0.0; m], vec![0.0; m], vec![0.0; m * 7]);
+    assert!(
+        law.predict_jacobian(&p, &cos.lrs, &steps, &mut out, &mut jac)
+            .unwrap()
+    );
+    law.predict(&p, &cos.lrs, &steps, &mut base).unwrap();
+    for (o, b) in out.iter().zip(&base) {
+        assert!((o - b).abs() <= 1e-12 * b, "{o} vs {b}");
+    }
+    for k in 0..7 {
+        let h = 1e-6 * p[k].abs().max(1e-3);
+        let (mut hi, mut lo) = (p, p);
+        hi[k] += h;
+        lo[k] -= h;
+        let (mut oh, mut ol) = (vec![0.0; m], vec![0.0; m]);
+        law.predict(&hi, &cos.lrs, &steps, &mut oh).unwrap();
+        law.predict(&lo, &cos.lrs, &steps, &mut ol).unwrap();
+        for j in 0..m {
+            let fd = (oh[j] - ol[j]) / (2.0 * h);
+            let an = jac[j * 7 + k];
+            assert!(
+                (fd - an).abs() <= 1e-5 * (an.abs() + 1e-6),
+                "k={k} step {}: fd {fd} vs {an}",
+                steps[j]
+            );
+        }
+    }
+}

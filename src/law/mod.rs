@@ -13,9 +13,8 @@
 //! | `momentum` | [`MomentumLaw`] | `L0, A, alpha, C` | `lr / lr_ref` |
 //! | `power` | [`PowerLaw`] | `L0, A, alpha` | `lr / lr_ref` |
 //!
-//! `sde` also provides exact derivatives ([`LossLaw::predict_jacobian`]) for gradient-based
-//! fitting; the others return `Ok(false)` there and are cheap enough for finite differences
-//! (`momentum`, `power`: `O(steps)`; `mpl`: `O(#LR changes × #observations)`).
+//! Every law also provides exact derivatives ([`LossLaw::predict_jacobian`]) for gradient-based
+//! fitting, at 1× (`mpl`, `momentum`, `power`) to ~4× (`sde`) the cost of a prediction.
 //!
 //! `lr_ref` is the largest LR in the curves given to [`LossLaw::configure`] (1 until then); it is
 //! part of the law's serialized state, so a fitted law predicts new schedules on the same scale.

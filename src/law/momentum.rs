@@ -145,6 +145,52 @@ impl LossLaw for MomentumLaw {
         Ok(())
     }
 
+    /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1, −S2)`.
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
+        if jac.len() != steps.len() * 4 {
+            return Err(LawError::OutputLength {
+                law: "momentum",
+                expected: steps.len() * 4,
+                found: jac.len(),
+            });
+        }
+        let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
+        let inv = 1.0 / self.scale.lr_ref;
+        let lam = self.lambda;
+        let (mut s1, mut s2, mut m) = (0.0, 0.0, 0.0);
+        let mut prev = lrs.first().map_or(0.0, |&x| x * inv);
+        let mut pos = 0usize;
+        for ((o, row), &step) in out.iter_mut().zip(jac.chunks_exact_mut(4)).zip(steps) {
+            let n = step as usize;
+            for &lr in &lrs[pos..n] {
+                let eta = lr * inv;
+                m = lam * m + (prev - eta);
+                s1 += eta;
+                s2 += m;
+                prev = eta;
+            }
+            pos = n;
+            if s1 <= 0.0 {
+                return Err(LawError::ZeroLrArea {
+                    law: "momentum",
+                    step,
+                });
+            }
+            let pw = s1.powf(-alpha);
+            *o = l0 + a * pw - c * s2;
+            row.copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
+        }
+        Ok(true)
+    }
+
     fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
         self.scale = DataScale::from_curves("momentum", curves)?;
         Ok(())

@@ -140,6 +140,86 @@ impl LossLaw for MultiPowerLaw {
         Ok(())
     }
 
+    /// Exact derivatives in the same pass (about the cost of [`LossLaw::predict`]): with
+    /// `x = C η_k^(−γ) S_k`, `E = (1 + x)^(−β)`, `∂G/∂C = β E/(1+x) · η_k^(−γ) S_k`,
+    /// `∂G/∂β = E ln(1+x)`, `∂G/∂γ = −β E/(1+x) · x ln η_k`.
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        let last = check_inputs("mpl", &self.params(), params, lrs, steps, out)?;
+        if jac.len() != steps.len() * 7 {
+            return Err(LawError::OutputLength {
+                law: "mpl",
+                expected: steps.len() * 7,
+                found: jac.len(),
+            });
+        }
+        let &[l0, a, alpha, b, c, beta, gamma] = params else {
+            unreachable!("length checked above")
+        };
+        let mut area = Vec::with_capacity(last + 1);
+        let mut acc = 0.0;
+        area.push(0.0);
+        for &lr in &lrs[..last] {
+            acc += lr;
+            area.push(acc);
+        }
+        // (update index, η_{k−1} − η_k, η_k^(−γ), ln η_k) at each LR change.
+        let mut changes = Vec::new();
+        let mut prev = 0.0;
+        for (k, &lr) in lrs[..last].iter().enumerate() {
+            let d = prev - lr;
+            if d != 0.0 {
+                changes.push((k, d, lr.powf(-gamma), lr.ln()));
+            }
+            prev = lr;
+        }
+        for ((o, row), &step) in out.iter_mut().zip(jac.chunks_exact_mut(7)).zip(steps) {
+            let n = step as usize;
+            let s1 = area[n];
+            if s1 <= 0.0 {
+                return Err(LawError::ZeroLrArea { law: "mpl", step });
+            }
+            let m = changes.partition_point(|ch| ch.0 < n);
+            let (mut ld, mut d_c, mut d_beta, mut d_gamma) = (0.0, 0.0, 0.0, 0.0);
+            for &(k, d, e, ln_eta) in &changes[..m] {
+                let sk = s1 - area[k];
+                let es = e * sk;
+                let x = c * es;
+                if !x.is_finite() {
+                    // η_k = 0: G is the constant 0 or 1, no parameter dependence.
+                    ld += if sk > 0.0 { d } else { 0.0 };
+                    continue;
+                }
+                let l = x.ln_1p();
+                let g = -(-beta * l).exp_m1();
+                let big_e = 1.0 - g;
+                let gx = beta * big_e / (1.0 + x);
+                ld += d * g;
+                d_c += d * gx * es;
+                d_beta += d * big_e * l;
+                d_gamma -= d * gx * x * ln_eta;
+            }
+            let pw = s1.powf(-alpha);
+            *o = l0 + a * pw - b * ld;
+            row.copy_from_slice(&[
+                1.0,
+                pw,
+                -a * pw * s1.ln(),
+                -ld,
+                -b * d_c,
+                -b * d_beta,
+                -b * d_gamma,
+            ]);
+        }
+        Ok(true)
+    }
+
     fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
         self.scale = DataScale::from_curves("mpl", curves)?;
         Ok(())

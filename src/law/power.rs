@@ -93,6 +93,40 @@ impl LossLaw for PowerLaw {
         Ok(())
     }
 
+    /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1)`.
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        if jac.len() != steps.len() * 3 {
+            return Err(LawError::OutputLength {
+                law: "power",
+                expected: steps.len() * 3,
+                found: jac.len(),
+            });
+        }
+        check_inputs("power", &self.params(), params, lrs, steps, out)?;
+        let (l0, a, alpha) = (params[0], params[1], params[2]);
+        let (mut acc, mut pos) = (0.0, 0usize);
+        for ((o, row), &step) in out.iter_mut().zip(jac.chunks_exact_mut(3)).zip(steps) {
+            let n = step as usize;
+            acc += lrs[pos..n].iter().sum::<f64>();
+            pos = n;
+            let s1 = acc / self.scale.lr_ref;
+            if s1 <= 0.0 {
+                return Err(LawError::ZeroLrArea { law: "power", step });
+            }
+            let pw = s1.powf(-alpha);
+            *o = l0 + a * pw;
+            row.copy_from_slice(&[1.0, pw, -a * pw * s1.ln()]);
+        }
+        Ok(true)
+    }
+
     fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
         self.scale = DataScale::from_curves("power", curves)?;
         Ok(())

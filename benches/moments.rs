@@ -87,6 +87,13 @@ fn bench(c: &mut Criterion) {
             b.iter(|| mpl.predict(black_box(&pm), lrs, &steps, &mut out).unwrap())
         });
     }
+    let mut jac7 = vec![0.0; steps.len() * 7];
+    c.bench_function("law/mpl predict_jacobian cosine 24k, 171 points", |b| {
+        b.iter(|| {
+            mpl.predict_jacobian(black_box(&pm), &cosine, &steps, &mut out, &mut jac7)
+                .unwrap()
+        })
+    });
     let mom = MomentumLaw::new(0.999, PEAK).unwrap();
     c.bench_function("law/momentum predict cosine 24k", |b| {
         b.iter(|| {

@@ -5,7 +5,7 @@ use super::{
     DataScale, LawError, LossLaw, ParamSpec, check_inputs, check_lr_ref, clamp_all, huber_log,
 };
 use crate::data::TrainingCurve;
-use crate::moments::{AffinePower, for_each_run};
+use crate::moments::{AffinePower, dot, for_each_run};
 
 /// Runs of equal LR at least this long use the closed form: it costs about `2 log₂ n` vector
 /// passes against `n` for the step recursion.
@@ -176,7 +176,7 @@ impl LossLaw for SdeSurrogate {
                 }
             });
             pos = end;
-            let excess: f64 = kappa.iter().zip(&w).map(|(k, w)| k * w).sum();
+            let excess = dot(&kappa, &w);
             // inf − inf cannot occur (all terms ≥ 0), so an unstable LR gives +∞, not NaN.
             *o = l0 + 0.5 * excess;
         }

@@ -1,1 +1,743 @@
 //! Exact mean and second-moment recursions of the linear models under any LR grid.
+//!
+//! Deterministic, no sampling: these are the oracle for the Monte Carlo path of
+//! [`crate::ensemble`] and the fast path of the `sde` law ([`crate::law::SdeSurrogate`]).
+//!
+//! # Models
+//!
+//! The noisy quadratic model (NQM) with a power-law spectrum, per coordinate `i = 0..dim`:
+//!
+//! * curvature `h_i = hmax · (i + 1)^(−power)`,
+//! * gradient-noise variance `s_i² = noise · h_i / batch`,
+//! * start `x_i(0) = x0` (deterministic, so `E[x_i] = x0`, `E[x_i²] = x0²`),
+//! * loss `L = ½ Σ h_i x_i²`, expected loss `½ Σ h_i E[x_i²]`.
+//!
+//! With `a = η h_i` and `b = η s_i` (η the LR of the update), the discrete updates and their
+//! exact moment recursions are:
+//!
+//! | scheme | update | `E[x]` | `E[x²]` |
+//! |---|---|---|---|
+//! | [`Scheme::EulerMaruyama`] (= Gaussian-noise SGD) | `x ← x − a x + b z` | `(1−a) m₁` | `(1−a)² m₂ + b²` |
+//! | [`Scheme::MilsteinMultiplicative`] | Milstein for `σ(x) = b √(1+x²)` | `(1−a) m₁` | `((1−a)² + b² + b⁴/2) m₂ + b²` |
+//!
+//! (Milstein: `x ← (1−a)x + σ z + ½ σσ′ (z² − 1)` with `σσ′ = b² x`; the cross terms vanish because
+//! `E[z] = E[z² − 1] = E[z(z² − 1)] = 0`, and `E[(z² − 1)²] = 2`.)
+//!
+//! Heavy-ball momentum, `x_{k+1} = x_k + μ (x_k − x_{k−1}) − a x_k + b z`, is tracked by
+//! [`MomentumMoments`] through the per-coordinate 2×2 second-moment matrix of `(x_k, x_{k−1})`.
+//!
+//! # Piecewise-constant fast path
+//!
+//! Within a run of `n` updates at the same LR every recursion above is `m ← A m + c` with constant
+//! `A ≥ 0` and `c`, so `m_n = Aⁿ m + c · (1 + A + … + A^{n−1})`. [`DiagonalMoments::advance_constant`]
+//! computes the pair `(Aⁿ, Σ_{j<n} Aʲ)` by binary powering of the affine map
+//! (`(P₁, S₁) ∘ (P₂, S₂) = (P₁P₂, S₁ + P₁S₂)`): `O(log n)` multiply-adds per coordinate, all terms
+//! non-negative, so there is no cancellation as `A → 1` (the textbook `(1 − Aⁿ)/(1 − A)` loses
+//! all digits there) and no special case at `A = 1` or `A = 0`.
+
+use thiserror::Error;
+
+/// Errors in moment-recursion inputs.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum MomentsError {
+    /// A model parameter is out of its domain.
+    #[error("invalid NQM parameter `{name}` = {value}: {reason}")]
+    InvalidParameter {
+        /// Parameter name (`dim`, `hmax`, `power`, `noise`, `batch`, `x0`, `momentum`).
+        name: &'static str,
+        /// The offending value.
+        value: f64,
+        /// What the domain is.
+        reason: &'static str,
+    },
+    /// Per-coordinate arrays of different lengths.
+    #[error("per-coordinate arrays differ in length: `{name}` has {found}, expected {expected}")]
+    LengthMismatch {
+        /// Array name.
+        name: &'static str,
+        /// Expected length (the number of coordinates).
+        expected: usize,
+        /// Given length.
+        found: usize,
+    },
+    /// A learning rate is NaN or infinite.
+    #[error("learning rate of update {update} is not finite: {value}")]
+    NonFiniteLr {
+        /// 1-based update index.
+        update: usize,
+        /// The value.
+        value: f64,
+    },
+    /// Save points are not strictly increasing or exceed the LR grid.
+    #[error("save step {step} (entry {index}) is invalid: {reason}")]
+    BadSaveStep {
+        /// Position in the `steps` slice.
+        index: usize,
+        /// The step.
+        step: u64,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+}
+
+/// Parameters of the noisy quadratic model, with the defaults of the model spec
+/// `nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1`.
+///
+/// ```
+/// use lrsde::moments::NqmParams;
+/// let nqm = NqmParams::default();
+/// assert_eq!(nqm.curvatures()[1], 0.5); // h_1 = 1 · 2^(−1)
+/// assert_eq!(nqm.noise_variances()[0], 1.0 / 16.0); // s_0² = noise · h_0 / batch
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NqmParams {
+    /// Number of coordinates.
+    pub dim: usize,
+    /// Largest curvature `h_0`.
+    pub hmax: f64,
+    /// Spectrum exponent: `h_i = hmax (i+1)^(−power)`.
+    pub power: f64,
+    /// Per-example noise scale: `s_i² = noise · h_i / batch`.
+    pub noise: f64,
+    /// Batch size.
+    pub batch: f64,
+    /// Initial value of every coordinate.
+    pub x0: f64,
+}
+
+impl Default for NqmParams {
+    fn default() -> Self {
+        Self {
+            dim: 32,
+            hmax: 1.0,
+            power: 1.0,
+            noise: 1.0,
+            batch: 16.0,
+            x0: 1.0,
+        }
+    }
+}
+
+impl NqmParams {
+    /// Checks every parameter's domain.
+    ///
+    /// # Errors
+    /// [`MomentsError::InvalidParameter`] naming the first bad parameter.
+    pub fn validate(&self) -> Result<(), MomentsError> {
+        let bad = |name, value, reason| {
+            Err(MomentsError::InvalidParameter {
+                name,
+                value,
+                reason,
+            })
+        };
+        if self.dim == 0 {
+            return bad("dim", 0.0, "must be at least 1");
+        }
+        if !(self.hmax.is_finite() && self.hmax > 0.0) {
+            return bad("hmax", self.hmax, "must be finite and > 0");
+        }
+        if !self.power.is_finite() {
+            return bad("power", self.power, "must be finite");
+        }
+        if !(self.noise.is_finite() && self.noise >= 0.0) {
+            return bad("noise", self.noise, "must be finite and >= 0");
+        }
+        if !(self.batch.is_finite() && self.batch > 0.0) {
+            return bad("batch", self.batch, "must be finite and > 0");
+        }
+        if !self.x0.is_finite() {
+            return bad("x0", self.x0, "must be finite");
+        }
+        Ok(())
+    }
+
+    /// Curvatures `h_i = hmax (i+1)^(−power)`, `i = 0..dim`.
+    pub fn curvatures(&self) -> Vec<f64> {
+        (0..self.dim)
+            .map(|i| self.hmax * ((i + 1) as f64).powf(-self.power))
+            .collect()
+    }
+
+    /// Gradient-noise variances `s_i² = noise · h_i / batch`.
+    pub fn noise_variances(&self) -> Vec<f64> {
+        self.curvatures()
+            .into_iter()
+            .map(|h| self.noise * h / self.batch)
+            .collect()
+    }
+}
+
+/// Which discrete update the moments follow (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheme {
+    /// Additive noise `σ_i = η s_i`: Euler–Maruyama with `Δs = 1`, i.e. exactly Gaussian-noise SGD.
+    #[default]
+    EulerMaruyama,
+    /// Milstein on the multiplicative-noise variant `σ_i(x) = η s_i √(1 + x_i²)` of workload W.
+    MilsteinMultiplicative,
+}
+
+/// Per-coordinate coefficients `(A, c)` of `m₂ ← A m₂ + c` for one update.
+#[inline(always)]
+fn coeffs(scheme: Scheme, lr: f64, h: f64, s2: f64) -> (f64, f64) {
+    let t = 1.0 - lr * h;
+    let b2 = lr * lr * s2;
+    match scheme {
+        Scheme::EulerMaruyama => (t * t, b2),
+        Scheme::MilsteinMultiplicative => (t * t + b2 + 0.5 * b2 * b2, b2),
+    }
+}
+
+/// `(xⁿ, Σ_{j<n} xʲ)` by binary powering of the affine map `m ↦ x m + 1`.
+///
+/// Every partial product and sum is a sum of non-negative terms when `x ≥ 0`, so the result is
+/// accurate to `O(log n)` roundings even where `x` is within an ulp of 1.
+#[inline]
+pub fn power_and_geometric_sum(x: f64, mut n: u64) -> (f64, f64) {
+    let (mut p, mut s) = (1.0, 0.0);
+    let (mut bp, mut bs) = (x, 1.0);
+    while n > 0 {
+        if n & 1 == 1 {
+            // result ∘ base: apply result after base (order is irrelevant: same A).
+            s += p * bs;
+            p *= bp;
+        }
+        n >>= 1;
+        if n > 0 {
+            bs += bp * bs;
+            bp *= bp;
+        }
+    }
+    (p, s)
+}
+
+/// Scratch space for [`AffinePower::apply`]: `n` updates `w_i ← A_i w_i + c_i` at once for a
+/// whole vector of coordinates, by binary powering with the loop over coordinates innermost (so it
+/// vectorises).
+#[derive(Debug, Clone, Default)]
+pub struct AffinePower {
+    p: Vec<f64>,
+    s: Vec<f64>,
+    bp: Vec<f64>,
+    bs: Vec<f64>,
+}
+
+impl AffinePower {
+    /// Scratch for `dim` coordinates (grows on demand).
+    pub fn new(dim: usize) -> Self {
+        Self {
+            p: vec![0.0; dim],
+            s: vec![0.0; dim],
+            bp: vec![0.0; dim],
+            bs: vec![0.0; dim],
+        }
+    }
+
+    /// Applies `w_i ← A_i w_i + c_i` `n` times in closed form: `w ← Aⁿ w + c Σ_{j<n} Aʲ`.
+    ///
+    /// `a`, `c` and `w` must have the same length (extra entries of the longer ones are ignored).
+    ///
+    /// ```
+    /// use lrsde::moments::AffinePower;
+    /// let mut w = [1.0, 2.0];
+    /// AffinePower::new(2).apply(&[0.5, 1.0], &[1.0, 0.25], &mut w, 3);
+    /// assert_eq!(w, [0.125 + 1.75, 2.75]);
+    /// ```
+    pub fn apply(&mut self, a: &[f64], c: &[f64], w: &mut [f64], mut n: u64) {
+        let d = a.len().min(c.len()).min(w.len());
+        if self.p.len() < d {
+            *self = Self::new(d);
+        }
+        let (p, s, bp, bs) = (
+            &mut self.p[..d],
+            &mut self.s[..d],
+            &mut self.bp[..d],
+            &mut self.bs[..d],
+        );
+        p.fill(1.0);
+        s.fill(0.0);
+        bp.copy_from_slice(&a[..d]);
+        bs.fill(1.0);
+        while n > 0 {
+            if n & 1 == 1 {
+                for i in 0..d {
+                    s[i] += p[i] * bs[i];
+                    p[i] *= bp[i];
+                }
+            }
+            n >>= 1;
+            if n > 0 {
+                for i in 0..d {
+                    bs[i] += bp[i] * bs[i];
+                    bp[i] *= bp[i];
+                }
+            }
+        }
+        for i in 0..d {
+            w[i] = p[i] * w[i] + c[i] * s[i];
+        }
+    }
+}
+
+/// Exact first and second moments of a diagonal linear SGD model, coordinate by coordinate.
+///
+/// Holds the curvatures `h`, noise variances `s²`, the scheme and the current `E[x]`, `E[x²]`.
+///
+/// ```
+/// use lrsde::moments::{DiagonalMoments, NqmParams, Scheme};
+/// let mut m = DiagonalMoments::new(&NqmParams::default(), Scheme::EulerMaruyama).unwrap();
+/// let start = m.expected_loss();
+/// m.run(&[0.1; 100]).unwrap();
+/// assert!(m.expected_loss() < start);
+/// assert_eq!(m.steps(), 100);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagonalMoments {
+    h: Vec<f64>,
+    s2: Vec<f64>,
+    scheme: Scheme,
+    mean: Vec<f64>,
+    second: Vec<f64>,
+    steps: u64,
+}
+
+impl DiagonalMoments {
+    /// Starts from the NQM's deterministic initial point.
+    ///
+    /// # Errors
+    /// [`MomentsError::InvalidParameter`] if `nqm` is invalid.
+    pub fn new(nqm: &NqmParams, scheme: Scheme) -> Result<Self, MomentsError> {
+        nqm.validate()?;
+        let d = nqm.dim;
+        Ok(Self {
+            h: nqm.curvatures(),
+            s2: nqm.noise_variances(),
+            scheme,
+            mean: vec![nqm.x0; d],
+            second: vec![nqm.x0 * nqm.x0; d],
+            steps: 0,
+        })
+    }
+
+    /// Starts from arbitrary per-coordinate curvatures, noise variances and moments.
+    ///
+    /// # Errors
+    /// [`MomentsError::LengthMismatch`] if the arrays differ in length;
+    /// [`MomentsError::InvalidParameter`] if a value is not finite or `s²` / `E[x²]` is negative.
+    pub fn from_spectrum(
+        h: Vec<f64>,
+        s2: Vec<f64>,
+        mean: Vec<f64>,
+        second: Vec<f64>,
+        scheme: Scheme,
+    ) -> Result<Self, MomentsError> {
+        let d = h.len();
+        for (name, v) in [("s2", &s2), ("mean", &mean), ("second", &second)] {
+            if v.len() != d {
+                return Err(MomentsError::LengthMismatch {
+                    name,
+                    expected: d,
+                    found: v.len(),
+                });
+            }
+        }
+        let check = |name, v: &[f64], nonneg: bool| {
+            for &x in v {
+                if !x.is_finite() || (nonneg && x < 0.0) {
+                    return Err(MomentsError::InvalidParameter {
+                        name,
+                        value: x,
+                        reason: if nonneg {
+                            "must be finite and >= 0"
+                        } else {
+                            "must be finite"
+                        },
+                    });
+                }
+            }
+            Ok(())
+        };
+        check("h", &h, false)?;
+        check("s2", &s2, true)?;
+        check("mean", &mean, false)?;
+        check("second", &second, true)?;
+        Ok(Self {
+            h,
+            s2,
+            scheme,
+            mean,
+            second,
+            steps: 0,
+        })
+    }
+
+    /// One update at LR `lr` (exact recursion; `lr` is not validated here, see [`Self::run`]).
+    #[inline]
+    pub fn step(&mut self, lr: f64) {
+        // One monomorphic loop per scheme (the match is hoisted out of the coordinate loop), with
+        // zipped iterators (no bounds checks) so the loop vectorises.
+        #[inline(always)]
+        fn update<const MILSTEIN: bool>(
+            lr: f64,
+            mean: &mut [f64],
+            second: &mut [f64],
+            h: &[f64],
+            s2: &[f64],
+        ) {
+            let scheme = if MILSTEIN {
+                Scheme::MilsteinMultiplicative
+            } else {
+                Scheme::EulerMaruyama
+            };
+            for (((m1, m2), &h), &s2) in mean.iter_mut().zip(second.iter_mut()).zip(h).zip(s2) {
+                let (a, c) = coeffs(scheme, lr, h, s2);
+                *m1 *= 1.0 - lr * h;
+                *m2 = a * *m2 + c;
+            }
+        }
+        let (m, s, h, s2) = (&mut self.mean, &mut self.second, &self.h, &self.s2);
+        match self.scheme {
+            Scheme::EulerMaruyama => update::<false>(lr, m, s, h, s2),
+            Scheme::MilsteinMultiplicative => update::<true>(lr, m, s, h, s2),
+        }
+        self.steps += 1;
+    }
+
+    /// `n` updates at the constant LR `lr`, in closed form (`O(log n)` per coordinate).
+    ///
+    /// Agrees with `n` calls of [`Self::step`] to a few ulps times `log n`.
+    pub fn advance_constant(&mut self, lr: f64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let scheme = self.scheme;
+        for (((m1, m2), &h), &s2) in self
+            .mean
+            .iter_mut()
+            .zip(self.second.iter_mut())
+            .zip(&self.h)
+            .zip(&self.s2)
+        {
+            let (a, c) = coeffs(scheme, lr, h, s2);
+            let (an, geo) = power_and_geometric_sum(a, n);
+            *m2 = an * *m2 + c * geo;
+            // The mean's factor (1 − ηh) may be negative: plain binary powering keeps the sign.
+            *m1 *= power_and_geometric_sum(1.0 - lr * h, n).0;
+        }
+        self.steps += n;
+    }
+
+    /// Applies the updates of `lrs` in order, using the closed form on runs of exactly equal LRs
+    /// of length ≥ 8 and the step recursion elsewhere (both exact).
+    ///
+    /// # Errors
+    /// [`MomentsError::NonFiniteLr`] (nothing is applied in that case).
+    pub fn run(&mut self, lrs: &[f64]) -> Result<(), MomentsError> {
+        check_lrs(lrs, self.steps)?;
+        for_each_run(lrs, |lr, n| {
+            if n >= CLOSED_FORM_MIN_RUN {
+                self.advance_constant(lr, n as u64);
+            } else {
+                for _ in 0..n {
+                    self.step(lr);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Expected loss `½ Σ h_i E[x_i²]` now.
+    pub fn expected_loss(&self) -> f64 {
+        0.5 * dot(&self.h, &self.second)
+    }
+
+    /// `E[x_i]` per coordinate.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    /// `E[x_i²]` per coordinate.
+    pub fn second_moment(&self) -> &[f64] {
+        &self.second
+    }
+
+    /// Curvatures `h_i`.
+    pub fn curvatures(&self) -> &[f64] {
+        &self.h
+    }
+
+    /// Number of updates applied so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+}
+
+/// `Σ a_i b_i` with four independent accumulators: a sequential sum is one long dependency chain
+/// (4 cycles per term), which dominated per-step loss output.
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Runs shorter than this use the step recursion: binary powering costs ~2 log₂ n passes.
+pub(crate) const CLOSED_FORM_MIN_RUN: usize = 8;
+
+/// Calls `f(lr, len)` for each maximal run of bit-identical consecutive LRs.
+#[inline]
+pub(crate) fn for_each_run(lrs: &[f64], mut f: impl FnMut(f64, usize)) {
+    let mut i = 0;
+    while i < lrs.len() {
+        let lr = lrs[i];
+        let mut e = i + 1;
+        while e < lrs.len() && lrs[e].to_bits() == lr.to_bits() {
+            e += 1;
+        }
+        f(lr, e - i);
+        i = e;
+    }
+}
+
+fn check_lrs(lrs: &[f64], offset: u64) -> Result<(), MomentsError> {
+    match lrs.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(MomentsError::NonFiniteLr {
+            update: offset as usize + i + 1,
+            value: lrs[i],
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_steps(steps: &[u64], len: usize) -> Result<(), MomentsError> {
+    let mut prev = 0u64;
+    for (index, &step) in steps.iter().enumerate() {
+        if index > 0 && step <= prev {
+            return Err(MomentsError::BadSaveStep {
+                index,
+                step,
+                reason: "save steps must be strictly increasing",
+            });
+        }
+        if step > len as u64 {
+            return Err(MomentsError::BadSaveStep {
+                index,
+                step,
+                reason: "save step beyond the end of the LR grid",
+            });
+        }
+        prev = step;
+    }
+    Ok(())
+}
+
+/// Expected NQM loss after each of `steps` updates (0 = the initial loss) under the LR grid `lrs`
+/// (`lrs[t]` is the LR of update `t + 1`).
+///
+/// ```
+/// use lrsde::moments::{expected_loss_at, NqmParams, Scheme};
+/// let lrs = vec![0.2; 1000];
+/// let l = expected_loss_at(&NqmParams::default(), Scheme::EulerMaruyama, &lrs, &[0, 10, 1000]).unwrap();
+/// assert_eq!(l[0], 0.5 * (1..=32).map(|i| 1.0 / i as f64).sum::<f64>());
+/// assert!(l[2] < l[1] && l[1] < l[0]);
+/// ```
+///
+/// # Errors
+/// Invalid parameters, non-finite LRs, or save steps that are not strictly increasing or exceed
+/// `lrs.len()`.
+pub fn expected_loss_at(
+    nqm: &NqmParams,
+    scheme: Scheme,
+    lrs: &[f64],
+    steps: &[u64],
+) -> Result<Vec<f64>, MomentsError> {
+    check_steps(steps, lrs.len())?;
+    check_lrs(lrs, 0)?;
+    let mut m = DiagonalMoments::new(nqm, scheme)?;
+    let mut out = Vec::with_capacity(steps.len());
+    let mut pos = 0usize;
+    for &s in steps {
+        let s = s as usize;
+        m.run(&lrs[pos..s])?;
+        pos = s;
+        out.push(m.expected_loss());
+    }
+    Ok(out)
+}
+
+/// Expected NQM loss after every update: `out[t]` is the loss after `t + 1` updates.
+///
+/// Uses the step recursion throughout (`dim` multiply-adds per step, vectorised).
+///
+/// ```
+/// use lrsde::moments::{expected_loss_every_step, NqmParams, Scheme};
+/// let l = expected_loss_every_step(&NqmParams::default(), Scheme::EulerMaruyama, &[0.1; 50]).unwrap();
+/// assert_eq!(l.len(), 50);
+/// ```
+///
+/// # Errors
+/// Invalid parameters or non-finite LRs.
+pub fn expected_loss_every_step(
+    nqm: &NqmParams,
+    scheme: Scheme,
+    lrs: &[f64],
+) -> Result<Vec<f64>, MomentsError> {
+    check_lrs(lrs, 0)?;
+    let mut m = DiagonalMoments::new(nqm, scheme)?;
+    Ok(lrs
+        .iter()
+        .map(|&lr| {
+            m.step(lr);
+            m.expected_loss()
+        })
+        .collect())
+}
+
+/// Exact moments of heavy-ball momentum SGD on a diagonal quadratic with additive Gaussian noise:
+/// `x_{k+1} = x_k + μ (x_k − x_{k−1}) − η h x_k + η s z`, starting at rest (`x_{−1} = x_0`).
+///
+/// Per coordinate, with `c = 1 + μ − η h` and `b = η s`, the state `(x_k, x_{k−1})` has means
+/// `(m, m′)` and second moments `P = E[x_k²]`, `Q = E[x_k x_{k−1}]`, `R = E[x_{k−1}²]`:
+///
+/// ```text
+/// m ← c m − μ m′,   m′ ← m
+/// P ← c² P − 2 c μ Q + μ² R + b²,   Q ← c P − μ Q,   R ← P
+/// ```
+///
+/// At constant η the stationary second moment is `P* = b² (1+μ) / ((1−μ) ((1+μ)² − c²))`
+/// (stable iff `0 < η h < 2 (1 + μ)`).
+///
+/// ```
+/// use lrsde::moments::{MomentumMoments, NqmParams};
+/// let mut m = MomentumMoments::new(&NqmParams::default(), 0.9).unwrap();
+/// m.run(&[0.05; 200]).unwrap();
+/// assert!(m.expected_loss().is_finite());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MomentumMoments {
+    h: Vec<f64>,
+    s2: Vec<f64>,
+    mu: f64,
+    mean: Vec<f64>,
+    mean_prev: Vec<f64>,
+    p: Vec<f64>,
+    q: Vec<f64>,
+    r: Vec<f64>,
+    steps: u64,
+}
+
+impl MomentumMoments {
+    /// Starts the NQM at rest at `x0` with momentum coefficient `mu ∈ [0, 1)`.
+    ///
+    /// # Errors
+    /// [`MomentsError::InvalidParameter`] for an invalid NQM or `mu` outside `[0, 1)`.
+    pub fn new(nqm: &NqmParams, mu: f64) -> Result<Self, MomentsError> {
+        nqm.validate()?;
+        if !(mu.is_finite() && (0.0..1.0).contains(&mu)) {
+            return Err(MomentsError::InvalidParameter {
+                name: "momentum",
+                value: mu,
+                reason: "must be in [0, 1)",
+            });
+        }
+        let d = nqm.dim;
+        let x2 = nqm.x0 * nqm.x0;
+        Ok(Self {
+            h: nqm.curvatures(),
+            s2: nqm.noise_variances(),
+            mu,
+            mean: vec![nqm.x0; d],
+            mean_prev: vec![nqm.x0; d],
+            p: vec![x2; d],
+            q: vec![x2; d],
+            r: vec![x2; d],
+            steps: 0,
+        })
+    }
+
+    /// One update at LR `lr`.
+    #[inline]
+    pub fn step(&mut self, lr: f64) {
+        let mu = self.mu;
+        let mu2 = mu * mu;
+        for i in 0..self.h.len() {
+            let c = 1.0 + mu - lr * self.h[i];
+            let b2 = lr * lr * self.s2[i];
+            let (p, q, r) = (self.p[i], self.q[i], self.r[i]);
+            self.p[i] = c * c * p - 2.0 * c * mu * q + mu2 * r + b2;
+            self.q[i] = c * p - mu * q;
+            self.r[i] = p;
+            let m = self.mean[i];
+            self.mean[i] = c * m - mu * self.mean_prev[i];
+            self.mean_prev[i] = m;
+        }
+        self.steps += 1;
+    }
+
+    /// Applies the updates of `lrs` in order.
+    ///
+    /// # Errors
+    /// [`MomentsError::NonFiniteLr`] (nothing is applied in that case).
+    pub fn run(&mut self, lrs: &[f64]) -> Result<(), MomentsError> {
+        check_lrs(lrs, self.steps)?;
+        for &lr in lrs {
+            self.step(lr);
+        }
+        Ok(())
+    }
+
+    /// Expected loss `½ Σ h_i E[x_i²]` now.
+    pub fn expected_loss(&self) -> f64 {
+        0.5 * dot(&self.h, &self.p)
+    }
+
+    /// `E[x_i]` per coordinate.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    /// `E[x_i²]` per coordinate.
+    pub fn second_moment(&self) -> &[f64] {
+        &self.p
+    }
+
+    /// `E[x_i x_i^prev]` per coordinate (lag-one cross moment).
+    pub fn cross_moment(&self) -> &[f64] {
+        &self.q
+    }
+
+    /// Number of updates applied so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Stationary `E[x_i²]` at constant LR `lr` (`None` where the coordinate is unstable or
+    /// noiseless-degenerate).
+    pub fn stationary_second_moment(&self, lr: f64) -> Vec<Option<f64>> {
+        let mu = self.mu;
+        self.h
+            .iter()
+            .zip(&self.s2)
+            .map(|(&h, &s2)| {
+                let a = lr * h;
+                let c = 1.0 + mu - a;
+                let den = (1.0 - mu) * ((1.0 + mu) * (1.0 + mu) - c * c);
+                (a > 0.0 && a < 2.0 * (1.0 + mu) && den > 0.0)
+                    .then(|| lr * lr * s2 * (1.0 + mu) / den)
+            })
+            .collect()
+    }
+}

@@ -1,7 +1,49 @@
 //! Loss-curve predictors behind one trait: the SDE surrogate (the product's own) and the
 //! published Multi-Power, momentum and power laws as baselines.
+//!
+//! Every law maps a parameter vector and an LR grid to predicted losses at observed steps
+//! ([`LossLaw::predict`]), declares its parameters with bounds ([`LossLaw::params`]), learns its
+//! data-dependent scales from the curves it will be fitted to ([`LossLaw::configure`]) and offers
+//! data-driven starting points for multi-start fitting ([`LossLaw::initial_guesses`]).
+//!
+//! | law | type | parameters | LR units |
+//! |---|---|---|---|
+//! | `sde` | [`SdeSurrogate`] | `L0, log_kappa_max, p, log_s, log_w0, q` | `lr / lr_ref` |
+//! | `mpl` | [`MultiPowerLaw`] | `L0, A, alpha, B, C, beta, gamma` | raw |
+//! | `momentum` | [`MomentumLaw`] | `L0, A, alpha, C` | `lr / lr_ref` |
+//! | `power` | [`PowerLaw`] | `L0, A, alpha` | `lr / lr_ref` |
+//!
+//! Every law also provides exact derivatives ([`LossLaw::predict_jacobian`]) for gradient-based
+//! fitting, at 1× (`mpl`, `momentum`, `power`) to ~4× (`sde`) the cost of a prediction.
+//!
+//! `lr_ref` is the largest LR in the curves given to [`LossLaw::configure`] (1 until then); it is
+//! part of the law's serialized state, so a fitted law predicts new schedules on the same scale.
+//!
+//! ```
+//! use lrsde::law::{AnyLaw, LossLaw};
+//! let law: AnyLaw = "power".parse().unwrap();
+//! let lrs = vec![1.0; 100];
+//! let mut out = [0.0; 2];
+//! law.predict(&[2.0, 1.0, 0.5], &lrs, &[1, 100], &mut out).unwrap();
+//! assert!((out[0] - 3.0).abs() < 1e-12 && (out[1] - 2.1).abs() < 1e-12);
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
 
 use thiserror::Error;
+
+use crate::data::TrainingCurve;
+
+mod momentum;
+mod mpl;
+mod power;
+mod sde;
+
+pub use momentum::MomentumLaw;
+pub use mpl::MultiPowerLaw;
+pub use power::PowerLaw;
+pub use sde::SdeSurrogate;
 
 /// How a parameter is constrained and transformed for fitting.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -12,23 +54,114 @@ pub struct ParamSpec {
     pub lower: f64,
     /// Upper bound (inclusive).
     pub upper: f64,
+    /// The parameter is positive and spans orders of magnitude: an optimiser should work on
+    /// `ln(value)` (then `lower > 0`). Parameters already stored as logarithms (`log_*`) say
+    /// `false`.
+    pub log_scale: bool,
+}
+
+impl ParamSpec {
+    /// A parameter searched on a linear scale.
+    pub const fn linear(name: &'static str, lower: f64, upper: f64) -> Self {
+        Self {
+            name,
+            lower,
+            upper,
+            log_scale: false,
+        }
+    }
+
+    /// A positive parameter searched on a log scale (`lower > 0`).
+    pub const fn log(name: &'static str, lower: f64, upper: f64) -> Self {
+        Self {
+            name,
+            lower,
+            upper,
+            log_scale: true,
+        }
+    }
+
+    /// `value` clamped into `[lower, upper]`.
+    pub fn clamp(&self, value: f64) -> f64 {
+        value.clamp(self.lower, self.upper)
+    }
 }
 
 /// A loss-curve law: parameters ↔ predicted loss for an LR grid.
+///
+/// Object safe: the fitter holds `Box<dyn LossLaw>` / `&dyn LossLaw`.
 pub trait LossLaw: Send + Sync {
     /// Short stable identifier (`"sde"`, `"mpl"`, `"momentum"`, `"power"`).
     fn name(&self) -> &'static str;
+
     /// The parameters in the order `predict` takes them, with their bounds.
+    ///
+    /// Bounds may depend on the scales learnt by [`Self::configure`] (e.g. `L0 ≤ max loss`).
     fn params(&self) -> Vec<ParamSpec>;
+
     /// Writes the predicted loss after `steps[j]` updates into `out[j]`.
     ///
     /// `lrs[t]` is the LR of update `t + 1`; `steps` are 1-based, strictly increasing, each
-    /// `<= lrs.len()`; `out.len() == steps.len()`.
-    fn predict(&self, params: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64]);
+    /// `<= lrs.len()`; `out.len() == steps.len()`. Parameters are not clamped to their bounds.
+    /// A prediction may be `+∞` where the law itself diverges (an unstable LR for `sde`).
+    ///
+    /// # Errors
+    /// [`LawError`] for a wrong parameter count, non-finite parameters, mismatched lengths,
+    /// invalid steps, negative or non-finite LRs, or a zero LR area where the law needs `S1 > 0`.
+    fn predict(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError>;
+
+    /// Learns data-dependent scales (reference LR, loss range) from the curves to be fitted.
+    ///
+    /// Call once before fitting; the scales are part of the law's state (and its serde form).
+    ///
+    /// # Errors
+    /// [`LawError::NoData`] if the curves hold no positive LR or no finite loss.
+    fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError>;
+
+    /// Data-driven starting points for multi-start fitting, best first, each inside the bounds
+    /// of [`Self::params`]. Never empty.
+    fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>>;
+
+    /// Like [`Self::predict`], and also writes the Jacobian `∂out[j]/∂params[k]` into
+    /// `jac[j * params.len() + k]` (row-major, `jac.len() == steps.len() * params.len()`), if the
+    /// law has analytic derivatives.
+    ///
+    /// Returns `Ok(false)` (and leaves `out` and `jac` untouched) when it has none: the fitter then
+    /// falls back to finite differences. The default has none.
+    ///
+    /// # Errors
+    /// As [`Self::predict`], plus [`LawError::OutputLength`] for a wrongly sized `jac`.
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        let _ = (params, lrs, steps, out, jac);
+        Ok(false)
+    }
+
+    /// Predicts at every observed step of `curve` (a convenience over [`Self::predict`]).
+    ///
+    /// # Errors
+    /// As [`Self::predict`].
+    fn predict_curve(&self, params: &[f64], curve: &TrainingCurve) -> Result<Vec<f64>, LawError> {
+        let mut out = vec![0.0; curve.steps.len()];
+        self.predict(params, &curve.lrs, &curve.steps, &mut out)?;
+        Ok(out)
+    }
 }
 
 /// Errors in law parameters and inputs.
-#[derive(Debug, Error)]
+#[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum LawError {
     /// A parameter vector has the wrong length.
@@ -41,4 +174,521 @@ pub enum LawError {
         /// Given count.
         found: usize,
     },
+    /// A parameter is NaN or infinite.
+    #[error("law `{law}`: parameter `{name}` is not finite ({value})")]
+    NonFiniteParam {
+        /// Law name.
+        law: &'static str,
+        /// Parameter name.
+        name: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// `out` and `steps` differ in length.
+    #[error("law `{law}`: output has {found} slots for {expected} steps")]
+    OutputLength {
+        /// Law name.
+        law: &'static str,
+        /// `steps.len()`.
+        expected: usize,
+        /// `out.len()`.
+        found: usize,
+    },
+    /// A requested step is 0, not increasing, or beyond the LR grid.
+    #[error("law `{law}`: step {step} (entry {index}) is invalid: {reason}")]
+    BadStep {
+        /// Law name.
+        law: &'static str,
+        /// Position in `steps`.
+        index: usize,
+        /// The step.
+        step: u64,
+        /// Why.
+        reason: &'static str,
+    },
+    /// An LR is negative, NaN or infinite.
+    #[error("law `{law}`: LR of update {update} is invalid ({value}); LRs must be finite and >= 0")]
+    BadLr {
+        /// Law name.
+        law: &'static str,
+        /// 1-based update index.
+        update: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The LR area `S1` is zero at a step where the law raises it to a negative power.
+    #[error(
+        "law `{law}`: the LR area is zero at step {step}; the law needs at least one positive LR"
+    )]
+    ZeroLrArea {
+        /// Law name.
+        law: &'static str,
+        /// The step.
+        step: u64,
+    },
+    /// The curves given to `configure` carry nothing to learn scales from.
+    #[error("law `{law}`: {reason}")]
+    NoData {
+        /// Law name.
+        law: &'static str,
+        /// What is missing.
+        reason: &'static str,
+    },
+    /// A law option is invalid (constructor or `name:key=value` spec).
+    #[error("law `{law}`: invalid option `{key}` = `{value}`: {reason}")]
+    BadOption {
+        /// Law name.
+        law: &'static str,
+        /// Option key.
+        key: String,
+        /// Option value.
+        value: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// An unknown law name.
+    #[error("unknown law `{0}` (expected sde, mpl, momentum or power)")]
+    UnknownLaw(String),
+}
+
+/// Data-dependent scales shared by the laws: reference LR and observed loss range.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DataScale {
+    /// The largest LR in the curves (LRs are divided by it where a law says so).
+    pub lr_ref: f64,
+    /// Smallest finite observed loss.
+    pub loss_min: f64,
+    /// Largest finite observed loss.
+    pub loss_max: f64,
+}
+
+impl Default for DataScale {
+    /// `lr_ref = 1`, losses in `[0, 10]`: a neutral scale for unconfigured laws.
+    fn default() -> Self {
+        Self {
+            lr_ref: 1.0,
+            loss_min: 0.0,
+            loss_max: 10.0,
+        }
+    }
+}
+
+impl DataScale {
+    /// Scales of `curves`: peak LR over all updates, finite-loss range over all observations.
+    ///
+    /// ```
+    /// use lrsde::{data::TrainingCurve, law::DataScale};
+    /// let c = TrainingCurve { name: "a".into(), lrs: vec![0.1, 0.3, 0.2],
+    ///     steps: vec![1, 3], losses: vec![4.0, 3.0] };
+    /// let s = DataScale::from_curves("doc", &[c]).unwrap();
+    /// assert_eq!((s.lr_ref, s.loss_min, s.loss_max), (0.3, 3.0, 4.0));
+    /// ```
+    ///
+    /// # Errors
+    /// [`LawError::NoData`] without a positive finite LR or a finite positive loss.
+    pub fn from_curves(law: &'static str, curves: &[TrainingCurve]) -> Result<Self, LawError> {
+        let lr_ref = curves
+            .iter()
+            .flat_map(|c| c.lrs.iter().copied())
+            .filter(|x| x.is_finite())
+            .fold(0.0f64, f64::max);
+        if lr_ref <= 0.0 {
+            return Err(LawError::NoData {
+                law,
+                reason: "the curves hold no positive finite LR",
+            });
+        }
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &l in curves.iter().flat_map(|c| c.losses.iter()) {
+            if l.is_finite() && l > 0.0 {
+                lo = lo.min(l);
+                hi = hi.max(l);
+            }
+        }
+        if !lo.is_finite() {
+            return Err(LawError::NoData {
+                law,
+                reason: "the curves hold no finite positive loss",
+            });
+        }
+        Ok(Self {
+            lr_ref,
+            loss_min: lo,
+            loss_max: hi,
+        })
+    }
+}
+
+/// Checks the common `predict` contract; returns the largest requested step.
+pub(crate) fn check_inputs(
+    law: &'static str,
+    specs: &[ParamSpec],
+    params: &[f64],
+    lrs: &[f64],
+    steps: &[u64],
+    out: &[f64],
+) -> Result<usize, LawError> {
+    if params.len() != specs.len() {
+        return Err(LawError::ParamCount {
+            law,
+            expected: specs.len(),
+            found: params.len(),
+        });
+    }
+    if let Some((s, &v)) = specs.iter().zip(params).find(|(_, v)| !v.is_finite()) {
+        return Err(LawError::NonFiniteParam {
+            law,
+            name: s.name,
+            value: v,
+        });
+    }
+    if out.len() != steps.len() {
+        return Err(LawError::OutputLength {
+            law,
+            expected: steps.len(),
+            found: out.len(),
+        });
+    }
+    let mut prev = 0u64;
+    for (index, &step) in steps.iter().enumerate() {
+        let reason = if step == 0 {
+            Some("steps are 1-based")
+        } else if step <= prev {
+            Some("steps must be strictly increasing")
+        } else if step > lrs.len() as u64 {
+            Some("step beyond the end of the LR grid")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(LawError::BadStep {
+                law,
+                index,
+                step,
+                reason,
+            });
+        }
+        prev = step;
+    }
+    let last = prev as usize;
+    if let Some(i) = lrs[..last]
+        .iter()
+        .position(|x| !(x.is_finite() && *x >= 0.0))
+    {
+        return Err(LawError::BadLr {
+            law,
+            update: i + 1,
+            value: lrs[i],
+        });
+    }
+    Ok(last)
+}
+
+/// `(S1 at step, loss, LR of the last update)` of all finite positive observations with a
+/// positive LR area, LRs divided by `lr_ref`.
+pub(crate) fn observed_points(curves: &[TrainingCurve], lr_ref: f64) -> Vec<(f64, f64, f64)> {
+    let mut pts = Vec::new();
+    for c in curves {
+        let mut acc = 0.0;
+        let mut pos = 0usize;
+        for (&s, &l) in c.steps.iter().zip(&c.losses) {
+            let s = s as usize;
+            if s < pos || s == 0 || s > c.lrs.len() {
+                continue;
+            }
+            acc += c.lrs[pos..s].iter().filter(|x| x.is_finite()).sum::<f64>() / lr_ref;
+            pos = s;
+            if l.is_finite() && l > 0.0 && acc > 0.0 {
+                pts.push((acc, l, c.lrs[s - 1] / lr_ref));
+            }
+        }
+    }
+    pts
+}
+
+/// Least-squares slope and intercept of `y` on `x`.
+pub(crate) fn linear_fit(xy: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let n = xy.len() as f64;
+    if xy.len() < 2 {
+        return None;
+    }
+    let (mx, my) = xy
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
+    let (sxy, sxx) = xy.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
+        (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
+    });
+    (sxx > 0.0).then(|| {
+        let slope = sxy / sxx;
+        (slope, my - slope * mx)
+    })
+}
+
+/// Guesses of `(A, alpha)` for `L ≈ L0 + A S1^(−alpha)` at a given `L0` by the MPL recipe:
+/// regress `ln(L − L_min + 0.01)` on `ln S1`.
+pub(crate) fn power_guess(pts: &[(f64, f64, f64)], l0: f64) -> (f64, f64) {
+    let lmin = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let xy: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|&(s, l, _)| (s.ln(), (l - lmin + 0.01).ln()))
+        .collect();
+    let (alpha, a) = match linear_fit(&xy) {
+        Some((slope, icpt)) if slope < 0.0 => (-slope, icpt.exp()),
+        _ => (0.5, 1.0),
+    };
+    // The regression is on L − L_min; rescale A so the curve passes the mean excess over L0.
+    let excess_fit: f64 = pts.iter().map(|&(s, _, _)| a * s.powf(-alpha)).sum();
+    let excess_obs: f64 = pts.iter().map(|&(_, l, _)| (l - l0).max(1e-6)).sum();
+    let a = if excess_fit > 0.0 {
+        a * excess_obs / excess_fit
+    } else {
+        a
+    };
+    (a, alpha)
+}
+
+/// Huber (δ = 1e-3) on log residuals: the scoring the literature fits with, used to rank guesses.
+pub(crate) fn huber_log(pred: f64, obs: f64) -> f64 {
+    const DELTA: f64 = 1e-3;
+    if !(pred > 0.0 && pred.is_finite()) {
+        return f64::INFINITY;
+    }
+    let r = (obs.ln() - pred.ln()).abs();
+    if r < DELTA {
+        0.5 * r * r
+    } else {
+        DELTA * (r - 0.5 * DELTA)
+    }
+}
+
+/// Clamps every coordinate of `guess` into its bounds.
+pub(crate) fn clamp_all(specs: &[ParamSpec], guess: &mut [f64]) {
+    for (g, s) in guess.iter_mut().zip(specs) {
+        *g = s.clamp(*g);
+    }
+}
+
+/// Which law, without its configuration (the `--law` flag).
+///
+/// ```
+/// use lrsde::law::LawKind;
+/// let k: LawKind = "mpl".parse().unwrap();
+/// assert_eq!(k, LawKind::Mpl);
+/// assert_eq!(k.to_string(), "mpl");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LawKind {
+    /// [`SdeSurrogate`].
+    Sde,
+    /// [`MultiPowerLaw`].
+    Mpl,
+    /// [`MomentumLaw`].
+    Momentum,
+    /// [`PowerLaw`].
+    Power,
+}
+
+impl LawKind {
+    /// All kinds, in documentation order.
+    pub const ALL: [LawKind; 4] = [
+        LawKind::Sde,
+        LawKind::Mpl,
+        LawKind::Momentum,
+        LawKind::Power,
+    ];
+
+    /// The stable name (`"sde"`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LawKind::Sde => "sde",
+            LawKind::Mpl => "mpl",
+            LawKind::Momentum => "momentum",
+            LawKind::Power => "power",
+        }
+    }
+}
+
+impl fmt::Display for LawKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LawKind {
+    type Err = LawError;
+    fn from_str(s: &str) -> Result<Self, LawError> {
+        LawKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or_else(|| LawError::UnknownLaw(s.to_string()))
+    }
+}
+
+impl From<LawKind> for AnyLaw {
+    fn from(k: LawKind) -> Self {
+        match k {
+            LawKind::Sde => AnyLaw::Sde(SdeSurrogate::default()),
+            LawKind::Mpl => AnyLaw::Mpl(MultiPowerLaw::default()),
+            LawKind::Momentum => AnyLaw::Momentum(MomentumLaw::default()),
+            LawKind::Power => AnyLaw::Power(PowerLaw::default()),
+        }
+    }
+}
+
+/// Any of the laws, with its configuration: the serde form stored in fit files
+/// (`{"law": "sde", ...fields}`) and the `FromStr` form of the CLI.
+///
+/// Text form: `name[:key=value,...]`, e.g. `sde`, `sde:dim=32`, `momentum:lambda=0.99`.
+/// Options: `sde` — `dim`; `momentum` — `lambda`; every law — `lr_ref` (sets the reference LR
+/// for predicting without [`LossLaw::configure`], which overwrites it).
+///
+/// ```
+/// use lrsde::law::{AnyLaw, LossLaw};
+/// let law: AnyLaw = "momentum:lambda=0.99".parse().unwrap();
+/// assert_eq!(law.name(), "momentum");
+/// let json = serde_json::to_string(&law).unwrap();
+/// let back: AnyLaw = serde_json::from_str(&json).unwrap();
+/// assert_eq!(back, law);
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "law", rename_all = "lowercase")]
+pub enum AnyLaw {
+    /// The SDE surrogate.
+    Sde(SdeSurrogate),
+    /// The Multi-Power Law.
+    Mpl(MultiPowerLaw),
+    /// Tissue et al.'s momentum law.
+    Momentum(MomentumLaw),
+    /// The plain power law in the LR area.
+    Power(PowerLaw),
+}
+
+impl AnyLaw {
+    /// The kind of law.
+    pub fn kind(&self) -> LawKind {
+        match self {
+            AnyLaw::Sde(_) => LawKind::Sde,
+            AnyLaw::Mpl(_) => LawKind::Mpl,
+            AnyLaw::Momentum(_) => LawKind::Momentum,
+            AnyLaw::Power(_) => LawKind::Power,
+        }
+    }
+
+    fn inner(&self) -> &dyn LossLaw {
+        match self {
+            AnyLaw::Sde(l) => l,
+            AnyLaw::Mpl(l) => l,
+            AnyLaw::Momentum(l) => l,
+            AnyLaw::Power(l) => l,
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn LossLaw {
+        match self {
+            AnyLaw::Sde(l) => l,
+            AnyLaw::Mpl(l) => l,
+            AnyLaw::Momentum(l) => l,
+            AnyLaw::Power(l) => l,
+        }
+    }
+}
+
+impl FromStr for AnyLaw {
+    type Err = LawError;
+    fn from_str(s: &str) -> Result<Self, LawError> {
+        let (name, opts) = match s.split_once(':') {
+            Some((n, o)) => (n, o),
+            None => (s, ""),
+        };
+        let mut law = AnyLaw::from(name.parse::<LawKind>()?);
+        let lname = law.name();
+        for kv in opts.split(',').map(str::trim).filter(|kv| !kv.is_empty()) {
+            let bad = |key: &str, value: &str, reason| LawError::BadOption {
+                law: lname,
+                key: key.to_string(),
+                value: value.to_string(),
+                reason,
+            };
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| bad(kv, "", "expected key=value"))?;
+            let (k, v) = (k.trim(), v.trim());
+            let num: f64 = v.parse().map_err(|_| bad(k, v, "not a number"))?;
+            match (&mut law, k) {
+                (AnyLaw::Sde(l), "dim") => {
+                    if !(num >= 1.0 && num.fract() == 0.0 && num <= 1e6) {
+                        return Err(bad(k, v, "must be a positive integer"));
+                    }
+                    *l = SdeSurrogate::new(num as usize, l.lr_ref())?;
+                }
+                (AnyLaw::Momentum(l), "lambda") => *l = MomentumLaw::new(num, l.lr_ref())?,
+                (_, "lr_ref") => law.set_lr_ref(num)?,
+                _ => return Err(bad(k, v, "unknown option for this law")),
+            }
+        }
+        Ok(law)
+    }
+}
+
+impl AnyLaw {
+    /// Fixes the reference LR (ignored by `mpl`, which uses raw LRs).
+    ///
+    /// # Errors
+    /// [`LawError::BadOption`] unless `lr_ref` is finite and positive.
+    pub fn set_lr_ref(&mut self, lr_ref: f64) -> Result<(), LawError> {
+        match self {
+            AnyLaw::Sde(l) => l.set_lr_ref(lr_ref),
+            AnyLaw::Mpl(_) => Ok(()),
+            AnyLaw::Momentum(l) => l.set_lr_ref(lr_ref),
+            AnyLaw::Power(l) => l.set_lr_ref(lr_ref),
+        }
+    }
+}
+
+impl LossLaw for AnyLaw {
+    fn name(&self) -> &'static str {
+        self.inner().name()
+    }
+    fn params(&self) -> Vec<ParamSpec> {
+        self.inner().params()
+    }
+    fn predict(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        self.inner().predict(params, lrs, steps, out)
+    }
+    fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
+        self.inner_mut().configure(curves)
+    }
+    fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
+        self.inner().initial_guesses(curves)
+    }
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        self.inner().predict_jacobian(params, lrs, steps, out, jac)
+    }
+}
+
+pub(crate) fn check_lr_ref(law: &'static str, lr_ref: f64) -> Result<f64, LawError> {
+    if lr_ref.is_finite() && lr_ref > 0.0 {
+        Ok(lr_ref)
+    } else {
+        Err(LawError::BadOption {
+            law,
+            key: "lr_ref".into(),
+            value: lr_ref.to_string(),
+            reason: "must be finite and > 0",
+        })
+    }
 }

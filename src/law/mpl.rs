@@ -1,0 +1,279 @@
+//! The Multi-Power Law of Luo et al. (ICLR 2025, arXiv 2503.12811), with the conventions of the
+//! released code (thu-yao-01-luo/MultiPowerLaw @ 8da9f19).
+
+use super::{
+    DataScale, LawError, LossLaw, ParamSpec, check_inputs, clamp_all, huber_log, observed_points,
+    power_guess,
+};
+use crate::data::TrainingCurve;
+
+/// The Multi-Power Law (MPL) on raw LRs.
+///
+/// With `η_k = lrs[k − 1]` the LR of update `k` (1-based) and **`η_0 = 0`**, after `t` updates:
+///
+/// ```text
+/// L(t)    = L0 + A · S1(t)^(−α) − B · LD(t)
+/// S1(t)   = Σ_{τ=1..t} η_τ                              (warmup included)
+/// LD(t)   = Σ_{k=1..t} (η_{k−1} − η_k) · G(η_k^(−γ) · S_k(t))
+/// S_k(t)  = Σ_{τ=k..t} η_τ
+/// G(x)    = 1 − (C x + 1)^(−β)
+/// ```
+///
+/// The sum in `LD` runs over every update including a warmup ramp (whose LR increases enter with
+/// negative differences), and the first term is `−η_1 · G(…)` because `η_0 = 0`. This is exactly
+/// what the released code computes (`cumsum(lrs)[s]`, `lr_gap[1:s+1]`, with the code's array
+/// starting at a warmup LR of 0 and its step `s` indexing that array); the published parameters
+/// are only valid with it. In this crate's grid convention the code's array is `[0] ++ lrs` and
+/// its step `s` is our step `s`.
+///
+/// A term with `η_k = 0` and a non-zero difference (an LR cut to zero) has `G = 1` once any LR
+/// area follows and `G = 0` before.
+///
+/// Parameters, in order: `L0, A, alpha, B, C, beta, gamma`. Cost per call:
+/// `O(#LR changes × #steps)` kernel evaluations (steps with an unchanged LR are skipped).
+///
+/// ```
+/// use lrsde::law::{LossLaw, MultiPowerLaw};
+/// let law = MultiPowerLaw::default();
+/// // Constant LR from the first update: only the first term (η_0 = 0 → η_1) enters LD.
+/// let (l0, a, al, b, c, be, ga) = (2.0, 0.5, 0.5, 10.0, 1.0, 0.5, 0.5);
+/// let lrs = [0.01; 4];
+/// let mut out = [0.0];
+/// law.predict(&[l0, a, al, b, c, be, ga], &lrs, &[4], &mut out).unwrap();
+/// let s1: f64 = 0.04;
+/// let g = 1.0 - (c * 0.01f64.powf(-ga) * s1 + 1.0).powf(-be);
+/// let expect = l0 + a * s1.powf(-al) - b * (0.0 - 0.01) * g;
+/// assert!((out[0] - expect).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MultiPowerLaw {
+    scale: DataScale,
+}
+
+impl MultiPowerLaw {
+    /// The data scales in use (`lr_ref` only sizes bounds and guesses; predictions use raw LRs).
+    pub fn scale(&self) -> DataScale {
+        self.scale
+    }
+}
+
+/// `G(x) = 1 − (1 + x)^(−β)` with `x = C η^(−γ) S`, accurate for small `x`.
+#[inline(always)]
+fn kernel(x: f64, beta: f64) -> f64 {
+    -(-beta * x.ln_1p()).exp_m1()
+}
+
+impl LossLaw for MultiPowerLaw {
+    fn name(&self) -> &'static str {
+        "mpl"
+    }
+
+    fn params(&self) -> Vec<ParamSpec> {
+        let lr = self.scale.lr_ref;
+        vec![
+            ParamSpec::linear("L0", 0.0, self.scale.loss_max),
+            ParamSpec::log("A", 1e-8, 1e6),
+            ParamSpec::linear("alpha", 0.01, 3.0),
+            // B · η_peak is the size of the annealing drop: allow 1e−6 … 10 × the loss scale.
+            ParamSpec::log("B", 1e-6 / lr, 10.0 * self.scale.loss_max.max(1.0) / lr),
+            ParamSpec::log("C", 1e-4, 1e4),
+            ParamSpec::linear("beta", 0.01, 5.0),
+            ParamSpec::linear("gamma", 0.0, 2.0),
+        ]
+    }
+
+    fn predict(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        let last = check_inputs("mpl", &self.params(), params, lrs, steps, out)?;
+        let &[l0, a, alpha, b, c, beta, gamma] = params else {
+            unreachable!("length checked above")
+        };
+        // area[k] = Σ_{τ<k} lrs[τ]: the LR area of the first k updates.
+        let mut area = Vec::with_capacity(last + 1);
+        let mut acc = 0.0;
+        area.push(0.0);
+        for &lr in &lrs[..last] {
+            acc += lr;
+            area.push(acc);
+        }
+        // LR changes (0-based update index k, η_{k−1} − η_k, C η_k^(−γ)); η before update 1 is 0.
+        let (mut idx, mut diff, mut scale) = (Vec::new(), Vec::new(), Vec::new());
+        let mut prev = 0.0;
+        for (k, &lr) in lrs[..last].iter().enumerate() {
+            let d = prev - lr;
+            if d != 0.0 {
+                idx.push(k);
+                diff.push(d);
+                scale.push(c * lr.powf(-gamma));
+            }
+            prev = lr;
+        }
+        for (o, &step) in out.iter_mut().zip(steps) {
+            let n = step as usize;
+            let s1 = area[n];
+            if s1 <= 0.0 {
+                return Err(LawError::ZeroLrArea { law: "mpl", step });
+            }
+            let total = area[n];
+            let m = idx.partition_point(|&k| k < n);
+            let mut ld = 0.0;
+            for j in 0..m {
+                // S_k(t) = Σ_{τ=k..t} η_τ (1-based) = area[n] − area[k] (0-based k).
+                let sk = total - area[idx[j]];
+                let x = scale[j] * sk;
+                let g = if x.is_finite() {
+                    kernel(x, beta)
+                } else if sk > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                };
+                ld += diff[j] * g;
+            }
+            *o = l0 + a * s1.powf(-alpha) - b * ld;
+        }
+        Ok(())
+    }
+
+    /// Exact derivatives in the same pass (about the cost of [`LossLaw::predict`]): with
+    /// `x = C η_k^(−γ) S_k`, `E = (1 + x)^(−β)`, `∂G/∂C = β E/(1+x) · η_k^(−γ) S_k`,
+    /// `∂G/∂β = E ln(1+x)`, `∂G/∂γ = −β E/(1+x) · x ln η_k`.
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        let last = check_inputs("mpl", &self.params(), params, lrs, steps, out)?;
+        if jac.len() != steps.len() * 7 {
+            return Err(LawError::OutputLength {
+                law: "mpl",
+                expected: steps.len() * 7,
+                found: jac.len(),
+            });
+        }
+        let &[l0, a, alpha, b, c, beta, gamma] = params else {
+            unreachable!("length checked above")
+        };
+        let mut area = Vec::with_capacity(last + 1);
+        let mut acc = 0.0;
+        area.push(0.0);
+        for &lr in &lrs[..last] {
+            acc += lr;
+            area.push(acc);
+        }
+        // (update index, η_{k−1} − η_k, η_k^(−γ), ln η_k) at each LR change.
+        let mut changes = Vec::new();
+        let mut prev = 0.0;
+        for (k, &lr) in lrs[..last].iter().enumerate() {
+            let d = prev - lr;
+            if d != 0.0 {
+                changes.push((k, d, lr.powf(-gamma), lr.ln()));
+            }
+            prev = lr;
+        }
+        for ((o, row), &step) in out.iter_mut().zip(jac.chunks_exact_mut(7)).zip(steps) {
+            let n = step as usize;
+            let s1 = area[n];
+            if s1 <= 0.0 {
+                return Err(LawError::ZeroLrArea { law: "mpl", step });
+            }
+            let m = changes.partition_point(|ch| ch.0 < n);
+            let (mut ld, mut d_c, mut d_beta, mut d_gamma) = (0.0, 0.0, 0.0, 0.0);
+            for &(k, d, e, ln_eta) in &changes[..m] {
+                let sk = s1 - area[k];
+                let es = e * sk;
+                let x = c * es;
+                if !x.is_finite() {
+                    // η_k = 0: G is the constant 0 or 1, no parameter dependence.
+                    ld += if sk > 0.0 { d } else { 0.0 };
+                    continue;
+                }
+                let l = x.ln_1p();
+                let g = -(-beta * l).exp_m1();
+                let big_e = 1.0 - g;
+                let gx = beta * big_e / (1.0 + x);
+                ld += d * g;
+                d_c += d * gx * es;
+                d_beta += d * big_e * l;
+                d_gamma -= d * gx * x * ln_eta;
+            }
+            let pw = s1.powf(-alpha);
+            *o = l0 + a * pw - b * ld;
+            row.copy_from_slice(&[
+                1.0,
+                pw,
+                -a * pw * s1.ln(),
+                -ld,
+                -b * d_c,
+                -b * d_beta,
+                -b * d_gamma,
+            ]);
+        }
+        Ok(true)
+    }
+
+    fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
+        self.scale = DataScale::from_curves("mpl", curves)?;
+        Ok(())
+    }
+
+    /// The released code's initialisation: `(A, α)` from the regression of
+    /// `ln(L − L_min + 0.01)` on `ln S1`; a grid `L0 ∈ L_min + {−0.2, −0.1, 0, 0.1, 0.2}` ×
+    /// `A × {0.5, 1, 2}` × `α × {0.8, 1, 1.25}` × `B ∈ {100, 550, 1000} · 3e−4/η_peak`, ranked by
+    /// Huber-on-log residuals of the simplified law `L0 + A S1^(−α) − B (η_peak − η_t)` (the code
+    /// then refines each with L-BFGS-B: that is the fitter's job); the best 8, each with
+    /// `C = 1, β = 0.5, γ = 0.5`.
+    fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
+        let specs = self.params();
+        let scale = DataScale::from_curves("mpl", curves).unwrap_or(self.scale);
+        // Points (S1 raw, loss, η_t raw).
+        let pts = observed_points(curves, 1.0);
+        let base = vec![
+            scale.loss_min * 0.9,
+            1.0,
+            0.5,
+            550.0 * 3e-4 / scale.lr_ref,
+            1.0,
+            0.5,
+            0.5,
+        ];
+        if pts.is_empty() {
+            let mut g = base;
+            clamp_all(&specs, &mut g);
+            return vec![g];
+        }
+        let lmin = scale.loss_min;
+        let mut scored = Vec::new();
+        for dl in [-0.2, -0.1, 0.0, 0.1, 0.2] {
+            let l0 = (lmin + dl).max(0.0);
+            let (a0, al0) = power_guess(&pts, l0);
+            for fa in [0.5, 1.0, 2.0] {
+                for fal in [0.8, 1.0, 1.25] {
+                    for b in [100.0, 550.0, 1000.0] {
+                        let b = b * 3e-4 / scale.lr_ref;
+                        let (a, alpha) = (a0 * fa, al0 * fal);
+                        let obj: f64 = pts
+                            .iter()
+                            .map(|&(s1, l, eta)| {
+                                huber_log(l0 + a * s1.powf(-alpha) - b * (scale.lr_ref - eta), l)
+                            })
+                            .sum();
+                        let mut g = vec![l0, a, alpha, b, 1.0, 0.5, 0.5];
+                        clamp_all(&specs, &mut g);
+                        scored.push((if obj.is_nan() { f64::INFINITY } else { obj }, g));
+                    }
+                }
+            }
+        }
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        scored.into_iter().take(8).map(|(_, g)| g).collect()
+    }
+}

@@ -1,0 +1,283 @@
+//! The `sde` law against a naive step-by-step loop written from its documented formula.
+
+use lrsde::data::TrainingCurve;
+use lrsde::law::{AnyLaw, LawError, LossLaw, SdeSurrogate};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+/// w_i ← (1 − u κ_i)² w_i + u² s κ_i, u = lr / lr_ref, L = L0 + ½ Σ κ_i w_i.
+fn naive(dim: usize, lr_ref: f64, p: &[f64; 6], lrs: &[f64], steps: &[u64]) -> Vec<f64> {
+    let [l0, lk, pp, ls, lw, q] = *p;
+    let kappa: Vec<f64> = (1..=dim).map(|i| lk.exp() * (i as f64).powf(-pp)).collect();
+    let mut w: Vec<f64> = (1..=dim).map(|i| lw.exp() * (i as f64).powf(-q)).collect();
+    let s = ls.exp();
+    let mut out = vec![];
+    let mut j = 0;
+    for (t, &lr) in lrs.iter().enumerate() {
+        let u = lr / lr_ref;
+        for i in 0..dim {
+            w[i] = (1.0 - u * kappa[i]).powi(2) * w[i] + u * u * s * kappa[i];
+        }
+        if j < steps.len() && steps[j] == t as u64 + 1 {
+            out.push(l0 + 0.5 * kappa.iter().zip(&w).map(|(k, w)| k * w).sum::<f64>());
+            j += 1;
+        }
+    }
+    out
+}
+
+fn grids() -> Vec<(&'static str, Vec<f64>)> {
+    let n = 3000;
+    let peak = 3e-4;
+    let warm = 100;
+    let wu = |t: usize| peak * (t + 1) as f64 / warm as f64;
+    let cosine: Vec<f64> = (0..n)
+        .map(|t| {
+            if t < warm {
+                wu(t)
+            } else {
+                let x = (t - warm) as f64 / (n - warm) as f64;
+                0.1 * peak + 0.45 * peak * (1.0 + (std::f64::consts::PI * x).cos())
+            }
+        })
+        .collect();
+    let wsd: Vec<f64> = (0..n)
+        .map(|t| {
+            if t < warm {
+                wu(t)
+            } else if t < 2400 {
+                peak
+            } else {
+                peak * (1.0 - (t - 2400) as f64 / 600.0)
+            }
+        })
+        .collect();
+    let constant = vec![peak; n];
+    // Random piecewise-constant: runs of 1..200 steps at random levels (some long, some short).
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let mut steps_rand = vec![];
+    while steps_rand.len() < n {
+        let len = if rng.random::<f64>() < 0.5 {
+            rng.random_range(1..16)
+        } else {
+            rng.random_range(16..200)
+        };
+        let lr = peak * rng.random::<f64>();
+        steps_rand.extend(std::iter::repeat_n(lr, len));
+    }
+    steps_rand.truncate(n);
+    vec![
+        ("cosine", cosine),
+        ("wsd", wsd),
+        ("constant", constant),
+        ("random-step", steps_rand),
+    ]
+}
+
+#[test]
+fn predict_equals_naive_loop() {
+    let dim = 64;
+    let law = SdeSurrogate::new(dim, 3e-4).unwrap();
+    let params = [
+        [2.3, 1.5f64.ln(), 1.2, -3.0, 0.5, 0.4],
+        [0.1, 0.05f64.ln(), 2.5, -8.0, 3.0, 1.5],
+        [3.0, 1.99f64.ln(), 0.3, 1.0, -5.0, -1.0],
+    ];
+    for (name, lrs) in grids() {
+        // Every step, sparse observations, and the last step.
+        let every: Vec<u64> = (1..=lrs.len() as u64).collect();
+        let sparse: Vec<u64> = (0..23).map(|j| 1 + 130 * j).chain([3000]).collect();
+        for p in &params {
+            for steps in [&every, &sparse] {
+                let mut out = vec![0.0; steps.len()];
+                law.predict(p, &lrs, steps, &mut out).unwrap();
+                let want = naive(dim, 3e-4, p, &lrs, steps);
+                for ((o, w), s) in out.iter().zip(&want).zip(steps.iter()) {
+                    let rel = (o - w).abs() / w.abs();
+                    assert!(rel <= 1e-12, "{name} step {s}: {o} vs {w} (rel {rel:e})");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn closed_form_handles_a_near_one_and_zero() {
+    // u κ tiny (A = (1 − uκ)² within ulps of 1) and u κ = 1 (A = 0), over a long constant run.
+    for (lk, lrs) in [
+        (1e-5f64.ln(), vec![1e-6; 5000]),
+        (0.0, vec![1.0; 5000]),
+        (1.9f64.ln(), vec![1.0; 5000]),
+    ] {
+        let law = SdeSurrogate::new(8, 1.0).unwrap();
+        let p = [1.0, lk, 0.0, -2.0, 0.0, 0.0];
+        let steps = [1, 17, 4999, 5000];
+        let mut out = [0.0; 4];
+        law.predict(&p, &lrs, &steps, &mut out).unwrap();
+        let want = naive(8, 1.0, &p, &lrs, &steps);
+        for (o, w) in out.iter().zip(&want) {
+            assert!((o - w).abs() <= 1e-12 * w.abs(), "{o} vs {w}");
+        }
+    }
+}
+
+#[test]
+fn unstable_lr_gives_infinity_not_nan() {
+    let law = SdeSurrogate::new(4, 1.0).unwrap();
+    let p = [1.0, 1.5f64.ln(), 0.0, 0.0, 0.0, 0.0];
+    let mut out = [0.0];
+    law.predict(&p, &vec![3.0; 100_000], &[100_000], &mut out)
+        .unwrap();
+    assert!(!out[0].is_nan());
+    assert!(out[0] > 1e300);
+}
+
+#[test]
+fn rejects_bad_input() {
+    let law = SdeSurrogate::default();
+    let p = [1.0, 0.0, 1.0, 0.0, 0.0, 0.0];
+    let mut out = [0.0; 2];
+    assert!(matches!(
+        law.predict(&p[..5], &[0.1; 3], &[1, 2], &mut out),
+        Err(LawError::ParamCount {
+            expected: 6,
+            found: 5,
+            ..
+        })
+    ));
+    assert!(matches!(
+        law.predict(
+            &[f64::NAN, 0.0, 1.0, 0.0, 0.0, 0.0],
+            &[0.1; 3],
+            &[1, 2],
+            &mut out
+        ),
+        Err(LawError::NonFiniteParam { name: "L0", .. })
+    ));
+    assert!(matches!(
+        law.predict(&p, &[0.1; 3], &[2, 2], &mut out),
+        Err(LawError::BadStep { index: 1, .. })
+    ));
+    assert!(matches!(
+        law.predict(&p, &[0.1; 3], &[0, 2], &mut out),
+        Err(LawError::BadStep { index: 0, .. })
+    ));
+    assert!(matches!(
+        law.predict(&p, &[0.1; 3], &[1, 2], &mut out[..1]),
+        Err(LawError::OutputLength { .. })
+    ));
+    assert!(matches!(
+        law.predict(&p, &[0.1, f64::INFINITY, 0.1], &[1, 2], &mut out),
+        Err(LawError::BadLr { update: 2, .. })
+    ));
+    assert!(SdeSurrogate::new(0, 1.0).is_err());
+    assert!(SdeSurrogate::new(4, 0.0).is_err());
+}
+
+#[test]
+fn configure_and_guesses() {
+    let lrs: Vec<f64> = (0..2000)
+        .map(|t| 2e-3 * (1.0 + (std::f64::consts::PI * t as f64 / 2000.0).cos()) / 2.0 + 1e-5)
+        .collect();
+    // Data generated by the law itself.
+    let mut law = SdeSurrogate::new(64, 2e-3).unwrap();
+    let truth = [2.0, 0.8f64.ln(), 1.3, -2.0, 1.0, 0.7];
+    let steps: Vec<u64> = (1..=20).map(|j| j * 100).collect();
+    let mut losses = vec![0.0; steps.len()];
+    law.predict(&truth, &lrs, &steps, &mut losses).unwrap();
+    let curve = TrainingCurve {
+        name: "synthetic".into(),
+        lrs,
+        steps,
+        losses,
+    };
+    law.set_lr_ref(1.0).unwrap();
+    law.configure(std::slice::from_ref(&curve)).unwrap();
+    assert!((law.lr_ref() - (2e-3 + 1e-5)).abs() < 1e-15);
+    let specs = law.params();
+    let guesses = law.initial_guesses(std::slice::from_ref(&curve));
+    assert_eq!(guesses.len(), 16);
+    for g in &guesses {
+        for (v, s) in g.iter().zip(&specs) {
+            assert!(*v >= s.lower && *v <= s.upper, "{} = {v}", s.name);
+        }
+        assert!(
+            law.predict_curve(g, &curve)
+                .unwrap()
+                .iter()
+                .all(|x| x.is_finite())
+        );
+    }
+}
+
+#[test]
+fn any_law_roundtrip_and_parse() {
+    let law: AnyLaw = "sde:dim=16,lr_ref=0.5".parse().unwrap();
+    match &law {
+        AnyLaw::Sde(s) => assert_eq!((s.dim(), s.lr_ref()), (16, 0.5)),
+        _ => panic!("wrong law"),
+    }
+    let json = serde_json::to_string(&law).unwrap();
+    assert!(json.contains("\"law\":\"sde\""), "{json}");
+    assert_eq!(serde_json::from_str::<AnyLaw>(&json).unwrap(), law);
+    assert!("sde:dim=0".parse::<AnyLaw>().is_err());
+    assert!("sde:foo=1".parse::<AnyLaw>().is_err());
+    assert!("mpl:lambda=0.9".parse::<AnyLaw>().is_err());
+    assert!(matches!(
+        "chinchilla".parse::<AnyLaw>(),
+        Err(LawError::UnknownLaw(_))
+    ));
+    let boxed: Box<dyn LossLaw> = Box::new(law);
+    assert_eq!(boxed.name(), "sde");
+}
+
+#[test]
+fn jacobian_matches_predict_and_finite_differences() {
+    let law = SdeSurrogate::new(64, 3e-4).unwrap();
+    let params = [
+        [2.3, 1.5f64.ln(), 1.2, -3.0, 0.5, 0.4],
+        [0.1, 0.05f64.ln(), 2.5, -8.0, 3.0, 1.5],
+    ];
+    for (name, lrs) in grids() {
+        let steps: Vec<u64> = (0..23).map(|j| 1 + 130 * j).chain([3000]).collect();
+        for p in &params {
+            let m = steps.len();
+            let (mut out, mut base) = (vec![0.0; m], vec![0.0; m]);
+            let mut jac = vec![0.0; m * 6];
+            assert!(
+                law.predict_jacobian(p, &lrs, &steps, &mut out, &mut jac)
+                    .unwrap()
+            );
+            law.predict(p, &lrs, &steps, &mut base).unwrap();
+            for (o, b) in out.iter().zip(&base) {
+                assert!((o - b).abs() <= 1e-12 * b.abs(), "{name}: {o} vs {b}");
+            }
+            for k in 0..6 {
+                let h = 1e-5;
+                let (mut hi, mut lo) = (*p, *p);
+                hi[k] += h;
+                lo[k] -= h;
+                let (mut oh, mut ol) = (vec![0.0; m], vec![0.0; m]);
+                law.predict(&hi, &lrs, &steps, &mut oh).unwrap();
+                law.predict(&lo, &lrs, &steps, &mut ol).unwrap();
+                for j in 0..m {
+                    let fd = (oh[j] - ol[j]) / (2.0 * h);
+                    let an = jac[j * 6 + k];
+                    let tol = 1e-6 * (an.abs() + 1e-3 * out[j].abs());
+                    assert!(
+                        (fd - an).abs() <= tol,
+                        "{name} k={k} step {}: fd {fd} vs {an}",
+                        steps[j]
+                    );
+                }
+            }
+        }
+    }
+    // Wrong Jacobian size is an error, not a panic.
+    let mut out = [0.0];
+    let mut jac = [0.0; 5];
+    assert!(matches!(
+        law.predict_jacobian(&params[0], &[1e-4; 4], &[4], &mut out, &mut jac),
+        Err(LawError::OutputLength { .. })
+    ));
+}

@@ -1,0 +1,302 @@
+//! Exact moment recursions against closed forms, workload W and Monte Carlo.
+
+use lrsde::moments::{
+    DiagonalMoments, MomentsError, MomentumMoments, NqmParams, Scheme, expected_loss_at,
+    expected_loss_every_step, power_and_geometric_sum,
+};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
+
+fn workload_w_lrs() -> Vec<f64> {
+    (0..2000)
+        .map(|k| {
+            if k < 20 {
+                0.5 * (k + 1) as f64 / 20.0
+            } else {
+                0.25 * (1.0 + (std::f64::consts::PI * (k - 20) as f64 / 1980.0).cos())
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn workload_w_expected_final_loss() {
+    // WORKLOAD.md: EM 1.754547e-3, Milstein 1.759153e-3 (7 significant digits).
+    let nqm = NqmParams::default();
+    let lrs = workload_w_lrs();
+    for (scheme, want) in [
+        (Scheme::EulerMaruyama, 1.754547e-3),
+        (Scheme::MilsteinMultiplicative, 1.759153e-3),
+    ] {
+        let got = expected_loss_at(&nqm, scheme, &lrs, &[2000]).unwrap()[0];
+        assert!(
+            (got - want).abs() < 0.5e-9,
+            "{scheme:?}: {got:.9e} vs {want:e}"
+        );
+        let every = expected_loss_every_step(&nqm, scheme, &lrs).unwrap();
+        assert_eq!(every[1999], got);
+    }
+}
+
+#[test]
+fn constant_lr_matches_geometric_series() {
+    // m_t = (1−a)^{2t} m0 + b² (1 − (1−a)^{2t}) / (1 − (1−a)²), per coordinate.
+    let nqm = NqmParams {
+        dim: 5,
+        hmax: 2.0,
+        power: 0.7,
+        noise: 3.0,
+        batch: 8.0,
+        x0: 1.5,
+    };
+    let lr = 0.3;
+    let h = nqm.curvatures();
+    let s2 = nqm.noise_variances();
+    let mut m = DiagonalMoments::new(&nqm, Scheme::EulerMaruyama).unwrap();
+    for t in 1..=300u32 {
+        m.step(lr);
+        for i in 0..5 {
+            let q = (1.0 - lr * h[i]).powi(2);
+            let qt = q.powi(t as i32);
+            let want = qt * 2.25 + lr * lr * s2[i] * (1.0 - qt) / (1.0 - q);
+            let got = m.second_moment()[i];
+            assert!(
+                (got - want).abs() <= 1e-13 * want,
+                "t={t} i={i}: {got} vs {want}"
+            );
+            let mean = 1.5 * (1.0 - lr * h[i]).powi(t as i32);
+            assert!((m.mean()[i] - mean).abs() <= 1e-13 * mean.abs().max(1e-300));
+        }
+    }
+}
+
+#[test]
+fn closed_form_equals_step_recursion() {
+    // Includes a ≈ 0 (A within ulps of 1), a = 1 (A = 0), a > 1 (negative factor), a near 2.
+    let h = vec![1e-12, 1e-6, 0.01, 0.5, 1.0, 1.5, 1.99];
+    let d = h.len();
+    for scheme in [Scheme::EulerMaruyama, Scheme::MilsteinMultiplicative] {
+        for (lr, n) in [
+            (1.0, 1u64),
+            (1.0, 17),
+            (1.0, 1000),
+            (0.37, 4321),
+            (1.0, 20000),
+        ] {
+            let make = || {
+                DiagonalMoments::from_spectrum(
+                    h.clone(),
+                    vec![1e-3; d],
+                    vec![0.7; d],
+                    vec![2.0; d],
+                    scheme,
+                )
+                .unwrap()
+            };
+            let (mut fast, mut slow) = (make(), make());
+            fast.advance_constant(lr, n);
+            for _ in 0..n {
+                slow.step(lr);
+            }
+            assert_eq!(fast.steps(), n);
+            for i in 0..d {
+                let (f, s) = (fast.second_moment()[i], slow.second_moment()[i]);
+                assert!(
+                    (f - s).abs() <= 1e-12 * s,
+                    "{scheme:?} lr={lr} n={n} i={i}: {f} vs {s}"
+                );
+                let (f, s) = (fast.mean()[i], slow.mean()[i]);
+                assert!(
+                    (f - s).abs() <= 1e-12 * s.abs() || (f - s).abs() < 1e-300,
+                    "mean {scheme:?} lr={lr} n={n} i={i}: {f} vs {s}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn power_and_geometric_sum_exact_cases() {
+    assert_eq!(power_and_geometric_sum(0.5, 0), (1.0, 0.0));
+    assert_eq!(power_and_geometric_sum(0.5, 3), (0.125, 1.75));
+    assert_eq!(power_and_geometric_sum(1.0, 12345), (1.0, 12345.0));
+    assert_eq!(power_and_geometric_sum(0.0, 5), (0.0, 1.0));
+    // A = 1 − 1e−15, n = 1e6: the textbook (1 − Aⁿ)/(1 − A) keeps ~6 digits, binary powering all.
+    let a = 1.0 - 1e-15;
+    let (_, s) = power_and_geometric_sum(a, 1_000_000);
+    let delta = 1.0 - a; // exact (Sterbenz), ≈ 1.07e−15 after rounding a
+    let exact = -((1e6 * (-delta).ln_1p()).exp_m1()) / delta;
+    assert!((s - exact).abs() <= 1e-12 * exact, "{s} vs {exact}");
+}
+
+#[test]
+fn run_uses_segments_exactly() {
+    let nqm = NqmParams::default();
+    let mut lrs = workload_w_lrs();
+    lrs.extend(std::iter::repeat_n(0.05, 3000));
+    lrs.extend(std::iter::repeat_n(0.01, 5));
+    let steps: Vec<u64> = (1..=lrs.len() as u64).step_by(97).collect();
+    let fast = expected_loss_at(&nqm, Scheme::EulerMaruyama, &lrs, &steps).unwrap();
+    let every = expected_loss_every_step(&nqm, Scheme::EulerMaruyama, &lrs).unwrap();
+    for (s, f) in steps.iter().zip(&fast) {
+        let e = every[*s as usize - 1];
+        assert!((f - e).abs() <= 1e-12 * e, "step {s}: {f} vs {e}");
+    }
+}
+
+#[test]
+fn rejects_bad_input() {
+    let nqm = NqmParams::default();
+    assert!(matches!(
+        expected_loss_at(&nqm, Scheme::EulerMaruyama, &[0.1, f64::NAN], &[2]),
+        Err(MomentsError::NonFiniteLr { update: 2, .. })
+    ));
+    assert!(matches!(
+        expected_loss_at(&nqm, Scheme::EulerMaruyama, &[0.1; 3], &[2, 1]),
+        Err(MomentsError::BadSaveStep { index: 1, .. })
+    ));
+    assert!(matches!(
+        expected_loss_at(&nqm, Scheme::EulerMaruyama, &[0.1; 3], &[4]),
+        Err(MomentsError::BadSaveStep { .. })
+    ));
+    let bad = NqmParams { batch: 0.0, ..nqm };
+    assert!(matches!(
+        DiagonalMoments::new(&bad, Scheme::EulerMaruyama),
+        Err(MomentsError::InvalidParameter { name: "batch", .. })
+    ));
+    assert!(MomentumMoments::new(&nqm, 1.0).is_err());
+    assert!(matches!(
+        DiagonalMoments::from_spectrum(
+            vec![1.0],
+            vec![],
+            vec![1.0],
+            vec![1.0],
+            Scheme::EulerMaruyama
+        ),
+        Err(MomentsError::LengthMismatch { name: "s2", .. })
+    ));
+}
+
+#[test]
+fn momentum_zero_equals_sgd() {
+    let nqm = NqmParams::default();
+    let lrs = workload_w_lrs();
+    let mut mm = MomentumMoments::new(&nqm, 0.0).unwrap();
+    mm.run(&lrs).unwrap();
+    let sgd = expected_loss_at(&nqm, Scheme::EulerMaruyama, &lrs, &[2000]).unwrap()[0];
+    assert!((mm.expected_loss() - sgd).abs() <= 1e-13 * sgd);
+}
+
+#[test]
+fn momentum_reaches_stationary_closed_form() {
+    let nqm = NqmParams {
+        dim: 6,
+        ..NqmParams::default()
+    };
+    let (mu, lr) = (0.9, 0.1);
+    let mut mm = MomentumMoments::new(&nqm, mu).unwrap();
+    mm.run(&vec![lr; 20_000]).unwrap();
+    let stat = mm.stationary_second_moment(lr);
+    for (i, (got, want)) in mm.second_moment().iter().zip(&stat).enumerate() {
+        let want = want.unwrap();
+        assert!((got - want).abs() <= 1e-10 * want, "i={i}: {got} vs {want}");
+        // Stationary lag-one moment Q* = c P* / (1 + μ).
+        let c = 1.0 + mu - lr * nqm.curvatures()[i];
+        let q = mm.cross_moment()[i];
+        assert!((q - c * want / (1.0 + mu)).abs() <= 1e-10 * want);
+    }
+    // Unstable coordinate (η h ≥ 2(1 + μ)) reports None.
+    assert!(mm.stationary_second_moment(4.0)[0].is_none());
+}
+
+#[test]
+fn momentum_matches_monte_carlo() {
+    // Heavy ball simulated directly; E[x_i²] and the mean within 4 standard errors.
+    let nqm = NqmParams {
+        dim: 4,
+        hmax: 1.0,
+        power: 1.0,
+        noise: 1.0,
+        batch: 4.0,
+        x0: 1.0,
+    };
+    let (mu, paths) = (0.8, 20_000);
+    let lrs: Vec<f64> = (0..60).map(|k| 0.3 * (1.0 - k as f64 / 80.0)).collect();
+    let h = nqm.curvatures();
+    let s: Vec<f64> = nqm.noise_variances().iter().map(|v| v.sqrt()).collect();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2024);
+    let d = nqm.dim;
+    let (mut sum1, mut sum2, mut sum4) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+    for _ in 0..paths {
+        let mut x = vec![1.0; d];
+        let mut xp = x.clone();
+        for &lr in &lrs {
+            for i in 0..d {
+                let z: f64 = rng.sample(StandardNormal);
+                let xn = x[i] + mu * (x[i] - xp[i]) - lr * h[i] * x[i] + lr * s[i] * z;
+                xp[i] = x[i];
+                x[i] = xn;
+            }
+        }
+        for i in 0..d {
+            sum1[i] += x[i];
+            sum2[i] += x[i] * x[i];
+            sum4[i] += x[i].powi(4);
+        }
+    }
+    let mut mm = MomentumMoments::new(&nqm, mu).unwrap();
+    mm.run(&lrs).unwrap();
+    let n = paths as f64;
+    for i in 0..d {
+        let (m1, m2) = (sum1[i] / n, sum2[i] / n);
+        let se1 = ((m2 - m1 * m1) / n).sqrt();
+        let se2 = ((sum4[i] / n - m2 * m2) / n).sqrt();
+        let (e1, e2) = (mm.mean()[i], mm.second_moment()[i]);
+        assert!(
+            (m1 - e1).abs() < 4.0 * se1,
+            "mean i={i}: MC {m1} ± {se1} vs {e1}"
+        );
+        assert!(
+            (m2 - e2).abs() < 4.0 * se2,
+            "second i={i}: MC {m2} ± {se2} vs {e2}"
+        );
+    }
+}
+
+#[test]
+fn sgd_matches_monte_carlo() {
+    // Plain SGD (EM, Δs = 1) on the NQM: E[x²] within 4 standard errors.
+    let nqm = NqmParams {
+        dim: 3,
+        ..NqmParams::default()
+    };
+    let lrs = vec![0.4; 50];
+    let h = nqm.curvatures();
+    let s: Vec<f64> = nqm.noise_variances().iter().map(|v| v.sqrt()).collect();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(99);
+    let paths = 20_000;
+    let (mut sum2, mut sum4) = (vec![0.0; 3], vec![0.0; 3]);
+    for _ in 0..paths {
+        let mut x = [1.0; 3];
+        for &lr in &lrs {
+            for i in 0..3 {
+                let z: f64 = rng.sample(StandardNormal);
+                x[i] += -lr * h[i] * x[i] + lr * s[i] * z;
+            }
+        }
+        for i in 0..3 {
+            sum2[i] += x[i] * x[i];
+            sum4[i] += x[i].powi(4);
+        }
+    }
+    let mut m = DiagonalMoments::new(&nqm, Scheme::EulerMaruyama).unwrap();
+    m.run(&lrs).unwrap();
+    let n = paths as f64;
+    for i in 0..3 {
+        let m2 = sum2[i] / n;
+        let se = ((sum4[i] / n - m2 * m2) / n).sqrt();
+        let e = m.second_moment()[i];
+        assert!((m2 - e).abs() < 4.0 * se, "i={i}: MC {m2} ± {se} vs {e}");
+    }
+}

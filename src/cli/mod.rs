@@ -1,10 +1,15 @@
 //! Command-line interface: parses arguments, dispatches to one module per subcommand, and maps
 //! errors to one line on stderr with exit code 2 (bad input) or 1 (internal failure).
 
+mod args;
 mod error;
+mod fit;
 mod output;
+mod predict;
 mod progress;
 mod steplaw;
+mod validate;
+mod warnings;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +35,10 @@ Examples:
 enum Command {
     /// Simulate an SDE ensemble under a schedule and write summary statistics.
     Simulate(simulate::Args),
+    /// Fit a loss law to observed training curves and save the fit.
+    Fit(fit::Args),
+    /// Predict the loss curve of a schedule from a fit, with an uncertainty band.
+    Predict(predict::Args),
     /// Optimal peak LR and batch size from the Step Law (Li et al. 2025).
     Steplaw(steplaw::Args),
 }
@@ -53,6 +62,8 @@ pub fn main() -> ExitCode {
     };
     let result: Result<(), CliError> = match cli.command {
         Command::Simulate(_args) => Ok(()),
+        Command::Fit(args) => fit::run(&args),
+        Command::Predict(args) => predict::run(&args),
         Command::Steplaw(args) => steplaw::run(&args),
     };
     match result {

@@ -1,0 +1,23 @@
+//! Warnings shared by `predict` and `rank`: a schedule outside what the fit saw.
+
+use lrsde::fit::FittedLaw;
+
+/// Plain-language warnings when `lrs` leaves the LR range or the horizon the fit saw.
+pub fn extrapolation(fitted: &FittedLaw, lrs: &[f64]) -> Vec<String> {
+    let mut out = Vec::new();
+    let peak = lrs.iter().copied().fold(0.0, f64::max);
+    let max_seen = fitted.lr_range_seen[1];
+    if peak > max_seen * (1.0 + 1e-9) {
+        out.push(format!(
+            "peak LR {peak:.3e} is above the largest LR the fit saw ({max_seen:.3e}): extrapolating"
+        ));
+    }
+    if lrs.len() as u64 > fitted.steps_seen {
+        out.push(format!(
+            "extrapolating to {} steps; the fit saw up to {}",
+            lrs.len(),
+            fitted.steps_seen
+        ));
+    }
+    out
+}

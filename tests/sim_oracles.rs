@@ -315,9 +315,11 @@ fn ou_moments_match_exact_solution() {
         "{last:?} vs {half_m2}"
     );
     let direct = xs.iter().map(|x| 0.5 * x * x).sum::<f64>() / m;
-    assert_eq!(
-        last.mean, direct,
-        "ensemble and direct loop use the same streams"
+    // Same streams, so the same paths: only the summation (compensated in the ensemble) differs.
+    assert!(
+        (last.mean - direct).abs() <= 1e-12 * direct,
+        "ensemble {} vs direct loop {direct}",
+        last.mean
     );
 }
 
@@ -388,11 +390,7 @@ fn golden_first_rows() {
 
 /// Pinned with rand 0.10.4, rand_distr 0.6.0 (Cargo.lock), `path_rng` as of this commit.
 const GOLDEN: [[f64; 3]; 3] = [
-    [0.9818529300651863, 0.04109466788958738, 0.9755194216776559],
-    [
-        0.44376236246197087,
-        0.028470543664635757,
-        0.4439544691771266,
-    ],
-    [0.24342023538413415, 0.02710355009857147, 0.2410931109152772],
+    [0.981852930065186, 0.04109466788958737, 0.9755194216776559],
+    [0.4437623624619706, 0.028470543664635757, 0.4439544691771266],
+    [0.2434202353841341, 0.02710355009857147, 0.2410931109152772],
 ];

@@ -9,6 +9,12 @@ use crate::solver::{Stepper, TimeStep, Workspace};
 /// `diverged_at` of a path that has not diverged.
 pub(crate) const LIVE: u64 = u64::MAX;
 
+/// Whether a loss marks its path as diverged: not finite (NaN included), or above the bound.
+#[inline]
+fn out_of_bounds(loss: f64, bound: f64) -> bool {
+    !loss.is_finite() || loss > bound
+}
+
 /// Paths per chunk: the unit of parallel work. Results do not depend on it (every path owns its
 /// stream and its state), only scheduling granularity does.
 pub(crate) const CHUNK: usize = 32;
@@ -62,7 +68,7 @@ impl Chunk {
             model.init(x);
             let l = model.loss(x);
             chunk.losses[p] = l;
-            if !(l <= bound) || !x.iter().all(|v| v.is_finite()) {
+            if out_of_bounds(l, bound) || !x.iter().all(|v| v.is_finite()) {
                 chunk.diverged_at[p] = 0;
             }
         }
@@ -99,7 +105,7 @@ impl Chunk {
                         .step(ctx.model, x, lr, ctx.ts, &self.z, &mut self.ws);
                 }
                 loss = ctx.model.loss(x);
-                if !(loss <= ctx.bound) {
+                if out_of_bounds(loss, ctx.bound) {
                     *div = (from + k + 1) as u64;
                     break;
                 }

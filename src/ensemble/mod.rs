@@ -43,6 +43,9 @@ use crate::model::{DiffusionDerivative, ModelError, ModelSpec, ModelVisitor, Sde
 use crate::solver::{EulerMaruyama, Method, Milstein, Stepper, TimeStep};
 use kernel::{CHUNK, Chunk, LIVE, SegmentCtx};
 
+/// Largest accepted `paths × dim`.
+const MAX_STATE_FLOATS: usize = 1 << 33;
+
 /// Errors setting up or running an ensemble.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -74,8 +77,8 @@ pub enum EnsembleError {
         /// `SdeModel::noise_dim()`.
         noise_dim: usize,
     },
-    /// The path states do not fit in memory.
-    #[error("cannot allocate {paths} paths × {dim} state coordinates")]
+    /// The path states do not fit in memory (or exceed 2^33 floats).
+    #[error("cannot allocate {paths} paths × {dim} state coordinates (limit 2^33 floats)")]
     TooLarge {
         /// Number of paths.
         paths: usize,
@@ -476,7 +479,14 @@ impl Ensemble {
             paths: c.paths,
             dim,
         };
-        c.paths.checked_mul(dim).ok_or_else(too_large)?;
+        // Beyond 2^33 state floats (64 GiB) a request is almost surely a typo; refusing it
+        // beats letting the allocator abort the process.
+        if c.paths
+            .checked_mul(dim)
+            .is_none_or(|n| n > MAX_STATE_FLOATS)
+        {
+            return Err(too_large());
+        }
         let mut chunks = Vec::new();
         chunks
             .try_reserve_exact(c.paths.div_ceil(CHUNK))

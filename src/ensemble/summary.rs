@@ -57,10 +57,11 @@ impl SummaryRow {
                 live: 0,
             };
         }
-        // Sums run in path order (before sorting) so the result is independent of threading.
-        let mean = losses.iter().sum::<f64>() / n as f64;
+        // Sums run in path order (before sorting) so the result is independent of threading;
+        // compensated, so that thousands of paths do not lose digits to rounding.
+        let mean = neumaier_sum(losses.iter().copied()) / n as f64;
         let std = if n > 1 {
-            (losses.iter().map(|l| (l - mean) * (l - mean)).sum::<f64>() / (n - 1) as f64).sqrt()
+            (neumaier_sum(losses.iter().map(|l| (l - mean) * (l - mean))) / (n - 1) as f64).sqrt()
         } else {
             0.0
         };
@@ -78,6 +79,21 @@ impl SummaryRow {
             live: n,
         }
     }
+}
+
+/// Neumaier's compensated sum, in iteration order.
+fn neumaier_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut comp) = (0.0f64, 0.0f64);
+    for v in values {
+        let t = sum + v;
+        comp += if sum.abs() >= v.abs() {
+            (sum - t) + v
+        } else {
+            (v - t) + sum
+        };
+        sum = t;
+    }
+    sum + comp
 }
 
 /// Linear-interpolation quantile of sorted, non-empty data.
@@ -143,13 +159,14 @@ impl Summary {
     }
 
     /// Writes `step,lr,mean,std,se,p05,p50,p95,diverged` with a header; floats are written in
-    /// the shortest form that parses back to the same value.
+    /// the shortest form that parses back to the same value (exponent form for very small or
+    /// large magnitudes, `NaN` for the statistics of a row whose paths all diverged).
     pub fn write_csv<W: io::Write>(&self, mut w: W) -> io::Result<()> {
         writeln!(w, "{}", Self::CSV_HEADER)?;
         for r in &self.rows {
             writeln!(
                 w,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{:?},{:?},{:?},{:?},{:?},{:?},{:?},{}",
                 r.step, r.lr, r.mean, r.std, r.se, r.p05, r.p50, r.p95, r.diverged
             )?;
         }
@@ -172,5 +189,9 @@ mod tests {
         assert!(r.mean.is_nan() && r.diverged == 4 && r.live == 0);
         let r = SummaryRow::from_losses(1, 0.0, &mut [2.0, 4.0], 0);
         assert_eq!((r.mean, r.std), (3.0, 2f64.sqrt()));
+        let mut same = vec![0.1; 10_000];
+        let r = SummaryRow::from_losses(1, 0.0, &mut same, 0);
+        assert_eq!((r.mean, r.std), (0.1, 0.0));
+        assert_eq!(neumaier_sum([1e100, 1.0, -1e100].into_iter()), 1.0);
     }
 }

@@ -112,7 +112,7 @@ impl ModelSpec {
     ///     }
     /// }
     /// let l = ModelSpec::default().with_model(Loss0).unwrap();
-    /// assert!((l - 2.0304).abs() < 1e-4); // ½ Σ 1/(i+1), i < 32
+    /// assert!((l - 2.0292).abs() < 1e-4); // ½ Σ 1/(i+1), i < 32
     /// ```
     pub fn with_model<V: ModelVisitor>(&self, visitor: V) -> Result<V::Output, ModelError> {
         Ok(match self {

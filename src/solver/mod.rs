@@ -55,7 +55,7 @@ impl TimeStep {
 /// Scratch buffers a scheme needs for one model; allocate once, reuse for every step.
 ///
 /// ```
-/// use lrsde::{model::{Nqm, SdeModel}, solver::Workspace};
+/// use lrsde::{model::Nqm, solver::Workspace};
 /// let m = Nqm::new(Default::default()).unwrap();
 /// let ws = Workspace::new(&m);
 /// # let _ = ws;
@@ -86,7 +86,7 @@ impl Workspace {
 /// error rather than a silent drop to order ½.
 ///
 /// ```
-/// use lrsde::model::{Ou, SdeModel};
+/// use lrsde::model::Ou;
 /// use lrsde::solver::{EulerMaruyama, Stepper, TimeStep, Workspace};
 /// let ou = Ou::new(1.0, 0.0, 0.0, 1.0).unwrap();
 /// let mut ws = Workspace::new(&ou);

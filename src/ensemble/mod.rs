@@ -1,6 +1,50 @@
 //! Many paths in parallel, reproducibly, with streaming summaries.
+//!
+//! An [`Ensemble`] is a validated set of run options (paths, seed, save points, sub-steps,
+//! parallelism, divergence bound) built with [`EnsembleBuilder`]; it runs any model with any
+//! scheme over an LR grid and returns a [`Summary`] of the loss at the save points.
+//!
+//! # How a run works
+//!
+//! All `M` path states stay resident (`M × dim` floats) together with one
+//! [`Xoshiro256PlusPlus`](crate::rng::Xoshiro256PlusPlus) per path from
+//! [`path_rng(seed, path)`](crate::rng::path_rng). The run advances every path from one save
+//! point to the next (in parallel over fixed chunks of paths), then reduces the `M` losses of that
+//! save point sequentially in path order. So
+//!
+//! * memory is `O(M·dim)`, independent of the number of steps and save points;
+//! * a path's numbers depend only on `(seed, path index)`: any thread count, and any
+//!   [`Parallelism`], gives bit-identical summaries;
+//! * the same seed gives the same Brownian paths to every schedule (common random numbers),
+//!   which is what ranking schedules needs.
+//!
+//! # Save points
+//!
+//! Rows are written after every `save_every` updates and always after the final update;
+//! [`EnsembleBuilder::save_initial`] adds a row for step 0 (the initial state, before any update),
+//! off by default.
+//!
+//! # Divergence
+//!
+//! After every update a path's loss is checked: if it is not finite or exceeds
+//! [`EnsembleBuilder::divergence_bound`] (default `1e6`), the path is marked diverged at that
+//! step, frozen, and excluded from all later rows; rows count diverged paths and the
+//! [`Summary::divergence`] report names the first `(path, step)`.
 
+mod kernel;
+mod summary;
+
+pub use summary::{DivergenceReport, Summary, SummaryRow};
+
+use rayon::prelude::*;
 use thiserror::Error;
+
+use crate::model::{DiffusionDerivative, ModelError, ModelSpec, ModelVisitor, SdeModel};
+use crate::solver::{EulerMaruyama, Method, Milstein, Stepper, TimeStep};
+use kernel::{CHUNK, Chunk, LIVE, SegmentCtx};
+
+/// Largest accepted `paths × dim`.
+const MAX_STATE_FLOATS: usize = 1 << 33;
 
 /// Errors setting up or running an ensemble.
 #[derive(Debug, Error)]
@@ -14,4 +58,582 @@ pub enum EnsembleError {
         /// Why it is invalid.
         reason: String,
     },
+    /// The LR grid has no updates.
+    #[error("the learning-rate grid is empty: nothing to simulate")]
+    EmptyGrid,
+    /// An LR on the grid is negative or not finite.
+    #[error("learning rate at step {step} is {lr}; learning rates must be finite and >= 0")]
+    BadLr {
+        /// 1-based update whose LR is bad.
+        step: u64,
+        /// The offending value.
+        lr: f64,
+    },
+    /// The model reports an unusable shape.
+    #[error("model has dim = {dim} and noise_dim = {noise_dim}; need 1 <= noise_dim <= dim")]
+    BadModel {
+        /// `SdeModel::dim()`.
+        dim: usize,
+        /// `SdeModel::noise_dim()`.
+        noise_dim: usize,
+    },
+    /// The path states do not fit in memory (or exceed 2^33 floats).
+    #[error("cannot allocate {paths} paths × {dim} state coordinates (limit 2^33 floats)")]
+    TooLarge {
+        /// Number of paths.
+        paths: usize,
+        /// State dimension.
+        dim: usize,
+    },
+    /// A model spec was invalid.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The thread pool could not be built.
+    #[error("cannot build a thread pool with {threads} threads: {reason}")]
+    ThreadPool {
+        /// Requested thread count.
+        threads: usize,
+        /// The pool builder's message.
+        reason: String,
+    },
+}
+
+/// Where the paths run.
+///
+/// Results are bit-identical for every choice; only wall time differs.
+///
+/// ```
+/// use lrsde::ensemble::Parallelism;
+/// assert_eq!(Parallelism::default(), Parallelism::Global);
+/// let p: Parallelism = "4".parse().unwrap();
+/// assert_eq!(p, Parallelism::Threads(4));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parallelism {
+    /// On the calling thread only.
+    Sequential,
+    /// On a dedicated rayon pool of this many threads (≥ 1), built per run.
+    Threads(usize),
+    /// On the current rayon pool (the global pool, or the one a caller `install`ed).
+    #[default]
+    Global,
+}
+
+impl std::str::FromStr for Parallelism {
+    type Err = EnsembleError;
+
+    /// `"global"`/`"auto"`, `"sequential"`/`"seq"`, or a thread count (`"1"` is sequential).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "global" | "auto" => Ok(Self::Global),
+            "sequential" | "seq" => Ok(Self::Sequential),
+            t => match t.parse::<usize>() {
+                Ok(0) | Err(_) => Err(EnsembleError::BadSetting {
+                    key: "threads",
+                    reason: format!("`{s}` is not a thread count >= 1, `global` or `sequential`"),
+                }),
+                Ok(1) => Ok(Self::Sequential),
+                Ok(n) => Ok(Self::Threads(n)),
+            },
+        }
+    }
+}
+
+/// Progress after one segment (save point to save point).
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// Updates done so far.
+    pub steps_done: u64,
+    /// Updates in the run.
+    pub steps_total: u64,
+    /// The row just computed.
+    pub row: &'a SummaryRow,
+}
+
+/// Receives progress during a run (the library never prints). Closures `FnMut(&Progress)`
+/// are observers.
+///
+/// ```
+/// use lrsde::ensemble::{Ensemble, Progress};
+/// use lrsde::model::Ou;
+/// use lrsde::solver::EulerMaruyama;
+/// let mut seen = Vec::new();
+/// let ens = Ensemble::builder().paths(8).save_every(2).build().unwrap();
+/// ens.run_observed(&Ou::default(), EulerMaruyama, &[1.0; 5], &mut |p: &Progress| {
+///     seen.push((p.steps_done, p.steps_total))
+/// })
+/// .unwrap();
+/// assert_eq!(seen, [(2, 5), (4, 5), (5, 5)]);
+/// ```
+pub trait Observer {
+    /// Called after each save point's row is computed, on the calling thread.
+    fn on_segment(&mut self, progress: &Progress<'_>);
+}
+
+impl<F: FnMut(&Progress<'_>)> Observer for F {
+    fn on_segment(&mut self, progress: &Progress<'_>) {
+        self(progress)
+    }
+}
+
+/// An observer that ignores progress.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn on_segment(&mut self, _progress: &Progress<'_>) {}
+}
+
+/// Consuming builder of an [`Ensemble`]; [`build`](Self::build) validates every setting.
+///
+/// Defaults: 1024 paths, seed 0, `save_every` 10, 1 sub-step, [`Parallelism::Global`],
+/// divergence bound `1e6` (loss), no step-0 row.
+///
+/// ```
+/// use lrsde::ensemble::{Ensemble, Parallelism};
+/// let ens = Ensemble::builder()
+///     .paths(4096)
+///     .seed(42)
+///     .save_every(10)
+///     .substeps(1)
+///     .parallelism(Parallelism::Threads(2))
+///     .divergence_bound(1e6)
+///     .build()
+///     .unwrap();
+/// assert_eq!(ens.paths(), 4096);
+/// assert!(Ensemble::builder().paths(0).build().unwrap_err().to_string().contains("paths"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct EnsembleBuilder {
+    cfg: Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Config {
+    paths: usize,
+    seed: u64,
+    save_every: usize,
+    substeps: usize,
+    parallelism: Parallelism,
+    bound: f64,
+    save_initial: bool,
+}
+
+impl Default for EnsembleBuilder {
+    fn default() -> Self {
+        Self {
+            cfg: Config {
+                paths: 1024,
+                seed: 0,
+                save_every: 10,
+                substeps: 1,
+                parallelism: Parallelism::Global,
+                bound: 1e6,
+                save_initial: false,
+            },
+        }
+    }
+}
+
+impl EnsembleBuilder {
+    /// Number of Monte Carlo paths (≥ 1).
+    pub fn paths(mut self, paths: usize) -> Self {
+        self.cfg.paths = paths;
+        self
+    }
+
+    /// Master seed; path `i` uses the stream `path_rng(seed, i)`.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.cfg.seed = seed;
+        self
+    }
+
+    /// A row every `save_every` updates (≥ 1); the final update always gets a row.
+    pub fn save_every(mut self, save_every: usize) -> Self {
+        self.cfg.save_every = save_every;
+        self
+    }
+
+    /// Sub-steps per update (≥ 1): `dt = 1/substeps`, same LR throughout the update. 1 is SGD.
+    pub fn substeps(mut self, substeps: usize) -> Self {
+        self.cfg.substeps = substeps;
+        self
+    }
+
+    /// Where the paths run.
+    pub fn parallelism(mut self, parallelism: Parallelism) -> Self {
+        self.cfg.parallelism = parallelism;
+        self
+    }
+
+    /// A path diverges when its loss exceeds this (> 0; `f64::INFINITY` flags only non-finite).
+    pub fn divergence_bound(mut self, bound: f64) -> Self {
+        self.cfg.bound = bound;
+        self
+    }
+
+    /// Whether to emit a row for step 0 (the initial state).
+    pub fn save_initial(mut self, yes: bool) -> Self {
+        self.cfg.save_initial = yes;
+        self
+    }
+
+    /// Validates the settings.
+    pub fn build(self) -> Result<Ensemble, EnsembleError> {
+        let c = self.cfg;
+        let bad = |key, reason: String| Err(EnsembleError::BadSetting { key, reason });
+        if c.paths == 0 {
+            return bad("paths", "must be >= 1, got 0".into());
+        }
+        if c.save_every == 0 {
+            return bad("save_every", "must be >= 1, got 0".into());
+        }
+        if c.substeps == 0 {
+            return bad("substeps", "must be >= 1, got 0".into());
+        }
+        if c.parallelism == Parallelism::Threads(0) {
+            return bad("threads", "must be >= 1, got 0".into());
+        }
+        if c.bound.is_nan() || c.bound <= 0.0 {
+            return bad(
+                "divergence_bound",
+                format!("must be > 0 (or infinite), got {}", c.bound),
+            );
+        }
+        Ok(Ensemble { cfg: c })
+    }
+}
+
+/// Validated run options; run any model with any scheme over an LR grid.
+///
+/// ```
+/// use lrsde::ensemble::Ensemble;
+/// use lrsde::model::{Nqm, NqmParams};
+/// use lrsde::solver::EulerMaruyama;
+/// let model = Nqm::new(NqmParams::default()).unwrap();
+/// let lrs = vec![0.5; 100];
+/// let ens = Ensemble::builder().paths(256).seed(1).save_every(50).build().unwrap();
+/// let summary = ens.run(&model, EulerMaruyama, &lrs).unwrap();
+/// assert_eq!(summary.rows.len(), 2);
+/// assert!(summary.rows[1].mean < summary.rows[0].mean * 2.0);
+/// assert!(summary.divergence.is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ensemble {
+    cfg: Config,
+}
+
+impl Ensemble {
+    /// A builder with the defaults.
+    pub fn builder() -> EnsembleBuilder {
+        EnsembleBuilder::default()
+    }
+
+    /// Number of paths.
+    pub fn paths(&self) -> usize {
+        self.cfg.paths
+    }
+
+    /// Master seed.
+    pub fn seed(&self) -> u64 {
+        self.cfg.seed
+    }
+
+    /// Sub-steps per update.
+    pub fn substeps(&self) -> usize {
+        self.cfg.substeps
+    }
+
+    /// The update indices (1-based steps) that get a row for a grid of `steps` updates.
+    ///
+    /// ```
+    /// let e = lrsde::ensemble::Ensemble::builder().save_every(4).save_initial(true).build().unwrap();
+    /// assert_eq!(e.save_points(10), [0, 4, 8, 10]);
+    /// ```
+    pub fn save_points(&self, steps: usize) -> Vec<u64> {
+        let mut pts = Vec::new();
+        if self.cfg.save_initial {
+            pts.push(0);
+        }
+        let mut s = self.cfg.save_every;
+        while s < steps {
+            pts.push(s as u64);
+            s = s.saturating_add(self.cfg.save_every);
+        }
+        if steps > 0 {
+            pts.push(steps as u64);
+        }
+        pts
+    }
+
+    /// Runs `model` with `stepper` over `lrs` (`lrs[t]` = LR of update `t + 1`).
+    pub fn run<M, S>(&self, model: &M, stepper: S, lrs: &[f64]) -> Result<Summary, EnsembleError>
+    where
+        M: SdeModel + ?Sized,
+        S: Stepper<M>,
+    {
+        self.run_observed(model, stepper, lrs, &mut NoObserver)
+    }
+
+    /// Runs a [`ModelSpec`] with a run-time [`Method`]: dispatches once into [`run`](Self::run).
+    ///
+    /// ```
+    /// use lrsde::{ensemble::Ensemble, model::ModelSpec, solver::Method};
+    /// let spec: ModelSpec = "nqm:dim=8,diffusion=sqrt1px2".parse().unwrap();
+    /// let ens = Ensemble::builder().paths(32).build().unwrap();
+    /// let s = ens.run_spec(&spec, Method::Milstein, &[0.3; 20]).unwrap();
+    /// assert_eq!(s.method, "milstein");
+    /// ```
+    pub fn run_spec(
+        &self,
+        spec: &ModelSpec,
+        method: Method,
+        lrs: &[f64],
+    ) -> Result<Summary, EnsembleError> {
+        self.run_spec_observed(spec, method, lrs, &mut NoObserver)
+    }
+
+    /// [`run_spec`](Self::run_spec) with an [`Observer`].
+    pub fn run_spec_observed<O: Observer + ?Sized>(
+        &self,
+        spec: &ModelSpec,
+        method: Method,
+        lrs: &[f64],
+        observer: &mut O,
+    ) -> Result<Summary, EnsembleError> {
+        struct Visit<'a, O: ?Sized> {
+            ens: &'a Ensemble,
+            method: Method,
+            lrs: &'a [f64],
+            observer: &'a mut O,
+        }
+        impl<O: Observer + ?Sized> ModelVisitor for Visit<'_, O> {
+            type Output = Result<Summary, EnsembleError>;
+            fn visit<M: DiffusionDerivative>(self, model: &M) -> Self::Output {
+                match self.method {
+                    Method::Em => {
+                        self.ens
+                            .run_observed(model, EulerMaruyama, self.lrs, self.observer)
+                    }
+                    Method::Milstein => {
+                        self.ens
+                            .run_observed(model, Milstein, self.lrs, self.observer)
+                    }
+                }
+            }
+        }
+        spec.with_model(Visit {
+            ens: self,
+            method,
+            lrs,
+            observer,
+        })?
+    }
+
+    /// [`run`](Self::run) with an [`Observer`] called after every save point.
+    pub fn run_observed<M, S, O>(
+        &self,
+        model: &M,
+        stepper: S,
+        lrs: &[f64],
+        observer: &mut O,
+    ) -> Result<Summary, EnsembleError>
+    where
+        M: SdeModel + ?Sized,
+        S: Stepper<M>,
+        O: Observer + ?Sized,
+    {
+        let c = self.cfg;
+        if lrs.is_empty() {
+            return Err(EnsembleError::EmptyGrid);
+        }
+        if let Some((t, &lr)) = lrs
+            .iter()
+            .enumerate()
+            .find(|(_, lr)| !lr.is_finite() || **lr < 0.0)
+        {
+            return Err(EnsembleError::BadLr {
+                step: t as u64 + 1,
+                lr,
+            });
+        }
+        let (dim, noise_dim) = (model.dim(), model.noise_dim());
+        if dim == 0 || noise_dim == 0 || noise_dim > dim {
+            return Err(EnsembleError::BadModel { dim, noise_dim });
+        }
+        let pool = match c.parallelism {
+            Parallelism::Threads(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| EnsembleError::ThreadPool {
+                        threads: n,
+                        reason: e.to_string(),
+                    })?,
+            ),
+            _ => None,
+        };
+
+        let too_large = || EnsembleError::TooLarge {
+            paths: c.paths,
+            dim,
+        };
+        // Beyond 2^33 state floats (64 GiB) a request is almost surely a typo; refusing it
+        // beats letting the allocator abort the process.
+        if c.paths
+            .checked_mul(dim)
+            .is_none_or(|n| n > MAX_STATE_FLOATS)
+        {
+            return Err(too_large());
+        }
+        let mut chunks = Vec::new();
+        chunks
+            .try_reserve_exact(c.paths.div_ceil(CHUNK))
+            .map_err(|_| too_large())?;
+        for first in (0..c.paths).step_by(CHUNK) {
+            let n = CHUNK.min(c.paths - first);
+            chunks.push(Chunk::new(model, c.seed, first, n, c.bound).ok_or_else(too_large)?);
+        }
+
+        let ctx = SegmentCtx {
+            model,
+            stepper,
+            lrs,
+            ts: TimeStep::substeps(c.substeps),
+            substeps: c.substeps,
+            bound: c.bound,
+        };
+        let parallel = c.parallelism != Parallelism::Sequential;
+        let advance = |chunks: &mut Vec<Chunk>, from: usize, to: usize| {
+            if parallel {
+                chunks
+                    .par_iter_mut()
+                    .for_each(|ch| ch.advance(&ctx, from, to));
+            } else {
+                chunks.iter_mut().for_each(|ch| ch.advance(&ctx, from, to));
+            }
+        };
+
+        let total = lrs.len();
+        let points = self.save_points(total);
+        let mut rows = Vec::with_capacity(points.len());
+        let mut live = Vec::with_capacity(c.paths);
+        let mut done = 0usize;
+        for &pt in &points {
+            let to = pt as usize;
+            if to > done {
+                match &pool {
+                    Some(pool) => pool.install(|| advance(&mut chunks, done, to)),
+                    None => advance(&mut chunks, done, to),
+                }
+                done = to;
+            }
+            live.clear();
+            for ch in &chunks {
+                for (l, d) in ch.losses.iter().zip(&ch.diverged_at) {
+                    if *d == LIVE {
+                        live.push(*l);
+                    }
+                }
+            }
+            let lr = lrs[to.saturating_sub(1)];
+            let diverged = c.paths - live.len();
+            let row = SummaryRow::from_losses(pt, lr, &mut live, diverged);
+            observer.on_segment(&Progress {
+                steps_done: pt,
+                steps_total: total as u64,
+                row: &row,
+            });
+            rows.push(row);
+        }
+
+        let mut divergence: Option<DivergenceReport> = None;
+        for (ci, ch) in chunks.iter().enumerate() {
+            for (p, &d) in ch.diverged_at.iter().enumerate() {
+                if d == LIVE {
+                    continue;
+                }
+                let path = ci * CHUNK + p;
+                let r = divergence.get_or_insert(DivergenceReport {
+                    count: 0,
+                    first_path: path,
+                    first_step: d,
+                });
+                r.count += 1;
+                if d < r.first_step {
+                    r.first_step = d;
+                    r.first_path = path;
+                }
+            }
+        }
+
+        Ok(Summary {
+            rows,
+            divergence,
+            paths: c.paths,
+            seed: c.seed,
+            method: S::NAME.to_owned(),
+            substeps: c.substeps,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Nqm, NqmParams, Ou};
+
+    #[test]
+    fn builder_rejects_bad_values() {
+        let cases: [(EnsembleBuilder, &str); 5] = [
+            (Ensemble::builder().paths(0), "paths"),
+            (Ensemble::builder().save_every(0), "save_every"),
+            (Ensemble::builder().substeps(0), "substeps"),
+            (
+                Ensemble::builder().parallelism(Parallelism::Threads(0)),
+                "threads",
+            ),
+            (
+                Ensemble::builder().divergence_bound(f64::NAN),
+                "divergence_bound",
+            ),
+        ];
+        for (b, key) in cases {
+            let msg = b.build().unwrap_err().to_string();
+            assert!(msg.contains(key), "{msg}");
+        }
+    }
+
+    #[test]
+    fn bad_grids_are_errors() {
+        let ens = Ensemble::builder().paths(2).build().unwrap();
+        let m = Ou::default();
+        assert!(matches!(
+            ens.run(&m, EulerMaruyama, &[]),
+            Err(EnsembleError::EmptyGrid)
+        ));
+        let e = ens.run(&m, EulerMaruyama, &[0.1, -1.0]).unwrap_err();
+        assert!(e.to_string().contains("step 2"), "{e}");
+    }
+
+    #[test]
+    fn initial_row_and_divergence_report() {
+        let model = Nqm::new(NqmParams::default()).unwrap();
+        let ens = Ensemble::builder()
+            .paths(5)
+            .save_every(100)
+            .save_initial(true)
+            .parallelism(Parallelism::Sequential)
+            .build()
+            .unwrap();
+        let s = ens.run(&model, EulerMaruyama, &[2.5; 300]).unwrap();
+        assert_eq!(s.rows[0].step, 0);
+        assert_eq!(s.rows[0].diverged, 0);
+        let rep = s.divergence.expect("η·hmax = 2.5 diverges");
+        assert_eq!(rep.count, 5);
+        assert!(rep.first_step > 0 && rep.first_step < 100);
+        let last = s.last().unwrap();
+        assert_eq!((last.diverged, last.live), (5, 0));
+    }
 }

@@ -7,6 +7,7 @@ mod fit;
 mod output;
 mod predict;
 mod progress;
+mod simulate;
 mod steplaw;
 mod validate;
 mod warnings;
@@ -43,12 +44,6 @@ enum Command {
     Steplaw(steplaw::Args),
 }
 
-mod simulate {
-    //! `lrsde simulate` (filled in with the ensemble).
-    /// Arguments of `lrsde simulate`.
-    #[derive(Debug, clap::Args)]
-    pub struct Args {}
-}
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
@@ -61,7 +56,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result: Result<(), CliError> = match cli.command {
-        Command::Simulate(_args) => Ok(()),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Fit(args) => fit::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Steplaw(args) => steplaw::run(&args),

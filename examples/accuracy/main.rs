@@ -1,0 +1,41 @@
+//! Prints the accuracy tables of docs/accuracy.md: every law fitted on public training curves
+//! and scored on held-out schedules. Needs ../shared/data/public (not part of the crate).
+//!
+//! ```sh
+//! cargo run --release --example accuracy               # all laws
+//! cargo run --release --example accuracy -- sde mpl    # some laws
+//! ```
+
+mod suites;
+
+use lrsde::law::AnyLaw;
+use suites::*;
+
+fn main() {
+    let Some(root) = public_data() else {
+        eprintln!("../shared/data/public not found: this example evaluates on the public data set");
+        std::process::exit(2);
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let names: Vec<&str> = if args.is_empty() { vec!["sde", "mpl", "momentum", "power"] } else { args.iter().map(String::as_str).collect() };
+    let laws: Vec<AnyLaw> = names.iter().map(|n| n.parse().expect("law name")).collect();
+
+    for (title, fit, test) in [
+        ("MPL split: fit cosine_24000 + constant_24000 + wsdcon_9", &MPL_FIT[..], &MPL_TEST[..]),
+        ("Two-curve split: fit cosine_24000 + constant_24000", &TWO_FIT[..], &TWO_TEST[..]),
+    ] {
+        println!("\n### {title}\n\n{SUMMARY_HEADER}");
+        for law in &laws {
+            for size in MPL_SIZES {
+                let e = mpl_suite(&root, law, size, fit, test);
+                println!("{}", summary_row(&format!("{size}M"), &e));
+            }
+        }
+    }
+    println!("\n### lr-scheduling 124M: fit constant + cosine, predict WSD cooldowns\n\n{SUMMARY_HEADER}");
+    for law in &laws {
+        for cell in lr_scheduling_suite(&root, law) {
+            println!("{}", summary_row(&format!("lr {} T {}", cell.peak, cell.horizon), &cell.eval));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The accuracy suites of docs/accuracy.md over the public data in ../shared/data/public:
+//! Multi-Power-Law curves (25M/100M/400M, two fit splits) and the lr-scheduling 124M grid.
+//! Shared by `examples/accuracy` (prints the tables) and `tests/accuracy_shared.rs` (asserts).
+#![allow(dead_code)]
+
+use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy, read_curve};
+use lrsde::eval::{Evaluation, evaluate};
+use lrsde::fit::FitOptions;
+use lrsde::law::AnyLaw;
+use std::path::{Path, PathBuf};
+
+/// `../shared/data/public` next to the crate, if present.
+pub fn public_data() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/public");
+    p.is_dir().then_some(p)
+}
+
+/// The MPL paper's split: fit on these, predict [`MPL_TEST`].
+pub const MPL_FIT: [&str; 3] = ["cosine_24000", "constant_24000", "wsdcon_9"];
+/// Held-out curves of the MPL paper.
+pub const MPL_TEST: [&str; 6] =
+    ["constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18"];
+/// The two-curve split users usually have.
+pub const TWO_FIT: [&str; 2] = ["cosine_24000", "constant_24000"];
+/// Held-out curves of the two-curve split.
+pub const TWO_TEST: [&str; 7] = [
+    "constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_9", "wsdcon_18",
+];
+/// Model sizes of the MPL data.
+pub const MPL_SIZES: [u32; 3] = [25, 100, 400];
+/// Warmup length of every MPL run (the released code's `linspace(0, 3e-4, 2160)`).
+pub const MPL_WARMUP: u64 = 2160;
+
+/// Reads one MPL curve with the MPL warmup convention.
+pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
+    let path = root.join(format!("MultiPowerLaw/loss_curve_repo/csv_{size}/{name}.csv"));
+    let opts = ReadOptions::default().with_warmup(WarmupPolicy::Linear { steps: MPL_WARMUP });
+    let mut c = read_curve(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
+    c.name = name.to_string();
+    c
+}
+
+/// Fits `law` on `fit` and scores `test` for one MPL model size.
+pub fn mpl_suite(root: &Path, law: &AnyLaw, size: u32, fit: &[&str], test: &[&str]) -> Evaluation {
+    let fit: Vec<_> = fit.iter().map(|n| mpl_curve(root, size, n)).collect();
+    let test: Vec<_> = test.iter().map(|n| mpl_curve(root, size, n)).collect();
+    evaluate(law, &fit, &test, &FitOptions::default(), MPL_WARMUP).unwrap_or_else(|e| panic!("{size}M {}: {e}", law.kind()))
+}
+
+/// One (peak LR, horizon) cell of the 124M grid.
+#[derive(Debug, Clone)]
+pub struct GridCell {
+    /// Peak LR.
+    pub peak: f64,
+    /// Training length.
+    pub horizon: u64,
+    /// Law fitted on the constant and cosine runs, scored on the cooldown branches.
+    pub eval: Evaluation,
+}
+
+const RUN: &str = "slimpajama_llama_norm_nlayers12_nhead12";
+const TAIL: &str = "bs50x2_ws2_seed0_data_seed1337.json";
+
+fn lr_text(peak: f64) -> String {
+    format!("{peak}").replace("0.0001", "0.0001")
+}
+
+/// The 124M grid: per peak LR and horizon, fit on the constant (stable) run truncated to the
+/// horizon plus the cosine run, predict the WSD cooldown branches (linear, every fraction).
+pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
+    let dir = root.join("lr-scheduling/data");
+    let opts = ReadOptions::default();
+    let mut cells = Vec::new();
+    for peak in [0.0001, 0.0005, 0.001, 0.002] {
+        let lr = lr_text(peak);
+        let stable = dir.join(format!("stable-124m_{RUN}_lr{lr}_sched_wsd_warmup300_decay_linear_0.0_iter50000_{TAIL}"));
+        let Ok(stable) = read_curve(&stable, &opts) else { continue };
+        for horizon in [15000u64, 25000, 35000, 50000] {
+            let cosine = dir.join(format!("cos-10-124m_{RUN}_lr{lr}_sched_cos_warmup300_decay_sqrt_0.0_iter{horizon}_{TAIL}"));
+            let Ok(mut cosine) = read_curve(&cosine, &opts) else { continue };
+            cosine.name = format!("cosine-10%");
+            let constant = truncate(&stable, horizon, "constant");
+            let mut test = Vec::new();
+            for frac in ["0.1", "0.2", "0.4", "0.6", "0.8", "0.9"] {
+                let p = dir.join(format!(
+                    "ann124-{frac}_{RUN}_lr{lr}_sched_wsd_warmup300_decay_linear_{frac}_iter{horizon}_{TAIL}"
+                ));
+                if let Ok(mut c) = read_curve(&p, &opts) {
+                    c.name = format!("wsd-{frac}");
+                    test.push(c);
+                }
+            }
+            if test.is_empty() {
+                continue;
+            }
+            let eval = evaluate(law, &[constant, cosine], &test, &FitOptions::default(), 300)
+                .unwrap_or_else(|e| panic!("124M lr {peak} T {horizon} {}: {e}", law.kind()));
+            cells.push(GridCell { peak, horizon, eval });
+        }
+    }
+    cells
+}
+
+/// The first `horizon` updates of a curve.
+fn truncate(c: &TrainingCurve, horizon: u64, name: &str) -> TrainingCurve {
+    let keep = c.steps.iter().take_while(|&&s| s <= horizon).count();
+    TrainingCurve {
+        name: name.to_string(),
+        lrs: c.lrs[..(horizon as usize).min(c.lrs.len())].to_vec(),
+        steps: c.steps[..keep].to_vec(),
+        losses: c.losses[..keep].to_vec(),
+    }
+}
+
+/// A markdown row of the headline metrics of one evaluation.
+pub fn summary_row(label: &str, e: &Evaluation) -> String {
+    let (tau, regret): (Vec<f64>, Vec<f64>) = e.rankings().iter().map(|r| (r.1, r.2)).unzip();
+    let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+    format!(
+        "| {label} | {} | {:.4} | {:.4} | {:.4} | {:.3}% | {:.2} | {:.4} | {:.1} s{} |",
+        e.law,
+        e.mean(|m| m.final_err.abs()),
+        e.mean(|m| m.mae),
+        e.mean(|m| m.r2),
+        100.0 * e.mean(|m| m.mean_rel_err),
+        mean(&tau),
+        mean(&regret),
+        e.fit_seconds,
+        if e.converged { "" } else { " (not converged)" },
+    )
+}
+
+/// Header of [`summary_row`] tables.
+pub const SUMMARY_HEADER: &str = "| data | law | final-loss MAE | curve MAE | R² | mean rel. err | Kendall τ | regret | fit time |\n|---|---|---|---|---|---|---|---|---|";

@@ -96,10 +96,14 @@ impl Chunk {
             // The path runs through the whole segment before the next one starts: its state,
             // RNG and scratch stay in L1 for the entire segment.
             let mut loss = self.losses[p];
+            // A local copy of the generator: through `&mut` into the RNG vector the compiler
+            // cannot rule out aliasing with the normals buffer, and reloads and stores the
+            // 256-bit state around every draw.
+            let mut local = rng.clone();
             for (k, &lr) in lrs.iter().enumerate() {
                 for _ in 0..ctx.substeps {
                     for zi in self.z.iter_mut() {
-                        *zi = StandardNormal.sample(rng);
+                        *zi = StandardNormal.sample(&mut local);
                     }
                     ctx.stepper
                         .step(ctx.model, x, lr, ctx.ts, &self.z, &mut self.ws);
@@ -110,6 +114,7 @@ impl Chunk {
                     break;
                 }
             }
+            *rng = local;
             if *div == LIVE && !x.iter().all(|v| v.is_finite()) {
                 *div = to as u64;
             }

@@ -188,9 +188,14 @@ pub fn evaluate(
 ) -> Result<Evaluation, crate::Error> {
     use crate::law::LossLaw;
     let start = std::time::Instant::now();
-    let fitted = crate::fit::fit_law(law.clone(), fit_curves, options)?;
+    let mut law = law.clone();
+    law.configure(fit_curves)?;
+    let mut options = options.clone();
+    if options.starts.is_empty() {
+        options.starts = law.initial_guesses(fit_curves);
+    }
+    let fitted = crate::fit::fit(&law, fit_curves, &options)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let law = fitted.law()?;
     let params = fitted.params_vec();
     let predict = |c: &crate::data::TrainingCurve| -> Result<Vec<f64>, crate::Error> {
         let mut out = vec![0.0; c.steps.len()];

@@ -18,6 +18,9 @@ pub enum Error {
     /// A simulation could not be set up or run.
     #[error(transparent)]
     Ensemble(#[from] crate::ensemble::EnsembleError),
+    /// The exact moment recursion was given invalid parameters.
+    #[error(transparent)]
+    Moments(#[from] crate::moments::MomentsError),
     /// A training-curve file could not be read.
     #[error(transparent)]
     Data(#[from] crate::data::DataError),

@@ -83,6 +83,17 @@ pub enum FitError {
         /// Upper bound.
         upper: f64,
     },
+    /// A log-scale parameter (see [`ParamSpec::log_scale`](crate::law::ParamSpec::log_scale))
+    /// whose lower bound is not positive.
+    #[error(
+        "parameter `{param}` is searched on a log scale but its lower bound {lower} is not > 0"
+    )]
+    InvalidLogBounds {
+        /// Parameter name.
+        param: String,
+        /// Lower bound.
+        lower: f64,
+    },
     /// A starting point is unusable.
     #[error("start {start}: {reason}")]
     InvalidStart {
@@ -116,6 +127,24 @@ pub enum FitError {
         fitted: Vec<String>,
         /// Parameter names of the given law.
         given: Vec<String>,
+    },
+    /// The law refused its inputs (e.g. a negative LR in a schedule to predict).
+    #[error(transparent)]
+    Law(#[from] crate::law::LawError),
+    /// A fit file does not record the law's configuration (written by [`fit`](super::fit)
+    /// rather than [`fit_law`](super::fit_law)), so the law cannot be rebuilt from it.
+    #[error("the fit of law `{law}` stores no law configuration; rebuild the law yourself")]
+    NoLawConfig {
+        /// Law name.
+        law: String,
+    },
+    /// A fit file's `law_config` is not a valid configuration of a known law.
+    #[error("invalid law configuration for law `{law}`: {source}")]
+    BadLawConfig {
+        /// Law name.
+        law: String,
+        /// The underlying error.
+        source: serde_json::Error,
     },
     /// Steps asked of a prediction are invalid.
     #[error("prediction step {step} at position {index}: {reason}")]

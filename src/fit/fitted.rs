@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::uncertainty::quantile_sorted;
 use super::{FitError, FitReport, Uncertainty};
-use crate::law::LossLaw;
+use crate::law::{AnyLaw, LossLaw};
 
 /// The `format` tag of fit files.
 pub const FIT_FORMAT: &str = "lrsde-fit";
@@ -53,7 +53,9 @@ pub struct FittedLaw {
     pub version: u32,
     /// The law's [`LossLaw::name`].
     pub law: String,
-    /// The law's own configuration (opaque here; e.g. a reference LR), `null` if none.
+    /// The law's own configuration: for fits made by [`fit_law`](super::fit_law), the
+    /// configured law's serde form (`{"law": "sde", "dim": 64, "scale": {...}}`, see
+    /// [`AnyLaw`]), which [`FittedLaw::law`] rebuilds; `null` if none.
     #[serde(default)]
     pub law_config: serde_json::Value,
     /// Fitted parameters by name.
@@ -140,6 +142,30 @@ impl FittedLaw {
         self
     }
 
+    /// The configured law this fit was made with, rebuilt from [`Self::law_config`] (and checked
+    /// against [`Self::law`] and [`Self::param_order`]): pass it to [`Self::predict`] or
+    /// [`Self::predict_band`].
+    ///
+    /// # Errors
+    /// [`FitError::NoLawConfig`] for a fit without a configuration (made by
+    /// [`fit`](super::fit)), [`FitError::BadLawConfig`] for one that is not a valid [`AnyLaw`],
+    /// or as [`Self::check_law`].
+    pub fn law(&self) -> Result<AnyLaw, FitError> {
+        if self.law_config.is_null() {
+            return Err(FitError::NoLawConfig {
+                law: self.law.clone(),
+            });
+        }
+        let law: AnyLaw = serde_json::from_value(self.law_config.clone()).map_err(|source| {
+            FitError::BadLawConfig {
+                law: self.law.clone(),
+                source,
+            }
+        })?;
+        self.check_law(&law)?;
+        Ok(law)
+    }
+
     /// Checks that `law` is the law this fit is for (name and parameter names).
     ///
     /// # Errors
@@ -165,7 +191,8 @@ impl FittedLaw {
     /// Predicted loss at `steps` under the LR grid `lrs`, at the fitted parameters.
     ///
     /// # Errors
-    /// A law mismatch ([`FittedLaw::check_law`]) or invalid steps.
+    /// A law mismatch ([`FittedLaw::check_law`]), invalid steps, or the law's own refusal of the
+    /// schedule ([`FitError::Law`], e.g. a negative LR).
     pub fn predict<L: LossLaw + ?Sized>(
         &self,
         law: &L,
@@ -175,7 +202,7 @@ impl FittedLaw {
         self.check_law(law)?;
         check_steps(lrs, steps)?;
         let mut out = vec![0.0; steps.len()];
-        law.predict(&self.params_vec(), lrs, steps, &mut out);
+        law.predict(&self.params_vec(), lrs, steps, &mut out)?;
         Ok(out)
     }
 
@@ -186,23 +213,29 @@ impl FittedLaw {
     /// ```
     /// use lrsde::fit::{fit, FitOptions};
     /// use lrsde::data::TrainingCurve;
-    /// use lrsde::law::{LossLaw, ParamSpec};
+    /// use lrsde::law::{LawError, LossLaw, ParamSpec};
     ///
     /// /// L(t) = L0 + A·S1(t)^−0.5, S1 the LR area.
     /// struct Toy;
     /// impl LossLaw for Toy {
     ///     fn name(&self) -> &'static str { "toy" }
     ///     fn params(&self) -> Vec<ParamSpec> {
-    ///         vec![ParamSpec { name: "L0", lower: 0.0, upper: 10.0 },
-    ///              ParamSpec { name: "A", lower: 0.0, upper: f64::INFINITY }]
+    ///         vec![ParamSpec::linear("L0", 0.0, 10.0),
+    ///              ParamSpec::linear("A", 0.0, f64::INFINITY)]
     ///     }
-    ///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64]) {
+    ///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64])
+    ///         -> Result<(), LawError> {
     ///         let mut s1 = 0.0;
     ///         let mut t = 0;
     ///         for (o, &k) in out.iter_mut().zip(steps) {
     ///             while t < k as usize { s1 += lrs[t]; t += 1; }
     ///             *o = p[0] + p[1] / s1.sqrt();
     ///         }
+    ///         Ok(())
+    ///     }
+    ///     fn configure(&mut self, _: &[TrainingCurve]) -> Result<(), LawError> { Ok(()) }
+    ///     fn initial_guesses(&self, _: &[TrainingCurve]) -> Vec<Vec<f64>> {
+    ///         vec![vec![1.0, 1.0]]
     ///     }
     /// }
     /// let lrs = vec![1.0; 400];
@@ -217,8 +250,11 @@ impl FittedLaw {
     /// # Ok::<(), lrsde::fit::FitError>(())
     /// ```
     ///
+    /// Draws the law refuses or predicts non-finite or non-positive losses for are dropped
+    /// (counted in [`Band::draws_dropped`]).
+    ///
     /// # Errors
-    /// A law mismatch ([`FittedLaw::check_law`]) or invalid steps.
+    /// As [`FittedLaw::predict`].
     pub fn predict_band<L: LossLaw + ?Sized>(
         &self,
         law: &L,
@@ -236,8 +272,8 @@ impl FittedLaw {
             .par_iter()
             .map(|theta| {
                 let mut out = vec![0.0; steps.len()];
-                law.predict(theta, lrs, steps, &mut out);
-                out.iter().all(|v| v.is_finite() && *v > 0.0).then_some(out)
+                let ok = law.predict(theta, lrs, steps, &mut out).is_ok();
+                (ok && out.iter().all(|v| v.is_finite() && *v > 0.0)).then_some(out)
             })
             .collect();
         let good: Vec<&Vec<f64>> = preds.iter().flatten().collect();

@@ -1,31 +1,42 @@
 //! Fitting loss laws to observed curves.
 //!
-//! [`fit`] fits any [`LossLaw`] to one or more [`TrainingCurve`]s jointly: one parameter set,
-//! each curve predicted on its own LR grid at its own observed steps.
+//! [`fit_law`] does the whole job for one of the crate's laws ([`AnyLaw`]): it learns the law's
+//! data scales ([`LossLaw::configure`]), starts from the law's own data-driven guesses
+//! ([`LossLaw::initial_guesses`]) and returns a [`FittedLaw`] that records the configured law,
+//! so [`FittedLaw::law`] rebuilds it for prediction after a save / load round trip.
+//! [`fit`] is the engine underneath: it fits any [`LossLaw`] (also one defined outside the
+//! crate) as it is, from the starts given in [`FitOptions`].
+//!
+//! Both fit one or more [`TrainingCurve`]s jointly: one parameter set, each curve predicted on
+//! its own LR grid at its own observed steps.
 //!
 //! ## Objective
 //!
 //! `Σ_curves Σ_points w · Huber_δ(ln L_obs − ln L_pred)`, δ = 1e-3 by default (the recipe of the
 //! Multi-Power-Law and momentum-law papers). A non-finite or non-positive prediction is charged
-//! as a log residual of 1000: far above any real fit but finite, so the optimiser backs off
-//! instead of failing. The optimiser sees this sum divided by `δ·Σw` (≈ the mean |log residual|),
+//! as a log residual of 1000, and so is every point of a curve the law refuses to predict (a
+//! [`LawError`](crate::law::LawError)): far above any real fit but finite, so the optimiser
+//! backs off instead of failing. The optimiser sees this sum divided by `δ·Σw` (≈ the mean |log residual|),
 //! an O(1) scale on which its unit first step and its tolerances make sense.
 //!
 //! ## Optimiser
 //!
 //! Parameters are mapped to an unconstrained space ([`Transform`]: logistic for two-sided
-//! bounds, log for one-sided, identity when unbounded). From every start, argmin's L-BFGS with a
-//! More–Thuente line search runs on central-difference gradients (the `2p` evaluations in
-//! parallel); when it stops without converging (iteration limit, failed line search) a
-//! Nelder–Mead polish continues from its best point. Starts run in parallel; the best is the
+//! bounds — on `ln x` for [log-scale](crate::law::ParamSpec::log_scale) parameters — log for
+//! one-sided, identity when unbounded). From every start, argmin's L-BFGS with a More–Thuente
+//! line search runs on exact gradients when the law has a Jacobian
+//! ([`LossLaw::predict_jacobian`]; one law call gives cost and gradient), else on
+//! central-difference gradients (the `2p` evaluations in parallel); when it stops without
+//! converging (iteration limit, failed line search) a Nelder–Mead polish continues from its best
+//! point. Starts run in parallel; the best is the
 //! lowest cost, the earliest start on ties, so the result is bit-identical for any rayon
 //! thread count. [`FitReport`] lists every start; a fit that fails says so
 //! (`converged == false` with the reason) rather than returning an error.
 //!
 //! ## Uncertainty
 //!
-//! A **Laplace (Gauss–Newton) approximation**, chosen over a bootstrap because it costs `2p`
-//! extra law evaluations instead of dozens of refits (the SDE law must fit in under a second),
+//! A **Laplace (Gauss–Newton) approximation**, chosen over a bootstrap because it costs one
+//! Jacobian call (or `2p` law evaluations without one) instead of dozens of refits (the SDE law must fit in under a second),
 //! works for any law, and is deterministic. At the optimum `û` (unconstrained) the Jacobian `J`
 //! of the weighted log residuals gives the covariance `σ²(JᵀJ)⁺` with
 //! `σ² = Σ w r² / (n − p)`; directions with eigenvalue below 1e-10 of the largest are not
@@ -64,7 +75,7 @@ use std::collections::BTreeMap;
 use rand::RngExt;
 
 use crate::data::TrainingCurve;
-use crate::law::LossLaw;
+use crate::law::{AnyLaw, LossLaw};
 use objective::Objective;
 
 /// Path-index offset of the random-start streams (draws use indices from 0).
@@ -203,6 +214,10 @@ fn starts(
 
 /// Fits `law` to `curves` jointly (one parameter set; each curve uses its own LR grid).
 ///
+/// The law is used as it is: [`LossLaw::configure`] and [`LossLaw::initial_guesses`] are not
+/// called (that is [`fit_law`]'s job), and starts come from `options.starts` plus
+/// `options.random_starts`.
+///
 /// Returns the [`FittedLaw`] — parameters, uncertainty and [`FitReport`] — also when the
 /// optimisation did not converge (`report.converged == false`, reason in
 /// `report.termination`), so a caller can warn. The law's own configuration is not known here:
@@ -211,22 +226,28 @@ fn starts(
 /// ```
 /// use lrsde::data::TrainingCurve;
 /// use lrsde::fit::{fit, FitOptions};
-/// use lrsde::law::{LossLaw, ParamSpec};
+/// use lrsde::law::{LawError, LossLaw, ParamSpec};
 ///
 /// /// L(t) = L0 + A·exp(−k·S1(t)), S1 the LR area.
 /// struct Exp;
 /// impl LossLaw for Exp {
 ///     fn name(&self) -> &'static str { "exp" }
 ///     fn params(&self) -> Vec<ParamSpec> {
-///         vec![ParamSpec { name: "L0", lower: 0.0, upper: 10.0 },
-///              ParamSpec { name: "A", lower: 0.0, upper: 10.0 },
-///              ParamSpec { name: "k", lower: 0.0, upper: f64::INFINITY }]
+///         vec![ParamSpec::linear("L0", 0.0, 10.0),
+///              ParamSpec::linear("A", 0.0, 10.0),
+///              ParamSpec::linear("k", 0.0, f64::INFINITY)]
 ///     }
-///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64]) {
+///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64])
+///         -> Result<(), LawError> {
 ///         for (o, &s) in out.iter_mut().zip(steps) {
 ///             let s1: f64 = lrs[..s as usize].iter().sum();
 ///             *o = p[0] + p[1] * (-p[2] * s1).exp();
 ///         }
+///         Ok(())
+///     }
+///     fn configure(&mut self, _: &[TrainingCurve]) -> Result<(), LawError> { Ok(()) }
+///     fn initial_guesses(&self, _: &[TrainingCurve]) -> Vec<Vec<f64>> {
+///         vec![vec![1.0, 1.0, 1.0]]
 ///     }
 /// }
 /// let lrs = vec![0.5; 200];
@@ -421,6 +442,77 @@ pub fn fit<L: LossLaw + ?Sized>(
     })
 }
 
+/// Fits one of the crate's laws to `curves` jointly: the whole job, for any law.
+///
+/// 1. `law.configure(curves)` learns the law's data scales (reference LR, loss range);
+/// 2. unless `options.starts` is given, the starts are the law's best
+///    [`FitOptions::max_law_starts`] data-driven guesses ([`LossLaw::initial_guesses`], ranked
+///    best first) plus [`FitOptions::law_random_starts`] random ones (`options.random_starts`
+///    is then not used); with explicit starts, as [`fit`];
+/// 3. [`fit`] runs, and the configured law's serde form is stored in
+///    [`FittedLaw::law_config`], so [`FittedLaw::law`] rebuilds exactly this law from a fit file.
+///
+/// ```
+/// use lrsde::data::TrainingCurve;
+/// use lrsde::fit::{fit_law, FitOptions};
+/// use lrsde::law::AnyLaw;
+///
+/// // A power-law curve L = 2 + 3·S1^−0.5 (S1 = LR area in units of the peak LR).
+/// let lrs = vec![3e-4; 2000];
+/// let steps: Vec<u64> = (1..=50).map(|k| 40 * k).collect();
+/// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
+/// let curves = [TrainingCurve { name: "constant".into(), lrs, steps, losses }];
+/// let law: AnyLaw = "power".parse()?;
+/// let fitted = fit_law(law, &curves, &FitOptions::default())?;
+/// assert!(fitted.report.converged, "{}", fitted.report.termination);
+/// assert!((fitted.params["alpha"] - 0.5).abs() < 1e-4);
+///
+/// // The fit file alone is enough to predict a new schedule.
+/// let back = lrsde::fit::FittedLaw::from_json_str(&fitted.to_json_string()?)?;
+/// let band = back.predict_band(&back.law()?, &vec![3e-4; 8000], &[8000])?;
+/// assert!((band.loss[0] - (2.0 + 3.0 / 8000f64.sqrt())).abs() < 1e-3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`fit`], plus [`FitError::Law`] when the law cannot learn its scales from the curves
+/// (no positive LR, no finite loss).
+pub fn fit_law(
+    mut law: AnyLaw,
+    curves: &[TrainingCurve],
+    options: &FitOptions,
+) -> Result<FittedLaw, FitError> {
+    options.validate()?;
+    // Checked before configure so bad data get the fit's typed errors, which name the curve.
+    if curves.is_empty() {
+        return Err(FitError::NoCurves);
+    }
+    curves.iter().try_for_each(validate_curve)?;
+    law.configure(curves)?;
+    let mut opts = options.clone();
+    if opts.starts.is_empty() {
+        let specs = law.params();
+        opts.starts = law
+            .initial_guesses(curves)
+            .into_iter()
+            // Guesses come from the law, not the user: a faulty one is repaired or skipped
+            // rather than reported as an invalid start.
+            .filter(|g| g.len() == specs.len() && g.iter().all(|x| x.is_finite()))
+            .map(|mut g| {
+                g.iter_mut().zip(&specs).for_each(|(x, s)| *x = s.clamp(*x));
+                g
+            })
+            .take(options.max_law_starts)
+            .collect();
+        opts.random_starts = options.law_random_starts;
+    }
+    let config = serde_json::to_value(&law).map_err(|source| FitError::BadLawConfig {
+        law: law.name().to_string(),
+        source,
+    })?;
+    Ok(fit(&law, curves, &opts)?.with_law_config(config))
+}
+
 /// `[min, max]` of a slice (`[0, 0]` when empty, keeping the JSON finite).
 fn lr_range(x: &[f64]) -> [f64; 2] {
     if x.is_empty() {
@@ -443,7 +535,10 @@ fn metrics<L: LossLaw + ?Sized>(
         .iter()
         .map(|c| {
             let mut pred = vec![0.0; c.steps.len()];
-            law.predict(theta, &c.lrs, &c.steps, &mut pred);
+            if law.predict(theta, &c.lrs, &c.steps, &mut pred).is_err() {
+                // Counted like non-finite predictions: no point of this curve has a residual.
+                pred.fill(f64::NAN);
+            }
             let mut acc = (0.0, 0.0, 0.0_f64, 0usize);
             for (&p, &o) in pred.iter().zip(&c.losses) {
                 if p.is_finite() && p > 0.0 {

@@ -2,6 +2,7 @@
 //! curve, each curve predicted on its own LR grid.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -9,7 +10,8 @@ use super::Transform;
 use crate::data::TrainingCurve;
 use crate::law::LossLaw;
 
-/// The log residual a non-finite or non-positive prediction is charged as: `huber(1e3, δ)` per
+/// The log residual a non-finite or non-positive prediction (or a prediction the law refuses
+/// with an error) is charged as: `huber(1e3, δ)` per
 /// bad point is far above any plausible fit (a log residual of 1000 is a factor e^1000), yet
 /// finite, so the optimiser backs away instead of crashing or reading NaN.
 pub(crate) const BAD_POINT_RESIDUAL: f64 = 1e3;
@@ -31,11 +33,18 @@ pub fn huber(r: f64, delta: f64) -> f64 {
     }
 }
 
+/// Derivative of [`huber`] in `r`: `r` clipped to `[−δ, δ]`.
+fn huber_slope(r: f64, delta: f64) -> f64 {
+    r.clamp(-delta, delta)
+}
+
 /// Buffers one evaluation needs; pooled so evaluations (also concurrent ones from the
 /// finite-difference gradient) do not allocate.
 struct Workspace {
     theta: Vec<f64>,
     pred: Vec<f64>,
+    /// Row-major law Jacobian of one curve (`points × params`).
+    jac: Vec<f64>,
 }
 
 /// The objective of one fit: data, law, transforms and buffers.
@@ -55,6 +64,9 @@ pub(crate) struct Objective<'a, L: ?Sized> {
     /// Relative central-difference step in the unconstrained space.
     fd_step: f64,
     max_points: usize,
+    /// Set once the law has answered `Ok(false)` to `predict_jacobian`: it has no analytic
+    /// derivatives, so later gradients go straight to finite differences.
+    no_jacobian: AtomicBool,
     pool: Mutex<Vec<Workspace>>,
 }
 
@@ -83,12 +95,18 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
             scale: 1.0 / (delta * total_weight),
             fd_step,
             max_points,
+            no_jacobian: AtomicBool::new(false),
             pool: Mutex::new(Vec::new()),
         }
     }
 
     pub(crate) fn n_params(&self) -> usize {
         self.transforms.len()
+    }
+
+    /// Whether the law may have analytic derivatives (not yet known to lack them).
+    pub(crate) fn may_have_jacobian(&self) -> bool {
+        !self.no_jacobian.load(Ordering::Relaxed)
     }
 
     /// Constrained parameters of `u`.
@@ -108,6 +126,7 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
         let mut ws = popped.unwrap_or_else(|| Workspace {
             theta: vec![0.0; self.n_params()],
             pred: vec![0.0; self.max_points],
+            jac: Vec::new(),
         });
         let out = f(&mut ws);
         match self.pool.lock() {
@@ -117,9 +136,22 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
         out
     }
 
+    /// Writes the constrained parameters of `u` (with `u[j] += h` when `shift = Some((j, h))`).
+    fn set_theta(&self, theta: &mut [f64], u: &[f64], shift: Option<(usize, f64)>) {
+        for (i, (t, &ui)) in self.transforms.iter().zip(u).enumerate() {
+            let ui = match shift {
+                Some((j, h)) if j == i => ui + h,
+                _ => ui,
+            };
+            theta[i] = t.to_constrained(ui);
+        }
+    }
+
     /// Runs the law at `u` (with `u[j] += h` when `shift = Some((j, h))`) and calls
     /// `visit(curve, point, residual)` for every point in order; the residual is
-    /// `ln(obs) − ln(pred)`, or `None` for a non-finite or non-positive prediction.
+    /// `ln(obs) − ln(pred)`, or `None` for a non-finite or non-positive prediction. A curve the
+    /// law refuses to predict (an error, e.g. parameters it cannot take) counts as all `None`:
+    /// the optimiser should back away from such parameters, not abort the fit.
     fn visit(
         &self,
         u: &[f64],
@@ -127,22 +159,69 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
         mut visit: impl FnMut(usize, usize, Option<f64>),
     ) {
         self.with_workspace(|ws| {
-            for (i, (t, &ui)) in self.transforms.iter().zip(u).enumerate() {
-                let ui = match shift {
-                    Some((j, h)) if j == i => ui + h,
-                    _ => ui,
-                };
-                ws.theta[i] = t.to_constrained(ui);
-            }
+            self.set_theta(&mut ws.theta, u, shift);
             for (c, curve) in self.curves.iter().enumerate() {
                 let out = &mut ws.pred[..curve.steps.len()];
-                self.law.predict(&ws.theta, &curve.lrs, &curve.steps, out);
+                if self
+                    .law
+                    .predict(&ws.theta, &curve.lrs, &curve.steps, out)
+                    .is_err()
+                {
+                    (0..out.len()).for_each(|j| visit(c, j, None));
+                    continue;
+                }
                 for (j, (&p, &lo)) in out.iter().zip(&self.log_obs[c]).enumerate() {
                     let r = (p.is_finite() && p > 0.0).then(|| lo - p.ln());
                     visit(c, j, r);
                 }
             }
         });
+    }
+
+    /// Like [`Self::visit`] at `u`, from the law's analytic Jacobian: calls
+    /// `visit(curve, point, Some((residual, pred, ∂pred/∂θ row)))`, or `None` for a bad point.
+    /// Returns `false` (having visited nothing) when the law has no Jacobian.
+    fn visit_jacobian(
+        &self,
+        u: &[f64],
+        mut visit: impl FnMut(usize, usize, Option<(f64, f64, &[f64])>),
+    ) -> bool {
+        if !self.may_have_jacobian() {
+            return false;
+        }
+        let p = self.n_params();
+        let has = self.with_workspace(|ws| {
+            self.set_theta(&mut ws.theta, u, None);
+            ws.jac.resize(self.max_points * p, 0.0);
+            for (c, curve) in self.curves.iter().enumerate() {
+                let n = curve.steps.len();
+                let (out, jac) = (&mut ws.pred[..n], &mut ws.jac[..n * p]);
+                match self
+                    .law
+                    .predict_jacobian(&ws.theta, &curve.lrs, &curve.steps, out, jac)
+                {
+                    Ok(true) => {}
+                    // A law either has derivatives or not; it says so on the first curve.
+                    Ok(false) => return false,
+                    Err(_) => {
+                        (0..n).for_each(|j| visit(c, j, None));
+                        continue;
+                    }
+                }
+                for (j, (&pr, &lo)) in out.iter().zip(&self.log_obs[c]).enumerate() {
+                    if pr.is_finite() && pr > 0.0 {
+                        visit(c, j, Some((lo - pr.ln(), pr, &jac[j * p..(j + 1) * p])));
+                    } else {
+                        visit(c, j, None);
+                    }
+                }
+            }
+            true
+        });
+        if !has {
+            self.no_jacobian.store(true, Ordering::Relaxed);
+        }
+        has
     }
 
     /// `(Σ w·huber(r, δ), number of bad points)` at `u`, summed in a fixed order.
@@ -168,6 +247,43 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
         self.raw_cost(u, None).0 * self.scale
     }
 
+    /// Scaled cost and its exact gradient in the unconstrained space, from one call of the law's
+    /// Jacobian per curve; `None` when the law has no Jacobian or the gradient is not finite.
+    ///
+    /// With `r_j = ln obs_j − ln pred_j` and `ψ` the Huber slope,
+    /// `∂cost/∂u_k = scale · Σ_j w_j ψ(r_j) · (−1/pred_j) · ∂pred_j/∂θ_k · dθ_k/du_k`.
+    /// Bad points carry the constant penalty, so they add to the cost but not to the gradient.
+    pub(crate) fn cost_and_gradient(&self, u: &[f64]) -> Option<(f64, Vec<f64>)> {
+        let p = self.n_params();
+        let penalty = huber(BAD_POINT_RESIDUAL, self.delta);
+        let mut sum = 0.0;
+        let mut g = vec![0.0; p];
+        let has = self.visit_jacobian(u, |c, j, point| {
+            let w = self.weights[c][j];
+            match point {
+                Some((r, pred, row)) => {
+                    sum += w * huber(r, self.delta);
+                    let coef = -w * huber_slope(r, self.delta) / pred;
+                    // Skipping zero coefficients also keeps 0·∞ from turning into NaN.
+                    if coef != 0.0 {
+                        for (gk, &jk) in g.iter_mut().zip(row) {
+                            *gk += coef * jk;
+                        }
+                    }
+                }
+                None => sum += w * penalty,
+            }
+        });
+        if !has {
+            return None;
+        }
+        for ((gk, t), &uk) in g.iter_mut().zip(&self.transforms).zip(u) {
+            *gk *= t.derivative(uk) * self.scale;
+        }
+        let cost = sum * self.scale;
+        (cost.is_finite() && g.iter().all(|x| x.is_finite())).then_some((cost, g))
+    }
+
     /// The step used for parameter `j` at `u`: relative in the unconstrained space, where the
     /// transforms have already put every parameter on an O(1) scale.
     fn step(&self, uj: f64) -> f64 {
@@ -176,7 +292,7 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
 
     /// Central-difference gradient of the scaled cost, the `2p` evaluations run in parallel
     /// and collected in order (so the result does not depend on the thread count).
-    pub(crate) fn gradient(&self, u: &[f64]) -> Vec<f64> {
+    pub(crate) fn fd_gradient(&self, u: &[f64]) -> Vec<f64> {
         let p = u.len();
         let steps: Vec<(f64, f64)> = u
             .iter()
@@ -211,10 +327,41 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
         ok.then_some(out)
     }
 
-    /// Central-difference Jacobian of [`Self::residuals`] in the unconstrained space, one
-    /// column per parameter (columns computed in parallel, collected in order).
+    /// Jacobian of [`Self::residuals`] in the unconstrained space, one column per parameter:
+    /// exact from the law's Jacobian when it has one
+    /// (`∂(√w r_j)/∂u_k = −√w_j / pred_j · ∂pred_j/∂θ_k · dθ_k/du_k`), else central differences
+    /// (columns computed in parallel, collected in order).
     pub(crate) fn jacobian(&self, u: &[f64]) -> Option<Vec<Vec<f64>>> {
-        (0..u.len())
+        let p = u.len();
+        let n: usize = self.weights.iter().map(Vec::len).sum();
+        let dtheta: Vec<f64> = self
+            .transforms
+            .iter()
+            .zip(u)
+            .map(|(t, &uk)| t.derivative(uk))
+            .collect();
+        let mut cols = vec![Vec::with_capacity(n); p];
+        let mut ok = true;
+        let has = self.visit_jacobian(u, |c, j, point| match point {
+            Some((_, pred, row)) => {
+                let f = -self.weights[c][j].sqrt() / pred;
+                for ((col, &jk), &dk) in cols.iter_mut().zip(row).zip(&dtheta) {
+                    col.push(f * jk * dk);
+                }
+            }
+            None => ok = false,
+        });
+        if has {
+            let finite = cols.iter().flatten().all(|x| x.is_finite());
+            if ok && finite {
+                return Some(cols);
+            }
+            if !ok {
+                return None;
+            }
+            // Non-finite analytic entries at finite predictions: differences may still work.
+        }
+        (0..p)
             .into_par_iter()
             .map(|j| {
                 let h = self.step(u[j]);

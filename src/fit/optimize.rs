@@ -1,6 +1,9 @@
-//! Multi-start minimisation with argmin: L-BFGS (More–Thuente line search, central-difference
-//! gradients) from every start, polished by Nelder–Mead when L-BFGS stops without converging.
+//! Multi-start minimisation with argmin: L-BFGS (More–Thuente line search; exact gradients from
+//! the law's Jacobian, central differences for laws without one) from every start, polished by
+//! Nelder–Mead when L-BFGS stops without converging.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use argmin::core::{
@@ -15,10 +18,64 @@ use super::FitOptions;
 use super::objective::Objective;
 use crate::law::LossLaw;
 
+/// `(u, scaled cost, gradient)` of recent analytic evaluations.
+type Cached = (Vec<f64>, f64, Vec<f64>);
+
+/// How many recent points the cache remembers: More–Thuente evaluates cost and gradient at each
+/// trial point, then L-BFGS asks again for the gradient at the accepted one (usually the last
+/// trial, sometimes an earlier one).
+const CACHE_LEN: usize = 4;
+
 /// The argmin view of an objective; counts law evaluations of one start.
+///
+/// When the law has a Jacobian and `with_gradient` is set (L-BFGS), every cost request computes
+/// the gradient too, from the same law call, and caches both: argmin always asks for the cost and
+/// the gradient of a point separately, which would otherwise cost two law calls. Nelder–Mead
+/// needs no gradient and gets plain predictions.
 struct Problem<'o, 'a, L: ?Sized> {
     obj: &'o Objective<'a, L>,
     evals: &'o AtomicU64,
+    with_gradient: bool,
+    cache: Mutex<VecDeque<Cached>>,
+}
+
+impl<'o, 'a, L: LossLaw + ?Sized> Problem<'o, 'a, L> {
+    fn new(obj: &'o Objective<'a, L>, evals: &'o AtomicU64, with_gradient: bool) -> Self {
+        Problem {
+            obj,
+            evals,
+            with_gradient,
+            cache: Mutex::new(VecDeque::with_capacity(CACHE_LEN)),
+        }
+    }
+
+    fn cached(&self, u: &[f64]) -> Option<(f64, Vec<f64>)> {
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        // Exact bitwise match: the same point, not a nearby one.
+        cache
+            .iter()
+            .rev()
+            .find(|(v, _, _)| v.iter().zip(u).all(|(a, b)| a.to_bits() == b.to_bits()))
+            .map(|(_, c, g)| (*c, g.clone()))
+    }
+
+    /// Analytic cost and gradient at `u` (cached), or `None` without a Jacobian.
+    fn analytic(&self, u: &[f64]) -> Option<(f64, Vec<f64>)> {
+        if let Some(hit) = self.cached(u) {
+            return Some(hit);
+        }
+        if !self.obj.may_have_jacobian() {
+            return None;
+        }
+        self.evals.fetch_add(1, Ordering::Relaxed);
+        let (c, g) = self.obj.cost_and_gradient(u)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() == CACHE_LEN {
+            cache.pop_front();
+        }
+        cache.push_back((u.to_vec(), c, g.clone()));
+        Some((c, g))
+    }
 }
 
 impl<L: LossLaw + ?Sized> CostFunction for Problem<'_, '_, L> {
@@ -26,6 +83,11 @@ impl<L: LossLaw + ?Sized> CostFunction for Problem<'_, '_, L> {
     type Output = f64;
 
     fn cost(&self, u: &Vec<f64>) -> Result<f64, ArgminError> {
+        if self.with_gradient
+            && let Some((c, _)) = self.analytic(u)
+        {
+            return Ok(c);
+        }
         self.evals.fetch_add(1, Ordering::Relaxed);
         Ok(self.obj.cost(u))
     }
@@ -36,8 +98,11 @@ impl<L: LossLaw + ?Sized> Gradient for Problem<'_, '_, L> {
     type Gradient = Vec<f64>;
 
     fn gradient(&self, u: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
+        if let Some((_, g)) = self.analytic(u) {
+            return Ok(g);
+        }
         self.evals.fetch_add(2 * u.len() as u64, Ordering::Relaxed);
-        Ok(self.obj.gradient(u))
+        Ok(self.obj.fd_gradient(u))
     }
 }
 
@@ -163,13 +228,15 @@ pub(crate) fn run_start<L: LossLaw + ?Sized>(
     opts: &FitOptions,
 ) -> StartOutcome {
     let evals = AtomicU64::new(0);
-    let problem = || Problem { obj, evals: &evals };
-    let (u, cost, mut iterations, mut converged, text) = lbfgs(problem(), u0, opts);
+    let (u, cost, mut iterations, mut converged, text) =
+        lbfgs(Problem::new(obj, &evals, true), u0, opts);
     let (mut u, mut cost) = match u {
         Some(u) if cost.is_finite() => (u, cost),
         _ => (
             u0.to_vec(),
-            problem().cost(&u0.to_vec()).unwrap_or(f64::INFINITY),
+            Problem::new(obj, &evals, false)
+                .cost(&u0.to_vec())
+                .unwrap_or(f64::INFINITY),
         ),
     };
     let mut termination = if converged {
@@ -178,7 +245,8 @@ pub(crate) fn run_start<L: LossLaw + ?Sized>(
         format!("L-BFGS stopped: {text}")
     };
     if !converged && opts.polish_max_iters > 0 {
-        let (u2, c2, it2, conv2, text2) = nelder_mead(problem(), &u, cost, opts);
+        let (u2, c2, it2, conv2, text2) =
+            nelder_mead(Problem::new(obj, &evals, false), &u, cost, opts);
         iterations += it2;
         if let Some(u2) = u2
             && c2 <= cost

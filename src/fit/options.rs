@@ -1,4 +1,4 @@
-//! Options of [`fit`](super::fit).
+//! Options of [`fit`](super::fit) and [`fit_law`](super::fit_law).
 
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +44,16 @@ pub struct FitOptions {
     pub starts: Vec<Vec<f64>>,
     /// Extra pseudo-random starts, uniform in `[-2, 2]` per unconstrained coordinate (bounded
     /// parameters: the middle 76 % of the range; one-sided: `bound ± e^[-2, 2]`).
+    /// [`fit_law`](super::fit_law) uses [`Self::law_random_starts`] instead unless `starts` is
+    /// given.
     pub random_starts: usize,
+    /// [`fit_law`](super::fit_law) without explicit `starts`: how many of the law's
+    /// data-driven guesses to start from (the best ones; the law ranks them).
+    pub max_law_starts: usize,
+    /// [`fit_law`](super::fit_law) without explicit `starts`: random starts added to the
+    /// law's guesses. The guesses already cover the plausible region, and each extra start
+    /// costs about as much as a guess, so the default is none.
+    pub law_random_starts: usize,
     /// Seed of the random starts and of the uncertainty draws.
     pub seed: u64,
     /// Maximum L-BFGS iterations per start.
@@ -74,6 +83,8 @@ impl Default for FitOptions {
             weights: None,
             starts: Vec::new(),
             random_starts: 7,
+            max_law_starts: 4,
+            law_random_starts: 0,
             seed: 0,
             max_iters: 200,
             polish_max_iters: 400,
@@ -111,6 +122,9 @@ impl FitOptions {
         }
         if self.lbfgs_memory == 0 {
             return bad("lbfgs_memory", "must be >= 1");
+        }
+        if self.max_law_starts == 0 {
+            return bad("max_law_starts", "must be >= 1");
         }
         if self.max_iters == 0 {
             return bad("max_iters", "must be >= 1");

@@ -9,7 +9,13 @@
 //! | `[l, ∞)` | `x = l + exp(u)` |
 //! | `(-∞, h]` | `x = h − exp(u)` |
 //! | `[l, h]` | `x = l + (h − l)·σ(u)`, `σ` the logistic function |
+//! | `[l, h]`, log scale | `ln x = ln l + (ln h − ln l)·σ(u)` |
 //! | `l = h` | fixed at `l` (`u` is ignored) |
+//!
+//! A parameter marked [`ParamSpec::log_scale`] spans orders of magnitude: a logistic on `x` itself
+//! would spend almost all of `u` on the top decade, so its two-sided bounds get the logistic on
+//! `ln x` instead. One-sided log-scale bounds need nothing extra: `x = l + exp(u)` is already
+//! logarithmic once `x ≫ l`.
 //!
 //! Every transform maps any finite `u` into `[l, h]`, so the law never sees an out-of-bounds
 //! parameter.
@@ -41,6 +47,14 @@ pub enum Transform {
     /// Bounded on both sides: `x = lower + (upper − lower)·σ(u)`.
     Logistic {
         /// Lower bound.
+        lower: f64,
+        /// Upper bound.
+        upper: f64,
+    },
+    /// Bounded on both sides, positive, on a log scale:
+    /// `x = exp(ln lower + (ln upper − ln lower)·σ(u))`.
+    LogLogistic {
+        /// Lower bound (`> 0`).
         lower: f64,
         /// Upper bound.
         upper: f64,
@@ -96,12 +110,36 @@ impl Transform {
         })
     }
 
-    /// The transform of a law's [`ParamSpec`].
+    /// The transform of a law's [`ParamSpec`]: as [`Transform::from_bounds`], except that a
+    /// log-scale parameter with two finite bounds gets [`Transform::LogLogistic`].
+    ///
+    /// ```
+    /// use lrsde::fit::Transform;
+    /// use lrsde::law::ParamSpec;
+    /// let t = Transform::from_spec(&ParamSpec::log("A", 1e-8, 1e8))?;
+    /// // u = 0 is the geometric centre of the range.
+    /// assert!((t.to_constrained(0.0) - 1.0).abs() < 1e-12);
+    /// # Ok::<(), lrsde::fit::FitError>(())
+    /// ```
     ///
     /// # Errors
-    /// As [`Transform::from_bounds`].
+    /// As [`Transform::from_bounds`]; [`FitError::InvalidLogBounds`] for a log-scale parameter
+    /// whose lower bound is not positive.
     pub fn from_spec(spec: &ParamSpec) -> Result<Self, FitError> {
-        Self::from_bounds(spec.name, spec.lower, spec.upper)
+        let linear = Self::from_bounds(spec.name, spec.lower, spec.upper)?;
+        if !spec.log_scale {
+            return Ok(linear);
+        }
+        if !(spec.lower > 0.0) {
+            return Err(FitError::InvalidLogBounds {
+                param: spec.name.to_string(),
+                lower: spec.lower,
+            });
+        }
+        Ok(match linear {
+            Transform::Logistic { lower, upper } => Transform::LogLogistic { lower, upper },
+            other => other,
+        })
     }
 
     /// Constrained value of `u`; always inside the bounds.
@@ -112,6 +150,10 @@ impl Transform {
             Transform::Upper { upper } => upper - u.min(MAX_EXP_ARG).exp(),
             Transform::Logistic { lower, upper } => {
                 (lower + (upper - lower) * sigmoid(u)).clamp(lower, upper)
+            }
+            Transform::LogLogistic { lower, upper } => {
+                let (ll, lh) = (lower.ln(), upper.ln());
+                (ll + (lh - ll) * sigmoid(u)).exp().clamp(lower, upper)
             }
             Transform::Fixed { value } => value,
         }
@@ -149,6 +191,15 @@ impl Transform {
                 // ln(lo/hi) rather than logit(p): keeps precision near either bound.
                 (lo / hi).ln()
             }
+            Transform::LogLogistic { lower, upper } => {
+                let (ll, lh) = (lower.ln(), upper.ln());
+                let w = lh - ll;
+                // ln of a non-positive x is −∞ or NaN; `max` maps both onto the lower margin.
+                let y = if x > 0.0 { x.ln() } else { f64::NEG_INFINITY };
+                let lo = (y - ll).max(margin * w);
+                let hi = (lh - y).max(margin * w);
+                (lo / hi).ln()
+            }
             Transform::Fixed { .. } => 0.0,
         }
     }
@@ -162,6 +213,11 @@ impl Transform {
             Transform::Logistic { lower, upper } => {
                 let s = sigmoid(u);
                 (upper - lower) * s * (1.0 - s)
+            }
+            Transform::LogLogistic { lower, upper } => {
+                let s = sigmoid(u);
+                // dx/du = x · d(ln x)/du.
+                self.to_constrained(u) * (upper.ln() - lower.ln()) * s * (1.0 - s)
             }
             Transform::Fixed { .. } => 0.0,
         }
@@ -178,6 +234,13 @@ impl Transform {
                 let w = upper - lower;
                 (x - lower).abs() <= tol * w || (upper - x).abs() <= tol * w
             }
+            Transform::LogLogistic { lower, upper } => {
+                // Distance measured on the scale the parameter is searched on.
+                let (ll, lh) = (lower.ln(), upper.ln());
+                let y = if x > 0.0 { x.ln() } else { f64::NEG_INFINITY };
+                let w = lh - ll;
+                (y - ll).abs() <= tol * w || (lh - y).abs() <= tol * w
+            }
             Transform::Fixed { .. } => false,
         }
     }
@@ -188,7 +251,9 @@ impl Transform {
             Transform::Identity => (None, None),
             Transform::Lower { lower } => (Some(lower), None),
             Transform::Upper { upper } => (None, Some(upper)),
-            Transform::Logistic { lower, upper } => (Some(lower), Some(upper)),
+            Transform::Logistic { lower, upper } | Transform::LogLogistic { lower, upper } => {
+                (Some(lower), Some(upper))
+            }
             Transform::Fixed { value } => (Some(value), Some(value)),
         }
     }
@@ -231,5 +296,47 @@ mod tests {
         assert_eq!(t.to_constrained(-1e6), 0.0);
         let s = t.start_to_unconstrained(0.0);
         assert!(t.derivative(s) > 1e-4, "a start on a bound is moved inside");
+    }
+
+    #[test]
+    fn log_scale_specs() {
+        let t = Transform::from_spec(&ParamSpec::log("A", 1e-6, 1e6)).unwrap();
+        assert_eq!(
+            t,
+            Transform::LogLogistic {
+                lower: 1e-6,
+                upper: 1e6
+            }
+        );
+        for x in [1e-6, 3e-4, 1.0, 2.5e3, 1e6] {
+            let back = t.to_constrained(t.to_unconstrained(x));
+            assert!((back / x - 1.0).abs() < 1e-9, "{x} -> {back}");
+        }
+        // Equal steps in u are equal factors in x near the centre.
+        let r1 = t.to_constrained(0.1) / t.to_constrained(0.0);
+        let r2 = t.to_constrained(0.0) / t.to_constrained(-0.1);
+        assert!((r1 / r2 - 1.0).abs() < 1e-3);
+        // The derivative matches a central difference.
+        let u = 0.7;
+        let fd = (t.to_constrained(u + 1e-6) - t.to_constrained(u - 1e-6)) / 2e-6;
+        assert!((t.derivative(u) / fd - 1.0).abs() < 1e-6);
+        assert!(t.at_bound(1e-6, 1e-6) && !t.at_bound(1e-5, 1e-6));
+        // One-sided log scale keeps x = l + e^u; a non-positive lower bound is refused.
+        assert_eq!(
+            Transform::from_spec(&ParamSpec::log("B", 1.0, f64::INFINITY)).unwrap(),
+            Transform::Lower { lower: 1.0 }
+        );
+        assert!(matches!(
+            Transform::from_spec(&ParamSpec::log("C", 0.0, 1.0)),
+            Err(FitError::InvalidLogBounds { .. })
+        ));
+        // Linear specs are unchanged.
+        assert_eq!(
+            Transform::from_spec(&ParamSpec::linear("D", 0.0, 2.0)).unwrap(),
+            Transform::Logistic {
+                lower: 0.0,
+                upper: 2.0
+            }
+        );
     }
 }

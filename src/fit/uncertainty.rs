@@ -112,7 +112,6 @@ pub(crate) fn laplace<L: LossLaw + ?Sized>(
     seed: u64,
 ) -> Result<(Uncertainty, u64), String> {
     let p = u_hat.len();
-    let evals = 1 + 2 * p as u64;
     let r = obj
         .residuals(u_hat, None)
         .ok_or("predictions at the fitted parameters are not all finite and positive")?;
@@ -122,6 +121,12 @@ pub(crate) fn laplace<L: LossLaw + ?Sized>(
     let jac = obj
         .jacobian(u_hat)
         .ok_or("predictions near the fitted parameters are not all finite and positive")?;
+    // One prediction, then one Jacobian call or 2p predictions for finite differences.
+    let evals = if obj.may_have_jacobian() {
+        2
+    } else {
+        1 + 2 * p as u64
+    };
     // Gauss–Newton information JᵀWJ (W is already folded into the residuals).
     let mut info = vec![vec![0.0; p]; p];
     for i in 0..p {

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use lrsde::data::TrainingCurve;
-use lrsde::law::{LossLaw, ParamSpec};
+use lrsde::law::{LawError, LossLaw, ParamSpec};
 use rand::Rng;
 
 /// `L(t) = L0 + A·S1(t)^−α`, `S1` the LR area; bounds configurable.
@@ -26,24 +26,18 @@ impl LossLaw for Power3 {
     }
     fn params(&self) -> Vec<ParamSpec> {
         vec![
-            ParamSpec {
-                name: "L0",
-                lower: self.l0.0,
-                upper: self.l0.1,
-            },
-            ParamSpec {
-                name: "A",
-                lower: 0.0,
-                upper: f64::INFINITY,
-            },
-            ParamSpec {
-                name: "alpha",
-                lower: self.alpha.0,
-                upper: self.alpha.1,
-            },
+            ParamSpec::linear("L0", self.l0.0, self.l0.1),
+            ParamSpec::linear("A", 0.0, f64::INFINITY),
+            ParamSpec::linear("alpha", self.alpha.0, self.alpha.1),
         ]
     }
-    fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64]) {
+    fn predict(
+        &self,
+        p: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
         let (mut s1, mut t) = (0.0, 0usize);
         for (o, &k) in out.iter_mut().zip(steps) {
             while t < k as usize {
@@ -52,6 +46,17 @@ impl LossLaw for Power3 {
             }
             *o = p[0] + p[1] * s1.powf(-p[2]);
         }
+        Ok(())
+    }
+    fn configure(&mut self, _curves: &[TrainingCurve]) -> Result<(), LawError> {
+        Ok(())
+    }
+    fn initial_guesses(&self, _curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
+        vec![vec![
+            0.5 * (self.l0.0 + self.l0.1),
+            1.0,
+            0.5 * (self.alpha.0 + self.alpha.1),
+        ]]
     }
 }
 
@@ -65,34 +70,20 @@ impl LossLaw for Anneal5 {
     }
     fn params(&self) -> Vec<ParamSpec> {
         vec![
-            ParamSpec {
-                name: "L0",
-                lower: 0.0,
-                upper: 10.0,
-            },
-            ParamSpec {
-                name: "A",
-                lower: 0.0,
-                upper: f64::INFINITY,
-            },
-            ParamSpec {
-                name: "alpha",
-                lower: 0.0,
-                upper: 2.0,
-            },
-            ParamSpec {
-                name: "B",
-                lower: 0.0,
-                upper: 1.0,
-            },
-            ParamSpec {
-                name: "gamma",
-                lower: 0.1,
-                upper: 3.0,
-            },
+            ParamSpec::linear("L0", 0.0, 10.0),
+            ParamSpec::linear("A", 0.0, f64::INFINITY),
+            ParamSpec::linear("alpha", 0.0, 2.0),
+            ParamSpec::linear("B", 0.0, 1.0),
+            ParamSpec::linear("gamma", 0.1, 3.0),
         ]
     }
-    fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64]) {
+    fn predict(
+        &self,
+        p: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
         let (mut s1, mut s2, mut m, mut t) = (0.0, 0.0, 0.0, 0usize);
         for (o, &k) in out.iter_mut().zip(steps) {
             while t < k as usize {
@@ -104,6 +95,13 @@ impl LossLaw for Anneal5 {
             }
             *o = p[0] + p[1] * s1.powf(-p[2]) - p[3] * s2.max(0.0).powf(p[4]);
         }
+        Ok(())
+    }
+    fn configure(&mut self, _curves: &[TrainingCurve]) -> Result<(), LawError> {
+        Ok(())
+    }
+    fn initial_guesses(&self, _curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
+        vec![vec![2.5, 1.0, 0.3, 0.1, 1.0]]
     }
 }
 
@@ -116,20 +114,25 @@ impl LossLaw for NanLaw {
     }
     fn params(&self) -> Vec<ParamSpec> {
         vec![
-            ParamSpec {
-                name: "a",
-                lower: 0.0,
-                upper: 1.0,
-            },
-            ParamSpec {
-                name: "b",
-                lower: f64::NEG_INFINITY,
-                upper: f64::INFINITY,
-            },
+            ParamSpec::linear("a", 0.0, 1.0),
+            ParamSpec::linear("b", f64::NEG_INFINITY, f64::INFINITY),
         ]
     }
-    fn predict(&self, _p: &[f64], _lrs: &[f64], _steps: &[u64], out: &mut [f64]) {
+    fn predict(
+        &self,
+        _p: &[f64],
+        _lrs: &[f64],
+        _steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
         out.fill(f64::NAN);
+        Ok(())
+    }
+    fn configure(&mut self, _curves: &[TrainingCurve]) -> Result<(), LawError> {
+        Ok(())
+    }
+    fn initial_guesses(&self, _curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
+        vec![vec![0.5, 0.0]]
     }
 }
 
@@ -159,7 +162,8 @@ pub fn curve(
     seed: u64,
 ) -> TrainingCurve {
     let mut losses = vec![0.0; steps.len()];
-    law.predict(params, &lrs, &steps, &mut losses);
+    law.predict(params, &lrs, &steps, &mut losses)
+        .expect("test laws predict any valid input");
     let mut rng = lrsde::rng::path_rng(seed, 0);
     for l in &mut losses {
         // Box–Muller from two uniforms: independent of rand_distr's algorithm choices.

@@ -12,7 +12,9 @@ pub fn extrapolation(fitted: &FittedLaw, lrs: &[f64]) -> Vec<String> {
             "peak LR {peak:.3e} is above the largest LR the fit saw ({max_seen:.3e}): extrapolating"
         ));
     }
-    if lrs.len() as u64 > fitted.steps_seen {
+    // Curves are often logged every few hundred steps, so a schedule a few percent longer than
+    // the last observed step is not an extrapolation worth a warning.
+    if lrs.len() as f64 > 1.05 * fitted.steps_seen as f64 {
         out.push(format!(
             "extrapolating to {} steps; the fit saw up to {}",
             lrs.len(),

@@ -224,6 +224,7 @@ impl CurveChart {
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, (style::FAMILY, 26))
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(30)
             .y_label_area_size(70)
             .build_cartesian_2d(x.0..x.1, y.0..y.1)
@@ -313,6 +314,7 @@ impl CurveChart {
         let top = if max_lr > 0.0 { max_lr * 1.08 } else { 1.0 };
         let mut chart = ChartBuilder::on(area)
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(40)
             .y_label_area_size(70)
             .build_cartesian_2d(x.0..x.1, 0.0..top)

@@ -1,0 +1,235 @@
+//! Shared prediction machinery: one schedule's curve, band, per-draw final losses, divergence
+//! and extrapolation warnings.
+
+use rayon::prelude::*;
+
+use crate::fit::{Band, FitError, FittedLaw};
+use crate::law::LossLaw;
+
+/// How a predicted curve is judged to have diverged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct DivergenceRule {
+    pub factor: f64,
+    pub max_loss: Option<f64>,
+}
+
+impl DivergenceRule {
+    fn violated(&self, value: f64, running_min: f64) -> bool {
+        !value.is_finite()
+            || (running_min.is_finite() && value > self.factor * running_min)
+            || self.max_loss.is_some_and(|m| value > m)
+    }
+}
+
+/// One schedule evaluated under a fit.
+#[derive(Debug, Clone)]
+pub(crate) struct Evaluated {
+    /// Curve at evenly spaced steps, ending at the last update.
+    pub band: Band,
+    /// Final loss of every stored draw (NaN where a draw failed or predicted a non-finite or
+    /// non-positive loss), in draw order; empty when the central curve diverged.
+    pub finals: Vec<f64>,
+    /// First step where the central prediction diverged.
+    pub diverged: Option<u64>,
+    /// Extrapolation and band warnings.
+    pub warnings: Vec<String>,
+}
+
+impl Evaluated {
+    pub fn final_loss(&self) -> f64 {
+        self.band.loss.last().copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// About `points` evenly spaced steps from `first` to `n`, both included, strictly increasing.
+pub(crate) fn curve_steps(first: u64, n: u64, points: usize) -> Vec<u64> {
+    let first = first.clamp(1, n.max(1));
+    let span = n - first;
+    let p = points.max(2) as u128;
+    if (span as u128) < p {
+        return (first..=n).collect();
+    }
+    let mut v: Vec<u64> = (0..p)
+        .map(|i| first + (i * span as u128 / (p - 1)) as u64)
+        .collect();
+    v.dedup();
+    v
+}
+
+/// The first update with a positive LR (1-based), so that laws raising the LR area to a
+/// negative power are never asked about a zero area; `None` if all LRs are zero.
+pub(crate) fn first_positive(lrs: &[f64]) -> Option<u64> {
+    lrs.iter().position(|&x| x > 0.0).map(|i| i as u64 + 1)
+}
+
+/// Final loss of every stored draw at `step` (NaN for a failed or non-finite draw).
+pub(crate) fn draw_finals<L: LossLaw + ?Sized>(
+    fitted: &FittedLaw,
+    law: &L,
+    lrs: &[f64],
+    step: u64,
+) -> Vec<f64> {
+    let draws: &[Vec<f64>] = fitted
+        .uncertainty
+        .as_ref()
+        .map(|u| u.draws.as_slice())
+        .unwrap_or(&[]);
+    // Parallel over draws, collected in draw order: results do not depend on the thread count.
+    draws
+        .par_iter()
+        .map(|theta| {
+            let mut out = [0.0];
+            match law.predict(theta, lrs, &[step], &mut out) {
+                Ok(()) if out[0].is_finite() && out[0] > 0.0 => out[0],
+                _ => f64::NAN,
+            }
+        })
+        .collect()
+}
+
+/// The first step where the central prediction diverges, refined to the exact update by
+/// bisection between the last good and the first bad evaluated step (the laws' predictions
+/// grow monotonically once unstable, so bisection finds the onset).
+pub(crate) fn first_divergence<L: LossLaw + ?Sized>(
+    fitted: &FittedLaw,
+    law: &L,
+    lrs: &[f64],
+    steps: &[u64],
+    loss: &[f64],
+    rule: DivergenceRule,
+) -> Result<Option<u64>, FitError> {
+    let mut running_min = f64::INFINITY;
+    for (j, (&step, &value)) in steps.iter().zip(loss).enumerate() {
+        if rule.violated(value, running_min) {
+            let mut lo = if j == 0 { 0 } else { steps[j - 1] };
+            let mut hi = step;
+            let first = first_positive(lrs).unwrap_or(1);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if mid < first {
+                    lo = mid;
+                    continue;
+                }
+                let v = fitted.predict(law, lrs, &[mid])?[0];
+                if rule.violated(v, running_min) {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            return Ok(Some(hi));
+        }
+        running_min = running_min.min(value);
+    }
+    Ok(None)
+}
+
+/// Warnings for a schedule outside what the fit saw (extrapolation is allowed: the MPL
+/// literature tests 3× horizon extrapolation, so these are warnings, not errors).
+pub(crate) fn extrapolation_warnings(fitted: &FittedLaw, peak: f64, steps: u64) -> Vec<String> {
+    let mut w = Vec::new();
+    let seen = fitted.lr_range_seen[1];
+    // A relative slack so that a schedule at exactly the fitted peak (up to rounding in a
+    // reconstructed LR column) does not warn.
+    if seen > 0.0 && peak > seen * (1.0 + 1e-9) {
+        w.push(format!(
+            "peak LR {peak} exceeds the largest LR the fit saw ({seen}): extrapolating in LR"
+        ));
+    }
+    if fitted.steps_seen > 0 && steps > fitted.steps_seen {
+        w.push(format!(
+            "extrapolating to {steps} steps, fit saw up to {}",
+            fitted.steps_seen
+        ));
+    }
+    w
+}
+
+/// Predicts the curve of `lrs` (about `points` steps ending at the last update), its band,
+/// divergence and the per-draw final losses.
+pub(crate) fn evaluate<L: LossLaw + ?Sized>(
+    fitted: &FittedLaw,
+    law: &L,
+    lrs: &[f64],
+    points: usize,
+    rule: DivergenceRule,
+) -> Result<Evaluated, FitError> {
+    let n = lrs.len() as u64;
+    let peak = lrs.iter().copied().fold(0.0, f64::max);
+    let mut warnings = extrapolation_warnings(fitted, peak, n);
+    let Some(first) = first_positive(lrs) else {
+        return Err(FitError::InvalidPredictionStep {
+            index: 0,
+            step: 1,
+            reason: "every learning rate of the schedule is 0".into(),
+        });
+    };
+    let steps = curve_steps(first, n, points);
+    let band = fitted.predict_band(law, lrs, &steps)?;
+    let diverged = first_divergence(fitted, law, lrs, &steps, &band.loss, rule)?;
+    let finals = if diverged.is_none() {
+        draw_finals(fitted, law, lrs, n)
+    } else {
+        Vec::new()
+    };
+    if diverged.is_none() {
+        let total = finals.len();
+        let bad = finals.iter().filter(|x| x.is_nan()).count();
+        if total == 0 {
+            warnings.push(
+                "the fit stores no parameter draws: no band, significance unknown".to_string(),
+            );
+        } else if bad > 0 {
+            warnings.push(format!(
+                "{bad} of {total} parameter draws diverged or failed; band and significance \
+                 use the rest"
+            ));
+        }
+    }
+    Ok(Evaluated {
+        band,
+        finals,
+        diverged,
+        warnings,
+    })
+}
+
+/// Quantile `q` of sorted finite data, linear interpolation between order statistics
+/// (Hyndman–Fan type 7, the default of R and NumPy).
+pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let h = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let i = h.floor() as usize;
+            if i + 1 >= n {
+                sorted[n - 1]
+            } else {
+                sorted[i] + (h - i as f64) * (sorted[i + 1] - sorted[i])
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curve_steps_cover_ends() {
+        assert_eq!(curve_steps(1, 5, 200), vec![1, 2, 3, 4, 5]);
+        let v = curve_steps(1, 24000, 200);
+        assert_eq!((v[0], *v.last().unwrap(), v.len()), (1, 24000, 200));
+        assert!(v.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(curve_steps(10, 10, 200), vec![10]);
+    }
+
+    #[test]
+    fn quantile_interpolates() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(quantile_sorted(&x, 0.5), 3.0);
+        assert_eq!(quantile_sorted(&x, 0.05), 1.2);
+        assert_eq!(quantile_sorted(&x, 1.0), 5.0);
+    }
+}

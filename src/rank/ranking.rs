@@ -1,0 +1,460 @@
+//! Ranking candidate schedules by predicted final loss, with paired significance.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::RankError;
+use super::eval::{self, DivergenceRule, Evaluated};
+use crate::fit::{Band, FittedLaw};
+use crate::law::LossLaw;
+use crate::schedule::{Schedule, ScheduleSpec, Tabulated};
+
+/// A schedule to rank, with the label it is reported under (the spec string or file name as
+/// the user gave it).
+///
+/// ```
+/// use lrsde::rank::Candidate;
+/// let c: Candidate = "cosine:peak=3e-4,steps=24000".parse().unwrap();
+/// assert_eq!(c.label, "cosine:peak=3e-4,steps=24000");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// How the candidate is reported.
+    pub label: String,
+    /// The schedule.
+    pub schedule: Schedule,
+}
+
+impl Candidate {
+    /// A candidate with an explicit label.
+    pub fn new(label: impl Into<String>, schedule: impl Into<Schedule>) -> Self {
+        Self {
+            label: label.into(),
+            schedule: schedule.into(),
+        }
+    }
+
+    /// A command-line argument: a schedule spec, or a path to a file with an `lr` column (read
+    /// with [`crate::data::read_lr_column`] into a tabulated schedule). It is a file if a file
+    /// of that name exists, or if it has no `:` (no spec has none) — then a missing file is
+    /// reported as such. The label is the argument as given.
+    ///
+    /// ```
+    /// use lrsde::rank::Candidate;
+    /// let c = Candidate::from_arg("wsd:peak=1e-3,steps=1000").unwrap();
+    /// assert_eq!(c.label, "wsd:peak=1e-3,steps=1000");
+    /// let err = Candidate::from_arg("no_such_schedule.csv").unwrap_err();
+    /// assert!(err.to_string().contains("no_such_schedule.csv"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`RankError::Schedule`] for a bad spec (naming the key and value),
+    /// [`RankError::Data`] for an unreadable file.
+    pub fn from_arg(arg: &str) -> Result<Self, RankError> {
+        let path = Path::new(arg);
+        if path.is_file() || !arg.contains(':') {
+            let grid = crate::data::read_lr_column(path).map_err(|source| RankError::Data {
+                path: arg.to_string(),
+                source,
+            })?;
+            let tab = Tabulated::new(grid.into_vec()).map_err(|source| RankError::Schedule {
+                context: format!("schedule file `{arg}`"),
+                source,
+            })?;
+            return Ok(Self::new(arg, tab));
+        }
+        arg.parse()
+    }
+}
+
+impl FromStr for Candidate {
+    type Err = RankError;
+    /// Parses a spec string; the label is the string as given (trimmed).
+    fn from_str(s: &str) -> Result<Self, RankError> {
+        let spec: ScheduleSpec = s.parse().map_err(|source| RankError::Schedule {
+            context: format!("candidate `{}`", s.trim()),
+            source,
+        })?;
+        Ok(Self::new(s.trim(), spec))
+    }
+}
+
+impl From<ScheduleSpec> for Candidate {
+    /// Labelled by the canonical spec string.
+    fn from(spec: ScheduleSpec) -> Self {
+        Self::new(spec.to_string(), spec)
+    }
+}
+
+/// Options of [`rank`] (and of the final evaluation in [`search`](super::search)).
+///
+/// ```
+/// let o = lrsde::rank::RankOptions::default();
+/// assert_eq!((o.curve_points, o.divergence_factor), (200, 2.0));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankOptions {
+    /// Steps at which each predicted curve is evaluated (evenly spaced, last update included).
+    pub curve_points: usize,
+    /// Quantile of the paired per-draw gaps that must be `> 0` for a gap to be significant;
+    /// `None`: the fit's lower band quantile (5 % by default), i.e. a one-sided test at that
+    /// level.
+    pub significance_quantile: Option<f64>,
+    /// A prediction has diverged where it is non-finite or exceeds `divergence_factor` times
+    /// the lowest loss predicted before it (training that doubles its loss has blown up).
+    pub divergence_factor: f64,
+    /// Also diverged where the prediction exceeds this loss.
+    pub max_loss: Option<f64>,
+}
+
+impl Default for RankOptions {
+    fn default() -> Self {
+        Self {
+            curve_points: 200,
+            significance_quantile: None,
+            divergence_factor: 2.0,
+            max_loss: None,
+        }
+    }
+}
+
+impl RankOptions {
+    pub(crate) fn validate(&self) -> Result<(), RankError> {
+        let bad = |option, reason: &str| {
+            Err(RankError::InvalidOption {
+                option,
+                reason: reason.to_string(),
+            })
+        };
+        if self.curve_points < 2 {
+            return bad("curve_points", "must be >= 2");
+        }
+        if let Some(q) = self.significance_quantile
+            && !(q.is_finite() && (0.0..=1.0).contains(&q))
+        {
+            return bad("significance_quantile", "must be in [0, 1]");
+        }
+        if !(self.divergence_factor.is_finite() && self.divergence_factor > 1.0) {
+            return bad("divergence_factor", "must be finite and > 1");
+        }
+        if let Some(m) = self.max_loss
+            && !(m.is_finite() && m > 0.0)
+        {
+            return bad("max_loss", "must be finite and > 0");
+        }
+        Ok(())
+    }
+
+    pub(crate) fn rule(&self) -> DivergenceRule {
+        DivergenceRule {
+            factor: self.divergence_factor,
+            max_loss: self.max_loss,
+        }
+    }
+}
+
+/// One ranked candidate.
+///
+/// Serde (and [`Ranking::write_csv`]) field names: `rank, schedule, final_loss, loss_lo,
+/// loss_hi, gap, significant, diverged, warnings`. A diverged candidate has `final_loss`,
+/// `loss_lo`, `loss_hi` and `gap` = `+∞` (JSON `null`, CSV `inf`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankEntry {
+    /// 1-based position, best first.
+    pub rank: usize,
+    /// The candidate's label.
+    #[serde(rename = "schedule")]
+    pub label: String,
+    /// Predicted loss after the last update, at the fitted parameters.
+    pub final_loss: f64,
+    /// Lower edge of the band at the last update.
+    pub loss_lo: f64,
+    /// Upper edge of the band at the last update.
+    pub loss_hi: f64,
+    /// `final_loss − final_loss(best)` (0 for the best).
+    pub gap: f64,
+    /// Whether the candidate is worse than the best beyond the uncertainty: the
+    /// `significance_quantile` (5 %) of the paired per-draw gaps `final_d(this) − final_d(best)`
+    /// is `> 0`. Always `false` for the best, for diverged candidates and without draws.
+    pub significant: bool,
+    /// First step where the prediction diverged (non-finite or exploded), if it did.
+    pub diverged: Option<u64>,
+    /// Extrapolation and band warnings.
+    pub warnings: Vec<String>,
+    /// The predicted curve with its band (not serialised).
+    #[serde(skip)]
+    pub curve: Option<Band>,
+}
+
+/// Candidates ranked best first; diverged ones last (latest divergence first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ranking {
+    /// The entries, best first.
+    pub entries: Vec<RankEntry>,
+}
+
+impl Ranking {
+    /// The best entry (`None` if every candidate diverged).
+    pub fn best(&self) -> Option<&RankEntry> {
+        self.entries.first().filter(|e| e.diverged.is_none())
+    }
+
+    /// Writes the ranking as CSV with the header
+    /// `rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged` (warnings are left
+    /// out: they are free text; use JSON for them). `diverged` is empty for a finite prediction.
+    ///
+    /// # Errors
+    /// [`std::io::Error`] from the writer.
+    pub fn write_csv<W: std::io::Write>(&self, writer: W) -> std::io::Result<()> {
+        let mut w = csv::Writer::from_writer(writer);
+        let io = |e: csv::Error| std::io::Error::other(e.to_string());
+        w.write_record([
+            "rank",
+            "schedule",
+            "final_loss",
+            "loss_lo",
+            "loss_hi",
+            "gap",
+            "significant",
+            "diverged",
+        ])
+        .map_err(io)?;
+        for e in &self.entries {
+            w.write_record([
+                e.rank.to_string(),
+                e.label.clone(),
+                e.final_loss.to_string(),
+                e.loss_lo.to_string(),
+                e.loss_hi.to_string(),
+                e.gap.to_string(),
+                e.significant.to_string(),
+                e.diverged.map(|s| s.to_string()).unwrap_or_default(),
+            ])
+            .map_err(io)?;
+        }
+        w.flush()
+    }
+}
+
+impl fmt::Display for Ranking {
+    /// An aligned text table (the CLI's `--format table`), warnings listed below it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .entries
+            .iter()
+            .map(|e| e.label.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(8);
+        writeln!(
+            f,
+            "{:>4}  {:<width$}  {:>10}  {:>23}  {:>9}  {:<11}  {}",
+            "rank", "schedule", "final_loss", "band", "gap", "significant", "diverged"
+        )?;
+        for e in &self.entries {
+            if let Some(step) = e.diverged {
+                writeln!(
+                    f,
+                    "{:>4}  {:<width$}  {:>10}  {:>23}  {:>9}  {:<11}  at step {step}",
+                    e.rank, e.label, "-", "-", "-", "-"
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "{:>4}  {:<width$}  {:>10.4}  {:>23}  {:>+9.4}  {:<11}  -",
+                    e.rank,
+                    e.label,
+                    e.final_loss,
+                    format!("[{:.4}, {:.4}]", e.loss_lo, e.loss_hi),
+                    e.gap,
+                    if e.significant { "yes" } else { "no" },
+                )?;
+            }
+        }
+        for e in &self.entries {
+            for w in &e.warnings {
+                writeln!(f, "warning: {}: {w}", e.label)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Ranks `candidates` by the loss `law` (fitted as `fitted`) predicts after their last update,
+/// best first.
+///
+/// **Common random numbers.** Every candidate's band comes from the same stored parameter
+/// draws of the fit, so two candidates' predictions are correlated through the parameters. A
+/// gap is therefore judged *paired*: for each draw `d`, `gap_d = final_d(candidate) −
+/// final_d(best)`, and the gap is `significant` when the `significance_quantile` (default: the
+/// fit's lower band quantile, 5 %) of the `gap_d` is above 0 — "worse than the best in at least
+/// 95 % of the plausible parameter sets". This is far sharper than asking whether two bands
+/// overlap, since most of a band's width is shared by every candidate. Draws that fail for
+/// either candidate are left out of its pairs.
+///
+/// **Divergence.** A candidate whose central prediction becomes non-finite or exceeds
+/// `divergence_factor` × its lowest earlier prediction (or `max_loss`) is ranked last with the
+/// first such step (refined to the exact update), e.g. the `sde` law beyond its stable LR.
+///
+/// **Warnings.** A peak LR above the largest the fit saw, or more steps than it saw, are
+/// reported per entry ("extrapolating to N steps, fit saw up to M"), not refused.
+///
+/// Candidates are evaluated in parallel (rayon); the result does not depend on the thread
+/// count. Ties keep the input order.
+///
+/// ```
+/// use lrsde::data::TrainingCurve;
+/// use lrsde::fit::{fit, FitOptions};
+/// use lrsde::law::{AnyLaw, LossLaw};
+/// use lrsde::rank::{rank, Candidate, RankOptions};
+///
+/// // A constant-LR run following L = 2 + 3·S1^−0.5 (S1 = LR area in units of the peak).
+/// let lrs = vec![1e-3; 2000];
+/// let steps: Vec<u64> = (1..=40).map(|k| 50 * k).collect();
+/// let losses = steps.iter().enumerate()
+///     .map(|(i, &s)| (2.0 + 3.0 / (s as f64).sqrt()) * (1.0 + 1e-3 * ((i % 3) as f64 - 1.0)))
+///     .collect();
+/// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses }];
+/// let mut law: AnyLaw = "power".parse()?;
+/// law.configure(&curves)?;
+/// let opts = FitOptions { starts: law.initial_guesses(&curves), ..FitOptions::default() };
+/// let fitted = fit(&law, &curves, &opts)?;
+///
+/// let candidates: Vec<Candidate> = ["cosine:peak=1e-3,steps=2000", "constant:peak=1e-3,steps=2000"]
+///     .iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
+/// let ranking = rank(&fitted, &law, &candidates, &RankOptions::default())?;
+/// assert_eq!(ranking.entries[0].label, "constant:peak=1e-3,steps=2000"); // more LR area
+/// assert!(ranking.entries[1].gap > 0.0 && ranking.entries[1].significant);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`RankError::NoCandidates`], [`RankError::InvalidOption`], [`RankError::Fit`] when the fit
+/// is not for `law` or a schedule has no positive LR.
+pub fn rank<L: LossLaw + ?Sized>(
+    fitted: &FittedLaw,
+    law: &L,
+    candidates: &[Candidate],
+    options: &RankOptions,
+) -> Result<Ranking, RankError> {
+    options.validate()?;
+    if candidates.is_empty() {
+        return Err(RankError::NoCandidates);
+    }
+    fitted.check_law(law).map_err(|source| RankError::Fit {
+        context: "rank".into(),
+        source,
+    })?;
+    let rule = options.rule();
+    // Parallel over candidates (each band is itself parallel over draws), collected in input
+    // order; the first error in input order is reported.
+    let evaluated: Vec<Evaluated> = candidates
+        .par_iter()
+        .map(|c| {
+            let grid = c.schedule.grid();
+            eval::evaluate(fitted, law, grid.as_slice(), options.curve_points, rule).map_err(
+                |source| RankError::Fit {
+                    context: format!("candidate `{}`", c.label),
+                    source,
+                },
+            )
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let q = options
+        .significance_quantile
+        .unwrap_or(fitted.band_quantiles.0);
+    Ok(assemble(candidates, evaluated, q))
+}
+
+/// Orders evaluated candidates and computes gaps and paired significance.
+pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f64) -> Ranking {
+    let best = evaluated
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.diverged.is_none())
+        .min_by(|a, b| a.1.final_loss().total_cmp(&b.1.final_loss()))
+        .map(|(i, _)| i);
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    // Finite predictions by final loss; diverged ones after them, latest divergence first; a
+    // stable sort keeps the input order on ties.
+    order.sort_by(|&a, &b| {
+        let (ea, eb) = (&evaluated[a], &evaluated[b]);
+        match (ea.diverged, eb.diverged) {
+            (None, None) => ea.final_loss().total_cmp(&eb.final_loss()),
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => y.cmp(&x),
+        }
+    });
+    let mut slots: Vec<Option<Evaluated>> = evaluated.into_iter().map(Some).collect();
+    let best_eval = best.and_then(|b| slots[b].clone());
+    let entries = order
+        .iter()
+        .enumerate()
+        .map(|(pos, &i)| {
+            let e = slots[i]
+                .take()
+                .expect("each index appears once in the order");
+            let mut warnings = e.warnings.clone();
+            let (final_loss, lo, hi, gap, significant) = match (&e.diverged, &best_eval) {
+                (None, Some(b)) => {
+                    let last = e.band.loss.len() - 1;
+                    let gap = e.final_loss() - b.final_loss();
+                    let significant = if Some(i) == best {
+                        false
+                    } else {
+                        let mut gaps: Vec<f64> = e
+                            .finals
+                            .iter()
+                            .zip(&b.finals)
+                            .map(|(x, y)| x - y)
+                            .filter(|g| g.is_finite())
+                            .collect();
+                        gaps.sort_by(f64::total_cmp);
+                        if gaps.is_empty() && !e.finals.is_empty() {
+                            warnings.push(
+                                "no parameter draw is finite for both this candidate and the \
+                                 best: significance unknown"
+                                    .into(),
+                            );
+                        }
+                        !gaps.is_empty() && eval::quantile_sorted(&gaps, q) > 0.0
+                    };
+                    (
+                        e.final_loss(),
+                        e.band.lo[last],
+                        e.band.hi[last],
+                        gap,
+                        significant,
+                    )
+                }
+                _ => (
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    false,
+                ),
+            };
+            RankEntry {
+                rank: pos + 1,
+                label: candidates[i].label.clone(),
+                final_loss,
+                loss_lo: lo,
+                loss_hi: hi,
+                gap,
+                significant,
+                diverged: e.diverged,
+                warnings,
+                curve: Some(e.band),
+            }
+        })
+        .collect();
+    Ranking { entries }
+}

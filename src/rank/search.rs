@@ -1,0 +1,851 @@
+//! Searching inside a schedule family: a spec with ranges and choice lists, optimised against a
+//! fitted law.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::eval;
+use super::ranking::RankOptions;
+use super::{RankError, StepLaw};
+use crate::fit::{Band, FittedLaw};
+use crate::law::LossLaw;
+use crate::schedule::ScheduleSpec;
+
+/// One `/`-separated part of a value: as written, or a numeric range.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Fixed(String),
+    Range(f64, f64),
+}
+
+/// A value: parts separated by `/` (most keys have one), or a list of alternatives.
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Parts(Vec<Part>),
+    Choice(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    key: String,
+    raw: String,
+    value: Value,
+}
+
+/// A schedule spec with free parameters: the search space of [`search`].
+///
+/// Grammar: a [`ScheduleSpec`] string where a numeric value may be a range `lo..hi` (searched
+/// continuously; `peak` on a log scale, `warmup` rounded to whole updates) and any value may be
+/// a choice list `a|b|c` (enumerated). Each fraction of `at` may be a range of its own
+/// (`at=0.3..0.6/0.8`). `peak` may be left out or written `peak=auto`: it is then searched over
+/// a default range (see [`search`]). `steps` is fixed: a longer run is not a schedule choice.
+///
+/// Parsing validates the spec with every range at its midpoint and first choice, and each end
+/// of each range and each choice with the rest at their midpoints, so an error names the key
+/// and value at fault.
+///
+/// ```
+/// use lrsde::rank::SearchSpec;
+/// let s: SearchSpec = "wsd:peak=3e-4,steps=24000,warmup=500,decay=0.05..0.5,shape=linear|sqrt"
+///     .parse().unwrap();
+/// assert_eq!(s.free_keys(), vec!["decay".to_string()]);
+/// assert_eq!(s.choice_keys(), vec!["shape".to_string()]);
+/// assert!("wsd:peak=3e-4,steps=24000,shape=linear|bogus".parse::<SearchSpec>()
+///     .unwrap_err().to_string().contains("bogus"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSpec {
+    text: String,
+    family: String,
+    entries: Vec<Entry>,
+    /// `peak` omitted or `auto`: searched over a default range.
+    auto_peak: bool,
+}
+
+impl fmt::Display for SearchSpec {
+    /// The spec as given.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn fmt_num(x: f64, integer: bool) -> String {
+    if integer {
+        format!("{}", x.round() as u64)
+    } else {
+        // Shortest round-trip form: the spec parses back to exactly this value.
+        format!("{x}")
+    }
+}
+
+impl SearchSpec {
+    /// Keys searched continuously, one per range (`at[1]` for the second fraction of `at`), in
+    /// spec order; `peak` comes last when it is searched by default.
+    pub fn free_keys(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for e in &self.entries {
+            if let Value::Parts(parts) = &e.value {
+                let multi = parts.len() > 1;
+                for (i, p) in parts.iter().enumerate() {
+                    if matches!(p, Part::Range(..)) {
+                        v.push(if multi {
+                            format!("{}[{i}]", e.key)
+                        } else {
+                            e.key.clone()
+                        });
+                    }
+                }
+            }
+        }
+        if self.auto_peak {
+            v.push("peak".into());
+        }
+        v
+    }
+
+    /// Keys with choice lists, in spec order.
+    pub fn choice_keys(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.value, Value::Choice(_)))
+            .map(|e| e.key.clone())
+            .collect()
+    }
+
+    /// Whether `peak` is searched over the default range (left out or `peak=auto`).
+    pub fn auto_peak(&self) -> bool {
+        self.auto_peak
+    }
+
+    /// The spec string for continuous values `x` (in [`Self::free_keys`] order, with the
+    /// default peak last) and choice indices `combo`.
+    fn render(&self, x: &[f64], combo: &[usize], peak: Option<f64>) -> String {
+        let mut out = format!("{}:", self.family);
+        let (mut xi, mut ci) = (0, 0);
+        let mut first = true;
+        let mut push = |out: &mut String, k: &str, v: &str| {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(k);
+            out.push('=');
+            out.push_str(v);
+        };
+        for e in &self.entries {
+            let v = match &e.value {
+                Value::Choice(alts) => {
+                    let v = alts[combo[ci]].clone();
+                    ci += 1;
+                    v
+                }
+                Value::Parts(parts) => parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Fixed(s) => s.clone(),
+                        Part::Range(..) => {
+                            let v = fmt_num(x[xi], e.key == "warmup");
+                            xi += 1;
+                            v
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            };
+            push(&mut out, &e.key, &v);
+        }
+        if let Some(p) = peak {
+            push(&mut out, "peak", &fmt_num(p, false));
+        }
+        out
+    }
+
+    /// Ranges of the free keys in spec order (the default peak excluded).
+    fn ranges(&self) -> Vec<(String, f64, f64)> {
+        let mut v = Vec::new();
+        for e in &self.entries {
+            if let Value::Parts(parts) = &e.value {
+                for p in parts {
+                    if let Part::Range(lo, hi) = p {
+                        v.push((e.key.clone(), *lo, *hi));
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    fn choice_lists(&self) -> Vec<&[String]> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.value {
+                Value::Choice(a) => Some(a.as_slice()),
+                Value::Parts(_) => None,
+            })
+            .collect()
+    }
+
+    fn midpoints(&self) -> Vec<f64> {
+        self.ranges()
+            .iter()
+            .map(|(k, lo, hi)| {
+                if k == "peak" {
+                    (lo * hi).sqrt()
+                } else {
+                    0.5 * (lo + hi)
+                }
+            })
+            .collect()
+    }
+
+    /// Checks the midpoint spec, each range end and each choice.
+    fn validate(&self) -> Result<(), RankError> {
+        // A placeholder peak for validation: no other key's validity depends on it.
+        let peak = self.auto_peak.then_some(1.0);
+        let mid = self.midpoints();
+        let combo0 = vec![0; self.choice_lists().len()];
+        let spec = self.render(&mid, &combo0, peak);
+        spec.parse::<ScheduleSpec>()
+            .map_err(|e| RankError::MalformedSearch {
+                spec: self.text.clone(),
+                reason: format!("with every range at its midpoint: {e}"),
+            })?;
+        for (i, (key, lo, hi)) in self.ranges().into_iter().enumerate() {
+            for (end, v) in [("lower", lo), ("upper", hi)] {
+                let mut x = mid.clone();
+                x[i] = v;
+                if let Err(e) = self.render(&x, &combo0, peak).parse::<ScheduleSpec>() {
+                    let raw = self
+                        .entries
+                        .iter()
+                        .find(|e| e.key == key)
+                        .map(|e| e.raw.clone());
+                    return Err(RankError::SearchSpec {
+                        spec: self.text.clone(),
+                        key,
+                        value: raw.unwrap_or_default(),
+                        reason: format!("the {end} end {v} is invalid: {e}"),
+                    });
+                }
+            }
+        }
+        let lists = self.choice_lists();
+        let keys = self.choice_keys();
+        for (c, alts) in lists.iter().enumerate() {
+            for a in 0..alts.len() {
+                let mut combo = combo0.clone();
+                combo[c] = a;
+                if let Err(e) = self.render(&mid, &combo, peak).parse::<ScheduleSpec>() {
+                    let raw = self
+                        .entries
+                        .iter()
+                        .find(|e| e.key == keys[c])
+                        .map(|e| e.raw.clone());
+                    return Err(RankError::SearchSpec {
+                        spec: self.text.clone(),
+                        key: keys[c].clone(),
+                        value: raw.unwrap_or_default(),
+                        reason: format!("choice `{}` is invalid: {e}", alts[a]),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for SearchSpec {
+    type Err = RankError;
+
+    fn from_str(s: &str) -> Result<Self, RankError> {
+        let text = s.trim().to_string();
+        let malformed = |reason: &str| RankError::MalformedSearch {
+            spec: text.clone(),
+            reason: reason.to_string(),
+        };
+        let (family, body) = text
+            .split_once(':')
+            .ok_or_else(|| malformed("expected `family:key=value,...` with ranges `lo..hi`"))?;
+        let family = family.trim().to_ascii_lowercase();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut auto_peak = true;
+        for item in body.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let bad = |key: &str, value: &str, reason: String| RankError::SearchSpec {
+                spec: text.clone(),
+                key: key.to_string(),
+                value: value.to_string(),
+                reason,
+            };
+            let (k, v) = item
+                .split_once('=')
+                .ok_or_else(|| bad(item, "", "expected `key=value`".into()))?;
+            let (key, raw) = (k.trim().to_ascii_lowercase(), v.trim());
+            if entries.iter().any(|e| e.key == key) || (key == "peak" && !auto_peak) {
+                return Err(bad(&key, raw, "key given twice".into()));
+            }
+            if key == "peak" {
+                auto_peak = false;
+                if raw.eq_ignore_ascii_case("auto") {
+                    auto_peak = true;
+                    continue;
+                }
+            }
+            let value = if raw.contains('|') {
+                let alts: Vec<String> = raw.split('|').map(|a| a.trim().to_string()).collect();
+                if alts.iter().any(|a| a.is_empty()) {
+                    return Err(bad(&key, raw, "empty alternative in a choice list".into()));
+                }
+                if alts.iter().any(|a| a.contains("..")) {
+                    return Err(bad(
+                        &key,
+                        raw,
+                        "a choice list cannot contain ranges; use either `a|b` or `lo..hi`".into(),
+                    ));
+                }
+                Value::Choice(alts)
+            } else {
+                let mut parts = Vec::new();
+                for part in raw.split('/').map(str::trim) {
+                    if let Some((lo, hi)) = part.split_once("..") {
+                        let num = |x: &str| x.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+                        let (Some(lo), Some(hi)) = (num(lo), num(hi)) else {
+                            return Err(bad(
+                                &key,
+                                raw,
+                                format!("`{part}` is not a range `lo..hi` of finite numbers"),
+                            ));
+                        };
+                        if lo >= hi {
+                            return Err(bad(
+                                &key,
+                                raw,
+                                format!(
+                                    "empty range `{part}`: the lower end must be below the upper end"
+                                ),
+                            ));
+                        }
+                        if key == "peak" && lo <= 0.0 {
+                            return Err(bad(&key, raw, "a peak range must be positive".into()));
+                        }
+                        parts.push(Part::Range(lo, hi));
+                    } else {
+                        parts.push(Part::Fixed(part.to_string()));
+                    }
+                }
+                Value::Parts(parts)
+            };
+            let searched = match &value {
+                Value::Choice(_) => true,
+                Value::Parts(p) => p.iter().any(|p| matches!(p, Part::Range(..))),
+            };
+            if key == "steps" && searched {
+                return Err(bad(
+                    &key,
+                    raw,
+                    "the horizon `steps` cannot be searched (a longer run always has more \
+                     updates); rank each length separately"
+                        .into(),
+                ));
+            }
+            entries.push(Entry {
+                key,
+                raw: raw.to_string(),
+                value,
+            });
+        }
+        let spec = SearchSpec {
+            text,
+            family,
+            entries,
+            auto_peak,
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+/// Options of [`search`].
+///
+/// ```
+/// use lrsde::rank::{step_law, SearchOptions};
+/// let opts = SearchOptions { peak_prior: step_law(124e6, 2.5e9), ..SearchOptions::default() };
+/// assert!(opts.peak_prior.is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchOptions {
+    /// Centre of the default peak range when the spec leaves `peak` out: the range is
+    /// `[η/span, η·span]` around the Step Law's `peak_lr` (see [`super::step_law`]). Without a
+    /// prior, the default range is `[max/10, max]` of the LRs the fit saw.
+    pub peak_prior: Option<StepLaw>,
+    /// Half-width factor of the prior's peak range (default 3).
+    pub peak_prior_span: f64,
+    /// Coarse-grid points of a one-dimensional search (default 24).
+    pub grid_points: usize,
+    /// Coarse-grid points of a k-dimensional search: `max(2, ⌊budget^(1/k)⌋)` per dimension
+    /// (default 256).
+    pub grid_budget: usize,
+    /// Refinement stops when the bracket is this narrow, as a fraction of each range
+    /// (default 1e-5).
+    pub tolerance: f64,
+    /// Coordinate sweeps of a k-dimensional refinement (default 8).
+    pub max_sweeps: usize,
+    /// Most combinations of choice lists enumerated (default 64).
+    pub max_combinations: usize,
+    /// How the best schedule's curve is predicted and checked.
+    pub rank: RankOptions,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        Self {
+            peak_prior: None,
+            peak_prior_span: 3.0,
+            grid_points: 24,
+            grid_budget: 256,
+            tolerance: 1e-5,
+            max_sweeps: 8,
+            max_combinations: 64,
+            rank: RankOptions::default(),
+        }
+    }
+}
+
+impl SearchOptions {
+    fn validate(&self) -> Result<(), RankError> {
+        let bad = |option, reason: &str| {
+            Err(RankError::InvalidOption {
+                option,
+                reason: reason.to_string(),
+            })
+        };
+        if !(self.peak_prior_span.is_finite() && self.peak_prior_span > 1.0) {
+            return bad("peak_prior_span", "must be finite and > 1");
+        }
+        if self.grid_points < 3 {
+            return bad("grid_points", "must be >= 3");
+        }
+        if self.grid_budget < 4 {
+            return bad("grid_budget", "must be >= 4");
+        }
+        if !(self.tolerance.is_finite() && self.tolerance > 0.0 && self.tolerance < 0.5) {
+            return bad("tolerance", "must be in (0, 0.5)");
+        }
+        if self.max_combinations == 0 {
+            return bad("max_combinations", "must be >= 1");
+        }
+        self.rank.validate()
+    }
+}
+
+/// One evaluated point of a search.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchPoint {
+    /// The schedule spec evaluated.
+    pub spec: String,
+    /// Values of the continuous keys ([`SearchResult::free_keys`] order).
+    pub values: Vec<f64>,
+    /// Values of the choice keys ([`SearchResult::choice_keys`] order).
+    pub choices: Vec<String>,
+    /// Predicted final loss at the fitted parameters; `+∞` (JSON `null`) for an invalid
+    /// combination (e.g. a cooldown overlapping warmup) or a non-finite prediction.
+    pub final_loss: f64,
+}
+
+/// The outcome of [`search`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResult {
+    /// The best schedule found.
+    pub best: ScheduleSpec,
+    /// Its canonical spec string (`best.to_string()`).
+    pub spec: String,
+    /// Its predicted final loss.
+    pub final_loss: f64,
+    /// Lower edge of the band at the last update.
+    pub loss_lo: f64,
+    /// Upper edge of the band at the last update.
+    pub loss_hi: f64,
+    /// Its predicted curve with band (not serialised).
+    #[serde(skip)]
+    pub curve: Band,
+    /// Names of the continuous keys.
+    pub free_keys: Vec<String>,
+    /// Names of the choice keys.
+    pub choice_keys: Vec<String>,
+    /// Every point evaluated, combination by combination, in evaluation order.
+    pub points: Vec<SearchPoint>,
+    /// Extrapolation and band warnings for the best schedule and the search box.
+    pub warnings: Vec<String>,
+}
+
+/// One continuous dimension: its range and scale.
+#[derive(Debug, Clone, Copy)]
+struct Dim {
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
+
+impl Dim {
+    fn at(&self, z: f64) -> f64 {
+        let z = z.clamp(0.0, 1.0);
+        let x = if self.log {
+            (self.lo.ln() + z * (self.hi.ln() - self.lo.ln())).exp()
+        } else {
+            self.lo + z * (self.hi - self.lo)
+        };
+        x.clamp(self.lo, self.hi)
+    }
+}
+
+struct Problem<'a, L: ?Sized> {
+    spec: &'a SearchSpec,
+    fitted: &'a FittedLaw,
+    law: &'a L,
+    dims: Vec<Dim>,
+}
+
+impl<L: LossLaw + ?Sized> Problem<'_, L> {
+    fn eval(&self, z: &[f64], combo: &[usize]) -> SearchPoint {
+        let x: Vec<f64> = self.dims.iter().zip(z).map(|(d, &z)| d.at(z)).collect();
+        let n_fixed = x.len() - usize::from(self.spec.auto_peak);
+        let peak = self.spec.auto_peak.then(|| x[n_fixed]);
+        let spec = self.spec.render(&x[..n_fixed], combo, peak);
+        let choices = self
+            .spec
+            .choice_lists()
+            .iter()
+            .zip(combo)
+            .map(|(alts, &c)| alts[c].clone())
+            .collect();
+        // Invalid combinations (a range end that is fine alone but not with another key's
+        // value) and failed predictions are +∞: the optimiser steers away from them.
+        let final_loss = spec
+            .parse::<ScheduleSpec>()
+            .ok()
+            .and_then(|s| {
+                let grid = s.grid();
+                let n = grid.len() as u64;
+                self.fitted.predict(self.law, grid.as_slice(), &[n]).ok()
+            })
+            .map(|v| v[0])
+            .filter(|v| v.is_finite())
+            .unwrap_or(f64::INFINITY);
+        SearchPoint {
+            spec,
+            values: x,
+            choices,
+            final_loss,
+        }
+    }
+
+    /// Coarse grid, then golden-section refinement coordinate by coordinate.
+    fn optimise(&self, combo: &[usize], opts: &SearchOptions) -> (Vec<SearchPoint>, usize) {
+        let k = self.dims.len();
+        if k == 0 {
+            return (vec![self.eval(&[], combo)], 0);
+        }
+        let g = if k == 1 {
+            opts.grid_points
+        } else {
+            ((opts.grid_budget as f64).powf(1.0 / k as f64).floor() as usize).max(2)
+        };
+        let total = g.checked_pow(k as u32).unwrap_or(usize::MAX).min(1 << 20);
+        let z_of = |mut idx: usize| -> Vec<f64> {
+            (0..k)
+                .map(|_| {
+                    let i = idx % g;
+                    idx /= g;
+                    i as f64 / (g - 1) as f64
+                })
+                .collect()
+        };
+        // The grid guards against multimodality (e.g. a stability edge of the `sde` law);
+        // evaluated in parallel, collected in grid order.
+        let mut points: Vec<SearchPoint> = (0..total)
+            .into_par_iter()
+            .map(|idx| self.eval(&z_of(idx), combo))
+            .collect();
+        let mut best_i = argmin(&points);
+        let mut z = z_of(best_i);
+        let mut fbest = points[best_i].final_loss;
+        let mut h = vec![1.0 / (g - 1) as f64; k];
+        for _sweep in 0..opts.max_sweeps.max(1) {
+            let before = fbest;
+            for i in 0..k {
+                let (a, b) = ((z[i] - h[i]).max(0.0), (z[i] + h[i]).min(1.0));
+                let mut line = |t: f64| {
+                    let mut zz = z.clone();
+                    zz[i] = t;
+                    let p = self.eval(&zz, combo);
+                    let f = p.final_loss;
+                    points.push(p);
+                    (f, points.len() - 1)
+                };
+                if let Some((t, f, idx)) = golden(&mut line, a, b, opts.tolerance)
+                    && f < fbest
+                {
+                    z[i] = t;
+                    fbest = f;
+                    best_i = idx;
+                }
+            }
+            let improved = before - fbest;
+            if k == 1 || !(improved > 1e-12 * fbest.abs()) {
+                break;
+            }
+            h.iter_mut().for_each(|x| *x *= 0.5);
+        }
+        (points, best_i)
+    }
+}
+
+fn argmin(points: &[SearchPoint]) -> usize {
+    points
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.final_loss.total_cmp(&b.1.final_loss))
+        .map_or(0, |(i, _)| i)
+}
+
+/// Golden-section minimisation of `f` on `[a, b]`, ends included; returns the best
+/// `(t, f(t), point index)` seen. `f` returns the value and the index of the recorded point.
+fn golden(
+    f: &mut impl FnMut(f64) -> (f64, usize),
+    mut a: f64,
+    mut b: f64,
+    tol: f64,
+) -> Option<(f64, f64, usize)> {
+    const INV_PHI: f64 = 0.618_033_988_749_894_9;
+    if !(b > a) {
+        return None;
+    }
+    let mut best: Option<(f64, f64, usize)> = None;
+    let keep = |t: f64, (v, i): (f64, usize), best: &mut Option<(f64, f64, usize)>| {
+        if best.is_none_or(|b| v < b.1) {
+            *best = Some((t, v, i));
+        }
+        v
+    };
+    // The ends: an optimum on the boundary of the box (e.g. `final = 0`) is then exact.
+    keep(a, f(a), &mut best);
+    keep(b, f(b), &mut best);
+    let mut c = b - INV_PHI * (b - a);
+    let mut d = a + INV_PHI * (b - a);
+    let mut fc = keep(c, f(c), &mut best);
+    let mut fd = keep(d, f(d), &mut best);
+    while b - a > tol {
+        if fc <= fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - INV_PHI * (b - a);
+            fc = keep(c, f(c), &mut best);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + INV_PHI * (b - a);
+            fd = keep(d, f(d), &mut best);
+        }
+    }
+    best
+}
+
+/// Finds the schedule of a family that `law` (fitted as `fitted`) predicts to end at the lowest
+/// loss.
+///
+/// **Space.** The ranges and choice lists of `template` ([`SearchSpec`]). Choice lists are
+/// enumerated (every combination, at most `max_combinations`). If `peak` is left out (or
+/// `auto`), it is searched on a log scale over `[η/span, η·span]` around the Step Law peak
+/// when `options.peak_prior` is set (N and D known), else over `[max/10, max]` of the LRs the
+/// fit saw; a peak range that reaches beyond the largest LR the fit saw is searched as given,
+/// with a warning (the law extrapolates there).
+///
+/// **Optimiser.** Per combination: a coarse grid over the box (`grid_points` in 1-D, about
+/// `grid_budget` points in k-D, ends included), robust to several local minima; then
+/// golden-section refinement around the best grid point within one grid spacing, coordinate
+/// by coordinate (repeated with halved brackets while it improves, in k-D), down to
+/// `tolerance` of each range. Only the central prediction of the final loss is evaluated while
+/// searching; the best schedule then gets its full curve and band. Invalid combinations score
+/// `+∞`. Deterministic for any thread count.
+///
+/// ```
+/// use lrsde::data::TrainingCurve;
+/// use lrsde::fit::{fit, FitOptions};
+/// use lrsde::law::{AnyLaw, LossLaw};
+/// use lrsde::rank::{search, SearchOptions};
+///
+/// let lrs = vec![1e-3; 2000];
+/// let steps: Vec<u64> = (1..=40).map(|k| 50 * k).collect();
+/// let losses = steps.iter().enumerate()
+///     .map(|(i, &s)| (2.0 + 3.0 / (s as f64).sqrt()) * (1.0 + 1e-3 * ((i % 3) as f64 - 1.0)))
+///     .collect();
+/// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses }];
+/// let mut law: AnyLaw = "power".parse()?;
+/// law.configure(&curves)?;
+/// let opts = FitOptions { starts: law.initial_guesses(&curves), ..FitOptions::default() };
+/// let fitted = fit(&law, &curves, &opts)?;
+///
+/// // The power law only sees the LR area: the shortest cooldown wins.
+/// let spec = "wsd:peak=1e-3,steps=2000,decay=0.1..0.5".parse()?;
+/// let found = search(&fitted, &law, &spec, &SearchOptions::default())?;
+/// assert_eq!(found.spec, "wsd:peak=0.001,steps=2000,decay=0.1,shape=linear,final=0");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`RankError::InvalidOption`], [`RankError::Fit`] when the fit is not for `law`,
+/// [`RankError::MalformedSearch`] for too many combinations or no default peak range (the fit
+/// saw no positive LR), [`RankError::NothingValid`] when no point predicts a finite loss.
+pub fn search<L: LossLaw + ?Sized>(
+    fitted: &FittedLaw,
+    law: &L,
+    template: &SearchSpec,
+    options: &SearchOptions,
+) -> Result<SearchResult, RankError> {
+    options.validate()?;
+    fitted.check_law(law).map_err(|source| RankError::Fit {
+        context: format!("search `{template}`"),
+        source,
+    })?;
+    let seen = fitted.lr_range_seen[1];
+    let mut warnings = Vec::new();
+    let mut dims: Vec<Dim> = template
+        .ranges()
+        .iter()
+        .map(|(k, lo, hi)| Dim {
+            lo: *lo,
+            hi: *hi,
+            log: k == "peak",
+        })
+        .collect();
+    if template.auto_peak {
+        let (lo, hi) = match options.peak_prior {
+            Some(p) if p.peak_lr.is_finite() && p.peak_lr > 0.0 => (
+                p.peak_lr / options.peak_prior_span,
+                p.peak_lr * options.peak_prior_span,
+            ),
+            _ if seen > 0.0 => (seen / 10.0, seen),
+            _ => {
+                return Err(RankError::MalformedSearch {
+                    spec: template.to_string(),
+                    reason: "no peak given and the fit saw no positive LR to centre a peak \
+                             search on; give `peak=lo..hi` or a Step Law prior"
+                        .into(),
+                });
+            }
+        };
+        dims.push(Dim { lo, hi, log: true });
+    }
+    let peak_hi = template
+        .ranges()
+        .iter()
+        .filter(|(k, ..)| k == "peak")
+        .map(|r| r.2)
+        .chain(
+            template
+                .auto_peak
+                .then(|| dims.last().map_or(0.0, |d| d.hi)),
+        )
+        .fold(0.0, f64::max);
+    if seen > 0.0 && peak_hi > seen * (1.0 + 1e-9) {
+        warnings.push(format!(
+            "the peak search reaches {peak_hi}, beyond the largest LR the fit saw ({seen}): \
+             the law extrapolates there"
+        ));
+    }
+    let lists = template.choice_lists();
+    let n_combos = lists
+        .iter()
+        .try_fold(1usize, |acc, l| acc.checked_mul(l.len()))
+        .unwrap_or(usize::MAX);
+    if n_combos > options.max_combinations {
+        return Err(RankError::MalformedSearch {
+            spec: template.to_string(),
+            reason: format!(
+                "{n_combos} combinations of choices; at most {} (max_combinations)",
+                options.max_combinations
+            ),
+        });
+    }
+    let combos: Vec<Vec<usize>> = (0..n_combos)
+        .map(|mut idx| {
+            lists
+                .iter()
+                .map(|l| {
+                    let i = idx % l.len();
+                    idx /= l.len();
+                    i
+                })
+                .collect()
+        })
+        .collect();
+    let problem = Problem {
+        spec: template,
+        fitted,
+        law,
+        dims,
+    };
+    let runs: Vec<(Vec<SearchPoint>, usize)> = combos
+        .par_iter()
+        .map(|c| problem.optimise(c, options))
+        .collect();
+    let mut points = Vec::new();
+    let mut best: Option<(f64, usize)> = None;
+    for (pts, b) in runs {
+        let f = pts[b].final_loss;
+        if best.is_none_or(|(bf, _)| f < bf) {
+            best = Some((f, points.len() + b));
+        }
+        points.extend(pts);
+    }
+    let Some((fbest, ibest)) = best.filter(|(f, _)| f.is_finite()) else {
+        return Err(RankError::NothingValid {
+            spec: template.to_string(),
+            evaluated: points.len(),
+        });
+    };
+    let best_spec: ScheduleSpec =
+        points[ibest]
+            .spec
+            .parse()
+            .map_err(|source| RankError::Schedule {
+                context: format!("search `{template}`"),
+                source,
+            })?;
+    let grid = best_spec.grid();
+    let ev = eval::evaluate(
+        fitted,
+        law,
+        grid.as_slice(),
+        options.rank.curve_points,
+        options.rank.rule(),
+    )
+    .map_err(|source| RankError::Fit {
+        context: format!("search `{template}`"),
+        source,
+    })?;
+    warnings.extend(ev.warnings.iter().cloned());
+    if let Some(step) = ev.diverged {
+        warnings.push(format!(
+            "the best schedule's predicted curve diverges at step {step} although its final \
+             loss is finite"
+        ));
+    }
+    let last = ev.band.loss.len() - 1;
+    Ok(SearchResult {
+        spec: best_spec.to_string(),
+        best: best_spec,
+        final_loss: fbest,
+        loss_lo: ev.band.lo[last],
+        loss_hi: ev.band.hi[last],
+        curve: ev.band,
+        free_keys: template.free_keys(),
+        choice_keys: template.choice_keys(),
+        points,
+        warnings,
+    })
+}

@@ -27,6 +27,9 @@ pub enum Error {
     /// A loss law was given invalid parameters or input.
     #[error(transparent)]
     Law(#[from] crate::law::LawError),
+    /// Ranking or searching schedules failed.
+    #[error(transparent)]
+    Rank(#[from] crate::rank::RankError),
     /// Fitting failed or a fit file is invalid.
     #[error(transparent)]
     Fit(#[from] crate::fit::FitError),

@@ -3,8 +3,8 @@
 
 use super::error::{CliError, CliResult};
 use lrsde::data::{ReadOptions, WarmupPolicy};
-use lrsde::schedule::{LrGrid, Schedule};
-use std::path::Path;
+use lrsde::rank::Candidate;
+use lrsde::schedule::{LrGrid, LrSchedule};
 
 /// A schedule named on the command line, resolved to its per-update LRs.
 #[derive(Debug, Clone)]
@@ -13,48 +13,27 @@ pub struct ScheduleArg {
     pub label: String,
     /// The per-update learning rates.
     pub grid: LrGrid,
-    /// The parsed schedule, when it was a spec (search and continued training need it).
-    pub schedule: Option<Schedule>,
 }
 
-/// Resolves `text` as a curve/schedule file when such a file exists, else as a spec string.
-///
-/// A string that parses as neither is reported with the spec parser's message, plus a hint
-/// when it looks like a file name.
+/// Resolves `text` as a curve/schedule file when such a file exists (or it cannot be a spec),
+/// else as a spec string; errors name the flag.
 pub fn resolve_schedule(text: &str, flag: &str) -> CliResult<ScheduleArg> {
-    let path = Path::new(text);
-    if path.is_file() {
-        let grid = lrsde::data::read_lr_column(path)
-            .map_err(|e| CliError::user(format!("{flag} {text}: {e}")))?;
-        return Ok(ScheduleArg {
-            label: text.to_string(),
-            grid,
-            schedule: None,
-        });
+    let candidate = candidate(text, flag)?;
+    Ok(ScheduleArg {
+        label: candidate.label,
+        grid: LrGrid::from_schedule(&candidate.schedule),
+    })
+}
+
+/// A ranking candidate from a `--schedule` argument.
+pub fn candidate(text: &str, flag: &str) -> CliResult<Candidate> {
+    let c = Candidate::from_arg(text).map_err(|e| CliError::user(format!("{flag}: {e}")))?;
+    if c.schedule.steps() == 0 {
+        return Err(CliError::user(format!(
+            "{flag} {text}: the schedule has no steps"
+        )));
     }
-    match text.parse::<Schedule>() {
-        Ok(schedule) => {
-            let grid = schedule.grid();
-            Ok(ScheduleArg {
-                label: text.to_string(),
-                grid,
-                schedule: Some(schedule),
-            })
-        }
-        Err(e) => {
-            let looks_like_file = !text.contains(':')
-                || [".csv", ".json", ".jsonl"]
-                    .iter()
-                    .any(|ext| text.ends_with(ext));
-            if looks_like_file {
-                Err(CliError::user(format!(
-                    "{flag} {text}: no such file, and not a schedule spec ({e})"
-                )))
-            } else {
-                Err(CliError::user(format!("{flag}: {e}")))
-            }
-        }
-    }
+    Ok(c)
 }
 
 /// Parses `--warmup auto|constant|linear:W`.
@@ -95,7 +74,7 @@ impl CurveReadArgs {
     }
 }
 
-/// Reads every curve, naming the failing file.
+/// Reads every curve; errors name the failing file, line and column.
 pub fn read_curves(
     paths: &[std::path::PathBuf],
     args: &CurveReadArgs,

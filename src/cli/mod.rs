@@ -2,11 +2,14 @@
 //! errors to one line on stderr with exit code 2 (bad input) or 1 (internal failure).
 
 mod args;
+#[cfg(feature = "plot")]
+mod charts;
 mod error;
 mod fit;
 mod output;
 mod predict;
 mod progress;
+mod rank;
 mod simulate;
 mod steplaw;
 mod validate;
@@ -40,6 +43,8 @@ enum Command {
     Fit(fit::Args),
     /// Predict the loss curve of a schedule from a fit, with an uncertainty band.
     Predict(predict::Args),
+    /// Rank candidate schedules (and searched ones) by predicted final loss.
+    Rank(rank::Args),
     /// Optimal peak LR and batch size from the Step Law (Li et al. 2025).
     Steplaw(steplaw::Args),
 }
@@ -58,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Fit(args) => fit::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::Rank(args) => rank::run(&args),
         Command::Steplaw(args) => steplaw::run(&args),
     };
     match result {

@@ -1,0 +1,171 @@
+//! `lrsde rank`: rank candidate schedules (and searched ones) by predicted final loss.
+
+use super::args::candidate;
+use super::error::{CliError, CliResult};
+use lrsde::fit::FittedLaw;
+use lrsde::rank::{Candidate, RankOptions, Ranking, SearchOptions, SearchSpec};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Output formats of `lrsde rank`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An aligned table for people.
+    Table,
+    /// `rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged`.
+    Csv,
+    /// An array of objects with the CSV's fields.
+    Json,
+}
+
+/// Arguments of `lrsde rank`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  lrsde rank --fit fit.json --schedule cosine:peak=3e-4,steps=24000,warmup=2160 \\\n    --schedule wsd:peak=3e-4,steps=24000,warmup=2160 --schedule constant:peak=3e-4,steps=24000,warmup=2160\n  lrsde rank --fit fit.json --search \"wsd:peak=3e-4,steps=24000,warmup=2160,decay=0.05..0.5\""
+)]
+pub struct Args {
+    /// Fit file written by `lrsde fit`.
+    #[arg(long, value_name = "FILE")]
+    fit: PathBuf,
+    /// Candidate schedule: a spec or a curve file with an `lr` column; repeat for more.
+    #[arg(long = "schedule", value_name = "SPEC|FILE")]
+    schedules: Vec<String>,
+    /// Search a family: a spec whose numeric keys may be ranges `lo..hi` and whose `shape` may
+    /// be a choice list `linear|cosine|sqrt`; the best schedule found joins the ranking.
+    #[arg(long = "search", value_name = "SPEC")]
+    searches: Vec<String>,
+    /// Model size N (non-embedding parameters) for the Step Law peak-LR prior of a search
+    /// without an explicit peak range.
+    #[arg(long, value_name = "N", requires = "tokens")]
+    params: Option<f64>,
+    /// Training tokens D for the Step Law prior.
+    #[arg(long, value_name = "D", requires = "params")]
+    tokens: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the ranking to a file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also draw the predicted curves and the ranking (PNG or SVG by extension; the ranking
+    /// chart gets the suffix `-ranking`).
+    #[cfg(feature = "plot")]
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+}
+
+/// Runs `lrsde rank`.
+pub fn run(args: &Args) -> CliResult<()> {
+    if args.schedules.is_empty() && args.searches.is_empty() {
+        return Err(CliError::user("give at least one --schedule or --search"));
+    }
+    let fitted = FittedLaw::load(&args.fit)?;
+    let law = fitted.law()?;
+    let mut candidates: Vec<Candidate> = args
+        .schedules
+        .iter()
+        .map(|s| candidate(s, "--schedule"))
+        .collect::<CliResult<_>>()?;
+    let prior = match (args.params, args.tokens) {
+        (Some(n), Some(d)) => Some(lrsde::rank::step_law(n, d).ok_or_else(|| {
+            CliError::user(format!(
+                "--params {n} / --tokens {d}: must be positive and finite"
+            ))
+        })?),
+        _ => None,
+    };
+    for text in &args.searches {
+        let template: SearchSpec = text
+            .parse()
+            .map_err(|e| CliError::user(format!("--search: {e}")))?;
+        let options = SearchOptions {
+            peak_prior: prior,
+            ..SearchOptions::default()
+        };
+        let pb = super::progress::spinner(&format!("searching {text}"));
+        let found =
+            lrsde::rank::search(&fitted, &law, &template, &options).map_err(lrsde::Error::from)?;
+        pb.finish_and_clear();
+        eprintln!(
+            "search {text}: best {} (predicted final loss {:.4} [{:.4}, {:.4}], {} points evaluated)",
+            found.spec,
+            found.final_loss,
+            found.loss_lo,
+            found.loss_hi,
+            found.points.len()
+        );
+        for w in &found.warnings {
+            eprintln!("warning: {w}");
+        }
+        candidates.push(Candidate::new(found.spec.clone(), found.best.clone()));
+    }
+    let pb = super::progress::spinner("ranking");
+    let ranking = lrsde::rank::rank(&fitted, &law, &candidates, &RankOptions::default())
+        .map_err(lrsde::Error::from)?;
+    pb.finish_and_clear();
+    for e in &ranking.entries {
+        for w in &e.warnings {
+            eprintln!("warning: {}: {w}", e.label);
+        }
+    }
+    super::output::emit(args.output.as_deref(), |w| {
+        write_ranking(w, &ranking, args.format)
+    })?;
+    #[cfg(feature = "plot")]
+    if let Some(path) = &args.plot {
+        super::charts::ranking_plots(&fitted, &ranking, &candidates, path)?;
+    }
+    Ok(())
+}
+
+/// Writes the ranking in `format`.
+pub fn write_ranking(w: &mut dyn Write, ranking: &Ranking, format: Format) -> std::io::Result<()> {
+    match format {
+        Format::Csv => ranking.write_csv(w),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, &ranking.entries)
+                .map_err(std::io::Error::other)?;
+            writeln!(w)
+        }
+        Format::Table => {
+            let width = ranking
+                .entries
+                .iter()
+                .map(|e| e.label.len())
+                .max()
+                .unwrap_or(8)
+                .max(8);
+            writeln!(
+                w,
+                "{:>4}  {:<width$}  {:>10}  {:>21}  {:>9}  {}",
+                "rank", "schedule", "final loss", "band (5%..95%)", "gap", ""
+            )?;
+            for e in &ranking.entries {
+                let note = match e.diverged {
+                    Some(step) => format!("diverged at step {step}"),
+                    None if e.rank == 1 => "best".to_string(),
+                    None if e.significant => "worse (significant)".to_string(),
+                    None => "within uncertainty".to_string(),
+                };
+                if e.diverged.is_some() {
+                    writeln!(
+                        w,
+                        "{:>4}  {:<width$}  {:>10}  {:>21}  {:>9}  {note}",
+                        e.rank, e.label, "-", "-", "-"
+                    )?;
+                } else {
+                    writeln!(
+                        w,
+                        "{:>4}  {:<width$}  {:>10.4}  {:>21}  {:>+9.4}  {note}",
+                        e.rank,
+                        e.label,
+                        e.final_loss,
+                        format!("[{:.4}, {:.4}]", e.loss_lo, e.loss_hi),
+                        e.gap
+                    )?;
+                }
+            }
+            Ok(())
+        }
+    }
+}

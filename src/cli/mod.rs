@@ -4,6 +4,7 @@
 mod args;
 #[cfg(feature = "plot")]
 mod charts;
+mod demo;
 mod error;
 mod fit;
 mod output;
@@ -37,6 +38,8 @@ Examples:
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whole job on bundled data: fit, check, rank, plot.
+    Demo(demo::Args),
     /// Simulate an SDE ensemble under a schedule and write summary statistics.
     Simulate(simulate::Args),
     /// Fit a loss law to observed training curves and save the fit.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result: Result<(), CliError> = match cli.command {
+        Command::Demo(args) => demo::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Fit(args) => fit::run(&args),
         Command::Predict(args) => predict::run(&args),

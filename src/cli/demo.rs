@@ -1,0 +1,125 @@
+//! `lrsde demo`: the whole job on data bundled with the repository — fit, check against
+//! held-out runs, rank cosine / WSD / constant and a searched WSD, print, plot.
+
+use super::error::{CliError, CliResult};
+use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy};
+use lrsde::fit::FitOptions;
+use lrsde::law::{AnyLaw, LossLaw};
+use lrsde::rank::{Candidate, RankOptions, SearchOptions, SearchSpec};
+use std::path::{Path, PathBuf};
+
+/// Arguments of `lrsde demo`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  cargo run --release -- demo --out demo-out")]
+pub struct Args {
+    /// Folder for the plots.
+    #[arg(long, value_name = "DIR", default_value = "demo-out")]
+    out: PathBuf,
+    /// Law to fit (sde, mpl, momentum, power).
+    #[arg(long, value_name = "LAW", default_value = "sde")]
+    law: String,
+    /// Read the curves from this folder instead of the copies built into the binary (files
+    /// named as in fixtures/MultiPowerLaw/csv_400).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+const FIT: [&str; 3] = ["cosine_24000", "constant_24000", "wsdcon_9"];
+const HELD_OUT: [&str; 2] = ["wsd_20000_24000", "wsdld_20000_24000"];
+const STEPS: u64 = 24000;
+const WARMUP: u64 = 2160;
+const PEAK: &str = "3e-4";
+
+/// Runs `lrsde demo`.
+pub fn run(args: &Args) -> CliResult<()> {
+    let law: AnyLaw = args.law.parse().map_err(|e| CliError::user(format!("--law: {e}")))?;
+    println!("lrsde demo: Multi-Power-Law 400M-parameter runs (MIT, see fixtures/SOURCES.md)\n");
+    let fit_curves = load(args.data.as_deref(), &FIT)?;
+    let held_out = load(args.data.as_deref(), &HELD_OUT)?;
+
+    println!("1. Fit the `{}` law to {} observed runs: {}", law.kind(), FIT.len(), FIT.join(", "));
+    let pb = super::progress::spinner("fitting");
+    let start = std::time::Instant::now();
+    let fitted = lrsde::fit::fit_law(law, &fit_curves, &FitOptions::default())?;
+    pb.finish_and_clear();
+    let r = &fitted.report;
+    println!(
+        "   {:.1} s, {} iterations, in-sample MAE {:.4}, {}",
+        start.elapsed().as_secs_f64(),
+        r.iterations,
+        r.mae,
+        if r.converged { "converged" } else { "NOT converged (predictions unreliable)" }
+    );
+    let law = fitted.law()?;
+
+    println!("\n2. Predict runs the fit did not see (held-out check):");
+    println!("   {:<22} {:>9} {:>9} {:>9} {:>10}", "run", "observed", "predicted", "error", "curve MAE");
+    for c in &held_out {
+        let mut pred = vec![0.0; c.steps.len()];
+        law.predict(&fitted.params_vec(), &c.lrs, &c.steps, &mut pred).map_err(lrsde::Error::from)?;
+        let mae = pred.iter().zip(&c.losses).map(|(p, o)| (p - o).abs()).sum::<f64>() / pred.len() as f64;
+        let (p, o) = (pred[pred.len() - 1], c.losses[c.losses.len() - 1]);
+        println!("   {:<22} {:>9.4} {:>9.4} {:>+9.4} {:>10.4}", c.name, o, p, p - o, mae);
+    }
+
+    println!("\n3. Rank schedules of {STEPS} steps (peak {PEAK}, warmup {WARMUP}):");
+    let spec = |s: &str| format!("{s}:peak={PEAK},steps={STEPS},warmup={WARMUP}");
+    let mut candidates: Vec<Candidate> = ["cosine", "wsd", "constant"]
+        .iter()
+        .map(|f| spec(f).parse::<Candidate>().map_err(|e| CliError::Internal(e.to_string())))
+        .collect::<CliResult<_>>()?;
+    let template: SearchSpec = format!("{},decay=0.05..0.6,shape=linear|cosine|sqrt", spec("wsd"))
+        .parse()
+        .map_err(|e| CliError::Internal(format!("demo search spec: {e}")))?;
+    let pb = super::progress::spinner("searching the WSD family");
+    let found = lrsde::rank::search(&fitted, &law, &template, &SearchOptions::default()).map_err(lrsde::Error::from)?;
+    pb.finish_and_clear();
+    candidates.push(Candidate::new(format!("searched {}", found.spec), found.best.clone()));
+    let ranking = lrsde::rank::rank(&fitted, &law, &candidates, &RankOptions::default()).map_err(lrsde::Error::from)?;
+    let mut table = Vec::new();
+    super::rank::write_ranking(&mut table, &ranking, super::rank::Format::Table)
+        .map_err(|e| CliError::Internal(e.to_string()))?;
+    print!("{}", String::from_utf8_lossy(&table));
+
+    #[cfg(feature = "plot")]
+    {
+        std::fs::create_dir_all(&args.out)
+            .map_err(|e| CliError::user(format!("cannot create {}: {e}", args.out.display())))?;
+        let path = args.out.join("curves.png");
+        let mut observed = fit_curves.clone();
+        observed.extend(held_out.iter().cloned());
+        super::charts::ranking_plots_with(&fitted, &ranking, &candidates, &held_out, &path)?;
+        println!("\n4. Plots: {} (predicted curves, bands, held-out runs as points) and {}",
+            path.display(), super::charts::sibling(&path, "-ranking").display());
+    }
+    println!("\nNext: `lrsde fit --curve YOUR_RUN.csv …` on your own logs (see docs/user-guide.md).");
+    Ok(())
+}
+
+/// The bundled curves, compiled in so the demo runs from any directory.
+const BUNDLED: [(&str, &str); 5] = [
+    ("cosine_24000", include_str!("../../fixtures/MultiPowerLaw/csv_400/cosine_24000.csv")),
+    ("constant_24000", include_str!("../../fixtures/MultiPowerLaw/csv_400/constant_24000.csv")),
+    ("wsdcon_9", include_str!("../../fixtures/MultiPowerLaw/csv_400/wsdcon_9.csv")),
+    ("wsd_20000_24000", include_str!("../../fixtures/MultiPowerLaw/csv_400/wsd_20000_24000.csv")),
+    ("wsdld_20000_24000", include_str!("../../fixtures/MultiPowerLaw/csv_400/wsdld_20000_24000.csv")),
+];
+
+fn load(dir: Option<&Path>, names: &[&str]) -> CliResult<Vec<TrainingCurve>> {
+    // The runs all warm up linearly over 2160 updates (the Multi-Power-Law convention).
+    let opts = ReadOptions::default().with_warmup(WarmupPolicy::Linear { steps: WARMUP });
+    names
+        .iter()
+        .map(|n| {
+            let mut c = match dir {
+                Some(dir) => lrsde::data::read_curve(&dir.join(format!("{n}.csv")), &opts)?,
+                None => {
+                    let text = BUNDLED.iter().find(|(k, _)| k == n).map(|(_, t)| *t).unwrap_or_default();
+                    lrsde::data::read_curve_str(text, &format!("{n}.csv"), lrsde::data::Format::Csv, &opts)?
+                }
+            };
+            c.name = n.to_string();
+            Ok(c)
+        })
+        .collect()
+}

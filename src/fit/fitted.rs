@@ -208,7 +208,8 @@ impl FittedLaw {
 
     /// Predicted loss with its band: the law evaluated at the fitted parameters and at every
     /// stored draw; `lo`/`hi` are the `band_quantiles` of the draws at each step. Without
-    /// uncertainty the band collapses to the prediction.
+    /// uncertainty the band collapses to the prediction. Draws the law refuses, or predicts
+    /// non-finite or non-positive losses for, are dropped (counted in [`Band::draws_dropped`]).
     ///
     /// ```
     /// use lrsde::fit::{fit, FitOptions};
@@ -249,9 +250,6 @@ impl FittedLaw {
     /// assert!(band.lo[0] <= band.loss[0] && band.loss[0] <= band.hi[0]);
     /// # Ok::<(), lrsde::fit::FitError>(())
     /// ```
-    ///
-    /// Draws the law refuses or predicts non-finite or non-positive losses for are dropped
-    /// (counted in [`Band::draws_dropped`]).
     ///
     /// # Errors
     /// As [`FittedLaw::predict`].

@@ -28,7 +28,10 @@
 //! ([`LossLaw::predict_jacobian`]; one law call gives cost and gradient), else on
 //! central-difference gradients (the `2p` evaluations in parallel); when it stops without
 //! converging (iteration limit, failed line search) a Nelder–Mead polish continues from its best
-//! point. Starts run in parallel; the best is the
+//! point. For laws with a Jacobian (all of the crate's), each start first runs
+//! Levenberg–Marquardt on the iteratively reweighted Gauss–Newton model of the Huber cost
+//! ([`FitOptions::gauss_newton`]), which needs tens of Jacobian calls where L-BFGS needs
+//! hundreds; L-BFGS then only continues a start it did not finish. Starts run in parallel; the best is the
 //! lowest cost, the earliest start on ties, so the result is bit-identical for any rayon
 //! thread count. [`FitReport`] lists every start; a fit that fails says so
 //! (`converged == false` with the reason) rather than returning an error.

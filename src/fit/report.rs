@@ -32,7 +32,8 @@ pub struct StartReport {
     pub cost: f64,
     /// L-BFGS plus Nelder–Mead iterations.
     pub iterations: u64,
-    /// Law evaluations (one per curve set; a gradient costs `2p`).
+    /// Law evaluations over the curve set: a prediction or a Jacobian call counts 1, a
+    /// finite-difference gradient `2p`.
     pub evaluations: u64,
     /// Whether this start converged.
     pub converged: bool,

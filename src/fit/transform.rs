@@ -130,7 +130,8 @@ impl Transform {
         if !spec.log_scale {
             return Ok(linear);
         }
-        if !(spec.lower > 0.0) {
+        // from_bounds has already refused NaN bounds, so `<=` also covers them.
+        if spec.lower <= 0.0 {
             return Err(FitError::InvalidLogBounds {
                 param: spec.name.to_string(),
                 lower: spec.lower,

@@ -1,0 +1,113 @@
+//! `fit_law` end to end on the bundled MultiPowerLaw 400M curves: fit, save, load, rebuild the
+//! law from the file and predict held-out schedules bit for bit.
+
+use std::path::Path;
+
+use lrsde::data::{ReadOptions, TrainingCurve, read_curve};
+use lrsde::fit::{FitError, FitOptions, FittedLaw, UncertaintyMethod, fit, fit_law};
+use lrsde::law::{AnyLaw, LossLaw};
+
+fn fixture(name: &str) -> TrainingCurve {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/MultiPowerLaw/csv_400")
+        .join(format!("{name}.csv"));
+    read_curve(&path, &ReadOptions::default()).unwrap()
+}
+
+fn round_trip(law: &str, opts: &FitOptions) -> FittedLaw {
+    let train = [fixture("cosine_24000"), fixture("constant_24000")];
+    let fitted = fit_law(law.parse().unwrap(), &train, opts).unwrap();
+    assert_eq!(fitted.law, law);
+    assert!(fitted.report.cost.is_finite());
+    assert_eq!(fitted.report.bad_points, 0);
+    // The stored configuration is the configured law: its reference LR is the peak LR.
+    let rebuilt = fitted.law().unwrap();
+    let mut configured: AnyLaw = law.parse().unwrap();
+    configured.configure(&train).unwrap();
+    assert_eq!(rebuilt, configured);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{law}.json"));
+    fitted.save(&path).unwrap();
+    let back = FittedLaw::load(&path).unwrap();
+    assert_eq!(back, fitted);
+    let law_back = back.law().unwrap();
+    for name in ["wsd_20000_24000", "wsdcon_9"] {
+        let c = fixture(name);
+        let a = fitted.predict_band(&rebuilt, &c.lrs, &c.steps).unwrap();
+        let b = back.predict_band(&law_back, &c.lrs, &c.steps).unwrap();
+        // Bit for bit, not approximately: the file fully determines the predictions.
+        assert_eq!(a, b, "{law} on {name}");
+        assert!(a.loss.iter().all(|x| x.is_finite() && *x > 0.0));
+        // A sane prediction of a schedule the fit never saw (within 5 % at the end).
+        let (p, o) = (a.loss[a.loss.len() - 1], c.losses[c.losses.len() - 1]);
+        assert!((p / o - 1.0).abs() < 0.05, "{law} on {name}: {p} vs {o}");
+    }
+    back
+}
+
+#[test]
+fn power_law_round_trip() {
+    let fitted = round_trip("power", &FitOptions::default());
+    assert!(fitted.report.converged, "{}", fitted.report.termination);
+    assert!(fitted.uncertainty.is_some());
+}
+
+#[test]
+fn sde_law_round_trip() {
+    // One start (the default) and a short budget keep the test fast; the fit need not converge
+    // for the round trip to be exact.
+    let opts = FitOptions {
+        max_law_starts: 1,
+        max_iters: 40,
+        polish_max_iters: 0,
+        uncertainty: UncertaintyMethod::Laplace { draws: 20 },
+        ..FitOptions::default()
+    };
+    let fitted = round_trip("sde", &opts);
+    assert_eq!(fitted.report.starts.len(), 1);
+    assert!(fitted.report.rmse_log < 0.01, "{}", fitted.report.rmse_log);
+}
+
+#[test]
+fn law_needs_a_stored_configuration() {
+    let train = [fixture("constant_24000")];
+    let mut law: AnyLaw = "power".parse().unwrap();
+    law.configure(&train).unwrap();
+    let opts = FitOptions {
+        starts: law.initial_guesses(&train),
+        random_starts: 0,
+        uncertainty: UncertaintyMethod::None,
+        ..FitOptions::default()
+    };
+    let plain = fit(&law, &train, &opts).unwrap();
+    assert!(matches!(plain.law(), Err(FitError::NoLawConfig { .. })));
+    let bad = plain
+        .clone()
+        .with_law_config(serde_json::json!({"law": "nonsense"}));
+    assert!(matches!(bad.law(), Err(FitError::BadLawConfig { .. })));
+    let other = plain
+        .with_law_config(serde_json::to_value(AnyLaw::from(lrsde::law::LawKind::Sde)).unwrap());
+    assert!(matches!(other.law(), Err(FitError::LawMismatch { .. })));
+}
+
+#[test]
+fn law_errors_surface_as_fit_errors() {
+    let train = [fixture("constant_24000")];
+    let opts = FitOptions {
+        uncertainty: UncertaintyMethod::None,
+        ..FitOptions::default()
+    };
+    let fitted = fit_law("power".parse().unwrap(), &train, &opts).unwrap();
+    let law = fitted.law().unwrap();
+    // A schedule with zero LR area: the power law cannot predict it.
+    let err = fitted.predict_band(&law, &[0.0; 10], &[10]).unwrap_err();
+    assert!(matches!(err, FitError::Law(_)), "{err}");
+    // No positive LR to configure from.
+    let mut flat = train[0].clone();
+    flat.lrs.fill(0.0);
+    let err = fit_law("power".parse().unwrap(), &[flat], &opts).unwrap_err();
+    assert!(matches!(err, FitError::Law(_)), "{err}");
+    let err: lrsde::Error = err.into();
+    assert!(err.to_string().contains("power"), "{err}");
+}

@@ -32,12 +32,20 @@ const PEAK: &str = "3e-4";
 
 /// Runs `lrsde demo`.
 pub fn run(args: &Args) -> CliResult<()> {
-    let law: AnyLaw = args.law.parse().map_err(|e| CliError::user(format!("--law: {e}")))?;
+    let law: AnyLaw = args
+        .law
+        .parse()
+        .map_err(|e| CliError::user(format!("--law: {e}")))?;
     println!("lrsde demo: Multi-Power-Law 400M-parameter runs (MIT, see fixtures/SOURCES.md)\n");
     let fit_curves = load(args.data.as_deref(), &FIT)?;
     let held_out = load(args.data.as_deref(), &HELD_OUT)?;
 
-    println!("1. Fit the `{}` law to {} observed runs: {}", law.kind(), FIT.len(), FIT.join(", "));
+    println!(
+        "1. Fit the `{}` law to {} observed runs: {}",
+        law.kind(),
+        FIT.len(),
+        FIT.join(", ")
+    );
     let pb = super::progress::spinner("fitting");
     let start = std::time::Instant::now();
     let fitted = lrsde::fit::fit_law(law, &fit_curves, &FitOptions::default())?;
@@ -48,34 +56,63 @@ pub fn run(args: &Args) -> CliResult<()> {
         start.elapsed().as_secs_f64(),
         r.iterations,
         r.mae,
-        if r.converged { "converged" } else { "NOT converged (predictions unreliable)" }
+        if r.converged {
+            "converged"
+        } else {
+            "NOT converged (predictions unreliable)"
+        }
     );
     let law = fitted.law()?;
 
     println!("\n2. Predict runs the fit did not see (held-out check):");
-    println!("   {:<22} {:>9} {:>9} {:>9} {:>10}", "run", "observed", "predicted", "error", "curve MAE");
+    println!(
+        "   {:<22} {:>9} {:>9} {:>9} {:>10}",
+        "run", "observed", "predicted", "error", "curve MAE"
+    );
     for c in &held_out {
         let mut pred = vec![0.0; c.steps.len()];
-        law.predict(&fitted.params_vec(), &c.lrs, &c.steps, &mut pred).map_err(lrsde::Error::from)?;
-        let mae = pred.iter().zip(&c.losses).map(|(p, o)| (p - o).abs()).sum::<f64>() / pred.len() as f64;
+        law.predict(&fitted.params_vec(), &c.lrs, &c.steps, &mut pred)
+            .map_err(lrsde::Error::from)?;
+        let mae = pred
+            .iter()
+            .zip(&c.losses)
+            .map(|(p, o)| (p - o).abs())
+            .sum::<f64>()
+            / pred.len() as f64;
         let (p, o) = (pred[pred.len() - 1], c.losses[c.losses.len() - 1]);
-        println!("   {:<22} {:>9.4} {:>9.4} {:>+9.4} {:>10.4}", c.name, o, p, p - o, mae);
+        println!(
+            "   {:<22} {:>9.4} {:>9.4} {:>+9.4} {:>10.4}",
+            c.name,
+            o,
+            p,
+            p - o,
+            mae
+        );
     }
 
     println!("\n3. Rank schedules of {STEPS} steps (peak {PEAK}, warmup {WARMUP}):");
     let spec = |s: &str| format!("{s}:peak={PEAK},steps={STEPS},warmup={WARMUP}");
     let mut candidates: Vec<Candidate> = ["cosine", "wsd", "constant"]
         .iter()
-        .map(|f| spec(f).parse::<Candidate>().map_err(|e| CliError::Internal(e.to_string())))
+        .map(|f| {
+            spec(f)
+                .parse::<Candidate>()
+                .map_err(|e| CliError::Internal(e.to_string()))
+        })
         .collect::<CliResult<_>>()?;
     let template: SearchSpec = format!("{},decay=0.05..0.6,shape=linear|cosine|sqrt", spec("wsd"))
         .parse()
         .map_err(|e| CliError::Internal(format!("demo search spec: {e}")))?;
     let pb = super::progress::spinner("searching the WSD family");
-    let found = lrsde::rank::search(&fitted, &law, &template, &SearchOptions::default()).map_err(lrsde::Error::from)?;
+    let found = lrsde::rank::search(&fitted, &law, &template, &SearchOptions::default())
+        .map_err(lrsde::Error::from)?;
     pb.finish_and_clear();
-    candidates.push(Candidate::new(format!("searched {}", found.spec), found.best.clone()));
-    let ranking = lrsde::rank::rank(&fitted, &law, &candidates, &RankOptions::default()).map_err(lrsde::Error::from)?;
+    candidates.push(Candidate::new(
+        format!("searched {}", found.spec),
+        found.best.clone(),
+    ));
+    let ranking = lrsde::rank::rank(&fitted, &law, &candidates, &RankOptions::default())
+        .map_err(lrsde::Error::from)?;
     let mut table = Vec::new();
     super::rank::write_ranking(&mut table, &ranking, super::rank::Format::Table)
         .map_err(|e| CliError::Internal(e.to_string()))?;
@@ -89,20 +126,40 @@ pub fn run(args: &Args) -> CliResult<()> {
         let mut observed = fit_curves.clone();
         observed.extend(held_out.iter().cloned());
         super::charts::ranking_plots_with(&fitted, &ranking, &candidates, &held_out, &path)?;
-        println!("\n4. Plots: {} (predicted curves, bands, held-out runs as points) and {}",
-            path.display(), super::charts::sibling(&path, "-ranking").display());
+        println!(
+            "\n4. Plots: {} (predicted curves, bands, held-out runs as points) and {}",
+            path.display(),
+            super::charts::sibling(&path, "-ranking").display()
+        );
     }
-    println!("\nNext: `lrsde fit --curve YOUR_RUN.csv …` on your own logs (see docs/user-guide.md).");
+    println!(
+        "\nNext: `lrsde fit --curve YOUR_RUN.csv …` on your own logs (see docs/user-guide.md)."
+    );
     Ok(())
 }
 
 /// The bundled curves, compiled in so the demo runs from any directory.
 const BUNDLED: [(&str, &str); 5] = [
-    ("cosine_24000", include_str!("../../fixtures/MultiPowerLaw/csv_400/cosine_24000.csv")),
-    ("constant_24000", include_str!("../../fixtures/MultiPowerLaw/csv_400/constant_24000.csv")),
-    ("wsdcon_9", include_str!("../../fixtures/MultiPowerLaw/csv_400/wsdcon_9.csv")),
-    ("wsd_20000_24000", include_str!("../../fixtures/MultiPowerLaw/csv_400/wsd_20000_24000.csv")),
-    ("wsdld_20000_24000", include_str!("../../fixtures/MultiPowerLaw/csv_400/wsdld_20000_24000.csv")),
+    (
+        "cosine_24000",
+        include_str!("../../fixtures/MultiPowerLaw/csv_400/cosine_24000.csv"),
+    ),
+    (
+        "constant_24000",
+        include_str!("../../fixtures/MultiPowerLaw/csv_400/constant_24000.csv"),
+    ),
+    (
+        "wsdcon_9",
+        include_str!("../../fixtures/MultiPowerLaw/csv_400/wsdcon_9.csv"),
+    ),
+    (
+        "wsd_20000_24000",
+        include_str!("../../fixtures/MultiPowerLaw/csv_400/wsd_20000_24000.csv"),
+    ),
+    (
+        "wsdld_20000_24000",
+        include_str!("../../fixtures/MultiPowerLaw/csv_400/wsdld_20000_24000.csv"),
+    ),
 ];
 
 fn load(dir: Option<&Path>, names: &[&str]) -> CliResult<Vec<TrainingCurve>> {
@@ -112,10 +169,21 @@ fn load(dir: Option<&Path>, names: &[&str]) -> CliResult<Vec<TrainingCurve>> {
         .iter()
         .map(|n| {
             let mut c = match dir {
-                Some(dir) => lrsde::data::read_curve(&dir.join(format!("{n}.csv")), &opts)?,
+                Some(dir) => lrsde::data::read_curve(&dir.join(format!("{n}.csv")), &opts)
+                    .map_err(lrsde::Error::from)?,
                 None => {
-                    let text = BUNDLED.iter().find(|(k, _)| k == n).map(|(_, t)| *t).unwrap_or_default();
-                    lrsde::data::read_curve_str(text, &format!("{n}.csv"), lrsde::data::Format::Csv, &opts)?
+                    let text = BUNDLED
+                        .iter()
+                        .find(|(k, _)| k == n)
+                        .map(|(_, t)| *t)
+                        .unwrap_or_default();
+                    lrsde::data::read_curve_str(
+                        text,
+                        &format!("{n}.csv"),
+                        lrsde::data::Format::Csv,
+                        &opts,
+                    )
+                    .map_err(lrsde::Error::from)?
                 }
             };
             c.name = n.to_string();

@@ -156,7 +156,7 @@ impl Evaluation {
     ///
     /// ```
     /// # use lrsde::eval::{CurveMetrics, Evaluation};
-    /// let m = |mae| CurveMetrics { final_err: -mae, mae, rmse: mae, r2: 1.0, mean_rel_err: 0.0, max_rel_err: 0.0 };
+    /// let m = |mae: f64| CurveMetrics { final_err: -mae, mae, rmse: mae, r2: 1.0, mean_rel_err: 0.0, max_rel_err: 0.0 };
     /// let e = Evaluation { law: "power".into(), converged: true, fit_seconds: 0.0,
     ///     held_out: vec![("a".into(), m(0.1)), ("b".into(), m(0.3))], finals: vec![] };
     /// assert!((e.mean(|m| m.mae) - 0.2).abs() < 1e-15);

@@ -74,7 +74,11 @@ pub fn kendall_tau(a: &[f64], b: &[f64]) -> f64 {
         }
     }
     let denom = ((concordant + discordant + ties_a) * (concordant + discordant + ties_b)).sqrt();
-    if denom == 0.0 { f64::NAN } else { (concordant - discordant) / denom }
+    if denom == 0.0 {
+        f64::NAN
+    } else {
+        (concordant - discordant) / denom
+    }
 }
 
 /// Regret of choosing the candidate with the lowest predicted loss: its true loss minus the
@@ -87,7 +91,11 @@ pub fn kendall_tau(a: &[f64], b: &[f64]) -> f64 {
 /// ```
 pub fn regret(predicted: &[f64], truth: &[f64]) -> f64 {
     let argmin = |v: &[f64]| {
-        v.iter().enumerate().min_by(|x, y| x.1.total_cmp(y.1)).map(|(i, _)| i).unwrap_or(0)
+        v.iter()
+            .enumerate()
+            .min_by(|x, y| x.1.total_cmp(y.1))
+            .map(|(i, _)| i)
+            .unwrap_or(0)
     };
     if predicted.is_empty() || truth.is_empty() {
         return f64::NAN;
@@ -103,7 +111,10 @@ mod tests {
     fn perfect_prediction_has_zero_errors_and_unit_r2() {
         let obs = [3.0, 2.5, 2.2, 2.1];
         let m = curve_metrics(&[1, 2, 3, 4], &obs, &obs, 2);
-        assert_eq!((m.final_err, m.mae, m.rmse, m.max_rel_err), (0.0, 0.0, 0.0, 0.0));
+        assert_eq!(
+            (m.final_err, m.mae, m.rmse, m.max_rel_err),
+            (0.0, 0.0, 0.0, 0.0)
+        );
         assert_eq!(m.r2, 1.0);
     }
 
@@ -204,10 +215,17 @@ pub fn evaluate(
     };
     let mut held_out = Vec::new();
     let mut finals = Vec::new();
-    for (c, is_test) in fit_curves.iter().map(|c| (c, false)).chain(test_curves.iter().map(|c| (c, true))) {
+    for (c, is_test) in fit_curves
+        .iter()
+        .map(|c| (c, false))
+        .chain(test_curves.iter().map(|c| (c, true)))
+    {
         let pred = predict(c)?;
         if is_test {
-            held_out.push((c.name.clone(), curve_metrics(&c.steps, &c.losses, &pred, r2_from_step)));
+            held_out.push((
+                c.name.clone(),
+                curve_metrics(&c.steps, &c.losses, &pred, r2_from_step),
+            ));
         }
         if let (Some(&s), Some(&p), Some(&o)) = (c.steps.last(), pred.last(), c.losses.last()) {
             finals.push((c.name.clone(), s, p, o));

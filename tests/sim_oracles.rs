@@ -5,7 +5,7 @@
 
 use lrsde::ensemble::{Ensemble, Parallelism, Summary};
 use lrsde::model::{Gbm, ModelSpec, Nqm, NqmDiffusion, NqmParams, Ou, QuadraticParams, SdeModel};
-use lrsde::rng::path_rng;
+use lrsde::rng::{PathNormals, path_rng};
 use lrsde::solver::{EulerMaruyama, Method, Milstein, Stepper, TimeStep, Workspace};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -278,10 +278,11 @@ fn ou_moments_match_exact_solution() {
     let mut ws = Workspace::new(&ou);
     let xs: Vec<f64> = (0..paths)
         .map(|p| {
-            let mut rng = path_rng(11, p as u64);
+            // The ensemble's stream of path p (the crate's ziggurat on path p's xoshiro words).
+            let mut rng = PathNormals::new(11, p as u64);
             let mut x = [ou.x0];
             for _ in 0..steps * substeps {
-                let z: f64 = StandardNormal.sample(&mut rng);
+                let z = rng.standard_normal();
                 EulerMaruyama.step(&ou, &mut x, 0.0, ts, &[z], &mut ws);
             }
             x[0]

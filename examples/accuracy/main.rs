@@ -17,12 +17,24 @@ fn main() {
         std::process::exit(2);
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let names: Vec<&str> = if args.is_empty() { vec!["sde", "mpl", "momentum", "power"] } else { args.iter().map(String::as_str).collect() };
+    let names: Vec<&str> = if args.is_empty() {
+        vec!["sde", "mpl", "momentum", "power"]
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
     let laws: Vec<AnyLaw> = names.iter().map(|n| n.parse().expect("law name")).collect();
 
     for (title, fit, test) in [
-        ("MPL split: fit cosine_24000 + constant_24000 + wsdcon_9", &MPL_FIT[..], &MPL_TEST[..]),
-        ("Two-curve split: fit cosine_24000 + constant_24000", &TWO_FIT[..], &TWO_TEST[..]),
+        (
+            "MPL split: fit cosine_24000 + constant_24000 + wsdcon_9",
+            &MPL_FIT[..],
+            &MPL_TEST[..],
+        ),
+        (
+            "Two-curve split: fit cosine_24000 + constant_24000",
+            &TWO_FIT[..],
+            &TWO_TEST[..],
+        ),
     ] {
         println!("\n### {title}\n\n{SUMMARY_HEADER}");
         for law in &laws {
@@ -32,10 +44,15 @@ fn main() {
             }
         }
     }
-    println!("\n### lr-scheduling 124M: fit constant + cosine, predict WSD cooldowns\n\n{SUMMARY_HEADER}");
+    println!(
+        "\n### lr-scheduling 124M: fit constant + cosine, predict WSD cooldowns\n\n{SUMMARY_HEADER}"
+    );
     for law in &laws {
         for cell in lr_scheduling_suite(&root, law) {
-            println!("{}", summary_row(&format!("lr {} T {}", cell.peak, cell.horizon), &cell.eval));
+            println!(
+                "{}",
+                summary_row(&format!("lr {} T {}", cell.peak, cell.horizon), &cell.eval)
+            );
         }
     }
 }

@@ -18,13 +18,25 @@ pub fn public_data() -> Option<PathBuf> {
 /// The MPL paper's split: fit on these, predict [`MPL_TEST`].
 pub const MPL_FIT: [&str; 3] = ["cosine_24000", "constant_24000", "wsdcon_9"];
 /// Held-out curves of the MPL paper.
-pub const MPL_TEST: [&str; 6] =
-    ["constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18"];
+pub const MPL_TEST: [&str; 6] = [
+    "constant_72000",
+    "cosine_72000",
+    "wsd_20000_24000",
+    "wsdld_20000_24000",
+    "wsdcon_3",
+    "wsdcon_18",
+];
 /// The two-curve split users usually have.
 pub const TWO_FIT: [&str; 2] = ["cosine_24000", "constant_24000"];
 /// Held-out curves of the two-curve split.
 pub const TWO_TEST: [&str; 7] = [
-    "constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_9", "wsdcon_18",
+    "constant_72000",
+    "cosine_72000",
+    "wsd_20000_24000",
+    "wsdld_20000_24000",
+    "wsdcon_3",
+    "wsdcon_9",
+    "wsdcon_18",
 ];
 /// Model sizes of the MPL data.
 pub const MPL_SIZES: [u32; 3] = [25, 100, 400];
@@ -33,7 +45,9 @@ pub const MPL_WARMUP: u64 = 2160;
 
 /// Reads one MPL curve with the MPL warmup convention.
 pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
-    let path = root.join(format!("MultiPowerLaw/loss_curve_repo/csv_{size}/{name}.csv"));
+    let path = root.join(format!(
+        "MultiPowerLaw/loss_curve_repo/csv_{size}/{name}.csv"
+    ));
     let opts = ReadOptions::default().with_warmup(WarmupPolicy::Linear { steps: MPL_WARMUP });
     let mut c = read_curve(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
     c.name = name.to_string();
@@ -44,7 +58,8 @@ pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
 pub fn mpl_suite(root: &Path, law: &AnyLaw, size: u32, fit: &[&str], test: &[&str]) -> Evaluation {
     let fit: Vec<_> = fit.iter().map(|n| mpl_curve(root, size, n)).collect();
     let test: Vec<_> = test.iter().map(|n| mpl_curve(root, size, n)).collect();
-    evaluate(law, &fit, &test, &FitOptions::default(), MPL_WARMUP).unwrap_or_else(|e| panic!("{size}M {}: {e}", law.kind()))
+    evaluate(law, &fit, &test, &FitOptions::default(), MPL_WARMUP)
+        .unwrap_or_else(|e| panic!("{size}M {}: {e}", law.kind()))
 }
 
 /// One (peak LR, horizon) cell of the 124M grid.
@@ -73,11 +88,19 @@ pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
     let mut cells = Vec::new();
     for peak in [0.0001, 0.0005, 0.001, 0.002] {
         let lr = lr_text(peak);
-        let stable = dir.join(format!("stable-124m_{RUN}_lr{lr}_sched_wsd_warmup300_decay_linear_0.0_iter50000_{TAIL}"));
-        let Ok(stable) = read_curve(&stable, &opts) else { continue };
+        let stable = dir.join(format!(
+            "stable-124m_{RUN}_lr{lr}_sched_wsd_warmup300_decay_linear_0.0_iter50000_{TAIL}"
+        ));
+        let Ok(stable) = read_curve(&stable, &opts) else {
+            continue;
+        };
         for horizon in [15000u64, 25000, 35000, 50000] {
-            let cosine = dir.join(format!("cos-10-124m_{RUN}_lr{lr}_sched_cos_warmup300_decay_sqrt_0.0_iter{horizon}_{TAIL}"));
-            let Ok(mut cosine) = read_curve(&cosine, &opts) else { continue };
+            let cosine = dir.join(format!(
+                "cos-10-124m_{RUN}_lr{lr}_sched_cos_warmup300_decay_sqrt_0.0_iter{horizon}_{TAIL}"
+            ));
+            let Ok(mut cosine) = read_curve(&cosine, &opts) else {
+                continue;
+            };
             cosine.name = format!("cosine-10%");
             let constant = truncate(&stable, horizon, "constant");
             let mut test = Vec::new();
@@ -95,7 +118,11 @@ pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
             }
             let eval = evaluate(law, &[constant, cosine], &test, &FitOptions::default(), 300)
                 .unwrap_or_else(|e| panic!("124M lr {peak} T {horizon} {}: {e}", law.kind()));
-            cells.push(GridCell { peak, horizon, eval });
+            cells.push(GridCell {
+                peak,
+                horizon,
+                eval,
+            });
         }
     }
     cells
@@ -115,7 +142,13 @@ fn truncate(c: &TrainingCurve, horizon: u64, name: &str) -> TrainingCurve {
 /// A markdown row of the headline metrics of one evaluation.
 pub fn summary_row(label: &str, e: &Evaluation) -> String {
     let (tau, regret): (Vec<f64>, Vec<f64>) = e.rankings().iter().map(|r| (r.1, r.2)).unzip();
-    let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let mean = |v: &[f64]| {
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
     format!(
         "| {label} | {} | {:.4} | {:.4} | {:.4} | {:.3}% | {:.2} | {:.4} | {:.1} s{} |",
         e.law,

@@ -26,16 +26,26 @@ pub fn resolve_schedule(text: &str, flag: &str) -> CliResult<ScheduleArg> {
     if path.is_file() {
         let grid = lrsde::data::read_lr_column(path)
             .map_err(|e| CliError::user(format!("{flag} {text}: {e}")))?;
-        return Ok(ScheduleArg { label: text.to_string(), grid, schedule: None });
+        return Ok(ScheduleArg {
+            label: text.to_string(),
+            grid,
+            schedule: None,
+        });
     }
     match text.parse::<Schedule>() {
         Ok(schedule) => {
             let grid = schedule.grid();
-            Ok(ScheduleArg { label: text.to_string(), grid, schedule: Some(schedule) })
+            Ok(ScheduleArg {
+                label: text.to_string(),
+                grid,
+                schedule: Some(schedule),
+            })
         }
         Err(e) => {
             let looks_like_file = !text.contains(':')
-                || [".csv", ".json", ".jsonl"].iter().any(|ext| text.ends_with(ext));
+                || [".csv", ".json", ".jsonl"]
+                    .iter()
+                    .any(|ext| text.ends_with(ext));
             if looks_like_file {
                 Err(CliError::user(format!(
                     "{flag} {text}: no such file, and not a schedule spec ({e})"
@@ -86,7 +96,10 @@ impl CurveReadArgs {
 }
 
 /// Reads every curve, naming the failing file.
-pub fn read_curves(paths: &[std::path::PathBuf], args: &CurveReadArgs) -> CliResult<Vec<lrsde::data::TrainingCurve>> {
+pub fn read_curves(
+    paths: &[std::path::PathBuf],
+    args: &CurveReadArgs,
+) -> CliResult<Vec<lrsde::data::TrainingCurve>> {
     let opts = args.options();
     paths
         .iter()

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 /// Arguments of `lrsde fit`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  lrsde fit --curve cosine.csv --curve constant.csv -o fit.json\n  lrsde fit --curve run.json --law mpl --loss-column val_loss -o fit.json --validate")]
+#[command(
+    after_help = "Examples:\n  lrsde fit --curve cosine.csv --curve constant.csv -o fit.json\n  lrsde fit --curve run.json --law mpl --loss-column val_loss -o fit.json --validate"
+)]
 pub struct Args {
     /// Observed training curve (CSV, JSONL or W&B JSON); repeat for a joint fit.
     #[arg(long = "curve", value_name = "FILE", required = true)]
@@ -33,9 +35,15 @@ pub struct Args {
 
 /// Runs `lrsde fit`.
 pub fn run(args: &Args) -> CliResult<()> {
-    let law: AnyLaw = args.law.parse().map_err(|e| CliError::user(format!("--law: {e}")))?;
+    let law: AnyLaw = args
+        .law
+        .parse()
+        .map_err(|e| CliError::user(format!("--law: {e}")))?;
     let curves = read_curves(&args.curves, &args.read)?;
-    let options = FitOptions { seed: args.seed, ..FitOptions::default() };
+    let options = FitOptions {
+        seed: args.seed,
+        ..FitOptions::default()
+    };
     warn_single_shape(&curves);
     let pb = super::progress::spinner(&format!("fitting {}", law.kind()));
     let fitted = lrsde::fit::fit_law(law.clone(), &curves, &options)?;
@@ -47,7 +55,10 @@ pub fn run(args: &Args) -> CliResult<()> {
     fitted.save(&args.output)?;
     eprintln!("wrote {}", args.output.display());
     if !fitted.report.converged {
-        eprintln!("warning: the fit did not converge ({}); its predictions are unreliable", fitted.report.termination);
+        eprintln!(
+            "warning: the fit did not converge ({}); its predictions are unreliable",
+            fitted.report.termination
+        );
     }
     Ok(())
 }
@@ -68,7 +79,12 @@ fn warn_single_shape(curves: &[TrainingCurve]) {
 /// the common prefix).
 pub fn distinct_shapes(curves: &[TrainingCurve]) -> usize {
     let shape = |c: &TrainingCurve| -> Vec<f64> {
-        let peak = c.lrs.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+        let peak = c
+            .lrs
+            .iter()
+            .copied()
+            .fold(0.0, f64::max)
+            .max(f64::MIN_POSITIVE);
         c.lrs.iter().map(|v| v / peak).collect()
     };
     let mut shapes: Vec<Vec<f64>> = Vec::new();
@@ -76,7 +92,11 @@ pub fn distinct_shapes(curves: &[TrainingCurve]) -> usize {
         let s = shape(c);
         let same = shapes.iter().any(|t| {
             let n = s.len().min(t.len());
-            n > 0 && s[..n].iter().zip(&t[..n]).all(|(a, b)| (a - b).abs() < 1e-3)
+            n > 0
+                && s[..n]
+                    .iter()
+                    .zip(&t[..n])
+                    .all(|(a, b)| (a - b).abs() < 1e-3)
         });
         if !same {
             shapes.push(s);
@@ -94,11 +114,23 @@ fn print_report(fitted: &FittedLaw) {
         r.n_points,
         r.n_params,
         r.iterations,
-        if r.converged { "converged" } else { "NOT converged" }
+        if r.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        }
     );
-    println!("  overall   MAE {:.5}   RMSE(log) {:.5}   max rel err {:.4}%", r.mae, r.rmse_log, 100.0 * r.max_rel_err);
+    println!(
+        "  overall   MAE {:.5}   RMSE(log) {:.5}   max rel err {:.4}%",
+        r.mae,
+        r.rmse_log,
+        100.0 * r.max_rel_err
+    );
     for c in &r.curves {
-        println!("  {:<28} MAE {:.5}   RMSE(log) {:.5}   ({} points)", c.name, c.mae, c.rmse_log, c.n_points);
+        println!(
+            "  {:<28} MAE {:.5}   RMSE(log) {:.5}   ({} points)",
+            c.name, c.mae, c.rmse_log, c.n_points
+        );
     }
     for (name, value) in fitted.param_order.iter().zip(fitted.params_vec()) {
         println!("  {name:<10} = {value:.6e}");

@@ -44,7 +44,6 @@ enum Command {
     Steplaw(steplaw::Args),
 }
 
-
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 /// Arguments of `lrsde predict`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  lrsde predict --fit fit.json --schedule wsd:peak=3e-4,steps=24000,warmup=2160 -o pred.csv --plot pred.png")]
+#[command(
+    after_help = "Example:\n  lrsde predict --fit fit.json --schedule wsd:peak=3e-4,steps=24000,warmup=2160 -o pred.csv --plot pred.png"
+)]
 pub struct Args {
     /// Fit file written by `lrsde fit`.
     #[arg(long, value_name = "FILE")]
@@ -55,7 +57,11 @@ pub fn run(args: &Args) -> CliResult<()> {
     super::output::emit(args.output.as_deref(), |w| {
         writeln!(w, "step,lr,loss,loss_lo,loss_hi")?;
         for i in 0..band.steps.len() {
-            writeln!(w, "{},{},{},{},{}", band.steps[i], lrs[i], band.loss[i], band.lo[i], band.hi[i])?;
+            writeln!(
+                w,
+                "{},{},{},{},{}",
+                band.steps[i], lrs[i], band.loss[i], band.lo[i], band.hi[i]
+            )?;
         }
         Ok(())
     })?;
@@ -63,12 +69,18 @@ pub fn run(args: &Args) -> CliResult<()> {
     if let Some(plot) = &args.plot {
         let chart = lrsde::plot::CurveChart::new(format!("Predicted loss ({} law)", fitted.law))
             .with_curve(
-                lrsde::plot::PredictedCurve::new(sched.label.clone(), band.steps.clone(), band.loss.clone())
-                    .with_band(band.lo.clone(), band.hi.clone()),
+                lrsde::plot::PredictedCurve::new(
+                    sched.label.clone(),
+                    band.steps.clone(),
+                    band.loss.clone(),
+                )
+                .with_band(band.lo.clone(), band.hi.clone()),
             )
             .with_lr_trace(sched.label.clone(), lrs.to_vec())
             .from_step(k / 20);
-        chart.render(plot).map_err(|e| CliError::user(e.to_string()))?;
+        chart
+            .render(plot)
+            .map_err(|e| CliError::user(e.to_string()))?;
         eprintln!("wrote {}", plot.display());
     }
     Ok(())

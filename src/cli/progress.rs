@@ -26,7 +26,10 @@ fn draw_target() -> ProgressDrawTarget {
 /// A spinner for work of unknown length, hidden when stderr is not a terminal.
 pub fn spinner(label: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(None, draw_target());
-    pb.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("static template is valid"));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .expect("static template is valid"),
+    );
     pb.set_message(label.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 /// Arguments of `lrsde simulate`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example (workload W of the benchmarks):\n  lrsde simulate --model nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1 \\\n    --schedule cosine:peak=0.5,steps=2000,warmup=20 --paths 4096 --method em -o sim.csv")]
+#[command(
+    after_help = "Example (workload W of the benchmarks):\n  lrsde simulate --model nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1 \\\n    --schedule cosine:peak=0.5,steps=2000,warmup=20 --paths 4096 --method em -o sim.csv"
+)]
 pub struct Args {
     /// Model spec, e.g. nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1 (also momentum:,
     /// adam:, lossnoise:, ou:, gbm:).
@@ -43,8 +45,14 @@ pub struct Args {
 
 /// Runs `lrsde simulate`.
 pub fn run(args: &Args) -> CliResult<()> {
-    let model: ModelSpec = args.model.parse().map_err(|e| CliError::user(format!("--model: {e}")))?;
-    let method: Method = args.method.parse().map_err(|e| CliError::user(format!("--method: {e}")))?;
+    let model: ModelSpec = args
+        .model
+        .parse()
+        .map_err(|e| CliError::user(format!("--model: {e}")))?;
+    let method: Method = args
+        .method
+        .parse()
+        .map_err(|e| CliError::user(format!("--method: {e}")))?;
     let sched = resolve_schedule(&args.schedule, "--schedule")?;
     let parallelism = match args.threads {
         None => Parallelism::Global,
@@ -63,7 +71,9 @@ pub fn run(args: &Args) -> CliResult<()> {
     let lrs = sched.grid.as_slice();
     let pb = super::progress::bar(lrs.len() as u64, "simulate");
     let summary = ensemble
-        .run_spec_observed(&model, method, lrs, &mut |p: &Progress| pb.set_position(p.steps_done))
+        .run_spec_observed(&model, method, lrs, &mut |p: &Progress| {
+            pb.set_position(p.steps_done)
+        })
         .map_err(|e| CliError::user(flagged(&e.to_string())))?;
     pb.finish_and_clear();
     if let Some(d) = &summary.divergence {
@@ -78,5 +88,7 @@ pub fn run(args: &Args) -> CliResult<()> {
 
 /// Library settings are named like the builder methods; the CLI user knows them as flags.
 fn flagged(msg: &str) -> String {
-    msg.replace("`save_every`", "--save-every").replace("`paths`", "--paths").replace("`substeps`", "--substeps")
+    msg.replace("`save_every`", "--save-every")
+        .replace("`paths`", "--paths")
+        .replace("`substeps`", "--substeps")
 }

@@ -390,6 +390,9 @@ fn golden_first_rows() {
 }
 
 /// Pinned with rand 0.10.4, rand_distr 0.6.0 (Cargo.lock), `path_rng` as of this commit.
+/// Unchanged by the blocked kernel and the lane-parallel ziggurat (`PathNormals`): that generator
+/// reproduces `rand_distr::StandardNormal` on the same xoshiro words bit for bit (checked in
+/// tests/normal_quality.rs) and the fast kernel repeats the generic arithmetic in order.
 const GOLDEN: [[f64; 3]; 3] = [
     [0.981852930065186, 0.04109466788958737, 0.9755194216776559],
     [0.4437623624619706, 0.028470543664635757, 0.4439544691771266],

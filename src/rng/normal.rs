@@ -20,7 +20,7 @@
 use std::sync::OnceLock;
 
 /// Rightmost layer boundary `r` of the 256-layer normal ziggurat.
-const R: f64 = 3.654_152_885_361_008_8;
+const R: f64 = 3.654_152_885_361_009;
 /// Area of every layer (and of base strip + tail) for `r` above.
 const V: f64 = 0.004_928_673_233_99;
 
@@ -203,6 +203,7 @@ pub(crate) struct Lanes<const L: usize> {
 
 impl<const L: usize> Lanes<L> {
     /// Lanes holding the given per-lane states.
+    #[allow(clippy::needless_range_loop, reason = "transposes AoS states into SoA lanes")]
     pub(crate) fn from_states(states: impl Fn(usize) -> [u64; 4]) -> Self {
         let mut s = [[0u64; L]; 4];
         for l in 0..L {
@@ -258,6 +259,10 @@ impl<const L: usize> Lanes<L> {
     /// variable shifts kept LLVM from vectorising). Only a block with a rejected lane
     /// (≈ 1.2 % of lanes) visits the scalar slow path.
     #[inline(always)]
+    #[allow(
+        clippy::neg_cmp_op_on_partial_ord,
+        reason = "`!(a < b)` is the rejection test; it must also hold for NaN"
+    )]
     pub(crate) fn normals(&mut self, t: &Tables, out: &mut [f64; L]) {
         let w = self.next_words();
         let mut width = [0.0; L];
@@ -281,6 +286,7 @@ impl<const L: usize> Lanes<L> {
     /// Runs the slow path on every lane whose fast-path candidate was rejected.
     #[cold]
     #[inline(never)]
+    #[allow(clippy::neg_cmp_op_on_partial_ord, reason = "the same test as in `normals`")]
     fn fix(&mut self, t: &Tables, w: &[u64; L], limit: &[f64; L], out: &mut [f64; L]) {
         for l in 0..L {
             if !(out[l].abs() < limit[l]) {

@@ -1,7 +1,7 @@
 //! Workload W (see `shared/bench/WORKLOAD.md`): the default NQM (D = 32), M = 4096 paths,
 //! K = 2000 updates of the warm-up + cosine schedule, loss summarised every 10 updates.
 //!
-//! Measures the engine with EM and Milstein on one thread and on all threads, against a
+//! Measures the engine with EM and Milstein on one thread and on two threads, against a
 //! straightforward loop (per-element `StandardNormal` from a per-path Xoshiro256++, no chunking,
 //! same arithmetic, mean loss at the same save points) in the same run.
 //!
@@ -80,7 +80,7 @@ fn workload_w(c: &mut Criterion) {
     let mut g = c.benchmark_group("workload_w");
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(5))
+        .measurement_time(Duration::from_secs(4))
         .throughput(Throughput::Elements((paths * DIM * STEPS) as u64));
 
     for (name, spec, method) in [
@@ -89,7 +89,7 @@ fn workload_w(c: &mut Criterion) {
     ] {
         for (label, par) in [
             ("1thread", Parallelism::Sequential),
-            ("all", Parallelism::Global),
+            ("2threads", Parallelism::Threads(2)),
         ] {
             let ens = Ensemble::builder()
                 .paths(paths)

@@ -1,78 +1,141 @@
-//! The per-path inner loop: a fixed-size chunk of resident paths advanced one segment at a time.
+//! The inner loop: a block of [`BLOCK`] paths advanced one segment (save point to save point) at
+//! a time.
+//!
+//! Every block owns a [`Lanes`] generator whose lane `l` is path `first + l`'s own xoshiro256++
+//! stream ([`PathNormals`] seeding): a path's normals depend only on `(seed, path index)`, never
+//! on the block it sits in or the thread that runs it.
+//!
+//! Two kernels share that generator:
+//!
+//! * **rows** (models with a [`DiagonalForm`] under EM or Milstein — the NQM family, workload W):
+//!   the block's state is stored dimension-major, one `[f64; BLOCK]` row per coordinate, so every
+//!   operation is a loop over the block's paths on contiguous memory that LLVM vectorises. Per
+//!   step and coordinate: one normal per path from the lane generator, the update, and the loss
+//!   accumulated on the fly (the divergence check needs the loss after every update; fused into
+//!   the update it costs no extra pass over the state). The arithmetic repeats the generic
+//!   model + stepper operations in the same order, so both kernels give identical bits.
+//! * **paths** (everything else): path after path through the whole segment with its state in
+//!   L1, calling the model and stepper per step, as before.
 
-use rand_distr::{Distribution, StandardNormal};
-
-use crate::model::SdeModel;
-use crate::rng::{Xoshiro256PlusPlus, path_rng};
-use crate::solver::{Stepper, TimeStep, Workspace};
+use crate::model::{DiagonalForm, NqmDiffusion, SdeModel};
+use crate::rng::{Lanes, PathNormals, Tables, path_state, tables};
+use crate::solver::{Method, Stepper, TimeStep, Workspace};
 
 /// `diverged_at` of a path that has not diverged.
 pub(crate) const LIVE: u64 = u64::MAX;
 
+/// Paths per block: the unit of parallel work and the SIMD width of the row kernel (32 paths ×
+/// 32 coordinates of `f64` is 8 KiB, resident in L1). Results do not depend on it.
+pub(crate) const BLOCK: usize = 32;
+
+type Row = [f64; BLOCK];
+
 /// Whether a loss marks its path as diverged: not finite (NaN included), or above the bound.
-#[inline]
+#[inline(always)]
 fn out_of_bounds(loss: f64, bound: f64) -> bool {
     !loss.is_finite() || loss > bound
 }
 
-/// Paths per chunk: the unit of parallel work. Results do not depend on it (every path owns its
-/// stream and its state), only scheduling granularity does.
-pub(crate) const CHUNK: usize = 32;
+/// The block's path states in the layout of its kernel.
+enum States {
+    /// `rows[i][l]`: coordinate `i` of path `first + l` (row kernel).
+    Rows(Vec<Row>),
+    /// `paths[l * dim + i]` (path kernel).
+    Paths(Vec<f64>),
+}
 
-/// A chunk of paths with everything they need resident: states, RNGs, divergence flags, the
-/// latest losses and scratch space. Allocated once per run, so the step loop never allocates.
-pub(crate) struct Chunk {
+/// A block of paths with everything they need resident: states, generator lanes, divergence
+/// flags, the latest losses and scratch space. Allocated once per run, so the step loop never
+/// allocates.
+pub(crate) struct Block {
+    /// Paths in use (`BLOCK` except in the last block); the other lanes run along unused.
+    n: usize,
     dim: usize,
-    states: Vec<f64>,
-    rngs: Vec<Xoshiro256PlusPlus>,
-    pub(crate) diverged_at: Vec<u64>,
-    pub(crate) losses: Vec<f64>,
+    rng: Lanes<BLOCK>,
+    states: States,
+    diverged_at: [u64; BLOCK],
+    losses: Row,
     ws: Workspace,
     z: Vec<f64>,
 }
 
-/// What every chunk needs to advance a segment.
+/// What every block needs to advance a segment.
 pub(crate) struct SegmentCtx<'a, M: ?Sized, S> {
     pub model: &'a M,
     pub stepper: S,
+    /// The model's closed form and the scheme, when the row kernel applies.
+    pub fast: Option<(DiagonalForm<'a>, Method)>,
     pub lrs: &'a [f64],
     pub ts: TimeStep,
     pub substeps: usize,
     pub bound: f64,
 }
 
-impl Chunk {
-    /// Paths `first..first + n`, initialised. Returns `None` if memory cannot be reserved.
+/// The closed form if the row kernel can run `model` with `stepper`: a built-in scheme and a
+/// form whose shapes agree with the model's.
+pub(crate) fn fast_form<'a, M, S>(model: &'a M, stepper: &S) -> Option<(DiagonalForm<'a>, Method)>
+where
+    M: SdeModel + ?Sized,
+    S: Stepper<M>,
+{
+    let form = model.diagonal_form()?;
+    let method = stepper.method()?;
+    let d = form.curvature.len();
+    let state = if form.momentum.is_some() { 2 * d } else { d };
+    (form.noise_scale.len() == d && model.noise_dim() == d && model.dim() == state)
+        .then_some((form, method))
+}
+
+impl Block {
+    /// Paths `first..first + n` (`n <= BLOCK`), initialised, in the layout of the row kernel if
+    /// `rows`. Returns `None` if memory cannot be reserved.
     pub(crate) fn new<M: SdeModel + ?Sized>(
         model: &M,
         seed: u64,
         first: usize,
         n: usize,
         bound: f64,
+        rows: bool,
     ) -> Option<Self> {
         let dim = model.dim();
-        let mut states = Vec::new();
-        states.try_reserve_exact(n.checked_mul(dim)?).ok()?;
-        states.resize(n * dim, 0.0);
-        let mut chunk = Self {
-            dim,
-            states,
-            rngs: (0..n).map(|p| path_rng(seed, (first + p) as u64)).collect(),
-            diverged_at: vec![LIVE; n],
-            losses: vec![0.0; n],
-            ws: Workspace::new(model),
-            z: vec![0.0; model.noise_dim().min(dim)],
-        };
-        for p in 0..n {
-            let x = &mut chunk.states[p * dim..(p + 1) * dim];
+        let mut flat = Vec::new();
+        flat.try_reserve_exact(BLOCK.checked_mul(dim)?).ok()?;
+        flat.resize(BLOCK * dim, 0.0);
+        let mut diverged_at = [LIVE; BLOCK];
+        let mut losses = [0.0; BLOCK];
+        for (l, x) in flat.chunks_exact_mut(dim).enumerate() {
             model.init(x);
-            let l = model.loss(x);
-            chunk.losses[p] = l;
-            if out_of_bounds(l, bound) || !x.iter().all(|v| v.is_finite()) {
-                chunk.diverged_at[p] = 0;
+            losses[l] = model.loss(x);
+            if out_of_bounds(losses[l], bound) || !x.iter().all(|v| v.is_finite()) {
+                diverged_at[l] = 0;
             }
         }
-        Some(chunk)
+        let states = if rows {
+            let mut r = Vec::new();
+            r.try_reserve_exact(dim).ok()?;
+            r.extend((0..dim).map(|i| std::array::from_fn(|l| flat[l * dim + i])));
+            States::Rows(r)
+        } else {
+            States::Paths(flat)
+        };
+        Some(Self {
+            n,
+            dim,
+            rng: Lanes::from_states(|l| path_state(seed, (first + l) as u64)),
+            states,
+            diverged_at,
+            losses,
+            ws: Workspace::new(model),
+            z: vec![0.0; model.noise_dim().min(dim)],
+        })
+    }
+
+    /// `(loss, diverged_at)` of the block's paths, in path order.
+    pub(crate) fn results(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.losses[..self.n]
+            .iter()
+            .copied()
+            .zip(self.diverged_at[..self.n].iter().copied())
     }
 
     /// Advances every live path through updates `from..to` and records its loss at `to`.
@@ -81,30 +144,92 @@ impl Chunk {
         M: SdeModel + ?Sized,
         S: Stepper<M>,
     {
+        match (&ctx.fast, matches!(self.states, States::Rows(_))) {
+            (Some((form, method)), true) => self.advance_rows(form, *method, ctx, from, to),
+            _ => self.advance_paths(ctx, from, to),
+        }
+    }
+
+    /// The row kernel over updates `from..to`.
+    fn advance_rows<M: ?Sized, S>(
+        &mut self,
+        form: &DiagonalForm<'_>,
+        method: Method,
+        ctx: &SegmentCtx<'_, M, S>,
+        from: usize,
+        to: usize,
+    ) {
+        let States::Rows(rows) = &mut self.states else {
+            return;
+        };
+        let mut live = 0u64;
+        for (l, d) in self.diverged_at[..self.n].iter().enumerate() {
+            live |= u64::from(*d == LIVE) << l;
+        }
+        if live == 0 {
+            return;
+        }
+        let mut seg = RowSegment {
+            rng: &mut self.rng,
+            t: tables(),
+            rows,
+            form,
+            lrs: &ctx.lrs[from..to],
+            from,
+            substeps: ctx.substeps,
+            bound: ctx.bound,
+            live,
+            diverged_at: &mut self.diverged_at,
+            losses: &mut self.losses,
+        };
+        let sqrt = form.diffusion == NqmDiffusion::Sqrt1px2;
+        match (method, sqrt, form.momentum.is_some()) {
+            (Method::Em, false, false) => seg.run::<false, false, false>(ctx.ts),
+            (Method::Em, true, false) => seg.run::<false, true, false>(ctx.ts),
+            (Method::Milstein, false, false) => seg.run::<true, false, false>(ctx.ts),
+            (Method::Milstein, true, false) => seg.run::<true, true, false>(ctx.ts),
+            (Method::Em, _, true) => seg.run::<false, false, true>(ctx.ts),
+            (Method::Milstein, _, true) => seg.run::<true, false, true>(ctx.ts),
+        }
+        let live = seg.live;
+        // A path whose loss stayed finite but whose state did not (a coordinate the loss does
+        // not see) is caught at the save point, as in the path kernel.
+        let mut bad = 0u64;
+        for row in rows.iter() {
+            for (l, v) in row.iter().enumerate() {
+                bad |= u64::from(!v.is_finite()) << l;
+            }
+        }
+        mark(&mut self.diverged_at, bad & live, to);
+    }
+
+    /// The path kernel over updates `from..to`.
+    fn advance_paths<M, S>(&mut self, ctx: &SegmentCtx<'_, M, S>, from: usize, to: usize)
+    where
+        M: SdeModel + ?Sized,
+        S: Stepper<M>,
+    {
+        let States::Paths(states) = &mut self.states else {
+            return;
+        };
         let dim = self.dim;
         let lrs = &ctx.lrs[from..to];
-        for (p, ((x, rng), div)) in self
-            .states
+        for (l, (x, div)) in states
             .chunks_exact_mut(dim)
-            .zip(&mut self.rngs)
             .zip(&mut self.diverged_at)
+            .take(self.n)
             .enumerate()
         {
             if *div != LIVE {
                 continue;
             }
             // The path runs through the whole segment before the next one starts: its state,
-            // RNG and scratch stay in L1 for the entire segment.
-            let mut loss = self.losses[p];
-            // A local copy of the generator: through `&mut` into the RNG vector the compiler
-            // cannot rule out aliasing with the normals buffer, and reloads and stores the
-            // 256-bit state around every draw.
-            let mut local = rng.clone();
+            // stream and scratch stay in L1 for the entire segment.
+            let mut loss = self.losses[l];
+            let mut normals = PathNormals::from_state(self.rng.get(l));
             for (k, &lr) in lrs.iter().enumerate() {
                 for _ in 0..ctx.substeps {
-                    for zi in self.z.iter_mut() {
-                        *zi = StandardNormal.sample(&mut local);
-                    }
+                    normals.fill(&mut self.z);
                     ctx.stepper
                         .step(ctx.model, x, lr, ctx.ts, &self.z, &mut self.ws);
                 }
@@ -114,11 +239,131 @@ impl Chunk {
                     break;
                 }
             }
-            *rng = local;
+            self.rng.set(l, normals.state());
             if *div == LIVE && !x.iter().all(|v| v.is_finite()) {
                 *div = to as u64;
             }
-            self.losses[p] = loss;
+            self.losses[l] = loss;
+        }
+    }
+}
+
+/// Records `step` as the divergence step of the lanes in `mask`.
+fn mark(diverged_at: &mut [u64; BLOCK], mut mask: u64, step: usize) {
+    while mask != 0 {
+        let l = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        diverged_at[l] = step as u64;
+    }
+}
+
+/// One segment of the row kernel.
+struct RowSegment<'a, 'f> {
+    rng: &'a mut Lanes<BLOCK>,
+    t: &'static Tables,
+    rows: &'a mut [Row],
+    form: &'a DiagonalForm<'f>,
+    lrs: &'a [f64],
+    from: usize,
+    substeps: usize,
+    bound: f64,
+    /// Lanes (paths in use) that have not diverged.
+    live: u64,
+    diverged_at: &'a mut [u64; BLOCK],
+    losses: &'a mut Row,
+}
+
+impl RowSegment<'_, '_> {
+    /// Runs the segment; `MIL`: Milstein (else EM), `SQRT`: `ψ(x) = √(1+x²)`, `MOM`: heavy ball.
+    fn run<const MIL: bool, const SQRT: bool, const MOM: bool>(&mut self, ts: TimeStep) {
+        if self.substeps == 1 {
+            // dt = √dt = 1: the constant multiplications fold away (x·1 = x exactly).
+            self.steps::<MIL, SQRT, MOM>(1.0, 1.0, 0.5);
+        } else {
+            self.steps::<MIL, SQRT, MOM>(ts.dt(), ts.sqrt_dt(), 0.5 * ts.dt());
+        }
+    }
+
+    /// Every update of the segment. Each expression mirrors, operation for operation, the
+    /// generic [`EulerMaruyama`](crate::solver::EulerMaruyama) / [`Milstein`](crate::solver::Milstein)
+    /// step on [`Nqm`](crate::model::Nqm) / [`Momentum`](crate::model::Momentum) and
+    /// `quadratic_loss`, so the two kernels agree to the bit.
+    #[inline(always)]
+    fn steps<const MIL: bool, const SQRT: bool, const MOM: bool>(
+        &mut self,
+        dt: f64,
+        sdt: f64,
+        half_dt: f64,
+    ) {
+        let (h, s) = (self.form.curvature, self.form.noise_scale);
+        let mu = self.form.momentum.unwrap_or(0.0);
+        let d = h.len();
+        let full = d - d % 4;
+        let (xs, ps) = self.rows.split_at_mut(d);
+        let t = self.t;
+        for (k, &lr) in self.lrs.iter().enumerate() {
+            let mut acc = [[0.0; BLOCK]; 4];
+            let mut tail = [0.0; BLOCK];
+            for sub in 0..self.substeps {
+                let last = sub + 1 == self.substeps;
+                for i in 0..d {
+                    let mut z = [0.0; BLOCK];
+                    self.rng.normals(t, &mut z);
+                    // Per-step coefficients, once per coordinate for the whole block.
+                    let c = lr * h[i];
+                    let b = lr * s[i];
+                    let bb = b * b;
+                    let x = &mut xs[i];
+                    if MOM {
+                        let p = &mut ps[i];
+                        for l in 0..BLOCK {
+                            let (xi, pi, zi) = (x[l], p[l], z[l]);
+                            let v = xi - pi;
+                            let f = mu * v - c * xi;
+                            let mut inc = f * dt + b * sdt * zi;
+                            if MIL {
+                                inc += 0.0 * half_dt * (zi * zi - 1.0);
+                            }
+                            x[l] = xi + inc;
+                            p[l] = pi + v * dt;
+                        }
+                    } else {
+                        let a = -c;
+                        for l in 0..BLOCK {
+                            let (xi, zi) = (x[l], z[l]);
+                            let f = a * xi;
+                            let g = if SQRT { b * (1.0 + xi * xi).sqrt() } else { b };
+                            let mut inc = f * dt + g * sdt * zi;
+                            if MIL {
+                                let cc = if SQRT { bb * xi } else { 0.0 };
+                                inc += cc * half_dt * (zi * zi - 1.0);
+                            }
+                            x[l] = xi + inc;
+                        }
+                    }
+                    if last {
+                        let hi = h[i];
+                        let dst = if i < full { &mut acc[i & 3] } else { &mut tail };
+                        for l in 0..BLOCK {
+                            dst[l] += hi * x[l] * x[l];
+                        }
+                    }
+                }
+            }
+            let mut bad = 0u64;
+            for l in 0..BLOCK {
+                let loss = 0.5 * ((acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]) + tail[l]);
+                self.losses[l] = loss;
+                bad |= u64::from(out_of_bounds(loss, self.bound)) << l;
+            }
+            let newly = bad & self.live;
+            if newly != 0 {
+                mark(self.diverged_at, newly, self.from + k + 1);
+                self.live &= !newly;
+                if self.live == 0 {
+                    return;
+                }
+            }
         }
     }
 }

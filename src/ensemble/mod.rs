@@ -6,17 +6,26 @@
 //!
 //! # How a run works
 //!
-//! All `M` path states stay resident (`M × dim` floats) together with one
-//! [`Xoshiro256PlusPlus`](crate::rng::Xoshiro256PlusPlus) per path from
-//! [`path_rng(seed, path)`](crate::rng::path_rng). The run advances every path from one save
-//! point to the next (in parallel over fixed chunks of paths), then reduces the `M` losses of that
-//! save point sequentially in path order. So
+//! All `M` path states stay resident (`M × dim` floats) together with one xoshiro256++ stream
+//! per path, seeded from `(seed, path)` ([`PathNormals::new(seed, path)`](crate::rng::PathNormals),
+//! the same words as [`path_rng`](crate::rng::path_rng)); normals come from the crate's ziggurat.
+//! The run advances every path from one save point to the next (in parallel over fixed blocks of
+//! 32 paths), then reduces the `M` losses of that save point sequentially in path order. So
 //!
 //! * memory is `O(M·dim)`, independent of the number of steps and save points;
-//! * a path's numbers depend only on `(seed, path index)`: any thread count, and any
-//!   [`Parallelism`], gives bit-identical summaries;
+//! * a path's numbers depend only on `(seed, path index)` — not on its block, nor on the thread
+//!   that runs it: any thread count, and any [`Parallelism`], gives bit-identical summaries;
 //! * the same seed gives the same Brownian paths to every schedule (common random numbers),
 //!   which is what ranking schedules needs.
+//!
+//! # Fast path
+//!
+//! Models that expose a [`DiagonalForm`](crate::model::DiagonalForm) (the built-in NQM and
+//! momentum models) under [`EulerMaruyama`] or [`Milstein`] run on a blocked kernel: 32 paths at
+//! a time, state stored coordinate-major in L1, normals drawn for all 32 paths at once by a
+//! vectorised ziggurat, loss (for the divergence check) accumulated within the update. It gives
+//! exactly the numbers of the generic per-path kernel, several times faster
+//! (`docs/performance.md`). Every other model or scheme takes the generic kernel.
 //!
 //! # Save points
 //!
@@ -41,7 +50,7 @@ use thiserror::Error;
 
 use crate::model::{DiffusionDerivative, ModelError, ModelSpec, ModelVisitor, SdeModel};
 use crate::solver::{EulerMaruyama, Method, Milstein, Stepper, TimeStep};
-use kernel::{CHUNK, Chunk, LIVE, SegmentCtx};
+use kernel::{BLOCK, Block, LIVE, SegmentCtx, fast_form};
 
 /// Largest accepted `paths × dim`.
 const MAX_STATE_FLOATS: usize = 1 << 33;
@@ -243,7 +252,7 @@ impl EnsembleBuilder {
         self
     }
 
-    /// Master seed; path `i` uses the stream `path_rng(seed, i)`.
+    /// Master seed; path `i` draws its normals from `PathNormals::new(seed, i)`.
     pub fn seed(mut self, seed: u64) -> Self {
         self.cfg.seed = seed;
         self
@@ -487,25 +496,30 @@ impl Ensemble {
         {
             return Err(too_large());
         }
+        let fast = fast_form(model, &stepper);
         let mut chunks = Vec::new();
         chunks
-            .try_reserve_exact(c.paths.div_ceil(CHUNK))
+            .try_reserve_exact(c.paths.div_ceil(BLOCK))
             .map_err(|_| too_large())?;
-        for first in (0..c.paths).step_by(CHUNK) {
-            let n = CHUNK.min(c.paths - first);
-            chunks.push(Chunk::new(model, c.seed, first, n, c.bound).ok_or_else(too_large)?);
+        for first in (0..c.paths).step_by(BLOCK) {
+            let n = BLOCK.min(c.paths - first);
+            chunks.push(
+                Block::new(model, c.seed, first, n, c.bound, fast.is_some())
+                    .ok_or_else(too_large)?,
+            );
         }
 
         let ctx = SegmentCtx {
             model,
             stepper,
+            fast,
             lrs,
             ts: TimeStep::substeps(c.substeps),
             substeps: c.substeps,
             bound: c.bound,
         };
         let parallel = c.parallelism != Parallelism::Sequential;
-        let advance = |chunks: &mut Vec<Chunk>, from: usize, to: usize| {
+        let advance = |chunks: &mut Vec<Block>, from: usize, to: usize| {
             if parallel {
                 chunks
                     .par_iter_mut()
@@ -531,9 +545,9 @@ impl Ensemble {
             }
             live.clear();
             for ch in &chunks {
-                for (l, d) in ch.losses.iter().zip(&ch.diverged_at) {
-                    if *d == LIVE {
-                        live.push(*l);
+                for (l, d) in ch.results() {
+                    if d == LIVE {
+                        live.push(l);
                     }
                 }
             }
@@ -550,11 +564,11 @@ impl Ensemble {
 
         let mut divergence: Option<DivergenceReport> = None;
         for (ci, ch) in chunks.iter().enumerate() {
-            for (p, &d) in ch.diverged_at.iter().enumerate() {
+            for (p, (_, d)) in ch.results().enumerate() {
                 if d == LIVE {
                     continue;
                 }
-                let path = ci * CHUNK + p;
+                let path = ci * BLOCK + p;
                 let r = divergence.get_or_insert(DivergenceReport {
                     count: 0,
                     first_path: path,

@@ -74,6 +74,43 @@ pub trait SdeModel: Sync {
     fn diffusion(&self, x: &[f64], lr: f64, out: &mut [f64]);
     /// The training loss of a state.
     fn loss(&self, x: &[f64]) -> f64;
+
+    /// The closed form of a built-in NQM-family model, which lets the ensemble run it on its
+    /// blocked, vectorised fast path instead of calling [`drift`](Self::drift),
+    /// [`diffusion`](Self::diffusion) and [`loss`](Self::loss) per path and step.
+    ///
+    /// The default, `None`, keeps the generic path (every user model). [`DiagonalForm`] cannot
+    /// be built outside this crate: the fast path reproduces the built-in models' arithmetic
+    /// operation by operation, so it gives bit-for-bit the numbers of the generic path.
+    ///
+    /// ```
+    /// use lrsde::model::{Nqm, Ou, SdeModel};
+    /// assert!(Nqm::new(Default::default()).unwrap().diagonal_form().is_some());
+    /// assert!(Ou::default().diagonal_form().is_none());
+    /// ```
+    fn diagonal_form(&self) -> Option<DiagonalForm<'_>> {
+        None
+    }
+}
+
+/// What the ensemble's fast path needs to know of an NQM-family model (see
+/// [`SdeModel::diagonal_form`]): per noisy coordinate `i < D`,
+///
+/// * drift `−(η h_i) x_i`, or with heavy-ball momentum `μ (x_i − p_i) − (η h_i) x_i` and
+///   `p_i` (state coordinate `D + i`) drifting by `x_i − p_i`;
+/// * diffusion `η s_i` or `η s_i √(1 + x_i²)`, Milstein coefficient `0` or `(η s_i)² x_i`;
+/// * loss `½ Σ h_i x_i²` over the first `D` coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct DiagonalForm<'a> {
+    /// Curvatures `h_i` (length `D`, the noise dimension).
+    pub curvature: &'a [f64],
+    /// Noise scales `s_i` (length `D`).
+    pub noise_scale: &'a [f64],
+    /// State dependence of the noise.
+    pub diffusion: NqmDiffusion,
+    /// Heavy-ball coefficient `μ`, with state `[x, p]` (length `2D`); `None`: state `x` only.
+    pub momentum: Option<f64>,
 }
 
 /// What Milstein needs beyond [`SdeModel`]: the derivative of each diagonal diffusion entry

@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use super::{DiffusionDerivative, ModelError, QuadraticParams, SdeModel, check, quadratic_loss};
+use super::{
+    DiagonalForm, DiffusionDerivative, ModelError, NqmDiffusion, QuadraticParams, SdeModel, check,
+    quadratic_loss,
+};
 
 /// Parameters of [`Momentum`]: the NQM parameters plus the momentum coefficient `mu`.
 ///
@@ -124,6 +127,15 @@ impl SdeModel for Momentum {
     #[inline]
     fn loss(&self, x: &[f64]) -> f64 {
         quadratic_loss(&self.h, x)
+    }
+
+    fn diagonal_form(&self) -> Option<DiagonalForm<'_>> {
+        Some(DiagonalForm {
+            curvature: &self.h,
+            noise_scale: &self.s,
+            diffusion: NqmDiffusion::Additive,
+            momentum: Some(self.params.mu),
+        })
     }
 }
 

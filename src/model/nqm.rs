@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{DiffusionDerivative, ModelError, SdeModel, check, quadratic_loss};
+use super::{DiagonalForm, DiffusionDerivative, ModelError, SdeModel, check, quadratic_loss};
 
 /// Largest accepted `dim`: a guard against specs that would allocate absurd amounts of memory.
 pub(crate) const MAX_DIM: usize = 1 << 24;
@@ -248,6 +248,15 @@ impl SdeModel for Nqm {
     #[inline]
     fn loss(&self, x: &[f64]) -> f64 {
         quadratic_loss(&self.h, x)
+    }
+
+    fn diagonal_form(&self) -> Option<DiagonalForm<'_>> {
+        Some(DiagonalForm {
+            curvature: &self.h,
+            noise_scale: &self.s,
+            diffusion: self.params.diffusion,
+            momentum: None,
+        })
     }
 }
 

@@ -105,6 +105,19 @@ pub trait Stepper<M: SdeModel + ?Sized>: Copy + Send + Sync {
     /// Advances `x` by one step of length `ts.dt()` at learning rate `lr`, with standard normals
     /// `z` (`z.len() == model.noise_dim()`).
     fn step(&self, model: &M, x: &mut [f64], lr: f64, ts: TimeStep, z: &[f64], ws: &mut Workspace);
+
+    /// Which built-in scheme this is, if any. The ensemble's blocked fast path (for models with a
+    /// [`DiagonalForm`](crate::model::DiagonalForm)) reproduces exactly the built-in schemes, so
+    /// it is taken only for steppers that return `Some`; the default `None` keeps user schemes on
+    /// the generic path.
+    ///
+    /// ```
+    /// use lrsde::solver::{EulerMaruyama, Method, Stepper};
+    /// assert_eq!(Stepper::<lrsde::model::Ou>::method(&EulerMaruyama), Some(Method::Em));
+    /// ```
+    fn method(&self) -> Option<Method> {
+        None
+    }
 }
 
 /// Euler–Maruyama: `x += f dt + g √dt z` (Itô, diagonal noise).
@@ -120,6 +133,10 @@ impl<M: SdeModel + ?Sized> Stepper<M> for EulerMaruyama {
     const NAME: &'static str = "em";
     const STRONG_ORDER: f64 = 0.5;
     const WEAK_ORDER: f64 = 1.0;
+
+    fn method(&self) -> Option<Method> {
+        Some(Method::Em)
+    }
 
     #[inline]
     fn step(&self, model: &M, x: &mut [f64], lr: f64, ts: TimeStep, z: &[f64], ws: &mut Workspace) {
@@ -155,6 +172,10 @@ impl<M: DiffusionDerivative + ?Sized> Stepper<M> for Milstein {
     const NAME: &'static str = "milstein";
     const STRONG_ORDER: f64 = 1.0;
     const WEAK_ORDER: f64 = 1.0;
+
+    fn method(&self) -> Option<Method> {
+        Some(Method::Milstein)
+    }
 
     #[inline]
     fn step(&self, model: &M, x: &mut [f64], lr: f64, ts: TimeStep, z: &[f64], ws: &mut Workspace) {

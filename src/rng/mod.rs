@@ -5,8 +5,13 @@
 //! [`Xoshiro256PlusPlus`]; its 256-bit state is filled by SplitMix64 from a key mixed from the seed
 //! and the path index (the seeding recommended by the xoshiro authors).
 
+mod normal;
+
 use rand::SeedableRng;
 pub use rand::rngs::Xoshiro256PlusPlus;
+
+pub use normal::PathNormals;
+pub(crate) use normal::{Lanes, Tables, tables};
 
 /// One step of SplitMix64: advances `state` and returns a well-mixed 64-bit word.
 ///
@@ -39,13 +44,18 @@ pub fn splitmix64(state: &mut u64) -> u64 {
 /// assert_ne!(lrsde::rng::path_rng(7, 0).next_u64(), c.next_u64());
 /// ```
 pub fn path_rng(seed: u64, path: u64) -> Xoshiro256PlusPlus {
+    let mut bytes = [0u8; 32];
+    for (chunk, w) in bytes.chunks_exact_mut(8).zip(path_state(seed, path)) {
+        chunk.copy_from_slice(&w.to_le_bytes());
+    }
+    Xoshiro256PlusPlus::from_seed(bytes)
+}
+
+/// The 256-bit xoshiro state of path `path` under `seed` (as four little-endian words).
+pub(crate) fn path_state(seed: u64, path: u64) -> [u64; 4] {
     // Mix seed and path through one SplitMix round each so (seed, path) and (path, seed) differ.
     let mut key = seed;
     let k1 = splitmix64(&mut key);
     let mut state = k1 ^ path.wrapping_mul(0xD1B5_4A32_D192_ED03);
-    let mut bytes = [0u8; 32];
-    for chunk in bytes.chunks_exact_mut(8) {
-        chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
-    }
-    Xoshiro256PlusPlus::from_seed(bytes)
+    [(); 4].map(|_| splitmix64(&mut state))
 }

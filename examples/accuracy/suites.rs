@@ -100,6 +100,11 @@ fn lr_text(peak: f64) -> String {
 /// The 124M grid: per peak LR and horizon, fit on the constant (stable) run truncated to the
 /// horizon plus the cosine run, predict the WSD cooldown branches (linear, every fraction).
 pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
+    lr_scheduling_cells(root, law, u64::MAX)
+}
+
+/// [`lr_scheduling_suite`] restricted to horizons of at most `max_horizon` updates.
+pub fn lr_scheduling_cells(root: &Path, law: &AnyLaw, max_horizon: u64) -> Vec<GridCell> {
     let dir = root.join("lr-scheduling/data");
     let opts = ReadOptions::default();
     let mut cells = Vec::new();
@@ -112,6 +117,9 @@ pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
             continue;
         };
         for horizon in [15000u64, 25000, 35000, 50000] {
+            if horizon > max_horizon {
+                continue;
+            }
             let cosine = dir.join(format!(
                 "cos-10-124m_{RUN}_lr{lr}_sched_cos_warmup300_decay_sqrt_0.0_iter{horizon}_{TAIL}"
             ));

@@ -12,7 +12,7 @@ use crate::moments::{AffinePower, dot, for_each_run};
 const CLOSED_FORM_MIN_RUN: usize = 16;
 
 /// Upper bound of `ln s`.
-const LOG_S_MAX: f64 = 5.0;
+const LOG_S_MAX: f64 = 12.0;
 
 /// The SDE surrogate law: the exact second-moment recursion of SGD with Gaussian gradient noise on
 /// a `dim`-direction noisy quadratic (see `research/sde-surrogate.md`).
@@ -29,8 +29,14 @@ const LOG_S_MAX: f64 = 5.0;
 ///
 /// Parameters, in order: `L0`, `log_kappa_max` (= ln κ_max), `p`, `log_s` (= ln s), `log_w0`
 /// (= ln w0), `q`. Bounds: `L0 ∈ [0, max observed loss]`, `κ_max ∈ [1e−5, 1.99]` (stable,
-/// `u κ < 2`, for every LR up to `lr_ref`), `p ∈ [0.05, 6]`, `ln s ∈ [−30, 5]`,
+/// `u κ < 2`, for every LR up to `lr_ref`), `p ∈ [0.05, 6]`, `ln s ∈ [−30, 12]` (the upper
+/// bound was 5, where fits on real curves could sit, making the Laplace band one-sided),
 /// `ln w0 ∈ [−20, 10]`, `q ∈ [−3, 6]`.
+///
+/// Optionally ([`SdeSurrogate::with_lr_exponents`], text form `sde:exponents=1`) two more
+/// parameters `a ∈ [0.2, 2]`, `b ∈ [0.5, 4]` make the update
+/// `w_i ← (1 − u^a κ_i)² w_i + u^b · s · κ_i`; `docs/accuracy.md` shows when that helps (it is
+/// off by default).
 ///
 /// The prediction is exact (no sampling, no LR approximation): runs of bit-identical LRs of length
 /// ≥ 16 advance in closed form by binary powering of the affine update, the rest step by step

@@ -27,7 +27,10 @@ fn table_mean(evals: &[Evaluation], f: impl Fn(&lrsde::eval::CurveMetrics) -> f6
 
 fn assert_sde_not_worse(table: &str, sde: &[Evaluation], mpl: &[Evaluation]) {
     for (metric, f) in [
-        ("final-loss MAE", (|m: &lrsde::eval::CurveMetrics| m.final_err.abs()) as fn(&_) -> f64),
+        (
+            "final-loss MAE",
+            (|m: &lrsde::eval::CurveMetrics| m.final_err.abs()) as fn(&_) -> f64,
+        ),
         ("curve MAE", |m| m.mae),
     ] {
         let (s, m) = (table_mean(sde, f), table_mean(mpl, f));
@@ -52,7 +55,10 @@ fn mpl_split(fit: &[&str], test: &[&str], title: &str, mpl_bound: Option<f64>) {
         for e in [&m, &s] {
             println!("{}", summary_row(&format!("{size}M"), e));
             for (name, x) in &e.held_out {
-                println!("    {} {size}M {name}: final {:+.4}, MAE {:.4}", e.law, x.final_err, x.mae);
+                println!(
+                    "    {} {size}M {name}: final {:+.4}, MAE {:.4}",
+                    e.law, x.final_err, x.mae
+                );
             }
         }
         if let Some(bound) = mpl_bound {
@@ -93,7 +99,10 @@ fn lr_scheduling_grid_sde_is_not_worse() {
         lr_scheduling_cells(&root, &law(name), GRID_TEST_MAX_T)
             .into_iter()
             .map(|c| {
-                println!("{}", summary_row(&format!("lr {} T {}", c.peak, c.horizon), &c.eval));
+                println!(
+                    "{}",
+                    summary_row(&format!("lr {} T {}", c.peak, c.horizon), &c.eval)
+                );
                 c.eval
             })
             .collect()

@@ -126,7 +126,7 @@ pub fn lr_scheduling_cells(root: &Path, law: &AnyLaw, max_horizon: u64) -> Vec<G
             let Ok(mut cosine) = read_curve(&cosine, &opts) else {
                 continue;
             };
-            cosine.name = format!("cosine-10%");
+            cosine.name = "cosine-10%".to_string();
             let constant = truncate(&stable, horizon, "constant");
             let mut test = Vec::new();
             for frac in ["0.1", "0.2", "0.4", "0.6", "0.8", "0.9"] {

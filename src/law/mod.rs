@@ -540,8 +540,9 @@ impl From<LawKind> for AnyLaw {
 /// (`{"law": "sde", ...fields}`) and the `FromStr` form of the CLI.
 ///
 /// Text form: `name[:key=value,...]`, e.g. `sde`, `sde:dim=32`, `momentum:lambda=0.99`.
-/// Options: `sde` — `dim`, `exponents` (0 or 1: fit LR exponents, see [`SdeSurrogate`]); `momentum` — `lambda`; every law — `lr_ref` (sets the reference LR
-/// for predicting without [`LossLaw::configure`], which overwrites it).
+/// Options: `sde` — `dim`, `exponents` (0 or 1: fit LR exponents, see [`SdeSurrogate`]);
+/// `momentum` — `lambda`; every law — `lr_ref` (sets the reference LR for predicting without
+/// [`LossLaw::configure`], which overwrites it).
 ///
 /// ```
 /// use lrsde::law::{AnyLaw, LossLaw};

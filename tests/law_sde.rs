@@ -281,3 +281,56 @@ fn jacobian_matches_predict_and_finite_differences() {
         Err(LawError::OutputLength { .. })
     ));
 }
+
+#[test]
+fn lr_exponents_reduce_to_plain_law_and_have_exact_jacobian() {
+    let plain = SdeSurrogate::new(32, 3e-4).unwrap();
+    let law = plain.clone().with_lr_exponents(true);
+    assert_eq!(law.params().len(), 8);
+    let base = [2.3, 1.5f64.ln(), 1.2, -3.0, 0.5, 0.4];
+    for (name, lrs) in grids() {
+        let steps: Vec<u64> = (0..23).map(|j| 1 + 130 * j).chain([3000]).collect();
+        let m = steps.len();
+        // a = 1, b = 2 is the plain law.
+        let mut p8 = base.to_vec();
+        p8.extend([1.0, 2.0]);
+        let (mut o6, mut o8) = (vec![0.0; m], vec![0.0; m]);
+        plain.predict(&base, &lrs, &steps, &mut o6).unwrap();
+        law.predict(&p8, &lrs, &steps, &mut o8).unwrap();
+        for (x, y) in o6.iter().zip(&o8) {
+            assert!((x - y).abs() <= 1e-12 * x.abs(), "{name}: {x} vs {y}");
+        }
+        let p = [2.3, 1.5f64.ln(), 1.2, -3.0, 0.5, 0.4, 0.7, 1.6];
+        let (mut out, mut jac) = (vec![0.0; m], vec![0.0; m * 8]);
+        assert!(
+            law.predict_jacobian(&p, &lrs, &steps, &mut out, &mut jac)
+                .unwrap()
+        );
+        let mut pred = vec![0.0; m];
+        law.predict(&p, &lrs, &steps, &mut pred).unwrap();
+        for (o, b) in out.iter().zip(&pred) {
+            assert!((o - b).abs() <= 1e-12 * b.abs(), "{name}: {o} vs {b}");
+        }
+        for k in 0..8 {
+            let h = 1e-5;
+            let (mut hi, mut lo) = (p, p);
+            hi[k] += h;
+            lo[k] -= h;
+            let (mut oh, mut ol) = (vec![0.0; m], vec![0.0; m]);
+            law.predict(&hi, &lrs, &steps, &mut oh).unwrap();
+            law.predict(&lo, &lrs, &steps, &mut ol).unwrap();
+            for j in 0..m {
+                let fd = (oh[j] - ol[j]) / (2.0 * h);
+                let an = jac[j * 8 + k];
+                let tol = 1e-6 * (an.abs() + 1e-3 * out[j].abs());
+                assert!(
+                    (fd - an).abs() <= tol,
+                    "{name} k={k} step {}: fd {fd} vs {an}",
+                    steps[j]
+                );
+            }
+        }
+    }
+    let parsed: AnyLaw = "sde:exponents=1,dim=16".parse().unwrap();
+    assert_eq!(parsed.params().len(), 8);
+}

@@ -38,10 +38,27 @@ pub const TWO_TEST: [&str; 7] = [
     "wsdcon_9",
     "wsdcon_18",
 ];
+/// The `sde` law as evaluated (text form of [`AnyLaw`]).
+pub const SDE_LAW: &str = "sde";
+/// Bound on `mpl`'s mean held-out curve MAE per size on the MPL split (paper: 0.0038–0.0048).
+pub const MPL_PAPER_BOUND: f64 = 0.006;
 /// Model sizes of the MPL data.
 pub const MPL_SIZES: [u32; 3] = [25, 100, 400];
 /// Warmup length of every MPL run (the released code's `linspace(0, 3e-4, 2160)`).
 pub const MPL_WARMUP: u64 = 2160;
+
+/// Fit options of every suite: the defaults, with `LRSDE_ACC_STARTS` (if set) as
+/// [`FitOptions::max_law_starts`].
+pub fn fit_options() -> FitOptions {
+    let mut o = FitOptions::default();
+    if let Some(n) = std::env::var("LRSDE_ACC_STARTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        o.max_law_starts = n;
+    }
+    o
+}
 
 /// Reads one MPL curve with the MPL warmup convention.
 pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
@@ -58,7 +75,7 @@ pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
 pub fn mpl_suite(root: &Path, law: &AnyLaw, size: u32, fit: &[&str], test: &[&str]) -> Evaluation {
     let fit: Vec<_> = fit.iter().map(|n| mpl_curve(root, size, n)).collect();
     let test: Vec<_> = test.iter().map(|n| mpl_curve(root, size, n)).collect();
-    evaluate(law, &fit, &test, &FitOptions::default(), MPL_WARMUP)
+    evaluate(law, &fit, &test, &fit_options(), MPL_WARMUP)
         .unwrap_or_else(|e| panic!("{size}M {}: {e}", law.kind()))
 }
 
@@ -83,6 +100,11 @@ fn lr_text(peak: f64) -> String {
 /// The 124M grid: per peak LR and horizon, fit on the constant (stable) run truncated to the
 /// horizon plus the cosine run, predict the WSD cooldown branches (linear, every fraction).
 pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
+    lr_scheduling_cells(root, law, u64::MAX)
+}
+
+/// [`lr_scheduling_suite`] restricted to horizons of at most `max_horizon` updates.
+pub fn lr_scheduling_cells(root: &Path, law: &AnyLaw, max_horizon: u64) -> Vec<GridCell> {
     let dir = root.join("lr-scheduling/data");
     let opts = ReadOptions::default();
     let mut cells = Vec::new();
@@ -95,13 +117,16 @@ pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
             continue;
         };
         for horizon in [15000u64, 25000, 35000, 50000] {
+            if horizon > max_horizon {
+                continue;
+            }
             let cosine = dir.join(format!(
                 "cos-10-124m_{RUN}_lr{lr}_sched_cos_warmup300_decay_sqrt_0.0_iter{horizon}_{TAIL}"
             ));
             let Ok(mut cosine) = read_curve(&cosine, &opts) else {
                 continue;
             };
-            cosine.name = format!("cosine-10%");
+            cosine.name = "cosine-10%".to_string();
             let constant = truncate(&stable, horizon, "constant");
             let mut test = Vec::new();
             for frac in ["0.1", "0.2", "0.4", "0.6", "0.8", "0.9"] {
@@ -116,7 +141,7 @@ pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
             if test.is_empty() {
                 continue;
             }
-            let eval = evaluate(law, &[constant, cosine], &test, &FitOptions::default(), 300)
+            let eval = evaluate(law, &[constant, cosine], &test, &fit_options(), 300)
                 .unwrap_or_else(|e| panic!("124M lr {peak} T {horizon} {}: {e}", law.kind()));
             cells.push(GridCell {
                 peak,

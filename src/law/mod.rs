@@ -540,8 +540,9 @@ impl From<LawKind> for AnyLaw {
 /// (`{"law": "sde", ...fields}`) and the `FromStr` form of the CLI.
 ///
 /// Text form: `name[:key=value,...]`, e.g. `sde`, `sde:dim=32`, `momentum:lambda=0.99`.
-/// Options: `sde` — `dim`; `momentum` — `lambda`; every law — `lr_ref` (sets the reference LR
-/// for predicting without [`LossLaw::configure`], which overwrites it).
+/// Options: `sde` — `dim`, `exponents` (0 or 1: fit LR exponents, see [`SdeSurrogate`]);
+/// `momentum` — `lambda`; every law — `lr_ref` (sets the reference LR for predicting without
+/// [`LossLaw::configure`], which overwrites it).
 ///
 /// ```
 /// use lrsde::law::{AnyLaw, LossLaw};
@@ -620,7 +621,14 @@ impl FromStr for AnyLaw {
                     if !(num >= 1.0 && num.fract() == 0.0 && num <= 1e6) {
                         return Err(bad(k, v, "must be a positive integer"));
                     }
-                    *l = SdeSurrogate::new(num as usize, l.lr_ref())?;
+                    let ext = l.lr_exponents();
+                    *l = SdeSurrogate::new(num as usize, l.lr_ref())?.with_lr_exponents(ext);
+                }
+                (AnyLaw::Sde(l), "exponents") => {
+                    if num != 0.0 && num != 1.0 {
+                        return Err(bad(k, v, "must be 0 or 1"));
+                    }
+                    *l = l.clone().with_lr_exponents(num == 1.0);
                 }
                 (AnyLaw::Momentum(l), "lambda") => *l = MomentumLaw::new(num, l.lr_ref())?,
                 (_, "lr_ref") => law.set_lr_ref(num)?,

@@ -11,6 +11,9 @@ use crate::moments::{AffinePower, dot, for_each_run};
 /// passes against `n` for the step recursion.
 const CLOSED_FORM_MIN_RUN: usize = 16;
 
+/// Upper bound of `ln s`.
+const LOG_S_MAX: f64 = 12.0;
+
 /// The SDE surrogate law: the exact second-moment recursion of SGD with Gaussian gradient noise on
 /// a `dim`-direction noisy quadratic (see `research/sde-surrogate.md`).
 ///
@@ -26,8 +29,14 @@ const CLOSED_FORM_MIN_RUN: usize = 16;
 ///
 /// Parameters, in order: `L0`, `log_kappa_max` (= ln κ_max), `p`, `log_s` (= ln s), `log_w0`
 /// (= ln w0), `q`. Bounds: `L0 ∈ [0, max observed loss]`, `κ_max ∈ [1e−5, 1.99]` (stable,
-/// `u κ < 2`, for every LR up to `lr_ref`), `p ∈ [0.05, 6]`, `ln s ∈ [−30, 5]`,
+/// `u κ < 2`, for every LR up to `lr_ref`), `p ∈ [0.05, 6]`, `ln s ∈ [−30, 12]` (the upper
+/// bound was 5, where fits on real curves could sit, making the Laplace band one-sided),
 /// `ln w0 ∈ [−20, 10]`, `q ∈ [−3, 6]`.
+///
+/// Optionally ([`SdeSurrogate::with_lr_exponents`], text form `sde:exponents=1`) two more
+/// parameters `a ∈ [0.2, 2]`, `b ∈ [0.5, 4]` make the update
+/// `w_i ← (1 − u^a κ_i)² w_i + u^b · s · κ_i`; `docs/accuracy.md` shows when that helps (it is
+/// off by default).
 ///
 /// The prediction is exact (no sampling, no LR approximation): runs of bit-identical LRs of length
 /// ≥ 16 advance in closed form by binary powering of the affine update, the rest step by step
@@ -50,6 +59,9 @@ const CLOSED_FORM_MIN_RUN: usize = 16;
 pub struct SdeSurrogate {
     dim: usize,
     scale: DataScale,
+    /// Fit LR exponents `a` (drift) and `b` (noise): two extra parameters.
+    #[serde(default)]
+    lr_exponents: bool,
 }
 
 impl Default for SdeSurrogate {
@@ -58,6 +70,7 @@ impl Default for SdeSurrogate {
         Self {
             dim: 64,
             scale: DataScale::default(),
+            lr_exponents: false,
         }
     }
 }
@@ -82,7 +95,29 @@ impl SdeSurrogate {
                 lr_ref: check_lr_ref("sde", lr_ref)?,
                 ..DataScale::default()
             },
+            lr_exponents: false,
         })
+    }
+
+    /// With `on`, two more parameters `a` and `b` (appended, in that order) make the LR enter as
+    /// `w_i ← (1 − u^a κ_i)² w_i + u^b · s · κ_i` (`a = 1`, `b = 2` is the plain law).
+    pub fn with_lr_exponents(mut self, on: bool) -> Self {
+        self.lr_exponents = on;
+        self
+    }
+
+    /// Whether the LR exponents `a`, `b` are fitted.
+    pub fn lr_exponents(&self) -> bool {
+        self.lr_exponents
+    }
+
+    /// `(u^a, u^b)` for the drift and the noise (exactly `(u, u²)` without LR exponents).
+    fn lr_powers(&self, params: &[f64], u: f64) -> (f64, f64) {
+        if self.lr_exponents {
+            (u.powf(params[6]), u.powf(params[7]))
+        } else {
+            (u, u * u)
+        }
     }
 
     /// Number of directions.
@@ -127,14 +162,19 @@ impl LossLaw for SdeSurrogate {
     }
 
     fn params(&self) -> Vec<ParamSpec> {
-        vec![
+        let mut v = vec![
             ParamSpec::linear("L0", 0.0, self.scale.loss_max),
             ParamSpec::linear("log_kappa_max", 1e-5f64.ln(), 1.99f64.ln()),
             ParamSpec::linear("p", 0.05, 6.0),
-            ParamSpec::linear("log_s", -30.0, 5.0),
+            ParamSpec::linear("log_s", -30.0, LOG_S_MAX),
             ParamSpec::linear("log_w0", -20.0, 10.0),
             ParamSpec::linear("q", -3.0, 6.0),
-        ]
+        ];
+        if self.lr_exponents {
+            v.push(ParamSpec::linear("a", 0.2, 2.0));
+            v.push(ParamSpec::linear("b", 0.5, 4.0));
+        }
+        v
     }
 
     fn predict(
@@ -156,8 +196,7 @@ impl LossLaw for SdeSurrogate {
         for (o, &step) in out.iter_mut().zip(steps) {
             let end = step as usize;
             for_each_run(&lrs[pos..end], |lr, n| {
-                let u = lr / lr_ref;
-                let u2 = u * u;
+                let (u, u2) = self.lr_powers(params, lr / lr_ref);
                 if n >= CLOSED_FORM_MIN_RUN {
                     for i in 0..d {
                         let t = 1.0 - u * kappa[i];
@@ -213,23 +252,51 @@ impl LossLaw for SdeSurrogate {
         let lni: Vec<f64> = (1..=d).map(|i| (i as f64).ln()).collect();
         let (mut pp, mut nn) = (vec![1.0; d], vec![0.0; d]);
         let (mut dp, mut dn) = (vec![0.0; d], vec![0.0; d]);
+        // ∂P/∂a, ∂N/∂a, ∂N/∂b (zero and unused without LR exponents).
+        let (mut pa, mut na, mut nb) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        let ext = self.lr_exponents;
         let lr_ref = self.scale.lr_ref;
         let mut pos = 0usize;
         for ((o, row), &step) in out.iter_mut().zip(jac.chunks_exact_mut(np)).zip(steps) {
             let end = step as usize;
             for_each_run(&lrs[pos..end], |lr, n| {
-                let u = lr / lr_ref;
-                let u2 = u * u;
+                let uraw = lr / lr_ref;
+                let (u, u2) = self.lr_powers(params, uraw);
+                // d(u^a)/da = u^a ln u and d(u^b)/db = u^b ln u; both → 0 as u → 0.
+                let lnu = if ext && uraw > 0.0 { uraw.ln() } else { 0.0 };
                 if n >= CLOSED_FORM_MIN_RUN {
                     for i in 0..d {
-                        let t = 1.0 - u * kappa[i];
-                        let (a, da) = (t * t, -2.0 * u * t);
-                        let (an, dan, g, dg) = dual_power(a, da, n as u64);
-                        let c = u2 * kappa[i];
-                        dp[i] = dan * pp[i] + an * dp[i];
+                        let k = kappa[i];
+                        let t = 1.0 - u * k;
+                        let a = t * t;
+                        let (da, daa) = (-2.0 * u * t, -2.0 * u * t * k * lnu);
+                        let (an, dan, g, dg) = dual_power(a, 1.0, n as u64);
+                        let c = u2 * k;
+                        if ext {
+                            pa[i] = dan * daa * pp[i] + an * pa[i];
+                            na[i] = dan * daa * nn[i] + an * na[i] + c * dg * daa;
+                            nb[i] = an * nb[i] + c * lnu * g;
+                        }
+                        dp[i] = dan * da * pp[i] + an * dp[i];
                         pp[i] *= an;
-                        dn[i] = dan * nn[i] + an * dn[i] + u2 * g + c * dg;
+                        dn[i] = dan * da * nn[i] + an * dn[i] + u2 * g + c * dg * da;
                         nn[i] = an * nn[i] + c * g;
+                    }
+                } else if ext {
+                    for _ in 0..n {
+                        for i in 0..d {
+                            let k = kappa[i];
+                            let t = 1.0 - u * k;
+                            let a = t * t;
+                            let (da, daa) = (-2.0 * u * t, -2.0 * u * t * k * lnu);
+                            pa[i] = a * pa[i] + daa * pp[i];
+                            na[i] = a * na[i] + daa * nn[i];
+                            nb[i] = a * nb[i] + u2 * k * lnu;
+                            dp[i] = a * dp[i] + da * pp[i];
+                            pp[i] *= a;
+                            dn[i] = a * dn[i] + da * nn[i] + u2;
+                            nn[i] = a * nn[i] + u2 * k;
+                        }
                     }
                 } else {
                     for _ in 0..n {
@@ -254,6 +321,7 @@ impl LossLaw for SdeSurrogate {
             pos = end;
             let (mut excess, mut g_lk, mut g_p, mut g_s, mut g_w0, mut g_q) =
                 (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+            let (mut g_a, mut g_b) = (0.0, 0.0);
             for i in 0..d {
                 let (k, init, noise) = (kappa[i], v[i] * pp[i], s * nn[i]);
                 excess += k * (init + noise);
@@ -264,9 +332,15 @@ impl LossLaw for SdeSurrogate {
                 g_s += 0.5 * k * noise;
                 g_w0 += 0.5 * k * init;
                 g_q -= 0.5 * k * init * lni[i];
+                g_a += 0.5 * k * (v[i] * pa[i] + s * na[i]);
+                g_b += 0.5 * k * s * nb[i];
             }
             *o = l0 + 0.5 * excess;
-            row.copy_from_slice(&[1.0, g_lk, g_p, g_s, g_w0, g_q]);
+            row[..6].copy_from_slice(&[1.0, g_lk, g_p, g_s, g_w0, g_q]);
+            if ext {
+                row[6] = g_a;
+                row[7] = g_b;
+            }
         }
         Ok(true)
     }
@@ -312,6 +386,9 @@ impl LossLaw for SdeSurrogate {
                     .sum();
                 let s = 0.05 * scale.loss_min / floor_per_s;
                 let mut g = vec![0.8 * scale.loss_min, kmax.ln(), p, s.ln(), w0.ln(), q];
+                if self.lr_exponents {
+                    g.extend([1.0, 2.0]);
+                }
                 clamp_all(&specs, &mut g);
                 (score(self, &g, curves), g)
             })

@@ -1,0 +1,113 @@
+//! Accuracy guards of docs/accuracy.md on the public data in ../shared/data/public (not part of
+//! the crate). Slow: run with `cargo test --release --test accuracy_shared -- --ignored`.
+//! Every test prints a message and passes when the data is absent.
+
+#[path = "../examples/accuracy/suites.rs"]
+mod suites;
+
+use lrsde::eval::Evaluation;
+use lrsde::law::AnyLaw;
+use suites::*;
+
+/// `sde` may trail `mpl` by at most this much on a table's mean final-loss MAE and mean curve
+/// MAE (absolute loss units); see docs/accuracy.md.
+const SDE_TOLERANCE: f64 = 0.0;
+
+/// Largest horizon of the lr-scheduling cells the guard fits.
+const GRID_TEST_MAX_T: u64 = 15_000;
+
+fn law(name: &str) -> AnyLaw {
+    name.parse().unwrap()
+}
+
+/// Mean over evaluations of the per-evaluation mean of a metric.
+fn table_mean(evals: &[Evaluation], f: impl Fn(&lrsde::eval::CurveMetrics) -> f64 + Copy) -> f64 {
+    evals.iter().map(|e| e.mean(f)).sum::<f64>() / evals.len() as f64
+}
+
+fn assert_sde_not_worse(table: &str, sde: &[Evaluation], mpl: &[Evaluation]) {
+    for (metric, f) in [
+        (
+            "final-loss MAE",
+            (|m: &lrsde::eval::CurveMetrics| m.final_err.abs()) as fn(&_) -> f64,
+        ),
+        ("curve MAE", |m| m.mae),
+    ] {
+        let (s, m) = (table_mean(sde, f), table_mean(mpl, f));
+        println!("{table}: {metric}: sde {s:.5}, mpl {m:.5}");
+        assert!(
+            s <= m + SDE_TOLERANCE,
+            "{table}: sde {metric} {s:.5} > mpl {m:.5} + {SDE_TOLERANCE}"
+        );
+    }
+}
+
+fn mpl_split(fit: &[&str], test: &[&str], title: &str, mpl_bound: Option<f64>) {
+    let Some(root) = public_data() else {
+        eprintln!("../shared/data/public absent: skipping {title}");
+        return;
+    };
+    let (sde, mpl) = (law(SDE_LAW), law("mpl"));
+    let (mut es, mut em) = (vec![], vec![]);
+    for size in MPL_SIZES {
+        let m = mpl_suite(&root, &mpl, size, fit, test);
+        let s = mpl_suite(&root, &sde, size, fit, test);
+        for e in [&m, &s] {
+            println!("{}", summary_row(&format!("{size}M"), e));
+            for (name, x) in &e.held_out {
+                println!(
+                    "    {} {size}M {name}: final {:+.4}, MAE {:.4}",
+                    e.law, x.final_err, x.mae
+                );
+            }
+        }
+        if let Some(bound) = mpl_bound {
+            let mae = m.mean(|x| x.mae);
+            assert!(
+                mae <= bound,
+                "{size}M: mpl held-out curve MAE {mae:.5} > {bound} (paper: 0.0038–0.0048)"
+            );
+        }
+        em.push(m);
+        es.push(s);
+    }
+    assert_sde_not_worse(title, &es, &em);
+}
+
+#[test]
+#[ignore = "slow; needs ../shared/data/public"]
+fn mpl_split_mpl_reproduces_paper_and_sde_is_not_worse() {
+    mpl_split(&MPL_FIT, &MPL_TEST, "MPL split", Some(MPL_PAPER_BOUND));
+}
+
+#[test]
+#[ignore = "slow; needs ../shared/data/public"]
+fn two_curve_split_sde_is_not_worse() {
+    mpl_split(&TWO_FIT, &TWO_TEST, "two-curve split", None);
+}
+
+#[test]
+#[ignore = "slow; needs ../shared/data/public"]
+fn lr_scheduling_grid_sde_is_not_worse() {
+    let Some(root) = public_data() else {
+        eprintln!("../shared/data/public absent: skipping the lr-scheduling grid");
+        return;
+    };
+    // Horizons ≤ 15k only: `mpl` fits on the 25k–50k cosine runs take minutes each (its
+    // prediction costs O(points × LR changes)); docs/accuracy.md has the full grid.
+    let cells = |name| -> Vec<Evaluation> {
+        lr_scheduling_cells(&root, &law(name), GRID_TEST_MAX_T)
+            .into_iter()
+            .map(|c| {
+                println!(
+                    "{}",
+                    summary_row(&format!("lr {} T {}", c.peak, c.horizon), &c.eval)
+                );
+                c.eval
+            })
+            .collect()
+    };
+    let (sde, mpl) = (cells(SDE_LAW), cells("mpl"));
+    assert!(!sde.is_empty() && sde.len() == mpl.len());
+    assert_sde_not_worse("lr-scheduling 124M, T ≤ 15k", &sde, &mpl);
+}

@@ -55,11 +55,11 @@ pub fn run(args: &Args) -> CliResult<()> {
     pb.finish_and_clear();
     super::output::emit(args.output.as_deref(), |w| {
         writeln!(w, "step,lr,loss,loss_lo,loss_hi")?;
-        for i in 0..band.steps.len() {
+        for (i, step) in band.steps.iter().enumerate() {
             writeln!(
                 w,
-                "{},{:?},{:?},{:?},{:?}",
-                band.steps[i], lrs[i], band.loss[i], band.lo[i], band.hi[i]
+                "{step},{:?},{:?},{:?},{:?}",
+                lrs[i], band.loss[i], band.lo[i], band.hi[i]
             )?;
         }
         Ok(())

@@ -203,7 +203,10 @@ pub(crate) struct Lanes<const L: usize> {
 
 impl<const L: usize> Lanes<L> {
     /// Lanes holding the given per-lane states.
-    #[allow(clippy::needless_range_loop, reason = "transposes AoS states into SoA lanes")]
+    #[allow(
+        clippy::needless_range_loop,
+        reason = "transposes AoS states into SoA lanes"
+    )]
     pub(crate) fn from_states(states: impl Fn(usize) -> [u64; 4]) -> Self {
         let mut s = [[0u64; L]; 4];
         for l in 0..L {
@@ -286,7 +289,10 @@ impl<const L: usize> Lanes<L> {
     /// Runs the slow path on every lane whose fast-path candidate was rejected.
     #[cold]
     #[inline(never)]
-    #[allow(clippy::neg_cmp_op_on_partial_ord, reason = "the same test as in `normals`")]
+    #[allow(
+        clippy::neg_cmp_op_on_partial_ord,
+        reason = "the same test as in `normals`"
+    )]
     fn fix(&mut self, t: &Tables, w: &[u64; L], limit: &[f64; L], out: &mut [f64; L]) {
         for l in 0..L {
             if !(out[l].abs() < limit[l]) {

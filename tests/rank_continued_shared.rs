@@ -125,7 +125,11 @@ fn continued_training_on_124m_cooldown_branches() {
             .or_default()
             .push(b);
     }
-    let laws = ["sde", "mpl"];
+    // `mpl` takes minutes per fit on 40k-step prefixes and cannot identify its annealing
+    // parameters from a constant-LR run (errors of 1.5–2.3 nats on the 1e-4 runs); add it with
+    // LRSDE_CONTINUED_LAWS=sde,momentum,mpl.
+    let laws_env = std::env::var("LRSDE_CONTINUED_LAWS").unwrap_or_else(|_| "sde,momentum".into());
+    let laws: Vec<&str> = laws_env.split(',').map(str::trim).collect();
     let mut acc: BTreeMap<&str, Acc> = BTreeMap::new();
     println!(
         "| branch | fork | law | final obs | err (raw) | err (corrected) | MAE (raw) | MAE (corrected) |"
@@ -140,7 +144,7 @@ fn continued_training_on_124m_cooldown_branches() {
             steps: stable.steps[..keep].to_vec(),
             losses: stable.losses[..keep].to_vec(),
         };
-        for kind in laws {
+        for &kind in &laws {
             let t0 = std::time::Instant::now();
             let (law, fitted) = fit_prefix(kind, &prefix);
             eprintln!(
@@ -167,7 +171,7 @@ fn continued_training_on_124m_cooldown_branches() {
                     continue_from(&fitted, &law, &prefix, *fork, &new, &opts).unwrap()
                 };
                 let raw = predict(LevelCorrection::None);
-                let cor = predict(LevelCorrection::default());
+                let cor = predict(LevelCorrection::MeanResidual { points: 5 });
                 let c1 = predict(LevelCorrection::MeanResidual { points: 1 });
                 let c10 = predict(LevelCorrection::MeanResidual { points: 10 });
                 let (f0, m0) = errors(&raw.band.loss, &obs);
@@ -204,6 +208,28 @@ fn continued_training_on_124m_cooldown_branches() {
             a.final_corr10 / n,
             a.mae_none / n,
             a.mae_corr / n
+        );
+    }
+    // Bounds a little above what was measured (sde 0.118 / 0.053, momentum 0.132 / 0.056 on
+    // 42 branches): both laws fitted on a constant-LR prefix under-predict the cooldown gain.
+    for (law, max_final, max_mae) in [("sde", 0.13, 0.06), ("momentum", 0.145, 0.065)] {
+        let Some(a) = acc.get(law) else { continue };
+        let n = a.n as f64;
+        assert!(a.n >= 30, "{law}: only {} branches", a.n);
+        assert!(
+            a.final_none / n < max_final,
+            "{law}: mean final error {}",
+            a.final_none / n
+        );
+        assert!(
+            a.mae_none / n < max_mae,
+            "{law}: mean MAE {}",
+            a.mae_none / n
+        );
+        // The correction is a small shift when the fit saw the run itself.
+        assert!(
+            (a.final_corr - a.final_none).abs() / n < 0.01,
+            "{law}: correction moved the error"
         );
     }
 }

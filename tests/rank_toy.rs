@@ -436,9 +436,16 @@ fn continued_training_concatenates_and_corrects_the_level() {
         &observed,
         1000,
         &new,
-        &ContinueOptions::default(),
+        &ContinueOptions {
+            level_correction: LevelCorrection::MeanResidual { points: 5 },
+            ..ContinueOptions::default()
+        },
     )
     .unwrap();
+    assert_eq!(
+        ContinueOptions::default().level_correction,
+        LevelCorrection::None
+    );
     assert!((c.offset - 0.05).abs() < 5e-3, "offset {}", c.offset);
     for (a, b) in c.band.loss.iter().zip(&c0.band.loss) {
         assert!((a - b - c.offset).abs() < 1e-12);

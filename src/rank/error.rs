@@ -8,7 +8,7 @@ use crate::schedule::ScheduleError;
 
 /// Errors in ranking, searching and continued-training predictions.
 ///
-/// Every variant names what went wrong (the candidate's label, the search spec's key and value,
+/// Layer errors are boxed to keep `Result<_, RankError>` small. Every variant names what went wrong (the candidate's label, the search spec's key and value,
 /// the option), so a CLI can print it as a one-line message.
 ///
 /// ```
@@ -30,7 +30,7 @@ pub enum RankError {
         context: String,
         /// The fit layer's error.
         #[source]
-        source: FitError,
+        source: Box<FitError>,
     },
     /// A schedule could not be built (e.g. a concatenation for continued training).
     #[error("{context}: {source}")]
@@ -39,7 +39,7 @@ pub enum RankError {
         context: String,
         /// The schedule layer's error.
         #[source]
-        source: ScheduleError,
+        source: Box<ScheduleError>,
     },
     /// A schedule file given as a candidate could not be read.
     #[error("schedule file `{path}`: {source}")]
@@ -48,7 +48,7 @@ pub enum RankError {
         path: String,
         /// The data layer's error.
         #[source]
-        source: DataError,
+        source: Box<DataError>,
     },
     /// A search spec is malformed: a bad range, choice list or key.
     #[error("search spec `{spec}`: `{key}={value}`: {reason}")]

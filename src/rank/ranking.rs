@@ -59,11 +59,11 @@ impl Candidate {
         if path.is_file() || !arg.contains(':') {
             let grid = crate::data::read_lr_column(path).map_err(|source| RankError::Data {
                 path: arg.to_string(),
-                source,
+                source: source.into(),
             })?;
             let tab = Tabulated::new(grid.into_vec()).map_err(|source| RankError::Schedule {
                 context: format!("schedule file `{arg}`"),
-                source,
+                source: source.into(),
             })?;
             return Ok(Self::new(arg, tab));
         }
@@ -75,10 +75,13 @@ impl FromStr for Candidate {
     type Err = RankError;
     /// Parses a spec string; the label is the string as given (trimmed).
     fn from_str(s: &str) -> Result<Self, RankError> {
-        let spec: ScheduleSpec = s.parse().map_err(|source| RankError::Schedule {
-            context: format!("candidate `{}`", s.trim()),
-            source,
-        })?;
+        let spec: ScheduleSpec =
+            s.parse().map_err(
+                |source: crate::schedule::ScheduleError| RankError::Schedule {
+                    context: format!("candidate `{}`", s.trim()),
+                    source: source.into(),
+                },
+            )?;
         Ok(Self::new(s.trim(), spec))
     }
 }
@@ -252,8 +255,8 @@ impl fmt::Display for Ranking {
             .max(8);
         writeln!(
             f,
-            "{:>4}  {:<width$}  {:>10}  {:>23}  {:>9}  {:<11}  {}",
-            "rank", "schedule", "final_loss", "band", "gap", "significant", "diverged"
+            "{:>4}  {:<width$}  {:>10}  {:>23}  {:>9}  {:<11}  diverged",
+            "rank", "schedule", "final_loss", "band", "gap", "significant"
         )?;
         for e in &self.entries {
             if let Some(step) = e.diverged {
@@ -347,7 +350,7 @@ pub fn rank<L: LossLaw + ?Sized>(
     }
     fitted.check_law(law).map_err(|source| RankError::Fit {
         context: "rank".into(),
-        source,
+        source: source.into(),
     })?;
     let rule = options.rule();
     // Parallel over candidates (each band is itself parallel over draws), collected in input
@@ -359,7 +362,7 @@ pub fn rank<L: LossLaw + ?Sized>(
             eval::evaluate(fitted, law, grid.as_slice(), options.curve_points, rule).map_err(
                 |source| RankError::Fit {
                     context: format!("candidate `{}`", c.label),
-                    source,
+                    source: source.into(),
                 },
             )
         })

@@ -593,7 +593,7 @@ impl<L: LossLaw + ?Sized> Problem<'_, L> {
                 }
             }
             let improved = before - fbest;
-            if k == 1 || !(improved > 1e-12 * fbest.abs()) {
+            if k == 1 || improved.is_nan() || improved <= 1e-12 * fbest.abs() {
                 break;
             }
             h.iter_mut().for_each(|x| *x *= 0.5);
@@ -619,7 +619,8 @@ fn golden(
     tol: f64,
 ) -> Option<(f64, f64, usize)> {
     const INV_PHI: f64 = 0.618_033_988_749_894_9;
-    if !(b > a) {
+    // NaN-safe: also refuses an empty or NaN bracket.
+    if b.partial_cmp(&a) != Some(std::cmp::Ordering::Greater) {
         return None;
     }
     let mut best: Option<(f64, f64, usize)> = None;
@@ -709,7 +710,7 @@ pub fn search<L: LossLaw + ?Sized>(
     options.validate()?;
     fitted.check_law(law).map_err(|source| RankError::Fit {
         context: format!("search `{template}`"),
-        source,
+        source: source.into(),
     })?;
     let seen = fitted.lr_range_seen[1];
     let mut warnings = Vec::new();
@@ -812,10 +813,12 @@ pub fn search<L: LossLaw + ?Sized>(
         points[ibest]
             .spec
             .parse()
-            .map_err(|source| RankError::Schedule {
-                context: format!("search `{template}`"),
-                source,
-            })?;
+            .map_err(
+                |source: crate::schedule::ScheduleError| RankError::Schedule {
+                    context: format!("search `{template}`"),
+                    source: source.into(),
+                },
+            )?;
     let grid = best_spec.grid();
     let ev = eval::evaluate(
         fitted,
@@ -826,7 +829,7 @@ pub fn search<L: LossLaw + ?Sized>(
     )
     .map_err(|source| RankError::Fit {
         context: format!("search `{template}`"),
-        source,
+        source: source.into(),
     })?;
     warnings.extend(ev.warnings.iter().cloned());
     if let Some(step) = ev.diverged {

@@ -1,0 +1,41 @@
+//! Rank learning-rate schedules from Rust: fit a law on two bundled Multi-Power-Law curves
+//! (cosine and constant, 400M model) and rank cosine, WSD and constant at 24,000 steps.
+//!
+//! `cargo run --release --example rank_schedules [-- sde|mpl|momentum|power]` (default `mpl`).
+
+use std::path::Path;
+
+use lrsde::data::{ReadOptions, read_curve};
+use lrsde::fit::{FitOptions, fit};
+use lrsde::law::{AnyLaw, LossLaw};
+use lrsde::rank::{Candidate, RankOptions, rank};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/MultiPowerLaw/csv_400");
+    let curves = ["cosine_24000.csv", "constant_24000.csv"]
+        .iter()
+        .map(|f| read_curve(&dir.join(f), &ReadOptions::default()))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let kind = std::env::args().nth(1).unwrap_or_else(|| "mpl".into());
+    let mut law: AnyLaw = kind.parse()?;
+    law.configure(&curves)?;
+    let options = FitOptions {
+        starts: law.initial_guesses(&curves),
+        ..FitOptions::default()
+    };
+    let fitted = fit(&law, &curves, &options)?;
+
+    let candidates = [
+        "cosine:peak=3e-4,steps=24000,warmup=2160",
+        "wsd:peak=3e-4,steps=24000,warmup=2160,decay=0.2,shape=sqrt",
+        "constant:peak=3e-4,steps=24000,warmup=2160",
+    ]
+    .iter()
+    .map(|s| s.parse::<Candidate>())
+    .collect::<Result<Vec<_>, _>>()?;
+    let ranking = rank(&fitted, &law, &candidates, &RankOptions::default())?;
+    println!("law `{}` fitted on {} curves", law.name(), curves.len());
+    print!("{ranking}");
+    Ok(())
+}

@@ -137,8 +137,8 @@ pub fn write_ranking(w: &mut dyn Write, ranking: &Ranking, format: Format) -> st
                 .max(8);
             writeln!(
                 w,
-                "{:>4}  {:<width$}  {:>10}  {:>21}  {:>9}  {}",
-                "rank", "schedule", "final loss", "band (5%..95%)", "gap", ""
+                "{:>4}  {:<width$}  {:>10}  {:>21}  {:>9}",
+                "rank", "schedule", "final loss", "band (5%..95%)", "gap"
             )?;
             for e in &ranking.entries {
                 let note = match e.diverged {

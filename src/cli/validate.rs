@@ -63,8 +63,8 @@ pub fn leave_one_out(
     pb.finish_and_clear();
     println!("leave-one-out validation ({} refits):", rows.len());
     println!(
-        "  {:<28} {:>10} {:>12} {}",
-        "held-out curve", "MAE", "final err", ""
+        "  {:<28} {:>10} {:>12}",
+        "held-out curve", "MAE", "final err"
     );
     for r in &rows {
         println!(

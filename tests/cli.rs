@@ -283,7 +283,9 @@ fn steplaw_prints_the_published_formula() {
 
 #[test]
 fn help_shows_examples() {
-    for sub in ["simulate", "fit", "predict", "rank", "steplaw", "demo"] {
+    for sub in [
+        "simulate", "fit", "predict", "rank", "steplaw", "demo", "plot",
+    ] {
         let o = lrsde(&[sub, "--help"]);
         assert!(o.status.success());
         assert!(
@@ -315,4 +317,110 @@ fn demo_runs_on_bundled_data() {
         assert!(dir.path().join("curves.png").exists());
         assert!(dir.path().join("curves-ranking.png").exists());
     }
+}
+
+#[test]
+fn continued_training_uses_the_observed_prefix_then_the_new_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = dir.path().join("fit.json");
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "momentum",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "--curve",
+        &format!("{FIX}/constant_24000.csv"),
+        "-o",
+        fit.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = lrsde(&[
+        "predict",
+        "--fit",
+        fit.to_str().unwrap(),
+        "--resume",
+        &format!("{FIX}/constant_24000.csv"),
+        "--at",
+        "20000",
+        "--schedule",
+        "linear:peak=3e-4,steps=4000",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<Vec<f64>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 24000);
+    assert_eq!(
+        rows[19_999][1], 3e-4,
+        "the observed constant LR up to the fork"
+    );
+    assert!(
+        (rows[20_000][1] - 3e-4 * 3999.0 / 4000.0).abs() < 1e-12,
+        "then the linear decay"
+    );
+    assert!(
+        rows[23_999][2] < rows[19_999][2],
+        "the cooldown lowers the loss"
+    );
+    assert_user_error(
+        &lrsde(&[
+            "predict",
+            "--fit",
+            fit.to_str().unwrap(),
+            "--resume",
+            "x.csv",
+            "--schedule",
+            "constant:peak=1,steps=2",
+        ]),
+        &["--at"],
+    );
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn plot_draws_prediction_files_and_rejects_other_csvs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pred = dir.path().join("pred.csv");
+    std::fs::write(
+        &pred,
+        "step,lr,loss,loss_lo,loss_hi\n1,0.1,3.0,2.9,3.1\n2,0.1,2.9,2.8,3.0\n3,0.05,2.8,2.7,2.9\n",
+    )
+    .unwrap();
+    let png = dir.path().join("p.png");
+    let o = lrsde(&[
+        "plot",
+        "--pred",
+        pred.to_str().unwrap(),
+        "--curve",
+        &format!("{FIX}/wsdcon_9.csv"),
+        "-o",
+        png.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    assert_user_error(
+        &lrsde(&[
+            "plot",
+            "--pred",
+            &format!("{FIX}/wsdcon_9.csv"),
+            "-o",
+            png.to_str().unwrap(),
+        ]),
+        &["wsdcon_9.csv:1", "step,lr,loss,loss_lo,loss_hi"],
+    );
+    std::fs::write(&pred, "step,lr,loss,loss_lo,loss_hi\n1,0.1,abc,2.9,3.1\n").unwrap();
+    assert_user_error(
+        &lrsde(&[
+            "plot",
+            "--pred",
+            pred.to_str().unwrap(),
+            "-o",
+            png.to_str().unwrap(),
+        ]),
+        &["pred.csv:2", "abc"],
+    );
 }

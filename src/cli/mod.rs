@@ -8,6 +8,8 @@ mod demo;
 mod error;
 mod fit;
 mod output;
+#[cfg(feature = "plot")]
+mod plot;
 mod predict;
 mod progress;
 mod rank;
@@ -44,6 +46,9 @@ enum Command {
     Simulate(simulate::Args),
     /// Fit a loss law to observed training curves and save the fit.
     Fit(fit::Args),
+    /// Draw prediction CSVs with their bands, observed curves and the LR panel.
+    #[cfg(feature = "plot")]
+    Plot(plot::Args),
     /// Predict the loss curve of a schedule from a fit, with an uncertainty band.
     Predict(predict::Args),
     /// Rank candidate schedules (and searched ones) by predicted final loss.
@@ -56,16 +61,33 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help/version to stdout with exit 0 and usage errors with exit 2.
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: clap prints them to stdout, exit 0.
             let _ = e.print();
             return ExitCode::from(e.exit_code() as u8);
+        }
+        Err(e) => {
+            // Usage errors: one line on stderr (clap's own message spans several lines and
+            // repeats the usage), exit 2.
+            let text = e.render().to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            eprintln!("error: {message} (see `lrsde --help`)");
+            return ExitCode::from(2);
         }
     };
     let result: Result<(), CliError> = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Fit(args) => fit::run(&args),
+        #[cfg(feature = "plot")]
+        Command::Plot(args) => plot::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Rank(args) => rank::run(&args),
         Command::Steplaw(args) => steplaw::run(&args),

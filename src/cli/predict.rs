@@ -18,8 +18,21 @@ pub struct Args {
     #[arg(long, value_name = "SPEC|FILE")]
     schedule: String,
     /// Number of steps to predict (default: the schedule's length).
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", conflicts_with = "resume")]
     steps: Option<u64>,
+    /// Continued training: an observed run (CSV, JSONL or W&B JSON) whose LRs are used for
+    /// updates 1..=K (`--at K`); `--schedule` then runs from update K+1.
+    #[arg(long, value_name = "FILE", requires = "at")]
+    resume: Option<PathBuf>,
+    /// Fork step K of `--resume`.
+    #[arg(long, value_name = "K", requires = "resume")]
+    at: Option<u64>,
+    /// With `--resume`: shift the continuation by the mean residual of the run's last N
+    /// observed points before the fork (0: no shift). Helps when the fit came from other runs.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "resume")]
+    level_points: usize,
+    #[command(flatten)]
+    read: super::args::CurveReadArgs,
     /// Output CSV `step,lr,loss,loss_lo,loss_hi` (default: stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -33,6 +46,9 @@ pub struct Args {
 pub fn run(args: &Args) -> CliResult<()> {
     let fitted = FittedLaw::load(&args.fit)?;
     let law = fitted.law()?;
+    if let (Some(resume), Some(at)) = (&args.resume, args.at) {
+        return continue_run(args, &fitted, &law, resume, at);
+    }
     let sched = resolve_schedule(&args.schedule, "--schedule")?;
     let len = sched.grid.len() as u64;
     let k = args.steps.unwrap_or(len);
@@ -83,4 +99,53 @@ pub fn run(args: &Args) -> CliResult<()> {
         eprintln!("wrote {}", plot.display());
     }
     Ok(())
+}
+
+/// `predict --resume FILE --at K`: the observed run's LRs up to K, then `--schedule`.
+fn continue_run(
+    args: &Args,
+    fitted: &FittedLaw,
+    law: &lrsde::law::AnyLaw,
+    resume: &std::path::Path,
+    at: u64,
+) -> CliResult<()> {
+    use lrsde::rank::{ContinueOptions, LevelCorrection};
+    let observed =
+        super::args::read_curves(std::slice::from_ref(&resume.to_path_buf()), &args.read)?
+            .pop()
+            .ok_or_else(|| CliError::Internal("no curve read".into()))?;
+    let schedule = super::args::candidate(&args.schedule, "--schedule")?.schedule;
+    let total = at + lrsde::schedule::LrSchedule::steps(&schedule);
+    let options = ContinueOptions {
+        level_correction: if args.level_points == 0 {
+            LevelCorrection::None
+        } else {
+            LevelCorrection::MeanResidual {
+                points: args.level_points,
+            }
+        },
+        steps: Some((1..=total).collect()),
+        ..ContinueOptions::default()
+    };
+    let c = lrsde::rank::continue_from(fitted, law, &observed, at, &schedule, &options)
+        .map_err(lrsde::Error::from)?;
+    for w in &c.warnings {
+        eprintln!("warning: {w}");
+    }
+    if let Some(step) = c.diverged {
+        eprintln!("warning: the prediction diverges at step {step}");
+    }
+    let lrs = c.grid.as_slice();
+    super::output::emit(args.output.as_deref(), |w| {
+        writeln!(w, "step,lr,loss,loss_lo,loss_hi")?;
+        for (i, step) in c.band.steps.iter().enumerate() {
+            let lr = lrs[*step as usize - 1];
+            writeln!(
+                w,
+                "{step},{lr:?},{:?},{:?},{:?}",
+                c.band.loss[i], c.band.lo[i], c.band.hi[i]
+            )?;
+        }
+        Ok(())
+    })
 }

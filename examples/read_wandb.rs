@@ -1,12 +1,10 @@
 //! Read W&B-style JSON exports (as in the public lr-scheduling runs): a constant "stable" run and
 //! a cooldown branch forked from it, which the reader splices onto its parent automatically.
-//! Then fit the `sde` law on the stable run's prefix and predict the branch's cooldown.
+//! Then compare the two at the end of the cooldown.
 //!
 //! `cargo run --release --example read_wandb`
 
 use lrsde::data::{ReadOptions, read_curve};
-use lrsde::fit::{FitOptions, fit_law};
-use lrsde::law::LossLaw;
 use std::path::Path;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,32 +38,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         branch.steps.len()
     );
 
-    // Fit on what the branch shares with the stable run (its constant-LR prefix) …
-    let fork = branch
+    // The branch shares the stable run's LRs up to its fork, then cools down.
+    let fork = stable
         .lrs
         .iter()
-        .rposition(|&lr| lr == branch.lrs[400])
-        .unwrap_or(0) as u64
-        + 1;
-    let keep = stable.steps.iter().take_while(|&&s| s <= fork).count();
-    let prefix = lrsde::data::TrainingCurve {
-        name: "stable prefix".into(),
-        lrs: stable.lrs[..fork as usize].to_vec(),
-        steps: stable.steps[..keep].to_vec(),
-        losses: stable.losses[..keep].to_vec(),
+        .zip(&branch.lrs)
+        .take_while(|(a, b)| a == b)
+        .count() as u64;
+    let at = |c: &lrsde::data::TrainingCurve, step: u64| {
+        c.steps.iter().position(|&s| s == step).map(|i| c.losses[i])
     };
-    let fitted = fit_law("sde".parse()?, &[prefix], &FitOptions::default())?;
-    let law = fitted.law()?;
-    // … and predict the cooldown the branch actually ran.
-    let mut pred = vec![0.0; branch.steps.len()];
-    law.predict(&fitted.params_vec(), &branch.lrs, &branch.steps, &mut pred)?;
-    let (p, o) = (pred[pred.len() - 1], branch.losses[branch.losses.len() - 1]);
+    let end = *branch.steps.last().ok_or("empty branch")?;
+    println!("fork at update {fork}; cooldown to update {end}");
+    if let (Some(cooled), Some(constant)) = (at(&branch, end), at(&stable, end)) {
+        println!(
+            "val loss at update {end}: constant LR {constant:.4}, after the cooldown {cooled:.4} ({:+.4})",
+            cooled - constant
+        );
+    }
     println!(
-        "fork at step {fork}; final val loss observed {o:.4}, predicted {p:.4} ({:+.4})",
-        p - o
-    );
-    println!(
-        "(one constant run cannot identify the cooldown response: fit on two shapes for real use)"
+        "fit both runs with `lrsde fit --curve STABLE.json --curve BRANCH.json` to predict other cooldowns"
     );
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Rank learning-rate schedules from Rust: fit a law on two bundled Multi-Power-Law curves
 //! (cosine and constant, 400M model) and rank cosine, WSD and constant at 24,000 steps.
 //!
-//! `cargo run --release --example rank_schedules [-- sde|mpl|momentum|power]` (default `mpl`).
+//! `cargo run --release --example rank_schedules [-- sde|mpl|momentum|power]` (default `sde`;
+//! `power` is instant but blind to annealing, so it ranks constant first).
 
 use std::path::Path;
 
@@ -17,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|f| read_curve(&dir.join(f), &ReadOptions::default()))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let kind = std::env::args().nth(1).unwrap_or_else(|| "mpl".into());
+    let kind = std::env::args().nth(1).unwrap_or_else(|| "sde".into());
     let mut law: AnyLaw = kind.parse()?;
     law.configure(&curves)?;
     let options = FitOptions {

@@ -303,8 +303,8 @@ impl fmt::Display for Ranking {
 /// `divergence_factor` × its lowest earlier prediction (or `max_loss`) is ranked last with the
 /// first such step (refined to the exact update), e.g. the `sde` law beyond its stable LR.
 ///
-/// **Warnings.** A peak LR above the largest the fit saw, or more steps than it saw, are
-/// reported per entry ("extrapolating to N steps, fit saw up to M"), not refused.
+/// **Warnings.** A peak LR above the largest the fit saw, or more than 1 % more steps than it
+/// saw, are reported per entry ("extrapolating to N steps, fit saw up to M"), not refused.
 ///
 /// Candidates are evaluated in parallel (rayon); the result does not depend on the thread
 /// count. Ties keep the input order.

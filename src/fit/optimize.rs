@@ -132,6 +132,32 @@ fn describe(reason: Option<&TerminationReason>, max_iters: u64) -> String {
     }
 }
 
+/// (best u, best scaled cost, iterations, converged, text) of a finished argmin run, whichever
+/// solver produced it.
+fn outcome<O, S, I>(
+    run: Result<argmin::core::OptimizationResult<O, S, I>, ArgminError>,
+    max_iters: u64,
+) -> (Option<Vec<f64>>, f64, u64, bool, String)
+where
+    I: State<Param = Vec<f64>, Float = f64>,
+{
+    match run {
+        Ok(res) => {
+            let st = res.state();
+            let reason = st.get_termination_reason();
+            let converged = matches!(reason, Some(TerminationReason::SolverConverged));
+            (
+                st.get_best_param().cloned(),
+                st.get_best_cost(),
+                st.get_iter(),
+                converged,
+                describe(reason, max_iters),
+            )
+        }
+        Err(e) => (None, f64::INFINITY, 0, false, format!("failed: {e}")),
+    }
+}
+
 /// Runs L-BFGS from `u0`; returns (best u, best scaled cost, iterations, converged, text).
 fn lbfgs<L: LossLaw + ?Sized>(
     problem: Problem<'_, '_, L>,
@@ -163,21 +189,7 @@ fn lbfgs<L: LossLaw + ?Sized>(
         .timer(false)
         .ctrlc(false)
         .run();
-    match run {
-        Ok(res) => {
-            let st = res.state();
-            let reason = st.get_termination_reason();
-            let converged = matches!(reason, Some(TerminationReason::SolverConverged));
-            (
-                st.get_best_param().cloned(),
-                st.get_best_cost(),
-                st.get_iter(),
-                converged,
-                describe(reason, opts.max_iters),
-            )
-        }
-        Err(e) => (None, f64::INFINITY, 0, false, format!("failed: {e}")),
-    }
+    outcome(run, opts.max_iters)
 }
 
 /// Runs Nelder–Mead from a small simplex around `u`.
@@ -204,21 +216,7 @@ fn nelder_mead<L: LossLaw + ?Sized>(
         .timer(false)
         .ctrlc(false)
         .run();
-    match run {
-        Ok(res) => {
-            let st = res.state();
-            let reason = st.get_termination_reason();
-            let converged = matches!(reason, Some(TerminationReason::SolverConverged));
-            (
-                st.get_best_param().cloned(),
-                st.get_best_cost(),
-                st.get_iter(),
-                converged,
-                describe(reason, opts.polish_max_iters),
-            )
-        }
-        Err(e) => (None, f64::INFINITY, 0, false, format!("failed: {e}")),
-    }
+    outcome(run, opts.polish_max_iters)
 }
 
 /// Levenberg–Marquardt stops when an accepted step lowers the cost by less than this fraction.

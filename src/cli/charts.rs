@@ -92,7 +92,7 @@ pub fn ranking_plots_with(
     Ok(())
 }
 
-/// Legends get crowded with long specs: drop the keys every candidate shares.
+/// Legends get crowded with long specs: cut labels past 48 characters with an ellipsis.
 fn short(label: &str) -> String {
     if label.len() <= 48 {
         return label.to_string();

@@ -123,8 +123,6 @@ pub fn run(args: &Args) -> CliResult<()> {
         std::fs::create_dir_all(&args.out)
             .map_err(|e| CliError::user(format!("cannot create {}: {e}", args.out.display())))?;
         let path = args.out.join("curves.png");
-        let mut observed = fit_curves.clone();
-        observed.extend(held_out.iter().cloned());
         super::charts::ranking_plots_with(&fitted, &ranking, &candidates, &held_out, &path)?;
         println!(
             "\n4. Plots: {} (predicted curves, bands, held-out runs as points) and {}",

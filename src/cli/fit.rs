@@ -40,13 +40,16 @@ pub fn run(args: &Args) -> CliResult<()> {
         .parse()
         .map_err(|e| CliError::user(format!("--law: {e}")))?;
     let curves = read_curves(&args.curves, &args.read)?;
-    warn_single_shape(&curves);
+    let single_shape = distinct_shapes(&curves) < 2;
+    if single_shape {
+        warn_single_shape();
+    }
     let options = FitOptions {
         seed: args.seed,
         // One schedule shape leaves the law poorly identified, and the best-ranked start alone
         // can end far off (measured on the 124M constant runs: cooldown predictions off by
         // nats); trying every law start costs time but finds the good basin.
-        max_law_starts: if distinct_shapes(&curves) < 2 {
+        max_law_starts: if single_shape {
             16
         } else {
             FitOptions::default().max_law_starts
@@ -72,15 +75,12 @@ pub fn run(args: &Args) -> CliResult<()> {
 }
 
 /// One schedule shape cannot separate the effect of LR area from that of LR decay.
-fn warn_single_shape(curves: &[TrainingCurve]) {
-    let distinct = distinct_shapes(curves);
-    if distinct < 2 {
-        eprintln!(
-            "warning: all curves share one schedule shape; the fit cannot tell how the loss \
-             responds to LR decay. Add a run with a different schedule (e.g. constant and cosine) \
-             for trustworthy predictions of other schedules."
-        );
-    }
+fn warn_single_shape() {
+    eprintln!(
+        "warning: all curves share one schedule shape; the fit cannot tell how the loss \
+         responds to LR decay. Add a run with a different schedule (e.g. constant and cosine) \
+         for trustworthy predictions of other schedules."
+    );
 }
 
 /// Number of distinct LR shapes among the curves (LRs normalised by their peak and compared on

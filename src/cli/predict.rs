@@ -69,17 +69,7 @@ pub fn run(args: &Args) -> CliResult<()> {
     let pb = super::progress::spinner("predicting");
     let band = fitted.predict_band(&law, lrs, &steps)?;
     pb.finish_and_clear();
-    super::output::emit(args.output.as_deref(), |w| {
-        writeln!(w, "step,lr,loss,loss_lo,loss_hi")?;
-        for (i, step) in band.steps.iter().enumerate() {
-            writeln!(
-                w,
-                "{step},{:?},{:?},{:?},{:?}",
-                lrs[i], band.loss[i], band.lo[i], band.hi[i]
-            )?;
-        }
-        Ok(())
-    })?;
+    super::output::emit(args.output.as_deref(), |w| write_band(w, &band, lrs))?;
     #[cfg(feature = "plot")]
     if let Some(plot) = &args.plot {
         let chart = lrsde::plot::CurveChart::new(format!("Predicted loss ({} law)", fitted.law))
@@ -135,17 +125,26 @@ fn continue_run(
     if let Some(step) = c.diverged {
         eprintln!("warning: the prediction diverges at step {step}");
     }
-    let lrs = c.grid.as_slice();
     super::output::emit(args.output.as_deref(), |w| {
-        writeln!(w, "step,lr,loss,loss_lo,loss_hi")?;
-        for (i, step) in c.band.steps.iter().enumerate() {
-            let lr = lrs[*step as usize - 1];
-            writeln!(
-                w,
-                "{step},{lr:?},{:?},{:?},{:?}",
-                c.band.loss[i], c.band.lo[i], c.band.hi[i]
-            )?;
-        }
-        Ok(())
+        write_band(w, &c.band, c.grid.as_slice())
     })
+}
+
+/// Writes the `predict` contract `step,lr,loss,loss_lo,loss_hi`; `lrs[t]` is the LR of update
+/// `t + 1`, floats in shortest round-trip form.
+fn write_band(
+    w: &mut dyn std::io::Write,
+    band: &lrsde::fit::Band,
+    lrs: &[f64],
+) -> std::io::Result<()> {
+    writeln!(w, "step,lr,loss,loss_lo,loss_hi")?;
+    for (i, step) in band.steps.iter().enumerate() {
+        let lr = lrs[*step as usize - 1];
+        writeln!(
+            w,
+            "{step},{lr:?},{:?},{:?},{:?}",
+            band.loss[i], band.lo[i], band.hi[i]
+        )?;
+    }
+    Ok(())
 }

@@ -13,13 +13,11 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lrsde::ensemble::{Ensemble, Parallelism};
 use lrsde::model::ModelSpec;
-use lrsde::rng::path_rng;
 use lrsde::solver::Method;
-use rand_distr::{Distribution, StandardNormal};
 
-const DIM: usize = 32;
-const STEPS: usize = 2000;
-const SAVE_EVERY: usize = 10;
+#[path = "w_workload.rs"]
+mod w_workload;
+use w_workload::{DIM, SAVE_EVERY, STEPS, baseline, w_grid};
 
 fn w_paths() -> usize {
     std::env::var("LRSDE_W_PATHS")
@@ -27,48 +25,6 @@ fn w_paths() -> usize {
         .and_then(|v| v.parse().ok())
         .filter(|&m| m > 0)
         .unwrap_or(4096)
-}
-
-fn w_grid() -> Vec<f64> {
-    (0..STEPS)
-        .map(|k| {
-            if k < 20 {
-                0.5 * (k + 1) as f64 / 20.0
-            } else {
-                0.25 * (1.0 + (std::f64::consts::PI * (k - 20) as f64 / 1980.0).cos())
-            }
-        })
-        .collect()
-}
-
-/// The straightforward loop: one path after another, one `StandardNormal` per element.
-fn baseline(paths: usize, lrs: &[f64], milstein: bool) -> Vec<f64> {
-    let h: Vec<f64> = (0..DIM).map(|i| 1.0 / (i + 1) as f64).collect();
-    let s: Vec<f64> = h.iter().map(|hi| (hi / 16.0).sqrt()).collect();
-    let mut sums = vec![0.0; STEPS / SAVE_EVERY];
-    let mut x = [0.0f64; DIM];
-    for p in 0..paths {
-        let mut rng = path_rng(1, p as u64);
-        x.fill(1.0);
-        for (k, &lr) in lrs.iter().enumerate() {
-            for i in 0..DIM {
-                let z: f64 = StandardNormal.sample(&mut rng);
-                let b = lr * s[i];
-                x[i] += if milstein {
-                    -(lr * h[i]) * x[i]
-                        + b * (1.0 + x[i] * x[i]).sqrt() * z
-                        + 0.5 * b * b * x[i] * (z * z - 1.0)
-                } else {
-                    -(lr * h[i]) * x[i] + b * z
-                };
-            }
-            if (k + 1) % SAVE_EVERY == 0 {
-                let loss: f64 = 0.5 * h.iter().zip(&x).map(|(hi, xi)| hi * xi * xi).sum::<f64>();
-                sums[k / SAVE_EVERY] += loss;
-            }
-        }
-    }
-    sums.iter().map(|s| s / paths as f64).collect()
 }
 
 fn workload_w(c: &mut Criterion) {

@@ -12,60 +12,25 @@ use std::time::Instant;
 
 use lrsde::ensemble::{Ensemble, Parallelism};
 use lrsde::model::ModelSpec;
-use lrsde::rng::path_rng;
 use lrsde::solver::Method;
-use rand_distr::{Distribution, StandardNormal};
 
-const DIM: usize = 32;
-const STEPS: usize = 2000;
-const SAVE_EVERY: usize = 10;
+#[path = "../benches/w_workload.rs"]
+mod w_workload;
+use w_workload::{DIM, SAVE_EVERY, STEPS, baseline, w_grid};
 
-fn w_grid() -> Vec<f64> {
-    (0..STEPS)
-        .map(|k| {
-            if k < 20 {
-                0.5 * (k + 1) as f64 / 20.0
-            } else {
-                0.25 * (1.0 + (std::f64::consts::PI * (k - 20) as f64 / 1980.0).cos())
-            }
-        })
-        .collect()
+/// CPU time of the calling thread in seconds (Linux), so single-threaded ratios are less
+/// sensitive to other processes on a shared machine; wall clock elsewhere.
+fn thread_cpu() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(s.split_whitespace().next()?.parse::<f64>().ok()? * 1e-9)
 }
 
-/// The same straightforward loop as `benches/simulate.rs`.
-fn baseline(paths: usize, lrs: &[f64], milstein: bool) -> Vec<f64> {
-    let h: Vec<f64> = (0..DIM).map(|i| 1.0 / (i + 1) as f64).collect();
-    let s: Vec<f64> = h.iter().map(|hi| (hi / 16.0).sqrt()).collect();
-    let mut sums = vec![0.0; STEPS / SAVE_EVERY];
-    let mut x = [0.0f64; DIM];
-    for p in 0..paths {
-        let mut rng = path_rng(1, p as u64);
-        x.fill(1.0);
-        for (k, &lr) in lrs.iter().enumerate() {
-            for i in 0..DIM {
-                let z: f64 = StandardNormal.sample(&mut rng);
-                let b = lr * s[i];
-                x[i] += if milstein {
-                    -(lr * h[i]) * x[i]
-                        + b * (1.0 + x[i] * x[i]).sqrt() * z
-                        + 0.5 * b * b * x[i] * (z * z - 1.0)
-                } else {
-                    -(lr * h[i]) * x[i] + b * z
-                };
-            }
-            if (k + 1) % SAVE_EVERY == 0 {
-                let loss: f64 = 0.5 * h.iter().zip(&x).map(|(hi, xi)| hi * xi * xi).sum::<f64>();
-                sums[k / SAVE_EVERY] += loss;
-            }
-        }
-    }
-    sums.iter().map(|s| s / paths as f64).collect()
-}
-
-fn time(f: &mut dyn FnMut()) -> f64 {
-    let t = Instant::now();
+/// `(wall, cpu)` seconds of `f`; `cpu` is the calling thread's (wall if unavailable).
+fn time(f: &mut dyn FnMut()) -> (f64, f64) {
+    let (t, c) = (Instant::now(), thread_cpu());
     f();
-    t.elapsed().as_secs_f64()
+    let wall = t.elapsed().as_secs_f64();
+    (wall, c.zip(thread_cpu()).map_or(wall, |(a, b)| b - a))
 }
 
 fn main() {
@@ -94,31 +59,41 @@ fn main() {
         let (one, two) = (ens(Parallelism::Sequential), ens(Parallelism::Threads(2)));
         let milstein = method == Method::Milstein;
         let mut best = [f64::INFINITY; 3];
+        let mut cpu = [f64::INFINITY; 2];
         let mut check = (0.0, 0.0);
         for _ in 0..reps {
-            best[0] = best[0].min(time(&mut || {
+            let (w, c) = time(&mut || {
                 check.0 = *black_box(baseline(paths, black_box(&lrs), milstein))
                     .last()
                     .unwrap();
-            }));
-            best[1] = best[1].min(time(&mut || {
+            });
+            (best[0], cpu[0]) = (best[0].min(w), cpu[0].min(c));
+            let (w, c) = time(&mut || {
                 check.1 = black_box(one.run_spec(spec, method, black_box(&lrs)).unwrap())
                     .last()
                     .unwrap()
                     .mean;
-            }));
-            best[2] = best[2].min(time(&mut || {
-                black_box(two.run_spec(spec, method, black_box(&lrs)).unwrap());
-            }));
+            });
+            (best[1], cpu[1]) = (best[1].min(w), cpu[1].min(c));
+            best[2] = best[2].min(
+                time(&mut || {
+                    black_box(two.run_spec(spec, method, black_box(&lrs)).unwrap());
+                })
+                .0,
+            );
         }
         let pds = (paths * DIM * STEPS) as f64;
         println!(
             "{name:8} baseline {:.3}s | engine 1 thread {:.3}s = {:.3}x ({:.2} ns/pds) | \
+             cpu time {:.3}s / {:.3}s = {:.3}x | \
              2 threads {:.3}s = {:.3}x, scaling {:.2} | final mean loss baseline {:.6e} engine {:.6e}",
             best[0],
             best[1],
             best[1] / best[0],
             best[1] / pds * 1e9,
+            cpu[0],
+            cpu[1],
+            cpu[1] / cpu[0],
             best[2],
             best[2] / best[0],
             best[1] / best[2],

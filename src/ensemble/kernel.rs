@@ -1,24 +1,28 @@
 //! The inner loop: a block of [`BLOCK`] paths advanced one segment (save point to save point) at
 //! a time.
 //!
-//! Every block owns a [`Lanes`] generator whose lane `l` is path `first + l`'s own xoshiro256++
-//! stream ([`PathNormals`] seeding): a path's normals depend only on `(seed, path index)`, never
-//! on the block it sits in or the thread that runs it.
+//! Every block owns a [`Lanes`] generator whose lane `l` is path `first + l`'s own streams
+//! ([`PathNormals`]): a path's normals depend only on `(seed, path index)`, never on the block it
+//! sits in or the thread that runs it.
 //!
 //! Two kernels share that generator:
 //!
 //! * **rows** (models with a [`DiagonalForm`] under EM or Milstein — the NQM family, workload W):
 //!   the block's state is stored dimension-major, one `[f64; BLOCK]` row per coordinate, so every
 //!   operation is a loop over the block's paths on contiguous memory that LLVM vectorises. Per
-//!   step and coordinate: one normal per path from the lane generator, the update, and the loss
-//!   accumulated on the fly (the divergence check needs the loss after every update; fused into
-//!   the update it costs no extra pass over the state). The arithmetic repeats the generic
-//!   model + stepper operations in the same order, so both kernels give identical bits.
+//!   (sub)step: the normals of every coordinate and path in one generator pass
+//!   ([`Lanes::fill_rows`]), then per coordinate the update and the loss accumulated on the fly
+//!   (the divergence check needs the loss after every update; fused into the update it costs no
+//!   extra pass over the state). The arithmetic repeats the generic model + stepper operations
+//!   in the same order, so both kernels give identical bits. The segment runs under
+//!   [`pulp::Arch::dispatch`], which compiles it a second time for AVX2 and picks that copy at
+//!   run time when the CPU has it (a portable build otherwise only gets SSE2); without FMA
+//!   contraction in Rust, both copies compute the same bits.
 //! * **paths** (everything else): path after path through the whole segment with its state in
 //!   L1, calling the model and stepper per step, as before.
 
 use crate::model::{DiagonalForm, NqmDiffusion, SdeModel};
-use crate::rng::{Lanes, PathNormals, Tables, path_state, tables};
+use crate::rng::{Lanes, Tables, tables};
 use crate::solver::{Method, Stepper, TimeStep, Workspace};
 
 /// `diverged_at` of a path that has not diverged.
@@ -57,6 +61,9 @@ pub(crate) struct Block {
     losses: Row,
     ws: Workspace,
     z: Vec<f64>,
+    /// Row kernel scratch: one step's normals and their main-stream words, per coordinate.
+    z_rows: Vec<Row>,
+    words: Vec<[u64; BLOCK]>,
 }
 
 /// What every block needs to advance a segment.
@@ -110,10 +117,16 @@ impl Block {
                 diverged_at[l] = 0;
             }
         }
+        let noise = model.noise_dim().min(dim);
+        let (mut z_rows, mut words) = (Vec::new(), Vec::new());
         let states = if rows {
             let mut r = Vec::new();
             r.try_reserve_exact(dim).ok()?;
             r.extend((0..dim).map(|i| std::array::from_fn(|l| flat[l * dim + i])));
+            z_rows.try_reserve_exact(noise).ok()?;
+            z_rows.resize(noise, [0.0; BLOCK]);
+            words.try_reserve_exact(noise).ok()?;
+            words.resize(noise, [0; BLOCK]);
             States::Rows(r)
         } else {
             States::Paths(flat)
@@ -121,12 +134,14 @@ impl Block {
         Some(Self {
             n,
             dim,
-            rng: Lanes::from_states(|l| path_state(seed, (first + l) as u64)),
+            rng: Lanes::new(seed, first as u64),
             states,
             diverged_at,
             losses,
             ws: Workspace::new(model),
-            z: vec![0.0; model.noise_dim().min(dim)],
+            z: vec![0.0; noise],
+            z_rows,
+            words,
         })
     }
 
@@ -173,6 +188,8 @@ impl Block {
             rng: &mut self.rng,
             t: tables(),
             rows,
+            z: &mut self.z_rows,
+            words: &mut self.words,
             form,
             lrs: &ctx.lrs[from..to],
             from,
@@ -226,7 +243,7 @@ impl Block {
             // The path runs through the whole segment before the next one starts: its state,
             // stream and scratch stay in L1 for the entire segment.
             let mut loss = self.losses[l];
-            let mut normals = PathNormals::from_state(self.rng.get(l));
+            let mut normals = self.rng.get(l);
             for (k, &lr) in lrs.iter().enumerate() {
                 for _ in 0..ctx.substeps {
                     normals.fill(&mut self.z);
@@ -239,7 +256,7 @@ impl Block {
                     break;
                 }
             }
-            self.rng.set(l, normals.state());
+            self.rng.set(l, &normals);
             if *div == LIVE && !x.iter().all(|v| v.is_finite()) {
                 *div = to as u64;
             }
@@ -262,6 +279,8 @@ struct RowSegment<'a, 'f> {
     rng: &'a mut Lanes<BLOCK>,
     t: &'static Tables,
     rows: &'a mut [Row],
+    z: &'a mut [Row],
+    words: &'a mut [[u64; BLOCK]],
     form: &'a DiagonalForm<'f>,
     lrs: &'a [f64],
     from: usize,
@@ -273,15 +292,34 @@ struct RowSegment<'a, 'f> {
     losses: &'a mut Row,
 }
 
+/// A row segment as a [`pulp::WithSimd`] operation: `with_simd` is instantiated once per
+/// instruction set, and everything it calls is `#[inline(always)]` so it is compiled for that set.
+struct Segment<'s, 'a, 'f, const MIL: bool, const SQRT: bool, const MOM: bool> {
+    seg: &'s mut RowSegment<'a, 'f>,
+    ts: TimeStep,
+}
+
+impl<const MIL: bool, const SQRT: bool, const MOM: bool> pulp::WithSimd
+    for Segment<'_, '_, '_, MIL, SQRT, MOM>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Self { seg, ts } = self;
+        if seg.substeps == 1 {
+            // dt = √dt = 1: the constant multiplications fold away (x·1 = x exactly).
+            seg.steps::<MIL, SQRT, MOM>(1.0, 1.0, 0.5);
+        } else {
+            seg.steps::<MIL, SQRT, MOM>(ts.dt(), ts.sqrt_dt(), 0.5 * ts.dt());
+        }
+    }
+}
+
 impl RowSegment<'_, '_> {
     /// Runs the segment; `MIL`: Milstein (else EM), `SQRT`: `ψ(x) = √(1+x²)`, `MOM`: heavy ball.
     fn run<const MIL: bool, const SQRT: bool, const MOM: bool>(&mut self, ts: TimeStep) {
-        if self.substeps == 1 {
-            // dt = √dt = 1: the constant multiplications fold away (x·1 = x exactly).
-            self.steps::<MIL, SQRT, MOM>(1.0, 1.0, 0.5);
-        } else {
-            self.steps::<MIL, SQRT, MOM>(ts.dt(), ts.sqrt_dt(), 0.5 * ts.dt());
-        }
+        pulp::Arch::new().dispatch(Segment::<MIL, SQRT, MOM> { seg: self, ts });
     }
 
     /// Every update of the segment. Each expression mirrors, operation for operation, the
@@ -306,9 +344,9 @@ impl RowSegment<'_, '_> {
             let mut tail = [0.0; BLOCK];
             for sub in 0..self.substeps {
                 let last = sub + 1 == self.substeps;
+                self.rng.fill_rows(t, self.z, self.words);
                 for i in 0..d {
-                    let mut z = [0.0; BLOCK];
-                    self.rng.normals(t, &mut z);
+                    let z = &self.z[i];
                     // Per-step coefficients, once per coordinate for the whole block.
                     let c = lr * h[i];
                     let b = lr * s[i];
@@ -342,10 +380,14 @@ impl RowSegment<'_, '_> {
                         }
                     }
                     if last {
+                        // `h_i x² ` per path first, then one add into the accumulator: with the
+                        // destination picked at run time in the same loop, LLVM could not rule
+                        // out aliasing and kept it scalar.
                         let hi = h[i];
+                        let term: Row = std::array::from_fn(|l| hi * x[l] * x[l]);
                         let dst = if i < full { &mut acc[i & 3] } else { &mut tail };
-                        for l in 0..BLOCK {
-                            dst[l] += hi * x[l] * x[l];
+                        for (a, t) in dst.iter_mut().zip(&term) {
+                            *a += t;
                         }
                     }
                 }

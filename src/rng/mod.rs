@@ -52,10 +52,18 @@ pub fn path_rng(seed: u64, path: u64) -> Xoshiro256PlusPlus {
 }
 
 /// The 256-bit xoshiro state of path `path` under `seed` (as four little-endian words).
-pub(crate) fn path_state(seed: u64, path: u64) -> [u64; 4] {
+fn path_state(seed: u64, path: u64) -> [u64; 4] {
+    path_states(seed, path).0
+}
+
+/// The main and aux xoshiro states of path `path` under `seed`: eight consecutive SplitMix64
+/// outputs from a key mixed from both.
+pub(crate) fn path_states(seed: u64, path: u64) -> ([u64; 4], [u64; 4]) {
     // Mix seed and path through one SplitMix round each so (seed, path) and (path, seed) differ.
     let mut key = seed;
     let k1 = splitmix64(&mut key);
     let mut state = k1 ^ path.wrapping_mul(0xD1B5_4A32_D192_ED03);
-    [(); 4].map(|_| splitmix64(&mut state))
+    let main = [(); 4].map(|_| splitmix64(&mut state));
+    let aux = [(); 4].map(|_| splitmix64(&mut state));
+    (main, aux)
 }

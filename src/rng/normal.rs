@@ -1,21 +1,27 @@
 //! Standard normals by a 256-layer ziggurat (Marsaglia & Tsang 2000, Doornik's 2005 variant),
-//! evaluated either on one stream ([`PathNormals`]) or on `L` independent streams at once
-//! ([`Lanes`]), with the same numbers per stream either way.
+//! evaluated either on one path ([`PathNormals`]) or on `L` paths at once ([`Lanes`]), with the
+//! same numbers per path either way.
 //!
 //! # Definition of a draw
 //!
-//! One 64-bit word `w` of the stream: bits 0..8 pick the layer `i`, bits 12..64 give
-//! `u ∈ [−1, 1)` (52 bits, exact), and `x = u·X[i]`. If `|x| < X[i+1]` (≈ 98.8 % of draws) `x` is
-//! the normal. Otherwise the slow path continues *on the same stream*: the wedge test with one
-//! more word, the Marsaglia tail for the base layer, or a fresh draw. So a stream's normals are a
-//! function of that stream alone, and the lane-parallel version (fast path on all lanes, slow path
-//! lane by lane, in lane order) yields exactly the numbers of the one-stream version on each lane.
+//! A path owns two xoshiro256++ streams, *main* and *aux*. Every normal takes exactly one word
+//! `w` of the main stream: bits 0..8 pick the layer `i`, bits 12..64 give `u ∈ [−1, 1)` (52 bits,
+//! exact), and `x = u·X[i]`. If `|x| < X[i+1]` (≈ 98.8 % of draws) `x` is the normal. Otherwise
+//! the slow path continues *on the aux stream*: the wedge test with one more word, the Marsaglia
+//! tail for the base layer, or a fresh candidate, every further word from aux. The ziggurat is
+//! exact whichever independent uniforms the slow path consumes.
+//!
+//! Why two streams: with one, a rejection shifts every later word of the path, so a vectorised
+//! generator must stop at each rejection before it can produce the next normal. With the slow
+//! path on its own stream, normal `n` of a path is always word `n` of its main stream: the
+//! generator runs ahead over a whole step of coordinates with the xoshiro state in registers and
+//! repairs the ≈ 1.2 % rejected draws afterwards, in order, from each path's aux stream. The
+//! numbers are still a function of `(seed, path)` alone.
 //!
 //! Why not `rand_distr::StandardNormal`: its per-draw branch and scalar generator cost ~3 ns per
-//! normal, the whole budget of a workload-W step. Here the generator state update, the
-//! word-to-float conversion (exponent bit trick, no integer-to-float instruction) and the
-//! acceptance test are plain loops over `[u64; L]` / `[f64; L]` that LLVM vectorises with SSE2 or
-//! AVX2; only the two table loads per lane are scalar.
+//! normal, the whole budget of a workload-W step. Until the rejection happens it is the same
+//! algorithm on the same words (same tables, same bit layout), so the two agree draw for draw up
+//! to a path's first rejected candidate.
 
 use std::sync::OnceLock;
 
@@ -29,6 +35,9 @@ const V: f64 = 0.004_928_673_233_99;
 pub(crate) struct Tables {
     pub(crate) x: [f64; 257],
     pub(crate) f: [f64; 257],
+    /// `(x[i], x[i+1])` side by side: the fast path's two loads of layer `i` are one 16-byte
+    /// load.
+    pub(crate) pairs: [[f64; 2]; 256],
 }
 
 fn pdf(x: f64) -> f64 {
@@ -43,7 +52,11 @@ fn build() -> Tables {
         x[i] = (-2.0 * (V / x[i - 1] + pdf(x[i - 1])).ln()).sqrt();
     }
     x[256] = 0.0;
-    Tables { x, f: x.map(pdf) }
+    Tables {
+        x,
+        f: x.map(pdf),
+        pairs: std::array::from_fn(|i| [x[i], x[i + 1]]),
+    }
 }
 
 /// The ziggurat tables, computed once per process (a few hundred `exp`/`ln`).
@@ -89,12 +102,13 @@ fn open_unit(w: u64) -> f64 {
 /// The fast path of a draw: the candidate `x` and whether it is accepted.
 #[inline(always)]
 fn fast(w: u64, t: &Tables) -> (f64, bool) {
-    let i = (w & 0xff) as usize;
-    let x = signed_unit(w) * t.x[i];
-    (x, x.abs() < t.x[i + 1])
+    let [width, limit] = t.pairs[(w & 0xff) as usize];
+    let x = signed_unit(w) * width;
+    (x, x.abs() < limit)
 }
 
-/// The rest of a draw whose first word `w` failed the fast test; further words come from `s`.
+/// The rest of a draw whose main-stream word `w` failed the fast test; every further word comes
+/// from the aux stream `s`.
 #[cold]
 #[inline(never)]
 fn slow(s: &mut [u64; 4], mut w: u64, t: &Tables) -> f64 {
@@ -124,20 +138,21 @@ fn slow(s: &mut [u64; 4], mut w: u64, t: &Tables) -> f64 {
     }
 }
 
-/// One standard normal from the stream `s`.
+/// One standard normal: the main stream's next word, repaired from `aux` if rejected.
 #[inline(always)]
-fn sample(s: &mut [u64; 4], t: &Tables) -> f64 {
-    let w = xoshiro_next(s);
+fn sample(main: &mut [u64; 4], aux: &mut [u64; 4], t: &Tables) -> f64 {
+    let w = xoshiro_next(main);
     let (x, ok) = fast(w, t);
-    if ok { x } else { slow(s, w, t) }
+    if ok { x } else { slow(aux, w, t) }
 }
 
-/// A path's random stream: xoshiro256++ seeded exactly like [`path_rng`](super::path_rng)
-/// (the same 64-bit words), drawing standard normals by the crate's ziggurat.
+/// A path's random streams: two xoshiro256++ generators seeded from `(seed, path)`, drawing
+/// standard normals by the crate's ziggurat (see the [module docs](self) for the definition).
 ///
 /// Path `p` of an [`Ensemble`](crate::ensemble::Ensemble) run with seed `seed` draws its normals
 /// in order from `PathNormals::new(seed, p)`: `noise_dim` per (sub)step, coordinate by coordinate.
-/// Tests and user code can rebuild any path's Brownian increments from it.
+/// Tests and user code can rebuild any path's Brownian increments from it. The main stream's
+/// words are those of [`path_rng`](super::path_rng).
 ///
 /// ```
 /// use lrsde::rng::PathNormals;
@@ -152,27 +167,27 @@ fn sample(s: &mut [u64; 4], t: &Tables) -> f64 {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathNormals {
-    s: [u64; 4],
+    main: [u64; 4],
+    aux: [u64; 4],
 }
 
 impl PathNormals {
-    /// The stream of path `path` under `seed`.
+    /// The streams of path `path` under `seed`.
     pub fn new(seed: u64, path: u64) -> Self {
-        Self {
-            s: super::path_state(seed, path),
-        }
+        let (main, aux) = super::path_states(seed, path);
+        Self { main, aux }
     }
 
-    /// The next raw 64-bit word.
+    /// The main stream's next raw 64-bit word (the word a normal would use).
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        xoshiro_next(&mut self.s)
+        xoshiro_next(&mut self.main)
     }
 
     /// The next standard normal.
     #[inline]
     pub fn standard_normal(&mut self) -> f64 {
-        sample(&mut self.s, tables())
+        sample(&mut self.main, &mut self.aux, tables())
     }
 
     /// Fills `out` with standard normals, in order (the same as repeated
@@ -181,126 +196,155 @@ impl PathNormals {
     pub fn fill(&mut self, out: &mut [f64]) {
         let t = tables();
         for o in out {
-            *o = sample(&mut self.s, t);
+            *o = sample(&mut self.main, &mut self.aux, t);
         }
-    }
-
-    pub(crate) fn from_state(s: [u64; 4]) -> Self {
-        Self { s }
-    }
-
-    pub(crate) fn state(&self) -> [u64; 4] {
-        self.s
     }
 }
 
-/// `L` independent xoshiro256++ streams in structure-of-arrays form: word `k` of every lane sits
-/// in `s[k]`, so one step of all lanes is four loops over `[u64; L]` that vectorise.
+/// Lanes per generator pass: 16 paths' main states are 16 AVX2 registers (4 × 4 words), so the
+/// state stays in registers while a pass draws a whole step of coordinates.
+pub(crate) const CHUNK: usize = 16;
+// `fill_rows` records a chunk's rejected lanes in 16 bits.
+const _: () = assert!(CHUNK <= 16);
+
+/// The generators of `L` paths: main streams in structure-of-arrays form (word `k` of every lane
+/// sits in `main[k]`, so one step of all lanes is four loops over `[u64; L]` that vectorise), aux
+/// streams per lane (only the rare slow path touches them).
 #[derive(Debug, Clone)]
 pub(crate) struct Lanes<const L: usize> {
-    s: [[u64; L]; 4],
+    main: [[u64; L]; 4],
+    aux: [[u64; 4]; L],
+    /// Rejected candidates of the current pass: `(row, chunk start << 16 | lane bits)`.
+    rejected: Vec<(u32, u32)>,
 }
 
 impl<const L: usize> Lanes<L> {
-    /// Lanes holding the given per-lane states.
+    /// Lanes holding paths `first..first + L` of `seed`.
     #[allow(
         clippy::needless_range_loop,
         reason = "transposes AoS states into SoA lanes"
     )]
-    pub(crate) fn from_states(states: impl Fn(usize) -> [u64; 4]) -> Self {
-        let mut s = [[0u64; L]; 4];
+    pub(crate) fn new(seed: u64, first: u64) -> Self {
+        let mut main = [[0u64; L]; 4];
+        let mut aux = [[0u64; 4]; L];
         for l in 0..L {
-            let st = states(l);
+            let (m, a) = super::path_states(seed, first + l as u64);
             for k in 0..4 {
-                s[k][l] = st[k];
+                main[k][l] = m[k];
             }
+            aux[l] = a;
         }
-        Self { s }
+        Self {
+            main,
+            aux,
+            rejected: Vec::new(),
+        }
     }
 
-    /// Lane `l`'s state.
+    /// Lane `l`'s streams.
     #[inline]
-    pub(crate) fn get(&self, l: usize) -> [u64; 4] {
-        [self.s[0][l], self.s[1][l], self.s[2][l], self.s[3][l]]
+    pub(crate) fn get(&self, l: usize) -> PathNormals {
+        let m = &self.main;
+        PathNormals {
+            main: [m[0][l], m[1][l], m[2][l], m[3][l]],
+            aux: self.aux[l],
+        }
     }
 
-    /// Replaces lane `l`'s state.
+    /// Replaces lane `l`'s streams.
     #[inline]
-    pub(crate) fn set(&mut self, l: usize, st: [u64; 4]) {
-        for (k, v) in st.into_iter().enumerate() {
-            self.s[k][l] = v;
+    pub(crate) fn set(&mut self, l: usize, p: &PathNormals) {
+        for (k, v) in p.main.into_iter().enumerate() {
+            self.main[k][l] = v;
         }
+        self.aux[l] = p.aux;
     }
 
-    /// One word from every lane.
-    #[inline(always)]
-    fn next_words(&mut self) -> [u64; L] {
-        let [s0, s1, s2, s3] = &mut self.s;
-        let mut out = [0u64; L];
-        for l in 0..L {
-            out[l] = s0[l]
-                .wrapping_add(s3[l])
-                .rotate_left(23)
-                .wrapping_add(s0[l]);
-            let t = s1[l] << 17;
-            s2[l] ^= s0[l];
-            s3[l] ^= s1[l];
-            s1[l] ^= s2[l];
-            s0[l] ^= s3[l];
-            s2[l] ^= t;
-            s3[l] = s3[l].rotate_left(45);
-        }
-        out
-    }
-
-    /// One standard normal from every lane into `out`: `out[l]` is what
-    /// [`PathNormals::standard_normal`] would return on lane `l`'s stream.
+    /// `z[n][l]` ← normal `n` of lane `l`, for every row `n` in order: what `z.len()` calls of
+    /// [`PathNormals::standard_normal`] would return on each lane. `words` (as long as `z`) is
+    /// scratch for the main-stream words.
     ///
-    /// Three passes over the lanes, each a plain loop: the generator step (vectorised), the two
-    /// table loads (scalar: SSE2 has no gather), and the candidate plus acceptance test
-    /// (vectorised, with an OR-reduction instead of a per-lane branch or bit mask, whose
-    /// variable shifts kept LLVM from vectorising). Only a block with a rejected lane
-    /// (≈ 1.2 % of lanes) visits the scalar slow path.
+    /// Lanes go [`CHUNK`] at a time; a chunk's state is loaded once, stepped through every row
+    /// (plain loops LLVM vectorises; the layer loads are one 16-byte load per lane) and stored
+    /// once. Rejected candidates are only flagged per row; the rows with a flag are repaired
+    /// afterwards, lane by lane from the aux streams, in row order.
     #[inline(always)]
     #[allow(
         clippy::neg_cmp_op_on_partial_ord,
         reason = "`!(a < b)` is the rejection test; it must also hold for NaN"
     )]
-    pub(crate) fn normals(&mut self, t: &Tables, out: &mut [f64; L]) {
-        let w = self.next_words();
-        let mut width = [0.0; L];
-        let mut limit = [0.0; L];
-        for l in 0..L {
-            let i = (w[l] & 0xff) as usize;
-            width[l] = t.x[i];
-            limit[l] = t.x[i + 1];
+    pub(crate) fn fill_rows(&mut self, t: &Tables, z: &mut [[f64; L]], words: &mut [[u64; L]]) {
+        debug_assert_eq!(L % CHUNK, 0);
+        debug_assert!(self.rejected.is_empty());
+        for c in (0..L).step_by(CHUNK) {
+            let mut s0: [u64; CHUNK] = self.main[0][c..c + CHUNK].try_into().unwrap_or_default();
+            let mut s1: [u64; CHUNK] = self.main[1][c..c + CHUNK].try_into().unwrap_or_default();
+            let mut s2: [u64; CHUNK] = self.main[2][c..c + CHUNK].try_into().unwrap_or_default();
+            let mut s3: [u64; CHUNK] = self.main[3][c..c + CHUNK].try_into().unwrap_or_default();
+            for (n, (zr, wr)) in z.iter_mut().zip(words.iter_mut()).enumerate() {
+                let mut w = [0u64; CHUNK];
+                for j in 0..CHUNK {
+                    w[j] = s0[j]
+                        .wrapping_add(s3[j])
+                        .rotate_left(23)
+                        .wrapping_add(s0[j]);
+                    let t1 = s1[j] << 17;
+                    s2[j] ^= s0[j];
+                    s3[j] ^= s1[j];
+                    s1[j] ^= s2[j];
+                    s0[j] ^= s3[j];
+                    s2[j] ^= t1;
+                    s3[j] = s3[j].rotate_left(45);
+                }
+                // The loads in a loop of their own: gathered scalar, while the loop below
+                // vectorises (mixed into one loop, LLVM would scalarise both).
+                wr[c..c + CHUNK].copy_from_slice(&w);
+                let mut width = [0.0; CHUNK];
+                let mut limit = [0.0; CHUNK];
+                for j in 0..CHUNK {
+                    [width[j], limit[j]] = t.pairs[usize::from(wr[c + j] as u8)];
+                }
+                let mut x = [0.0; CHUNK];
+                let mut any = false;
+                for j in 0..CHUNK {
+                    x[j] = signed_unit(w[j]) * width[j];
+                    any |= !(x[j].abs() < limit[j]);
+                }
+                zr[c..c + CHUNK].copy_from_slice(&x);
+                if any {
+                    // Which lanes: rare (≈ 17 % of rows of 16), so a scalar pass is cheaper
+                    // than building the bit mask in the vector loop.
+                    let bad =
+                        (0..CHUNK).fold(0u32, |m, j| m | u32::from(!(x[j].abs() < limit[j])) << j);
+                    self.rejected.push((n as u32, (c as u32) << 16 | bad));
+                }
+            }
+            self.main[0][c..c + CHUNK].copy_from_slice(&s0);
+            self.main[1][c..c + CHUNK].copy_from_slice(&s1);
+            self.main[2][c..c + CHUNK].copy_from_slice(&s2);
+            self.main[3][c..c + CHUNK].copy_from_slice(&s3);
         }
-        let mut any = false;
-        for l in 0..L {
-            let x = signed_unit(w[l]) * width[l];
-            out[l] = x;
-            any |= !(x.abs() < limit[l]);
-        }
-        if any {
-            self.fix(t, &w, &limit, out);
+        if !self.rejected.is_empty() {
+            self.repair(t, z, words);
         }
     }
 
-    /// Runs the slow path on every lane whose fast-path candidate was rejected.
+    /// Replaces every rejected candidate by the slow path on its lane's aux stream, in row
+    /// order per lane (so each lane's aux words are used in its own draw order).
     #[cold]
     #[inline(never)]
-    #[allow(
-        clippy::neg_cmp_op_on_partial_ord,
-        reason = "the same test as in `normals`"
-    )]
-    fn fix(&mut self, t: &Tables, w: &[u64; L], limit: &[f64; L], out: &mut [f64; L]) {
-        for l in 0..L {
-            if !(out[l].abs() < limit[l]) {
-                let mut st = self.get(l);
-                out[l] = slow(&mut st, w[l], t);
-                self.set(l, st);
+    fn repair(&mut self, t: &Tables, z: &mut [[f64; L]], words: &[[u64; L]]) {
+        // Chunks were filled one after another, so entries are sorted by chunk, then row; lanes
+        // of different chunks are disjoint, so within a lane the order is the row order.
+        for &(n, lanes) in &self.rejected {
+            let (n, c, mut bad) = (n as usize, (lanes >> 16) as usize, lanes & 0xffff);
+            while bad != 0 {
+                let l = c + bad.trailing_zeros() as usize;
+                bad &= bad - 1;
+                z[n][l] = slow(&mut self.aux[l], words[n][l], t);
             }
         }
+        self.rejected.clear();
     }
 }
 
@@ -335,19 +379,47 @@ mod tests {
     #[test]
     fn lanes_match_single_streams() {
         const L: usize = 32;
-        let mut lanes = Lanes::<L>::from_states(|l| super::super::path_state(5, l as u64));
+        let mut lanes = Lanes::<L>::new(5, 0);
         let mut single: Vec<PathNormals> = (0..L as u64).map(|p| PathNormals::new(5, p)).collect();
         let t = tables();
-        let mut out = [0.0; L];
-        // Enough draws that every lane takes the slow path (wedge and tail) many times.
-        for _ in 0..5000 {
-            lanes.normals(t, &mut out);
-            for (o, s) in out.iter().zip(&mut single) {
-                assert_eq!(o.to_bits(), s.standard_normal().to_bits());
+        // Odd row counts, and more than 64 rows (the flag word saturates), on top of enough
+        // draws that every lane takes the slow path (wedge and tail) many times.
+        for rows in [1usize, 7, 32, 70, 3] {
+            let mut z = vec![[0.0; L]; rows];
+            let mut w = vec![[0u64; L]; rows];
+            for _ in 0..300 {
+                lanes.fill_rows(t, &mut z, &mut w);
+                for row in &z {
+                    for (o, s) in row.iter().zip(&mut single) {
+                        assert_eq!(o.to_bits(), s.standard_normal().to_bits());
+                    }
+                }
             }
         }
         for (l, s) in single.iter().enumerate() {
-            assert_eq!(lanes.get(l), s.state());
+            assert_eq!(&lanes.get(l), s);
+        }
+    }
+
+    #[test]
+    fn fast_path_is_rand_distr_until_the_first_rejection() {
+        // Same tables, bit layout and acceptance test as rand_distr 0.6's `StandardNormal`: up
+        // to a path's first rejected candidate the two generators agree bit for bit.
+        use rand_distr::{Distribution, StandardNormal};
+        let t = tables();
+        for p in 0..50 {
+            let mut ours = PathNormals::new(99, p);
+            let mut theirs = super::super::path_rng(99, p);
+            let mut probe = PathNormals::new(99, p);
+            loop {
+                let (_, ok) = fast(probe.next_u64(), t);
+                let z: f64 = StandardNormal.sample(&mut theirs);
+                let o = ours.standard_normal();
+                if !ok {
+                    break;
+                }
+                assert_eq!(o.to_bits(), z.to_bits(), "path {p}");
+            }
         }
     }
 }

@@ -345,50 +345,20 @@ impl RowSegment<'_, '_> {
             for sub in 0..self.substeps {
                 let last = sub + 1 == self.substeps;
                 self.rng.fill_rows(t, self.z, self.words);
-                for i in 0..d {
-                    let z = &self.z[i];
+                for (i, z) in self.z.iter().enumerate().take(d) {
                     // Per-step coefficients, once per coordinate for the whole block.
                     let c = lr * h[i];
                     let b = lr * s[i];
                     let bb = b * b;
                     let x = &mut xs[i];
                     if MOM {
-                        let p = &mut ps[i];
-                        for l in 0..BLOCK {
-                            let (xi, pi, zi) = (x[l], p[l], z[l]);
-                            let v = xi - pi;
-                            let f = mu * v - c * xi;
-                            let mut inc = f * dt + b * sdt * zi;
-                            if MIL {
-                                inc += 0.0 * half_dt * (zi * zi - 1.0);
-                            }
-                            x[l] = xi + inc;
-                            p[l] = pi + v * dt;
-                        }
+                        momentum_row::<MIL>(x, &mut ps[i], z, [mu, c, b, dt, sdt, half_dt]);
                     } else {
-                        let a = -c;
-                        for l in 0..BLOCK {
-                            let (xi, zi) = (x[l], z[l]);
-                            let f = a * xi;
-                            let g = if SQRT { b * (1.0 + xi * xi).sqrt() } else { b };
-                            let mut inc = f * dt + g * sdt * zi;
-                            if MIL {
-                                let cc = if SQRT { bb * xi } else { 0.0 };
-                                inc += cc * half_dt * (zi * zi - 1.0);
-                            }
-                            x[l] = xi + inc;
-                        }
+                        diagonal_row::<MIL, SQRT>(x, z, [-c, b, bb, dt, sdt, half_dt]);
                     }
                     if last {
-                        // `h_i x² ` per path first, then one add into the accumulator: with the
-                        // destination picked at run time in the same loop, LLVM could not rule
-                        // out aliasing and kept it scalar.
-                        let hi = h[i];
-                        let term: Row = std::array::from_fn(|l| hi * x[l] * x[l]);
                         let dst = if i < full { &mut acc[i & 3] } else { &mut tail };
-                        for (a, t) in dst.iter_mut().zip(&term) {
-                            *a += t;
-                        }
+                        accumulate_loss(dst, x, h[i]);
                     }
                 }
             }
@@ -408,4 +378,57 @@ impl RowSegment<'_, '_> {
             }
         }
     }
+}
+
+// The row updates work on local copies of the rows (registers, in effect) and store the result
+// once: operating on `x` and `z` in place, LLVM could not prove that the two rows (both reached
+// through `self`) do not overlap, fully unrolled the loop and kept it scalar.
+
+/// One coordinate of the NQM update over the block: `k = [−ηh_i, ηs_i, (ηs_i)², dt, √dt, dt/2]`.
+#[inline(always)]
+fn diagonal_row<const MIL: bool, const SQRT: bool>(x: &mut Row, z: &Row, k: [f64; 6]) {
+    let [a, b, bb, dt, sdt, half_dt] = k;
+    let (mut out, z) = (*x, *z);
+    for (xl, &zi) in out.iter_mut().zip(&z) {
+        let xi = *xl;
+        let f = a * xi;
+        let g = if SQRT { b * (1.0 + xi * xi).sqrt() } else { b };
+        let mut inc = f * dt + g * sdt * zi;
+        if MIL {
+            let cc = if SQRT { bb * xi } else { 0.0 };
+            inc += cc * half_dt * (zi * zi - 1.0);
+        }
+        *xl = xi + inc;
+    }
+    *x = out;
+}
+
+/// One coordinate of the heavy-ball update over the block (`p`: previous iterate):
+/// `k = [μ, ηh_i, ηs_i, dt, √dt, dt/2]`.
+#[inline(always)]
+fn momentum_row<const MIL: bool>(x: &mut Row, p: &mut Row, z: &Row, k: [f64; 6]) {
+    let [mu, c, b, dt, sdt, half_dt] = k;
+    let (mut xo, mut po, z) = (*x, *p, *z);
+    for ((xl, pl), &zi) in xo.iter_mut().zip(po.iter_mut()).zip(&z) {
+        let (xi, pi) = (*xl, *pl);
+        let v = xi - pi;
+        let f = mu * v - c * xi;
+        let mut inc = f * dt + b * sdt * zi;
+        if MIL {
+            inc += 0.0 * half_dt * (zi * zi - 1.0);
+        }
+        *xl = xi + inc;
+        *pl = pi + v * dt;
+    }
+    (*x, *p) = (xo, po);
+}
+
+/// `dst += h_i x²` per path, in `quadratic_loss`'s operation order (`(h_i x) x`).
+#[inline(always)]
+fn accumulate_loss(dst: &mut Row, x: &Row, hi: f64) {
+    let (mut out, x) = (*dst, *x);
+    for (a, &xi) in out.iter_mut().zip(&x) {
+        *a += hi * xi * xi;
+    }
+    *dst = out;
 }

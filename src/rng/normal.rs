@@ -463,7 +463,11 @@ mod tests {
                 for q in 0..50 {
                     let y = f1 + (f0 - f1) * (f64::from(q) + 0.5) / 50.0;
                     if (y - pdf(a)).abs() > 1e-12 {
-                        assert_eq!(under_density(a, y, i, t), y < pdf(a), "layer {i}, a {a}, y {y}");
+                        assert_eq!(
+                            under_density(a, y, i, t),
+                            y < pdf(a),
+                            "layer {i}, a {a}, y {y}"
+                        );
                     }
                 }
             }

@@ -373,6 +373,8 @@ impl FittedLaw {
     }
 
     fn parse(text: &str, path: &str) -> Result<Self, FitError> {
+        // Editors on Windows may save a byte-order mark; JSON itself has none.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let json = |source| FitError::Json {
             path: path.to_string(),
             source,

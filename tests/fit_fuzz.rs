@@ -200,7 +200,8 @@ fn versions_other_than_1_are_refused() {
 
 #[test]
 fn inconsistent_uncertainty_is_refused_by_key() {
-    let cases: [(&str, fn(&mut Value)); 6] = [
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit); 6] = [
         ("uncertainty.covariance", |v| {
             v["uncertainty"]["covariance"][0]
                 .as_array_mut()

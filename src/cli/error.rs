@@ -68,6 +68,9 @@ pub fn one_line(msg: &str) -> String {
     out
 }
 
+/// Shorthand for fallible CLI steps.
+pub type CliResult<T> = Result<T, CliError>;
+
 #[cfg(test)]
 mod tests {
     use super::{MAX_MESSAGE, one_line};
@@ -82,6 +85,3 @@ mod tests {
         assert!(cut.ends_with(" […]"));
     }
 }
-
-/// Shorthand for fallible CLI steps.
-pub type CliResult<T> = Result<T, CliError>;

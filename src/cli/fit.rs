@@ -236,6 +236,12 @@ fn print_report(fitted: &FittedLaw) {
     }
 }
 
+impl From<lrsde::fit::FitError> for CliError {
+    fn from(e: lrsde::fit::FitError) -> Self {
+        CliError::user(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::first_bad;
@@ -251,11 +257,5 @@ mod tests {
             first_bad(&[3.0, 2.0, -1.0], &[10, 20, 30]),
             Some((30, -1.0))
         );
-    }
-}
-
-impl From<lrsde::fit::FitError> for CliError {
-    fn from(e: lrsde::fit::FitError) -> Self {
-        CliError::user(e.to_string())
     }
 }

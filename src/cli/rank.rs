@@ -157,23 +157,6 @@ fn search_steps(text: &str) -> u64 {
         .min(u64::MAX as f64) as u64
 }
 
-#[cfg(test)]
-mod tests {
-    use super::search_steps;
-
-    #[test]
-    fn search_steps_takes_the_largest_length() {
-        assert_eq!(
-            search_steps("wsd:peak=3e-4,steps=24000,decay=0.1..0.5"),
-            24000
-        );
-        assert_eq!(search_steps("wsd:steps=1.9e7..2e3"), 19_000_000);
-        assert_eq!(search_steps("wsd:steps=1e4|1e15"), 1_000_000_000_000_000);
-        assert_eq!(search_steps("wsd:peak=3e-4"), 0);
-        assert_eq!(search_steps("garbage"), 0);
-    }
-}
-
 /// Writes the ranking in `format`.
 pub fn write_ranking(w: &mut dyn Write, ranking: &Ranking, format: Format) -> std::io::Result<()> {
     match format {
@@ -223,5 +206,22 @@ pub fn write_ranking(w: &mut dyn Write, ranking: &Ranking, format: Format) -> st
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_steps;
+
+    #[test]
+    fn search_steps_takes_the_largest_length() {
+        assert_eq!(
+            search_steps("wsd:peak=3e-4,steps=24000,decay=0.1..0.5"),
+            24000
+        );
+        assert_eq!(search_steps("wsd:steps=1.9e7..2e3"), 19_000_000);
+        assert_eq!(search_steps("wsd:steps=1e4|1e15"), 1_000_000_000_000_000);
+        assert_eq!(search_steps("wsd:peak=3e-4"), 0);
+        assert_eq!(search_steps("garbage"), 0);
     }
 }

@@ -20,12 +20,20 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Exit code 2 and exactly one non-empty stderr line containing every needle.
+/// Exit code 2 and exactly one `error:` line on stderr, the last, containing every needle
+/// (warnings may come before it).
 fn assert_user_error(o: &Output, needles: &[&str]) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
+    let all = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {all}");
+    let lines: Vec<&str> = all.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines[..lines.len() - 1]
+            .iter()
+            .all(|l| l.starts_with("warning:")),
+        "only warnings may precede the error: {all}"
+    );
+    let err = lines.last().copied().unwrap_or_default();
+    assert!(err.starts_with("error: "), "{all}");
     for n in needles {
         assert!(err.contains(n), "`{n}` missing from: {err}");
     }

@@ -63,7 +63,10 @@ pub struct Estimate {
     pub rows_bytes: f64,
     /// Path-dimension-steps: `paths × state_dim × steps × substeps`.
     pub work: f64,
-    /// Lower bound on the wall time in seconds, at [`THROUGHPUT_PER_THREAD`] per thread.
+    /// Path-rows: `paths × rows`, the statistics of every saved row, gathered on one thread.
+    pub row_work: f64,
+    /// Lower bound on the wall time in seconds: `work` over the threads and `row_work` on one,
+    /// each at [`THROUGHPUT_PER_THREAD`].
     pub seconds: f64,
 }
 
@@ -199,6 +202,7 @@ impl Ensemble {
         }
         .clamp(1, (blocks as usize).max(1));
         let work = paths * dim * steps as f64 * c.substeps as f64;
+        let row_work = paths * rows as f64;
         Estimate {
             paths: c.paths,
             state_dim,
@@ -211,7 +215,8 @@ impl Ensemble {
             grid_bytes: steps as f64 * 8.0,
             rows_bytes: rows as f64 * std::mem::size_of::<SummaryRow>() as f64,
             work,
-            seconds: work / (THROUGHPUT_PER_THREAD * threads as f64),
+            row_work,
+            seconds: (work / threads as f64 + row_work) / THROUGHPUT_PER_THREAD,
         }
     }
 
@@ -352,7 +357,11 @@ mod tests {
         assert_eq!(e.grid_bytes, 95.0 * 8.0);
         assert_eq!(e.threads, 2, "no more threads than blocks");
         assert_eq!(e.work, 33.0 * 2.0 * 95.0);
-        assert_eq!(e.seconds, e.work / (2.0 * THROUGHPUT_PER_THREAD));
+        assert_eq!(e.row_work, 33.0 * 10.0);
+        assert_eq!(
+            e.seconds,
+            (e.work / 2.0 + e.row_work) / THROUGHPUT_PER_THREAD
+        );
     }
 
     #[test]
@@ -378,7 +387,7 @@ mod tests {
             .parallelism(Parallelism::Sequential)
             .build()
             .unwrap();
-        // 1000 × 32 × 1e9 = 3.2e13 pds: 1.07e5 s at 3e8/s > 24 h.
+        // 1000 × 32 × 1e9 = 3.2e13 pds, plus 1000 × 1e8 path-rows: 1.07e5 s at 3e8/s > 24 h.
         let err = ens.estimate(32, 32, 1_000_000_000);
         let err = err
             .check(&Limits {
@@ -387,7 +396,7 @@ mod tests {
             })
             .unwrap_err();
         assert!(matches!(err, BudgetError::Time { .. }));
-        assert!(err.to_string().contains("29.6 h"), "{err}");
+        assert!(err.to_string().contains("29.7 h"), "{err}");
         assert!(
             ens.estimate(32, 32, 1_000_000_000)
                 .check(&Limits {

@@ -18,6 +18,9 @@ pub enum Error {
     /// A simulation could not be set up or run.
     #[error(transparent)]
     Ensemble(#[from] crate::ensemble::EnsembleError),
+    /// A simulation would exceed its memory or time limit.
+    #[error(transparent)]
+    Budget(#[from] crate::ensemble::budget::BudgetError),
     /// The exact moment recursion was given invalid parameters.
     #[error(transparent)]
     Moments(#[from] crate::moments::MomentsError),

@@ -35,6 +35,44 @@ where
     result
 }
 
+/// Checks, before a long computation, that [`write_atomic`] will be able to write `path`: its
+/// directory exists and a file can be created in it (a probe file is created and removed), and
+/// `path` is not a directory.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// assert!(lrsde::io::check_writable(&dir.path().join("out.csv")).is_ok());
+/// assert!(lrsde::io::check_writable(dir.path()).is_err());
+/// assert!(lrsde::io::check_writable(std::path::Path::new("/nonexistent-lrsde/x.csv")).is_err());
+/// ```
+///
+/// # Errors
+/// The I/O error that creating the probe gave, or [`std::io::ErrorKind::IsADirectory`].
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
+    }
+    let probe = temp_path(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map(drop)
+        .or_else(|e| {
+            // A leftover from a killed run of this process id is still proof of access.
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// A hidden sibling of `path`, unique per process, so concurrent writers never share it.
 fn temp_path(path: &Path) -> PathBuf {
     let name = path
@@ -64,6 +102,13 @@ mod tests {
         assert!(err.is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "good");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn probe_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        check_writable(&dir.path().join("a.csv")).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

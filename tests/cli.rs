@@ -20,12 +20,20 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Exit code 2 and exactly one non-empty stderr line containing every needle.
+/// Exit code 2 and exactly one `error:` line on stderr, the last, containing every needle
+/// (warnings may come before it).
 fn assert_user_error(o: &Output, needles: &[&str]) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
+    let all = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {all}");
+    let lines: Vec<&str> = all.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines[..lines.len() - 1]
+            .iter()
+            .all(|l| l.starts_with("warning:")),
+        "only warnings may precede the error: {all}"
+    );
+    let err = lines.last().copied().unwrap_or_default();
+    assert!(err.starts_with("error: "), "{all}");
     for n in needles {
         assert!(err.contains(n), "`{n}` missing from: {err}");
     }
@@ -423,4 +431,74 @@ fn plot_draws_prediction_files_and_rejects_other_csvs() {
         ]),
         &["pred.csv:2", "abc"],
     );
+}
+
+#[test]
+fn unconverged_fits_are_refused_unless_allowed_and_then_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = dir.path().join("fit.json");
+    let fit_s = fit.to_str().unwrap();
+    let curve = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/errors/ok.csv");
+    let args = [
+        "fit",
+        "--law",
+        "power",
+        "--curve",
+        curve,
+        "--max-iters",
+        "1",
+        "-o",
+        fit_s,
+    ];
+    assert_user_error(&lrsde(&args), &["did not converge", "--allow-unconverged"]);
+    assert!(!fit.exists());
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-unconverged");
+    let o = lrsde(&allowed);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("saved anyway"), "{}", stderr(&o));
+    let o = lrsde(&[
+        "predict",
+        "--fit",
+        fit_s,
+        "--schedule",
+        "constant:peak=3e-4,steps=10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the fit did not converge"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&o).lines().count(), 11);
+}
+
+#[test]
+fn simulate_refuses_before_allocating_and_force_lifts_the_time_limit_only() {
+    // 10^5 paths × 32 × 10^9 steps: weeks of work, and 7.5 GiB of LR grid.
+    let o = lrsde(&[
+        "simulate",
+        "--paths",
+        "100000",
+        "--save-every",
+        "1000000000",
+        "--schedule",
+        "constant:peak=0.1,steps=1e9",
+        "--threads",
+        "1",
+    ]);
+    assert_user_error(&o, &["path-dimension-steps", "--force"]);
+    let o = lrsde(&[
+        "simulate",
+        "--paths",
+        "100000",
+        "--save-every",
+        "1000000000",
+        "--schedule",
+        "constant:peak=0.1,steps=1e9",
+        "--max-memory",
+        "1",
+        "--force",
+    ]);
+    assert_user_error(&o, &["--max-memory 1.0 GiB", "7.5 GiB for the LR grid"]);
 }

@@ -1,10 +1,17 @@
 //! Argument types shared by several subcommands: schedules given as a spec or a file, curve
-//! reading options.
+//! reading options, resource limits and output checks.
 
 use super::error::{CliError, CliResult};
 use lrsde::data::{ReadOptions, WarmupPolicy};
+use lrsde::ensemble::budget::Bytes;
 use lrsde::rank::Candidate;
-use lrsde::schedule::{LrGrid, LrSchedule};
+use lrsde::schedule::{LrGrid, LrSchedule, ScheduleSpec, Tabulated};
+use std::path::Path;
+
+/// Longest schedule `predict` and `rank` accept: the longest curve the file readers accept
+/// (20 million updates). Their cost grows with the length times the parameter draws, and no
+/// training run is near this long.
+pub const MAX_PREDICT_STEPS: u64 = lrsde::data::DEFAULT_MAX_STEPS;
 
 /// A schedule named on the command line, resolved to its per-update LRs.
 #[derive(Debug, Clone)]
@@ -15,25 +22,91 @@ pub struct ScheduleArg {
     pub grid: LrGrid,
 }
 
-/// Resolves `text` as a curve/schedule file when such a file exists (or it cannot be a spec),
-/// else as a spec string; errors name the flag.
-pub fn resolve_schedule(text: &str, flag: &str) -> CliResult<ScheduleArg> {
-    let candidate = candidate(text, flag)?;
-    Ok(ScheduleArg {
-        label: candidate.label,
-        grid: LrGrid::from_schedule(&candidate.schedule),
-    })
+impl ScheduleArg {
+    /// Materialises a candidate's LR grid (call after checking its length).
+    pub fn from_candidate(candidate: &Candidate) -> Self {
+        Self {
+            label: candidate.label.clone(),
+            grid: LrGrid::from_schedule(&candidate.schedule),
+        }
+    }
 }
 
-/// A ranking candidate from a `--schedule` argument.
+/// A ranking candidate from a `--schedule` argument (nothing per-update is allocated yet).
+///
+/// A file if one of that name exists (its `lr` column), else a spec; errors name the flag once
+/// and quote the spec or the file once.
 pub fn candidate(text: &str, flag: &str) -> CliResult<Candidate> {
-    let c = Candidate::from_arg(text).map_err(|e| CliError::user(format!("{flag}: {e}")))?;
+    let path = Path::new(text);
+    let c = if path.is_file() {
+        let grid = lrsde::data::read_lr_column(path)
+            .map_err(|e| CliError::user(format!("{flag}: {e}")))?;
+        let table = Tabulated::new(grid.into_vec())
+            .map_err(|e| CliError::user(format!("{flag} {text}: {e}")))?;
+        Candidate::new(text, table)
+    } else if !text.contains(':')
+        && (text.contains(['/', '\\']) || lrsde::data::Format::from_path(path).is_some())
+    {
+        return Err(CliError::user(format!(
+            "{flag}: {text}: no such file (and not a spec `family:key=value,…`)"
+        )));
+    } else {
+        let spec: ScheduleSpec = text.parse().map_err(|e| {
+            let hint = if text.contains(':') || text.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" (and no file `{text}` exists)")
+            };
+            CliError::user(format!("{flag}: {e}{hint}"))
+        })?;
+        Candidate::new(text.trim(), spec)
+    };
     if c.schedule.steps() == 0 {
         return Err(CliError::user(format!(
             "{flag} {text}: the schedule has no steps"
         )));
     }
     Ok(c)
+}
+
+/// Refuses a schedule longer than [`MAX_PREDICT_STEPS`] before its grid is built.
+pub fn check_predict_len(steps: u64, flag: &str, text: &str) -> CliResult<()> {
+    if steps > MAX_PREDICT_STEPS {
+        return Err(CliError::user(format!(
+            "{flag} {text}: {steps} steps is more than predict and rank accept ({MAX_PREDICT_STEPS}, \
+             the longest curve file read); its LR grid alone would need {}",
+            Bytes(steps as f64 * 8.0)
+        )));
+    }
+    Ok(())
+}
+
+/// Parses `--max-memory` in GiB (a positive number, fractions allowed) into bytes.
+pub fn parse_gib(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(g) if g.is_finite() && g > 0.0 => {
+            Ok((g * (1u64 << 30) as f64).min(u64::MAX as f64) as u64)
+        }
+        _ => Err(format!("`{text}` is not a positive number of GiB")),
+    }
+}
+
+/// The `--max-memory` flag of the commands whose memory grows with their arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MemoryArgs {
+    /// Refuse to start when the estimated memory exceeds this many GiB.
+    #[arg(long, value_name = "GiB", default_value = "8", value_parser = parse_gib)]
+    pub max_memory: u64,
+}
+
+/// Checks before any long computation that `path` (an `-o`/`--plot` value) can be written, so a
+/// typo in a directory fails at once instead of after the work.
+pub fn check_output(path: Option<&Path>) -> CliResult<()> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => lrsde::io::check_writable(p)
+            .map_err(|e| CliError::user(format!("cannot write {}: {e}", p.display()))),
+        _ => Ok(()),
+    }
 }
 
 /// Parses `--warmup auto|constant|linear:W`.

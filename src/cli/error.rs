@@ -40,14 +40,48 @@ impl From<lrsde::Error> for CliError {
     }
 }
 
-/// Joins a multi-line message so stderr gets exactly one line.
-fn one_line(msg: &str) -> String {
-    msg.lines()
+/// Longest message printed: a message quoting a 10^6-column header must not flood stderr.
+const MAX_MESSAGE: usize = 2000;
+
+/// Joins a multi-line message so stderr gets exactly one line, escapes control characters
+/// (bytes of a binary file quoted in a message must not reach the terminal raw) and cuts it to
+/// [`MAX_MESSAGE`] characters.
+pub fn one_line(msg: &str) -> String {
+    let joined = msg
+        .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    let mut out = String::with_capacity(joined.len().min(MAX_MESSAGE + 16));
+    for (n, c) in joined.chars().enumerate() {
+        if n == MAX_MESSAGE {
+            out.push_str(" […]");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Shorthand for fallible CLI steps.
 pub type CliResult<T> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_MESSAGE, one_line};
+
+    #[test]
+    fn one_line_joins_escapes_and_truncates() {
+        assert_eq!(one_line("a\n  b\r\n\nc"), "a; b; c");
+        assert_eq!(one_line("x\u{0}y\u{1b}[31m"), "x\\u{0}y\\u{1b}[31m");
+        let long = "é".repeat(5000);
+        let cut = one_line(&long);
+        assert_eq!(cut.chars().count(), MAX_MESSAGE + 4);
+        assert!(cut.ends_with(" […]"));
+    }
+}

@@ -1,10 +1,11 @@
 //! `lrsde fit`: fit a loss law to observed curves and save the versioned fit file.
 
-use super::args::{CurveReadArgs, read_curves};
+use super::args::{CurveReadArgs, check_output, read_curves};
 use super::error::{CliError, CliResult};
 use lrsde::data::TrainingCurve;
+use lrsde::fit::FitError;
 use lrsde::fit::{FitOptions, FittedLaw};
-use lrsde::law::AnyLaw;
+use lrsde::law::{AnyLaw, LossLaw};
 use std::path::PathBuf;
 
 /// Arguments of `lrsde fit`.
@@ -31,6 +32,14 @@ pub struct Args {
     /// Also refit leaving one curve out at a time and report the held-out error.
     #[arg(long)]
     validate: bool,
+    /// Iteration limit of each optimiser run (Levenberg–Marquardt, L-BFGS, Nelder–Mead polish)
+    /// per start (default: the library's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_iters: Option<u64>,
+    /// Save the fit even when it did not converge (`predict` and `rank` then warn); without
+    /// it, a fit that does not converge is an error and nothing is written.
+    #[arg(long)]
+    allow_unconverged: bool,
 }
 
 /// Runs `lrsde fit`.
@@ -39,11 +48,13 @@ pub fn run(args: &Args) -> CliResult<()> {
         .law
         .parse()
         .map_err(|e| CliError::user(format!("--law: {e}")))?;
+    check_output(Some(&args.output))?;
     let curves = read_curves(&args.curves, &args.read)?;
     let single_shape = distinct_shapes(&curves) < 2;
     if single_shape {
         warn_single_shape();
     }
+    let defaults = FitOptions::default();
     let options = FitOptions {
         seed: args.seed,
         // One schedule shape leaves the law poorly identified, and the best-ranked start alone
@@ -52,26 +63,103 @@ pub fn run(args: &Args) -> CliResult<()> {
         max_law_starts: if single_shape {
             16
         } else {
-            FitOptions::default().max_law_starts
+            defaults.max_law_starts
         },
-        ..FitOptions::default()
+        max_iters: args.max_iters.unwrap_or(defaults.max_iters),
+        polish_max_iters: args.max_iters.unwrap_or(defaults.polish_max_iters),
+        ..defaults
     };
     let pb = super::progress::spinner(&format!("fitting {}", law.kind()));
-    let fitted = lrsde::fit::fit_law(law.clone(), &curves, &options)?;
+    let fitted = lrsde::fit::fit_law(law.clone(), &curves, &options)
+        .map_err(|e| with_files(e, &args.curves, &curves))?;
     pb.finish_and_clear();
     print_report(&fitted);
+    if !fitted.report.converged {
+        let blow_up = first_bad_prediction(&fitted, &curves, &args.curves)
+            .map(|s| format!("; {s}"))
+            .unwrap_or_default();
+        let message = format!(
+            "the fit did not converge: {}{blow_up}",
+            fitted.report.termination
+        );
+        if !args.allow_unconverged {
+            return Err(CliError::user(format!(
+                "{message}; {} not written (more curves, another --law or a larger --max-iters \
+                 may help; --allow-unconverged saves it anyway)",
+                args.output.display()
+            )));
+        }
+        eprintln!(
+            "warning: {message}; saved anyway (--allow-unconverged): predictions are unreliable"
+        );
+    }
     if args.validate {
         super::validate::leave_one_out(&law, &curves, &options)?;
     }
     fitted.save(&args.output)?;
     eprintln!("wrote {}", args.output.display());
-    if !fitted.report.converged {
-        eprintln!(
-            "warning: the fit did not converge ({}); its predictions are unreliable",
-            fitted.report.termination
-        );
-    }
     Ok(())
+}
+
+/// Puts the file in front of fit errors that name a curve (the fit knows curves by their
+/// names, the user by their files).
+fn with_files(e: FitError, paths: &[PathBuf], curves: &[TrainingCurve]) -> CliError {
+    let file_of = |name: &str| {
+        curves
+            .iter()
+            .position(|c| c.name == name)
+            .and_then(|i| paths.get(i))
+            .map(|p| p.display().to_string())
+    };
+    let prefix = match &e {
+        FitError::InvalidLoss { curve, .. }
+        | FitError::InvalidStep { curve, .. }
+        | FitError::InvalidLr { curve, .. }
+        | FitError::LengthMismatch { curve, .. } => file_of(curve),
+        FitError::TooFewPoints { .. } | FitError::NoCurves => Some(
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => None,
+    };
+    match prefix {
+        Some(p) => CliError::user(format!("{p}: {e}")),
+        None => CliError::user(e.to_string()),
+    }
+}
+
+/// Where the fitted law's prediction first blows up (is not finite and positive) on an
+/// observed curve, naming the file and step.
+fn first_bad_prediction(
+    fitted: &FittedLaw,
+    curves: &[TrainingCurve],
+    paths: &[PathBuf],
+) -> Option<String> {
+    let law = fitted.law().ok()?;
+    let params = fitted.params_vec();
+    curves.iter().zip(paths).find_map(|(c, path)| {
+        let mut pred = vec![0.0; c.steps.len()];
+        if let Err(e) = law.predict(&params, &c.lrs, &c.steps, &mut pred) {
+            return Some(format!("{}: the law fails: {e}", path.display()));
+        }
+        first_bad(&pred, &c.steps).map(|(step, v)| {
+            format!(
+                "{}: the fitted law predicts a loss of {v} at step {step}",
+                path.display()
+            )
+        })
+    })
+}
+
+/// The first `(step, value)` whose value is not finite and positive.
+fn first_bad(pred: &[f64], steps: &[u64]) -> Option<(u64, f64)> {
+    pred.iter()
+        .zip(steps)
+        .find(|(v, _)| !(v.is_finite() && **v > 0.0))
+        .map(|(v, s)| (*s, *v))
 }
 
 /// One schedule shape cannot separate the effect of LR area from that of LR decay.
@@ -151,5 +239,23 @@ fn print_report(fitted: &FittedLaw) {
 impl From<lrsde::fit::FitError> for CliError {
     fn from(e: lrsde::fit::FitError) -> Self {
         CliError::user(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_bad;
+
+    #[test]
+    fn first_bad_names_the_first_non_finite_or_non_positive_step() {
+        assert_eq!(first_bad(&[3.0, 2.0, 1.0], &[10, 20, 30]), None);
+        assert_eq!(
+            first_bad(&[3.0, f64::INFINITY, f64::NAN], &[10, 20, 30]),
+            Some((20, f64::INFINITY))
+        );
+        assert_eq!(
+            first_bad(&[3.0, 2.0, -1.0], &[10, 20, 30]),
+            Some((30, -1.0))
+        );
     }
 }

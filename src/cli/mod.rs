@@ -78,7 +78,7 @@ pub fn main() -> ExitCode {
                 .collect();
             let message = message.join(" ");
             let message = message.strip_prefix("error: ").unwrap_or(&message);
-            eprintln!("error: {message} (see `lrsde --help`)");
+            eprintln!("error: {} (see `lrsde --help`)", error::one_line(message));
             return ExitCode::from(2);
         }
     };

@@ -36,6 +36,7 @@ pub struct Args {
 
 /// Runs `lrsde plot`.
 pub fn run(args: &Args) -> CliResult<()> {
+    super::args::check_output(Some(&args.output))?;
     let mut chart = CurveChart::new(args.title.clone());
     let mut longest = 0;
     for path in &args.preds {
@@ -96,18 +97,25 @@ fn read_prediction(path: &Path) -> CliResult<(PredictedCurve, Vec<f64>)> {
             )));
         }
         let num = |col: usize| -> CliResult<f64> {
-            cells[col].trim().parse::<f64>().map_err(|_| {
-                CliError::user(format!(
-                    "{}:{}: column {} is not a number: `{}`",
-                    path.display(),
-                    i + 2,
-                    col + 1,
-                    cells[col]
-                ))
-            })
+            cells[col]
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    CliError::user(format!(
+                        "{}:{}: column {} is not a finite number: `{}`",
+                        path.display(),
+                        i + 2,
+                        col + 1,
+                        cells[col]
+                    ))
+                })
         };
         let step = num(0)?;
-        if !(step >= 1.0 && step.fract() == 0.0) || steps.last().is_some_and(|&s| s >= step as u64)
+        // 2^53: beyond it whole numbers are not exact in f64.
+        if !(step >= 1.0 && step.fract() == 0.0 && step <= 9_007_199_254_740_992.0)
+            || steps.last().is_some_and(|&s| s >= step as u64)
         {
             return Err(CliError::user(format!(
                 "{}:{}: step `{}` must be a whole number above the previous step",

@@ -1,9 +1,11 @@
 //! `lrsde predict`: the predicted loss curve of a schedule, with its uncertainty band.
 
-use super::args::resolve_schedule;
+use super::args::{MemoryArgs, ScheduleArg, candidate, check_output, check_predict_len};
 use super::error::{CliError, CliResult};
+use lrsde::ensemble::budget::Bytes;
 use lrsde::fit::FittedLaw;
-use std::path::PathBuf;
+use lrsde::schedule::LrSchedule;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `lrsde predict`.
 #[derive(Debug, clap::Args)]
@@ -33,6 +35,8 @@ pub struct Args {
     level_points: usize,
     #[command(flatten)]
     read: super::args::CurveReadArgs,
+    #[command(flatten)]
+    memory: MemoryArgs,
     /// Output CSV `step,lr,loss,loss_lo,loss_hi` (default: stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -44,13 +48,16 @@ pub struct Args {
 
 /// Runs `lrsde predict`.
 pub fn run(args: &Args) -> CliResult<()> {
-    let fitted = FittedLaw::load(&args.fit)?;
+    check_output(args.output.as_deref())?;
+    #[cfg(feature = "plot")]
+    check_output(args.plot.as_deref())?;
+    let fitted = load_fit(&args.fit)?;
     let law = fitted.law()?;
     if let (Some(resume), Some(at)) = (&args.resume, args.at) {
         return continue_run(args, &fitted, &law, resume, at);
     }
-    let sched = resolve_schedule(&args.schedule, "--schedule")?;
-    let len = sched.grid.len() as u64;
+    let candidate = candidate(&args.schedule, "--schedule")?;
+    let len = candidate.schedule.steps();
     let k = args.steps.unwrap_or(len);
     if k == 0 {
         return Err(CliError::user("--steps must be at least 1"));
@@ -58,9 +65,12 @@ pub fn run(args: &Args) -> CliResult<()> {
     if k > len {
         return Err(CliError::user(format!(
             "--steps {k} is longer than the schedule `{}` ({len} steps); give a longer schedule",
-            sched.label
+            candidate.label
         )));
     }
+    check_predict_len(len, "--schedule", &args.schedule)?;
+    check_band_memory(&fitted, len, k, args.memory.max_memory)?;
+    let sched = ScheduleArg::from_candidate(&candidate);
     for w in super::warnings::extrapolation(&fitted, &sched.grid.as_slice()[..k as usize]) {
         eprintln!("warning: {w}");
     }
@@ -69,6 +79,13 @@ pub fn run(args: &Args) -> CliResult<()> {
     let pb = super::progress::spinner("predicting");
     let band = fitted.predict_band(&law, lrs, &steps)?;
     pb.finish_and_clear();
+    if let Some(why) = divergence(&band.loss, &band.steps) {
+        return Err(CliError::user(format!(
+            "--schedule {}: {why}; nothing written (`lrsde rank` shows diverging schedules \
+             among others)",
+            sched.label
+        )));
+    }
     super::output::emit(args.output.as_deref(), |w| write_band(w, &band, lrs))?;
     #[cfg(feature = "plot")]
     if let Some(plot) = &args.plot {
@@ -104,8 +121,15 @@ fn continue_run(
         super::args::read_curves(std::slice::from_ref(&resume.to_path_buf()), &args.read)?
             .pop()
             .ok_or_else(|| CliError::Internal("no curve read".into()))?;
-    let schedule = super::args::candidate(&args.schedule, "--schedule")?.schedule;
-    let total = at + lrsde::schedule::LrSchedule::steps(&schedule);
+    let schedule = candidate(&args.schedule, "--schedule")?.schedule;
+    check_predict_len(at, "--at", &at.to_string())?;
+    let total = at.saturating_add(schedule.steps());
+    check_predict_len(
+        total,
+        "--at + --schedule",
+        &format!("{at} + {}", schedule.steps()),
+    )?;
+    check_band_memory(fitted, total, total, args.memory.max_memory)?;
     let options = ContinueOptions {
         level_correction: if args.level_points == 0 {
             LevelCorrection::None
@@ -123,11 +147,67 @@ fn continue_run(
         eprintln!("warning: {w}");
     }
     if let Some(step) = c.diverged {
-        eprintln!("warning: the prediction diverges at step {step}");
+        return Err(CliError::user(format!(
+            "--schedule {} after --at {at}: the predicted loss diverges at step {step} (it \
+             exceeds twice its lowest earlier value or is not finite); nothing written",
+            args.schedule
+        )));
     }
     super::output::emit(args.output.as_deref(), |w| {
         write_band(w, &c.band, c.grid.as_slice())
     })
+}
+
+/// Loads a fit file and warns when the fit it holds did not converge (saved with
+/// `fit --allow-unconverged`): its predictions are not to be trusted.
+pub fn load_fit(path: &Path) -> CliResult<FittedLaw> {
+    let fitted = FittedLaw::load(path)?;
+    if !fitted.report.converged {
+        eprintln!(
+            "warning: {}: the fit did not converge ({}); its predictions are unreliable",
+            path.display(),
+            fitted.report.termination
+        );
+    }
+    Ok(fitted)
+}
+
+/// Refuses a band whose working set (the grid, and every draw's curve over `k` steps) exceeds
+/// `--max-memory`, before anything is allocated.
+fn check_band_memory(fitted: &FittedLaw, len: u64, k: u64, max_memory: u64) -> CliResult<()> {
+    let draws = fitted.uncertainty.as_ref().map_or(0, |u| u.draws.len());
+    // The grid, plus per predicted step: its step number, loss, band ends, one value per draw.
+    let bytes = 8.0 * len as f64 + 8.0 * k as f64 * (draws as f64 + 5.0);
+    if bytes > max_memory as f64 {
+        return Err(CliError::user(format!(
+            "predicting {k} steps with {draws} parameter draws needs ~{}; the limit is \
+             --max-memory {}. Predict fewer --steps or raise --max-memory",
+            Bytes(bytes),
+            Bytes(max_memory as f64)
+        )));
+    }
+    Ok(())
+}
+
+/// The same rule `rank` applies: a curve has diverged where it is not finite and positive, or
+/// exceeds twice the lowest loss predicted before it (training that doubles its loss has blown
+/// up). Returns what happened, naming the step.
+fn divergence(loss: &[f64], steps: &[u64]) -> Option<String> {
+    let factor = lrsde::rank::RankOptions::default().divergence_factor;
+    let mut lowest = f64::INFINITY;
+    for (&v, &step) in loss.iter().zip(steps) {
+        if !(v.is_finite() && v > 0.0) {
+            return Some(format!("the predicted loss is {v} at step {step}"));
+        }
+        if v > factor * lowest {
+            return Some(format!(
+                "the predicted loss diverges at step {step} ({v:.4e}, more than {factor} × the \
+                 lowest earlier value {lowest:.4e})"
+            ));
+        }
+        lowest = lowest.min(v);
+    }
+    None
 }
 
 /// Writes the `predict` contract `step,lr,loss,loss_lo,loss_hi`; `lrs[t]` is the LR of update

@@ -1,9 +1,10 @@
 //! `lrsde rank`: rank candidate schedules (and searched ones) by predicted final loss.
 
-use super::args::candidate;
+use super::args::{MemoryArgs, candidate, check_output, check_predict_len};
 use super::error::{CliError, CliResult};
-use lrsde::fit::FittedLaw;
+use lrsde::ensemble::budget::Bytes;
 use lrsde::rank::{Candidate, RankOptions, Ranking, SearchOptions, SearchSpec};
+use lrsde::schedule::LrSchedule;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -44,6 +45,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    #[command(flatten)]
+    memory: MemoryArgs,
     /// Write the ranking to a file instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -59,13 +62,34 @@ pub fn run(args: &Args) -> CliResult<()> {
     if args.schedules.is_empty() && args.searches.is_empty() {
         return Err(CliError::user("give at least one --schedule or --search"));
     }
-    let fitted = FittedLaw::load(&args.fit)?;
+    check_output(args.output.as_deref())?;
+    #[cfg(feature = "plot")]
+    check_output(args.plot.as_deref())?;
+    let fitted = super::predict::load_fit(&args.fit)?;
     let law = fitted.law()?;
     let mut candidates: Vec<Candidate> = args
         .schedules
         .iter()
         .map(|s| candidate(s, "--schedule"))
         .collect::<CliResult<_>>()?;
+    let mut grid_bytes = 0.0;
+    for (c, text) in candidates.iter().zip(&args.schedules) {
+        check_predict_len(c.schedule.steps(), "--schedule", text)?;
+        grid_bytes += 8.0 * c.schedule.steps() as f64;
+    }
+    for text in &args.searches {
+        let steps = search_steps(text);
+        check_predict_len(steps, "--search", text)?;
+        grid_bytes += 8.0 * steps as f64;
+    }
+    if grid_bytes > args.memory.max_memory as f64 {
+        return Err(CliError::user(format!(
+            "--schedule/--search: the LR grids of the candidates need ~{}; the limit is \
+             --max-memory {}. Rank fewer or shorter schedules or raise --max-memory",
+            Bytes(grid_bytes),
+            Bytes(args.memory.max_memory as f64)
+        )));
+    }
     let prior = match (args.params, args.tokens) {
         (Some(n), Some(d)) => Some(lrsde::rank::step_law(n, d).ok_or_else(|| {
             CliError::user(format!(
@@ -118,6 +142,21 @@ pub fn run(args: &Args) -> CliResult<()> {
     Ok(())
 }
 
+/// The largest number in the `steps` entry of a search spec (`steps=24000` or a range
+/// `steps=1e4..1e5`), so an absurd length is refused before the search builds its grids; 0 when
+/// absent or unreadable (the search's own parser then reports it).
+fn search_steps(text: &str) -> u64 {
+    let body = text.split_once(':').map_or("", |(_, b)| b);
+    body.split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| k.trim() == "steps")
+        .flat_map(|(_, v)| v.split("..").flat_map(|p| p.split('|')))
+        .filter_map(|x| x.trim().parse::<f64>().ok())
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .fold(0.0, f64::max)
+        .min(u64::MAX as f64) as u64
+}
+
 /// Writes the ranking in `format`.
 pub fn write_ranking(w: &mut dyn Write, ranking: &Ranking, format: Format) -> std::io::Result<()> {
     match format {
@@ -167,5 +206,22 @@ pub fn write_ranking(w: &mut dyn Write, ranking: &Ranking, format: Format) -> st
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_steps;
+
+    #[test]
+    fn search_steps_takes_the_largest_length() {
+        assert_eq!(
+            search_steps("wsd:peak=3e-4,steps=24000,decay=0.1..0.5"),
+            24000
+        );
+        assert_eq!(search_steps("wsd:steps=1.9e7..2e3"), 19_000_000);
+        assert_eq!(search_steps("wsd:steps=1e4|1e15"), 1_000_000_000_000_000);
+        assert_eq!(search_steps("wsd:peak=3e-4"), 0);
+        assert_eq!(search_steps("garbage"), 0);
     }
 }

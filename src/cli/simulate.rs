@@ -1,9 +1,13 @@
 //! `lrsde simulate`: an SDE ensemble under a schedule, summarised at save points.
 
-use super::args::resolve_schedule;
+use super::args::{MemoryArgs, ScheduleArg, candidate, check_output};
 use super::error::{CliError, CliResult};
+use lrsde::ensemble::budget::{
+    BudgetError, Bytes, DEFAULT_MAX_SECONDS, Duration, Estimate, Limits, THROUGHPUT_PER_THREAD,
+};
 use lrsde::ensemble::{Ensemble, Parallelism, Progress};
 use lrsde::model::ModelSpec;
+use lrsde::schedule::LrSchedule;
 use lrsde::solver::Method;
 use std::path::PathBuf;
 
@@ -41,6 +45,11 @@ pub struct Args {
     /// Output CSV `step,lr,mean,std,se,p05,p50,p95,diverged` (default: stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    memory: MemoryArgs,
+    /// Run even when the estimated time exceeds 24 hours.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Runs `lrsde simulate`.
@@ -53,7 +62,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         .method
         .parse()
         .map_err(|e| CliError::user(format!("--method: {e}")))?;
-    let sched = resolve_schedule(&args.schedule, "--schedule")?;
+    let candidate = candidate(&args.schedule, "--schedule")?;
     let parallelism = match args.threads {
         None => Parallelism::Global,
         Some(0) => return Err(CliError::user("--threads must be at least 1")),
@@ -68,6 +77,19 @@ pub fn run(args: &Args) -> CliResult<()> {
         .parallelism(parallelism)
         .build()
         .map_err(|e| CliError::user(flagged(&e.to_string())))?;
+    check_output(args.output.as_deref())?;
+    // Before the LR grid or any path exists: an absurd request ends here with its estimate.
+    let estimate = ensemble
+        .estimate_spec(&model, candidate.schedule.steps())
+        .map_err(|e| CliError::user(format!("--model: {e}")))?;
+    let limits = Limits {
+        max_memory: args.memory.max_memory,
+        max_seconds: (!args.force).then_some(DEFAULT_MAX_SECONDS),
+    };
+    estimate
+        .check(&limits)
+        .map_err(|e| CliError::user(refusal(&e, &args.schedule)))?;
+    let sched = ScheduleArg::from_candidate(&candidate);
     let lrs = sched.grid.as_slice();
     let pb = super::progress::bar(lrs.len() as u64, "simulate");
     let summary = ensemble
@@ -84,6 +106,49 @@ pub fn run(args: &Args) -> CliResult<()> {
         );
     }
     super::output::emit(args.output.as_deref(), |w| summary.write_csv(w))
+}
+
+/// The budget refusal in the flags' terms, with what to change.
+fn refusal(e: &BudgetError, schedule: &str) -> String {
+    let size = |est: &Estimate| {
+        format!(
+            "--paths {} × model state dim {} × --schedule {schedule} ({} steps)",
+            est.paths, est.state_dim, est.steps
+        )
+    };
+    match e {
+        BudgetError::Memory {
+            estimate: est,
+            limit,
+        } => format!(
+            "{}: needs ~{} of memory ({} for the path states, {} for {} saved rows of \
+             --save-every {}, {} for the LR grid); the limit is --max-memory {}. Use fewer \
+             --paths, a larger --save-every or a shorter schedule, or raise --max-memory",
+            size(est),
+            Bytes(est.memory_bytes()),
+            Bytes(est.state_bytes),
+            Bytes(est.rows_bytes),
+            est.rows,
+            est.save_every,
+            Bytes(est.grid_bytes),
+            Bytes(*limit as f64)
+        ),
+        BudgetError::Time {
+            estimate: est,
+            limit,
+        } => format!(
+            "{} × --substeps {}: {:.2e} path-dimension-steps take at least ~{} on {} threads \
+             (at {THROUGHPUT_PER_THREAD:.0e} per thread and second, the fastest kernel); the \
+             limit is {}. Use fewer --paths or a shorter schedule, or pass --force to run anyway",
+            size(est),
+            est.substeps,
+            est.work,
+            Duration(est.seconds),
+            est.threads,
+            Duration(*limit)
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// Library settings are named like the builder methods; the CLI user knows them as flags.

@@ -140,6 +140,36 @@ pub(crate) fn check_loss(value: f64, at: &Location) -> Result<f64, DataError> {
     check(value, "loss", at)
 }
 
+/// Refuses input that is not UTF-8 text: a UTF-16/32 byte-order mark, or a NUL byte anywhere
+/// (binary data; no CSV or JSON text holds one).
+pub(crate) fn check_text(bytes: &[u8], path: &str) -> Result<(), DataError> {
+    let encoding = |encoding, bom| DataError::Encoding {
+        path: path.to_owned(),
+        encoding,
+        bom,
+    };
+    // UTF-32 first: its LE mark begins with the UTF-16 LE one.
+    if bytes.starts_with(b"\xFF\xFE\x00\x00") {
+        return Err(encoding("UTF-32 LE", "FF FE 00 00"));
+    }
+    if bytes.starts_with(b"\x00\x00\xFE\xFF") {
+        return Err(encoding("UTF-32 BE", "00 00 FE FF"));
+    }
+    if bytes.starts_with(b"\xFF\xFE") {
+        return Err(encoding("UTF-16 LE", "FF FE"));
+    }
+    if bytes.starts_with(b"\xFE\xFF") {
+        return Err(encoding("UTF-16 BE", "FE FF"));
+    }
+    match bytes.iter().position(|&b| b == 0) {
+        Some(offset) => Err(DataError::Binary {
+            path: path.to_owned(),
+            offset: offset as u64,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Strips a UTF-8 byte-order mark.
 pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)

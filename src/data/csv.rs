@@ -68,7 +68,8 @@ pub(crate) fn parse(
     };
     let mut previous: Option<u64> = None;
     let mut rows = 0usize;
-    // Line numbers from byte offsets: csv's own line count misses CRLF after quoted fields.
+    // Line numbers from byte offsets: csv's own line count misses CRLF after quoted fields and
+    // lone CR endings.
     let (mut counted_to, mut line_at) = (0usize, 1u64);
     for record in records {
         let record = record.map_err(csv_err)?;
@@ -82,10 +83,7 @@ pub(crate) fn parse(
         while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
             start += 1;
         }
-        line_at += bytes[counted_to..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
+        line_at += line_breaks(&bytes[counted_to..start]);
         counted_to = start;
         let line = line_at;
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
@@ -153,4 +151,28 @@ pub(crate) fn parse(
         });
     }
     Ok(raw)
+}
+
+/// Line breaks in `bytes`: `\n`, `\r\n` and a lone `\r` (old Mac files) count one each, as the
+/// CSV parser treats them.
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut n = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_breaks;
+
+    #[test]
+    fn every_line_ending_counts_once() {
+        // `\r\r\n` is a CR ending and a CRLF ending, as the CSV parser reads it.
+        assert_eq!(line_breaks(b"a\nb\r\nc\rd\r\r\n"), 5);
+        assert_eq!(line_breaks(b"no breaks"), 0);
+    }
 }

@@ -80,6 +80,26 @@ pub enum DataError {
         /// The file.
         path: String,
     },
+    /// The file is UTF-16 or UTF-32 text (found by its byte-order mark); the readers take UTF-8.
+    #[error("{path}: the file is {encoding} text (byte-order mark {bom}); save it as UTF-8")]
+    Encoding {
+        /// The file.
+        path: String,
+        /// `"UTF-16 LE"`, `"UTF-16 BE"`, `"UTF-32 LE"` or `"UTF-32 BE"`.
+        encoding: &'static str,
+        /// The byte-order mark as hex bytes.
+        bom: &'static str,
+    },
+    /// The file holds a NUL byte: it is binary, not CSV, JSONL or JSON text.
+    #[error(
+        "{path}: not a text file (NUL byte at offset {offset}); expected CSV, JSONL or JSON text"
+    )]
+    Binary {
+        /// The file.
+        path: String,
+        /// Byte offset of the first NUL.
+        offset: u64,
+    },
     /// The file has a header (or keys) but no data rows.
     #[error("{path}: no data rows (only a header)")]
     NoRows {
@@ -253,25 +273,64 @@ pub enum DataError {
     },
 }
 
+/// Column names listed in a message; a file with a million columns gets the first few and a
+/// count.
+const MAX_LISTED: usize = 12;
+
 fn list(names: &[String]) -> String {
     if names.is_empty() {
         return "(none)".to_owned();
     }
-    names
+    let mut out = names
         .iter()
-        .map(|n| format!("`{n}`"))
+        .take(MAX_LISTED)
+        .map(|n| format!("`{}`", shorten(n)))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if names.len() > MAX_LISTED {
+        out.push_str(&format!(" and {} more", names.len() - MAX_LISTED));
+    }
+    out
 }
 
-/// Truncates cell text for error messages.
+/// Truncates cell text for error messages and escapes control characters (a binary cell must
+/// not put raw bytes into a message).
 pub(crate) fn shorten(text: &str) -> String {
     const MAX: usize = 40;
-    if text.chars().count() <= MAX {
-        text.to_owned()
-    } else {
-        let mut s: String = text.chars().take(MAX).collect();
-        s.push('…');
-        s
+    let mut s = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == MAX {
+            s.push('…');
+            break;
+        }
+        if c.is_control() {
+            s.extend(c.escape_default());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_column_lists_are_cut() {
+        let names: Vec<String> = (0..1000).map(|i| format!("c{i}")).collect();
+        let msg = DataError::MissingColumn {
+            path: "f.csv".into(),
+            column: "step".into(),
+            found: names,
+        }
+        .to_string();
+        assert!(msg.ends_with("`c11` and 988 more"), "{msg}");
+    }
+
+    #[test]
+    fn shorten_escapes_and_cuts() {
+        assert_eq!(shorten("a\u{0}b\n"), "a\\u{0}b\\n");
+        assert_eq!(shorten(&"x".repeat(50)), format!("{}…", "x".repeat(40)));
     }
 }

@@ -36,7 +36,17 @@ pub(crate) fn json_error(path: &str, line_offset: u64, e: &serde_json::Error) ->
     }
     DataError::Json {
         at,
-        message: e.to_string(),
+        message: without_position(e),
+    }
+}
+
+/// serde_json's message without its trailing ` at line L column C`: the location already has
+/// them, counted in the file (a JSONL line's parser counts from its own line 1).
+pub(crate) fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) if e.line() > 0 => text[..i].to_owned(),
+        _ => text,
     }
 }
 
@@ -135,10 +145,12 @@ pub(crate) fn rows_to_raw(
             path: path.to_owned(),
         });
     }
+    // First-seen order for messages; the set keeps a row with a million keys linear.
     let mut columns: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (_, map) in &rows {
         for k in map.keys() {
-            if !columns.contains(k) {
+            if seen.insert(k.as_str()) {
                 columns.push(k.clone());
             }
         }

@@ -31,7 +31,7 @@ pub use error::{DataError, Location};
 pub use lr_reconstruct::{WarmupPolicy, reconstruct_lrs};
 
 use crate::schedule::LrGrid;
-use cells::{Purpose, RawCurve, strip_bom};
+use cells::{Purpose, RawCurve, check_text, strip_bom};
 use jsonl::{RowAt, json_error};
 use serde_json::Value;
 
@@ -197,6 +197,7 @@ fn parse_bytes(
     opts: &ReadOptions,
     purpose: Purpose,
 ) -> Result<Parsed, DataError> {
+    check_text(bytes, path)?;
     match format {
         Format::Csv => csv::parse(bytes, path, opts, purpose).map(Parsed::Plain),
         Format::Jsonl => jsonl::parse(bytes, path, opts, purpose).map(Parsed::Plain),
@@ -228,6 +229,7 @@ fn parse_json(
     opts: &ReadOptions,
     purpose: Purpose,
 ) -> Result<JsonDoc, DataError> {
+    check_text(bytes, path)?;
     let bytes = strip_bom(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(DataError::Empty {

@@ -40,6 +40,7 @@
 //! step, frozen, and excluded from all later rows; rows count diverged paths and the
 //! [`Summary::divergence`] report names the first `(path, step)`.
 
+pub mod budget;
 mod kernel;
 mod summary;
 

@@ -126,6 +126,53 @@ fn check_steps(lrs: &[f64], steps: &[u64]) -> Result<(), FitError> {
     Ok(())
 }
 
+/// Sizes and values of a stored uncertainty: `p × p` covariances with finite entries and
+/// non-negative variances, a non-negative residual variance, draws of `p` finite values.
+fn check_uncertainty(u: &Uncertainty, p: usize) -> Result<(), (&'static str, String)> {
+    if !(u.sigma2_log.is_finite() && u.sigma2_log >= 0.0) {
+        return Err((
+            "uncertainty.sigma2_log",
+            format!("{} is not a variance (finite, >= 0)", u.sigma2_log),
+        ));
+    }
+    if u.rank > p {
+        return Err((
+            "uncertainty.rank",
+            format!("{} exceeds the {p} parameters", u.rank),
+        ));
+    }
+    for (key, m) in [
+        ("uncertainty.covariance", &u.covariance),
+        (
+            "uncertainty.covariance_unconstrained",
+            &u.covariance_unconstrained,
+        ),
+    ] {
+        if m.len() != p || m.iter().any(|row| row.len() != p) {
+            let cols = m.iter().map(Vec::len).max().unwrap_or(0);
+            return Err((key, format!("is {} × {cols}, expected {p} × {p}", m.len())));
+        }
+        if let Some(v) = m.iter().flatten().find(|v| !v.is_finite()) {
+            return Err((key, format!("holds {v}")));
+        }
+        if let Some((i, v)) = (0..p).map(|i| (i, m[i][i])).find(|(_, v)| *v < 0.0) {
+            return Err((key, format!("variance {v} of parameter {i} is negative")));
+        }
+    }
+    for (i, d) in u.draws.iter().enumerate() {
+        if d.len() != p {
+            return Err((
+                "uncertainty.draws",
+                format!("draw {i} has {} values for {p} parameters", d.len()),
+            ));
+        }
+        if let Some(v) = d.iter().find(|v| !v.is_finite()) {
+            return Err(("uncertainty.draws", format!("draw {i} holds {v}")));
+        }
+    }
+    Ok(())
+}
+
 impl FittedLaw {
     /// The fitted parameters in `param_order`.
     pub fn params_vec(&self) -> Vec<f64> {
@@ -326,6 +373,8 @@ impl FittedLaw {
     }
 
     fn parse(text: &str, path: &str) -> Result<Self, FitError> {
+        // Editors on Windows may save a byte-order mark; JSON itself has none.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let json = |source| FitError::Json {
             path: path.to_string(),
             source,
@@ -345,7 +394,9 @@ impl FittedLaw {
         if format.as_str() != Some(FIT_FORMAT) {
             return Err(FitError::WrongFormat {
                 path: path.to_string(),
-                found: format.to_string(),
+                found: format
+                    .as_str()
+                    .map_or_else(|| format.to_string(), str::to_owned),
             });
         }
         let version = obj
@@ -360,12 +411,17 @@ impl FittedLaw {
                 supported: FIT_VERSION,
             });
         }
-        let fitted: FittedLaw = serde_json::from_value(value).map_err(json)?;
+        drop(value);
+        // From the text again rather than from the value: type errors then carry the line and
+        // column of the offending value.
+        let fitted: FittedLaw = serde_json::from_str(text).map_err(json)?;
         fitted.check_consistent(path)?;
         Ok(fitted)
     }
 
-    /// Cross-field checks a hand-edited or corrupted file could fail.
+    /// Cross-field checks a hand-edited or corrupted file could fail: everything a prediction
+    /// reads must be present, finite, in range and of the right size, so that a bad file is an
+    /// error naming its key rather than a NaN curve, a panic or an absurd allocation later.
     fn check_consistent(&self, path: &str) -> Result<(), FitError> {
         let bad = |key, reason: String| FitError::BadKey {
             path: path.to_string(),
@@ -373,6 +429,9 @@ impl FittedLaw {
             reason,
         };
         let p = self.param_order.len();
+        if p == 0 {
+            return Err(bad("param_order", "no parameters".into()));
+        }
         for name in &self.param_order {
             match self.params.get(name) {
                 Some(v) if v.is_finite() => {}
@@ -392,12 +451,78 @@ impl FittedLaw {
                 format!("{} entries for {p} parameters", self.bounds.len()),
             ));
         }
-        if let Some(u) = &self.uncertainty
-            && let Some(d) = u.draws.iter().find(|d| d.len() != p)
-        {
+        for (name, (lo, hi)) in self.param_order.iter().zip(&self.bounds) {
+            if let (Some(lo), Some(hi)) = (lo, hi)
+                && lo > hi
+            {
+                return Err(bad(
+                    "bounds",
+                    format!("`{name}` has lower bound {lo} above upper bound {hi}"),
+                ));
+            }
+        }
+        let (qlo, qhi) = self.band_quantiles;
+        if !(0.0 <= qlo && qlo < qhi && qhi <= 1.0) {
             return Err(bad(
-                "uncertainty",
-                format!("a draw has {} values for {p} parameters", d.len()),
+                "band_quantiles",
+                format!("[{qlo}, {qhi}] must satisfy 0 <= lo < hi <= 1"),
+            ));
+        }
+        let [lr_lo, lr_hi] = self.lr_range_seen;
+        if !(lr_lo.is_finite() && lr_hi.is_finite() && 0.0 <= lr_lo && lr_lo <= lr_hi) {
+            return Err(bad(
+                "lr_range_seen",
+                format!("[{lr_lo}, {lr_hi}] is not a range of learning rates >= 0"),
+            ));
+        }
+        if let Some(u) = &self.uncertainty {
+            check_uncertainty(u, p).map_err(|(key, reason)| bad(key, reason))?;
+        }
+        self.check_law_config()
+            .map_err(|reason| bad("law_config", reason))
+    }
+
+    /// A configuration of a built-in law must rebuild a valid law: its dimension and scales
+    /// decide how much a prediction allocates and computes.
+    fn check_law_config(&self) -> Result<(), String> {
+        const BUILT_IN: [&str; 4] = ["sde", "mpl", "momentum", "power"];
+        if self.law_config.is_null() || !BUILT_IN.contains(&self.law.as_str()) {
+            return Ok(());
+        }
+        let law: AnyLaw =
+            serde_json::from_value(self.law_config.clone()).map_err(|e| e.to_string())?;
+        if law.name() != self.law {
+            return Err(format!(
+                "configures law `{}` but the fit is for `{}`",
+                law.name(),
+                self.law
+            ));
+        }
+        let scale = match &law {
+            AnyLaw::Sde(l) => {
+                // The CLI's `sde:dim=` accepts at most 10^6 directions.
+                if !(1..=1_000_000).contains(&l.dim()) {
+                    return Err(format!("sde dim {} is not in 1..=1000000", l.dim()));
+                }
+                l.scale()
+            }
+            AnyLaw::Momentum(l) => {
+                crate::law::MomentumLaw::new(l.lambda(), l.lr_ref()).map_err(|e| e.to_string())?;
+                l.scale()
+            }
+            AnyLaw::Mpl(l) => l.scale(),
+            AnyLaw::Power(l) => l.scale(),
+        };
+        if !(scale.lr_ref.is_finite() && scale.lr_ref > 0.0) {
+            return Err(format!("lr_ref {} is not finite and > 0", scale.lr_ref));
+        }
+        if !(scale.loss_min.is_finite()
+            && scale.loss_max.is_finite()
+            && scale.loss_min <= scale.loss_max)
+        {
+            return Err(format!(
+                "loss range [{}, {}] is not a finite range",
+                scale.loss_min, scale.loss_max
             ));
         }
         Ok(())

@@ -161,8 +161,12 @@ impl LrGrid {
 }
 
 impl LrSchedule for LrGrid {
+    /// `as_slice()[t]`; for `t >= steps` the last LR is held (as every schedule does), and an
+    /// empty grid gives 0.
     fn lr(&self, t: u64) -> f64 {
-        self.lrs[t as usize]
+        let last = self.lrs.len().saturating_sub(1);
+        let i = usize::try_from(t).map_or(last, |t| t.min(last));
+        self.lrs.get(i).copied().unwrap_or(0.0)
     }
     fn steps(&self) -> u64 {
         self.lrs.len() as u64

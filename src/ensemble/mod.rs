@@ -6,9 +6,10 @@
 //!
 //! # How a run works
 //!
-//! All `M` path states stay resident (`M × dim` floats) together with one xoshiro256++ stream
-//! per path, seeded from `(seed, path)` ([`PathNormals::new(seed, path)`](crate::rng::PathNormals),
-//! the same words as [`path_rng`](crate::rng::path_rng)); normals come from the crate's ziggurat.
+//! All `M` path states stay resident (`M × dim` floats) together with two xoshiro256++ streams
+//! per path, seeded from `(seed, path)` ([`PathNormals::new(seed, path)`](crate::rng::PathNormals):
+//! the main stream has the words of [`path_rng`](crate::rng::path_rng), one per normal; the aux
+//! stream serves the ziggurat's rare slow path); normals come from the crate's ziggurat.
 //! The run advances every path from one save point to the next (in parallel over fixed blocks of
 //! 32 paths), then reduces the `M` losses of that save point sequentially in path order. So
 //!

@@ -8,17 +8,9 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
-fn workload_w_lrs() -> Vec<f64> {
-    (0..2000)
-        .map(|k| {
-            if k < 20 {
-                0.5 * (k + 1) as f64 / 20.0
-            } else {
-                0.25 * (1.0 + (std::f64::consts::PI * (k - 20) as f64 / 1980.0).cos())
-            }
-        })
-        .collect()
-}
+#[path = "../benches/w_workload.rs"]
+mod w_workload;
+use w_workload::w_grid as workload_w_lrs;
 
 #[test]
 fn workload_w_expected_final_loss() {

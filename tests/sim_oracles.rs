@@ -9,18 +9,11 @@ use lrsde::rng::{PathNormals, path_rng};
 use lrsde::solver::{EulerMaruyama, Method, Milstein, Stepper, TimeStep, Workspace};
 use rand_distr::{Distribution, StandardNormal};
 
-/// Workload W's schedule: peak 0.5, 2000 steps, 20 warm-up steps, cosine to 0.
-fn w_grid() -> Vec<f64> {
-    (0..2000)
-        .map(|k| {
-            if k < 20 {
-                0.5 * (k + 1) as f64 / 20.0
-            } else {
-                0.25 * (1.0 + (std::f64::consts::PI * (k - 20) as f64 / 1980.0).cos())
-            }
-        })
-        .collect()
-}
+// Workload W's schedule (peak 0.5, 2000 steps, 20 warm-up steps, cosine to 0), shared with the
+// benchmark so the oracle and the timing run the same grid.
+#[path = "../benches/w_workload.rs"]
+mod w_workload;
+use w_workload::w_grid;
 
 /// Exact expected final loss of workload W under EM (`milstein = false`) or Milstein with
 /// `g_i = η s_i √(1 + x_i²)`: the update is linear in `m_i = E x_i²`.

@@ -112,7 +112,7 @@ impl SdeSurrogate {
     }
 
     /// `(u^a, u^b)` for the drift and the noise (exactly `(u, u²)` without LR exponents).
-    fn lr_powers(&self, params: &[f64], u: f64) -> (f64, f64) {
+    pub(super) fn lr_powers(&self, params: &[f64], u: f64) -> (f64, f64) {
         if self.lr_exponents {
             (u.powf(params[6]), u.powf(params[7]))
         } else {
@@ -145,7 +145,13 @@ impl SdeSurrogate {
     }
 
     /// `κ_i` and `w_i(0)` for `i = 1..=dim`.
-    fn spectrum(&self, log_kmax: f64, p: f64, log_w0: f64, q: f64) -> (Vec<f64>, Vec<f64>) {
+    pub(super) fn spectrum(
+        &self,
+        log_kmax: f64,
+        p: f64,
+        log_w0: f64,
+        q: f64,
+    ) -> (Vec<f64>, Vec<f64>) {
         let (kmax, w0) = (log_kmax.exp(), log_w0.exp());
         (1..=self.dim)
             .map(|i| {
@@ -153,6 +159,55 @@ impl SdeSurrogate {
                 (kmax * (-p * li).exp(), w0 * (-q * li).exp())
             })
             .unzip()
+    }
+}
+
+impl SdeSurrogate {
+    /// Advances `w_i ← (1 − u^a κ_i)² w_i + u^b · sk_i` (`u = lr / lr_ref`) through the updates
+    /// of `lrs` up to the last of `steps`, and calls `emit(j, w)` after `steps[j]` updates.
+    ///
+    /// `steps` must be valid for `lrs` (see `check_grid`); `kappa`, `sk` and `w` have one entry
+    /// per direction. Runs of bit-identical LRs of length ≥ 16 advance in closed form.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn advance(
+        &self,
+        params: &[f64],
+        kappa: &[f64],
+        sk: &[f64],
+        w: &mut [f64],
+        lrs: &[f64],
+        steps: &[u64],
+        mut emit: impl FnMut(usize, &[f64]),
+    ) {
+        let d = w.len();
+        let lr_ref = self.scale.lr_ref;
+        let mut pow = AffinePower::new(d);
+        let (mut a, mut c) = (vec![0.0; d], vec![0.0; d]);
+        let mut pos = 0usize;
+        for (j, &step) in steps.iter().enumerate() {
+            let end = step as usize;
+            for_each_run(&lrs[pos..end], |lr, n| {
+                let (u, u2) = self.lr_powers(params, lr / lr_ref);
+                if n >= CLOSED_FORM_MIN_RUN {
+                    for i in 0..d {
+                        let t = 1.0 - u * kappa[i];
+                        a[i] = t * t;
+                        c[i] = u2 * sk[i];
+                    }
+                    pow.apply(&a, &c, w, n as u64);
+                } else {
+                    for _ in 0..n {
+                        // Zipped iterators: no bounds checks, the loop vectorises.
+                        for ((wi, &ki), &ski) in w.iter_mut().zip(kappa).zip(sk) {
+                            let t = 1.0 - u * ki;
+                            *wi = t * t * *wi + u2 * ski;
+                        }
+                    }
+                }
+            });
+            pos = end;
+            emit(j, w);
+        }
     }
 }
 
@@ -188,38 +243,25 @@ impl LossLaw for SdeSurrogate {
         let (l0, s) = (params[0], params[3].exp());
         let (kappa, mut w) = self.spectrum(params[1], params[2], params[4], params[5]);
         let sk: Vec<f64> = kappa.iter().map(|k| s * k).collect();
-        let d = self.dim;
-        let lr_ref = self.scale.lr_ref;
-        let mut pow = AffinePower::new(d);
-        let (mut a, mut c) = (vec![0.0; d], vec![0.0; d]);
-        let mut pos = 0usize;
-        for (o, &step) in out.iter_mut().zip(steps) {
-            let end = step as usize;
-            for_each_run(&lrs[pos..end], |lr, n| {
-                let (u, u2) = self.lr_powers(params, lr / lr_ref);
-                if n >= CLOSED_FORM_MIN_RUN {
-                    for i in 0..d {
-                        let t = 1.0 - u * kappa[i];
-                        a[i] = t * t;
-                        c[i] = u2 * sk[i];
-                    }
-                    pow.apply(&a, &c, &mut w, n as u64);
-                } else {
-                    for _ in 0..n {
-                        // Zipped iterators: no bounds checks, the loop vectorises.
-                        for ((wi, &ki), &ski) in w.iter_mut().zip(&kappa).zip(&sk) {
-                            let t = 1.0 - u * ki;
-                            *wi = t * t * *wi + u2 * ski;
-                        }
-                    }
-                }
-            });
-            pos = end;
-            let excess = dot(&kappa, &w);
+        self.advance(params, &kappa, &sk, &mut w, lrs, steps, |j, w| {
             // inf − inf cannot occur (all terms ≥ 0), so an unstable LR gives +∞, not NaN.
-            *o = l0 + 0.5 * excess;
-        }
+            out[j] = l0 + 0.5 * dot(&kappa, w);
+        });
         Ok(())
+    }
+
+    /// Agrees with [`LossLaw::predict`] to about 1e-9 of the excess loss `L − L0` (worst case
+    /// measured over the bundled fits and schedules; `tests/law_sde.rs` checks 1e-8): for 16 or
+    /// more vectors (without LR exponents) it tabulates the recursion once over a fine grid of
+    /// the curvature and interpolates, see `sde_table.rs`; otherwise, or where that would not
+    /// be cheaper, it predicts each vector exactly.
+    fn predict_many(
+        &self,
+        params: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Result<Vec<f64>, LawError>> {
+        super::sde_table::predict_many(self, params, lrs, steps)
     }
 
     /// Exact forward-mode derivatives, at about 4× the cost of [`LossLaw::predict`].
@@ -262,7 +304,29 @@ impl LossLaw for SdeSurrogate {
             for_each_run(&lrs[pos..end], |lr, n| {
                 let uraw = lr / lr_ref;
                 let (u, u2) = self.lr_powers(params, uraw);
+                if !ext && n < CLOSED_FORM_MIN_RUN {
+                    for _ in 0..n {
+                        // Zipped iterators: no bounds checks, the loop vectorises.
+                        for ((((p, dpi), nv), dnv), &k) in pp
+                            .iter_mut()
+                            .zip(dp.iter_mut())
+                            .zip(nn.iter_mut())
+                            .zip(dn.iter_mut())
+                            .zip(&kappa)
+                        {
+                            let t = 1.0 - u * k;
+                            let (a, da) = (t * t, -2.0 * u * t);
+                            *dpi = a * *dpi + da * *p;
+                            *p *= a;
+                            *dnv = a * *dnv + da * *nv + u2;
+                            *nv = a * *nv + u2 * k;
+                        }
+                    }
+                    return;
+                }
                 // d(u^a)/da = u^a ln u and d(u^b)/db = u^b ln u; both → 0 as u → 0.
+                // Only here, after the plain path has returned: `ln` is pure, and LLVM once hoisted it
+                // into every step of the plain loop (10 % of a fit).
                 let lnu = if ext && uraw > 0.0 { uraw.ln() } else { 0.0 };
                 if n >= CLOSED_FORM_MIN_RUN {
                     for i in 0..d {
@@ -282,7 +346,7 @@ impl LossLaw for SdeSurrogate {
                         dn[i] = dan * da * nn[i] + an * dn[i] + u2 * g + c * dg * da;
                         nn[i] = an * nn[i] + c * g;
                     }
-                } else if ext {
+                } else {
                     for _ in 0..n {
                         for i in 0..d {
                             let k = kappa[i];
@@ -296,24 +360,6 @@ impl LossLaw for SdeSurrogate {
                             pp[i] *= a;
                             dn[i] = a * dn[i] + da * nn[i] + u2;
                             nn[i] = a * nn[i] + u2 * k;
-                        }
-                    }
-                } else {
-                    for _ in 0..n {
-                        // Zipped iterators: no bounds checks, the loop vectorises.
-                        for ((((p, dpi), nv), dnv), &k) in pp
-                            .iter_mut()
-                            .zip(dp.iter_mut())
-                            .zip(nn.iter_mut())
-                            .zip(dn.iter_mut())
-                            .zip(&kappa)
-                        {
-                            let t = 1.0 - u * k;
-                            let (a, da) = (t * t, -2.0 * u * t);
-                            *dpi = a * *dpi + da * *p;
-                            *p *= a;
-                            *dnv = a * *dnv + da * *nv + u2;
-                            *nv = a * *nv + u2 * k;
                         }
                     }
                 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::uncertainty::quantile_sorted;
+use super::uncertainty::quantile_select;
 use super::{FitError, FitReport, Uncertainty};
 use crate::law::{AnyLaw, LossLaw};
 
@@ -303,9 +303,8 @@ impl FittedLaw {
             }
             column.clear();
             column.extend(good.iter().map(|p| p[j]));
-            column.sort_unstable_by(f64::total_cmp);
-            lo[j] = quantile_sorted(&column, qlo).min(loss[j]);
-            hi[j] = quantile_sorted(&column, qhi).max(loss[j]);
+            lo[j] = quantile_select(&mut column, qlo).min(loss[j]);
+            hi[j] = quantile_select(&mut column, qhi).max(loss[j]);
         }
         let band = Band {
             steps: steps.to_vec(),

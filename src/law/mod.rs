@@ -46,6 +46,7 @@ pub use momentum::MomentumLaw;
 pub use mpl::MultiPowerLaw;
 pub use power::PowerLaw;
 pub use sde::SdeSurrogate;
+pub(crate) use sde_table::Tabulated;
 
 /// How a parameter is constrained and transformed for fitting.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -209,89 +209,25 @@ impl SdeSurrogate {
             emit(j, w);
         }
     }
-}
 
-impl LossLaw for SdeSurrogate {
-    fn name(&self) -> &'static str {
-        "sde"
-    }
-
-    fn params(&self) -> Vec<ParamSpec> {
-        let mut v = vec![
-            ParamSpec::linear("L0", 0.0, self.scale.loss_max),
-            ParamSpec::linear("log_kappa_max", 1e-5f64.ln(), 1.99f64.ln()),
-            ParamSpec::linear("p", 0.05, 6.0),
-            ParamSpec::linear("log_s", -30.0, LOG_S_MAX),
-            ParamSpec::linear("log_w0", -20.0, 10.0),
-            ParamSpec::linear("q", -3.0, 6.0),
-        ];
-        if self.lr_exponents {
-            v.push(ParamSpec::linear("a", 0.2, 2.0));
-            v.push(ParamSpec::linear("b", 0.5, 4.0));
-        }
-        v
-    }
-
-    fn predict(
+    /// The exact forward-mode sums behind [`LossLaw::predict_jacobian`], over the directions
+    /// `dims` (0-based) only: after `steps[j]` updates, `emit(j, g)` with `g[0] = Σ κ_i w_i`
+    /// and `g[1..8]` the derivatives of `½ Σ κ_i w_i` by `log_kappa_max, p, log_s, log_w0, q`
+    /// and the LR exponents `a, b` (zero without them). `steps` must be valid for `lrs`.
+    pub(super) fn jacobian_sums(
         &self,
         params: &[f64],
+        dims: &[usize],
         lrs: &[f64],
         steps: &[u64],
-        out: &mut [f64],
-    ) -> Result<(), LawError> {
-        check_inputs("sde", &self.params(), params, lrs, steps, out)?;
-        let (l0, s) = (params[0], params[3].exp());
-        let (kappa, mut w) = self.spectrum(params[1], params[2], params[4], params[5]);
-        let sk: Vec<f64> = kappa.iter().map(|k| s * k).collect();
-        self.advance(params, &kappa, &sk, &mut w, lrs, steps, |j, w| {
-            // inf − inf cannot occur (all terms ≥ 0), so an unstable LR gives +∞, not NaN.
-            out[j] = l0 + 0.5 * dot(&kappa, w);
-        });
-        Ok(())
-    }
-
-    /// Agrees with [`LossLaw::predict`] to about 1e-9 of the excess loss `L − L0` (worst case
-    /// measured over the bundled fits and schedules; `tests/law_sde.rs` checks 1e-8): for 16 or
-    /// more vectors (without LR exponents) it tabulates the recursion once over a fine grid of
-    /// the curvature and interpolates, see `sde_table.rs`; otherwise, or where that would not
-    /// be cheaper, it predicts each vector exactly.
-    fn predict_many(
-        &self,
-        params: &[Vec<f64>],
-        lrs: &[f64],
-        steps: &[u64],
-    ) -> Vec<Result<Vec<f64>, LawError>> {
-        super::sde_table::predict_many(self, params, lrs, steps)
-    }
-
-    /// Exact forward-mode derivatives, at about 4× the cost of [`LossLaw::predict`].
-    ///
-    /// Each direction splits as `w_i = v_i P_i + s N_i` (`v_i = w0 i^(−q)`), with
-    /// `P ← A P`, `N ← A N + u² κ_i`, and their κ-derivatives `P′ ← A P′ + A′ P`,
-    /// `N′ ← A N′ + A′ N + u²` (`A′ = −2u (1 − u κ_i)`); runs of equal LR use binary powering on
-    /// dual numbers. The six partials follow by the chain rule through `κ_i = κ_max i^(−p)`.
-    fn predict_jacobian(
-        &self,
-        params: &[f64],
-        lrs: &[f64],
-        steps: &[u64],
-        out: &mut [f64],
-        jac: &mut [f64],
-    ) -> Result<bool, LawError> {
-        let specs = self.params();
-        check_inputs("sde", &specs, params, lrs, steps, out)?;
-        let np = specs.len();
-        if jac.len() != steps.len() * np {
-            return Err(LawError::OutputLength {
-                law: "sde",
-                expected: steps.len() * np,
-                found: jac.len(),
-            });
-        }
-        let (l0, s) = (params[0], params[3].exp());
-        let (kappa, v) = self.spectrum(params[1], params[2], params[4], params[5]);
-        let d = self.dim;
-        let lni: Vec<f64> = (1..=d).map(|i| (i as f64).ln()).collect();
+        mut emit: impl FnMut(usize, &[f64; 8]),
+    ) {
+        let s = params[3].exp();
+        let (kappa_all, v_all) = self.spectrum(params[1], params[2], params[4], params[5]);
+        let kappa: Vec<f64> = dims.iter().map(|&i| kappa_all[i]).collect();
+        let v: Vec<f64> = dims.iter().map(|&i| v_all[i]).collect();
+        let lni: Vec<f64> = dims.iter().map(|&i| ((i + 1) as f64).ln()).collect();
+        let d = dims.len();
         let (mut pp, mut nn) = (vec![1.0; d], vec![0.0; d]);
         let (mut dp, mut dn) = (vec![0.0; d], vec![0.0; d]);
         // ∂P/∂a, ∂N/∂a, ∂N/∂b (zero and unused without LR exponents).
@@ -299,7 +235,7 @@ impl LossLaw for SdeSurrogate {
         let ext = self.lr_exponents;
         let lr_ref = self.scale.lr_ref;
         let mut pos = 0usize;
-        for ((o, row), &step) in out.iter_mut().zip(jac.chunks_exact_mut(np)).zip(steps) {
+        for (j, &step) in steps.iter().enumerate() {
             let end = step as usize;
             for_each_run(&lrs[pos..end], |lr, n| {
                 let uraw = lr / lr_ref;
@@ -381,13 +317,101 @@ impl LossLaw for SdeSurrogate {
                 g_a += 0.5 * k * (v[i] * pa[i] + s * na[i]);
                 g_b += 0.5 * k * s * nb[i];
             }
-            *o = l0 + 0.5 * excess;
-            row[..6].copy_from_slice(&[1.0, g_lk, g_p, g_s, g_w0, g_q]);
-            if ext {
-                row[6] = g_a;
-                row[7] = g_b;
-            }
+            emit(j, &[excess, g_lk, g_p, g_s, g_w0, g_q, g_a, g_b]);
         }
+    }
+}
+
+impl LossLaw for SdeSurrogate {
+    fn name(&self) -> &'static str {
+        "sde"
+    }
+
+    fn params(&self) -> Vec<ParamSpec> {
+        let mut v = vec![
+            ParamSpec::linear("L0", 0.0, self.scale.loss_max),
+            ParamSpec::linear("log_kappa_max", 1e-5f64.ln(), 1.99f64.ln()),
+            ParamSpec::linear("p", 0.05, 6.0),
+            ParamSpec::linear("log_s", -30.0, LOG_S_MAX),
+            ParamSpec::linear("log_w0", -20.0, 10.0),
+            ParamSpec::linear("q", -3.0, 6.0),
+        ];
+        if self.lr_exponents {
+            v.push(ParamSpec::linear("a", 0.2, 2.0));
+            v.push(ParamSpec::linear("b", 0.5, 4.0));
+        }
+        v
+    }
+
+    fn predict(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        check_inputs("sde", &self.params(), params, lrs, steps, out)?;
+        let (l0, s) = (params[0], params[3].exp());
+        let (kappa, mut w) = self.spectrum(params[1], params[2], params[4], params[5]);
+        let sk: Vec<f64> = kappa.iter().map(|k| s * k).collect();
+        self.advance(params, &kappa, &sk, &mut w, lrs, steps, |j, w| {
+            // inf − inf cannot occur (all terms ≥ 0), so an unstable LR gives +∞, not NaN.
+            out[j] = l0 + 0.5 * dot(&kappa, w);
+        });
+        Ok(())
+    }
+
+    /// Agrees with [`LossLaw::predict`] to about 1e-9 of the excess loss `L − L0` (worst case
+    /// measured over the bundled fits and schedules; `tests/law_sde.rs` checks 1e-8): for 16 or
+    /// more vectors (without LR exponents) it tabulates the recursion once over a fine grid of
+    /// the curvature and interpolates, see `sde_table.rs`; otherwise, or where that would not
+    /// be cheaper, it predicts each vector exactly.
+    fn predict_many(
+        &self,
+        params: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Result<Vec<f64>, LawError>> {
+        super::sde_table::predict_many(self, params, lrs, steps)
+    }
+
+    /// Exact forward-mode derivatives, at about 4× the cost of [`LossLaw::predict`].
+    ///
+    /// Each direction splits as `w_i = v_i P_i + s N_i` (`v_i = w0 i^(−q)`), with
+    /// `P ← A P`, `N ← A N + u² κ_i`, and their κ-derivatives `P′ ← A P′ + A′ P`,
+    /// `N′ ← A N′ + A′ N + u²` (`A′ = −2u (1 − u κ_i)`); runs of equal LR use binary powering on
+    /// dual numbers. The six partials follow by the chain rule through `κ_i = κ_max i^(−p)`.
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        let specs = self.params();
+        check_inputs("sde", &specs, params, lrs, steps, out)?;
+        let np = specs.len();
+        if jac.len() != steps.len() * np {
+            return Err(LawError::OutputLength {
+                law: "sde",
+                expected: steps.len() * np,
+                found: jac.len(),
+            });
+        }
+        let all: Vec<usize> = (0..self.dim).collect();
+        let (l0, ext) = (params[0], self.lr_exponents);
+        let mut rows = out.iter_mut().zip(jac.chunks_exact_mut(np));
+        self.jacobian_sums(params, &all, lrs, steps, |_, g| {
+            if let Some((o, row)) = rows.next() {
+                *o = l0 + 0.5 * g[0];
+                row[0] = 1.0;
+                row[1..6].copy_from_slice(&g[1..6]);
+                if ext {
+                    row[6..8].copy_from_slice(&g[6..8]);
+                }
+            }
+        });
         Ok(true)
     }
 

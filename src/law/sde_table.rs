@@ -602,3 +602,127 @@ impl LossLaw for Tabulated<'_> {
         self.law.initial_guesses(curves)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::TrainingCurve;
+
+    fn curves() -> Vec<TrainingCurve> {
+        let n = 3000;
+        let peak = 3e-4;
+        let warm = |t: usize| peak * (t + 1) as f64 / 100.0;
+        let cosine: Vec<f64> = (0..n)
+            .map(|t| {
+                if t < 100 {
+                    warm(t)
+                } else {
+                    let x = (t - 100) as f64 / (n - 100) as f64;
+                    peak * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * x).cos()))
+                }
+            })
+            .collect();
+        let constant: Vec<f64> = (0..n)
+            .map(|t| if t < 100 { warm(t) } else { peak })
+            .collect();
+        [("cosine", cosine), ("constant", constant)]
+            .into_iter()
+            .map(|(name, lrs)| TrainingCurve {
+                name: name.into(),
+                steps: (1..=30).map(|k| 100 * k).collect(),
+                losses: vec![3.0; 30],
+                lrs,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lagrange_weights_reproduce_polynomials_and_their_derivatives() {
+        for t in [0.0, 0.3, 0.999] {
+            let (w, dw) = lagrange_with_derivative(t);
+            for (a, b) in w.iter().zip(lagrange(t)) {
+                assert!((a - b).abs() < 1e-15);
+            }
+            for deg in 0..STENCIL as i32 {
+                let f = |x: f64| x.powi(deg);
+                let nodes = (0..STENCIL).map(|a| a as f64 + 1.0 - HALF as f64);
+                let (v, d): (f64, f64) = nodes
+                    .zip(w.iter().zip(&dw))
+                    .map(|(x, (w, dw))| (w * f(x), dw * f(x)))
+                    .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+                let dexact = if deg == 0 {
+                    0.0
+                } else {
+                    f64::from(deg) * t.powi(deg - 1)
+                };
+                assert!((v - f(t)).abs() < 1e-9, "deg {deg} t {t}: {v}");
+                assert!(
+                    (d - dexact).abs() < 1e-7,
+                    "deg {deg} t {t}: {d} vs {dexact}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tabulated_law_matches_the_law_and_its_jacobian() {
+        let curves = curves();
+        let mut law = SdeSurrogate::new(64, 1.0).unwrap();
+        law.configure(&curves).unwrap();
+        let fast = Tabulated::new(&law, &curves).unwrap();
+        // Flat to steep spectra; the last has directions above the stability cap (exact).
+        let params = [
+            [2.4, 0.003f64.ln(), 1.8, 4.9, 7.2, 0.0],
+            [2.3, 0.2f64.ln(), 1.2, -3.0, 0.5, 0.4],
+            [2.0, 1.5f64.ln(), 2.5, -2.0, 0.0, 1.0],
+        ];
+        for c in &curves {
+            let m = c.steps.len();
+            for p in &params {
+                let (mut a, mut b) = (vec![0.0; m], vec![0.0; m]);
+                let (mut ja, mut jb) = (vec![0.0; 6 * m], vec![0.0; 6 * m]);
+                law.predict_jacobian(p, &c.lrs, &c.steps, &mut a, &mut ja)
+                    .unwrap();
+                fast.predict_jacobian(p, &c.lrs, &c.steps, &mut b, &mut jb)
+                    .unwrap();
+                let mut plain = vec![0.0; m];
+                fast.predict(p, &c.lrs, &c.steps, &mut plain).unwrap();
+                for j in 0..m {
+                    let excess = a[j] - p[0];
+                    assert!(
+                        (a[j] - b[j]).abs() <= 1e-8 * excess,
+                        "{}: {} vs {}",
+                        c.name,
+                        a[j],
+                        b[j]
+                    );
+                    assert!((plain[j] - b[j]).abs() <= 1e-12 * b[j]);
+                    for k in 0..6 {
+                        let (x, y) = (ja[6 * j + k], jb[6 * j + k]);
+                        assert!(
+                            (x - y).abs() <= 1e-6 * excess,
+                            "{} d{k}: {x} vs {y}",
+                            c.name
+                        );
+                    }
+                }
+            }
+        }
+        // A grid that is not one of the curves': the law itself.
+        let lrs = vec![2e-4; 500];
+        let (mut a, mut b) = ([0.0; 2], [0.0; 2]);
+        law.predict(&params[1], &lrs, &[10, 500], &mut a).unwrap();
+        fast.predict(&params[1], &lrs, &[10, 500], &mut b).unwrap();
+        assert_eq!(a, b);
+        // Bad input: the law's own errors.
+        assert!(
+            fast.predict(
+                &params[1][..5],
+                &curves[0].lrs,
+                &curves[0].steps,
+                &mut [0.0; 30]
+            )
+            .is_err()
+        );
+    }
+}

@@ -104,11 +104,13 @@ impl Draw {
 }
 
 /// The grid `x_k = x0 + k h`, `k < nodes`, and the table of `(P, N)` at every output step:
-/// row `j` holds `P(x_k), N(x_k)` pairs, node after node.
+/// row `j` holds `P(x_k), N(x_k)` pairs, node after node. Rows are stored four at a time,
+/// interleaved (`blocks[(b · width + column) · 4 + q]` is row `4b + q`, zero past the last
+/// row), so that a product with a coefficient vector runs along four rows at once.
 struct Table {
     x0: f64,
     nodes: usize,
-    rows: Vec<f64>,
+    blocks: Vec<f64>,
 }
 
 impl Table {
@@ -129,11 +131,15 @@ impl Table {
         let sk: Vec<f64> = kappa.chunks_exact(2).flat_map(|k| [0.0, k[1]]).collect();
         let mut w: Vec<f64> = (0..nodes).flat_map(|_| [1.0, 0.0]).collect();
         let width = 2 * nodes;
-        let mut rows = vec![0.0; steps.len() * width];
+        let mut blocks = vec![0.0; steps.len().div_ceil(4) * 4 * width];
         law.advance(theta, &kappa, &sk, &mut w, lrs, steps, |j, w| {
-            rows[j * width..(j + 1) * width].copy_from_slice(w);
+            let (b, q) = (j / 4, j % 4);
+            let block = &mut blocks[b * 4 * width..(b + 1) * 4 * width];
+            for (t, &v) in block.chunks_exact_mut(4).zip(w) {
+                t[q] = v;
+            }
         });
-        Self { x0, nodes, rows }
+        Self { x0, nodes, blocks }
     }
 
     /// The draw's coefficients on the table columns (`½ κ v` on `P`, `½ κ s` on `N`, spread
@@ -158,60 +164,49 @@ impl Table {
         (coef, 2 * lo, 2 * hi.max(lo))
     }
 
-    /// Row `j` of the table.
-    fn row(&self, j: usize) -> &[f64] {
-        let width = 2 * self.nodes;
-        &self.rows[j * width..(j + 1) * width]
+    /// Rows `4b .. 4b + 4` of the table, columns `lo..hi`, interleaved.
+    fn block(&self, b: usize, lo: usize, hi: usize) -> &[f64] {
+        let start = b * 8 * self.nodes;
+        &self.blocks[start + 4 * lo..start + 4 * hi]
     }
 
-    /// `out[j] += coef · row_j` over the columns `lo..hi`, four rows at a time.
+    /// `out[j] += coef · row_j` over the columns `lo..hi`.
     fn accumulate(&self, coef: &[f64], lo: usize, hi: usize, out: &mut [f64]) {
         for (b, o) in out.chunks_mut(4).enumerate() {
-            let r: [&[f64]; 4] = std::array::from_fn(|q| {
-                if q < o.len() {
-                    &self.row(4 * b + q)[lo..hi]
-                } else {
-                    &[]
-                }
-            });
-            for (o, v) in o.iter_mut().zip(dots4(&coef[lo..hi], r)) {
+            for (o, v) in o
+                .iter_mut()
+                .zip(dots4(&coef[lo..hi], self.block(b, lo, hi)))
+            {
                 *o += v;
             }
         }
     }
 }
 
-/// `c · r[q]` for four rows at once (a row may be empty, giving 0): one load of `c` serves
-/// four products, and four columns per row keep sixteen independent sums (a single running
-/// sum would wait on the adder's latency).
-fn dots4(c: &[f64], r: [&[f64]; 4]) -> [f64; 4] {
+/// `c · row_q` for the four interleaved rows of `t` (`t[4k + q]` is column `k` of row `q`):
+/// each coefficient multiplies four rows at once (whole vectors, no shuffles), and four
+/// columns in flight keep sixteen independent sums (one running sum would wait on the adder's
+/// latency).
+fn dots4(c: &[f64], t: &[f64]) -> [f64; 4] {
     let (cc, ct) = c.as_chunks::<4>();
-    let r: [(&[[f64; 4]], &[f64]); 4] = r.map(|x| x.as_chunks::<4>());
+    let (tt, tr) = t.as_chunks::<16>();
     let mut acc = [[0.0f64; 4]; 4];
-    if r.iter().all(|x| x.0.len() == cc.len()) {
-        // Zipped iterators: no bounds checks, so the sums stay in vector registers.
-        for ((((ck, r0), r1), r2), r3) in cc.iter().zip(r[0].0).zip(r[1].0).zip(r[2].0).zip(r[3].0)
-        {
-            for l in 0..4 {
-                acc[0][l] += ck[l] * r0[l];
-                acc[1][l] += ck[l] * r1[l];
-                acc[2][l] += ck[l] * r2[l];
-                acc[3][l] += ck[l] * r3[l];
-            }
-        }
-    } else {
-        for (q, x) in r.iter().enumerate() {
-            for (ck, rk) in cc.iter().zip(x.0) {
-                for l in 0..4 {
-                    acc[q][l] += ck[l] * rk[l];
-                }
+    // Zipped iterators: no bounds checks, so the sums stay in vector registers.
+    for (ck, tk) in cc.iter().zip(tt) {
+        for u in 0..4 {
+            for q in 0..4 {
+                acc[u][q] += ck[u] * tk[4 * u + q];
             }
         }
     }
-    std::array::from_fn(|q| {
-        let tail: f64 = ct.iter().zip(r[q].1).map(|(a, b)| a * b).sum();
-        (acc[q][0] + acc[q][1]) + (acc[q][2] + acc[q][3]) + tail
-    })
+    let mut out: [f64; 4] =
+        std::array::from_fn(|q| (acc[0][q] + acc[1][q]) + (acc[2][q] + acc[3][q]));
+    for (ck, tk) in ct.iter().zip(tr.chunks_exact(4)) {
+        for q in 0..4 {
+            out[q] += ck * tk[q];
+        }
+    }
+    out
 }
 
 /// One draw of [`predict_many`]: the loss without the table's part (`L0` plus the exactly
@@ -320,20 +315,10 @@ pub(super) fn predict_many(
     let blocks: Vec<Vec<[f64; 4]>> = (0..m.div_ceil(4))
         .into_par_iter()
         .map(|b| {
-            let rows: [&[f64]; 4] = std::array::from_fn(|q| {
-                if 4 * b + q < m {
-                    table.row(4 * b + q)
-                } else {
-                    &[]
-                }
-            });
             parts
                 .iter()
                 .map(|p| match p {
-                    Some(p) => dots4(
-                        &p.coef[p.lo..p.hi],
-                        rows.map(|r| if r.is_empty() { r } else { &r[p.lo..p.hi] }),
-                    ),
+                    Some(p) => dots4(&p.coef[p.lo..p.hi], table.block(b, p.lo, p.hi)),
                     None => [0.0; 4],
                 })
                 .collect()

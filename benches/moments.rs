@@ -106,7 +106,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("law");
     g.throughput(bytes(cosine.len(), steps.len()));
     for (name, lrs) in [("cosine", &cosine), ("constant", &constant), ("wsd", &wsd)] {
-        g.bench_function(&format!("sde predict {name} 24k x 64 dims"), |b| {
+        g.bench_function(format!("sde predict {name} 24k x 64 dims"), |b| {
             b.iter(|| sde.predict(black_box(&p), lrs, &steps, &mut out).unwrap())
         });
     }
@@ -133,7 +133,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(bytes(cosine.len(), steps.len()));
     let mut jac = vec![0.0; steps.len() * 6];
     for (name, lrs) in [("cosine", &cosine), ("constant", &constant)] {
-        g.bench_function(&format!("sde predict_jacobian {name} 24k x 64 dims"), |b| {
+        g.bench_function(format!("sde predict_jacobian {name} 24k x 64 dims"), |b| {
             b.iter(|| {
                 sde.predict_jacobian(black_box(&p), lrs, &steps, &mut out, &mut jac)
                     .unwrap()
@@ -143,7 +143,7 @@ fn bench(c: &mut Criterion) {
     let mpl = MultiPowerLaw::default();
     let pm = [2.37, 0.65, 0.43, 523.0, 2.0, 0.59, 0.63];
     for (name, lrs) in [("cosine", &cosine), ("wsd", &wsd)] {
-        g.bench_function(&format!("mpl predict {name} 24k, 171 points"), |b| {
+        g.bench_function(format!("mpl predict {name} 24k, 171 points"), |b| {
             b.iter(|| mpl.predict(black_box(&pm), lrs, &steps, &mut out).unwrap())
         });
     }

@@ -2,10 +2,14 @@
 //!
 //! `cargo bench --bench moments` (criterion). The `sde` law numbers are the cost of one
 //! prediction inside a fit.
+//!
+//! Throughput is reported in bytes moved: the LR schedule read plus the losses written (what a
+//! memory-bound recursion would be limited by), next to a streaming sum and copy of a 256 MiB
+//! buffer (`memory/…`), this machine's memory bandwidth measured in the same run.
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lrsde::law::{LossLaw, MomentumLaw, MultiPowerLaw, SdeSurrogate};
 use lrsde::moments::{NqmParams, Scheme, expected_loss_at, expected_loss_every_step};
 
@@ -37,17 +41,53 @@ fn grid(f: impl Fn(f64) -> f64) -> Vec<f64> {
         .collect()
 }
 
+/// Bytes a recursion over `lrs` with `outputs` losses written moves at the least.
+fn bytes(lrs: usize, outputs: usize) -> Throughput {
+    Throughput::Bytes((8 * (lrs + outputs)) as u64)
+}
+
+fn memory(c: &mut Criterion) {
+    // 256 MiB: eight times the last-level cache, so every pass streams from memory.
+    let n = 32 << 20;
+    let src: Vec<f64> = (0..n).map(|i| (i % 1000) as f64).collect();
+    let mut dst = vec![0.0; n];
+    let mut g = c.benchmark_group("memory");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes((8 * n) as u64));
+    g.bench_function("sum 256 MiB", |b| {
+        b.iter(|| {
+            // Four partial sums: the adds are not the bottleneck.
+            let mut acc = [0.0f64; 4];
+            for x in black_box(&src).chunks_exact(4) {
+                for k in 0..4 {
+                    acc[k] += x[k];
+                }
+            }
+            acc.iter().sum::<f64>()
+        })
+    });
+    g.throughput(Throughput::Bytes((16 * n) as u64));
+    g.bench_function("copy 256 MiB (read + write)", |b| {
+        b.iter(|| dst.copy_from_slice(black_box(&src)))
+    });
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let nqm = NqmParams::default();
     let w = workload_w();
-    c.bench_function("moments/W em every step (32 dims x 2000)", |b| {
+    let mut g = c.benchmark_group("moments");
+    g.throughput(bytes(w.len(), w.len()));
+    g.bench_function("W em every step (32 dims x 2000)", |b| {
         b.iter(|| expected_loss_every_step(&nqm, Scheme::EulerMaruyama, black_box(&w)).unwrap())
     });
-    c.bench_function("moments/W milstein final (32 dims x 2000)", |b| {
+    g.throughput(bytes(w.len(), 1));
+    g.bench_function("W milstein final (32 dims x 2000)", |b| {
         b.iter(|| {
             expected_loss_at(&nqm, Scheme::MilsteinMultiplicative, black_box(&w), &[2000]).unwrap()
         })
     });
+    g.finish();
 
     let cosine = grid(|x| 0.1 + 0.45 * (1.0 + (std::f64::consts::PI * x).cos()));
     let constant = grid(|_| 1.0);
@@ -63,39 +103,59 @@ fn bench(c: &mut Criterion) {
     let sde = SdeSurrogate::new(64, PEAK).unwrap();
     let p = [2.4, 0.5f64.ln(), 1.3, -3.0, 0.0, 0.5];
     let mut out = vec![0.0; steps.len()];
+    let mut g = c.benchmark_group("law");
+    g.throughput(bytes(cosine.len(), steps.len()));
     for (name, lrs) in [("cosine", &cosine), ("constant", &constant), ("wsd", &wsd)] {
-        c.bench_function(&format!("law/sde predict {name} 24k x 64 dims"), |b| {
+        g.bench_function(format!("sde predict {name} 24k x 64 dims"), |b| {
             b.iter(|| sde.predict(black_box(&p), lrs, &steps, &mut out).unwrap())
         });
     }
+    // A fit's band on one schedule: 200 parameter draws (spread like a fitted law's) at 200
+    // steps, by the table over the curvature.
+    let band_steps: Vec<u64> = (1..=200).map(|k| 120 * k).collect();
+    let draws: Vec<Vec<f64>> = (0..200)
+        .map(|k| {
+            let z = |j: u64| ((k * 7 + j * 13) % 29) as f64 / 14.0 - 1.0;
+            vec![
+                2.4,
+                -5.76 + 0.13 * z(1),
+                1.8 + 0.17 * z(2),
+                4.9 + 0.17 * z(3),
+                7.2,
+                0.0,
+            ]
+        })
+        .collect();
+    g.throughput(bytes(wsd.len(), 200 * band_steps.len()));
+    g.bench_function("sde predict_many wsd 24k, 200 draws x 200 steps", |b| {
+        b.iter(|| sde.predict_many(black_box(&draws), &wsd, &band_steps))
+    });
+    g.throughput(bytes(cosine.len(), steps.len()));
     let mut jac = vec![0.0; steps.len() * 6];
     for (name, lrs) in [("cosine", &cosine), ("constant", &constant)] {
-        c.bench_function(
-            &format!("law/sde predict_jacobian {name} 24k x 64 dims"),
-            |b| {
-                b.iter(|| {
-                    sde.predict_jacobian(black_box(&p), lrs, &steps, &mut out, &mut jac)
-                        .unwrap()
-                })
-            },
-        );
+        g.bench_function(format!("sde predict_jacobian {name} 24k x 64 dims"), |b| {
+            b.iter(|| {
+                sde.predict_jacobian(black_box(&p), lrs, &steps, &mut out, &mut jac)
+                    .unwrap()
+            })
+        });
     }
     let mpl = MultiPowerLaw::default();
     let pm = [2.37, 0.65, 0.43, 523.0, 2.0, 0.59, 0.63];
     for (name, lrs) in [("cosine", &cosine), ("wsd", &wsd)] {
-        c.bench_function(&format!("law/mpl predict {name} 24k, 171 points"), |b| {
+        g.bench_function(format!("mpl predict {name} 24k, 171 points"), |b| {
             b.iter(|| mpl.predict(black_box(&pm), lrs, &steps, &mut out).unwrap())
         });
     }
     let mut jac7 = vec![0.0; steps.len() * 7];
-    c.bench_function("law/mpl predict_jacobian cosine 24k, 171 points", |b| {
+    g.bench_function("mpl predict_jacobian cosine 24k, 171 points", |b| {
         b.iter(|| {
             mpl.predict_jacobian(black_box(&pm), &cosine, &steps, &mut out, &mut jac7)
                 .unwrap()
         })
     });
     let mom = MomentumLaw::new(0.999, PEAK).unwrap();
-    c.bench_function("law/momentum predict cosine 24k", |b| {
+    g.bench_function("momentum predict cosine 24k", |b| {
         b.iter(|| {
             mom.predict(
                 black_box(&[2.4, 30.0, 0.5, 1e-4]),
@@ -106,7 +166,8 @@ fn bench(c: &mut Criterion) {
             .unwrap()
         })
     });
+    g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, memory, bench);
 criterion_main!(benches);

@@ -334,3 +334,83 @@ fn lr_exponents_reduce_to_plain_law_and_have_exact_jacobian() {
     let parsed: AnyLaw = "sde:exponents=1,dim=16".parse().unwrap();
     assert_eq!(parsed.params().len(), 8);
 }
+
+/// `predict_many` (a table over the curvature for many vectors) against the naive loop, vector
+/// by vector: parameters spread around the three test laws (so the draws cover curvatures from
+/// 1e-9 to 1.99, the steep ones above the table's cap `κ ≤ lr_ref / max lr` included), on every
+/// test grid and on one whose peak is twice `lr_ref` (part of the draws then diverge).
+#[test]
+fn predict_many_matches_the_naive_loop_vector_by_vector() {
+    let dim = 64;
+    let law = SdeSurrogate::new(dim, 3e-4).unwrap();
+    let centres = [
+        [2.3, 1.5f64.ln(), 1.2, -3.0, 0.5, 0.4],
+        [0.1, 0.05f64.ln(), 2.5, -8.0, 3.0, 1.5],
+        [2.4, 0.003f64.ln(), 1.8, 4.9, 7.2, 0.0],
+    ];
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+    let mut grids = grids();
+    grids.push(("twice-peak", vec![6e-4; 3000]));
+    let steps: Vec<u64> = (1..=40).map(|k| 75 * k).collect();
+    for centre in &centres {
+        let draws: Vec<Vec<f64>> = (0..40)
+            .map(|_| {
+                let mut p = centre.to_vec();
+                p[1] = (p[1] + 0.4 * (rng.random::<f64>() - 0.5)).min(1.99f64.ln());
+                p[2] += 0.5 * (rng.random::<f64>() - 0.5);
+                p[3] += rng.random::<f64>() - 0.5;
+                p[5] += 0.5 * (rng.random::<f64>() - 0.5);
+                p
+            })
+            .collect();
+        for (name, lrs) in &grids {
+            let many = law.predict_many(&draws, lrs, &steps);
+            for (p, got) in draws.iter().zip(&many) {
+                let p6: [f64; 6] = p.as_slice().try_into().unwrap();
+                let want = naive(dim, 3e-4, &p6, lrs, &steps);
+                for ((g, w), s) in got.as_ref().unwrap().iter().zip(&want).zip(&steps) {
+                    if !w.is_finite() || *w > 1e200 {
+                        assert!(*g > 1e200, "{name} step {s}: {g} for a diverged {w}");
+                        continue;
+                    }
+                    // Relative to the excess loss, plus the naive loop's own rounding.
+                    let tol = 1e-8 * (w - p[0]).abs() + 1e-12 * w.abs();
+                    assert!((g - w).abs() <= tol, "{name} step {s}: {g} vs {w}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn predict_many_reports_bad_vectors_like_predict() {
+    let law = SdeSurrogate::new(16, 1.0).unwrap();
+    let lrs = vec![0.5; 300];
+    let good = [2.0, 0.1f64.ln(), 1.0, -3.0, 0.0, 0.5];
+    let mut draws: Vec<Vec<f64>> = (0..20).map(|_| good.to_vec()).collect();
+    draws[3][2] = f64::NAN;
+    draws[7].pop();
+    let many = law.predict_many(&draws, &lrs, &[10, 300]);
+    let mut out = [0.0; 2];
+    for (p, got) in draws.iter().zip(&many) {
+        match law.predict(p, &lrs, &[10, 300], &mut out) {
+            Ok(()) => {
+                let got = got.as_ref().unwrap();
+                for (g, o) in got.iter().zip(&out) {
+                    assert!((g - o).abs() <= 1e-10 * (o - 2.0), "{g} vs {o}");
+                }
+            }
+            // Compared as text: the NaN inside the error is not equal to itself.
+            Err(e) => assert_eq!(got.as_ref().unwrap_err().to_string(), e.to_string()),
+        }
+    }
+    // A bad grid is every good vector's error; a few vectors are predicted one by one, exactly.
+    let mut one = [0.0];
+    for (p, r) in draws.iter().zip(law.predict_many(&draws, &lrs, &[0])) {
+        let e = law.predict(p, &lrs, &[0], &mut one).unwrap_err();
+        assert_eq!(r.unwrap_err().to_string(), e.to_string());
+    }
+    let few = law.predict_many(&draws[..2], &lrs, &[10, 300]);
+    law.predict(&good, &lrs, &[10, 300], &mut out).unwrap();
+    assert_eq!(few[0].as_ref().unwrap(), &out.to_vec());
+}

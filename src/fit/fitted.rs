@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::uncertainty::quantile_sorted;
+use super::uncertainty::quantile_select;
 use super::{FitError, FitReport, Uncertainty};
 use crate::law::{AnyLaw, LossLaw};
 
@@ -94,6 +93,9 @@ pub struct Band {
     /// Draws dropped because the law predicted a non-finite or non-positive loss for them.
     pub draws_dropped: usize,
 }
+
+/// The law at every stored draw, in draw order (`None` where the law refused the draw).
+pub(crate) type DrawPredictions = Vec<Option<Vec<f64>>>;
 
 fn check_steps(lrs: &[f64], steps: &[u64]) -> Result<(), FitError> {
     let mut prev = 0;
@@ -306,22 +308,38 @@ impl FittedLaw {
         lrs: &[f64],
         steps: &[u64],
     ) -> Result<Band, FitError> {
+        Ok(self.predict_band_with_draws(law, lrs, steps)?.0)
+    }
+
+    /// [`Self::predict_band`], also returning the law at every stored draw (in draw order;
+    /// `None` where the law refused the draw), which the band was made from.
+    pub(crate) fn predict_band_with_draws<L: LossLaw + ?Sized>(
+        &self,
+        law: &L,
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Result<(Band, DrawPredictions), FitError> {
         let loss = self.predict(law, lrs, steps)?;
         let draws: &[Vec<f64>] = self
             .uncertainty
             .as_ref()
             .map(|u| u.draws.as_slice())
             .unwrap_or(&[]);
-        // Parallel over draws, collected in draw order: the band is thread-count independent.
-        let preds: Vec<Option<Vec<f64>>> = draws
-            .par_iter()
-            .map(|theta| {
-                let mut out = vec![0.0; steps.len()];
-                let ok = law.predict(theta, lrs, steps, &mut out).is_ok();
-                (ok && out.iter().all(|v| v.is_finite() && *v > 0.0)).then_some(out)
-            })
+        // One call for all draws: a law may share work between them (the `sde` law tabulates
+        // its recursion once); results come in draw order, independent of the thread count.
+        let preds: Vec<Option<Vec<f64>>> = if draws.is_empty() {
+            Vec::new()
+        } else {
+            law.predict_many(draws, lrs, steps)
+                .into_iter()
+                .map(Result::ok)
+                .collect()
+        };
+        let good: Vec<&Vec<f64>> = preds
+            .iter()
+            .flatten()
+            .filter(|p| p.iter().all(|v| v.is_finite() && *v > 0.0))
             .collect();
-        let good: Vec<&Vec<f64>> = preds.iter().flatten().collect();
         let (qlo, qhi) = self.band_quantiles;
         let mut lo = loss.clone();
         let mut hi = loss.clone();
@@ -332,18 +350,18 @@ impl FittedLaw {
             }
             column.clear();
             column.extend(good.iter().map(|p| p[j]));
-            column.sort_by(f64::total_cmp);
-            lo[j] = quantile_sorted(&column, qlo).min(loss[j]);
-            hi[j] = quantile_sorted(&column, qhi).max(loss[j]);
+            lo[j] = quantile_select(&mut column, qlo).min(loss[j]);
+            hi[j] = quantile_select(&mut column, qhi).max(loss[j]);
         }
-        Ok(Band {
+        let band = Band {
             steps: steps.to_vec(),
             loss,
             lo,
             hi,
             draws_used: good.len(),
             draws_dropped: draws.len() - good.len(),
-        })
+        };
+        Ok((band, preds))
     }
 
     /// The fit as pretty-printed JSON.

@@ -46,7 +46,9 @@
 //! determined by the data and get no variance (pseudo-inverse). The covariance is sampled into
 //! `draws` parameter vectors (`N(û, Σ)` in the unconstrained space, then mapped back, so draws
 //! respect the bounds), each from its own seeded Xoshiro256++ stream. A band is the
-//! per-step quantile (default 5 % / 95 %) of the law's predictions over the draws: a
+//! per-step quantile (default 5 % / 95 %) of the law's predictions over the draws
+//! ([`LossLaw::predict_many`]: one call for all draws; the `sde` law evaluates them through
+//! one table over the curvature, within about 1e-9 of the excess loss of each draw): a
 //! *confidence* band of the mean curve, which narrows as data grow and widens where the fit
 //! extrapolates (farther steps, other LRs). It treats the Huber fit as least squares, which is
 //! the usual approximation; with heavy outliers `σ²` grows and the band is conservative.
@@ -78,7 +80,7 @@ use std::collections::BTreeMap;
 use rand::RngExt;
 
 use crate::data::TrainingCurve;
-use crate::law::{AnyLaw, LossLaw};
+use crate::law::{AnyLaw, LossLaw, Tabulated};
 use objective::Objective;
 
 /// Path-index offset of the random-start streams (draws use indices from 0).
@@ -455,6 +457,16 @@ pub fn fit<L: LossLaw + ?Sized>(
 /// 3. [`fit`] runs, and the configured law's serde form is stored in
 ///    [`FittedLaw::law_config`], so [`FittedLaw::law`] rebuilds exactly this law from a fit file.
 ///
+/// For the `sde` law (without LR exponents) step 3 runs twice: every start is first optimised
+/// on a copy of the law tabulated over the curvature for the given curves (predictions within
+/// about 1e-9 of the excess loss, each costing a few dot products per observed point instead of
+/// the recursion over every update), then restarted from where it ended on the exact law, which
+/// reports the fit (parameters, cost, uncertainty). The exact restart starts at the optimum
+/// and typically stops after one Levenberg–Marquardt iteration; on the bundled two-curve fit
+/// the result agrees with an exact-only search to about 1e-6 of a standard error (test
+/// `tests/fit_sde_search.rs`), in about a fifth of the time. `max_iters` applies to each phase; the
+/// report adds up both phases' iterations and evaluations.
+///
 /// ```
 /// use lrsde::data::TrainingCurve;
 /// use lrsde::fit::{fit_law, FitOptions};
@@ -513,7 +525,65 @@ pub fn fit_law(
         law: law.name().to_string(),
         source,
     })?;
-    Ok(fit(&law, curves, &opts)?.with_law_config(config))
+    let fitted = match &law {
+        AnyLaw::Sde(sde) => match Tabulated::new(sde, curves) {
+            Some(fast) => search_then_polish(&law, &fast, curves, &opts)?,
+            None => fit(&law, curves, &opts)?,
+        },
+        _ => fit(&law, curves, &opts)?,
+    };
+    Ok(fitted.with_law_config(config))
+}
+
+/// [`fit`] in two phases: every start is optimised on `fast` (an approximation of `law` that
+/// is cheaper to evaluate, without uncertainty), then restarted from where it ended on `law`
+/// itself, which reports the fit. Near the optimum the exact Levenberg–Marquardt needs a few
+/// iterations where the search from the law's guesses needs a hundred, so the result is the
+/// exact law's optimum at a fraction of the cost. The report counts both phases' iterations
+/// and evaluations, and keeps the original starting points.
+fn search_then_polish<L: LossLaw + ?Sized, F: LossLaw + ?Sized>(
+    law: &L,
+    fast: &F,
+    curves: &[TrainingCurve],
+    opts: &FitOptions,
+) -> Result<FittedLaw, FitError> {
+    let search = fit(
+        fast,
+        curves,
+        &FitOptions {
+            uncertainty: UncertaintyMethod::None,
+            ..opts.clone()
+        },
+    )?;
+    let first = &search.report.starts;
+    let polish_opts = FitOptions {
+        starts: first
+            .iter()
+            .map(|s| {
+                let ok = s.params.iter().all(|x| x.is_finite());
+                if ok { &s.params } else { &s.initial }.clone()
+            })
+            .collect(),
+        random_starts: 0,
+        ..opts.clone()
+    };
+    let mut fitted = fit(law, curves, &polish_opts)?;
+    let report = &mut fitted.report;
+    for (s, f) in report.starts.iter_mut().zip(first) {
+        s.initial.clone_from(&f.initial);
+        s.iterations += f.iterations;
+        s.evaluations += f.evaluations;
+        s.termination = format!(
+            "tabulated search: {}; exact polish: {}",
+            f.termination, s.termination
+        );
+    }
+    report.evaluations += search.report.evaluations;
+    if let Some(best) = report.starts.get(report.best_start) {
+        report.iterations = best.iterations;
+        report.termination = format!("tabulated search, then {}", report.termination);
+    }
+    Ok(fitted)
 }
 
 /// `[min, max]` of a slice (`[0, 0]` when empty, keeping the JSON finite).

@@ -50,7 +50,7 @@ pub struct FitOptions {
     /// [`fit_law`](super::fit_law) without explicit `starts`: how many of the law's
     /// data-driven guesses to start from (the best ones; the law ranks them). Default 1: the
     /// top-ranked guess gave the best fit of every law on the bundled MultiPowerLaw curves, and
-    /// each further start costs a full fit (the `sde` law: about 1 s of CPU for two
+    /// each further start costs a full fit (the `sde` law: about 0.1 s of CPU for two
     /// 24,000-step curves); raise it for unfamiliar data.
     pub max_law_starts: usize,
     /// [`fit_law`](super::fit_law) without explicit `starts`: random starts added to the

@@ -31,6 +31,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::data::TrainingCurve;
@@ -39,11 +40,13 @@ mod momentum;
 mod mpl;
 mod power;
 mod sde;
+mod sde_table;
 
 pub use momentum::MomentumLaw;
 pub use mpl::MultiPowerLaw;
 pub use power::PowerLaw;
 pub use sde::SdeSurrogate;
+pub(crate) use sde_table::Tabulated;
 
 /// How a parameter is constrained and transformed for fitting.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -149,6 +152,32 @@ pub trait LossLaw: Send + Sync {
         Ok(false)
     }
 
+    /// Predictions for many parameter vectors on one LR grid: entry `d` is what
+    /// [`Self::predict`] writes for `params[d]` (as a vector), or its error.
+    ///
+    /// This is what a fit's uncertainty band costs: one prediction per stored parameter draw.
+    /// The default calls [`Self::predict`] for each vector, in parallel (results in input
+    /// order, so they do not depend on the thread count). A law may share work between the
+    /// vectors instead; it must then document how closely it agrees with [`Self::predict`]
+    /// (the `sde` law tabulates its recursion over the curvature once per grid, see
+    /// [`SdeSurrogate`]).
+    ///
+    /// ```
+    /// use lrsde::law::{LossLaw, PowerLaw};
+    /// let law = PowerLaw::new(1.0).unwrap();
+    /// let draws = vec![vec![2.0, 1.0, 0.5], vec![2.0, 2.0, 0.5]];
+    /// let preds = law.predict_many(&draws, &[1.0; 4], &[1, 4]);
+    /// assert_eq!(preds[1].as_ref().unwrap(), &vec![4.0, 3.0]);
+    /// ```
+    fn predict_many(
+        &self,
+        params: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Result<Vec<f64>, LawError>> {
+        predict_each(self, params, lrs, steps)
+    }
+
     /// Predicts at every observed step of `curve` (a convenience over [`Self::predict`]).
     ///
     /// # Errors
@@ -158,6 +187,23 @@ pub trait LossLaw: Send + Sync {
         self.predict(params, &curve.lrs, &curve.steps, &mut out)?;
         Ok(out)
     }
+}
+
+/// [`LossLaw::predict_many`] by one [`LossLaw::predict`] per parameter vector, in parallel and
+/// collected in input order.
+pub(crate) fn predict_each<L: LossLaw + ?Sized>(
+    law: &L,
+    params: &[Vec<f64>],
+    lrs: &[f64],
+    steps: &[u64],
+) -> Vec<Result<Vec<f64>, LawError>> {
+    params
+        .par_iter()
+        .map(|theta| {
+            let mut out = vec![0.0; steps.len()];
+            law.predict(theta, lrs, steps, &mut out).map(|()| out)
+        })
+        .collect()
 }
 
 /// Errors in law parameters and inputs.
@@ -328,6 +374,16 @@ pub(crate) fn check_inputs(
     steps: &[u64],
     out: &[f64],
 ) -> Result<usize, LawError> {
+    check_params(law, specs, params)?;
+    check_grid(law, lrs, steps, out.len())
+}
+
+/// The parameter half of [`check_inputs`]: count and finiteness.
+pub(crate) fn check_params(
+    law: &'static str,
+    specs: &[ParamSpec],
+    params: &[f64],
+) -> Result<(), LawError> {
     if params.len() != specs.len() {
         return Err(LawError::ParamCount {
             law,
@@ -342,11 +398,21 @@ pub(crate) fn check_inputs(
             value: v,
         });
     }
-    if out.len() != steps.len() {
+    Ok(())
+}
+
+/// The grid half of [`check_inputs`]: output length, steps, LRs; returns the largest step.
+pub(crate) fn check_grid(
+    law: &'static str,
+    lrs: &[f64],
+    steps: &[u64],
+    out_len: usize,
+) -> Result<usize, LawError> {
+    if out_len != steps.len() {
         return Err(LawError::OutputLength {
             law,
             expected: steps.len(),
-            found: out.len(),
+            found: out_len,
         });
     }
     let mut prev = 0u64;
@@ -685,6 +751,14 @@ impl LossLaw for AnyLaw {
         jac: &mut [f64],
     ) -> Result<bool, LawError> {
         self.inner().predict_jacobian(params, lrs, steps, out, jac)
+    }
+    fn predict_many(
+        &self,
+        params: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Result<Vec<f64>, LawError>> {
+        self.inner().predict_many(params, lrs, steps)
     }
 }
 

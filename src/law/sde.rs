@@ -112,7 +112,7 @@ impl SdeSurrogate {
     }
 
     /// `(u^a, u^b)` for the drift and the noise (exactly `(u, u²)` without LR exponents).
-    fn lr_powers(&self, params: &[f64], u: f64) -> (f64, f64) {
+    pub(super) fn lr_powers(&self, params: &[f64], u: f64) -> (f64, f64) {
         if self.lr_exponents {
             (u.powf(params[6]), u.powf(params[7]))
         } else {
@@ -145,7 +145,13 @@ impl SdeSurrogate {
     }
 
     /// `κ_i` and `w_i(0)` for `i = 1..=dim`.
-    fn spectrum(&self, log_kmax: f64, p: f64, log_w0: f64, q: f64) -> (Vec<f64>, Vec<f64>) {
+    pub(super) fn spectrum(
+        &self,
+        log_kmax: f64,
+        p: f64,
+        log_w0: f64,
+        q: f64,
+    ) -> (Vec<f64>, Vec<f64>) {
         let (kmax, w0) = (log_kmax.exp(), log_w0.exp());
         (1..=self.dim)
             .map(|i| {
@@ -153,6 +159,166 @@ impl SdeSurrogate {
                 (kmax * (-p * li).exp(), w0 * (-q * li).exp())
             })
             .unzip()
+    }
+}
+
+impl SdeSurrogate {
+    /// Advances `w_i ← (1 − u^a κ_i)² w_i + u^b · sk_i` (`u = lr / lr_ref`) through the updates
+    /// of `lrs` up to the last of `steps`, and calls `emit(j, w)` after `steps[j]` updates.
+    ///
+    /// `steps` must be valid for `lrs` (see `check_grid`); `kappa`, `sk` and `w` have one entry
+    /// per direction. Runs of bit-identical LRs of length ≥ 16 advance in closed form.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn advance(
+        &self,
+        params: &[f64],
+        kappa: &[f64],
+        sk: &[f64],
+        w: &mut [f64],
+        lrs: &[f64],
+        steps: &[u64],
+        mut emit: impl FnMut(usize, &[f64]),
+    ) {
+        let d = w.len();
+        let lr_ref = self.scale.lr_ref;
+        let mut pow = AffinePower::new(d);
+        let (mut a, mut c) = (vec![0.0; d], vec![0.0; d]);
+        let mut pos = 0usize;
+        for (j, &step) in steps.iter().enumerate() {
+            let end = step as usize;
+            for_each_run(&lrs[pos..end], |lr, n| {
+                let (u, u2) = self.lr_powers(params, lr / lr_ref);
+                if n >= CLOSED_FORM_MIN_RUN {
+                    for i in 0..d {
+                        let t = 1.0 - u * kappa[i];
+                        a[i] = t * t;
+                        c[i] = u2 * sk[i];
+                    }
+                    pow.apply(&a, &c, w, n as u64);
+                } else {
+                    for _ in 0..n {
+                        // Zipped iterators: no bounds checks, the loop vectorises.
+                        for ((wi, &ki), &ski) in w.iter_mut().zip(kappa).zip(sk) {
+                            let t = 1.0 - u * ki;
+                            *wi = t * t * *wi + u2 * ski;
+                        }
+                    }
+                }
+            });
+            pos = end;
+            emit(j, w);
+        }
+    }
+
+    /// The exact forward-mode sums behind [`LossLaw::predict_jacobian`], over the directions
+    /// `dims` (0-based) only: after `steps[j]` updates, `emit(j, g)` with `g[0] = Σ κ_i w_i`
+    /// and `g[1..8]` the derivatives of `½ Σ κ_i w_i` by `log_kappa_max, p, log_s, log_w0, q`
+    /// and the LR exponents `a, b` (zero without them). `steps` must be valid for `lrs`.
+    pub(super) fn jacobian_sums(
+        &self,
+        params: &[f64],
+        dims: &[usize],
+        lrs: &[f64],
+        steps: &[u64],
+        mut emit: impl FnMut(usize, &[f64; 8]),
+    ) {
+        let s = params[3].exp();
+        let (kappa_all, v_all) = self.spectrum(params[1], params[2], params[4], params[5]);
+        let kappa: Vec<f64> = dims.iter().map(|&i| kappa_all[i]).collect();
+        let v: Vec<f64> = dims.iter().map(|&i| v_all[i]).collect();
+        let lni: Vec<f64> = dims.iter().map(|&i| ((i + 1) as f64).ln()).collect();
+        let d = dims.len();
+        let (mut pp, mut nn) = (vec![1.0; d], vec![0.0; d]);
+        let (mut dp, mut dn) = (vec![0.0; d], vec![0.0; d]);
+        // ∂P/∂a, ∂N/∂a, ∂N/∂b (zero and unused without LR exponents).
+        let (mut pa, mut na, mut nb) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        let ext = self.lr_exponents;
+        let lr_ref = self.scale.lr_ref;
+        let mut pos = 0usize;
+        for (j, &step) in steps.iter().enumerate() {
+            let end = step as usize;
+            for_each_run(&lrs[pos..end], |lr, n| {
+                let uraw = lr / lr_ref;
+                let (u, u2) = self.lr_powers(params, uraw);
+                if !ext && n < CLOSED_FORM_MIN_RUN {
+                    for _ in 0..n {
+                        // Zipped iterators: no bounds checks, the loop vectorises.
+                        for ((((p, dpi), nv), dnv), &k) in pp
+                            .iter_mut()
+                            .zip(dp.iter_mut())
+                            .zip(nn.iter_mut())
+                            .zip(dn.iter_mut())
+                            .zip(&kappa)
+                        {
+                            let t = 1.0 - u * k;
+                            let (a, da) = (t * t, -2.0 * u * t);
+                            *dpi = a * *dpi + da * *p;
+                            *p *= a;
+                            *dnv = a * *dnv + da * *nv + u2;
+                            *nv = a * *nv + u2 * k;
+                        }
+                    }
+                    return;
+                }
+                // d(u^a)/da = u^a ln u and d(u^b)/db = u^b ln u; both → 0 as u → 0.
+                // Only here, after the plain path has returned: `ln` is pure, and LLVM once hoisted it
+                // into every step of the plain loop (10 % of a fit).
+                let lnu = if ext && uraw > 0.0 { uraw.ln() } else { 0.0 };
+                if n >= CLOSED_FORM_MIN_RUN {
+                    for i in 0..d {
+                        let k = kappa[i];
+                        let t = 1.0 - u * k;
+                        let a = t * t;
+                        let (da, daa) = (-2.0 * u * t, -2.0 * u * t * k * lnu);
+                        let (an, dan, g, dg) = dual_power(a, 1.0, n as u64);
+                        let c = u2 * k;
+                        if ext {
+                            pa[i] = dan * daa * pp[i] + an * pa[i];
+                            na[i] = dan * daa * nn[i] + an * na[i] + c * dg * daa;
+                            nb[i] = an * nb[i] + c * lnu * g;
+                        }
+                        dp[i] = dan * da * pp[i] + an * dp[i];
+                        pp[i] *= an;
+                        dn[i] = dan * da * nn[i] + an * dn[i] + u2 * g + c * dg * da;
+                        nn[i] = an * nn[i] + c * g;
+                    }
+                } else {
+                    for _ in 0..n {
+                        for i in 0..d {
+                            let k = kappa[i];
+                            let t = 1.0 - u * k;
+                            let a = t * t;
+                            let (da, daa) = (-2.0 * u * t, -2.0 * u * t * k * lnu);
+                            pa[i] = a * pa[i] + daa * pp[i];
+                            na[i] = a * na[i] + daa * nn[i];
+                            nb[i] = a * nb[i] + u2 * k * lnu;
+                            dp[i] = a * dp[i] + da * pp[i];
+                            pp[i] *= a;
+                            dn[i] = a * dn[i] + da * nn[i] + u2;
+                            nn[i] = a * nn[i] + u2 * k;
+                        }
+                    }
+                }
+            });
+            pos = end;
+            let (mut excess, mut g_lk, mut g_p, mut g_s, mut g_w0, mut g_q) =
+                (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+            let (mut g_a, mut g_b) = (0.0, 0.0);
+            for i in 0..d {
+                let (k, init, noise) = (kappa[i], v[i] * pp[i], s * nn[i]);
+                excess += k * (init + noise);
+                // ∂L/∂κ_i · κ_i  =  ½ κ_i (w_i + κ_i ∂w_i/∂κ_i)
+                let dk = 0.5 * k * (init + noise + k * (v[i] * dp[i] + s * dn[i]));
+                g_lk += dk;
+                g_p -= lni[i] * dk;
+                g_s += 0.5 * k * noise;
+                g_w0 += 0.5 * k * init;
+                g_q -= 0.5 * k * init * lni[i];
+                g_a += 0.5 * k * (v[i] * pa[i] + s * na[i]);
+                g_b += 0.5 * k * s * nb[i];
+            }
+            emit(j, &[excess, g_lk, g_p, g_s, g_w0, g_q, g_a, g_b]);
+        }
     }
 }
 
@@ -188,38 +354,25 @@ impl LossLaw for SdeSurrogate {
         let (l0, s) = (params[0], params[3].exp());
         let (kappa, mut w) = self.spectrum(params[1], params[2], params[4], params[5]);
         let sk: Vec<f64> = kappa.iter().map(|k| s * k).collect();
-        let d = self.dim;
-        let lr_ref = self.scale.lr_ref;
-        let mut pow = AffinePower::new(d);
-        let (mut a, mut c) = (vec![0.0; d], vec![0.0; d]);
-        let mut pos = 0usize;
-        for (o, &step) in out.iter_mut().zip(steps) {
-            let end = step as usize;
-            for_each_run(&lrs[pos..end], |lr, n| {
-                let (u, u2) = self.lr_powers(params, lr / lr_ref);
-                if n >= CLOSED_FORM_MIN_RUN {
-                    for i in 0..d {
-                        let t = 1.0 - u * kappa[i];
-                        a[i] = t * t;
-                        c[i] = u2 * sk[i];
-                    }
-                    pow.apply(&a, &c, &mut w, n as u64);
-                } else {
-                    for _ in 0..n {
-                        // Zipped iterators: no bounds checks, the loop vectorises.
-                        for ((wi, &ki), &ski) in w.iter_mut().zip(&kappa).zip(&sk) {
-                            let t = 1.0 - u * ki;
-                            *wi = t * t * *wi + u2 * ski;
-                        }
-                    }
-                }
-            });
-            pos = end;
-            let excess = dot(&kappa, &w);
+        self.advance(params, &kappa, &sk, &mut w, lrs, steps, |j, w| {
             // inf − inf cannot occur (all terms ≥ 0), so an unstable LR gives +∞, not NaN.
-            *o = l0 + 0.5 * excess;
-        }
+            out[j] = l0 + 0.5 * dot(&kappa, w);
+        });
         Ok(())
+    }
+
+    /// Agrees with [`LossLaw::predict`] to about 1e-9 of the excess loss `L − L0` (worst case
+    /// measured over the bundled fits and schedules; `tests/law_sde.rs` checks 1e-8): for 16 or
+    /// more vectors (without LR exponents) it tabulates the recursion once over a fine grid of
+    /// the curvature and interpolates, see `sde_table.rs`; otherwise, or where that would not
+    /// be cheaper, it predicts each vector exactly.
+    fn predict_many(
+        &self,
+        params: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Result<Vec<f64>, LawError>> {
+        super::sde_table::predict_many(self, params, lrs, steps)
     }
 
     /// Exact forward-mode derivatives, at about 4× the cost of [`LossLaw::predict`].
@@ -246,102 +399,19 @@ impl LossLaw for SdeSurrogate {
                 found: jac.len(),
             });
         }
-        let (l0, s) = (params[0], params[3].exp());
-        let (kappa, v) = self.spectrum(params[1], params[2], params[4], params[5]);
-        let d = self.dim;
-        let lni: Vec<f64> = (1..=d).map(|i| (i as f64).ln()).collect();
-        let (mut pp, mut nn) = (vec![1.0; d], vec![0.0; d]);
-        let (mut dp, mut dn) = (vec![0.0; d], vec![0.0; d]);
-        // ∂P/∂a, ∂N/∂a, ∂N/∂b (zero and unused without LR exponents).
-        let (mut pa, mut na, mut nb) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
-        let ext = self.lr_exponents;
-        let lr_ref = self.scale.lr_ref;
-        let mut pos = 0usize;
-        for ((o, row), &step) in out.iter_mut().zip(jac.chunks_exact_mut(np)).zip(steps) {
-            let end = step as usize;
-            for_each_run(&lrs[pos..end], |lr, n| {
-                let uraw = lr / lr_ref;
-                let (u, u2) = self.lr_powers(params, uraw);
-                // d(u^a)/da = u^a ln u and d(u^b)/db = u^b ln u; both → 0 as u → 0.
-                let lnu = if ext && uraw > 0.0 { uraw.ln() } else { 0.0 };
-                if n >= CLOSED_FORM_MIN_RUN {
-                    for i in 0..d {
-                        let k = kappa[i];
-                        let t = 1.0 - u * k;
-                        let a = t * t;
-                        let (da, daa) = (-2.0 * u * t, -2.0 * u * t * k * lnu);
-                        let (an, dan, g, dg) = dual_power(a, 1.0, n as u64);
-                        let c = u2 * k;
-                        if ext {
-                            pa[i] = dan * daa * pp[i] + an * pa[i];
-                            na[i] = dan * daa * nn[i] + an * na[i] + c * dg * daa;
-                            nb[i] = an * nb[i] + c * lnu * g;
-                        }
-                        dp[i] = dan * da * pp[i] + an * dp[i];
-                        pp[i] *= an;
-                        dn[i] = dan * da * nn[i] + an * dn[i] + u2 * g + c * dg * da;
-                        nn[i] = an * nn[i] + c * g;
-                    }
-                } else if ext {
-                    for _ in 0..n {
-                        for i in 0..d {
-                            let k = kappa[i];
-                            let t = 1.0 - u * k;
-                            let a = t * t;
-                            let (da, daa) = (-2.0 * u * t, -2.0 * u * t * k * lnu);
-                            pa[i] = a * pa[i] + daa * pp[i];
-                            na[i] = a * na[i] + daa * nn[i];
-                            nb[i] = a * nb[i] + u2 * k * lnu;
-                            dp[i] = a * dp[i] + da * pp[i];
-                            pp[i] *= a;
-                            dn[i] = a * dn[i] + da * nn[i] + u2;
-                            nn[i] = a * nn[i] + u2 * k;
-                        }
-                    }
-                } else {
-                    for _ in 0..n {
-                        // Zipped iterators: no bounds checks, the loop vectorises.
-                        for ((((p, dpi), nv), dnv), &k) in pp
-                            .iter_mut()
-                            .zip(dp.iter_mut())
-                            .zip(nn.iter_mut())
-                            .zip(dn.iter_mut())
-                            .zip(&kappa)
-                        {
-                            let t = 1.0 - u * k;
-                            let (a, da) = (t * t, -2.0 * u * t);
-                            *dpi = a * *dpi + da * *p;
-                            *p *= a;
-                            *dnv = a * *dnv + da * *nv + u2;
-                            *nv = a * *nv + u2 * k;
-                        }
-                    }
+        let all: Vec<usize> = (0..self.dim).collect();
+        let (l0, ext) = (params[0], self.lr_exponents);
+        let mut rows = out.iter_mut().zip(jac.chunks_exact_mut(np));
+        self.jacobian_sums(params, &all, lrs, steps, |_, g| {
+            if let Some((o, row)) = rows.next() {
+                *o = l0 + 0.5 * g[0];
+                row[0] = 1.0;
+                row[1..6].copy_from_slice(&g[1..6]);
+                if ext {
+                    row[6..8].copy_from_slice(&g[6..8]);
                 }
-            });
-            pos = end;
-            let (mut excess, mut g_lk, mut g_p, mut g_s, mut g_w0, mut g_q) =
-                (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-            let (mut g_a, mut g_b) = (0.0, 0.0);
-            for i in 0..d {
-                let (k, init, noise) = (kappa[i], v[i] * pp[i], s * nn[i]);
-                excess += k * (init + noise);
-                // ∂L/∂κ_i · κ_i  =  ½ κ_i (w_i + κ_i ∂w_i/∂κ_i)
-                let dk = 0.5 * k * (init + noise + k * (v[i] * dp[i] + s * dn[i]));
-                g_lk += dk;
-                g_p -= lni[i] * dk;
-                g_s += 0.5 * k * noise;
-                g_w0 += 0.5 * k * init;
-                g_q -= 0.5 * k * init * lni[i];
-                g_a += 0.5 * k * (v[i] * pa[i] + s * na[i]);
-                g_b += 0.5 * k * s * nb[i];
             }
-            *o = l0 + 0.5 * excess;
-            row[..6].copy_from_slice(&[1.0, g_lk, g_p, g_s, g_w0, g_q]);
-            if ext {
-                row[6] = g_a;
-                row[7] = g_b;
-            }
-        }
+        });
         Ok(true)
     }
 

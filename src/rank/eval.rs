@@ -1,8 +1,6 @@
 //! Shared prediction machinery: one schedule's curve, band, per-draw final losses, divergence
 //! and extrapolation warnings.
 
-use rayon::prelude::*;
-
 use crate::fit::{Band, FitError, FittedLaw};
 use crate::law::LossLaw;
 
@@ -60,31 +58,6 @@ pub(crate) fn curve_steps(first: u64, n: u64, points: usize) -> Vec<u64> {
 /// negative power are never asked about a zero area; `None` if all LRs are zero.
 pub(crate) fn first_positive(lrs: &[f64]) -> Option<u64> {
     lrs.iter().position(|&x| x > 0.0).map(|i| i as u64 + 1)
-}
-
-/// Final loss of every stored draw at `step` (NaN for a failed or non-finite draw).
-pub(crate) fn draw_finals<L: LossLaw + ?Sized>(
-    fitted: &FittedLaw,
-    law: &L,
-    lrs: &[f64],
-    step: u64,
-) -> Vec<f64> {
-    let draws: &[Vec<f64>] = fitted
-        .uncertainty
-        .as_ref()
-        .map(|u| u.draws.as_slice())
-        .unwrap_or(&[]);
-    // Parallel over draws, collected in draw order: results do not depend on the thread count.
-    draws
-        .par_iter()
-        .map(|theta| {
-            let mut out = [0.0];
-            match law.predict(theta, lrs, &[step], &mut out) {
-                Ok(()) if out[0].is_finite() && out[0] > 0.0 => out[0],
-                _ => f64::NAN,
-            }
-        })
-        .collect()
 }
 
 /// The first step where the central prediction diverges, refined to the exact update by
@@ -167,10 +140,17 @@ pub(crate) fn evaluate<L: LossLaw + ?Sized>(
         });
     };
     let steps = curve_steps(first, n, points);
-    let band = fitted.predict_band(law, lrs, &steps)?;
+    // The band's draws end at the last update: their last values are the per-draw finals.
+    let (band, draws) = fitted.predict_band_with_draws(law, lrs, &steps)?;
     let diverged = first_divergence(fitted, law, lrs, &steps, &band.loss, rule)?;
     let finals = if diverged.is_none() {
-        draw_finals(fitted, law, lrs, n)
+        draws
+            .iter()
+            .map(|p| match p.as_ref().and_then(|p| p.last()) {
+                Some(&v) if v.is_finite() && v > 0.0 => v,
+                _ => f64::NAN,
+            })
+            .collect()
     } else {
         Vec::new()
     };

@@ -15,17 +15,9 @@ use lrsde::moments::{NqmParams, Scheme, expected_loss_at, expected_loss_every_st
 
 const PEAK: f64 = 3e-4;
 
-fn workload_w() -> Vec<f64> {
-    (0..2000)
-        .map(|k| {
-            if k < 20 {
-                0.5 * (k + 1) as f64 / 20.0
-            } else {
-                0.25 * (1.0 + (std::f64::consts::PI * (k - 20) as f64 / 1980.0).cos())
-            }
-        })
-        .collect()
-}
+#[path = "w_workload.rs"]
+mod w_workload;
+use w_workload::w_grid as workload_w;
 
 /// 24,000 updates, 2,159-step linear warmup, then `f(progress)` of the peak.
 fn grid(f: impl Fn(f64) -> f64) -> Vec<f64> {

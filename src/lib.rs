@@ -32,6 +32,7 @@ pub mod io;
 pub mod law;
 pub mod model;
 pub mod moments;
+mod quantile;
 pub mod rank;
 pub mod rng;
 pub mod schedule;

@@ -2,6 +2,8 @@
 
 use std::io;
 
+use crate::quantile::quantile_select;
+
 /// Loss statistics over the live (not diverged) paths at one save point.
 ///
 /// `std` is the sample standard deviation (denominator `n − 1`; 0 when one path is live),
@@ -71,9 +73,11 @@ impl SummaryRow {
             mean,
             std,
             se: std / (n as f64).sqrt(),
-            p05: quantile(losses, 0.05),
-            p50: quantile(losses, 0.50),
-            p95: quantile(losses, 0.95),
+            // Order statistics by selection, not a sort: sorting 4096 losses at every save
+            // point cost a few percent of a simulation.
+            p05: quantile_select(losses, 0.05),
+            p50: quantile_select(losses, 0.50),
+            p95: quantile_select(losses, 0.95),
             diverged,
             live: n,
         }
@@ -93,17 +97,6 @@ fn neumaier_sum(values: impl Iterator<Item = f64>) -> f64 {
         sum = t;
     }
     sum + comp
-}
-
-/// Linear-interpolation quantile of non-empty data (reordered in place), as if sorted.
-fn quantile(values: &mut [f64], p: f64) -> f64 {
-    // Two order statistics by selection (O(n)), not a full sort: at every save point of a
-    // 4096-path run the sort cost as much as a few percent of the simulation.
-    let h = (values.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let (_, &mut a, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
-    let b = above.iter().copied().min_by(f64::total_cmp).unwrap_or(a);
-    a + (h - lo as f64) * (b - a)
 }
 
 /// Where paths left the bounded region.
@@ -184,11 +177,11 @@ mod tests {
     fn quantiles_interpolate() {
         // Shuffled 0..=100 (a fixed permutation): selection must not rely on any order.
         let mut v: Vec<f64> = (0..=100).map(|i| f64::from((i * 37) % 101)).collect();
-        assert_eq!(quantile(&mut v, 0.05), 5.0);
-        assert_eq!(quantile(&mut v, 0.5), 50.0);
-        assert_eq!(quantile(&mut v, 0.955), 95.5);
-        assert_eq!(quantile(&mut [2.0, 1.0], 0.5), 1.5);
-        assert_eq!(quantile(&mut [7.0], 0.95), 7.0);
+        assert_eq!(quantile_select(&mut v, 0.05), 5.0);
+        assert_eq!(quantile_select(&mut v, 0.5), 50.0);
+        assert_eq!(quantile_select(&mut v, 0.955), 95.5);
+        assert_eq!(quantile_select(&mut [2.0, 1.0], 0.5), 1.5);
+        assert_eq!(quantile_select(&mut [7.0], 0.95), 7.0);
         // Equal to the sorted-data definition on random data.
         let mut rng = crate::rng::PathNormals::new(1, 2);
         let data: Vec<f64> = (0..1001).map(|_| rng.standard_normal()).collect();
@@ -198,7 +191,7 @@ mod tests {
             let h = 1000.0 * p;
             let lo = h.floor() as usize;
             let want = sorted[lo] + (h - lo as f64) * (sorted[(lo + 1).min(1000)] - sorted[lo]);
-            assert_eq!(quantile(&mut data.clone(), p), want, "p = {p}");
+            assert_eq!(quantile_select(&mut data.clone(), p), want, "p = {p}");
         }
         let r = SummaryRow::from_losses(1, 0.0, &mut [], 4);
         assert!(r.mean.is_nan() && r.diverged == 4 && r.live == 0);

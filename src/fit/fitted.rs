@@ -6,9 +6,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::uncertainty::quantile_select;
 use super::{FitError, FitReport, Uncertainty};
 use crate::law::{AnyLaw, LossLaw};
+use crate::quantile::quantile_select;
 
 /// The `format` tag of fit files.
 pub const FIT_FORMAT: &str = "lrsde-fit";

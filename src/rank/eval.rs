@@ -176,24 +176,6 @@ pub(crate) fn evaluate<L: LossLaw + ?Sized>(
     })
 }
 
-/// Quantile `q` of sorted finite data, linear interpolation between order statistics
-/// (Hyndman–Fan type 7, the default of R and NumPy).
-pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
-        0 => f64::NAN,
-        1 => sorted[0],
-        n => {
-            let h = q.clamp(0.0, 1.0) * (n - 1) as f64;
-            let i = h.floor() as usize;
-            if i + 1 >= n {
-                sorted[n - 1]
-            } else {
-                sorted[i] + (h - i as f64) * (sorted[i + 1] - sorted[i])
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,13 +187,5 @@ mod tests {
         assert_eq!((v[0], *v.last().unwrap(), v.len()), (1, 24000, 200));
         assert!(v.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(curve_steps(10, 10, 200), vec![10]);
-    }
-
-    #[test]
-    fn quantile_interpolates() {
-        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert_eq!(quantile_sorted(&x, 0.5), 3.0);
-        assert_eq!(quantile_sorted(&x, 0.05), 1.2);
-        assert_eq!(quantile_sorted(&x, 1.0), 5.0);
     }
 }

@@ -11,6 +11,7 @@ use super::RankError;
 use super::eval::{self, DivergenceRule, Evaluated};
 use crate::fit::{Band, FittedLaw};
 use crate::law::LossLaw;
+use crate::quantile::quantile_select;
 use crate::schedule::{Schedule, ScheduleSpec, Tabulated};
 
 /// A schedule to rank, with the label it is reported under (the spec string or file name as
@@ -419,7 +420,6 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
                             .map(|(x, y)| x - y)
                             .filter(|g| g.is_finite())
                             .collect();
-                        gaps.sort_by(f64::total_cmp);
                         if gaps.is_empty() && !e.finals.is_empty() {
                             warnings.push(
                                 "no parameter draw is finite for both this candidate and the \
@@ -427,7 +427,7 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
                                     .into(),
                             );
                         }
-                        !gaps.is_empty() && eval::quantile_sorted(&gaps, q) > 0.0
+                        !gaps.is_empty() && quantile_select(&mut gaps, q) > 0.0
                     };
                     (
                         e.final_loss(),

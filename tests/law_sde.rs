@@ -231,6 +231,41 @@ fn any_law_roundtrip_and_parse() {
     assert_eq!(boxed.name(), "sde");
 }
 
+/// `predict_jacobian` is available, its values equal `predict`'s, and every column matches
+/// central differences of `predict` (step 1e-5 in the law's parameter space).
+fn assert_exact_jacobian(law: &SdeSurrogate, p: &[f64], lrs: &[f64], steps: &[u64], name: &str) {
+    let (m, np) = (steps.len(), p.len());
+    let (mut out, mut base) = (vec![0.0; m], vec![0.0; m]);
+    let mut jac = vec![0.0; m * np];
+    assert!(
+        law.predict_jacobian(p, lrs, steps, &mut out, &mut jac)
+            .unwrap()
+    );
+    law.predict(p, lrs, steps, &mut base).unwrap();
+    for (o, b) in out.iter().zip(&base) {
+        assert!((o - b).abs() <= 1e-12 * b.abs(), "{name}: {o} vs {b}");
+    }
+    for k in 0..np {
+        let h = 1e-5;
+        let (mut hi, mut lo) = (p.to_vec(), p.to_vec());
+        hi[k] += h;
+        lo[k] -= h;
+        let (mut oh, mut ol) = (vec![0.0; m], vec![0.0; m]);
+        law.predict(&hi, lrs, steps, &mut oh).unwrap();
+        law.predict(&lo, lrs, steps, &mut ol).unwrap();
+        for j in 0..m {
+            let fd = (oh[j] - ol[j]) / (2.0 * h);
+            let an = jac[j * np + k];
+            let tol = 1e-6 * (an.abs() + 1e-3 * out[j].abs());
+            assert!(
+                (fd - an).abs() <= tol,
+                "{name} k={k} step {}: fd {fd} vs {an}",
+                steps[j]
+            );
+        }
+    }
+}
+
 #[test]
 fn jacobian_matches_predict_and_finite_differences() {
     let law = SdeSurrogate::new(64, 3e-4).unwrap();
@@ -241,36 +276,7 @@ fn jacobian_matches_predict_and_finite_differences() {
     for (name, lrs) in grids() {
         let steps: Vec<u64> = (0..23).map(|j| 1 + 130 * j).chain([3000]).collect();
         for p in &params {
-            let m = steps.len();
-            let (mut out, mut base) = (vec![0.0; m], vec![0.0; m]);
-            let mut jac = vec![0.0; m * 6];
-            assert!(
-                law.predict_jacobian(p, &lrs, &steps, &mut out, &mut jac)
-                    .unwrap()
-            );
-            law.predict(p, &lrs, &steps, &mut base).unwrap();
-            for (o, b) in out.iter().zip(&base) {
-                assert!((o - b).abs() <= 1e-12 * b.abs(), "{name}: {o} vs {b}");
-            }
-            for k in 0..6 {
-                let h = 1e-5;
-                let (mut hi, mut lo) = (*p, *p);
-                hi[k] += h;
-                lo[k] -= h;
-                let (mut oh, mut ol) = (vec![0.0; m], vec![0.0; m]);
-                law.predict(&hi, &lrs, &steps, &mut oh).unwrap();
-                law.predict(&lo, &lrs, &steps, &mut ol).unwrap();
-                for j in 0..m {
-                    let fd = (oh[j] - ol[j]) / (2.0 * h);
-                    let an = jac[j * 6 + k];
-                    let tol = 1e-6 * (an.abs() + 1e-3 * out[j].abs());
-                    assert!(
-                        (fd - an).abs() <= tol,
-                        "{name} k={k} step {}: fd {fd} vs {an}",
-                        steps[j]
-                    );
-                }
-            }
+            assert_exact_jacobian(&law, p, &lrs, &steps, name);
         }
     }
     // Wrong Jacobian size is an error, not a panic.
@@ -301,35 +307,7 @@ fn lr_exponents_reduce_to_plain_law_and_have_exact_jacobian() {
             assert!((x - y).abs() <= 1e-12 * x.abs(), "{name}: {x} vs {y}");
         }
         let p = [2.3, 1.5f64.ln(), 1.2, -3.0, 0.5, 0.4, 0.7, 1.6];
-        let (mut out, mut jac) = (vec![0.0; m], vec![0.0; m * 8]);
-        assert!(
-            law.predict_jacobian(&p, &lrs, &steps, &mut out, &mut jac)
-                .unwrap()
-        );
-        let mut pred = vec![0.0; m];
-        law.predict(&p, &lrs, &steps, &mut pred).unwrap();
-        for (o, b) in out.iter().zip(&pred) {
-            assert!((o - b).abs() <= 1e-12 * b.abs(), "{name}: {o} vs {b}");
-        }
-        for k in 0..8 {
-            let h = 1e-5;
-            let (mut hi, mut lo) = (p, p);
-            hi[k] += h;
-            lo[k] -= h;
-            let (mut oh, mut ol) = (vec![0.0; m], vec![0.0; m]);
-            law.predict(&hi, &lrs, &steps, &mut oh).unwrap();
-            law.predict(&lo, &lrs, &steps, &mut ol).unwrap();
-            for j in 0..m {
-                let fd = (oh[j] - ol[j]) / (2.0 * h);
-                let an = jac[j * 8 + k];
-                let tol = 1e-6 * (an.abs() + 1e-3 * out[j].abs());
-                assert!(
-                    (fd - an).abs() <= tol,
-                    "{name} k={k} step {}: fd {fd} vs {an}",
-                    steps[j]
-                );
-            }
-        }
+        assert_exact_jacobian(&law, &p, &lrs, &steps, name);
     }
     let parsed: AnyLaw = "sde:exponents=1,dim=16".parse().unwrap();
     assert_eq!(parsed.params().len(), 8);

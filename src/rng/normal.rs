@@ -35,8 +35,8 @@ const V: f64 = 0.004_928_673_233_99;
 pub(crate) struct Tables {
     pub(crate) x: [f64; 257],
     pub(crate) f: [f64; 257],
-    /// `(x[i], x[i+1])` side by side: the fast path's two loads of layer `i` are one 16-byte
-    /// load.
+    /// `(x[i], x[i+1])` side by side: the fast path's two loads of layer `i` hit the same
+    /// cache line.
     pub(crate) pairs: [[f64; 2]; 256],
 }
 
@@ -294,7 +294,7 @@ impl<const L: usize> Lanes<L> {
     /// scratch for the main-stream words.
     ///
     /// Lanes go [`CHUNK`] at a time; a chunk's state is loaded once, stepped through every row
-    /// (plain loops LLVM vectorises; the layer loads are one 16-byte load per lane) and stored
+    /// (plain loops LLVM vectorises; the two layer loads per lane stay scalar) and stored
     /// once. Rejected candidates are only flagged per row; the rows with a flag are repaired
     /// afterwards, lane by lane from the aux streams, in row order.
     #[inline(always)]

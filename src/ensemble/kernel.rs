@@ -345,20 +345,22 @@ impl RowSegment<'_, '_> {
             for sub in 0..self.substeps {
                 let last = sub + 1 == self.substeps;
                 self.rng.fill_rows(t, self.z, self.words);
-                for (i, z) in self.z.iter().enumerate().take(d) {
-                    // Per-step coefficients, once per coordinate for the whole block.
-                    let c = lr * h[i];
-                    let b = lr * s[i];
-                    let bb = b * b;
-                    let x = &mut xs[i];
-                    if MOM {
-                        momentum_row::<MIL>(x, &mut ps[i], z, [mu, c, b, dt, sdt, half_dt]);
-                    } else {
-                        diagonal_row::<MIL, SQRT>(x, z, [-c, b, bb, dt, sdt, half_dt]);
+                // Coordinates four at a time, partial sum `j` for coordinate `4g + j`: the
+                // order of `quadratic_loss`, with the four sums at fixed places (registers).
+                let k = [mu, dt, sdt, half_dt];
+                for g in 0..full / 4 {
+                    for (j, dst) in acc.iter_mut().enumerate() {
+                        let i = 4 * g + j;
+                        update::<MIL, SQRT, MOM>(xs, ps, &self.z[i], i, lr, h[i], s[i], k);
+                        if last {
+                            accumulate_loss(dst, &xs[i], h[i]);
+                        }
                     }
+                }
+                for i in full..d {
+                    update::<MIL, SQRT, MOM>(xs, ps, &self.z[i], i, lr, h[i], s[i], k);
                     if last {
-                        let dst = if i < full { &mut acc[i & 3] } else { &mut tail };
-                        accumulate_loss(dst, x, h[i]);
+                        accumulate_loss(&mut tail, &xs[i], h[i]);
                     }
                 }
             }
@@ -383,6 +385,33 @@ impl RowSegment<'_, '_> {
 // The row updates work on local copies of the rows (registers, in effect) and store the result
 // once: operating on `x` and `z` in place, LLVM could not prove that the two rows (both reached
 // through `self`) do not overlap, fully unrolled the loop and kept it scalar.
+
+/// Coordinate `i` of every path in the block through one (sub)step: the per-step coefficients
+/// `η h_i`, `η s_i` once for the block, then the row update. `k = [μ, dt, √dt, dt/2]`; `ps` (the
+/// previous iterates) is only read with momentum.
+#[inline(always)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one row update's inputs, all by value"
+)]
+fn update<const MIL: bool, const SQRT: bool, const MOM: bool>(
+    xs: &mut [Row],
+    ps: &mut [Row],
+    z: &Row,
+    i: usize,
+    lr: f64,
+    hi: f64,
+    si: f64,
+    k: [f64; 4],
+) {
+    let [mu, dt, sdt, half_dt] = k;
+    let (c, b) = (lr * hi, lr * si);
+    if MOM {
+        momentum_row::<MIL>(&mut xs[i], &mut ps[i], z, [mu, c, b, dt, sdt, half_dt]);
+    } else {
+        diagonal_row::<MIL, SQRT>(&mut xs[i], z, [-c, b, b * b, dt, sdt, half_dt]);
+    }
+}
 
 /// One coordinate of the NQM update over the block: `k = [−ηh_i, ηs_i, (ηs_i)², dt, √dt, dt/2]`.
 #[inline(always)]

@@ -290,16 +290,14 @@ impl GeneratorPass {
     #[inline(always)]
     pub(crate) fn best<const L: usize>() -> Self {
         static CAP: OnceLock<GeneratorPass> = OnceLock::new();
-        let cap = *CAP.get_or_init(|| {
-            match std::env::var("LRSDE_GENERATOR").as_deref() {
-                Ok("portable") => Self::Portable,
-                #[cfg(target_arch = "x86_64")]
-                Ok("avx2") => Self::Avx2,
-                #[cfg(target_arch = "x86_64")]
-                _ => Self::Avx512,
-                #[cfg(not(target_arch = "x86_64"))]
-                _ => Self::Portable,
-            }
+        let cap = *CAP.get_or_init(|| match std::env::var("LRSDE_GENERATOR").as_deref() {
+            Ok("portable") => Self::Portable,
+            #[cfg(target_arch = "x86_64")]
+            Ok("avx2") => Self::Avx2,
+            #[cfg(target_arch = "x86_64")]
+            _ => Self::Avx512,
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => Self::Portable,
         });
         #[cfg(target_arch = "x86_64")]
         {

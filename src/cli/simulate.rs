@@ -138,8 +138,9 @@ fn refusal(e: &BudgetError, schedule: &str) -> String {
             limit,
         } => format!(
             "{} × --substeps {}: {:.2e} path-dimension-steps take at least ~{} on {} threads \
-             (at {THROUGHPUT_PER_THREAD:.0e} per thread and second, the fastest kernel); the \
-             limit is {}. Use fewer --paths or a shorter schedule, or pass --force to run anyway",
+             (at {THROUGHPUT_PER_THREAD:.0e} per thread and second, above the fastest kernel's \
+             speed); the limit is {}. Use fewer --paths or a shorter schedule, or pass --force \
+             to run anyway",
             size(est),
             est.substeps,
             est.work,

@@ -17,39 +17,22 @@ use core::arch::x86_64::{__m128d, __m256d, __m256i, _CMP_LT_OQ};
 
 use pulp::x86::V3;
 
-use super::{LAYER_MASK, Tables};
+use super::{LAYER_MASK, Pass, Tables};
 
 /// Lanes per register.
 const W: usize = 4;
 
-/// The AVX2 generator pass over `L` lanes (`L` a multiple of 8): fills `words` and `z` like the
-/// portable pass and records rejected candidates as `(row, first lane << 16 | lane bits)`.
-pub(super) struct Pass<'a, const L: usize> {
-    pub(super) simd: V3,
-    pub(super) t: &'a Tables,
-    pub(super) main: &'a mut [[u64; L]; 4],
-    pub(super) z: &'a mut [[f64; L]],
-    pub(super) words: &'a mut [[u64; L]],
-    pub(super) rejected: &'a mut Vec<(u32, u32)>,
-}
-
-impl<const L: usize> pulp::NullaryFnOnce for Pass<'_, L> {
+/// The pass over `L` lanes, `L` a multiple of 8 (the caller checks).
+impl<const L: usize> pulp::NullaryFnOnce for Pass<'_, V3, L> {
     type Output = ();
 
     #[inline(always)]
     fn call(self) {
-        let Self {
-            simd,
-            t,
-            main,
-            z,
-            words,
-            rejected,
-        } = self;
+        let (simd, t, main, rejected) = (self.simd, self.t, self.main, self.rejected);
         for c in (0..L).step_by(2 * W) {
-            word_pass(simd, main, words, c);
+            word_pass(simd, main, self.words, c);
         }
-        for (n, (zr, wr)) in z.iter_mut().zip(words.iter()).enumerate() {
+        for (n, (zr, wr)) in self.z.iter_mut().zip(self.words.iter()).enumerate() {
             for c in (0..L).step_by(W) {
                 let bad = candidates(simd, t, &mut zr[c..c + W], &wr[c..c + W]);
                 if bad != 0 {

@@ -13,23 +13,12 @@ use core::arch::x86_64::{__m128d, __m512d, __m512i, _CMP_LT_OQ};
 
 use pulp::x86::V4;
 
-use super::{LAYER_MASK, Tables};
+use super::{LAYER_MASK, Pass, Tables};
 
 /// Lanes per register.
 const W: usize = 8;
 /// Lanes whose state stays in registers for the whole pass.
 const G: usize = 4 * W;
-
-/// The AVX-512 generator pass over `L` lanes (`L` a multiple of 32); same contract as the
-/// AVX2 pass.
-pub(super) struct Pass<'a, const L: usize> {
-    pub(super) simd: V4,
-    pub(super) t: &'a Tables,
-    pub(super) main: &'a mut [[u64; L]; 4],
-    pub(super) z: &'a mut [[f64; L]],
-    pub(super) words: &'a mut [[u64; L]],
-    pub(super) rejected: &'a mut Vec<(u32, u32)>,
-}
 
 #[inline(always)]
 fn load(v: &[u64]) -> __m512i {
@@ -37,19 +26,13 @@ fn load(v: &[u64]) -> __m512i {
     pulp::cast(a)
 }
 
-impl<const L: usize> pulp::NullaryFnOnce for Pass<'_, L> {
+/// The pass over `L` lanes, `L` a multiple of 32 (the caller checks).
+impl<const L: usize> pulp::NullaryFnOnce for Pass<'_, V4, L> {
     type Output = ();
 
     #[inline(always)]
     fn call(self) {
-        let Self {
-            simd,
-            t,
-            main,
-            z,
-            words,
-            rejected,
-        } = self;
+        let (simd, t, main, rejected) = (self.simd, self.t, self.main, self.rejected);
         let f = simd.avx512f;
         for c in (0..L).step_by(G) {
             let mut s = [[f._mm512_setzero_si512(); 4]; 4];
@@ -59,7 +42,7 @@ impl<const L: usize> pulp::NullaryFnOnce for Pass<'_, L> {
                 }
             }
             let [mut s0, mut s1, mut s2, mut s3] = s;
-            for (n, (zr, wr)) in z.iter_mut().zip(words.iter_mut()).enumerate() {
+            for (n, (zr, wr)) in self.z.iter_mut().zip(self.words.iter_mut()).enumerate() {
                 let mut bad = 0u32;
                 for g in 0..4 {
                     let w = f._mm512_add_epi64(

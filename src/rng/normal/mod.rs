@@ -253,6 +253,20 @@ pub(crate) const CHUNK: usize = 16;
 // `fill_rows` records a chunk's rejected lanes in 16 bits.
 const _: () = assert!(CHUNK <= 16);
 
+/// One call of a hand-written generator pass (`avx2.rs`, `avx512.rs`; `S` is the instruction-set
+/// token): fills `words` and `z` like [`Lanes::fill_rows_portable`], leaving the rejected
+/// candidates in `rejected` as `(row, first lane << 16 | lane bits)`, sorted by row within each
+/// group of lanes.
+#[cfg(target_arch = "x86_64")]
+struct Pass<'a, S, const L: usize> {
+    simd: S,
+    t: &'a Tables,
+    main: &'a mut [[u64; L]; 4],
+    z: &'a mut [[f64; L]],
+    words: &'a mut [[u64; L]],
+    rejected: &'a mut Vec<(u32, u32)>,
+}
+
 /// The implementations of the generator pass of [`Lanes::fill_rows`]. They give the same draws
 /// bit for bit; they differ in speed and in what the CPU must support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -395,38 +409,33 @@ impl<const L: usize> Lanes<L> {
         debug_assert!(self.rejected.is_empty());
         let rejected = &mut self.rejected;
         let main = &mut self.main;
+        // A hand-written pass if the CPU has its instruction set and `L` suits it.
+        #[cfg(target_arch = "x86_64")]
+        macro_rules! hand_written {
+            ($token:ty, $lanes:expr) => {
+                match <$token>::try_new() {
+                    Some(simd) if L.is_multiple_of($lanes) => {
+                        let (z, words) = (&mut *z, &mut *words);
+                        simd.vectorize(Pass {
+                            simd,
+                            t,
+                            main,
+                            z,
+                            words,
+                            rejected,
+                        });
+                        true
+                    }
+                    _ => false,
+                }
+            };
+        }
         let done = match pass {
             GeneratorPass::Portable => false,
             #[cfg(target_arch = "x86_64")]
-            GeneratorPass::Avx2 => pulp::x86::V3::try_new()
-                .filter(|_| L.is_multiple_of(8))
-                .map(|simd| {
-                    let (z, words) = (&mut *z, &mut *words);
-                    simd.vectorize(avx2::Pass {
-                        simd,
-                        t,
-                        main,
-                        z,
-                        words,
-                        rejected,
-                    });
-                })
-                .is_some(),
+            GeneratorPass::Avx2 => hand_written!(pulp::x86::V3, 8),
             #[cfg(target_arch = "x86_64")]
-            GeneratorPass::Avx512 => pulp::x86::V4::try_new()
-                .filter(|_| L.is_multiple_of(32))
-                .map(|simd| {
-                    let (z, words) = (&mut *z, &mut *words);
-                    simd.vectorize(avx512::Pass {
-                        simd,
-                        t,
-                        main,
-                        z,
-                        words,
-                        rejected,
-                    });
-                })
-                .is_some(),
+            GeneratorPass::Avx512 => hand_written!(pulp::x86::V4, 32),
         };
         if !done {
             self.fill_rows_portable(t, z, words);

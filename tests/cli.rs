@@ -97,6 +97,30 @@ fn simulate_output_is_identical_for_one_and_two_threads() {
 }
 
 #[test]
+fn simulate_output_is_identical_for_every_generator_pass() {
+    // `LRSDE_GENERATOR` caps the normal generator's pass (plain loops, AVX2, AVX-512); on a CPU
+    // without a pass the cap falls back to the next one down. Row kernel (nqm, momentum) under
+    // both schemes, through the whole CLI.
+    for (model, method) in [("nqm:dim=40", "em"), ("momentum:dim=8", "milstein")] {
+        let run = |pass: &str| {
+            let o = Command::new(env!("CARGO_BIN_EXE_lrsde"))
+                .args(["simulate", "--model", model, "--method", method])
+                .args(["--schedule", "cosine:peak=0.5,steps=300", "--paths", "100"])
+                .args(["--seed", "3", "--save-every", "1"])
+                .env("LRSDE_GENERATOR", pass)
+                .output()
+                .expect("run lrsde");
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            stdout(&o)
+        };
+        let portable = run("portable");
+        assert_eq!(portable.lines().count(), 301);
+        assert_eq!(run("avx2"), portable, "{model}");
+        assert_eq!(run("avx512"), portable, "{model}");
+    }
+}
+
+#[test]
 fn bad_specs_and_flags_exit_2_with_one_line() {
     assert_user_error(
         &lrsde(&[

@@ -407,8 +407,8 @@ impl<const L: usize> Lanes<L> {
         words: &mut [[u64; L]],
     ) {
         debug_assert!(self.rejected.is_empty());
-        let rejected = &mut self.rejected;
-        let main = &mut self.main;
+        #[cfg(target_arch = "x86_64")]
+        let (main, rejected) = (&mut self.main, &mut self.rejected);
         // A hand-written pass if the CPU has its instruction set and `L` suits it.
         #[cfg(target_arch = "x86_64")]
         macro_rules! hand_written {

@@ -36,6 +36,7 @@ mod quantile;
 pub mod rank;
 pub mod rng;
 pub mod schedule;
+mod simd;
 pub mod solver;
 
 #[cfg(feature = "plot")]

@@ -98,16 +98,16 @@ fn simulate_output_is_identical_for_one_and_two_threads() {
 
 #[test]
 fn simulate_output_is_identical_for_every_generator_pass() {
-    // `LRSDE_GENERATOR` caps the normal generator's pass (plain loops, AVX2, AVX-512); on a CPU
-    // without a pass the cap falls back to the next one down. Row kernel (nqm, momentum) under
-    // both schemes, through the whole CLI.
+    // `LRSDE_SIMD` caps the instruction set of the row kernel and of the normal generator's
+    // pass (SSE2 and plain loops, AVX2, AVX-512); on a CPU without a level the cap falls back to
+    // the next one down. Row kernel (nqm, momentum) under both schemes, through the whole CLI.
     for (model, method) in [("nqm:dim=40", "em"), ("momentum:dim=8", "milstein")] {
         let run = |pass: &str| {
             let o = Command::new(env!("CARGO_BIN_EXE_lrsde"))
                 .args(["simulate", "--model", model, "--method", method])
                 .args(["--schedule", "cosine:peak=0.5,steps=300", "--paths", "100"])
                 .args(["--seed", "3", "--save-every", "1"])
-                .env("LRSDE_GENERATOR", pass)
+                .env("LRSDE_SIMD", pass)
                 .output()
                 .expect("run lrsde");
             assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -15,9 +15,10 @@
 //!   (the divergence check needs the loss after every update; fused into the update it costs no
 //!   extra pass over the state). The arithmetic repeats the generic model + stepper operations
 //!   in the same order, so both kernels give identical bits. The segment runs under
-//!   [`pulp::Arch::dispatch`], which compiles it a second time for AVX2 and picks that copy at
-//!   run time when the CPU has it (a portable build otherwise only gets SSE2); without FMA
-//!   contraction in Rust, both copies compute the same bits.
+//!   [`pulp::Arch::dispatch`], which compiles it again for AVX2 and for AVX-512 and picks a copy
+//!   at run time ([`crate::simd::arch`]: the best the CPU has, unless `LRSDE_SIMD` caps it; a
+//!   portable build otherwise only gets SSE2); without FMA contraction in Rust, every copy
+//!   computes the same bits.
 //! * **paths** (everything else): path after path through the whole segment with its state in
 //!   L1, calling the model and stepper per step, as before.
 
@@ -319,7 +320,7 @@ impl<const MIL: bool, const SQRT: bool, const MOM: bool> pulp::WithSimd
 impl RowSegment<'_, '_> {
     /// Runs the segment; `MIL`: Milstein (else EM), `SQRT`: `ψ(x) = √(1+x²)`, `MOM`: heavy ball.
     fn run<const MIL: bool, const SQRT: bool, const MOM: bool>(&mut self, ts: TimeStep) {
-        pulp::Arch::new().dispatch(Segment::<MIL, SQRT, MOM> { seg: self, ts });
+        crate::simd::arch().dispatch(Segment::<MIL, SQRT, MOM> { seg: self, ts });
     }
 
     /// Every update of the segment. Each expression mirrors, operation for operation, the

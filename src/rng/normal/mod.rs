@@ -298,31 +298,23 @@ impl GeneratorPass {
         v
     }
 
-    /// The pass [`Lanes::fill_rows`] runs for `L` lanes: the fastest this CPU has, unless the
-    /// environment variable `LRSDE_GENERATOR` (`portable`, `avx2` or `avx512`, read once per
-    /// process) asks for a slower one, e.g. to compare them; results are the same either way.
+    /// The pass [`Lanes::fill_rows`] runs for `L` lanes: the one for the instruction set the
+    /// kernel uses ([`crate::simd::level`]: the best the CPU has unless `LRSDE_SIMD` caps it),
+    /// if `L` suits it; results are the same either way.
     #[inline(always)]
     pub(crate) fn best<const L: usize>() -> Self {
-        static CAP: OnceLock<GeneratorPass> = OnceLock::new();
-        let cap = *CAP.get_or_init(|| match std::env::var("LRSDE_GENERATOR").as_deref() {
-            Ok("portable") => Self::Portable,
-            #[cfg(target_arch = "x86_64")]
-            Ok("avx2") => Self::Avx2,
-            #[cfg(target_arch = "x86_64")]
-            _ => Self::Avx512,
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => Self::Portable,
-        });
+        let level = crate::simd::level();
         #[cfg(target_arch = "x86_64")]
         {
-            if cap == Self::Avx512 && L.is_multiple_of(32) && pulp::x86::V4::is_available() {
+            use crate::simd::Level;
+            if level == Level::Avx512 && L.is_multiple_of(32) {
                 return Self::Avx512;
             }
-            if cap != Self::Portable && L.is_multiple_of(8) && pulp::x86::V3::is_available() {
+            if level >= Level::Avx2 && L.is_multiple_of(8) {
                 return Self::Avx2;
             }
         }
-        let _ = cap;
+        let _ = level;
         Self::Portable
     }
 }

@@ -250,7 +250,7 @@ impl PathNormals {
 /// Lanes per generator pass: 16 paths' main states are 16 AVX2 registers (4 × 4 words), so the
 /// state stays in registers while a pass draws a whole step of coordinates.
 pub(crate) const CHUNK: usize = 16;
-// `fill_rows` records a chunk's rejected lanes in 16 bits.
+// The portable pass records a chunk's rejected lanes in 16 bits.
 const _: () = assert!(CHUNK <= 16);
 
 /// One call of a hand-written generator pass (`avx2.rs`, `avx512.rs`; `S` is the instruction-set
@@ -376,13 +376,10 @@ impl<const L: usize> Lanes<L> {
     /// [`PathNormals::standard_normal`] would return on each lane. `words` (as long as `z`) is
     /// scratch for the main-stream words.
     ///
-    /// Lanes go [`CHUNK`] at a time; a chunk's state is loaded once, stepped through every row
-    /// (plain loops LLVM vectorises; the two layer loads per lane stay scalar) and stored
-    /// once. Rejected candidates are only flagged per row; the rows with a flag are repaired
-    /// afterwards, lane by lane from the aux streams, in row order.
-    ///
-    /// The generator pass is the fastest this CPU has ([`GeneratorPass::best`]); every pass
-    /// gives the same draws.
+    /// A generator pass ([`GeneratorPass::best`]: the one for the kernel's instruction set;
+    /// every pass gives the same draws) computes every row's candidates and only flags the
+    /// rejected ones; [`repair`](Self::repair) then redraws those lane by lane from the aux
+    /// streams, in row order.
     #[inline(always)]
     pub(crate) fn fill_rows(&mut self, t: &Tables, z: &mut [[f64; L]], words: &mut [[u64; L]]) {
         self.fill_rows_with(GeneratorPass::best::<L>(), t, z, words);
@@ -439,6 +436,9 @@ impl<const L: usize> Lanes<L> {
 
     /// The generator pass of [`fill_rows`](Self::fill_rows) in plain loops, for every CPU:
     /// leaves rejected candidates in `self.rejected` for [`repair`](Self::repair).
+    ///
+    /// Lanes go [`CHUNK`] at a time; a chunk's state is loaded once, stepped through every row
+    /// (plain loops LLVM vectorises; the two layer loads per lane stay scalar) and stored once.
     #[inline(always)]
     #[allow(
         clippy::neg_cmp_op_on_partial_ord,

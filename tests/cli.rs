@@ -101,7 +101,11 @@ fn simulate_output_is_identical_for_every_generator_pass() {
     // `LRSDE_SIMD` caps the instruction set of the row kernel and of the normal generator's
     // pass (SSE2 and plain loops, AVX2, AVX-512); on a CPU without a level the cap falls back to
     // the next one down. Row kernel (nqm, momentum) under both schemes, through the whole CLI.
-    for (model, method) in [("nqm:dim=40", "em"), ("momentum:dim=8", "milstein")] {
+    for (model, method) in [
+        ("nqm:dim=40", "em"),
+        ("nqm:dim=37,diffusion=sqrt1px2", "milstein"),
+        ("momentum:dim=8", "milstein"),
+    ] {
         let run = |pass: &str| {
             let o = Command::new(env!("CARGO_BIN_EXE_lrsde"))
                 .args(["simulate", "--model", model, "--method", method])

@@ -539,7 +539,10 @@ mod tests {
             * statrs::function::erf::erfc(R / std::f64::consts::SQRT_2);
         let base = R * pdf(R) + tail;
         assert!((base / V - 1.0).abs() < 1e-9, "base layer area {base}");
-        assert!((t.x[0] * t.f[1] / V - 1.0).abs() < 1e-15, "base strip width");
+        assert!(
+            (t.x[0] * t.f[1] / V - 1.0).abs() < 1e-15,
+            "base strip width"
+        );
         assert_eq!(t.pairs[LAYERS - 1], [t.x[LAYERS - 1], 0.0]);
     }
 

@@ -59,7 +59,7 @@ fn rotl<const K: i32, const R: i32>(simd: V3, x: __m256i) -> __m256i {
 #[inline(always)]
 fn word_pass<const L: usize>(simd: V3, main: &mut [[u64; L]; 4], words: &mut [[u64; L]], c: usize) {
     let a = simd.avx2;
-    let mut s = [[load(&[0; W]); 2]; 4];
+    let mut s = [[simd.avx._mm256_setzero_si256(); 2]; 4];
     for (k, sk) in s.iter_mut().enumerate() {
         for (h, v) in sk.iter_mut().enumerate() {
             *v = load(&main[k][c + h * W..c + (h + 1) * W]);

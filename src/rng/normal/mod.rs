@@ -31,6 +31,8 @@
 
 use std::sync::OnceLock;
 
+use crate::simd::Level;
+
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
@@ -267,58 +269,6 @@ struct Pass<'a, S, const L: usize> {
     rejected: &'a mut Vec<(u32, u32)>,
 }
 
-/// The implementations of the generator pass of [`Lanes::fill_rows`]. They give the same draws
-/// bit for bit; they differ in speed and in what the CPU must support.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum GeneratorPass {
-    /// Plain loops, every CPU (LLVM vectorises them for the target it compiles for).
-    Portable,
-    /// `avx2.rs`: AVX2, 8 lanes' state in registers at a time.
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    /// `avx512.rs`: x86-64-v4, 32 lanes' state in registers, words and candidates in one pass.
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl GeneratorPass {
-    /// Every pass this CPU can run for `L` lanes, slowest first.
-    #[cfg(test)]
-    pub(crate) fn available<const L: usize>() -> Vec<Self> {
-        let mut v = vec![Self::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if L.is_multiple_of(8) && pulp::x86::V3::is_available() {
-                v.push(Self::Avx2);
-            }
-            if L.is_multiple_of(32) && pulp::x86::V4::is_available() {
-                v.push(Self::Avx512);
-            }
-        }
-        v
-    }
-
-    /// The pass [`Lanes::fill_rows`] runs for `L` lanes: the one for the instruction set the
-    /// kernel uses ([`crate::simd::level`]: the best the CPU has unless `LRSDE_SIMD` caps it),
-    /// if `L` suits it; results are the same either way.
-    #[inline(always)]
-    pub(crate) fn best<const L: usize>() -> Self {
-        let level = crate::simd::level();
-        #[cfg(target_arch = "x86_64")]
-        {
-            use crate::simd::Level;
-            if level == Level::Avx512 && L.is_multiple_of(32) {
-                return Self::Avx512;
-            }
-            if level >= Level::Avx2 && L.is_multiple_of(8) {
-                return Self::Avx2;
-            }
-        }
-        let _ = level;
-        Self::Portable
-    }
-}
-
 /// The generators of `L` paths: main streams in structure-of-arrays form (word `k` of every lane
 /// sits in `main[k]`, so one step of all lanes is four loops over `[u64; L]` that vectorise), aux
 /// streams per lane (only the rare slow path touches them).
@@ -376,21 +326,21 @@ impl<const L: usize> Lanes<L> {
     /// [`PathNormals::standard_normal`] would return on each lane. `words` (as long as `z`) is
     /// scratch for the main-stream words.
     ///
-    /// A generator pass ([`GeneratorPass::best`]: the one for the kernel's instruction set;
-    /// every pass gives the same draws) computes every row's candidates and only flags the
+    /// A generator pass (the one for the kernel's instruction set, [`crate::simd::level`]: plain
+    /// loops, `avx2.rs` or `avx512.rs`; every pass gives the same draws) computes every row's candidates and only flags the
     /// rejected ones; [`repair`](Self::repair) then redraws those lane by lane from the aux
     /// streams, in row order.
     #[inline(always)]
     pub(crate) fn fill_rows(&mut self, t: &Tables, z: &mut [[f64; L]], words: &mut [[u64; L]]) {
-        self.fill_rows_with(GeneratorPass::best::<L>(), t, z, words);
+        self.fill_rows_with(crate::simd::level(), t, z, words);
     }
 
-    /// [`fill_rows`](Self::fill_rows) with the given pass (the portable one where the CPU
-    /// lacks it).
+    /// [`fill_rows`](Self::fill_rows) with the pass for `level`, or the next one down where the
+    /// CPU lacks it or `L` does not suit it.
     #[inline(always)]
     fn fill_rows_with(
         &mut self,
-        pass: GeneratorPass,
+        level: Level,
         t: &Tables,
         z: &mut [[f64; L]],
         words: &mut [[u64; L]],
@@ -404,6 +354,7 @@ impl<const L: usize> Lanes<L> {
             ($token:ty, $lanes:expr) => {
                 match <$token>::try_new() {
                     Some(simd) if L.is_multiple_of($lanes) => {
+                        let (main, rejected) = (&mut *main, &mut *rejected);
                         let (z, words) = (&mut *z, &mut *words);
                         simd.vectorize(Pass {
                             simd,
@@ -419,12 +370,12 @@ impl<const L: usize> Lanes<L> {
                 }
             };
         }
-        let done = match pass {
-            GeneratorPass::Portable => false,
+        let done = match level {
             #[cfg(target_arch = "x86_64")]
-            GeneratorPass::Avx2 => hand_written!(pulp::x86::V3, 8),
+            Level::Avx512 => hand_written!(pulp::x86::V4, 32) || hand_written!(pulp::x86::V3, 8),
             #[cfg(target_arch = "x86_64")]
-            GeneratorPass::Avx512 => hand_written!(pulp::x86::V4, 32),
+            Level::Avx2 => hand_written!(pulp::x86::V3, 8),
+            _ => false,
         };
         if !done {
             self.fill_rows_portable(t, z, words);
@@ -558,17 +509,22 @@ mod tests {
     #[test]
     fn lanes_match_single_streams() {
         // Every pass this CPU can run against the one-path generator, draw for draw.
-        let passes = GeneratorPass::available::<32>();
+        let mut levels = vec![Level::Portable];
         #[cfg(target_arch = "x86_64")]
-        if pulp::x86::V3::is_available() {
-            assert!(passes.contains(&GeneratorPass::Avx2));
+        {
+            if pulp::x86::V3::is_available() {
+                levels.push(Level::Avx2);
+            }
+            if pulp::x86::V4::is_available() {
+                levels.push(Level::Avx512);
+            }
         }
-        for pass in passes {
-            lanes_match_single_streams_with(pass);
+        for level in levels {
+            lanes_match_single_streams_with(level);
         }
     }
 
-    fn lanes_match_single_streams_with(pass: GeneratorPass) {
+    fn lanes_match_single_streams_with(level: Level) {
         const L: usize = 32;
         let mut lanes = Lanes::<L>::new(5, 0);
         let mut single: Vec<PathNormals> = (0..L as u64).map(|p| PathNormals::new(5, p)).collect();
@@ -581,10 +537,10 @@ mod tests {
             let mut z = vec![[0.0; L]; rows];
             let mut w = vec![[0u64; L]; rows];
             for _ in 0..300 {
-                lanes.fill_rows_with(pass, t, &mut z, &mut w);
+                lanes.fill_rows_with(level, t, &mut z, &mut w);
                 for row in &z {
                     for (o, s) in row.iter().zip(&mut single) {
-                        assert_eq!(o.to_bits(), s.standard_normal().to_bits(), "{pass:?}");
+                        assert_eq!(o.to_bits(), s.standard_normal().to_bits(), "{level:?}");
                     }
                 }
             }

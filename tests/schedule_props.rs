@@ -77,6 +77,23 @@ fn any_spec() -> impl Strategy<Value = ScheduleSpec> {
     ]
 }
 
+/// Multi-phase specs: 2 to 4 short phases, each boundary anywhere in the allowed range
+/// `(previous start, previous end]`, so phases are often cut short.
+fn phased() -> impl Strategy<Value = ScheduleSpec> {
+    (
+        spec(),
+        prop::collection::vec((spec(), any::<prop::sample::Index>()), 1..4),
+    )
+        .prop_map(|(first, rest)| {
+            rest.into_iter().fold(first, |acc, (next, k)| {
+                let prev_start = acc.phases().last().map_or(0, |p| p.0);
+                let span = acc.steps() - prev_start;
+                let start = prev_start + 1 + k.index(span as usize) as u64;
+                acc.then_at(start, next).expect("boundary in range")
+            })
+        })
+}
+
 /// The documented LR of the last update.
 fn expected_final(s: &ScheduleSpec) -> f64 {
     let p = s.peak();
@@ -104,6 +121,41 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<ScheduleSpec>(&json).unwrap(), s.clone());
         let any: Schedule = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(any, Schedule::Spec(s));
+    }
+
+    #[test]
+    fn phased_display_from_str_round_trip(s in phased()) {
+        let text = s.to_string();
+        let back: ScheduleSpec = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        prop_assert_eq!(&back, &s);
+        prop_assert_eq!(back.to_string(), text);
+        let json = serde_json::to_string(&s).unwrap();
+        prop_assert_eq!(serde_json::from_str::<ScheduleSpec>(&json).unwrap(), s);
+    }
+
+    /// Each phase runs its own formula from its boundary; a later phase's warmup ramps
+    /// linearly from the LR before it (direct computation), and every LR stays in [0, peak].
+    #[test]
+    fn phases_follow_their_parts(s in phased()) {
+        let phases = s.phases();
+        let g = s.grid();
+        prop_assert_eq!(g.len() as u64, s.steps());
+        for (i, (start, p)) in phases.iter().enumerate() {
+            let end = phases.get(i + 1).map_or(s.steps(), |n| n.0);
+            let from = if i == 0 { 0.0 } else { g.as_slice()[*start as usize - 1] };
+            for t in *start..end {
+                let local = t - start;
+                let want = if i > 0 && local < p.warmup() && from != 0.0 {
+                    let frac = (local + 1) as f64 / p.warmup() as f64;
+                    if local + 1 == p.warmup() { p.peak() } else { from + (p.peak() - from) * frac }
+                } else {
+                    p.lr(local)
+                };
+                let lr = g.as_slice()[t as usize];
+                prop_assert_eq!(lr, want, "{}: update index {}", s, t);
+                prop_assert!(lr.is_finite() && (0.0..=s.peak()).contains(&lr), "{}: lr({}) = {}", s, t, lr);
+            }
+        }
     }
 
     #[test]
@@ -179,7 +231,7 @@ proptest! {
     }
 
     #[test]
-    fn mutated_specs_never_panic(s in spec(), at in any::<prop::sample::Index>(), c in any::<char>(), cut in any::<bool>()) {
+    fn mutated_specs_never_panic(s in prop_oneof![spec(), phased()], at in any::<prop::sample::Index>(), c in any::<char>(), cut in any::<bool>()) {
         let mut chars: Vec<char> = s.to_string().chars().collect();
         let i = at.index(chars.len());
         if cut { chars.remove(i); } else { chars[i] = c; }

@@ -22,7 +22,7 @@ pub enum Format {
 /// Arguments of `lrsde rank`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  lrsde rank --fit fit.json --schedule cosine:peak=3e-4,steps=24000,warmup=2160 \\\n    --schedule wsd:peak=3e-4,steps=24000,warmup=2160 --schedule constant:peak=3e-4,steps=24000,warmup=2160\n  lrsde rank --fit fit.json --search \"wsd:peak=3e-4,steps=24000,warmup=2160,decay=0.05..0.5\""
+    after_help = "Examples:\n  lrsde rank --fit fit.json --schedule cosine:peak=3e-4,steps=24000,warmup=2160 \\\n    --schedule wsd:peak=3e-4,steps=24000,warmup=2160 --schedule constant:peak=3e-4,steps=24000,warmup=2160\n  lrsde rank --fit fit.json --search \"wsd:peak=3e-4,steps=24000,warmup=2160,decay=0.05..0.5\"\n  lrsde rank --fit fit.json --resume run.csv --at 20000 --schedule linear:peak=3e-4,steps=4000 \\\n    --search \"wsd:peak=1e-4..3e-4,steps=4000,decay=1\""
 )]
 pub struct Args {
     /// Fit file written by `lrsde fit`.
@@ -35,13 +35,22 @@ pub struct Args {
     /// be a choice list `linear|cosine|sqrt`; the best schedule found joins the ranking.
     #[arg(long = "search", value_name = "SPEC")]
     searches: Vec<String>,
-    /// Model size N (non-embedding parameters) for the Step Law peak-LR prior of a search
-    /// without an explicit peak range.
-    #[arg(long, value_name = "N", requires = "tokens")]
+    /// Model size N (non-embedding parameters, e.g. 124e6 or 400M) for the Step Law peak-LR
+    /// prior of a search without an explicit peak range.
+    #[arg(long, value_name = "N", requires = "tokens", value_parser = lrsde::rank::steplaw::parse_count)]
     params: Option<f64>,
-    /// Training tokens D for the Step Law prior.
-    #[arg(long, value_name = "D", requires = "params")]
+    /// Training tokens D for the Step Law prior (e.g. 2.5e9, 20B or 2T).
+    #[arg(long, value_name = "D", requires = "params", value_parser = lrsde::rank::steplaw::parse_count)]
     tokens: Option<f64>,
+    /// Continued training: an observed run (CSV, JSONL or W&B JSON) whose LRs are used for
+    /// updates 1..=K (`--at K`); every `--schedule` and `--search` then runs from update K+1.
+    #[arg(long, value_name = "FILE", requires = "at")]
+    resume: Option<PathBuf>,
+    /// Fork step K of `--resume`.
+    #[arg(long, value_name = "K", requires = "resume")]
+    at: Option<u64>,
+    #[command(flatten)]
+    read: super::args::CurveReadArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -72,13 +81,28 @@ pub fn run(args: &Args) -> CliResult<()> {
         .iter()
         .map(|s| candidate(s, "--schedule"))
         .collect::<CliResult<_>>()?;
+    let resumed = match (&args.resume, args.at) {
+        (Some(path), Some(at)) => Some(read_resume(path, at, &args.read)?),
+        _ => None,
+    };
+    if let Some((observed, at)) = &resumed {
+        eprintln!(
+            "note: every candidate continues {} after update {at}",
+            observed.name
+        );
+        for c in &mut candidates {
+            c.schedule = lrsde::rank::continued_schedule(observed, *at, c.schedule.clone())
+                .map_err(lrsde::Error::from)?;
+        }
+    }
+    let prefix_len = resumed.as_ref().map_or(0, |r| r.1);
     let mut grid_bytes = 0.0;
     for (c, text) in candidates.iter().zip(&args.schedules) {
         check_predict_len(c.schedule.steps(), "--schedule", text)?;
         grid_bytes += 8.0 * c.schedule.steps() as f64;
     }
     for text in &args.searches {
-        let steps = search_steps(text);
+        let steps = search_steps(text).saturating_add(prefix_len);
         check_predict_len(steps, "--search", text)?;
         grid_bytes += 8.0 * steps as f64;
     }
@@ -102,26 +126,34 @@ pub fn run(args: &Args) -> CliResult<()> {
         let template: SearchSpec = text
             .parse()
             .map_err(|e| CliError::user(format!("--search: {e}")))?;
+        let prefix = resumed
+            .as_ref()
+            .map(|(observed, at)| lrsde::rank::fork_prefix(observed, *at))
+            .transpose()
+            .map_err(lrsde::Error::from)?;
         let options = SearchOptions {
             peak_prior: prior,
+            prefix,
             ..SearchOptions::default()
         };
         let pb = super::progress::spinner(&format!("searching {text}"));
         let found =
             lrsde::rank::search(&fitted, &law, &template, &options).map_err(lrsde::Error::from)?;
         pb.finish_and_clear();
-        eprintln!(
-            "search {text}: best {} (predicted final loss {:.4} [{:.4}, {:.4}], {} points evaluated)",
-            found.spec,
-            found.final_loss,
-            found.loss_lo,
-            found.loss_hi,
-            found.points.len()
-        );
-        for w in &found.warnings {
-            eprintln!("warning: {w}");
-        }
-        candidates.push(Candidate::new(found.spec.clone(), found.best.clone()));
+        print_search(text, &found);
+        // People read the rounded values; machine formats keep the exact optimum.
+        let label = match args.format {
+            Format::Table => found.display_spec.clone(),
+            Format::Csv | Format::Json => found.spec.clone(),
+        };
+        let schedule = match &resumed {
+            Some((observed, at)) => {
+                lrsde::rank::continued_schedule(observed, *at, found.best.clone())
+                    .map_err(lrsde::Error::from)?
+            }
+            None => found.best.clone().into(),
+        };
+        candidates.push(Candidate::new(label, schedule));
     }
     let pb = super::progress::spinner("ranking");
     let ranking = lrsde::rank::rank(&fitted, &law, &candidates, &RankOptions::default())
@@ -140,6 +172,59 @@ pub fn run(args: &Args) -> CliResult<()> {
         super::charts::ranking_plots(&fitted, &ranking, &candidates, path)?;
     }
     Ok(())
+}
+
+/// `--resume FILE --at K`: the observed run, read as `predict --resume` reads it, and K.
+fn read_resume(
+    path: &std::path::Path,
+    at: u64,
+    read: &super::args::CurveReadArgs,
+) -> CliResult<(lrsde::data::TrainingCurve, u64)> {
+    check_predict_len(at, "--at", &at.to_string())?;
+    let observed = super::args::read_curves(std::slice::from_ref(&path.to_path_buf()), read)?
+        .pop()
+        .ok_or_else(|| CliError::Internal("no curve read".into()))?;
+    // Checked here so the message names the flags rather than a library call.
+    lrsde::rank::fork_prefix(&observed, at)
+        .map_err(|e| CliError::user(format!("--resume {} --at {at}: {e}", path.display())))?;
+    Ok((observed, at))
+}
+
+/// The outcome of one `--search` on stderr: how `peak` was searched when the spec left it out,
+/// the best schedule rounded to the search's resolution, and the ranges it ran into.
+fn print_search(text: &str, found: &lrsde::rank::SearchResult) {
+    if let Some(p) = found.default_peak {
+        let why = if p.from_step_law {
+            "the Step Law peak of --params/--tokens, divided and multiplied by 3"
+        } else {
+            "a tenth of the largest LR the fit saw up to that LR; give `peak=lo..hi`, or \
+             --params N --tokens D for the Step Law prior"
+        };
+        eprintln!(
+            "note: search {text}: no `peak` given, so peak is searched over [{:.3e}, {:.3e}] ({why})",
+            p.lo, p.hi
+        );
+    }
+    eprintln!(
+        "search {text}: best {} (predicted final loss {:.4} [{:.4}, {:.4}], {} points evaluated)",
+        found.display_spec,
+        found.final_loss,
+        found.loss_lo,
+        found.loss_hi,
+        found.points.len()
+    );
+    for e in &found.edges {
+        eprintln!(
+            "warning: search {text}: the best `{}` sits at the {} end ({}) of its searched range; \
+             the optimum may lie beyond it, so widen the range if the family allows",
+            e.key,
+            if e.upper { "upper" } else { "lower" },
+            e.bound
+        );
+    }
+    for w in &found.warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 /// The largest number in the `steps` entry of a search spec (`steps=24000` or a range

@@ -6,14 +6,14 @@ use super::error::{CliError, CliResult};
 #[derive(Debug, clap::Args)]
 #[command(
     allow_negative_numbers = true,
-    after_help = "Example:\n  lrsde steplaw --params 1e9 --tokens 1e11"
+    after_help = "Examples:\n  lrsde steplaw --params 1e9 --tokens 1e11\n  lrsde steplaw --params 400M --tokens 20B"
 )]
 pub struct Args {
-    /// Non-embedding parameter count N (e.g. 1e9).
-    #[arg(long, value_name = "N")]
+    /// Non-embedding parameter count N (e.g. 1e9, 400M, 1.2B).
+    #[arg(long, value_name = "N", value_parser = lrsde::rank::steplaw::parse_count)]
     params: f64,
-    /// Training tokens D (e.g. 1e11).
-    #[arg(long, value_name = "D")]
+    /// Training tokens D (e.g. 1e11, 20B, 2T).
+    #[arg(long, value_name = "D", value_parser = lrsde::rank::steplaw::parse_count)]
     tokens: f64,
     /// Print JSON instead of text.
     #[arg(long)]

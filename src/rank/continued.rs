@@ -87,6 +87,33 @@ pub fn continued_schedule(
     new_schedule: impl Into<Schedule>,
 ) -> Result<Schedule, RankError> {
     let new_schedule = new_schedule.into();
+    let prefix = fork_prefix(observed, fork_step)?;
+    if fork_step == 0 {
+        return Ok(new_schedule);
+    }
+    let prefix = Tabulated::new(prefix.into_vec()).map_err(|e| schedule_err(observed, e))?;
+    Schedule::Tabulated(prefix)
+        .then_at(fork_step, new_schedule)
+        .map_err(|e| schedule_err(observed, e))
+}
+
+/// The observed run's LRs of updates `1..=fork_step`: what a continued run keeps (empty for
+/// a fork at 0). [`continued_schedule`] puts them before the new schedule, and a search of the
+/// continuation scores candidates on them (`SearchOptions::prefix`).
+///
+/// ```
+/// use lrsde::data::TrainingCurve;
+/// let run = TrainingCurve { name: "run".into(), lrs: vec![1.0, 0.5, 0.25], steps: vec![3],
+///     losses: vec![3.0] };
+/// assert_eq!(lrsde::rank::fork_prefix(&run, 2)?.as_slice(), &[1.0, 0.5]);
+/// assert!(lrsde::rank::fork_prefix(&run, 4).is_err());
+/// # Ok::<(), lrsde::rank::RankError>(())
+/// ```
+///
+/// # Errors
+/// [`RankError::ForkBeyondRun`] if the run has fewer than `fork_step` LRs;
+/// [`RankError::Schedule`] if those LRs are invalid.
+pub fn fork_prefix(observed: &TrainingCurve, fork_step: u64) -> Result<LrGrid, RankError> {
     if fork_step > observed.lrs.len() as u64 {
         return Err(RankError::ForkBeyondRun {
             curve: observed.name.clone(),
@@ -94,18 +121,14 @@ pub fn continued_schedule(
             updates: observed.lrs.len(),
         });
     }
-    if fork_step == 0 {
-        return Ok(new_schedule);
-    }
-    let schedule_err = |source: crate::schedule::ScheduleError| RankError::Schedule {
+    LrGrid::new(observed.lrs[..fork_step as usize].to_vec()).map_err(|e| schedule_err(observed, e))
+}
+
+fn schedule_err(observed: &TrainingCurve, source: crate::schedule::ScheduleError) -> RankError {
+    RankError::Schedule {
         context: format!("continued training from `{}`", observed.name),
         source: source.into(),
-    };
-    let prefix =
-        Tabulated::new(observed.lrs[..fork_step as usize].to_vec()).map_err(schedule_err)?;
-    Schedule::Tabulated(prefix)
-        .then_at(fork_step, new_schedule)
-        .map_err(schedule_err)
+    }
 }
 
 /// Predicts how a run continues after `fork_step` under `new_schedule`.

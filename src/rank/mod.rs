@@ -24,9 +24,11 @@ mod search;
 pub mod steplaw;
 
 pub use continued::{
-    Continuation, ContinueOptions, LevelCorrection, continue_from, continued_schedule,
+    Continuation, ContinueOptions, LevelCorrection, continue_from, continued_schedule, fork_prefix,
 };
 pub use error::RankError;
 pub use ranking::{Candidate, RankEntry, RankOptions, Ranking, rank};
-pub use search::{SearchOptions, SearchPoint, SearchResult, SearchSpec, search};
+pub use search::{
+    DefaultPeak, SearchEdge, SearchOptions, SearchPoint, SearchResult, SearchSpec, search,
+};
 pub use steplaw::{StepLaw, step_law};

@@ -12,7 +12,7 @@ use super::ranking::RankOptions;
 use super::{RankError, StepLaw};
 use crate::fit::{Band, FittedLaw};
 use crate::law::LossLaw;
-use crate::schedule::ScheduleSpec;
+use crate::schedule::{LrGrid, ScheduleSpec};
 
 /// One `/`-separated part of a value: as written, or a numeric range.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,6 +266,12 @@ impl FromStr for SearchSpec {
             spec: text.clone(),
             reason: reason.to_string(),
         };
+        if text.contains(';') {
+            return Err(malformed(
+                "a search covers one family, not phases joined by `;`; to search how a run \
+                 continues, search the new phase with `--resume RUN --at K`",
+            ));
+        }
         let (family, body) = text
             .split_once(':')
             .ok_or_else(|| malformed("expected `family:key=value,...` with ranges `lo..hi`"))?;
@@ -396,6 +402,10 @@ pub struct SearchOptions {
     pub max_combinations: usize,
     /// How the best schedule's curve is predicted and checked.
     pub rank: RankOptions,
+    /// Continued training: the LRs of the updates before the searched schedule (an observed
+    /// run's LRs up to the fork, as [`super::continued_schedule`] takes them). Each candidate
+    /// is scored, and the best one's curve predicted, on these LRs followed by its own.
+    pub prefix: Option<LrGrid>,
 }
 
 impl Default for SearchOptions {
@@ -409,6 +419,7 @@ impl Default for SearchOptions {
             max_sweeps: 8,
             max_combinations: 64,
             rank: RankOptions::default(),
+            prefix: None,
         }
     }
 }
@@ -478,6 +489,44 @@ pub struct SearchResult {
     pub points: Vec<SearchPoint>,
     /// Extrapolation and band warnings for the best schedule and the search box.
     pub warnings: Vec<String>,
+    /// `spec` with each searched value rounded to the search's resolution
+    /// ([`SearchResult::resolution`]), for people to read and copy; it parses to a schedule
+    /// that the search cannot tell from `best`. `spec` and `best` keep the exact values.
+    pub display_spec: String,
+    /// Per continuous key ([`SearchResult::free_keys`] order), the finest difference the search
+    /// resolves at the best value: `tolerance` of the range (relative to the value on the log
+    /// scale of `peak`; at least 1 for `warmup`, which is whole updates).
+    pub resolution: Vec<f64>,
+    /// The searched keys whose best value lies at an end of its range (within the
+    /// resolution): the optimum may lie beyond it.
+    pub edges: Vec<SearchEdge>,
+    /// The range `peak` was searched over when the spec left it out (`None` when given).
+    pub default_peak: Option<DefaultPeak>,
+}
+
+/// A searched key whose best value sits at an end of its range.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchEdge {
+    /// The key, as in [`SearchResult::free_keys`].
+    pub key: String,
+    /// The best value found.
+    pub value: f64,
+    /// The end of the range it sits at.
+    pub bound: f64,
+    /// Whether that is the upper end.
+    pub upper: bool,
+}
+
+/// The range `peak` is searched over when a search spec leaves it out (or writes `peak=auto`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DefaultPeak {
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+    /// `true`: `[η/span, η·span]` around the Step Law's peak (`SearchOptions::peak_prior`);
+    /// `false`: `[max/10, max]` of the LRs the fit saw.
+    pub from_step_law: bool,
 }
 
 /// One continuous dimension: its range and scale.
@@ -489,6 +538,15 @@ struct Dim {
 }
 
 impl Dim {
+    /// The value step that `tol` of the range amounts to at `x`.
+    fn resolution(&self, x: f64, tol: f64) -> f64 {
+        if self.log {
+            x * ((self.hi / self.lo).powf(tol) - 1.0)
+        } else {
+            tol * (self.hi - self.lo)
+        }
+    }
+
     fn at(&self, z: f64) -> f64 {
         let z = z.clamp(0.0, 1.0);
         let x = if self.log {
@@ -505,6 +563,38 @@ struct Problem<'a, L: ?Sized> {
     fitted: &'a FittedLaw,
     law: &'a L,
     dims: Vec<Dim>,
+    prefix: Option<&'a LrGrid>,
+}
+
+/// The LRs a candidate is scored on: the continued run's prefix, if any, then its own.
+fn with_prefix(prefix: Option<&LrGrid>, spec: &ScheduleSpec) -> Vec<f64> {
+    let grid = spec.grid();
+    match prefix {
+        None => grid.into_vec(),
+        Some(p) => {
+            let mut lrs = Vec::with_capacity(p.len() + grid.len());
+            lrs.extend_from_slice(p.as_slice());
+            lrs.extend_from_slice(grid.as_slice());
+            lrs
+        }
+    }
+}
+
+/// `x` rounded to the coarsest power of ten not above `res`, printed in shortest form; `None`
+/// when that leaves `[lo, hi]`.
+fn round_to(x: f64, res: f64, lo: f64, hi: f64) -> Option<f64> {
+    if !(res.is_finite() && res > 0.0) {
+        return None;
+    }
+    let e = res.log10().floor() as i32;
+    let r = if e < 0 {
+        // Decimal text, so the result is the f64 nearest the short decimal (no 0.1 + 0.2 tails).
+        format!("{x:.*}", e.unsigned_abs() as usize).parse().ok()?
+    } else {
+        let step = 10f64.powi(e);
+        (x / step).round() * step
+    };
+    (lo..=hi).contains(&r).then_some(r)
 }
 
 impl<L: LossLaw + ?Sized> Problem<'_, L> {
@@ -526,9 +616,9 @@ impl<L: LossLaw + ?Sized> Problem<'_, L> {
             .parse::<ScheduleSpec>()
             .ok()
             .and_then(|s| {
-                let grid = s.grid();
-                let n = grid.len() as u64;
-                self.fitted.predict(self.law, grid.as_slice(), &[n]).ok()
+                let lrs = with_prefix(self.prefix, &s);
+                let n = lrs.len() as u64;
+                self.fitted.predict(self.law, &lrs, &[n]).ok()
             })
             .map(|v| v[0])
             .filter(|v| v.is_finite())
@@ -723,13 +813,15 @@ pub fn search<L: LossLaw + ?Sized>(
             log: k == "peak",
         })
         .collect();
+    let mut default_peak = None;
     if template.auto_peak {
-        let (lo, hi) = match options.peak_prior {
+        let (lo, hi, from_step_law) = match options.peak_prior {
             Some(p) if p.peak_lr.is_finite() && p.peak_lr > 0.0 => (
                 p.peak_lr / options.peak_prior_span,
                 p.peak_lr * options.peak_prior_span,
+                true,
             ),
-            _ if seen > 0.0 => (seen / 10.0, seen),
+            _ if seen > 0.0 => (seen / 10.0, seen, false),
             _ => {
                 return Err(RankError::MalformedSearch {
                     spec: template.to_string(),
@@ -740,6 +832,11 @@ pub fn search<L: LossLaw + ?Sized>(
             }
         };
         dims.push(Dim { lo, hi, log: true });
+        default_peak = Some(DefaultPeak {
+            lo,
+            hi,
+            from_step_law,
+        });
     }
     let peak_hi = template
         .ranges()
@@ -789,6 +886,7 @@ pub fn search<L: LossLaw + ?Sized>(
         fitted,
         law,
         dims,
+        prefix: options.prefix.as_ref(),
     };
     let runs: Vec<(Vec<SearchPoint>, usize)> = combos
         .par_iter()
@@ -819,11 +917,11 @@ pub fn search<L: LossLaw + ?Sized>(
                     source: source.into(),
                 },
             )?;
-    let grid = best_spec.grid();
+    let lrs = with_prefix(options.prefix.as_ref(), &best_spec);
     let ev = eval::evaluate(
         fitted,
         law,
-        grid.as_slice(),
+        &lrs,
         options.rank.curve_points,
         options.rank.rule(),
     )
@@ -838,15 +936,60 @@ pub fn search<L: LossLaw + ?Sized>(
              loss is finite"
         ));
     }
+    let best_x = &points[ibest].values;
+    let best_combo: Vec<usize> = template
+        .choice_lists()
+        .iter()
+        .zip(&points[ibest].choices)
+        .map(|(alts, c)| alts.iter().position(|a| a == c).unwrap_or(0))
+        .collect();
+    let free_keys = template.free_keys();
+    let mut resolution = Vec::with_capacity(best_x.len());
+    let mut edges = Vec::new();
+    let mut rounded = Vec::with_capacity(best_x.len());
+    for ((dim, &x), key) in problem.dims.iter().zip(best_x).zip(&free_keys) {
+        let whole = key == "warmup";
+        let res = dim.resolution(x, options.tolerance);
+        let res = if whole { res.max(1.0) } else { res };
+        for (bound, upper) in [(dim.lo, false), (dim.hi, true)] {
+            if (x - bound).abs() <= res {
+                edges.push(SearchEdge {
+                    key: key.clone(),
+                    value: x,
+                    bound,
+                    upper,
+                });
+            }
+        }
+        rounded.push(if whole {
+            x
+        } else {
+            round_to(x, res, dim.lo, dim.hi).unwrap_or(x)
+        });
+        resolution.push(res);
+    }
+    let n_fixed = rounded.len() - usize::from(template.auto_peak);
+    let display_spec = template
+        .render(
+            &rounded[..n_fixed],
+            &best_combo,
+            template.auto_peak.then(|| rounded[n_fixed]),
+        )
+        .parse::<ScheduleSpec>()
+        .map_or_else(|_| best_spec.to_string(), |s| s.to_string());
     let last = ev.band.loss.len() - 1;
     Ok(SearchResult {
+        display_spec,
+        resolution,
+        edges,
+        default_peak,
         spec: best_spec.to_string(),
         best: best_spec,
         final_loss: fbest,
         loss_lo: ev.band.lo[last],
         loss_hi: ev.band.hi[last],
         curve: ev.band,
-        free_keys: template.free_keys(),
+        free_keys,
         choice_keys: template.choice_keys(),
         points,
         warnings,

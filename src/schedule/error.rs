@@ -126,6 +126,64 @@ pub enum ScheduleError {
         /// The number of updates of the second schedule.
         second_steps: u64,
     },
+    /// An error inside one phase of a multi-phase spec (`a; @K b`).
+    #[error("phase {phase} of schedule `{spec}`: {source}")]
+    InPhase {
+        /// 1-based phase number.
+        phase: usize,
+        /// The whole multi-phase spec.
+        spec: String,
+        /// The phase's own error (quoting the phase).
+        source: Box<ScheduleError>,
+    },
+    /// A phase of a multi-phase spec starts outside the range its predecessor allows.
+    #[error(
+        "phase {phase} of schedule `{spec}` starts at `@{start}`, but must start in [{lo}, {hi}]: after the previous phase's start and no later than its end"
+    )]
+    PhaseBoundary {
+        /// 1-based phase number.
+        phase: usize,
+        /// The requested start (updates before the phase).
+        start: u64,
+        /// The earliest allowed start.
+        lo: u64,
+        /// The latest allowed start: the end of the schedule before this phase.
+        hi: u64,
+        /// The whole multi-phase spec.
+        spec: String,
+    },
+    /// The phases of a multi-phase spec together exceed [`MAX_STEPS`](super::MAX_STEPS).
+    #[error(
+        "phase {phase} of schedule `{spec}` ends after update {end}, beyond the longest schedule (9007199254740992 updates)"
+    )]
+    PhasesTooLong {
+        /// 1-based phase number.
+        phase: usize,
+        /// The update the phase would end after.
+        end: u64,
+        /// The whole multi-phase spec.
+        spec: String,
+    },
+    /// A phase of a multi-phase spec is empty or its `@K` boundary is malformed.
+    #[error("phase {phase} `{text}` of schedule `{spec}`: {reason}")]
+    MalformedPhase {
+        /// 1-based phase number.
+        phase: usize,
+        /// The phase as written.
+        text: String,
+        /// What is wrong.
+        reason: String,
+        /// The whole multi-phase spec.
+        spec: String,
+    },
+    /// A single-family edit (`with_peak`, …) was asked of a multi-phase spec.
+    #[error("`{op}` edits a single-family schedule, not the multi-phase `{spec}`")]
+    NotSinglePhase {
+        /// The edit asked for.
+        op: String,
+        /// The multi-phase spec.
+        spec: String,
+    },
 }
 
 impl ScheduleError {
@@ -139,7 +197,12 @@ impl ScheduleError {
             | Self::DuplicateKey { spec, .. }
             | Self::MissingKey { spec, .. }
             | Self::Unparsable { spec, .. }
-            | Self::InvalidValue { spec, .. } => *spec = text.to_owned(),
+            | Self::InvalidValue { spec, .. }
+            | Self::InPhase { spec, .. }
+            | Self::PhaseBoundary { spec, .. }
+            | Self::PhasesTooLong { spec, .. }
+            | Self::MalformedPhase { spec, .. }
+            | Self::NotSinglePhase { spec, .. } => *spec = text.to_owned(),
             Self::BadLr { .. }
             | Self::EmptySpec
             | Self::EmptyTable

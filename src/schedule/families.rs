@@ -41,6 +41,22 @@ impl WsdShape {
 impl LrSchedule for ScheduleSpec {
     /// The LR of update `t + 1`; for `t >= steps` the last update's LR is held.
     fn lr(&self, t: u64) -> f64 {
+        if self.later.is_empty() {
+            self.phase_lr(t, 0.0)
+        } else {
+            self.phased_lr(t)
+        }
+    }
+
+    fn steps(&self) -> u64 {
+        ScheduleSpec::steps(self)
+    }
+}
+
+impl ScheduleSpec {
+    /// The LR of update `t + 1` of this spec's own (first) family, with warmup ramping from
+    /// `from` (0 for a first phase; the LR before the phase for a later one).
+    pub(super) fn phase_lr(&self, t: u64, from: f64) -> f64 {
         let peak = self.peak;
         let n = self.steps as f64;
         // Position after this update, s = t + 1 ∈ [1, steps]: warmup and decay are both
@@ -49,7 +65,14 @@ impl LrSchedule for ScheduleSpec {
         let s = (t + 1) as f64;
         let w = self.warmup as f64;
         if t < self.warmup {
-            return warmup_lr(peak, s, w);
+            return if from == 0.0 {
+                warmup_lr(peak, s, w)
+            } else if s == w {
+                // The ramp ends at exactly peak, as a warmup from 0 does.
+                peak
+            } else {
+                from + (peak - from) * (s / w)
+            };
         }
         // Decay progress over (warmup, steps]: p = 1 exactly at the last update.
         let progress = || ((s - w) / (n - w)).min(1.0);
@@ -91,9 +114,5 @@ impl LrSchedule for ScheduleSpec {
                 }
             }
         }
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
     }
 }

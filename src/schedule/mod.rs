@@ -43,10 +43,24 @@
 //! **Validation** (errors name the key, value and spec): `final` in `[0, 1]` (`exp`: `(0, 1]`);
 //! `decay` in `(0, 1]` with `decay·steps ≥ 1` (the cooldown covers an update) and
 //! `(1 − decay)·steps ≥ warmup` (it does not overlap warmup); `gamma`, `ratio` in `[0, 1]`, so
-//! `peak` is always the largest LR (re-warming is a [`Concat`]); `at` fractions in `(0, 1)`,
+//! `peak` is always the largest LR of a one-family spec (re-warming is a later phase); `at` fractions in `(0, 1)`,
 //! strictly increasing, with milestones `round(at·steps)` in `[max(warmup, 1), steps)`; `power`
 //! finite `> 0`; `cosine`, `linear`, `exp`, `poly` need `warmup < steps`.
 //!
+//! # Phases
+//!
+//! Multi-phase schedules (warmup → stable → decay → re-warm → …: WSD-S, cyclic cosine, "continue
+//! at a lower LR, then cool down") join ordinary specs with `; @K`:
+//! `cosine:peak=3e-4,steps=24000 ; @20000 linear:peak=1e-4,steps=4000`. `@K` is the number of
+//! updates before the phase: the phase's own update 0 is update `K` overall (update `K + 1`
+//! counted from 1, as `--resume RUN --at K` counts), and it runs for its own `steps`, with every
+//! fraction (`decay`, `at`) relative to those `steps`. `K` must lie after the previous phase's
+//! start and no later than its end (a phase may be cut short, not stretched); `@K` left out
+//! means the previous phase's end. A phase's `warmup` re-warms linearly from the LR of the update
+//! before it to its own `peak` (update `K + warmup − 1` runs at exactly `peak`): continued and
+//! cyclic runs re-warm from where the LR is, not from 0 (after a decay to 0, the two agree).
+//! Everything else is the phase's ordinary formula. `Display` always writes `; @K ` before a
+//! later phase; errors name the phase (`phase 2 of schedule …`) and the key.
 //! ```
 //! use lrsde::schedule::{LrSchedule, ScheduleSpec};
 //! let cos: ScheduleSpec = "cosine:peak=1,steps=100,final=0.1".parse().unwrap();
@@ -54,11 +68,15 @@
 //! assert_eq!(cos.lr(99), 0.1);
 //! let step: ScheduleSpec = "step:peak=1,steps=100,at=0.5/0.75,gamma=0.5".parse().unwrap();
 //! assert_eq!((step.lr(49), step.lr(50), step.lr(75)), (1.0, 0.5, 0.25));
+//! let wsds: ScheduleSpec = "wsd:peak=1,steps=100,decay=0.1; @100 wsd:peak=1,steps=100,decay=0.1"
+//!     .parse().unwrap();
+//! assert_eq!((wsds.steps(), wsds.lr(99), wsds.lr(100)), (200, 0.0, 1.0)); // decayed, then back
 //! ```
 
 mod concat;
 mod error;
 mod families;
+mod phases;
 mod spec;
 mod tabulated;
 mod text;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::ScheduleError;
+use super::phases::Phase;
 use super::text::fmt_f64;
 use super::{LrGrid, LrSchedule};
 
@@ -157,10 +158,13 @@ impl Family {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ScheduleSpec {
+    // `family`, `peak`, `steps`, `warmup`: the first (for most specs the only) phase.
     pub(super) family: Family,
     pub(super) peak: f64,
     pub(super) steps: u64,
     pub(super) warmup: u64,
+    /// The phases after the first, in order (see [`ScheduleSpec::then_at`]).
+    pub(super) later: Vec<Phase>,
 }
 
 impl ScheduleSpec {
@@ -179,69 +183,81 @@ impl ScheduleSpec {
             peak,
             steps,
             warmup,
+            later: Vec::new(),
         };
         spec.validate()?;
         Ok(spec)
     }
 
-    /// The family and its parameters.
+    /// The family and its parameters (of the first phase for a multi-phase spec; see
+    /// [`Self::phases`]).
     pub fn family(&self) -> &Family {
         &self.family
     }
 
-    /// The family name, e.g. `"cosine"`.
+    /// The family name, e.g. `"cosine"` (of the first phase for a multi-phase spec).
     pub fn name(&self) -> &'static str {
         self.family.name()
     }
 
-    /// The peak LR: the largest LR of the schedule.
+    /// The peak LR: the largest LR of the schedule (the largest phase peak for a multi-phase
+    /// spec).
     pub fn peak(&self) -> f64 {
-        self.peak
+        self.later
+            .iter()
+            .map(|p| p.spec.peak)
+            .fold(self.peak, f64::max)
     }
 
-    /// The number of updates.
+    /// The number of updates (of all phases together).
     pub fn steps(&self) -> u64 {
-        self.steps
+        self.later
+            .last()
+            .map_or(self.steps, |p| p.start + p.spec.steps)
     }
 
-    /// The number of linear-warmup updates.
+    /// The number of linear-warmup updates (of the first phase for a multi-phase spec).
     pub fn warmup(&self) -> u64 {
         self.warmup
     }
 
-    /// The same schedule with another peak LR (validated).
+    /// The same schedule with another peak LR (validated; single-family specs only).
     ///
     /// ```
     /// let s: lrsde::schedule::ScheduleSpec = "cosine:peak=1,steps=10".parse().unwrap();
     /// assert_eq!(s.with_peak(0.5).unwrap().peak(), 0.5);
     /// ```
     pub fn with_peak(self, peak: f64) -> Result<Self, ScheduleError> {
+        self.single("with_peak")?;
         Self::new(self.family, peak, self.steps, self.warmup)
     }
 
-    /// The same schedule over another number of updates (validated). Fractions (`decay`, `at`)
-    /// stay fractions, so a WSD cooldown stretches with the run; `warmup` stays in updates.
+    /// The same schedule over another number of updates (validated; single-family specs only).
+    /// Fractions (`decay`, `at`) stay fractions, so a WSD cooldown stretches with the run;
+    /// `warmup` stays in updates.
     ///
     /// ```
     /// let s: lrsde::schedule::ScheduleSpec = "wsd:peak=1,steps=100".parse().unwrap();
     /// assert_eq!(s.with_steps(1000).unwrap().to_string(), "wsd:peak=1,steps=1000,decay=0.2,shape=linear,final=0");
     /// ```
     pub fn with_steps(self, steps: u64) -> Result<Self, ScheduleError> {
+        self.single("with_steps")?;
         Self::new(self.family, self.peak, steps, self.warmup)
     }
 
-    /// The same schedule with another warmup length (validated).
+    /// The same schedule with another warmup length (validated; single-family specs only).
     ///
     /// ```
     /// let s: lrsde::schedule::ScheduleSpec = "constant:peak=1,steps=10".parse().unwrap();
     /// assert_eq!(s.with_warmup(5).unwrap().warmup(), 5);
     /// ```
     pub fn with_warmup(self, warmup: u64) -> Result<Self, ScheduleError> {
+        self.single("with_warmup")?;
         Self::new(self.family, self.peak, self.steps, warmup)
     }
 
-    /// The same peak, steps and warmup with another family (validated), e.g. to sweep a WSD
-    /// decay fraction or a cosine floor.
+    /// The same peak, steps and warmup with another family (validated; single-family specs
+    /// only), e.g. to sweep a WSD decay fraction or a cosine floor.
     ///
     /// ```
     /// use lrsde::schedule::{Family, ScheduleSpec};
@@ -250,7 +266,21 @@ impl ScheduleSpec {
     /// assert_eq!(t.to_string(), "cosine:peak=1,steps=10,final=0.1");
     /// ```
     pub fn with_family(self, family: Family) -> Result<Self, ScheduleError> {
+        self.single("with_family")?;
         Self::new(family, self.peak, self.steps, self.warmup)
+    }
+
+    /// The `with_*` edits change one family's keys; on a multi-phase spec it would be unclear
+    /// which phase they meant.
+    fn single(&self, op: &str) -> Result<(), ScheduleError> {
+        if self.later.is_empty() {
+            Ok(())
+        } else {
+            Err(ScheduleError::NotSinglePhase {
+                op: op.to_owned(),
+                spec: self.to_string(),
+            })
+        }
     }
 
     /// The LR of every update, `grid.as_slice()[t] == self.lr(t)`.
@@ -270,7 +300,7 @@ impl ScheduleSpec {
     /// assert_eq!(s.final_lr(), 0.5);
     /// ```
     pub fn final_lr(&self) -> f64 {
-        self.lr(self.steps - 1)
+        self.lr(self.steps() - 1)
     }
 
     fn invalid(&self, key: &str, value: String, expected: impl Into<String>) -> ScheduleError {

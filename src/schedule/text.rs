@@ -104,125 +104,203 @@ impl<'a> Entries<'a> {
 impl FromStr for ScheduleSpec {
     type Err = ScheduleError;
 
-    /// Parses `family:key=value,key=value`. Family names and keys are ASCII case-insensitive,
-    /// whitespace around names, keys, values and separators is ignored, and empty entries
-    /// (e.g. a trailing comma) are skipped.
+    /// Parses `family:key=value,key=value`, or phases of that form joined by `; @K` (see the
+    /// [module docs](super)). Family names and keys are ASCII case-insensitive, whitespace
+    /// around names, keys, values and separators is ignored, and empty entries (e.g. a
+    /// trailing comma or semicolon) are skipped.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let text = s.trim();
-        if text.is_empty() {
-            return Err(ScheduleError::EmptySpec);
+        if s.contains(';') {
+            parse_phases(s)
+        } else {
+            parse_single(s)
         }
-        let (name, rest) = text.split_once(':').unwrap_or((text, ""));
-        let lower = name.trim().to_ascii_lowercase();
-        let (family, keys) = super::FAMILIES
+    }
+}
+
+/// `phase; @K phase; …`: every phase an ordinary spec, `@K` the updates before it (default:
+/// where the previous phase ends).
+fn parse_phases(s: &str) -> Result<ScheduleSpec, ScheduleError> {
+    let mut spec: Option<ScheduleSpec> = None;
+    let pieces = s.split(';').map(str::trim).filter(|p| !p.is_empty());
+    for (i, piece) in pieces.enumerate() {
+        let phase = i + 1;
+        let malformed = |reason: &str| ScheduleError::MalformedPhase {
+            phase,
+            text: piece.to_owned(),
+            reason: reason.to_owned(),
+            spec: s.to_owned(),
+        };
+        let (start, body) = match piece.strip_prefix('@') {
+            Some(rest) => {
+                let rest = rest.trim_start();
+                let n = rest
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(rest.len());
+                if n == 0 {
+                    return Err(malformed(
+                        "`@` must be followed by the number of updates before the phase, e.g. `@20000 linear:…`",
+                    ));
+                }
+                let k = rest[..n]
+                    .parse::<u64>()
+                    .map_err(|_| malformed("the boundary after `@` does not fit in 64 bits"))?;
+                (Some(k), rest[n..].trim())
+            }
+            None => (None, piece),
+        };
+        if body.is_empty() {
+            return Err(malformed("no schedule after the boundary"));
+        }
+        if spec.is_none() && start.is_some() {
+            return Err(malformed(
+                "the first phase starts at update 0; write `@K` only before later phases",
+            ));
+        }
+        let one = parse_single(body).map_err(|e| ScheduleError::InPhase {
+            phase,
+            spec: s.to_owned(),
+            source: Box::new(e),
+        })?;
+        spec = Some(match spec {
+            None => one,
+            Some(prev) => {
+                let k = start.unwrap_or_else(|| prev.steps());
+                prev.then_at(k, one).map_err(|e| e.with_spec(s))?
+            }
+        });
+    }
+    spec.ok_or(ScheduleError::EmptySpec)
+}
+
+/// One family: `family:key=value,key=value`.
+fn parse_single(s: &str) -> Result<ScheduleSpec, ScheduleError> {
+    let text = s.trim();
+    if text.is_empty() {
+        return Err(ScheduleError::EmptySpec);
+    }
+    let (name, rest) = text.split_once(':').unwrap_or((text, ""));
+    let lower = name.trim().to_ascii_lowercase();
+    let (family, keys) = super::FAMILIES
+        .iter()
+        .find(|f| **f == lower)
+        .and_then(|f| family_keys(f).map(|k| (*f, k)))
+        .ok_or_else(|| ScheduleError::UnknownFamily {
+            family: name.trim().to_owned(),
+            spec: s.to_owned(),
+        })?;
+    let mut entries = Entries {
+        family,
+        spec: s,
+        items: Vec::new(),
+    };
+    for entry in rest.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let malformed = || ScheduleError::MalformedEntry {
+            entry: entry.to_owned(),
+            spec: s.to_owned(),
+        };
+        let (k, v) = entry.split_once('=').ok_or_else(malformed)?;
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() || v.is_empty() {
+            return Err(malformed());
+        }
+        let k_lower = k.to_ascii_lowercase();
+        let key = COMMON_KEYS
             .iter()
-            .find(|f| **f == lower)
-            .and_then(|f| family_keys(f).map(|k| (*f, k)))
-            .ok_or_else(|| ScheduleError::UnknownFamily {
-                family: name.trim().to_owned(),
+            .chain(keys)
+            .find(|known| **known == k_lower)
+            .ok_or_else(|| ScheduleError::UnknownKey {
+                family: family.to_owned(),
+                key: k.to_owned(),
+                allowed: COMMON_KEYS
+                    .iter()
+                    .chain(keys)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 spec: s.to_owned(),
             })?;
-        let mut entries = Entries {
-            family,
-            spec: s,
-            items: Vec::new(),
-        };
-        for entry in rest.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let malformed = || ScheduleError::MalformedEntry {
-                entry: entry.to_owned(),
+        if entries.raw(key).is_some() {
+            return Err(ScheduleError::DuplicateKey {
+                key: (*key).to_owned(),
                 spec: s.to_owned(),
-            };
-            let (k, v) = entry.split_once('=').ok_or_else(malformed)?;
-            let (k, v) = (k.trim(), v.trim());
-            if k.is_empty() || v.is_empty() {
-                return Err(malformed());
-            }
-            let k_lower = k.to_ascii_lowercase();
-            let key = COMMON_KEYS
-                .iter()
-                .chain(keys)
-                .find(|known| **known == k_lower)
-                .ok_or_else(|| ScheduleError::UnknownKey {
-                    family: family.to_owned(),
-                    key: k.to_owned(),
-                    allowed: COMMON_KEYS
-                        .iter()
-                        .chain(keys)
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    spec: s.to_owned(),
-                })?;
-            if entries.raw(key).is_some() {
-                return Err(ScheduleError::DuplicateKey {
-                    key: (*key).to_owned(),
-                    spec: s.to_owned(),
-                });
-            }
-            entries.items.push((key, v));
+            });
         }
-
-        let peak = entries.number("peak", entries.required("peak")?)?;
-        let steps = entries.count("steps", entries.required("steps")?)?;
-        let warmup = match entries.raw("warmup") {
-            Some(v) => entries.count("warmup", v)?,
-            None => 0,
-        };
-        let floor = |default| entries.f64_or("final", default);
-        let family = match family {
-            "constant" => Family::Constant,
-            "cosine" => Family::Cosine { floor: floor(0.0)? },
-            "linear" => Family::Linear { floor: floor(0.0)? },
-            "exp" => Family::Exp {
-                floor: floor(DEFAULT_EXP_FINAL)?,
-            },
-            "invsqrt" => Family::InvSqrt,
-            "poly" => Family::Poly {
-                power: entries.f64_or("power", DEFAULT_POLY_POWER)?,
-                floor: floor(0.0)?,
-            },
-            "wsd" => Family::Wsd {
-                decay: entries.f64_or("decay", DEFAULT_WSD_DECAY)?,
-                shape: match entries.raw("shape") {
-                    None => WsdShape::default(),
-                    Some(v) => v
-                        .parse()
-                        .map_err(|_| entries.not_a("shape", v, "one of linear, cosine, sqrt"))?,
-                },
-                floor: floor(0.0)?,
-            },
-            "step" => Family::Step {
-                at: entries.fractions("at", entries.required("at")?)?,
-                gamma: entries.f64_or("gamma", DEFAULT_GAMMA)?,
-            },
-            "twostage" => Family::TwoStage {
-                at: entries.number("at", entries.required("at")?)?,
-                ratio: entries.f64_or("ratio", DEFAULT_GAMMA)?,
-            },
-            _ => unreachable!("family names come from FAMILIES"),
-        };
-        ScheduleSpec::new(family, peak, steps, warmup).map_err(|e| match e {
-            // Quote the value as the user wrote it rather than as it was re-formatted.
-            ScheduleError::InvalidValue {
-                key,
-                value,
-                expected,
-                ..
-            } => ScheduleError::InvalidValue {
-                value: entries.raw(&key).map_or(value, str::to_owned),
-                key,
-                expected,
-                spec: s.to_owned(),
-            },
-            other => other.with_spec(s),
-        })
+        entries.items.push((key, v));
     }
+
+    let peak = entries.number("peak", entries.required("peak")?)?;
+    let steps = entries.count("steps", entries.required("steps")?)?;
+    let warmup = match entries.raw("warmup") {
+        Some(v) => entries.count("warmup", v)?,
+        None => 0,
+    };
+    let floor = |default| entries.f64_or("final", default);
+    let family = match family {
+        "constant" => Family::Constant,
+        "cosine" => Family::Cosine { floor: floor(0.0)? },
+        "linear" => Family::Linear { floor: floor(0.0)? },
+        "exp" => Family::Exp {
+            floor: floor(DEFAULT_EXP_FINAL)?,
+        },
+        "invsqrt" => Family::InvSqrt,
+        "poly" => Family::Poly {
+            power: entries.f64_or("power", DEFAULT_POLY_POWER)?,
+            floor: floor(0.0)?,
+        },
+        "wsd" => Family::Wsd {
+            decay: entries.f64_or("decay", DEFAULT_WSD_DECAY)?,
+            shape: match entries.raw("shape") {
+                None => WsdShape::default(),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| entries.not_a("shape", v, "one of linear, cosine, sqrt"))?,
+            },
+            floor: floor(0.0)?,
+        },
+        "step" => Family::Step {
+            at: entries.fractions("at", entries.required("at")?)?,
+            gamma: entries.f64_or("gamma", DEFAULT_GAMMA)?,
+        },
+        "twostage" => Family::TwoStage {
+            at: entries.number("at", entries.required("at")?)?,
+            ratio: entries.f64_or("ratio", DEFAULT_GAMMA)?,
+        },
+        _ => unreachable!("family names come from FAMILIES"),
+    };
+    ScheduleSpec::new(family, peak, steps, warmup).map_err(|e| match e {
+        // Quote the value as the user wrote it rather than as it was re-formatted.
+        ScheduleError::InvalidValue {
+            key,
+            value,
+            expected,
+            ..
+        } => ScheduleError::InvalidValue {
+            value: entries.raw(&key).map_or(value, str::to_owned),
+            key,
+            expected,
+            spec: s.to_owned(),
+        },
+        other => other.with_spec(s),
+    })
 }
 
 impl fmt::Display for ScheduleSpec {
     /// The canonical spec: `family:peak=…,steps=…[,warmup=…]` followed by every family key in
-    /// documented order (defaults written out, so the meaning never depends on defaults).
+    /// documented order (defaults written out, so the meaning never depends on defaults); later
+    /// phases follow as `; @K spec`, the boundary always written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_phase(f)?;
+        for p in &self.later {
+            write!(f, "; @{} ", p.start)?;
+            p.spec.fmt_phase(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl ScheduleSpec {
+    /// The first phase's family, in canonical form.
+    fn fmt_phase(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}:peak={},steps={}",

@@ -530,3 +530,125 @@ fn simulate_refuses_before_allocating_and_force_lifts_the_time_limit_only() {
     ]);
     assert_user_error(&o, &["--max-memory 1.0 GiB", "7.5 GiB for the LR grid"]);
 }
+
+const ERR_FIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/errors/fit.json");
+const ERR_RUN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/errors/ok.csv");
+
+/// The last row's `(lr, loss)` of `predict` output.
+fn last_lr_loss(out: &str) -> (f64, f64) {
+    let last: Vec<f64> = out
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    (last[1], last[2])
+}
+
+#[test]
+fn rank_and_search_continue_a_run_as_predict_does() {
+    let linear = "linear:peak=3e-4,steps=4000";
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        ERR_FIT,
+        "--resume",
+        ERR_RUN,
+        "--at",
+        "20000",
+        "--schedule",
+        linear,
+        "--search",
+        "linear:peak=1e-5..3e-4,steps=4000",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("note: every candidate continues"), "{err}");
+    // The power law wants the most LR area: the search ends at the top of its peak range.
+    assert!(
+        err.contains("the best `peak` sits at the upper end (0.0003)"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let entries = v.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    for e in entries {
+        let label = e["label"].as_str().unwrap();
+        // Each ranked loss is the one `predict --resume` gives for the same continuation.
+        let p = lrsde(&[
+            "predict",
+            "--fit",
+            ERR_FIT,
+            "--resume",
+            ERR_RUN,
+            "--at",
+            "20000",
+            "--schedule",
+            label,
+        ]);
+        assert!(p.status.success(), "{label}: {}", stderr(&p));
+        let (_, loss) = last_lr_loss(&stdout(&p));
+        let ranked = e["final_loss"].as_f64().unwrap();
+        assert!(
+            (ranked - loss).abs() < 1e-12,
+            "{label}: rank {ranked} vs predict {loss}"
+        );
+    }
+}
+
+#[test]
+fn multi_phase_specs_work_wherever_a_schedule_does() {
+    // Stable at 3e-4 for 100 updates, re-warm over 10 updates to 1e-4 (a ramp down from 3e-4),
+    // then a linear decay to 0 over the phase's remaining 40 updates.
+    let spec = "constant:peak=3e-4,steps=100; @100 linear:peak=1e-4,steps=50,warmup=10";
+    let o = lrsde(&["predict", "--fit", ERR_FIT, "--schedule", spec]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<Vec<f64>> = stdout(&o)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 150);
+    assert_eq!(rows[99][1], 3e-4);
+    assert!((rows[100][1] - (3e-4 + (1e-4 - 3e-4) * 0.1)).abs() < 1e-18);
+    assert_eq!(rows[109][1], 1e-4);
+    assert!((rows[129][1] - 1e-4 * 20.0 / 40.0).abs() < 1e-18);
+    assert_eq!(rows[149][1], 0.0);
+    let r = lrsde(&[
+        "rank",
+        "--fit",
+        ERR_FIT,
+        "--schedule",
+        spec,
+        "--format",
+        "csv",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(stdout(&r).contains(spec), "{}", stdout(&r));
+    let s = lrsde(&[
+        "simulate",
+        "--paths",
+        "4",
+        "--save-every",
+        "50",
+        "--schedule",
+        spec,
+    ]);
+    assert!(s.status.success(), "{}", stderr(&s));
+}
+
+#[test]
+fn steplaw_reads_size_suffixes() {
+    let o = lrsde(&["steplaw", "--params", "400M", "--tokens", "20B", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let expected = 1.79 * 4e8f64.powf(-0.713) * 2e10f64.powf(0.307);
+    assert!((v["peak_lr"].as_f64().unwrap() - expected).abs() < 1e-15);
+    let o = lrsde(&["steplaw", "--params", "1.2B", "--tokens", "2T", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let expected = 0.58 * 2e12f64.powf(0.571);
+    assert!((v["batch_tokens"].as_f64().unwrap() - expected).abs() < 1e-6 * expected);
+}

@@ -4,8 +4,8 @@ use lrsde::data::TrainingCurve;
 use lrsde::fit::{FitOptions, FittedLaw, fit};
 use lrsde::law::{AnyLaw, LawError, LossLaw, ParamSpec};
 use lrsde::rank::{
-    Candidate, ContinueOptions, LevelCorrection, RankError, RankOptions, SearchOptions, SearchSpec,
-    StepLaw, continue_from, rank, search,
+    Candidate, ContinueOptions, DefaultPeak, LevelCorrection, RankError, RankOptions,
+    SearchOptions, SearchSpec, StepLaw, continue_from, fork_prefix, rank, search,
 };
 use lrsde::schedule::{Schedule, ScheduleSpec};
 
@@ -316,6 +316,21 @@ fn search_finds_the_interior_optimum_of_the_decay_fraction() {
     assert_eq!(r.spec, r.best.to_string());
     assert_eq!(*r.curve.steps.last().unwrap(), 1000);
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // An interior optimum touches no edge; the display rounds decay to the search's
+    // resolution, 1e-5 of the range 0.55 = 5.5e-6, i.e. to 6 decimals.
+    assert!(r.edges.is_empty(), "{:?}", r.edges);
+    assert!(r.default_peak.is_none());
+    assert!(
+        (r.resolution[0] - 5.5e-6).abs() < 1e-18,
+        "{:?}",
+        r.resolution
+    );
+    let rounded: f64 = format!("{decay:.6}").parse().unwrap();
+    assert_eq!(
+        r.display_spec,
+        format!("wsd:peak=1,steps=1000,decay={rounded},shape=linear,final=0")
+    );
+    assert!((rounded - decay).abs() <= r.resolution[0]);
 
     // 2-D with a choice list: final = 0 on the boundary, decay matching the shape.
     let spec: SearchSpec = "wsd:peak=1,steps=1000,decay=0.05..0.6,final=0..0.5,shape=linear|sqrt"
@@ -337,6 +352,12 @@ fn search_finds_the_interior_optimum_of_the_decay_fraction() {
     assert!(floor < 1e-3, "final {floor}");
     assert!((decay - want).abs() < 5e-3, "{shape:?} decay {decay}");
     assert_eq!(r.choice_keys, ["shape"]);
+    // `final` = 0 is the lower end of its range: reported, and nothing else is.
+    assert_eq!(r.edges.len(), 1, "{:?}", r.edges);
+    assert_eq!(
+        (r.edges[0].key.as_str(), r.edges[0].bound, r.edges[0].upper),
+        ("final", 0.0, false)
+    );
 }
 
 #[test]
@@ -348,6 +369,16 @@ fn peak_search_defaults_to_seen_range_or_step_law_prior() {
     let r = search(&fitted, &law, &spec, &SearchOptions::default()).unwrap();
     assert!((r.best.peak() - 1e-3).abs() < 1e-12, "{}", r.spec);
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(
+        r.default_peak,
+        Some(DefaultPeak {
+            lo: 1e-4,
+            hi: 1e-3,
+            from_step_law: false
+        })
+    );
+    assert_eq!(r.edges.len(), 1);
+    assert_eq!((r.edges[0].key.as_str(), r.edges[0].upper), ("peak", true));
 
     let prior = |peak_lr| SearchOptions {
         peak_prior: Some(StepLaw {
@@ -358,6 +389,8 @@ fn peak_search_defaults_to_seen_range_or_step_law_prior() {
     };
     let r = search(&fitted, &law, &spec, &prior(2e-4)).unwrap();
     assert!((r.best.peak() - 6e-4).abs() < 1e-12, "{}", r.spec);
+    let p = r.default_peak.unwrap();
+    assert!(p.from_step_law && (p.lo - 2e-4 / 3.0).abs() < 1e-18 && (p.hi - 6e-4).abs() < 1e-18);
     let r = search(&fitted, &law, &spec, &prior(1e-3)).unwrap();
     assert!((r.best.peak() - 3e-3).abs() < 1e-12, "{}", r.spec);
     assert!(
@@ -401,6 +434,11 @@ fn search_spec_errors_name_the_key_and_value() {
             .contains("bogus")
     );
     assert!(err("nope:peak=1,steps=100").to_string().contains("nope"));
+    assert!(
+        err("wsd:peak=1,steps=100;@50 constant:peak=1,steps=10")
+            .to_string()
+            .contains("a search covers one family")
+    );
     let ok: SearchSpec = "step:peak=1,steps=100,at=0.2..0.5/0.8,gamma=0.1..0.5"
         .parse()
         .unwrap();
@@ -464,4 +502,37 @@ fn continued_training_concatenates_and_corrects_the_level() {
         ),
         "{e}"
     );
+}
+
+#[test]
+fn search_of_a_continuation_scores_the_run_prefix_then_the_candidate() {
+    let (law, fitted) = power_fit();
+    let observed = run(1e-3, 1500, 50, |s| 2.0 + 3.0 / (s as f64).sqrt());
+    let prefix = fork_prefix(&observed, 1000).unwrap();
+    assert_eq!(prefix.as_slice(), &[1e-3; 1000][..]);
+    let spec: SearchSpec = "linear:peak=1e-4..1e-3,steps=500".parse().unwrap();
+    let opts = SearchOptions {
+        prefix: Some(prefix.clone()),
+        ..SearchOptions::default()
+    };
+    let r = search(&fitted, &law, &spec, &opts).unwrap();
+    // The power law wants the most LR area: the top of the peak range.
+    assert!((r.best.peak() - 1e-3).abs() < 1e-12, "{}", r.spec);
+    assert_eq!(*r.curve.steps.last().unwrap(), 1500);
+    // Direct computation: the law on the observed LRs up to the fork, then the candidate's.
+    let mut lrs = prefix.into_vec();
+    lrs.extend(r.best.grid().as_slice());
+    let direct = fitted.predict(&law, &lrs, &[1500]).unwrap()[0];
+    assert_eq!(r.final_loss, direct);
+    for p in r.points.iter().take(5) {
+        let mut lrs = vec![1e-3; 1000];
+        lrs.extend(p.spec.parse::<ScheduleSpec>().unwrap().grid().as_slice());
+        assert_eq!(
+            p.final_loss,
+            fitted.predict(&law, &lrs, &[1500]).unwrap()[0]
+        );
+    }
+    // Without the prefix the same candidate scores differently (it starts from no area).
+    let alone = search(&fitted, &law, &spec, &SearchOptions::default()).unwrap();
+    assert!(alone.final_loss > r.final_loss + 1e-3);
 }

@@ -576,7 +576,7 @@ fn rank_and_search_continue_a_run_as_predict_does() {
     let entries = v.as_array().unwrap();
     assert_eq!(entries.len(), 2);
     for e in entries {
-        let label = e["label"].as_str().unwrap();
+        let label = e["schedule"].as_str().unwrap();
         // Each ranked loss is the one `predict --resume` gives for the same continuation.
         let p = lrsde(&[
             "predict",

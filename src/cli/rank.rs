@@ -85,10 +85,10 @@ pub fn run(args: &Args) -> CliResult<()> {
         (Some(path), Some(at)) => Some(read_resume(path, at, &args.read)?),
         _ => None,
     };
-    if let Some((observed, at)) = &resumed {
+    if let (Some((observed, at)), Some(path)) = (&resumed, &args.resume) {
         eprintln!(
             "note: every candidate continues {} after update {at}",
-            observed.name
+            path.display()
         );
         for c in &mut candidates {
             c.schedule = lrsde::rank::continued_schedule(observed, *at, c.schedule.clone())

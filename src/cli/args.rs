@@ -158,3 +158,20 @@ pub fn read_curves(
         .map(|p| lrsde::data::read_curve(p, &opts).map_err(|e| CliError::user(e.to_string())))
         .collect()
 }
+
+/// `--resume FILE --at K` of `predict` and `rank`: the observed run and K, checked to cover K
+/// updates.
+pub fn read_resume(
+    path: &std::path::Path,
+    at: u64,
+    read: &CurveReadArgs,
+) -> CliResult<(lrsde::data::TrainingCurve, u64)> {
+    check_predict_len(at, "--at", &at.to_string())?;
+    let observed = read_curves(std::slice::from_ref(&path.to_path_buf()), read)?
+        .pop()
+        .ok_or_else(|| CliError::Internal("no curve read".into()))?;
+    // Checked here so the message names the flags rather than a library call.
+    lrsde::rank::fork_prefix(&observed, at)
+        .map_err(|e| CliError::user(format!("--resume {} --at {at}: {e}", path.display())))?;
+    Ok((observed, at))
+}

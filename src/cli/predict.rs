@@ -117,12 +117,8 @@ fn continue_run(
     at: u64,
 ) -> CliResult<()> {
     use lrsde::rank::{ContinueOptions, LevelCorrection};
-    let observed =
-        super::args::read_curves(std::slice::from_ref(&resume.to_path_buf()), &args.read)?
-            .pop()
-            .ok_or_else(|| CliError::Internal("no curve read".into()))?;
+    let (observed, at) = super::args::read_resume(resume, at, &args.read)?;
     let schedule = candidate(&args.schedule, "--schedule")?.schedule;
-    check_predict_len(at, "--at", &at.to_string())?;
     let total = at.saturating_add(schedule.steps());
     check_predict_len(
         total,

@@ -82,7 +82,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         .map(|s| candidate(s, "--schedule"))
         .collect::<CliResult<_>>()?;
     let resumed = match (&args.resume, args.at) {
-        (Some(path), Some(at)) => Some(read_resume(path, at, &args.read)?),
+        (Some(path), Some(at)) => Some(super::args::read_resume(path, at, &args.read)?),
         _ => None,
     };
     if let (Some((observed, at)), Some(path)) = (&resumed, &args.resume) {
@@ -172,22 +172,6 @@ pub fn run(args: &Args) -> CliResult<()> {
         super::charts::ranking_plots(&fitted, &ranking, &candidates, path)?;
     }
     Ok(())
-}
-
-/// `--resume FILE --at K`: the observed run, read as `predict --resume` reads it, and K.
-fn read_resume(
-    path: &std::path::Path,
-    at: u64,
-    read: &super::args::CurveReadArgs,
-) -> CliResult<(lrsde::data::TrainingCurve, u64)> {
-    check_predict_len(at, "--at", &at.to_string())?;
-    let observed = super::args::read_curves(std::slice::from_ref(&path.to_path_buf()), read)?
-        .pop()
-        .ok_or_else(|| CliError::Internal("no curve read".into()))?;
-    // Checked here so the message names the flags rather than a library call.
-    lrsde::rank::fork_prefix(&observed, at)
-        .map_err(|e| CliError::user(format!("--resume {} --at {at}: {e}", path.display())))?;
-    Ok((observed, at))
 }
 
 /// The outcome of one `--search` on stderr: how `peak` was searched when the spec left it out,

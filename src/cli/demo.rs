@@ -108,7 +108,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         .map_err(lrsde::Error::from)?;
     pb.finish_and_clear();
     candidates.push(Candidate::new(
-        format!("searched {}", found.spec),
+        format!("searched {}", found.display_spec),
         found.best.clone(),
     ));
     let ranking = lrsde::rank::rank(&fitted, &law, &candidates, &RankOptions::default())

@@ -761,7 +761,14 @@ fn golden(
 /// by coordinate (repeated with halved brackets while it improves, in k-D), down to
 /// `tolerance` of each range. Only the central prediction of the final loss is evaluated while
 /// searching; the best schedule then gets its full curve and band. Invalid combinations score
-/// `+∞`. Deterministic for any thread count.
+/// `+∞`. Deterministic for any thread count. With `options.prefix` (continued training) every
+/// candidate is scored on the prefix's LRs followed by its own.
+///
+/// **Report.** Besides the exact best ([`SearchResult::best`], [`SearchResult::spec`]), the
+/// result says which range `peak` was searched over when the spec left it out
+/// ([`SearchResult::default_peak`]), which keys ended at an end of their range
+/// ([`SearchResult::edges`]) and gives the best spec rounded to the search's resolution
+/// ([`SearchResult::display_spec`]) for people to read.
 ///
 /// ```
 /// use lrsde::data::TrainingCurve;
@@ -784,6 +791,8 @@ fn golden(
 /// let spec = "wsd:peak=1e-3,steps=2000,decay=0.1..0.5".parse()?;
 /// let found = search(&fitted, &law, &spec, &SearchOptions::default())?;
 /// assert_eq!(found.spec, "wsd:peak=0.001,steps=2000,decay=0.1,shape=linear,final=0");
+/// // 0.1 is the lower end of the range: the optimum may lie beyond it.
+/// assert_eq!((found.edges[0].key.as_str(), found.edges[0].upper), ("decay", false));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///

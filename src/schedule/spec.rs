@@ -145,7 +145,10 @@ impl Family {
 /// A validated schedule of one family of the spec grammar `family:key=value,…`.
 ///
 /// Build it by parsing a spec string or with [`ScheduleSpec::new`]; `Display` prints the canonical
-/// spec, which parses back to an equal value. Serde reads and writes it as that string.
+/// spec, which parses back to an equal value. Serde reads and writes it as that string. Several
+/// such specs joined at update boundaries (`a; @K b`, [`ScheduleSpec::then_at`]) are one
+/// multi-phase `ScheduleSpec` (see the [module docs](super)); the accessors then describe the
+/// first phase, except [`Self::steps`] and [`Self::peak`], which cover the whole schedule.
 ///
 /// ```
 /// use lrsde::schedule::{LrSchedule, ScheduleSpec};

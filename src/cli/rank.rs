@@ -126,6 +126,12 @@ pub fn run(args: &Args) -> CliResult<()> {
         let template: SearchSpec = text
             .parse()
             .map_err(|e| CliError::user(format!("--search: {e}")))?;
+        if prior.is_some() && !template.auto_peak() {
+            eprintln!(
+                "note: search {text}: the spec gives `peak`, so the Step Law prior of \
+                 --params/--tokens is not used"
+            );
+        }
         let prefix = resumed
             .as_ref()
             .map(|(observed, at)| lrsde::rank::fork_prefix(observed, *at))

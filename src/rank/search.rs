@@ -580,21 +580,21 @@ fn with_prefix(prefix: Option<&LrGrid>, spec: &ScheduleSpec) -> Vec<f64> {
     }
 }
 
-/// `x` rounded to the coarsest power of ten not above `res`, printed in shortest form; `None`
-/// when that leaves `[lo, hi]`.
+/// `x` rounded to a multiple of the coarsest power of ten not above `res`, inside `[lo, hi]`
+/// (at an end of the range, the multiple on the inside) and within `res` of `x`; `None` when
+/// there is none.
 fn round_to(x: f64, res: f64, lo: f64, hi: f64) -> Option<f64> {
-    if !(res.is_finite() && res > 0.0) {
+    if !(res.is_finite() && res > 0.0 && x.is_finite()) {
         return None;
     }
     let e = res.log10().floor() as i32;
-    let r = if e < 0 {
-        // Decimal text, so the result is the f64 nearest the short decimal (no 0.1 + 0.2 tails).
-        format!("{x:.*}", e.unsigned_abs() as usize).parse().ok()?
-    } else {
-        let step = 10f64.powi(e);
-        (x / step).round() * step
-    };
-    (lo..=hi).contains(&r).then_some(r)
+    let m = (x / 10f64.powi(e)).round();
+    [m, m - 1.0, m + 1.0].into_iter().find_map(|m| {
+        // Through decimal text, so the result is the f64 nearest the short decimal (no
+        // 0.1 + 0.2 tails) and prints back as that decimal.
+        let r: f64 = format!("{m}e{e}").parse().ok()?;
+        ((lo..=hi).contains(&r) && (r - x).abs() <= res).then_some(r)
+    })
 }
 
 impl<L: LossLaw + ?Sized> Problem<'_, L> {
@@ -1003,4 +1003,24 @@ pub fn search<L: LossLaw + ?Sized>(
         points,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_to;
+
+    #[test]
+    fn rounding_keeps_the_digits_the_resolution_resolves_and_stays_in_range() {
+        // decay searched over 0.05..0.5 at tolerance 1e-5: resolution 4.5e-6, 6 decimals.
+        assert_eq!(
+            round_to(0.23992877642515564, 4.5e-6, 0.05, 0.5),
+            Some(0.239929)
+        );
+        // At the upper end, the nearest multiple (0.0069909) would leave the range.
+        let hi = 0.006990885785442933;
+        assert_eq!(round_to(hi, 1.5e-7, 7.768e-4, hi), Some(0.0069908));
+        assert_eq!(round_to(0.05, 4.5e-6, 0.05, 0.5), Some(0.05));
+        assert_eq!(round_to(1234.56, 20.0, 0.0, 2000.0), Some(1230.0));
+        assert_eq!(round_to(0.3, 0.0, 0.0, 1.0), None);
+    }
 }

@@ -195,7 +195,10 @@ pub(crate) fn step_column(
     resolve(path, columns, Role::Step, opts.step_column.as_deref(), None)?.ok_or_else(|| {
         DataError::MissingColumn {
             path: path.to_owned(),
-            column: opts.step_column.clone().unwrap_or_else(|| "step".to_owned()),
+            column: opts
+                .step_column
+                .clone()
+                .unwrap_or_else(|| "step".to_owned()),
             found: listed(columns),
             hint: "; choose one with --step-column".to_owned(),
         }
@@ -239,10 +242,9 @@ pub(crate) fn lr_column(
     }
 }
 
-/// The W&B web-UI run of a chosen column, when it matched as `<run> - <metric>`.
+/// The W&B web-UI run of a chosen column of the form `<run> - <metric>`.
 pub(crate) fn run_of(columns: &[String], hit: Option<Hit>) -> Option<&str> {
-    hit.filter(|h| h.prefixed)
-        .and_then(|h| split_run(&columns[h.index]))
+    hit.and_then(|h| split_run(&columns[h.index]))
         .map(|(run, _)| run)
 }
 
@@ -287,7 +289,9 @@ mod tests {
             "f.csv: 2 columns could be the lr column: `a - train/lr`, `b - train/lr`; \
              choose one with --lr-column"
         );
-        let hit = resolve("f", &c, Role::Lr, None, Some("b")).unwrap().unwrap();
+        let hit = resolve("f", &c, Role::Lr, None, Some("b"))
+            .unwrap()
+            .unwrap();
         assert_eq!(hit.index, 2);
     }
 

@@ -65,8 +65,8 @@ pub(crate) fn parse(
     // step s is the scheduler's value after s updates, i.e. the LR of update s + 1.
     let export = tensorboard
         || columns.iter().any(|c| is_band(c))
-        || loss.is_some_and(|h| h.prefixed)
-        || lr.is_some_and(|h| h.prefixed);
+        || run_of(&columns, loss).is_some()
+        || run_of(&columns, lr).is_some();
     let (lr_col, loss_col) = (lr.map(|h| h.index), loss.map(|h| h.index));
 
     let mut raw = RawCurve {
@@ -134,11 +134,12 @@ pub(crate) fn parse(
         };
 
         let min_step = if export { 0 } else { 1 };
-        let step = parse_step_min(&cell(step_col), &cell_at(step_col), min_step)?.ok_or_else(|| {
-            DataError::MissingStep {
-                at: cell_at(step_col),
-            }
-        })?;
+        let step =
+            parse_step_min(&cell(step_col), &cell_at(step_col), min_step)?.ok_or_else(|| {
+                DataError::MissingStep {
+                    at: cell_at(step_col),
+                }
+            })?;
         if let Some(prev) = previous
             && step <= prev
         {
@@ -153,7 +154,8 @@ pub(crate) fn parse(
         if let Some(c) = lr_col {
             let at = cell_at(c);
             if let Some(v) = parse_number(&cell(c), &at)? {
-                raw.lr_rows.push((step + u64::from(export), check_lr(v, &at)?));
+                raw.lr_rows
+                    .push((step + u64::from(export), check_lr(v, &at)?));
             }
         }
         if let Some(c) = loss_col {
@@ -169,6 +171,11 @@ pub(crate) fn parse(
         return Err(DataError::NoRows {
             path: path.to_owned(),
         });
+    }
+    if export {
+        // The run got as far as its last logged step; the LR logged there is for an update
+        // after the export ends.
+        raw.total = previous.filter(|&s| s >= 1);
     }
     Ok(raw)
 }

@@ -107,7 +107,10 @@ pub enum DataError {
         path: String,
     },
     /// A required column (`step`, or `lr` when no schedule is given) is absent.
-    #[error("{path}: missing column `{column}`; columns found: {}{hint}", list(found))]
+    #[error(
+        "{path}: missing column `{column}`; columns found: {}{hint}",
+        list(found)
+    )]
     MissingColumn {
         /// The file.
         path: String,

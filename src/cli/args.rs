@@ -168,6 +168,12 @@ impl CurveReadArgs {
     /// [`Self::options`] with the `--lr-schedule` grid, which may fail.
     pub fn options_with_schedule(&self) -> CliResult<ReadOptions> {
         let opts = self.options();
+        if let Some(p) = self.parent.as_deref().filter(|p| !p.is_file()) {
+            return Err(CliError::user(format!(
+                "--parent {}: no such file",
+                p.display()
+            )));
+        }
         let Some(text) = &self.lr_schedule else {
             return Ok(opts);
         };

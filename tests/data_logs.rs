@@ -304,8 +304,8 @@ fn wandb_branch_with_explicit_parent() {
 
     let c = read(branch, &ReadOptions::default().with_parent(&parent)).unwrap();
     // Parent up to the fork (update 4), then the branch; `config.iterations` = 8 updates.
-    assert_eq!(c.steps, vec![4, 6, 8]);
-    assert_eq!(c.losses, vec![3.0, 2.8, 2.6]);
+    assert_eq!(c.steps, vec![4, 5, 6, 7, 8]);
+    assert_eq!(c.losses, vec![3.0, 2.9, 2.8, 2.7, 2.6]);
     assert_all_close(&c.lrs, &[0.1, 0.1, 0.1, 0.1, 0.1, 0.075, 0.05, 0.05], "lrs");
     let explicit = read_wandb_branch(&fixture(branch), &parent, &ReadOptions::default()).unwrap();
     assert_eq!(c, explicit);

@@ -169,7 +169,8 @@ impl ReadOptions {
 /// A curve file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// CSV with a header row.
+    /// CSV with a header row (TensorBoard's and the W&B web UI's CSV exports are recognised by
+    /// their headers).
     Csv,
     /// JSON Lines: one object per line with the CSV column names as keys.
     Jsonl,
@@ -607,8 +608,9 @@ fn load_branch(
     wandb::splice(praw, run.raw, fork, &shown)
 }
 
-/// Reads only the per-update LRs of a curve file (`--schedule FILE`): its `lr` column (W&B:
-/// `history.train.train_lr`), reconstructed as in [`read_curve`] with the default warmup.
+/// Reads only the per-update LRs of a curve file (`--schedule FILE`): its `lr` column or an
+/// alias ([`LR_ALIASES`]; W&B: `history.train.train_lr`; TensorBoard export: `Value`),
+/// reconstructed as in [`read_curve`] with the default warmup.
 /// Loss columns are ignored.
 ///
 /// ```

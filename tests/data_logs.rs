@@ -201,7 +201,7 @@ fn wandb_ui_two_runs_need_a_choice() {
     assert_eq!(c.lrs[100], 0.0018); // logged at step 100 -> update 101
     assert_eq!(c.lrs[200], 0.001);
     assert_eq!(c.lrs[300], 0.0002);
-    // An explicit LR column wins over the run preference.
+    // An explicit LR column (named whole) may come from another run.
     let opts = opts.with_lr_column("wsd-a - train/learning_rate");
     let c = read("wandb-ui/two_runs.csv", &opts).unwrap();
     assert_eq!((c.lrs[100], c.lrs[300]), (0.002, 0.001));
@@ -313,4 +313,18 @@ fn wandb_branch_with_explicit_parent() {
     let opts = ReadOptions::default().with_parent(fixture("no-such-file.json"));
     let alone = read_curve(&parent, &opts).unwrap();
     assert_eq!(alone, read_curve(&parent, &ReadOptions::default()).unwrap());
+}
+
+#[test]
+fn another_runs_lr_is_never_used() {
+    // The LR panel of `wsd-a` beside the loss of `cos-b`: no LR for `cos-b`.
+    let csv = "\"Step\",\"cos-b - train/loss\",\"wsd-a - train/learning_rate\"\n\
+               \"100\",\"4.2\",\"0.002\"\n";
+    let e = read_curve_str(csv, "mix.csv", Format::Csv, &ReadOptions::default()).unwrap_err();
+    assert!(
+        e.to_string().starts_with(
+            "mix.csv: missing column `lr`; columns found: `Step`, `cos-b - train/loss`"
+        ),
+        "{e}"
+    );
 }

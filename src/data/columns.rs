@@ -113,8 +113,8 @@ fn same(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
-/// Finds the column for `role` (see the module rule). `run` prefers the W&B web-UI columns of
-/// that run when several runs match (the run of the loss column, so that its LR goes with it).
+/// Finds the column for `role` (see the module rule). `run` limits the W&B web-UI columns to
+/// that run's (the run of the loss column, so that its LR goes with it).
 /// `Ok(None)` when nothing matches; the caller decides whether that is an error.
 pub(crate) fn resolve(
     path: &str,
@@ -143,14 +143,8 @@ pub(crate) fn resolve(
             })
             .collect();
         if let Some(run) = run {
-            let own: Vec<usize> = hits
-                .iter()
-                .copied()
-                .filter(|&i| split_run(&columns[i]).is_some_and(|(r, _)| r == run))
-                .collect();
-            if !own.is_empty() {
-                hits = own;
-            }
+            // Another run's column is never this run's LR.
+            hits.retain(|&i| split_run(&columns[i]).is_some_and(|(r, _)| r == run));
         }
         if let Some(index) = one(path, columns, role, &hits)? {
             return Ok(Some(Hit {
@@ -281,7 +275,7 @@ mod tests {
     }
 
     #[test]
-    fn two_runs_are_ambiguous_unless_one_is_preferred() {
+    fn two_runs_are_ambiguous_unless_the_run_is_known() {
         let c = cols(&["Step", "a - train/lr", "b - train/lr"]);
         let e = resolve("f.csv", &c, Role::Lr, None, None).unwrap_err();
         assert_eq!(
@@ -293,6 +287,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(hit.index, 2);
+        assert_eq!(resolve("f", &c, Role::Lr, None, Some("c")).unwrap(), None);
     }
 
     #[test]

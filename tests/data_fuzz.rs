@@ -35,6 +35,8 @@ proptest! {
     fn csv_like_text_never_panics(body in "[0-9.eE+\\-naif, \"\r\n]{0,120}") {
         all_formats(format!("step,lr,loss\n{body}").as_bytes());
         all_formats(format!("\u{feff}Step,\"lr\",val_loss,x\r\n{body}").as_bytes());
+        all_formats(format!("Wall time,Step,Value\n{body}").as_bytes());
+        all_formats(format!("\"Step\",\"r - train/loss\",\"r - train/loss__MIN\",\"r - lr\"\n{body}").as_bytes());
     }
 
     #[test]
@@ -42,6 +44,40 @@ proptest! {
         all_formats(format!("{{\"{key}\": {body}}}").as_bytes());
         all_formats(format!("{{\"history\": {{\"train\": {{\"iter\": [{body}], \"{key}\": [{body}]}}, \"val\": {body}}}}}").as_bytes());
         all_formats(format!("[{{\"step\": {body}, \"{key}\": 1}}]").as_bytes());
+        all_formats(format!("{{\"global_step\": {body}, \"log_history\": [{{\"step\": {body}, \"{key}\": {body}}}, {body}]}}").as_bytes());
+        all_formats(format!("{{\"log_history\": [{{\"step\": 1, \"learning_rate\": {body}, \"eval_loss\": 2}}]}}").as_bytes());
+    }
+
+    /// Hugging Face logs: every evaluation at step >= 1 is a point, and the LR logged at step s
+    /// is the LR of update s + 1.
+    #[test]
+    fn hf_log_history_roundtrip(rows in proptest::collection::vec((1u64..50, 0.0f64..1.0, proptest::option::of(0.0f64..10.0)), 1..20)) {
+        let (mut step, mut entries, mut want) = (0u64, Vec::new(), Vec::new());
+        for (gap, lr, eval) in &rows {
+            step += gap;
+            entries.push(format!("{{\"learning_rate\": {lr}, \"loss\": 9.0, \"step\": {step}}}"));
+            if let Some(e) = eval {
+                entries.push(format!("{{\"eval_loss\": {e}, \"step\": {step}}}"));
+                want.push((step, *e));
+            }
+        }
+        let doc = format!("{{\"global_step\": {step}, \"log_history\": [{}]}}", entries.join(","));
+        let c = read_curve_bytes(doc.as_bytes(), "trainer_state.json", Format::Json, &opts()).unwrap();
+        let (steps, losses): (Vec<u64>, Vec<f64>) = if want.is_empty() {
+            rows.iter().scan(0, |s, r| { *s += r.0; Some((*s, 9.0)) }).unzip()
+        } else {
+            want.into_iter().unzip()
+        };
+        prop_assert_eq!(c.steps, steps);
+        prop_assert_eq!(c.losses, losses);
+        prop_assert_eq!(c.lrs.len() as u64, step);
+        let mut s = 0;
+        for (gap, lr, _) in &rows {
+            s += gap;
+            if s < step {
+                prop_assert_eq!(c.lrs[s as usize], *lr);
+            }
+        }
     }
 
     #[test]

@@ -127,9 +127,27 @@ pub fn parse_warmup(text: &str) -> Result<WarmupPolicy, String> {
 /// Options for reading observed curves.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CurveReadArgs {
-    /// Loss column to read (default: the first of eval_loss, val_loss, loss, train_loss).
+    /// Loss column to read (default: the first of eval_loss, val_loss, loss, train_loss, then
+    /// eval/loss, val/loss, validation/loss, train/loss; W&B web-UI columns `<run> - <name>`
+    /// match by name).
     #[arg(long, value_name = "NAME")]
     pub loss_column: Option<String>,
+    /// Step column to read (default: step, then global_step, train/global_step,
+    /// trainer/global_step, _step).
+    #[arg(long, value_name = "NAME")]
+    pub step_column: Option<String>,
+    /// LR column to read (default: lr, then learning_rate, train/learning_rate, train/lr,
+    /// train_lr, train_learning_rate).
+    #[arg(long, value_name = "NAME")]
+    pub lr_column: Option<String>,
+    /// Take every curve's per-update LRs from this schedule spec or file (e.g. the TensorBoard
+    /// export of the learning-rate scalar) instead of the curve file.
+    #[arg(long, value_name = "SPEC|FILE")]
+    pub lr_schedule: Option<String>,
+    /// The run a W&B branch (cooldown) was forked from, when its file is not beside the branch
+    /// as `<parent run name>.json`.
+    #[arg(long, value_name = "FILE")]
+    pub parent: Option<std::path::PathBuf>,
     /// LR before a curve's first row: auto (linear from 0, the Multi-Power-Law convention),
     /// constant, or linear:W.
     #[arg(long, value_name = "POLICY", default_value = "auto", value_parser = parse_warmup)]
@@ -139,11 +157,29 @@ pub struct CurveReadArgs {
 impl CurveReadArgs {
     /// The library's reading options.
     pub fn options(&self) -> ReadOptions {
-        let opts = ReadOptions::default().with_warmup(self.warmup);
-        match &self.loss_column {
-            Some(col) => opts.with_loss_column(col.clone()),
-            None => opts,
+        let mut opts = ReadOptions::default().with_warmup(self.warmup);
+        opts.loss_column.clone_from(&self.loss_column);
+        opts.step_column.clone_from(&self.step_column);
+        opts.lr_column.clone_from(&self.lr_column);
+        opts.parent.clone_from(&self.parent);
+        opts
+    }
+
+    /// [`Self::options`] with the `--lr-schedule` grid, which may fail.
+    pub fn options_with_schedule(&self) -> CliResult<ReadOptions> {
+        let opts = self.options();
+        if let Some(p) = self.parent.as_deref().filter(|p| !p.is_file()) {
+            return Err(CliError::user(format!(
+                "--parent {}: no such file",
+                p.display()
+            )));
         }
+        let Some(text) = &self.lr_schedule else {
+            return Ok(opts);
+        };
+        let c = candidate(text, "--lr-schedule")?;
+        check_predict_len(c.schedule.steps(), "--lr-schedule", text)?;
+        Ok(opts.with_schedule(ScheduleArg::from_candidate(&c).grid))
     }
 }
 
@@ -152,7 +188,7 @@ pub fn read_curves(
     paths: &[std::path::PathBuf],
     args: &CurveReadArgs,
 ) -> CliResult<Vec<lrsde::data::TrainingCurve>> {
-    let opts = args.options();
+    let opts = args.options_with_schedule()?;
     paths
         .iter()
         .map(|p| lrsde::data::read_curve(p, &opts).map_err(|e| CliError::user(e.to_string())))

@@ -1,7 +1,6 @@
 //! Shared helpers: column choice, cell parsing and value checks, and the raw curve every reader
 //! produces before LR reconstruction.
 
-use super::ReadOptions;
 use super::error::{DataError, Location, shorten};
 
 /// Default loss columns, in order of preference (the "Curve files" contract).
@@ -33,36 +32,8 @@ pub(crate) struct RawCurve {
     pub has_lr: bool,
     /// The columns or keys the file has.
     pub found: Vec<String>,
-}
-
-/// Index of `name` in `columns`, compared case-insensitively after trimming.
-pub(crate) fn find_column(columns: &[String], name: &str) -> Option<usize> {
-    columns
-        .iter()
-        .position(|c| c.trim().eq_ignore_ascii_case(name.trim()))
-}
-
-/// The loss column to use: `--loss-column` if given, else the first default name present.
-pub(crate) fn choose_loss_column(
-    path: &str,
-    columns: &[String],
-    opts: &ReadOptions,
-) -> Result<usize, DataError> {
-    let tried: Vec<String> = match &opts.loss_column {
-        Some(name) => vec![name.clone()],
-        None => DEFAULT_LOSS_COLUMNS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
-    };
-    tried
-        .iter()
-        .find_map(|name| find_column(columns, name))
-        .ok_or_else(|| DataError::MissingLossColumn {
-            path: path.to_owned(),
-            tried,
-            found: columns.to_vec(),
-        })
+    /// What to suggest when the file has no LR column (empty: the general advice).
+    pub lr_hint: String,
 }
 
 /// Parses a cell: empty (after trimming) is a missing value.
@@ -81,8 +52,16 @@ pub(crate) fn parse_number(text: &str, at: &Location) -> Result<Option<f64>, Dat
 
 /// Checks a step value: a whole number >= 1.
 pub(crate) fn step_from_f64(value: f64, text: &str, at: &Location) -> Result<u64, DataError> {
+    step_from_f64_min(value, text, at, 1)
+}
+
+/// Checks a step value: a whole number >= `min` (0 or 1).
+fn step_from_f64_min(value: f64, text: &str, at: &Location, min: u64) -> Result<u64, DataError> {
     // 2^53: every whole number below it is exact in f64.
-    if value.is_finite() && value >= 1.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_992.0
+    if value.is_finite()
+        && value >= min as f64
+        && value.fract() == 0.0
+        && value <= 9_007_199_254_740_992.0
     {
         Ok(value as u64)
     } else {
@@ -95,12 +74,22 @@ pub(crate) fn step_from_f64(value: f64, text: &str, at: &Location) -> Result<u64
 
 /// Parses a step cell; empty is `None`.
 pub(crate) fn parse_step(text: &str, at: &Location) -> Result<Option<u64>, DataError> {
+    parse_step_min(text, at, 1)
+}
+
+/// Parses a step cell that may be as small as `min` (0 in the exports of logging tools, where
+/// step 0 is the measurement before training); empty is `None`.
+pub(crate) fn parse_step_min(
+    text: &str,
+    at: &Location,
+    min: u64,
+) -> Result<Option<u64>, DataError> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
     }
     if let Ok(v) = t.parse::<u64>() {
-        return if v >= 1 {
+        return if v >= min {
             Ok(Some(v))
         } else {
             Err(DataError::BadStep {
@@ -110,7 +99,7 @@ pub(crate) fn parse_step(text: &str, at: &Location) -> Result<Option<u64>, DataE
         };
     }
     match t.parse::<f64>() {
-        Ok(v) => step_from_f64(v, t, at).map(Some),
+        Ok(v) => step_from_f64_min(v, t, at, min).map(Some),
         Err(_) => Err(DataError::NotANumber {
             at: at.clone(),
             value: shorten(t),

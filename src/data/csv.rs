@@ -2,9 +2,9 @@
 
 use super::ReadOptions;
 use super::cells::{
-    Purpose, RawCurve, check_loss, check_lr, choose_loss_column, find_column, parse_number,
-    parse_step, strip_bom,
+    Purpose, RawCurve, check_loss, check_lr, parse_number, parse_step_min, strip_bom,
 };
+use super::columns::{Hit, is_band, listed, loss_column, lr_column, run_of, step_column};
 use super::error::{DataError, Location};
 
 /// Parses CSV bytes (BOM, CRLF, quoted fields and extra columns are fine).
@@ -48,22 +48,39 @@ pub(crate) fn parse(
         .iter()
         .map(|f| String::from_utf8_lossy(f).trim().to_owned())
         .collect();
-    let step_col = find_column(&columns, "step").ok_or_else(|| DataError::MissingColumn {
-        path: path.to_owned(),
-        column: "step".to_owned(),
-        found: columns.clone(),
-    })?;
-    let lr_col = find_column(&columns, "lr");
-    let loss_col = match purpose {
-        Purpose::Curve => Some(choose_loss_column(path, &columns, opts)?),
+    let step_col = step_column(path, &columns, opts)?.index;
+    let tensorboard = is_tensorboard(&columns);
+    let value = || find_value(&columns);
+    let loss = match purpose {
+        Purpose::Curve if tensorboard && opts.loss_column.is_none() => value(),
+        Purpose::Curve => Some(loss_column(path, &columns, opts)?),
         Purpose::LrOnly => None,
     };
+    let lr = match purpose {
+        Purpose::LrOnly if tensorboard && opts.lr_column.is_none() => value(),
+        Purpose::Curve if tensorboard && opts.lr_column.is_none() => None,
+        _ => lr_column(path, &columns, opts, run_of(&columns, loss))?,
+    };
+    // Logging tools' exports: step 0 is the measurement before training, and the LR logged at
+    // step s is the scheduler's value after s updates, i.e. the LR of update s + 1.
+    let export = tensorboard
+        || columns.iter().any(|c| is_band(c))
+        || run_of(&columns, loss).is_some()
+        || run_of(&columns, lr).is_some();
+    let (lr_col, loss_col) = (lr.map(|h| h.index), loss.map(|h| h.index));
 
     let mut raw = RawCurve {
         path: path.to_owned(),
         loss_column: loss_col.map(|c| columns[c].clone()),
         has_lr: lr_col.is_some(),
-        found: columns.clone(),
+        found: listed(&columns),
+        lr_hint: if tensorboard {
+            "; a TensorBoard scalar export holds one scalar (`Value`, read as the loss): give the \
+             LRs with --lr-schedule FILE (the export of the learning-rate scalar) or SPEC"
+                .to_owned()
+        } else {
+            String::new()
+        },
         ..RawCurve::default()
     };
     let mut previous: Option<u64> = None;
@@ -116,11 +133,13 @@ pub(crate) fn parse(
                 .unwrap_or_default()
         };
 
-        let step = parse_step(&cell(step_col), &cell_at(step_col))?.ok_or_else(|| {
-            DataError::MissingStep {
-                at: cell_at(step_col),
-            }
-        })?;
+        let min_step = if export { 0 } else { 1 };
+        let step =
+            parse_step_min(&cell(step_col), &cell_at(step_col), min_step)?.ok_or_else(|| {
+                DataError::MissingStep {
+                    at: cell_at(step_col),
+                }
+            })?;
         if let Some(prev) = previous
             && step <= prev
         {
@@ -135,12 +154,15 @@ pub(crate) fn parse(
         if let Some(c) = lr_col {
             let at = cell_at(c);
             if let Some(v) = parse_number(&cell(c), &at)? {
-                raw.lr_rows.push((step, check_lr(v, &at)?));
+                raw.lr_rows
+                    .push((step + u64::from(export), check_lr(v, &at)?));
             }
         }
         if let Some(c) = loss_col {
             let at = cell_at(c);
-            if let Some(v) = parse_number(&cell(c), &at)? {
+            if let Some(v) = parse_number(&cell(c), &at)?
+                && step >= 1
+            {
                 raw.loss_rows.push((step, check_loss(v, &at)?));
             }
         }
@@ -150,7 +172,33 @@ pub(crate) fn parse(
             path: path.to_owned(),
         });
     }
+    if export {
+        // The run got as far as its last logged step; the LR logged there is for an update
+        // after the export ends.
+        raw.total = previous.filter(|&s| s >= 1);
+    }
     Ok(raw)
+}
+
+/// Whether the header is TensorBoard's scalar export: `Wall time,Step,Value`.
+fn is_tensorboard(columns: &[String]) -> bool {
+    let want = ["wall time", "step", "value"];
+    columns.len() == want.len()
+        && columns
+            .iter()
+            .zip(want)
+            .all(|(c, w)| c.trim().eq_ignore_ascii_case(w))
+}
+
+/// TensorBoard's `Value` column.
+fn find_value(columns: &[String]) -> Option<Hit> {
+    columns
+        .iter()
+        .position(|c| c.trim().eq_ignore_ascii_case("value"))
+        .map(|index| Hit {
+            index,
+            prefixed: false,
+        })
 }
 
 /// Line breaks in `bytes`: `\n`, `\r\n` and a lone `\r` (old Mac files) count one each, as the

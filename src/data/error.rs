@@ -107,7 +107,10 @@ pub enum DataError {
         path: String,
     },
     /// A required column (`step`, or `lr` when no schedule is given) is absent.
-    #[error("{path}: missing column `{column}`; columns found: {}", list(found))]
+    #[error(
+        "{path}: missing column `{column}`; columns found: {}{hint}",
+        list(found)
+    )]
     MissingColumn {
         /// The file.
         path: String,
@@ -115,10 +118,28 @@ pub enum DataError {
         column: String,
         /// The columns the file has.
         found: Vec<String>,
+        /// What to do about it (`"; choose one with --lr-column …"`), or empty.
+        hint: String,
+    },
+    /// Two columns match the same name for one role (e.g. two runs in a W&B web-UI export).
+    #[error(
+        "{path}: {} columns could be the {role} column: {}; choose one with {flag}",
+        candidates.len(),
+        list(candidates)
+    )]
+    AmbiguousColumn {
+        /// The file.
+        path: String,
+        /// `"step"`, `"lr"` or `"loss"`.
+        role: &'static str,
+        /// The matching columns.
+        candidates: Vec<String>,
+        /// The CLI flag that picks one (`--loss-column`, …).
+        flag: &'static str,
     },
     /// No loss column: neither the requested one nor any of the default names.
     #[error(
-        "{path}: no loss column; tried {}; columns found: {}",
+        "{path}: no loss column; tried {}; columns found: {}; choose one with --loss-column",
         list(tried),
         list(found)
     )]
@@ -251,7 +272,7 @@ pub enum DataError {
     /// A W&B run is a branch of another run that could not be found.
     #[error(
         "{path}: this run was forked at step {fork_step} from run `{parent}`, which was not found \
-         beside it; read it with `read_wandb_branch(branch, parent)`"
+         beside it (as `{parent}.json`); name the parent's file with --parent FILE"
     )]
     MissingParent {
         /// The branch file.
@@ -323,6 +344,7 @@ mod tests {
             path: "f.csv".into(),
             column: "step".into(),
             found: names,
+            hint: String::new(),
         }
         .to_string();
         assert!(msg.ends_with("`c11` and 988 more"), "{msg}");

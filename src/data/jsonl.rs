@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 
 use super::ReadOptions;
 use super::cells::{
-    Purpose, RawCurve, check_loss, check_lr, choose_loss_column, find_column, parse_number,
-    parse_step, step_from_f64, strip_bom,
+    Purpose, RawCurve, check_loss, check_lr, parse_number, parse_step, step_from_f64, strip_bom,
 };
+use super::columns::{loss_column, lr_column, run_of, step_column};
 use super::error::{DataError, Location, shorten};
 
 /// Where a row came from: a line of a JSONL file or an index into a JSON array.
@@ -155,18 +155,14 @@ pub(crate) fn rows_to_raw(
             }
         }
     }
-    let step_key = find_column(&columns, "step")
-        .map(|i| columns[i].clone())
-        .ok_or_else(|| DataError::MissingColumn {
-            path: path.to_owned(),
-            column: "step".to_owned(),
-            found: columns.clone(),
-        })?;
-    let lr_key = find_column(&columns, "lr").map(|i| columns[i].clone());
+    let step_key = columns[step_column(path, &columns, opts)?.index].clone();
     let loss_key = match purpose {
-        Purpose::Curve => Some(columns[choose_loss_column(path, &columns, opts)?].clone()),
+        Purpose::Curve => Some(loss_column(path, &columns, opts)?),
         Purpose::LrOnly => None,
     };
+    let lr_key = lr_column(path, &columns, opts, run_of(&columns, loss_key))?
+        .map(|h| columns[h.index].clone());
+    let loss_key = loss_key.map(|h| columns[h.index].clone());
     let mut raw = RawCurve {
         path: path.to_owned(),
         loss_column: loss_key.clone(),

@@ -1,4 +1,5 @@
-//! Observed training curves and their readers (CSV, JSONL, W&B-style JSON).
+//! Observed training curves and their readers (CSV, JSONL, W&B-style JSON, Hugging Face
+//! `trainer_state.json`, and the CSV exports of TensorBoard and the W&B web UI).
 //!
 //! The entry point is [`read_curve`]: it picks the format from the extension (`.csv`, `.jsonl`
 //! / `.ndjson`, `.json`) or, failing that, from the content, and returns a [`TrainingCurve`]
@@ -10,7 +11,10 @@
 //! * `step` is the update count, 1-based: the loss in a row was measured after `step` updates,
 //!   and `lr` is the LR used *for* update `step`.
 //! * The loss column is `ReadOptions::loss_column` if set, else the first present of
-//!   `eval_loss`, `val_loss`, `loss`, `train_loss`. Column names match case-insensitively.
+//!   `eval_loss`, `val_loss`, `loss`, `train_loss`, then of [`LOSS_ALIASES`]; the step and LR
+//!   columns likewise ([`STEP_ALIASES`], [`LR_ALIASES`]). Column names match case-insensitively,
+//!   W&B web-UI columns `<run> - <metric>` by their metric, and two columns matching one name
+//!   are an error ([`DataError::AmbiguousColumn`]).
 //! * Empty cells (JSON `null`) are missing values: a row without a loss still gives an LR, and
 //!   sparse evaluation points are normal.
 //! * Sparse `lr` rows are interpolated linearly; after the last row the LR is held; before the
@@ -18,8 +22,10 @@
 //!   convention). An explicit schedule ([`ReadOptions::schedule`]) replaces the file's LRs.
 
 mod cells;
+mod columns;
 mod csv;
 mod error;
+mod hf;
 mod jsonl;
 mod lr_reconstruct;
 mod wandb;
@@ -27,6 +33,7 @@ mod wandb;
 use std::path::{Path, PathBuf};
 
 pub use cells::DEFAULT_LOSS_COLUMNS;
+pub use columns::{LOSS_ALIASES, LR_ALIASES, STEP_ALIASES};
 pub use error::{DataError, Location};
 pub use lr_reconstruct::{WarmupPolicy, reconstruct_lrs};
 
@@ -60,8 +67,11 @@ pub const DEFAULT_MAX_STEPS: u64 = 20_000_000;
 /// use lrsde::data::{ReadOptions, WarmupPolicy};
 /// let opts = ReadOptions::default()
 ///     .with_loss_column("train_loss")
+///     .with_step_column("iteration")
+///     .with_lr_column("lr-AdamW")
 ///     .with_warmup(WarmupPolicy::Linear { steps: 2160 });
 /// assert_eq!(opts.loss_column.as_deref(), Some("train_loss"));
+/// assert_eq!(opts.step_column.as_deref(), Some("iteration"));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -70,6 +80,16 @@ pub struct ReadOptions {
     /// [`DEFAULT_LOSS_COLUMNS`]. For W&B files this is a key inside a history section
     /// (`val_loss`, `train_loss`).
     pub loss_column: Option<String>,
+    /// The step column (`--step-column`); `None` tries `step`, then [`STEP_ALIASES`]. Not used
+    /// by W&B-style JSON (its sections count `iter`).
+    pub step_column: Option<String>,
+    /// The LR column (`--lr-column`); `None` tries `lr`, then [`LR_ALIASES`]. For W&B files a
+    /// key of `history.train`.
+    pub lr_column: Option<String>,
+    /// The run a W&B branch (a cooldown forked with `config.resume_from`) was forked from
+    /// (`--parent`): used instead of looking for `<parent run>.json` beside the branch. Files
+    /// that are not branches ignore it, so one parent serves a mix of runs.
+    pub parent: Option<PathBuf>,
     /// How to fill the updates before the first LR row (`--warmup`).
     pub warmup: WarmupPolicy,
     /// An explicit per-update schedule (`--schedule`): replaces the file's LRs entirely; the
@@ -85,6 +105,9 @@ impl Default for ReadOptions {
     fn default() -> Self {
         Self {
             loss_column: None,
+            step_column: None,
+            lr_column: None,
+            parent: None,
             warmup: WarmupPolicy::Auto,
             schedule: None,
             fork_step: None,
@@ -97,6 +120,24 @@ impl ReadOptions {
     /// Uses `column` as the loss column.
     pub fn with_loss_column(mut self, column: impl Into<String>) -> Self {
         self.loss_column = Some(column.into());
+        self
+    }
+
+    /// Uses `column` as the step column.
+    pub fn with_step_column(mut self, column: impl Into<String>) -> Self {
+        self.step_column = Some(column.into());
+        self
+    }
+
+    /// Uses `column` as the LR column.
+    pub fn with_lr_column(mut self, column: impl Into<String>) -> Self {
+        self.lr_column = Some(column.into());
+        self
+    }
+
+    /// Splices W&B branches onto the run in `path` instead of looking for it beside them.
+    pub fn with_parent(mut self, path: impl Into<PathBuf>) -> Self {
+        self.parent = Some(path.into());
         self
     }
 
@@ -128,11 +169,13 @@ impl ReadOptions {
 /// A curve file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// CSV with a header row.
+    /// CSV with a header row (TensorBoard's and the W&B web UI's CSV exports are recognised by
+    /// their headers).
     Csv,
     /// JSON Lines: one object per line with the CSV column names as keys.
     Jsonl,
-    /// One JSON document: a W&B-style export (object with `history`) or an array of row objects.
+    /// One JSON document: a W&B-style export (object with `history`), a Hugging Face
+    /// `trainer_state.json` (object with `log_history`) or an array of row objects.
     Json,
 }
 
@@ -255,12 +298,16 @@ fn parse_json(
         Value::Object(map) if map.contains_key("history") => {
             wandb::parse(&map, path, opts, purpose).map(JsonDoc::Wandb)
         }
+        Value::Object(map) if map.contains_key("log_history") => {
+            hf::parse(&map, path, opts, purpose).map(JsonDoc::Rows)
+        }
         Value::Object(map) if map.keys().any(|k| k.trim().eq_ignore_ascii_case("step")) => {
             jsonl::rows_to_raw(vec![(RowAt::Line(1), map)], path, opts, purpose).map(JsonDoc::Rows)
         }
         _ => Err(DataError::MissingKey {
             at: Location::file(path).key("history"),
-            expected: "a W&B export (an object with `history`) or an array of row objects"
+            expected: "a W&B export (an object with `history`), a Hugging Face \
+                       trainer_state.json (`log_history`) or an array of row objects"
                 .to_owned(),
         }),
     }
@@ -307,10 +354,16 @@ fn build_curve(
 
 fn lrs_from_rows(raw: &RawCurve, n: u64, opts: &ReadOptions) -> Result<Vec<f64>, DataError> {
     if !raw.has_lr {
+        let hint = if raw.lr_hint.is_empty() {
+            "; choose one with --lr-column, or give the LRs with --lr-schedule SPEC|FILE"
+        } else {
+            &raw.lr_hint
+        };
         return Err(DataError::MissingColumn {
             path: raw.path.clone(),
-            column: "lr".to_owned(),
+            column: opts.lr_column.clone().unwrap_or_else(|| "lr".to_owned()),
             found: raw.found.clone(),
+            hint: hint.to_owned(),
         });
     }
     if raw.lr_rows.is_empty() {
@@ -364,8 +417,10 @@ fn load_raw(
                     reason: format!("branches nest more than {MAX_BRANCH_DEPTH} deep"),
                 });
             }
-            let parent_path =
-                find_parent(path, &parent).ok_or_else(|| DataError::MissingParent {
+            let given = opts.parent.clone().filter(|_| depth == 0);
+            let parent_path = given
+                .or_else(|| find_parent(path, &parent))
+                .ok_or_else(|| DataError::MissingParent {
                     path: shown.clone(),
                     parent: parent.clone(),
                     fork_step: fork,
@@ -392,12 +447,14 @@ fn find_parent(path: &Path, parent: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Reads a training curve from a CSV, JSONL or JSON (W&B-style or row array) file.
+/// Reads a training curve from a CSV, JSONL or JSON (W&B-style, Hugging Face
+/// `trainer_state.json` or row array) file.
 ///
-/// The format comes from the extension, else from the content ([`Format::sniff`]). A W&B run
-/// that was forked from another run (`config.resume_from = ".../<run>/ckpts/<N>"`) is spliced
-/// onto `<run>.json` found in the same directory or the one above; use [`read_wandb_branch`]
-/// to name the parent explicitly.
+/// The format comes from the extension, else from the content ([`Format::sniff`]); TensorBoard
+/// and W&B web-UI CSV exports are recognised by their header. A W&B run that was forked from
+/// another run (`config.resume_from = ".../<run>/ckpts/<N>"`) is spliced onto
+/// [`ReadOptions::parent`] if set, else onto `<run>.json` found in the same directory or the
+/// one above.
 ///
 /// ```
 /// use lrsde::data::{ReadOptions, read_curve};
@@ -551,8 +608,9 @@ fn load_branch(
     wandb::splice(praw, run.raw, fork, &shown)
 }
 
-/// Reads only the per-update LRs of a curve file (`--schedule FILE`): its `lr` column (W&B:
-/// `history.train.train_lr`), reconstructed as in [`read_curve`] with the default warmup.
+/// Reads only the per-update LRs of a curve file (`--schedule FILE`): its `lr` column or an
+/// alias ([`LR_ALIASES`]; W&B: `history.train.train_lr`; TensorBoard export: `Value`),
+/// reconstructed as in [`read_curve`] with the default warmup.
 /// Loss columns are ignored.
 ///
 /// ```
@@ -610,6 +668,7 @@ mod tests {
             loss_column: Some("loss".into()),
             has_lr: true,
             found: vec![],
+            lr_hint: String::new(),
         };
         let c = build_curve(raw, "x".into(), &ReadOptions::default()).unwrap();
         assert_eq!(c.lrs, vec![0.5, 1.0, 0.75, 0.5, 0.5, 0.5]);

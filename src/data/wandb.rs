@@ -42,8 +42,8 @@ fn missing(path: &str, key: impl Into<String>, expected: impl Into<String>) -> D
     }
 }
 
-/// A whole number >= 0 (W&B `iter`); null is missing.
-fn json_iter(v: &Value, at: &Location) -> Result<Option<u64>, DataError> {
+/// A whole number >= 0 (W&B `iter`, Hugging Face `step`); null is missing.
+pub(crate) fn json_iter(v: &Value, at: &Location) -> Result<Option<u64>, DataError> {
     match json_number(v, at)? {
         None => Ok(None),
         Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9.0e15 => {
@@ -265,7 +265,12 @@ pub(crate) fn parse(
     // Learning rates: history.train.train_lr (or .lr).
     let need_lr = purpose == Purpose::LrOnly || opts.schedule.is_none();
     let mut lr = None;
-    for key in ["train_lr", "lr"] {
+    let lr_keys = match &opts.lr_column {
+        Some(k) => vec![k.as_str()],
+        None => vec!["train_lr", "lr"],
+    };
+    let lr_key_shown = format!("history.train.{}", lr_keys[0]);
+    for key in lr_keys {
         if let Some(s) = series(history, "train", key, path, check_lr)? {
             lr = Some(sort_dedupe(
                 s,
@@ -287,11 +292,7 @@ pub(crate) fn parse(
                 .collect();
         }
         None if need_lr => {
-            return Err(missing(
-                path,
-                "history.train.train_lr",
-                "an array of learning rates",
-            ));
+            return Err(missing(path, lr_key_shown, "an array of learning rates"));
         }
         None => {}
     }
@@ -372,5 +373,6 @@ pub(crate) fn splice(
         loss_column: branch.loss_column.or(parent.loss_column),
         has_lr: parent.has_lr || branch.has_lr,
         found: branch.found,
+        lr_hint: branch.lr_hint,
     })
 }

@@ -36,7 +36,12 @@ pub fn run(args: &Args) -> CliResult<()> {
         .law
         .parse()
         .map_err(|e| CliError::user(format!("--law: {e}")))?;
-    println!("lrsde demo: Multi-Power-Law 400M-parameter runs (MIT, see fixtures/SOURCES.md)\n");
+    match &args.data {
+        None => println!(
+            "lrsde demo: Multi-Power-Law 400M-parameter runs (MIT, see fixtures/SOURCES.md)\n"
+        ),
+        Some(dir) => println!("lrsde demo: runs read from {}\n", dir.display()),
+    }
     let fit_curves = load(args.data.as_deref(), &FIT)?;
     let held_out = load(args.data.as_deref(), &HELD_OUT)?;
 
@@ -69,7 +74,11 @@ pub fn run(args: &Args) -> CliResult<()> {
         "   {:<22} {:>9} {:>9} {:>9} {:>10}",
         "run", "observed", "predicted", "error", "curve MAE"
     );
+    #[cfg(feature = "plot")]
+    let mut scored = Vec::new();
     for c in &held_out {
+        #[cfg(feature = "plot")]
+        scored.push(held_out_band(&fitted, &law, c)?);
         let mut pred = vec![0.0; c.steps.len()];
         law.predict(&fitted.params_vec(), &c.lrs, &c.steps, &mut pred)
             .map_err(lrsde::Error::from)?;
@@ -123,17 +132,33 @@ pub fn run(args: &Args) -> CliResult<()> {
         std::fs::create_dir_all(&args.out)
             .map_err(|e| CliError::user(format!("cannot create {}: {e}", args.out.display())))?;
         let path = args.out.join("curves.png");
-        super::charts::ranking_plots_with(&fitted, &ranking, &candidates, &held_out, &path)?;
+        super::charts::held_out_plot(&fitted, &held_out, &scored, &path)?;
+        let ranked = args.out.join("schedules.png");
+        super::charts::ranking_plots(&fitted, &ranking, &candidates, None, &ranked)?;
         println!(
-            "\n4. Plots: {} (predicted curves, bands, held-out runs as points) and {}",
+            "\n4. Plots: {} (the held-out runs of step 2 over their predictions, with residuals), \
+             {} (the ranked schedules' predicted curves) and {}",
             path.display(),
-            super::charts::sibling(&path, "-ranking").display()
+            ranked.display(),
+            super::charts::sibling(&ranked, "-ranking").display()
         );
     }
     println!(
         "\nNext: `lrsde fit --curve YOUR_RUN.csv …` on your own logs (see docs/user-guide.md)."
     );
     Ok(())
+}
+
+/// The predicted curve of a held-out run at every update, with its band: what step 2 scores.
+#[cfg(feature = "plot")]
+fn held_out_band(
+    fitted: &lrsde::fit::FittedLaw,
+    law: &AnyLaw,
+    c: &TrainingCurve,
+) -> CliResult<lrsde::fit::Band> {
+    let last = c.steps.last().copied().unwrap_or(0).min(c.lrs.len() as u64);
+    let steps: Vec<u64> = (1..=last).collect();
+    Ok(fitted.predict_band(law, &c.lrs, &steps)?)
 }
 
 /// The bundled curves, compiled in so the demo runs from any directory.

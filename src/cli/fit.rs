@@ -216,20 +216,34 @@ fn print_report(fitted: &FittedLaw) {
             "NOT converged"
         }
     );
+    // Curve names come last, so a long run name cannot push the columns apart.
     println!(
-        "  overall   MAE {:.5}   RMSE(log) {:.5}   max rel err {:.4}%",
+        "  MAE {:.5}   RMSE(log) {:.5}   {:>6} points   all curves (max rel err {:.4}%)",
         r.mae,
         r.rmse_log,
+        r.n_points,
         100.0 * r.max_rel_err
     );
     for c in &r.curves {
         println!(
-            "  {:<28} MAE {:.5}   RMSE(log) {:.5}   ({} points)",
-            c.name, c.mae, c.rmse_log, c.n_points
+            "  MAE {:.5}   RMSE(log) {:.5}   {:>6} points   {}",
+            c.mae, c.rmse_log, c.n_points, c.name
         );
     }
+    let specs = fitted.law().map(|l| l.params()).unwrap_or_default();
+    let width = fitted
+        .param_order
+        .iter()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0);
+    println!("parameters:");
     for (name, value) in fitted.param_order.iter().zip(fitted.params_vec()) {
-        println!("  {name:<10} = {value:.6e}");
+        let about = specs
+            .iter()
+            .find(|p| p.name == name.as_str())
+            .map_or("", |p| p.description);
+        println!("  {name:<width$} = {value:>13.6e}   {about}");
     }
     for w in &r.warnings {
         eprintln!("warning: {w}");

@@ -55,6 +55,10 @@ pub struct Args {
     #[cfg(feature = "plot")]
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
+    /// First step the --plot shows (default: where the schedules' warmup ends).
+    #[cfg(feature = "plot")]
+    #[arg(long, value_name = "STEP", requires = "plot")]
+    from_step: Option<u64>,
 }
 
 /// Runs `lrsde rank`.
@@ -98,6 +102,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         })?),
         _ => None,
     };
+    let mut warnings = super::warnings::Collected::default();
     for text in &args.searches {
         let template: SearchSpec = text
             .parse()
@@ -119,7 +124,7 @@ pub fn run(args: &Args) -> CliResult<()> {
             found.points.len()
         );
         for w in &found.warnings {
-            eprintln!("warning: {w}");
+            warnings.add(w, &found.spec.to_string());
         }
         candidates.push(Candidate::new(found.spec.clone(), found.best.clone()));
     }
@@ -129,15 +134,16 @@ pub fn run(args: &Args) -> CliResult<()> {
     pb.finish_and_clear();
     for e in &ranking.entries {
         for w in &e.warnings {
-            eprintln!("warning: {}: {w}", e.label);
+            warnings.add(w, &e.label);
         }
     }
+    warnings.print(ranking.entries.len());
     super::output::emit(args.output.as_deref(), |w| {
         write_ranking(w, &ranking, args.format)
     })?;
     #[cfg(feature = "plot")]
     if let Some(path) = &args.plot {
-        super::charts::ranking_plots(&fitted, &ranking, &candidates, path)?;
+        super::charts::ranking_plots(&fitted, &ranking, &candidates, args.from_step, path)?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// Arguments of `lrsde fit`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  lrsde fit --curve cosine.csv --curve constant.csv -o fit.json\n  lrsde fit --curve run.json --law mpl --loss-column val_loss -o fit.json --validate"
+    after_help = "Examples:\n  lrsde fit --curve cosine.csv --curve constant.csv -o fit.json\n  lrsde fit --curve run.json --law mpl --loss-column val_loss \\\n    -o fit.json --validate"
 )]
 pub struct Args {
     /// Observed training curve (CSV, JSONL or W&B JSON); repeat for a joint fit.

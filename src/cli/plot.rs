@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `lrsde plot`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  lrsde plot --pred wsd.csv --pred cosine.csv --curve observed.csv -o curves.png"
+    after_help = "Examples:\n  lrsde plot --pred wsd.csv --pred cosine.csv --curve observed.csv \\\n    -o curves.png\n  lrsde plot --pred sim.csv --title \"Simulated loss\" -o sim.png"
 )]
 pub struct Args {
     /// A prediction CSV written by `lrsde predict` (`step,lr,loss,loss_lo,loss_hi`) or a

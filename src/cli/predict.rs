@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `lrsde predict`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  lrsde predict --fit fit.json --schedule wsd:peak=3e-4,steps=24000,warmup=2160 -o pred.csv --plot pred.png"
+    after_help = "Example:\n  lrsde predict --fit fit.json -o pred.csv --every 100 --plot pred.png \\\n    --schedule wsd:peak=3e-4,steps=24000,warmup=2160"
 )]
 pub struct Args {
     /// Fit file written by `lrsde fit`.

@@ -22,7 +22,7 @@ pub enum Format {
 /// Arguments of `lrsde rank`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  lrsde rank --fit fit.json --schedule cosine:peak=3e-4,steps=24000,warmup=2160 \\\n    --schedule wsd:peak=3e-4,steps=24000,warmup=2160 --schedule constant:peak=3e-4,steps=24000,warmup=2160\n  lrsde rank --fit fit.json --search \"wsd:peak=3e-4,steps=24000,warmup=2160,decay=0.05..0.5\""
+    after_help = "Examples:\n  lrsde rank --fit fit.json \\\n    --schedule cosine:peak=3e-4,steps=24000,warmup=2160 \\\n    --schedule wsd:peak=3e-4,steps=24000,warmup=2160 \\\n    --schedule constant:peak=3e-4,steps=24000,warmup=2160\n  lrsde rank --fit fit.json --plot rank.png \\\n    --search \"wsd:peak=3e-4,steps=24000,warmup=2160,decay=0.05..0.5\""
 )]
 pub struct Args {
     /// Fit file written by `lrsde fit`.

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// Arguments of `lrsde simulate`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example (workload W of the benchmarks):\n  lrsde simulate --model nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1 \\\n    --schedule cosine:peak=0.5,steps=2000,warmup=20 --paths 4096 --method em -o sim.csv"
+    after_help = "Example (workload W of the benchmarks):\n  lrsde simulate --model nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1 \\\n    --schedule cosine:peak=0.5,steps=2000,warmup=20 \\\n    --paths 4096 --method em -o sim.csv"
 )]
 pub struct Args {
     /// Model spec, e.g. nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1 (also momentum:,

@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Write every K-th step only (the last step is always written), for smaller files.
-    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = parse_every)]
     every: u64,
     /// Also draw the predicted curve (PNG or SVG by extension).
     #[cfg(feature = "plot")]
@@ -177,6 +177,14 @@ fn continue_run(
     })?;
     summary(args.output.as_deref(), &c.band);
     Ok(())
+}
+
+/// Parses `--every K`: a whole number of steps, at least 1.
+fn parse_every(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(k) if k >= 1 => Ok(k),
+        _ => Err(format!("`{text}` is not a whole number of steps >= 1")),
+    }
 }
 
 /// One line on stderr after writing to a file: where, and the final predicted loss with its

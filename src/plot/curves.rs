@@ -306,7 +306,15 @@ impl CurveChart {
             style::pad(range, 0.04)
         };
         let ty = |v: f64| if log { v.ln() } else { v };
-        let label = move |v: &f64| format!("{:.3}", if log { v.exp() } else { *v });
+        // Ticks at round losses (2.7, 2.8 or 0.01, 0.02, 0.05), placed on the ln axis when log.
+        let ticks = if log {
+            loss_ticks(y.0.exp(), y.1.exp(), true)
+        } else {
+            loss_ticks(y.0, y.1, false)
+        };
+        let decimals = tick_decimals(&ticks);
+        let label = move |v: &f64| tick_label(if log { v.exp() } else { *v }, decimals);
+        let key_points: Vec<f64> = ticks.iter().map(|&v| ty(v)).collect();
         let font = (style::FAMILY, 18).into_font();
         let mut builder = ChartBuilder::on(area);
         builder
@@ -315,12 +323,12 @@ impl CurveChart {
             .x_label_area_size(30)
             .y_label_area_size(80);
         let mut chart = builder
-            .build_cartesian_2d(x.0..x.1, y.0..y.1)
+            .build_cartesian_2d(x.0..x.1, Ticked::new(y, key_points))
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
             .y_desc(if log { "loss (log scale)" } else { "loss" })
-            .y_labels(10)
+            .y_labels(20)
             .x_labels(12)
             .y_label_formatter(&label)
             .x_label_formatter(&|v| format!("{v:.0}"))
@@ -481,19 +489,27 @@ impl CurveChart {
             .chain(bands.iter().flatten().flat_map(|(_, a, b)| [a, b]))
             .chain(std::iter::once(&0.0));
         let y = style::pad(style::finite_range(values).unwrap_or((-1.0, 1.0)), 0.08);
+        let ticks: Vec<f64> = loss_ticks(y.0, y.1, false).into_iter().step_by(2).collect();
+        let decimals = tick_decimals(&ticks);
         let mut chart = ChartBuilder::on(area)
             .margin(12)
             .margin_right(36)
             .x_label_area_size(30)
             .y_label_area_size(80)
-            .build_cartesian_2d(x.0..x.1, y.0..y.1)
+            .build_cartesian_2d(x.0..x.1, Ticked::new(y, ticks))
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
             .y_desc("obs − pred")
-            .y_labels(5)
+            .y_labels(20)
             .x_labels(12)
-            .y_label_formatter(&|v| format!("{v:+.3}"))
+            .y_label_formatter(&|v| {
+                if v.abs() < 1e-12 {
+                    "0".to_string()
+                } else {
+                    format!("{v:+.decimals$}")
+                }
+            })
             .x_label_formatter(&|v| format!("{v:.0}"))
             .label_style(font.clone())
             .axis_desc_style(font)
@@ -651,6 +667,103 @@ fn interpolate(steps: &[u64], loss: &[f64], step: u64) -> Option<f64> {
     }
 }
 
+/// A linear f64 axis whose ticks are given (plotters' own picks 2.734, 2.961 … on a zoomed
+/// loss axis, and on a ln axis values like 0.368).
+struct Ticked {
+    inner: plotters::coord::types::RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    fn new((lo, hi): (f64, f64), ticks: Vec<f64>) -> Self {
+        Self {
+            inner: (lo..hi).into(),
+            ticks,
+        }
+    }
+}
+
+impl plotters::coord::ranged1d::Ranged for Ticked {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+/// Round tick values inside `[lo, hi]`: steps of 1, 2 or 5 × 10^k giving 5–10 ticks; on a log
+/// axis spanning more than a factor of 10, the 1-2-5 sequence of each decade instead.
+fn loss_ticks(lo: f64, hi: f64, log: bool) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite() && hi > lo) {
+        return vec![lo];
+    }
+    if log && lo > 0.0 && hi / lo > 10.0 {
+        let mut out = Vec::new();
+        let mut decade = 10f64.powi(lo.log10().floor() as i32);
+        while decade <= hi {
+            for m in [1.0, 2.0, 5.0] {
+                let v = m * decade;
+                if (lo..=hi).contains(&v) {
+                    out.push(v);
+                }
+            }
+            decade *= 10.0;
+        }
+        return out;
+    }
+    round_ticks(lo, hi, 10.0)
+}
+
+/// Multiples of a 1, 2 or 5 × 10^k step inside `[lo, hi]`, about `n` to `2n` of them.
+fn round_ticks(lo: f64, hi: f64, n: f64) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite() && hi > lo) {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / n;
+    let mag = 10f64.powi(raw.log10().floor() as i32);
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
+/// Decimals needed to tell the ticks apart (at most 6).
+fn tick_decimals(ticks: &[f64]) -> usize {
+    (0..=6)
+        .find(|&d| {
+            ticks
+                .windows(2)
+                .all(|w| format!("{:.d$}", w[0]) != format!("{:.d$}", w[1]))
+                && ticks.iter().all(|t| {
+                    (format!("{t:.d$}").parse::<f64>().unwrap_or(0.0) - t).abs()
+                        <= 1e-9 * t.abs().max(1e-300)
+                })
+        })
+        .unwrap_or(6)
+}
+
+/// A tick label with `decimals` decimals, in exponent form for tiny values.
+fn tick_label(v: f64, decimals: usize) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        lr_label(v)
+    } else {
+        format!("{v:.decimals$}")
+    }
+}
+
 /// LR tick labels: `0`, `1e-4`, `1.5e-4` rather than `0.0e0`, `1.0e-4`.
 fn lr_label(v: f64) -> String {
     if v.abs() < 1e-300 {
@@ -730,6 +843,20 @@ mod tests {
         assert!(t.len() <= MAX_LINE_POINTS);
         assert_eq!(t[0], 0);
         assert_eq!(*t.last().unwrap(), 99_999);
+    }
+
+    #[test]
+    fn loss_ticks_are_round_numbers_inside_the_range() {
+        assert_eq!(loss_ticks(2.68, 3.52, false).len(), 9);
+        let t = loss_ticks(2.68, 3.52, false);
+        assert!((t[0] - 2.7).abs() < 1e-12 && (t[8] - 3.5).abs() < 1e-12);
+        assert_eq!(tick_decimals(&t), 1);
+        let log = loss_ticks(0.001, 0.4, true);
+        let want = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2];
+        assert_eq!(log.len(), want.len());
+        for (a, b) in log.iter().zip(want) {
+            assert!((a - b).abs() < 1e-12 * b, "{log:?}");
+        }
     }
 
     #[test]

@@ -74,7 +74,15 @@ pub fn legend_labels<S: AsRef<str>>(labels: &[S]) -> (Vec<String>, Option<String
     let shared = (!common.is_empty()).then(|| {
         common
             .iter()
-            .map(|k| format!("{k}={}", short_value(specs[0].get(k).unwrap_or_default())))
+            .map(|k| {
+                // Equal values may be spelled differently (`3e-4`, `0.0003`): show the shortest.
+                let v = specs
+                    .iter()
+                    .filter_map(|s| s.get(k))
+                    .min_by_key(|v| v.len())
+                    .unwrap_or_default();
+                format!("{k}={}", short_value(v))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     });
@@ -212,7 +220,7 @@ mod tests {
         );
         assert_eq!(
             common.as_deref(),
-            Some("peak=0.0003, steps=24000, warmup=2160")
+            Some("peak=3e-4, steps=24000, warmup=2160")
         );
     }
 

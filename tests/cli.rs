@@ -854,3 +854,27 @@ fn plot_draws_simulate_output_and_predict_plots_from_a_step() {
         &["--plot"],
     );
 }
+
+#[cfg(feature = "plot")]
+#[test]
+fn fit_plot_draws_each_curve_over_its_fit_with_residuals() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("fit.svg");
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "power",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "--curve",
+        &format!("{FIX}/constant_24000.csv"),
+        "-o",
+        dir.path().join("fit.json").to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("obs − pred"), "no residual panel");
+    assert!(text.contains("cosine_24000") && text.contains("constant_24000"));
+}

@@ -89,18 +89,32 @@ pub fn ranking_plots(
     Ok(())
 }
 
-/// The held-out check of `demo`: each observed run over the prediction it was scored against
-/// (`bands[i]` predicts `observed[i]`), with a residual panel and the runs' LR schedules.
-pub fn held_out_plot(
+/// The fitted law's curve (with its band) at every update of `curve`'s schedule up to its last
+/// observed step.
+pub fn band_over(
     fitted: &FittedLaw,
+    law: &lrsde::law::AnyLaw,
+    curve: &TrainingCurve,
+) -> CliResult<lrsde::fit::Band> {
+    let last = curve
+        .steps
+        .last()
+        .copied()
+        .unwrap_or(0)
+        .min(curve.lrs.len() as u64);
+    let steps: Vec<u64> = (1..=last).collect();
+    Ok(fitted.predict_band(law, &curve.lrs, &steps)?)
+}
+
+/// Each observed run over the prediction of its schedule (`bands[i]` predicts `observed[i]`),
+/// with a residual panel and the runs' LR schedules: `demo`'s held-out check and `fit --plot`.
+pub fn fitted_plot(
+    title: &str,
     observed: &[TrainingCurve],
     bands: &[lrsde::fit::Band],
     path: &Path,
 ) -> CliResult<()> {
-    let mut chart = CurveChart::new(format!(
-        "Held-out runs (points) and their predictions ({} law, 5–95 % band)",
-        fitted.law
-    ));
+    let mut chart = CurveChart::new(title);
     for (c, band) in observed.iter().zip(bands) {
         let label = lrsde::plot::shorten(&c.name);
         chart = chart

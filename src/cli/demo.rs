@@ -78,7 +78,7 @@ pub fn run(args: &Args) -> CliResult<()> {
     let mut scored = Vec::new();
     for c in &held_out {
         #[cfg(feature = "plot")]
-        scored.push(held_out_band(&fitted, &law, c)?);
+        scored.push(super::charts::band_over(&fitted, &law, c)?);
         let mut pred = vec![0.0; c.steps.len()];
         law.predict(&fitted.params_vec(), &c.lrs, &c.steps, &mut pred)
             .map_err(lrsde::Error::from)?;
@@ -132,7 +132,11 @@ pub fn run(args: &Args) -> CliResult<()> {
         std::fs::create_dir_all(&args.out)
             .map_err(|e| CliError::user(format!("cannot create {}: {e}", args.out.display())))?;
         let path = args.out.join("curves.png");
-        super::charts::held_out_plot(&fitted, &held_out, &scored, &path)?;
+        let title = format!(
+            "Held-out runs (points) and their predictions ({} law, 5–95 % band)",
+            fitted.law
+        );
+        super::charts::fitted_plot(&title, &held_out, &scored, &path)?;
         let ranked = args.out.join("schedules.png");
         super::charts::ranking_plots(&fitted, &ranking, &candidates, None, &ranked)?;
         println!(
@@ -147,18 +151,6 @@ pub fn run(args: &Args) -> CliResult<()> {
         "\nNext: `lrsde fit --curve YOUR_RUN.csv …` on your own logs (see docs/user-guide.md)."
     );
     Ok(())
-}
-
-/// The predicted curve of a held-out run at every update, with its band: what step 2 scores.
-#[cfg(feature = "plot")]
-fn held_out_band(
-    fitted: &lrsde::fit::FittedLaw,
-    law: &AnyLaw,
-    c: &TrainingCurve,
-) -> CliResult<lrsde::fit::Band> {
-    let last = c.steps.last().copied().unwrap_or(0).min(c.lrs.len() as u64);
-    let steps: Vec<u64> = (1..=last).collect();
-    Ok(fitted.predict_band(law, &c.lrs, &steps)?)
 }
 
 /// The bundled curves, compiled in so the demo runs from any directory.

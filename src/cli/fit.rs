@@ -40,6 +40,11 @@ pub struct Args {
     /// it, a fit that does not converge is an error and nothing is written.
     #[arg(long)]
     allow_unconverged: bool,
+    /// Also draw each curve over the fitted law's prediction of it, with a residual panel
+    /// (PNG or SVG by extension).
+    #[cfg(feature = "plot")]
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
 }
 
 /// Runs `lrsde fit`.
@@ -49,6 +54,8 @@ pub fn run(args: &Args) -> CliResult<()> {
         .parse()
         .map_err(|e| CliError::user(format!("--law: {e}")))?;
     check_output(Some(&args.output))?;
+    #[cfg(feature = "plot")]
+    check_output(args.plot.as_deref())?;
     let curves = read_curves(&args.curves, &args.read)?;
     let single_shape = distinct_shapes(&curves) < 2;
     if single_shape {
@@ -98,6 +105,19 @@ pub fn run(args: &Args) -> CliResult<()> {
     }
     fitted.save(&args.output)?;
     eprintln!("wrote {}", args.output.display());
+    #[cfg(feature = "plot")]
+    if let Some(path) = &args.plot {
+        let law = fitted.law()?;
+        let bands = curves
+            .iter()
+            .map(|c| super::charts::band_over(&fitted, &law, c))
+            .collect::<CliResult<Vec<_>>>()?;
+        let title = format!(
+            "Observed runs (points) and the fitted {} law (5–95 % band)",
+            fitted.law
+        );
+        super::charts::fitted_plot(&title, &curves, &bands, path)?;
+    }
     Ok(())
 }
 

@@ -351,7 +351,8 @@ fn demo_runs_on_bundled_data() {
     #[cfg(feature = "plot")]
     {
         assert!(dir.path().join("curves.png").exists());
-        assert!(dir.path().join("curves-ranking.png").exists());
+        assert!(dir.path().join("schedules.png").exists());
+        assert!(dir.path().join("schedules-ranking.png").exists());
     }
 }
 
@@ -529,6 +530,353 @@ fn simulate_refuses_before_allocating_and_force_lifts_the_time_limit_only() {
         "--force",
     ]);
     assert_user_error(&o, &["--max-memory 1.0 GiB", "7.5 GiB for the LR grid"]);
+}
+
+/// A power-law fit of two bundled runs (fast to fit and to predict), at `dir/fit.json`.
+fn power_fit(dir: &Path) -> String {
+    let fit = dir.join("fit.json");
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "power",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "--curve",
+        &format!("{FIX}/constant_24000.csv"),
+        "-o",
+        fit.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    fit.to_str().unwrap().to_string()
+}
+
+#[test]
+fn predict_every_keeps_the_rows_it_thins_to_and_the_last_and_summarises() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = power_fit(dir.path());
+    let (full, thin) = (dir.path().join("full.csv"), dir.path().join("thin.csv"));
+    let schedule = "wsd:peak=3e-4,steps=2500,warmup=100";
+    for (path, every) in [(&full, "1"), (&thin, "1000")] {
+        let o = lrsde(&[
+            "predict",
+            "--fit",
+            &fit,
+            "--schedule",
+            schedule,
+            "--every",
+            every,
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let full_text = std::fs::read_to_string(&full).unwrap();
+    let full_rows: Vec<&str> = full_text.lines().collect();
+    let thin_text = std::fs::read_to_string(&thin).unwrap();
+    let thin_rows: Vec<&str> = thin_text.lines().collect();
+    // Header, steps 1000 and 2000, and the last step 2500, each identical to the full output.
+    assert_eq!(
+        thin_rows,
+        [
+            full_rows[0],
+            full_rows[1000],
+            full_rows[2000],
+            full_rows[2500]
+        ]
+    );
+    assert!(thin_rows[3].starts_with("2500,"));
+
+    // The summary line states the last row's loss and band.
+    let o = lrsde(&[
+        "predict",
+        "--fit",
+        &fit,
+        "--schedule",
+        schedule,
+        "-o",
+        full.to_str().unwrap(),
+    ]);
+    let v: Vec<f64> = full_rows[2500]
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let expected = format!(
+        "final loss {:.4} at step 2500, band [{:.4}, {:.4}]",
+        v[2], v[3], v[4]
+    );
+    let err = stderr(&o);
+    assert_eq!(
+        err.lines().filter(|l| l.contains(&expected)).count(),
+        1,
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty());
+
+    assert_user_error(
+        &lrsde(&[
+            "predict",
+            "--fit",
+            &fit,
+            "--schedule",
+            schedule,
+            "--every",
+            "0",
+        ]),
+        &["--every"],
+    );
+}
+
+#[test]
+fn json_outputs_end_with_a_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = power_fit(dir.path());
+    assert!(std::fs::read_to_string(&fit).unwrap().ends_with("}\n"));
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        &fit,
+        "--format",
+        "json",
+        "--schedule",
+        "cosine:peak=3e-4,steps=100",
+    ]);
+    assert!(stdout(&o).ends_with("]\n"), "{}", stdout(&o));
+    let o = lrsde(&["steplaw", "--params", "1e9", "--tokens", "1e11", "--json"]);
+    assert!(stdout(&o).ends_with("}\n"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_warning_shared_by_every_candidate_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = power_fit(dir.path());
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        &fit,
+        "--schedule",
+        "cosine:peak=3e-4,steps=48000,warmup=100",
+        "--schedule",
+        "constant:peak=3e-4,steps=48000,warmup=100",
+        "--schedule",
+        "wsd:peak=5e-4,steps=48000,warmup=100",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let horizon: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("extrapolating to 48000 steps"))
+        .collect();
+    assert_eq!(horizon.len(), 1, "{err}");
+    assert!(horizon[0].contains("all 3 schedules"), "{err}");
+    // A warning that concerns one candidate names it.
+    let lr: Vec<&str> = err.lines().filter(|l| l.contains("peak LR")).collect();
+    assert_eq!(lr.len(), 1, "{err}");
+    assert!(lr[0].starts_with("warning: wsd:peak=5e-4"), "{err}");
+}
+
+#[test]
+fn simulate_prints_a_summary_line_matching_its_last_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sim.csv");
+    let o = lrsde(&[
+        "simulate",
+        "--model",
+        "nqm:dim=8",
+        "--schedule",
+        "cosine:peak=0.5,steps=200,warmup=10",
+        "--paths",
+        "64",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let last: Vec<&str> = text.lines().last().unwrap().split(',').collect();
+    let mean: f64 = last[2].parse().unwrap();
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .find(|l| l.contains("64 paths × 200 steps (em)"))
+        .unwrap_or_else(|| panic!("no summary line: {err}"));
+    assert!(line.starts_with("wrote "), "{line}");
+    assert!(
+        line.contains(&format!("final loss mean {mean:.4e}")),
+        "{line}"
+    );
+}
+
+#[test]
+fn help_examples_fit_80_columns_and_never_wrap_mid_command() {
+    for sub in [
+        "", "simulate", "fit", "predict", "rank", "steplaw", "demo", "plot",
+    ] {
+        let args: Vec<&str> = [sub, "--help"]
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
+        let help = stdout(&lrsde(&args));
+        let examples = help
+            .split_once("Example")
+            .unwrap_or_else(|| panic!("`{sub} --help` has no example"))
+            .1;
+        let lines: Vec<&str> = examples.lines().skip(1).filter(|l| !l.is_empty()).collect();
+        for (i, l) in lines.iter().enumerate() {
+            assert!(l.chars().count() <= 80, "`{sub} --help`: too wide: {l}");
+            let continued = i > 0 && lines[i - 1].ends_with('\\');
+            assert!(
+                continued || l.starts_with("  lrsde ") || l.starts_with("  cargo "),
+                "`{sub} --help`: an example line that is neither a command nor a \
+                 continuation: {l}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fit_report_keeps_columns_with_long_names_and_explains_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir
+        .path()
+        .join("a-very-long-weights-and-biases-run-name-with-seed-and-date-2026-12-06.csv");
+    std::fs::copy(format!("{FIX}/cosine_24000.csv"), &long).unwrap();
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "power",
+        "--curve",
+        long.to_str().unwrap(),
+        "--curve",
+        &format!("{FIX}/constant_24000.csv"),
+        "-o",
+        dir.path().join("fit.json").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("  MAE")).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    let column = |l: &str, word: &str| l.find(word).unwrap();
+    for word in ["MAE", "RMSE(log)", "points"] {
+        assert!(
+            rows.iter()
+                .all(|r| column(r, word) == column(rows[0], word)),
+            "`{word}` not aligned:\n{out}"
+        );
+    }
+    // Each power-law parameter gets its description from the law.
+    for (name, words) in [
+        ("L0", "loss left after infinitely long training"),
+        ("A", "scale of the power-law decrease"),
+        ("alpha", "power of that decrease"),
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(name) && l.contains(words)),
+            "{name}: {out}"
+        );
+    }
+}
+
+#[test]
+fn demo_with_other_data_names_the_folder_not_the_bundled_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = lrsde(&[
+        "demo",
+        "--law",
+        "power",
+        "--data",
+        FIX,
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("400M"), "{out}");
+    assert!(out.contains(&format!("runs read from {FIX}")), "{out}");
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn plot_draws_simulate_output_and_predict_plots_from_a_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim.csv");
+    let o = lrsde(&[
+        "simulate",
+        "--model",
+        "nqm:dim=8",
+        "--schedule",
+        "cosine:peak=0.5,steps=200,warmup=10",
+        "--paths",
+        "64",
+        "-o",
+        sim.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = dir.path().join("sim.svg");
+    let o = lrsde(&[
+        "plot",
+        "--pred",
+        sim.to_str().unwrap(),
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(&svg)
+            .unwrap()
+            .contains("5–95 % of paths")
+    );
+
+    let fit = power_fit(dir.path());
+    let png = dir.path().join("pred.png");
+    let o = lrsde(&[
+        "predict",
+        "--fit",
+        &fit,
+        "--schedule",
+        "wsd:peak=3e-4,steps=2000,warmup=100",
+        "--plot",
+        png.to_str().unwrap(),
+        "--from-step",
+        "1500",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    assert_user_error(
+        &lrsde(&[
+            "predict",
+            "--fit",
+            &fit,
+            "--schedule",
+            "wsd:peak=3e-4,steps=2000",
+            "--from-step",
+            "1500",
+        ]),
+        &["--plot"],
+    );
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn fit_plot_draws_each_curve_over_its_fit_with_residuals() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("fit.svg");
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "power",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "--curve",
+        &format!("{FIX}/constant_24000.csv"),
+        "-o",
+        dir.path().join("fit.json").to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("obs − pred"), "no residual panel");
+    assert!(text.contains("cosine_24000") && text.contains("constant_24000"));
 }
 
 const ERR_FIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/errors/fit.json");

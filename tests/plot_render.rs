@@ -117,3 +117,73 @@ fn bad_extension_and_empty_data_are_errors_without_files() {
     ));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn fitted_curves_get_a_residual_panel_and_one_legend_entry_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps: Vec<u64> = (1..=3000).collect();
+    let pred: Vec<f64> = steps
+        .iter()
+        .map(|&s| 2.5 + 8.0 / (1.0 + s as f64 / 40.0))
+        .collect();
+    let obs_steps: Vec<u64> = (1..30).map(|k| k * 100).collect();
+    let observed = ObservedPoints {
+        label: "held-out run".into(),
+        steps: obs_steps.clone(),
+        losses: obs_steps
+            .iter()
+            .map(|&s| 2.51 + 8.0 / (1.0 + s as f64 / 40.0))
+            .collect(),
+    };
+    let lo = pred.iter().map(|v| v - 0.02).collect();
+    let hi = pred.iter().map(|v| v + 0.02).collect();
+    let chart = CurveChart::new("Held-out check").with_fitted(
+        PredictedCurve::new("held-out run", steps.clone(), pred).with_band(lo, hi),
+        observed,
+    );
+    let svg = dir.path().join("fit.svg");
+    chart.clone().render(&svg).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("obs − pred"), "no residual panel");
+    // The pair shares one legend entry.
+    assert_eq!(text.matches("held-out run").count(), 1);
+    // Without a pair there is no residual panel.
+    let plain = dir.path().join("plain.svg");
+    demo_chart().render(&plain).unwrap();
+    assert!(
+        !std::fs::read_to_string(&plain)
+            .unwrap()
+            .contains("obs − pred")
+    );
+    if let Ok(dir) = std::env::var("LRSDE_PLOT_DIR") {
+        chart
+            .render(&std::path::Path::new(&dir).join("fitted.png"))
+            .unwrap();
+    }
+}
+
+#[test]
+fn spec_legends_show_only_the_keys_that_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = [
+        "wsd:peak=3e-4,steps=3000,warmup=300,decay=0.2",
+        "wsd:peak=3e-4,steps=3000,warmup=300,decay=0.4",
+    ];
+    let (labels, common) = lrsde::plot::legend_labels(&specs);
+    assert_eq!(labels, ["wsd:decay=0.2", "wsd:decay=0.4"]);
+    let steps: Vec<u64> = (1..=3000).collect();
+    let mut chart = CurveChart::new("t").with_subtitle(common.unwrap());
+    for (i, l) in labels.iter().enumerate() {
+        let loss = steps
+            .iter()
+            .map(|&s| 3.0 - 1e-4 * s as f64 * (1.0 + i as f64))
+            .collect();
+        chart = chart.with_curve(PredictedCurve::new(l.clone(), steps.clone(), loss));
+    }
+    let svg = dir.path().join("l.svg");
+    chart.render(&svg).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("wsd:decay=0.2") && text.contains("wsd:decay=0.4"));
+    assert!(text.contains("peak=3e-4, steps=3000, warmup=300"));
+    assert!(!text.contains("wsd:peak=3e-4,steps=3000"));
+}

@@ -21,54 +21,46 @@ pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(format!("{stem}{suffix}{ext}"))
 }
 
-/// The predicted curves of every ranked candidate over their LR schedules, plus observed
-/// points when given, at `path`; the ranking chart beside it.
+/// The predicted curves of every ranked candidate over their LR schedules at `path`, the
+/// ranking chart beside it. Legends name each schedule by the keys that differ; the keys all
+/// share go in the subtitle. The step axis starts at `from_step` (default: after warmup).
 pub fn ranking_plots(
     fitted: &FittedLaw,
     ranking: &Ranking,
     candidates: &[Candidate],
+    from_step: Option<u64>,
     path: &Path,
 ) -> CliResult<()> {
-    ranking_plots_with(fitted, ranking, candidates, &[], path)
-}
-
-/// [`ranking_plots`] with observed curves drawn as points.
-pub fn ranking_plots_with(
-    fitted: &FittedLaw,
-    ranking: &Ranking,
-    candidates: &[Candidate],
-    observed: &[TrainingCurve],
-    path: &Path,
-) -> CliResult<()> {
-    let longest = candidates
-        .iter()
-        .map(|c| LrGrid::from_schedule(&c.schedule).len())
-        .max()
-        .unwrap_or(1);
-    let mut chart = CurveChart::new(format!("Predicted loss by schedule ({} law)", fitted.law))
-        .from_step(longest as u64 / 10);
-    for e in &ranking.entries {
+    let (labels, common) = lrsde::plot::legend_labels(
+        &ranking
+            .entries
+            .iter()
+            .map(|e| e.label.as_str())
+            .collect::<Vec<_>>(),
+    );
+    let mut chart = CurveChart::new(format!(
+        "Predicted loss by schedule ({} law, 5–95 % band)",
+        fitted.law
+    ));
+    if let Some(common) = &common {
+        chart = chart.with_subtitle(format!("schedule keys shared by all: {common}"));
+    }
+    if let Some(step) = from_step {
+        chart = chart.from_step(step);
+    }
+    for (e, label) in ranking.entries.iter().zip(&labels) {
         let Some(curve) = &e.curve else { continue };
         if e.diverged.is_some() {
             continue;
         }
         chart = chart.with_curve(
-            PredictedCurve::new(short(&e.label), curve.steps.clone(), curve.loss.clone())
+            PredictedCurve::new(label.clone(), curve.steps.clone(), curve.loss.clone())
                 .with_band(curve.lo.clone(), curve.hi.clone()),
         );
         if let Some(c) = candidates.iter().find(|c| c.label == e.label) {
-            chart = chart.with_lr_trace(
-                short(&e.label),
-                LrGrid::from_schedule(&c.schedule).into_vec(),
-            );
+            chart =
+                chart.with_lr_trace(label.clone(), LrGrid::from_schedule(&c.schedule).into_vec());
         }
-    }
-    for c in observed {
-        chart = chart.with_observed(ObservedPoints {
-            label: format!("observed {}", c.name),
-            steps: c.steps.clone(),
-            losses: c.losses.clone(),
-        });
     }
     chart
         .render(path)
@@ -76,8 +68,9 @@ pub fn ranking_plots_with(
     let bars = ranking
         .entries
         .iter()
-        .map(|e| RankBar {
-            label: short(&e.label),
+        .zip(labels)
+        .map(|(e, label)| RankBar {
+            label,
             loss: e.final_loss,
             lo: e.loss_lo,
             hi: e.loss_hi,
@@ -85,20 +78,60 @@ pub fn ranking_plots_with(
         })
         .collect();
     let rank_path = sibling(path, "-ranking");
-    RankChart::new("Predicted final loss (best at top)", bars)
+    let title = match &common {
+        Some(c) => format!("Predicted final loss (best at top; shared: {c})"),
+        None => "Predicted final loss (best at top)".to_string(),
+    };
+    RankChart::new(title, bars)
         .render(&rank_path)
         .map_err(|e| CliError::user(e.to_string()))?;
     eprintln!("wrote {} and {}", path.display(), rank_path.display());
     Ok(())
 }
 
-/// Legends get crowded with long specs: cut labels past 48 characters with an ellipsis.
-fn short(label: &str) -> String {
-    if label.len() <= 48 {
-        return label.to_string();
+/// The fitted law's curve (with its band) at every update of `curve`'s schedule up to its last
+/// observed step.
+pub fn band_over(
+    fitted: &FittedLaw,
+    law: &lrsde::law::AnyLaw,
+    curve: &TrainingCurve,
+) -> CliResult<lrsde::fit::Band> {
+    let last = curve
+        .steps
+        .last()
+        .copied()
+        .unwrap_or(0)
+        .min(curve.lrs.len() as u64);
+    let steps: Vec<u64> = (1..=last).collect();
+    Ok(fitted.predict_band(law, &curve.lrs, &steps)?)
+}
+
+/// Each observed run over the prediction of its schedule (`bands[i]` predicts `observed[i]`),
+/// with a residual panel and the runs' LR schedules: `demo`'s held-out check and `fit --plot`.
+pub fn fitted_plot(
+    title: &str,
+    observed: &[TrainingCurve],
+    bands: &[lrsde::fit::Band],
+    path: &Path,
+) -> CliResult<()> {
+    let mut chart = CurveChart::new(title);
+    for (c, band) in observed.iter().zip(bands) {
+        let label = lrsde::plot::shorten(&c.name);
+        chart = chart
+            .with_fitted(
+                PredictedCurve::new(label.clone(), band.steps.clone(), band.loss.clone())
+                    .with_band(band.lo.clone(), band.hi.clone()),
+                ObservedPoints {
+                    label: label.clone(),
+                    steps: c.steps.clone(),
+                    losses: c.losses.clone(),
+                },
+            )
+            .with_lr_trace(label, c.lrs.clone());
     }
-    format!(
-        "{}…",
-        &label[..label.char_indices().nth(47).map_or(label.len(), |(i, _)| i)]
-    )
+    chart
+        .render(path)
+        .map_err(|e| CliError::user(e.to_string()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }

@@ -36,7 +36,12 @@ pub fn run(args: &Args) -> CliResult<()> {
         .law
         .parse()
         .map_err(|e| CliError::user(format!("--law: {e}")))?;
-    println!("lrsde demo: Multi-Power-Law 400M-parameter runs (MIT, see fixtures/SOURCES.md)\n");
+    match &args.data {
+        None => println!(
+            "lrsde demo: Multi-Power-Law 400M-parameter runs (MIT, see fixtures/SOURCES.md)\n"
+        ),
+        Some(dir) => println!("lrsde demo: runs read from {}\n", dir.display()),
+    }
     let fit_curves = load(args.data.as_deref(), &FIT)?;
     let held_out = load(args.data.as_deref(), &HELD_OUT)?;
 
@@ -69,7 +74,11 @@ pub fn run(args: &Args) -> CliResult<()> {
         "   {:<22} {:>9} {:>9} {:>9} {:>10}",
         "run", "observed", "predicted", "error", "curve MAE"
     );
+    #[cfg(feature = "plot")]
+    let mut scored = Vec::new();
     for c in &held_out {
+        #[cfg(feature = "plot")]
+        scored.push(super::charts::band_over(&fitted, &law, c)?);
         let mut pred = vec![0.0; c.steps.len()];
         law.predict(&fitted.params_vec(), &c.lrs, &c.steps, &mut pred)
             .map_err(lrsde::Error::from)?;
@@ -123,11 +132,19 @@ pub fn run(args: &Args) -> CliResult<()> {
         std::fs::create_dir_all(&args.out)
             .map_err(|e| CliError::user(format!("cannot create {}: {e}", args.out.display())))?;
         let path = args.out.join("curves.png");
-        super::charts::ranking_plots_with(&fitted, &ranking, &candidates, &held_out, &path)?;
+        let title = format!(
+            "Held-out runs (points) and their predictions ({} law, 5–95 % band)",
+            fitted.law
+        );
+        super::charts::fitted_plot(&title, &held_out, &scored, &path)?;
+        let ranked = args.out.join("schedules.png");
+        super::charts::ranking_plots(&fitted, &ranking, &candidates, None, &ranked)?;
         println!(
-            "\n4. Plots: {} (predicted curves, bands, held-out runs as points) and {}",
+            "\n4. Plots: {} (the held-out runs of step 2 over their predictions, with residuals), \
+             {} (the ranked schedules' predicted curves) and {}",
             path.display(),
-            super::charts::sibling(&path, "-ranking").display()
+            ranked.display(),
+            super::charts::sibling(&ranked, "-ranking").display()
         );
     }
     println!(

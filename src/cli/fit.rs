@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// Arguments of `lrsde fit`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  lrsde fit --curve cosine.csv --curve constant.csv -o fit.json\n  lrsde fit --curve run.json --law mpl --loss-column val_loss -o fit.json --validate"
+    after_help = "Examples:\n  lrsde fit --curve cosine.csv --curve constant.csv -o fit.json\n  lrsde fit --curve run.json --law mpl --loss-column val_loss \\\n    -o fit.json --validate"
 )]
 pub struct Args {
     /// Observed training curve (CSV, JSONL or W&B JSON); repeat for a joint fit.
@@ -40,6 +40,11 @@ pub struct Args {
     /// it, a fit that does not converge is an error and nothing is written.
     #[arg(long)]
     allow_unconverged: bool,
+    /// Also draw each curve over the fitted law's prediction of it, with a residual panel
+    /// (PNG or SVG by extension).
+    #[cfg(feature = "plot")]
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
 }
 
 /// Runs `lrsde fit`.
@@ -49,6 +54,8 @@ pub fn run(args: &Args) -> CliResult<()> {
         .parse()
         .map_err(|e| CliError::user(format!("--law: {e}")))?;
     check_output(Some(&args.output))?;
+    #[cfg(feature = "plot")]
+    check_output(args.plot.as_deref())?;
     let curves = read_curves(&args.curves, &args.read)?;
     let single_shape = distinct_shapes(&curves) < 2;
     if single_shape {
@@ -98,6 +105,19 @@ pub fn run(args: &Args) -> CliResult<()> {
     }
     fitted.save(&args.output)?;
     eprintln!("wrote {}", args.output.display());
+    #[cfg(feature = "plot")]
+    if let Some(path) = &args.plot {
+        let law = fitted.law()?;
+        let bands = curves
+            .iter()
+            .map(|c| super::charts::band_over(&fitted, &law, c))
+            .collect::<CliResult<Vec<_>>>()?;
+        let title = format!(
+            "Observed runs (points) and the fitted {} law (5–95 % band)",
+            fitted.law
+        );
+        super::charts::fitted_plot(&title, &curves, &bands, path)?;
+    }
     Ok(())
 }
 
@@ -216,20 +236,34 @@ fn print_report(fitted: &FittedLaw) {
             "NOT converged"
         }
     );
+    // Curve names come last, so a long run name cannot push the columns apart.
     println!(
-        "  overall   MAE {:.5}   RMSE(log) {:.5}   max rel err {:.4}%",
+        "  MAE {:.5}   RMSE(log) {:.5}   {:>6} points   all curves (max rel err {:.4}%)",
         r.mae,
         r.rmse_log,
+        r.n_points,
         100.0 * r.max_rel_err
     );
     for c in &r.curves {
         println!(
-            "  {:<28} MAE {:.5}   RMSE(log) {:.5}   ({} points)",
-            c.name, c.mae, c.rmse_log, c.n_points
+            "  MAE {:.5}   RMSE(log) {:.5}   {:>6} points   {}",
+            c.mae, c.rmse_log, c.n_points, c.name
         );
     }
+    let specs = fitted.law().map(|l| l.params()).unwrap_or_default();
+    let width = fitted
+        .param_order
+        .iter()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0);
+    println!("parameters:");
     for (name, value) in fitted.param_order.iter().zip(fitted.params_vec()) {
-        println!("  {name:<10} = {value:.6e}");
+        let about = specs
+            .iter()
+            .find(|p| p.name == name.as_str())
+            .map_or("", |p| p.description);
+        println!("  {name:<width$} = {value:>13.6e}   {about}");
     }
     for w in &r.warnings {
         eprintln!("warning: {w}");

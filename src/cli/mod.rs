@@ -34,9 +34,11 @@ struct Cli {
 const EXAMPLES: &str = "\
 Examples:
   lrsde demo
-  lrsde simulate --model nqm:dim=32 --schedule cosine:peak=0.5,steps=2000,warmup=20 --paths 4096
+  lrsde simulate --model nqm:dim=32 --paths 4096 \\
+    --schedule cosine:peak=0.5,steps=2000,warmup=20
   lrsde fit --curve cosine.csv --curve constant.csv -o fit.json
-  lrsde predict --fit fit.json --schedule wsd:peak=3e-4,steps=24000,warmup=2160 -o pred.csv";
+  lrsde predict --fit fit.json -o pred.csv \\
+    --schedule wsd:peak=3e-4,steps=24000,warmup=2160";
 
 #[derive(Debug, Subcommand)]
 enum Command {

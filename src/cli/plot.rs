@@ -1,4 +1,4 @@
-//! `lrsde plot`: draw prediction CSVs (from `predict`) with their bands, observed curves as
+//! `lrsde plot`: draw prediction CSVs (from `predict`, or `simulate` summaries) with their bands, observed curves as
 //! points, and the LR panel.
 
 use super::args::{CurveReadArgs, read_curves};
@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 /// Arguments of `lrsde plot`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  lrsde plot --pred wsd.csv --pred cosine.csv --curve observed.csv -o curves.png"
+    after_help = "Examples:\n  lrsde plot --pred wsd.csv --pred cosine.csv --curve observed.csv \\\n    -o curves.png\n  lrsde plot --pred sim.csv --title \"Simulated loss\" -o sim.png"
 )]
 pub struct Args {
-    /// A prediction CSV written by `lrsde predict` (`step,lr,loss,loss_lo,loss_hi`); repeat.
+    /// A prediction CSV written by `lrsde predict` (`step,lr,loss,loss_lo,loss_hi`) or a
+    /// summary written by `lrsde simulate` (its mean and 5–95 % band); repeat.
     #[arg(long = "pred", value_name = "FILE", required = true)]
     preds: Vec<PathBuf>,
     /// An observed curve to draw as points; repeat.
@@ -23,7 +24,7 @@ pub struct Args {
     /// Chart title.
     #[arg(long, default_value = "Predicted loss")]
     title: String,
-    /// First step shown (hides the early transient; default: 5 % of the longest prediction).
+    /// First step shown (default: where the schedules' warmup ends, else 5 % of the longest).
     #[arg(long, value_name = "STEP")]
     from_step: Option<u64>,
     /// Loss axis: auto (log when the losses span more than 3×), log or linear.
@@ -38,24 +39,23 @@ pub struct Args {
 pub fn run(args: &Args) -> CliResult<()> {
     super::args::check_output(Some(&args.output))?;
     let mut chart = CurveChart::new(args.title.clone());
-    let mut longest = 0;
     for path in &args.preds {
-        let (curve, lrs) = read_prediction(path)?;
-        longest = longest.max(curve.steps.last().copied().unwrap_or(0));
-        let label = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        chart = chart.with_curve(curve).with_lr_trace(label, lrs);
+        let (mut curve, lrs) = read_prediction(path)?;
+        curve.label = lrsde::plot::shorten(&curve.label);
+        chart = chart
+            .with_lr_trace(curve.label.clone(), lrs)
+            .with_curve(curve);
     }
     for c in read_curves(&args.curves, &args.read)? {
         chart = chart.with_observed(ObservedPoints {
-            label: c.name.clone(),
+            label: lrsde::plot::shorten(&c.name),
             steps: c.steps,
             losses: c.losses,
         });
     }
-    chart = chart.from_step(args.from_step.unwrap_or(longest / 20));
+    if let Some(step) = args.from_step {
+        chart = chart.from_step(step);
+    }
     if args.scale != "auto" {
         chart = chart.with_log_loss(args.scale == "log");
     }
@@ -66,7 +66,21 @@ pub fn run(args: &Args) -> CliResult<()> {
     Ok(())
 }
 
-/// Reads a `predict` CSV; errors name the file, line and column.
+/// The columns of a curve file `plot` draws: `predict`'s, or `simulate`'s summary (its mean,
+/// with the 5–95 % quantiles of the paths as the band).
+struct Layout {
+    /// Index of the line, the band's lower and upper edge.
+    loss: usize,
+    lo: usize,
+    hi: usize,
+    columns: usize,
+    /// Whether statistics may be NaN (a `simulate` row whose paths all diverged).
+    nan_allowed: bool,
+}
+
+const PREDICT_HEADER: &str = "step,lr,loss,loss_lo,loss_hi";
+
+/// Reads a `predict` or `simulate` CSV; errors name the file, line and column.
 fn read_prediction(path: &Path) -> CliResult<(PredictedCurve, Vec<f64>)> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::user(format!("{}: {e}", path.display())))?;
@@ -76,32 +90,51 @@ fn read_prediction(path: &Path) -> CliResult<(PredictedCurve, Vec<f64>)> {
         .unwrap_or_default()
         .trim_start_matches('\u{feff}')
         .trim();
-    if header != "step,lr,loss,loss_lo,loss_hi" {
+    let layout = if header == PREDICT_HEADER {
+        Layout {
+            loss: 2,
+            lo: 3,
+            hi: 4,
+            columns: 5,
+            nan_allowed: false,
+        }
+    } else if header == lrsde::ensemble::Summary::CSV_HEADER {
+        Layout {
+            loss: 2,
+            lo: 5,
+            hi: 7,
+            columns: 9,
+            nan_allowed: true,
+        }
+    } else {
         return Err(CliError::user(format!(
-            "{}:1: expected the header `step,lr,loss,loss_lo,loss_hi` written by `lrsde predict`, found `{header}`",
-            path.display()
+            "{}:1: expected the header `{PREDICT_HEADER}` written by `lrsde predict` or `{}` \
+             written by `lrsde simulate`, found `{header}`",
+            path.display(),
+            lrsde::ensemble::Summary::CSV_HEADER
         )));
-    }
+    };
     let (mut steps, mut lrs, mut loss, mut lo, mut hi) = (vec![], vec![], vec![], vec![], vec![]);
     for (i, line) in lines.enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let cells: Vec<&str> = line.trim().split(',').collect();
-        if cells.len() != 5 {
+        if cells.len() != layout.columns {
             return Err(CliError::user(format!(
-                "{}:{}: expected 5 columns, found {}",
+                "{}:{}: expected {} columns, found {}",
                 path.display(),
                 i + 2,
+                layout.columns,
                 cells.len()
             )));
         }
-        let num = |col: usize| -> CliResult<f64> {
+        let num = |col: usize, nan_allowed: bool| -> CliResult<f64> {
             cells[col]
                 .trim()
                 .parse::<f64>()
                 .ok()
-                .filter(|v| v.is_finite())
+                .filter(|v| v.is_finite() || (nan_allowed && v.is_nan()))
                 .ok_or_else(|| {
                     CliError::user(format!(
                         "{}:{}: column {} is not a finite number: `{}`",
@@ -112,7 +145,7 @@ fn read_prediction(path: &Path) -> CliResult<(PredictedCurve, Vec<f64>)> {
                     ))
                 })
         };
-        let step = num(0)?;
+        let step = num(0, false)?;
         // 2^53: beyond it whole numbers are not exact in f64.
         if !(step >= 1.0 && step.fract() == 0.0 && step <= 9_007_199_254_740_992.0)
             || steps.last().is_some_and(|&s| s >= step as u64)
@@ -125,10 +158,10 @@ fn read_prediction(path: &Path) -> CliResult<(PredictedCurve, Vec<f64>)> {
             )));
         }
         steps.push(step as u64);
-        lrs.push(num(1)?);
-        loss.push(num(2)?);
-        lo.push(num(3)?);
-        hi.push(num(4)?);
+        lrs.push(num(1, false)?);
+        loss.push(num(layout.loss, layout.nan_allowed)?);
+        lo.push(num(layout.lo, layout.nan_allowed)?);
+        hi.push(num(layout.hi, layout.nan_allowed)?);
     }
     if steps.is_empty() {
         return Err(CliError::user(format!("{}: no data rows", path.display())));
@@ -137,8 +170,21 @@ fn read_prediction(path: &Path) -> CliResult<(PredictedCurve, Vec<f64>)> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let label = if layout.nan_allowed {
+        format!("{label} (mean, 5–95 % of paths)")
+    } else {
+        label
+    };
+    // Rows may be thinned (`predict --every`, `simulate --save-every`): the LR panel wants one
+    // value per update, so each LR holds until the next written row.
+    let mut per_update = Vec::with_capacity(*steps.last().unwrap_or(&0) as usize);
+    let mut prev = 0;
+    for (s, lr) in steps.iter().zip(&lrs) {
+        per_update.extend(std::iter::repeat_n(*lr, (*s - prev) as usize));
+        prev = *s;
+    }
     Ok((
         PredictedCurve::new(label, steps, loss).with_band(lo, hi),
-        lrs,
+        per_update,
     ))
 }

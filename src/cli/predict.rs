@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `lrsde predict`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  lrsde predict --fit fit.json --schedule wsd:peak=3e-4,steps=24000,warmup=2160 -o pred.csv --plot pred.png"
+    after_help = "Example:\n  lrsde predict --fit fit.json -o pred.csv --every 100 --plot pred.png \\\n    --schedule wsd:peak=3e-4,steps=24000,warmup=2160"
 )]
 pub struct Args {
     /// Fit file written by `lrsde fit`.
@@ -40,10 +40,17 @@ pub struct Args {
     /// Output CSV `step,lr,loss,loss_lo,loss_hi` (default: stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Write every K-th step only (the last step is always written), for smaller files.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = parse_every)]
+    every: u64,
     /// Also draw the predicted curve (PNG or SVG by extension).
     #[cfg(feature = "plot")]
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
+    /// First step the --plot shows (default: where the schedule's warmup ends).
+    #[cfg(feature = "plot")]
+    #[arg(long, value_name = "STEP", requires = "plot")]
+    from_step: Option<u64>,
 }
 
 /// Runs `lrsde predict`.
@@ -86,20 +93,32 @@ pub fn run(args: &Args) -> CliResult<()> {
             sched.label
         )));
     }
-    super::output::emit(args.output.as_deref(), |w| write_band(w, &band, lrs))?;
+    super::output::emit(args.output.as_deref(), |w| {
+        write_band(w, &band, lrs, args.every)
+    })?;
+    summary(args.output.as_deref(), &band);
     #[cfg(feature = "plot")]
     if let Some(plot) = &args.plot {
-        let chart = lrsde::plot::CurveChart::new(format!("Predicted loss ({} law)", fitted.law))
-            .with_curve(
-                lrsde::plot::PredictedCurve::new(
-                    sched.label.clone(),
-                    band.steps.clone(),
-                    band.loss.clone(),
-                )
-                .with_band(band.lo.clone(), band.hi.clone()),
+        let (labels, common) = lrsde::plot::legend_labels(&[sched.label.as_str()]);
+        let mut chart = lrsde::plot::CurveChart::new(format!(
+            "Predicted loss ({} law, 5–95 % band)",
+            fitted.law
+        ))
+        .with_curve(
+            lrsde::plot::PredictedCurve::new(
+                labels[0].clone(),
+                band.steps.clone(),
+                band.loss.clone(),
             )
-            .with_lr_trace(sched.label.clone(), lrs.to_vec())
-            .from_step(k / 20);
+            .with_band(band.lo.clone(), band.hi.clone()),
+        )
+        .with_lr_trace(labels[0].clone(), lrs.to_vec());
+        if let Some(common) = common {
+            chart = chart.with_subtitle(common);
+        }
+        if let Some(step) = args.from_step {
+            chart = chart.from_step(step);
+        }
         chart
             .render(plot)
             .map_err(|e| CliError::user(e.to_string()))?;
@@ -150,8 +169,37 @@ fn continue_run(
         )));
     }
     super::output::emit(args.output.as_deref(), |w| {
-        write_band(w, &c.band, c.grid.as_slice())
-    })
+        write_band(w, &c.band, c.grid.as_slice(), args.every)
+    })?;
+    summary(args.output.as_deref(), &c.band);
+    Ok(())
+}
+
+/// Parses `--every K`: a whole number of steps, at least 1.
+fn parse_every(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(k) if k >= 1 => Ok(k),
+        _ => Err(format!("`{text}` is not a whole number of steps >= 1")),
+    }
+}
+
+/// One line on stderr after writing to a file: where, and the final predicted loss with its
+/// band (stdout then carries only the CSV).
+fn summary(output: Option<&Path>, band: &lrsde::fit::Band) {
+    let Some(path) = output.filter(|p| p.as_os_str() != "-") else {
+        return;
+    };
+    if let (Some(step), Some(loss), Some(lo), Some(hi)) = (
+        band.steps.last(),
+        band.loss.last(),
+        band.lo.last(),
+        band.hi.last(),
+    ) {
+        eprintln!(
+            "wrote {}: final loss {loss:.4} at step {step}, band [{lo:.4}, {hi:.4}]",
+            path.display()
+        );
+    }
 }
 
 /// Loads a fit file and warns when the fit it holds did not converge (saved with
@@ -207,14 +255,20 @@ fn divergence(loss: &[f64], steps: &[u64]) -> Option<String> {
 }
 
 /// Writes the `predict` contract `step,lr,loss,loss_lo,loss_hi`; `lrs[t]` is the LR of update
-/// `t + 1`, floats in shortest round-trip form.
+/// `t + 1`, floats in shortest round-trip form. Only steps divisible by `every`, and the last
+/// step, are written.
 fn write_band(
     w: &mut dyn std::io::Write,
     band: &lrsde::fit::Band,
     lrs: &[f64],
+    every: u64,
 ) -> std::io::Result<()> {
     writeln!(w, "step,lr,loss,loss_lo,loss_hi")?;
+    let last = band.steps.last().copied();
     for (i, step) in band.steps.iter().enumerate() {
+        if step % every != 0 && Some(*step) != last {
+            continue;
+        }
         let lr = lrs[*step as usize - 1];
         writeln!(
             w,

@@ -22,7 +22,7 @@ pub enum Format {
 /// Arguments of `lrsde rank`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  lrsde rank --fit fit.json --schedule cosine:peak=3e-4,steps=24000,warmup=2160 \\\n    --schedule wsd:peak=3e-4,steps=24000,warmup=2160 --schedule constant:peak=3e-4,steps=24000,warmup=2160\n  lrsde rank --fit fit.json --search \"wsd:peak=3e-4,steps=24000,warmup=2160,decay=0.05..0.5\"\n  lrsde rank --fit fit.json --resume run.csv --at 20000 --schedule linear:peak=3e-4,steps=4000 \\\n    --search \"wsd:peak=1e-4..3e-4,steps=4000,decay=1\""
+    after_help = "Examples:\n  lrsde rank --fit fit.json \\\n    --schedule cosine:peak=3e-4,steps=24000,warmup=2160 \\\n    --schedule wsd:peak=3e-4,steps=24000,warmup=2160 \\\n    --schedule constant:peak=3e-4,steps=24000,warmup=2160\n  lrsde rank --fit fit.json --plot rank.png \\\n    --search \"wsd:peak=3e-4,steps=24000,warmup=2160,decay=0.05..0.5\"\n  lrsde rank --fit fit.json --resume run.csv --at 20000 \\\n    --schedule linear:peak=3e-4,steps=4000 \\\n    --search \"wsd:peak=1e-4..3e-4,steps=4000,decay=1\""
 )]
 pub struct Args {
     /// Fit file written by `lrsde fit`.
@@ -64,6 +64,10 @@ pub struct Args {
     #[cfg(feature = "plot")]
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
+    /// First step the --plot shows (default: where the schedules' warmup ends).
+    #[cfg(feature = "plot")]
+    #[arg(long, value_name = "STEP", requires = "plot")]
+    from_step: Option<u64>,
 }
 
 /// Runs `lrsde rank`.
@@ -122,6 +126,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         })?),
         _ => None,
     };
+    let mut warnings = super::warnings::Collected::default();
     for text in &args.searches {
         let template: SearchSpec = text
             .parse()
@@ -147,6 +152,9 @@ pub fn run(args: &Args) -> CliResult<()> {
             lrsde::rank::search(&fitted, &law, &template, &options).map_err(lrsde::Error::from)?;
         pb.finish_and_clear();
         print_search(text, &found);
+        for w in &found.warnings {
+            warnings.add(w, &found.spec.to_string());
+        }
         // People read the rounded values; machine formats keep the exact optimum.
         let label = match args.format {
             Format::Table => found.display_spec.clone(),
@@ -167,15 +175,16 @@ pub fn run(args: &Args) -> CliResult<()> {
     pb.finish_and_clear();
     for e in &ranking.entries {
         for w in &e.warnings {
-            eprintln!("warning: {}: {w}", e.label);
+            warnings.add(w, &e.label);
         }
     }
+    warnings.print(ranking.entries.len());
     super::output::emit(args.output.as_deref(), |w| {
         write_ranking(w, &ranking, args.format)
     })?;
     #[cfg(feature = "plot")]
     if let Some(path) = &args.plot {
-        super::charts::ranking_plots(&fitted, &ranking, &candidates, path)?;
+        super::charts::ranking_plots(&fitted, &ranking, &candidates, args.from_step, path)?;
     }
     Ok(())
 }
@@ -211,9 +220,6 @@ fn print_search(text: &str, found: &lrsde::rank::SearchResult) {
             if e.upper { "upper" } else { "lower" },
             e.bound
         );
-    }
-    for w in &found.warnings {
-        eprintln!("warning: {w}");
     }
 }
 

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// Arguments of `lrsde simulate`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example (workload W of the benchmarks):\n  lrsde simulate --model nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1 \\\n    --schedule cosine:peak=0.5,steps=2000,warmup=20 --paths 4096 --method em -o sim.csv"
+    after_help = "Example (workload W of the benchmarks):\n  lrsde simulate --model nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1 \\\n    --schedule cosine:peak=0.5,steps=2000,warmup=20 \\\n    --paths 4096 --method em -o sim.csv"
 )]
 pub struct Args {
     /// Model spec, e.g. nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1 (also momentum:,
@@ -91,6 +91,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         .map_err(|e| CliError::user(refusal(&e, &args.schedule)))?;
     let sched = ScheduleArg::from_candidate(&candidate);
     let lrs = sched.grid.as_slice();
+    let start = std::time::Instant::now();
     let pb = super::progress::bar(lrs.len() as u64, "simulate");
     let summary = ensemble
         .run_spec_observed(&model, method, lrs, &mut |p: &Progress| {
@@ -105,7 +106,28 @@ pub fn run(args: &Args) -> CliResult<()> {
             d.count, summary.paths, d.first_path, d.first_step
         );
     }
-    super::output::emit(args.output.as_deref(), |w| summary.write_csv(w))
+    super::output::emit(args.output.as_deref(), |w| summary.write_csv(w))?;
+    // The progress bar is hidden when stderr is not a terminal (logs, CI) and cleared when
+    // done: this line says what ran and where it ended.
+    if let Some(last) = summary.last() {
+        let place = match &args.output {
+            Some(p) if p.as_os_str() != "-" => format!("wrote {}: ", p.display()),
+            _ => String::new(),
+        };
+        eprintln!(
+            "{place}{} paths × {} steps ({}) in {:.2} s; final loss mean {:.4e} (5–95 %: \
+             {:.4e} – {:.4e}), {} diverged",
+            summary.paths,
+            last.step,
+            args.method,
+            start.elapsed().as_secs_f64(),
+            last.mean,
+            last.p05,
+            last.p95,
+            last.diverged
+        );
+    }
+    Ok(())
 }
 
 /// The budget refusal in the flags' terms, with what to change.

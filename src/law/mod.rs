@@ -61,6 +61,9 @@ pub struct ParamSpec {
     /// `ln(value)` (then `lower > 0`). Parameters already stored as logarithms (`log_*`) say
     /// `false`.
     pub log_scale: bool,
+    /// What the parameter means, in words, for reports (empty if undocumented).
+    #[serde(skip)]
+    pub description: &'static str,
 }
 
 impl ParamSpec {
@@ -71,6 +74,7 @@ impl ParamSpec {
             lower,
             upper,
             log_scale: false,
+            description: "",
         }
     }
 
@@ -81,7 +85,20 @@ impl ParamSpec {
             lower,
             upper,
             log_scale: true,
+            description: "",
         }
+    }
+
+    /// The same parameter with a description in words (shown by `lrsde fit`).
+    ///
+    /// ```
+    /// let p = lrsde::law::ParamSpec::linear("L0", 0.0, 10.0).described("irreducible loss");
+    /// assert_eq!(p.description, "irreducible loss");
+    /// ```
+    #[must_use]
+    pub const fn described(mut self, description: &'static str) -> Self {
+        self.description = description;
+        self
     }
 
     /// `value` clamped into `[lower, upper]`.

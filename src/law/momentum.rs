@@ -102,10 +102,15 @@ impl LossLaw for MomentumLaw {
 
     fn params(&self) -> Vec<ParamSpec> {
         vec![
-            ParamSpec::linear("L0", 0.0, self.scale.loss_max),
-            ParamSpec::log("A", 1e-8, 1e8),
-            ParamSpec::linear("alpha", 0.01, 3.0),
-            ParamSpec::log("C", 1e-12, 10.0 * self.scale.loss_max.max(1e-12)),
+            ParamSpec::linear("L0", 0.0, self.scale.loss_max).described(
+                "loss left after infinitely long training (the floor the curve approaches)",
+            ),
+            ParamSpec::log("A", 1e-8, 1e8)
+                .described("scale of the power-law decrease with the LR area"),
+            ParamSpec::linear("alpha", 0.01, 3.0)
+                .described("power of that decrease (larger: faster early progress)"),
+            ParamSpec::log("C", 1e-12, 10.0 * self.scale.loss_max.max(1e-12))
+                .described("loss drop per unit of annealing area (the gain from LR decay)"),
         ]
     }
 

@@ -71,14 +71,20 @@ impl LossLaw for MultiPowerLaw {
     fn params(&self) -> Vec<ParamSpec> {
         let lr = self.scale.lr_ref;
         vec![
-            ParamSpec::linear("L0", 0.0, self.scale.loss_max),
-            ParamSpec::log("A", 1e-8, 1e6),
-            ParamSpec::linear("alpha", 0.01, 3.0),
+            ParamSpec::linear("L0", 0.0, self.scale.loss_max).described(
+                "loss left after infinitely long training (the floor the curve approaches)",
+            ),
+            ParamSpec::log("A", 1e-8, 1e6)
+                .described("scale of the power-law decrease with the LR area"),
+            ParamSpec::linear("alpha", 0.01, 3.0)
+                .described("power of that decrease (larger: faster early progress)"),
             // B · η_peak is the size of the annealing drop: allow 1e−6 … 10 × the loss scale.
-            ParamSpec::log("B", 1e-6 / lr, 10.0 * self.scale.loss_max.max(1.0) / lr),
-            ParamSpec::log("C", 1e-4, 1e4),
-            ParamSpec::linear("beta", 0.01, 5.0),
-            ParamSpec::linear("gamma", 0.0, 2.0),
+            ParamSpec::log("B", 1e-6 / lr, 10.0 * self.scale.loss_max.max(1.0) / lr)
+                .described("size of the extra loss drop that LR decay brings"),
+            ParamSpec::log("C", 1e-4, 1e4).described("how fast that drop builds up after a decay"),
+            ParamSpec::linear("beta", 0.01, 5.0).described("power of the drop's saturation"),
+            ParamSpec::linear("gamma", 0.0, 2.0)
+                .described("how the drop's speed depends on the LR it decays to"),
         ]
     }
 

@@ -329,16 +329,34 @@ impl LossLaw for SdeSurrogate {
 
     fn params(&self) -> Vec<ParamSpec> {
         let mut v = vec![
-            ParamSpec::linear("L0", 0.0, self.scale.loss_max),
-            ParamSpec::linear("log_kappa_max", 1e-5f64.ln(), 1.99f64.ln()),
-            ParamSpec::linear("p", 0.05, 6.0),
-            ParamSpec::linear("log_s", -30.0, LOG_S_MAX),
-            ParamSpec::linear("log_w0", -20.0, 10.0),
-            ParamSpec::linear("q", -3.0, 6.0),
+            ParamSpec::linear("L0", 0.0, self.scale.loss_max).described(
+                "loss left after infinitely long training (the floor the curve approaches)",
+            ),
+            ParamSpec::linear("log_kappa_max", 1e-5f64.ln(), 1.99f64.ln()).described(
+                "ln of the sharpest curvature times the reference LR: how fast the fastest direction learns",
+            ),
+            ParamSpec::linear("p", 0.05, 6.0).described(
+                "how fast curvature falls off across directions (larger: fewer directions matter)",
+            ),
+            ParamSpec::linear("log_s", -30.0, LOG_S_MAX).described(
+                "ln of the gradient-noise scale: the excess loss a high LR keeps until it decays",
+            ),
+            ParamSpec::linear("log_w0", -20.0, 10.0).described(
+                "ln of the initial squared distance from the optimum along the sharpest direction",
+            ),
+            ParamSpec::linear("q", -3.0, 6.0).described(
+                "how the initial squared distance falls off across directions",
+            ),
         ];
         if self.lr_exponents {
-            v.push(ParamSpec::linear("a", 0.2, 2.0));
-            v.push(ParamSpec::linear("b", 0.5, 4.0));
+            v.push(
+                ParamSpec::linear("a", 0.2, 2.0)
+                    .described("exponent of the LR in the drift term (1: plain SGD)"),
+            );
+            v.push(
+                ParamSpec::linear("b", 0.5, 4.0)
+                    .described("exponent of the LR in the noise term (2: plain SGD)"),
+            );
         }
         v
     }

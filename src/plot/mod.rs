@@ -13,10 +13,12 @@
 //! ```
 
 mod curves;
+mod labels;
 mod ranking;
 mod style;
 
 pub use curves::{CurveChart, ObservedPoints, PredictedCurve};
+pub use labels::{MAX_LABEL_CHARS, legend_labels, shorten};
 pub use ranking::{RankBar, RankChart};
 
 use std::path::{Path, PathBuf};

@@ -26,6 +26,7 @@
 pub mod data;
 pub mod ensemble;
 pub mod error;
+pub mod assess;
 pub mod eval;
 pub mod fit;
 pub mod io;

@@ -31,6 +31,9 @@ pub(crate) struct Evaluated {
     pub diverged: Option<u64>,
     /// Extrapolation and band warnings.
     pub warnings: Vec<String>,
+    /// Standard deviation of the final loss's error that no other candidate shares (own model
+    /// discrepancy and run-to-run noise of the fit's predictive model; 0 without one).
+    pub own_sd: f64,
 }
 
 impl Evaluated {
@@ -168,11 +171,16 @@ pub(crate) fn evaluate<L: LossLaw + ?Sized>(
             ));
         }
     }
+    let own_sd = fitted
+        .predictive
+        .as_ref()
+        .map_or(0.0, |p| p.own_variance(p.distance(n, peak)).sqrt());
     Ok(Evaluated {
         band,
         finals,
         diverged,
         warnings,
+        own_sd,
     })
 }
 

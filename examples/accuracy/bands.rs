@@ -1,0 +1,168 @@
+//! Predictive-band coverage and the `auto` law on the public tables (docs/accuracy.md,
+//! "Predictive bands"). Shared by `examples/accuracy` (`bands` mode) and
+//! `tests/calibration_shared.rs`.
+#![allow(dead_code)]
+
+use crate::suites::{GridSet, MPL_WARMUP, fit_options, mpl_curve};
+use lrsde::assess::{Assessment, CalibrationOptions, LawChoice, assess};
+use std::path::Path;
+
+/// The calibration of every suite: the defaults, with `LRSDE_ACC_CUTS` (fractions separated
+/// by `/`, if set) as the leave-last-segment-out cuts.
+pub fn calibration() -> CalibrationOptions {
+    let mut c = CalibrationOptions::default();
+    if let Ok(v) = std::env::var("LRSDE_ACC_CUTS") {
+        c.cuts = v.split('/').map(|x| x.parse().expect("cut")).collect();
+    }
+    c
+}
+
+/// Fits `choice` with a calibrated band on the `fit` curves of one MPL size, scores `test`.
+pub fn mpl_assess(
+    root: &Path,
+    choice: &LawChoice,
+    size: u32,
+    fit: &[&str],
+    test: &[&str],
+) -> Assessment {
+    let fit: Vec<_> = fit.iter().map(|n| mpl_curve(root, size, n)).collect();
+    let test: Vec<_> = test.iter().map(|n| mpl_curve(root, size, n)).collect();
+    assess(
+        choice,
+        &fit,
+        &test,
+        &fit_options(),
+        &calibration(),
+        MPL_WARMUP,
+    )
+    .unwrap_or_else(|e| panic!("{size}M: {e}"))
+}
+
+/// The same for one cell of the 124M grid.
+pub fn grid_assess(set: &GridSet, choice: &LawChoice) -> Assessment {
+    assess(
+        choice,
+        &set.fit,
+        &set.test,
+        &fit_options(),
+        &calibration(),
+        300,
+    )
+    .unwrap_or_else(|e| panic!("124M lr {} T {}: {e}", set.peak, set.horizon))
+}
+
+/// Headline numbers of several assessments of one law on one table.
+#[derive(Debug, Clone, Default)]
+pub struct BandSummary {
+    /// Rows (sizes, cells).
+    pub rows: usize,
+    /// Mean over rows of the mean held-out final-loss absolute error.
+    pub final_mae: f64,
+    /// Mean over rows of the mean Kendall τ over groups of equal length.
+    pub tau: f64,
+    /// Held-out final losses inside their band.
+    pub covered: usize,
+    /// Held-out final losses.
+    pub total: usize,
+    /// Median band width at the final step over all held-out curves.
+    pub median_width: f64,
+}
+
+impl BandSummary {
+    /// Fraction covered.
+    pub fn coverage(&self) -> f64 {
+        self.covered as f64 / self.total.max(1) as f64
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// Mean Kendall τ of one assessment over its groups of equal length.
+pub fn tau(a: &Assessment) -> f64 {
+    let t: Vec<f64> = a.evaluation.rankings().iter().map(|r| r.1).collect();
+    mean(&t)
+}
+
+/// Pools assessments into a [`BandSummary`].
+pub fn summarise(rows: &[&Assessment]) -> BandSummary {
+    let mut widths: Vec<f64> = rows
+        .iter()
+        .flat_map(|a| a.finals.iter().map(|(_, b)| b.width()))
+        .collect();
+    widths.sort_by(f64::total_cmp);
+    let median_width = match widths.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => widths[n / 2],
+        n => 0.5 * (widths[n / 2 - 1] + widths[n / 2]),
+    };
+    BandSummary {
+        rows: rows.len(),
+        final_mae: mean(
+            &rows
+                .iter()
+                .map(|a| a.evaluation.mean(|m| m.final_err.abs()))
+                .collect::<Vec<_>>(),
+        ),
+        tau: mean(&rows.iter().map(|a| tau(a)).collect::<Vec<_>>()),
+        covered: rows
+            .iter()
+            .map(|a| a.finals.iter().filter(|(_, b)| b.covers()).count())
+            .sum(),
+        total: rows.iter().map(|a| a.finals.len()).sum(),
+        median_width,
+    }
+}
+
+/// Header of [`band_row`] tables.
+pub const BAND_HEADER: &str = "| data | law | chosen | final-loss MAE | Kendall τ | in 90 % band | median width | fit time |\n|---|---|---|---|---|---|---|---|";
+
+/// A markdown row of one assessment.
+pub fn band_row(label: &str, a: &Assessment) -> String {
+    let s = summarise(&[a]);
+    let chosen = match &a.fitted.selection {
+        Some(sel) => format!(
+            "{} ({})",
+            sel.chosen,
+            sel.candidates
+                .iter()
+                .map(|c| format!("{} {:.4}", c.law, c.score))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => a.fitted.law.clone(),
+    };
+    format!(
+        "| {label} | {} | {chosen} | {:.4} | {:.2} | {}/{} | {:.4} | {:.1} s |",
+        a.evaluation.law,
+        s.final_mae,
+        s.tau,
+        s.covered,
+        s.total,
+        s.median_width,
+        a.evaluation.fit_seconds
+    )
+}
+
+/// Header of [`summary_line`] tables.
+pub const SUMMARY_HEADER: &str = "| law | rows | final-loss MAE | Kendall τ | in 90 % band | median width | width / MAE |\n|---|---|---|---|---|---|---|";
+
+/// A markdown row of a table's summary for one law.
+pub fn summary_line(law: &str, s: &BandSummary) -> String {
+    format!(
+        "| {law} | {} | {:.4} | {:.2} | {}/{} ({:.0} %) | {:.4} | {:.1} |",
+        s.rows,
+        s.final_mae,
+        s.tau,
+        s.covered,
+        s.total,
+        100.0 * s.coverage(),
+        s.median_width,
+        s.median_width / s.final_mae
+    )
+}

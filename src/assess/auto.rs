@@ -1,0 +1,157 @@
+//! `--law auto`: choose the law by held-out evidence from the fit curves themselves.
+
+use std::str::FromStr;
+
+use super::calibrate::{CalibrationOptions, predictive_from_errors};
+use super::segment::segment_errors;
+use crate::data::TrainingCurve;
+use crate::fit::{FitError, FitOptions, FittedLaw, LawScore, LawSelection, fit_law};
+use crate::law::{AnyLaw, LawError};
+
+/// The laws `auto` chooses among. `mpl` is left out: its prediction costs O(points × LR
+/// changes) and each choice runs three fits per law; `power` has no LR-decay term.
+pub const AUTO_CANDIDATES: [&str; 2] = ["sde", "momentum"];
+
+/// A law given by the user, or `auto` (the `--law` flag).
+///
+/// ```
+/// use lrsde::assess::LawChoice;
+/// assert_eq!("auto".parse::<LawChoice>().unwrap(), LawChoice::Auto);
+/// assert!(matches!("sde:dim=32".parse::<LawChoice>().unwrap(), LawChoice::Law(_)));
+/// assert!("nope".parse::<LawChoice>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum LawChoice {
+    /// Choose among [`AUTO_CANDIDATES`] by their leave-last-segment-out errors.
+    Auto,
+    /// This law.
+    Law(AnyLaw),
+}
+
+impl FromStr for LawChoice {
+    type Err = LawError;
+    fn from_str(s: &str) -> Result<Self, LawError> {
+        if s.trim() == "auto" {
+            Ok(LawChoice::Auto)
+        } else {
+            s.parse().map(LawChoice::Law)
+        }
+    }
+}
+
+/// Root mean square of the finite errors (`NaN` when there are none).
+fn rms(errors: &[crate::fit::SegmentError]) -> f64 {
+    let e: Vec<f64> = errors
+        .iter()
+        .map(|e| e.error)
+        .filter(|e| e.is_finite())
+        .collect();
+    if e.is_empty() {
+        return f64::NAN;
+    }
+    (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt()
+}
+
+/// Fits the chosen law (or, for [`LawChoice::Auto`], every law of [`AUTO_CANDIDATES`] by
+/// leave-last-segment-out refits, then the one whose held-out final losses erred least) and
+/// calibrates its predictive band from the same refits ([`super::calibrate`]). An automatic
+/// choice is recorded in [`FittedLaw::selection`] with every candidate's score.
+///
+/// ```no_run
+/// use lrsde::assess::{fit_choice, CalibrationOptions, LawChoice};
+/// use lrsde::data::{read_curve, ReadOptions};
+/// use lrsde::fit::FitOptions;
+///
+/// let curves = [read_curve("cosine.csv", &ReadOptions::default())?,
+///               read_curve("constant.csv", &ReadOptions::default())?];
+/// let fitted = fit_choice(&LawChoice::Auto, &curves, &FitOptions::default(),
+///                         &CalibrationOptions::default())?;
+/// println!("{}", fitted.selection.unwrap().reason);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`fit_law`]; for `Auto`, the first candidate's error when no candidate can be refitted.
+pub fn fit_choice(
+    choice: &LawChoice,
+    curves: &[TrainingCurve],
+    options: &FitOptions,
+    cal: &CalibrationOptions,
+) -> Result<FittedLaw, FitError> {
+    let (law, errors, selection) = match choice {
+        LawChoice::Law(law) => {
+            // A law the user chose is fitted even when its refits on shortened curves fail;
+            // the band then lacks the discrepancy term, and the report says so.
+            let errors = segment_errors(law, curves, options, &cal.cuts).unwrap_or_default();
+            (law.clone(), errors, None)
+        }
+        LawChoice::Auto => {
+            let mut scored = Vec::new();
+            let mut first_err = None;
+            for name in AUTO_CANDIDATES {
+                let law: AnyLaw = name.parse()?;
+                match segment_errors(&law, curves, options, &cal.cuts) {
+                    Ok(errors) => scored.push((law, rms(&errors), errors)),
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                        scored.push((law, f64::NAN, Vec::new()));
+                    }
+                }
+            }
+            // Lowest score; ties and unscored laws go to the earlier candidate.
+            let best = scored
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.1.is_finite())
+                .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
+                .map(|(i, _)| i);
+            let Some(best) = best else {
+                return Err(first_err.unwrap_or(FitError::NoCurves));
+            };
+            let candidates: Vec<LawScore> = scored
+                .iter()
+                .map(|(l, s, e)| LawScore {
+                    law: l.kind().to_string(),
+                    score: *s,
+                    n_errors: e.len(),
+                })
+                .collect();
+            let chosen = scored[best].0.kind().to_string();
+            let others = candidates
+                .iter()
+                .filter(|c| c.law != chosen)
+                .map(|c| format!("{} {:.4}", c.law, c.score))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let reason = format!(
+                "{chosen} predicted the held-out last part of the fit curves best (RMS final-loss \
+                 error {:.4} over {} refit predictions; {others})",
+                scored[best].1,
+                scored[best].2.len()
+            );
+            let (law, _, errors) = scored.swap_remove(best);
+            (
+                law,
+                errors,
+                Some(LawSelection {
+                    chosen,
+                    candidates,
+                    reason,
+                }),
+            )
+        }
+    };
+    let mut fitted = fit_law(law, curves, options)?;
+    if errors.is_empty() {
+        fitted.report.warnings.push(
+            "no leave-last-segment-out refit succeeded (curves too short?): the predictive band \
+             has no model-discrepancy term and is too narrow"
+                .to_string(),
+        );
+    }
+    let predictive = predictive_from_errors(&fitted, curves, errors, cal)?;
+    fitted.band_quantiles = crate::fit::quantiles_of_level(cal.level);
+    fitted.predictive = Some(predictive);
+    fitted.selection = selection;
+    Ok(fitted)
+}

@@ -166,3 +166,105 @@ pub fn summary_line(law: &str, s: &BandSummary) -> String {
         s.median_width / s.final_mae
     )
 }
+
+/// One fork of the continued-training table: the constant run up to the fork (the only fit
+/// curve) and the cooldown branches started from it (points after the fork, LR grids from
+/// step 1).
+pub struct ForkSet {
+    /// Parent run and fork step.
+    pub label: String,
+    /// The constant run up to the fork.
+    pub prefix: lrsde::data::TrainingCurve,
+    /// The branches after the fork.
+    pub branches: Vec<lrsde::data::TrainingCurve>,
+}
+
+/// Every fork of the 124M grid's cooldown branches whose parent run is in the data
+/// (`config.resume_from = ".../<parent>/ckpts/<fork>"`), as in `tests/rank_continued_shared.rs`.
+pub fn fork_sets(root: &Path) -> Vec<ForkSet> {
+    use lrsde::data::{ReadOptions, TrainingCurve, read_curve};
+    use std::collections::BTreeMap;
+    let dir = root.join("lr-scheduling/data");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<std::path::PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("ann124-"))
+        })
+        .collect();
+    names.sort();
+    let mut groups: BTreeMap<(std::path::PathBuf, u64), Vec<std::path::PathBuf>> =
+        BTreeMap::new();
+    for path in names {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let Some(resume) = json["config"]["resume_from"].as_str() else {
+            continue;
+        };
+        let mut parts = resume.rsplit('/');
+        let fork: u64 = parts.next().unwrap().parse().unwrap_or(0);
+        let _ckpts = parts.next();
+        let parent = dir.join(format!("{}.json", parts.next().unwrap_or("")));
+        if fork == 0 || !parent.is_file() {
+            continue;
+        }
+        groups.entry((parent, fork)).or_default().push(path);
+    }
+    let opts = ReadOptions::default();
+    groups
+        .into_iter()
+        .map(|((parent, fork), paths)| {
+            let stable = read_curve(&parent, &opts).unwrap();
+            let keep = stable.steps.iter().take_while(|&&s| s <= fork).count();
+            let prefix = TrainingCurve {
+                name: "constant".into(),
+                lrs: stable.lrs[..fork as usize].to_vec(),
+                steps: stable.steps[..keep].to_vec(),
+                losses: stable.losses[..keep].to_vec(),
+            };
+            let branches = paths
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let c = read_curve(p, &opts).unwrap();
+                    let after: Vec<usize> =
+                        (0..c.steps.len()).filter(|&j| c.steps[j] > fork).collect();
+                    TrainingCurve {
+                        name: format!("branch-{k}"),
+                        lrs: c.lrs.clone(),
+                        steps: after.iter().map(|&j| c.steps[j]).collect(),
+                        losses: after.iter().map(|&j| c.losses[j]).collect(),
+                    }
+                })
+                .collect();
+            let lr = stable.lrs.iter().copied().fold(0.0, f64::max);
+            ForkSet {
+                label: format!("lr {lr} fork {fork}"),
+                prefix,
+                branches,
+            }
+        })
+        .collect()
+}
+
+/// Fits `choice` on a fork's constant prefix (every law start, as `lrsde fit` does for a
+/// single schedule shape) and scores the branches.
+pub fn fork_assess(set: &ForkSet, choice: &LawChoice) -> Assessment {
+    let opts = lrsde::fit::FitOptions {
+        max_law_starts: 16,
+        ..fit_options()
+    };
+    assess(
+        choice,
+        std::slice::from_ref(&set.prefix),
+        &set.branches,
+        &opts,
+        &calibration(),
+        300,
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", set.label))
+}

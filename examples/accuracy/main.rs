@@ -10,6 +10,7 @@
 //! LRSDE_ACC_GRID_MAX_T=15000 cargo run --release --example accuracy # grid horizons ≤ 15000
 //! cargo run --release --example accuracy -- bands                   # predictive bands, auto
 //! cargo run --release --example accuracy -- bands sde momentum auto # the same, chosen laws
+//! LRSDE_ACC_CONTINUED=1 cargo run --release --example accuracy -- bands # + continued training
 //! ```
 
 mod bands;
@@ -129,6 +130,21 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
             per_law.push(rows);
         }
         tables.push(("lr-scheduling 124M grid".to_string(), per_law));
+    }
+    if std::env::var_os("LRSDE_ACC_CONTINUED").is_some() {
+        let sets = fork_sets(root);
+        println!("\n### Continued training (124M cooldown branches)\n\n{BAND_HEADER}");
+        let mut per_law = Vec::new();
+        for (name, choice) in names.iter().zip(&choices) {
+            let mut rows = Vec::new();
+            for set in &sets {
+                let a = fork_assess(set, choice);
+                println!("{}", band_row(&format!("{} {name}", set.label), &a));
+                rows.push(a);
+            }
+            per_law.push(rows);
+        }
+        tables.push(("Continued training".to_string(), per_law));
     }
     for (title, per_law) in &tables {
         println!("\n**{title}**\n\n{}", bands::SUMMARY_HEADER);

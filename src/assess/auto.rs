@@ -8,9 +8,43 @@ use crate::data::TrainingCurve;
 use crate::fit::{FitError, FitOptions, FittedLaw, LawScore, LawSelection, fit_law};
 use crate::law::{AnyLaw, LawError};
 
-/// The laws `auto` chooses among. `mpl` is left out: its prediction costs O(points × LR
-/// changes) and each choice runs three fits per law; `power` has no LR-decay term.
-pub const AUTO_CANDIDATES: [&str; 2] = ["sde", "momentum"];
+/// The laws `auto` chooses among, fewest parameters first. `mpl` is left out: its prediction
+/// costs O(points × LR changes) and each choice runs three fits per law; `power` has no
+/// LR-decay term.
+pub const AUTO_CANDIDATES: [&str; 2] = ["momentum", "sde"];
+
+/// Significance level of the F test that lets a law with more parameters replace a simpler
+/// one.
+const F_LEVEL: f64 = 0.10;
+
+/// The index of the chosen law among scored candidates (in [`AUTO_CANDIDATES`] order, fewest
+/// parameters first): the first scored law, replaced by a later one only when the ratio of
+/// their mean squared held-out errors exceeds the `1 − F_LEVEL` quantile of the F
+/// distribution with their error counts as degrees of freedom. A handful of held-out errors
+/// cannot tell two laws apart that differ by less than about 2× in RMS error; the simpler law
+/// then stays (it extrapolates more predictably, and has the tighter evidence of the two).
+fn choose(scored: &[(AnyLaw, f64, Vec<crate::fit::SegmentError>)]) -> Option<usize> {
+    use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+    let mut best: Option<usize> = None;
+    for (i, (_, score, errors)) in scored.iter().enumerate() {
+        if !score.is_finite() {
+            continue;
+        }
+        let Some(b) = best else {
+            best = Some(i);
+            continue;
+        };
+        let (b_score, b_n) = (scored[b].1, scored[b].2.len() as f64);
+        let n = errors.len() as f64;
+        let critical = FisherSnedecor::new(b_n.max(1.0), n.max(1.0))
+            .map(|f| f.inverse_cdf(1.0 - F_LEVEL))
+            .unwrap_or(f64::INFINITY);
+        if *score == 0.0 && b_score > 0.0 || (b_score / score).powi(2) > critical {
+            best = Some(i);
+        }
+    }
+    best
+}
 
 /// A law given by the user, or `auto` (the `--law` flag).
 ///
@@ -22,7 +56,7 @@ pub const AUTO_CANDIDATES: [&str; 2] = ["sde", "momentum"];
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum LawChoice {
-    /// Choose among [`AUTO_CANDIDATES`] by their leave-last-segment-out errors.
+    /// Choose among [`AUTO_CANDIDATES`] by their leave-last-segment-out errors (F test).
     Auto,
     /// This law.
     Law(AnyLaw),
@@ -52,8 +86,9 @@ fn rms(errors: &[crate::fit::SegmentError]) -> f64 {
     (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt()
 }
 
-/// Fits the chosen law (or, for [`LawChoice::Auto`], every law of [`AUTO_CANDIDATES`] by
-/// leave-last-segment-out refits, then the one whose held-out final losses erred least) and
+/// Fits the chosen law (or, for [`LawChoice::Auto`], scores every law of [`AUTO_CANDIDATES`]
+/// by leave-last-segment-out refits, then keeps the simplest unless a richer one erred
+/// significantly less on the held-out final losses) and
 /// calibrates its predictive band from the same refits ([`super::calibrate`]). An automatic
 /// choice is recorded in [`FittedLaw::selection`] with every candidate's score.
 ///
@@ -98,13 +133,7 @@ pub fn fit_choice(
                     }
                 }
             }
-            // Lowest score; ties and unscored laws go to the earlier candidate.
-            let best = scored
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.1.is_finite())
-                .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
-                .map(|(i, _)| i);
+            let best = choose(&scored);
             let Some(best) = best else {
                 return Err(first_err.unwrap_or(FitError::NoCurves));
             };
@@ -124,8 +153,9 @@ pub fn fit_choice(
                 .collect::<Vec<_>>()
                 .join(", ");
             let reason = format!(
-                "{chosen} predicted the held-out last part of the fit curves best (RMS final-loss \
-                 error {:.4} over {} refit predictions; {others})",
+                "{chosen} predicted the held-out last part of the fit curves with RMS final-loss \
+                 error {:.4} over {} refit predictions ({others}); a law with more parameters \
+                 is chosen only when its squared error is lower at 10 % significance (F test)",
                 scored[best].1,
                 scored[best].2.len()
             );

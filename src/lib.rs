@@ -23,10 +23,10 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod assess;
 pub mod data;
 pub mod ensemble;
 pub mod error;
-pub mod assess;
 pub mod eval;
 pub mod fit;
 pub mod io;

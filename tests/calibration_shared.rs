@@ -22,12 +22,15 @@ const TABLE_COVERAGE_MIN: f64 = 0.70;
 /// Median band width at the final step, at most this many times the table's final-loss MAE.
 const WIDTH_PER_MAE: f64 = 4.0;
 
+/// The assessments of one law, table by table.
+type Tables = Vec<(&'static str, Vec<Assessment>)>;
+
 fn choice(name: &str) -> LawChoice {
     name.parse().unwrap()
 }
 
 /// Every public table (MPL split, two-curve split, 124M grid) for one law.
-fn tables(root: &std::path::Path, law: &LawChoice) -> Vec<(&'static str, Vec<Assessment>)> {
+fn tables(root: &std::path::Path, law: &LawChoice) -> Tables {
     let mut out = Vec::new();
     for (title, fit, test) in [
         ("MPL split", &MPL_FIT[..], &MPL_TEST[..]),
@@ -55,7 +58,7 @@ fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
         return;
     };
     let auto = tables(&root, &choice("auto"));
-    let singles: Vec<(&str, Vec<(&str, Vec<Assessment>)>)> = ["sde", "momentum"]
+    let singles: Vec<(&str, Tables)> = ["sde", "momentum"]
         .into_iter()
         .map(|n| (n, tables(&root, &choice(n))))
         .collect();

@@ -137,6 +137,13 @@ pub fn band_row(label: &str, a: &Assessment) -> String {
         ),
         None => a.fitted.law.clone(),
     };
+    let chosen = match &a.fitted.instability {
+        Some(i) => format!(
+            "{chosen}; loss rose {:.3} on {} (step {}, LR ≥ {:.0e})",
+            i.rise, i.curve, i.step, i.lr
+        ),
+        None => chosen,
+    };
     format!(
         "| {label} | {} | {chosen} | {:.4} | {:.2} | {}/{} | {:.4} | {:.1} s |",
         a.evaluation.law,
@@ -197,8 +204,7 @@ pub fn fork_sets(root: &Path) -> Vec<ForkSet> {
         })
         .collect();
     names.sort();
-    let mut groups: BTreeMap<(std::path::PathBuf, u64), Vec<std::path::PathBuf>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(std::path::PathBuf, u64), Vec<std::path::PathBuf>> = BTreeMap::new();
     for path in names {
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();

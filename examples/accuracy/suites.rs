@@ -108,9 +108,10 @@ pub fn lr_scheduling_cells(root: &Path, law: &AnyLaw, max_horizon: u64) -> Vec<G
     grid_sets(root, max_horizon)
         .into_iter()
         .map(|set| {
-            let eval = evaluate(law, &set.fit, &set.test, &fit_options(), 300).unwrap_or_else(
-                |e| panic!("124M lr {} T {} {}: {e}", set.peak, set.horizon, law.kind()),
-            );
+            let eval =
+                evaluate(law, &set.fit, &set.test, &fit_options(), 300).unwrap_or_else(|e| {
+                    panic!("124M lr {} T {} {}: {e}", set.peak, set.horizon, law.kind())
+                });
             GridCell {
                 peak: set.peak,
                 horizon: set.horizon,

@@ -113,6 +113,7 @@ pub fn fit_choice(
     options: &FitOptions,
     cal: &CalibrationOptions,
 ) -> Result<FittedLaw, FitError> {
+    cal.validate()?;
     let (law, errors, selection) = match choice {
         LawChoice::Law(law) => {
             // A law the user chose is fitted even when its refits on shortened curves fail;
@@ -181,7 +182,50 @@ pub fn fit_choice(
     }
     let predictive = predictive_from_errors(&fitted, curves, errors, cal)?;
     fitted.band_quantiles = crate::fit::quantiles_of_level(cal.level);
+    fitted.instability = super::observed_instability(curves, predictive.noise_sd);
+    if let Some(i) = &fitted.instability {
+        fitted.report.warnings.push(format!(
+            "the loss of `{}` rose by {:.4} by step {} at LRs >= {:.3e}: training near the edge \
+             of stability, which the law cannot reproduce; predictions of schedules that spend \
+             long at such LRs are too optimistic",
+            i.curve, i.rise, i.step, i.lr
+        ));
+    }
     fitted.predictive = Some(predictive);
     fitted.selection = selection;
     Ok(fitted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::SegmentError;
+
+    fn scored(scores: &[(f64, usize)]) -> Vec<(AnyLaw, f64, Vec<SegmentError>)> {
+        scores
+            .iter()
+            .map(|&(s, n)| {
+                let e = SegmentError {
+                    curve: String::new(),
+                    seen: 1,
+                    step: 1,
+                    error: s,
+                };
+                ("power".parse().unwrap(), s, vec![e; n])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn richer_law_needs_a_significantly_lower_error() {
+        // F(4, 4) 90 % quantile = 4.107: an RMS ratio of 2 (variance ratio 4) is not enough,
+        // 2.1 (4.41) is.
+        assert_eq!(choose(&scored(&[(0.02, 4), (0.01, 4)])), Some(0));
+        assert_eq!(choose(&scored(&[(0.021, 4), (0.01, 4)])), Some(1));
+        // More evidence lowers the bar: F(40, 40) 90 % quantile = 1.51.
+        assert_eq!(choose(&scored(&[(0.013, 40), (0.01, 40)])), Some(1));
+        // An unscored law is never chosen; none scored: none.
+        assert_eq!(choose(&scored(&[(f64::NAN, 0), (0.5, 4)])), Some(1));
+        assert_eq!(choose(&scored(&[(f64::NAN, 0)])), None);
+    }
 }

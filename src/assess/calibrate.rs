@@ -34,7 +34,7 @@ impl Default for CalibrationOptions {
 }
 
 impl CalibrationOptions {
-    fn validate(&self) -> Result<(), FitError> {
+    pub(crate) fn validate(&self) -> Result<(), FitError> {
         let bad = |option, reason: &str| {
             Err(FitError::InvalidOption {
                 option,
@@ -84,27 +84,34 @@ pub fn residual_noise_sd(curves: &[(&[f64], &[f64])]) -> f64 {
     1.4826 * median / std::f64::consts::SQRT_2
 }
 
-/// The discrepancy components from leave-last-segment-out errors: each error is scaled to
-/// distance 1 (`u = e / √(step / seen)`); the mean of `u²` is the total discrepancy variance,
-/// the mean product of the `u` of two curves of the same refit its shared part (clamped to
-/// `[0, total]`), the rest is each schedule's own. Returns `(shared_sd, own_sd)`; zeros when
-/// there are no errors.
-fn discrepancy(errors: &[SegmentError]) -> (f64, f64) {
-    let u: Vec<(u64, f64)> = errors
+/// The discrepancy components from leave-last-segment-out errors, given the run-to-run noise
+/// `noise_sd` that each error also contains: an error at distance `h = √(step / seen)` has
+/// `E[e²] = d²·h² + noise²`, so `u = (e² − noise²) / h²` estimates the total discrepancy
+/// variance `d²` (their mean, clamped at 0), and the mean of `e·e' / (h·h')` over pairs of
+/// curves of the same refit its shared part (clamped to `[0, d²]`); the rest is each
+/// schedule's own. Returns `(shared_sd, own_sd)`; zeros when there are no errors.
+pub(crate) fn discrepancy(errors: &[SegmentError], noise_sd: f64) -> (f64, f64) {
+    let e: Vec<(u64, f64, f64)> = errors
         .iter()
-        .filter(|e| e.error.is_finite() && e.seen > 0)
-        .map(|e| (e.seen, e.error / (e.step as f64 / e.seen as f64).sqrt()))
+        .filter(|e| e.error.is_finite() && e.seen > 0 && e.step > 0)
+        .map(|e| (e.seen, e.error, (e.step as f64 / e.seen as f64).sqrt()))
         .collect();
-    if u.is_empty() {
+    if e.is_empty() {
         return (0.0, 0.0);
     }
-    let total = u.iter().map(|(_, x)| x * x).sum::<f64>() / u.len() as f64;
+    let n2 = noise_sd * noise_sd;
+    let total = (e
+        .iter()
+        .map(|(_, x, h)| (x * x - n2) / (h * h))
+        .sum::<f64>()
+        / e.len() as f64)
+        .max(0.0);
     let (mut sum, mut pairs) = (0.0, 0usize);
-    for i in 0..u.len() {
-        for j in i + 1..u.len() {
+    for i in 0..e.len() {
+        for j in i + 1..e.len() {
             // Errors of one refit share its parameter error: the shared part of a comparison.
-            if u[i].0 == u[j].0 {
-                sum += u[i].1 * u[j].1;
+            if e[i].0 == e[j].0 {
+                sum += e[i].1 * e[j].1 / (e[i].2 * e[j].2);
                 pairs += 1;
             }
         }
@@ -150,7 +157,7 @@ pub fn predictive_from_errors(
             (residual_noise_sd(&pairs), "fit residuals".to_string())
         }
     };
-    let (shared_sd, own_sd) = discrepancy(&errors);
+    let (shared_sd, own_sd) = discrepancy(&errors, noise_sd);
     let refits = {
         let mut s: Vec<u64> = errors.iter().map(|e| e.seen).collect();
         s.dedup();
@@ -218,4 +225,41 @@ pub fn calibrate(
     fitted.band_quantiles = crate::fit::quantiles_of_level(cal.level);
     fitted.predictive = Some(predictive);
     Ok(fitted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(seen: u64, step: u64, error: f64) -> SegmentError {
+        SegmentError {
+            curve: String::new(),
+            seen,
+            step,
+            error,
+        }
+    }
+
+    #[test]
+    fn discrepancy_splits_shared_and_own_parts() {
+        // One refit, two curves at h = 2 with errors 0.02 and 0.06: scaled 0.01 and 0.03;
+        // total = (0.01² + 0.03²) / 2 = 5e-4, shared = 0.01·0.03 = 3e-4, own = 2e-4.
+        let (shared, own) = discrepancy(&[err(100, 400, 0.02), err(100, 400, 0.06)], 0.0);
+        assert!((shared * shared - 3e-4).abs() < 1e-15, "{shared}");
+        assert!((own * own - 2e-4).abs() < 1e-15, "{own}");
+        // Errors of opposite sign share nothing.
+        let (shared, own) = discrepancy(&[err(100, 100, 0.01), err(100, 100, -0.01)], 0.0);
+        assert_eq!(shared, 0.0);
+        assert!((own - 0.01).abs() < 1e-15);
+    }
+
+    #[test]
+    fn discrepancy_removes_the_noise_in_the_errors() {
+        // |e| = noise: no discrepancy left.
+        assert_eq!(
+            discrepancy(&[err(10, 10, 0.003), err(20, 20, -0.003)], 0.003),
+            (0.0, 0.0)
+        );
+        assert_eq!(discrepancy(&[], 0.1), (0.0, 0.0));
+    }
 }

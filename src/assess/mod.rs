@@ -9,9 +9,11 @@
 mod auto;
 mod calibrate;
 mod coverage;
+mod instability;
 mod segment;
 
 pub use auto::{AUTO_CANDIDATES, LawChoice, fit_choice};
 pub use calibrate::{CalibrationOptions, calibrate, predictive_from_errors, residual_noise_sd};
 pub use coverage::{Assessment, FinalBand, assess};
+pub use instability::{Instability, observed_instability};
 pub use segment::{DEFAULT_CUTS, segment_errors};

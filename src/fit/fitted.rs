@@ -83,6 +83,10 @@ pub struct FittedLaw {
     /// What `--law auto` chose and why; `None` for a law chosen by the user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<LawSelection>,
+    /// The largest sustained loss rise seen in the fit curves (training at the edge of
+    /// stability), if any: `rank` warns about candidates that spend long at or above its LR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instability: Option<crate::assess::Instability>,
 }
 
 /// A predicted curve with its uncertainty band.
@@ -141,7 +145,9 @@ fn check_steps(lrs: &[f64], steps: &[u64]) -> Result<(), FitError> {
 
 /// Sample variance (0 for fewer than two values).
 pub(crate) fn variance(values: impl Iterator<Item = f64> + Clone) -> f64 {
-    let (n, sum) = values.clone().fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+    let (n, sum) = values
+        .clone()
+        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
     if n < 2 {
         return 0.0;
     }

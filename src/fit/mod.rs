@@ -73,8 +73,8 @@ pub use error::FitError;
 pub use fitted::{Band, CurveSummary, FIT_FORMAT, FIT_VERSION, FittedLaw};
 pub use objective::huber;
 pub use options::{FitOptions, UncertaintyMethod};
-pub use predictive::{Predictive, SegmentError, z_of_level};
 pub(crate) use predictive::quantiles_of_level;
+pub use predictive::{Predictive, SegmentError, z_of_level};
 pub use report::{CurveReport, FitReport, StartReport};
 pub use selection::{LawScore, LawSelection};
 pub use transform::Transform;
@@ -451,6 +451,7 @@ pub fn fit<L: LossLaw + ?Sized>(
         curves: summaries,
         predictive: None,
         selection: None,
+        instability: None,
     })
 }
 

@@ -410,6 +410,8 @@ fn own_noise(i: usize, n: usize) -> Vec<f64> {
 /// `P(candidate i is best)` for every candidate: per parameter draw `d` (or the central
 /// prediction when there are none) and replicate, each finite candidate's final loss plus its
 /// own error `own_sd·z`; the lowest wins. Diverged candidates get 0.
+// The sample index picks one noise value of every candidate's stream and the draw `s / R`.
+#[allow(clippy::needless_range_loop)]
 fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
     let n_draws = evaluated
         .iter()
@@ -447,7 +449,13 @@ fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
         }
     }
     wins.iter()
-        .map(|&w| if total == 0 { 0.0 } else { w as f64 / total as f64 })
+        .map(|&w| {
+            if total == 0 {
+                0.0
+            } else {
+                w as f64 / total as f64
+            }
+        })
         .collect()
 }
 

@@ -118,3 +118,75 @@ fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
         "pooled coverage {pooled:.3} outside {POOLED_COVERAGE:?}"
     );
 }
+
+#[test]
+#[ignore = "needs ../shared/data/public (not in a clone of the repository)"]
+fn rank_calls_no_difference_within_the_noise_significant() {
+    use lrsde::rank::{Candidate, RankOptions, rank};
+    use lrsde::schedule::Tabulated;
+    let Some(root) = public_data() else {
+        eprintln!("skipping: ../shared/data/public not found");
+        return;
+    };
+    // The 24k schedules of the MPL data, ranked by an `auto` fit of the two-curve split.
+    let names = [
+        "cosine_24000",
+        "constant_24000",
+        "wsd_20000_24000",
+        "wsdld_20000_24000",
+        "wsdcon_3",
+        "wsdcon_9",
+        "wsdcon_18",
+    ];
+    let (mut significant, mut within_noise) = (0, 0);
+    for size in MPL_SIZES {
+        let a = mpl_assess(&root, &choice("auto"), size, &TWO_FIT, &TWO_TEST);
+        let noise = a.fitted.predictive.as_ref().unwrap().noise_sd;
+        let curves: Vec<_> = names.iter().map(|n| mpl_curve(&root, size, n)).collect();
+        let candidates: Vec<Candidate> = curves
+            .iter()
+            .map(|c| {
+                let last = *c.steps.last().unwrap() as usize;
+                Candidate::new(
+                    c.name.clone(),
+                    Tabulated::new(c.lrs[..last].to_vec()).unwrap(),
+                )
+            })
+            .collect();
+        let law = a.fitted.law().unwrap();
+        let r = rank(&a.fitted, &law, &candidates, &RankOptions::default()).unwrap();
+        let observed = |label: &str| {
+            *curves
+                .iter()
+                .find(|c| c.name == label)
+                .unwrap()
+                .losses
+                .last()
+                .unwrap()
+        };
+        let best = observed(&r.entries[0].label);
+        let p_sum: f64 = r.entries.iter().map(|e| e.p_best).sum();
+        assert!((p_sum - 1.0).abs() < 1e-9, "p_best sums to {p_sum}");
+        for e in &r.entries[1..] {
+            let diff = observed(&e.label) - best;
+            println!(
+                "{size}M {:<20} gap {:+.4} observed {diff:+.4} noise {noise:.4} p_best {:.3} {}",
+                e.label,
+                e.gap,
+                e.p_best,
+                if e.significant { "significant" } else { "tie" }
+            );
+            significant += usize::from(e.significant);
+            if diff.abs() < noise {
+                within_noise += 1;
+                assert!(
+                    !e.significant,
+                    "{size}M {}: observed difference {diff:+.4} is within the noise {noise:.4} \
+                     but called significant",
+                    e.label
+                );
+            }
+        }
+    }
+    println!("{significant} significant gaps, {within_noise} observed within the noise");
+}

@@ -128,3 +128,50 @@ fn bad_levels_are_refused() {
         assert!(err.to_string().contains("level"), "{err}");
     }
 }
+
+#[test]
+fn rank_p_best_sums_to_one_and_identical_candidates_tie() {
+    use lrsde::rank::{Candidate, RankOptions, rank};
+    let curves = [noisy_curve(5, 4000)];
+    let opts = FitOptions::default();
+    let cal = CalibrationOptions {
+        noise_sd: Some(0.005),
+        ..CalibrationOptions::default()
+    };
+    let fitted = fit_choice(
+        &LawChoice::Law("power".parse().unwrap()),
+        &curves,
+        &opts,
+        &cal,
+    )
+    .unwrap();
+    let law = fitted.law().unwrap();
+    let c: Vec<Candidate> = [
+        "constant:peak=1e-3,steps=4000",
+        "constant:peak=1e-3,steps=4000",
+        "cosine:peak=1e-3,steps=4000",
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
+    let r = rank(&fitted, &law, &c, &RankOptions::default()).unwrap();
+    let sum: f64 = r.entries.iter().map(|e| e.p_best).sum();
+    assert!((sum - 1.0).abs() < 1e-12, "{sum}");
+    // The two identical constants: same prediction, each best about half the time, a tie.
+    let (a, b) = (&r.entries[0], &r.entries[1]);
+    assert_eq!(a.final_loss, b.final_loss);
+    assert!(!b.significant);
+    assert!(
+        (a.p_best - b.p_best).abs() < 0.05,
+        "{} vs {}",
+        a.p_best,
+        b.p_best
+    );
+    // The cosine has half the LR area: with a noise of 0.005 its gap of ~0.02 (2.8 noise sd of a difference) is significant.
+    let cos = &r.entries[2];
+    assert!(cos.gap > 2.0 * 0.005 * 2f64.sqrt(), "{}", cos.gap);
+    assert!(cos.significant && cos.p_best < 0.01, "{cos:?}");
+    // Same inputs, same output, bit for bit.
+    let again = rank(&fitted, &law, &c, &RankOptions::default()).unwrap();
+    assert_eq!(r, again);
+}

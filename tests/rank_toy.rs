@@ -256,7 +256,7 @@ fn diverged_candidates_rank_last_with_their_first_step() {
         csv.lines()
             .nth(2)
             .unwrap()
-            .ends_with(&format!(",false,{}", r.entries[1].diverged.unwrap()))
+            .ends_with(&format!(",false,{},0", r.entries[1].diverged.unwrap()))
     );
 }
 

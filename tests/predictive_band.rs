@@ -175,3 +175,34 @@ fn rank_p_best_sums_to_one_and_identical_candidates_tie() {
     let again = rank(&fitted, &law, &c, &RankOptions::default()).unwrap();
     assert_eq!(r, again);
 }
+
+#[test]
+fn auto_without_evidence_keeps_the_simplest_law_and_says_so() {
+    // Six points: enough to fit `momentum` (4 parameters), too few to refit it on half.
+    let mut c = noisy_curve(6, 600);
+    c.steps.truncate(6);
+    c.losses.truncate(6);
+    let fitted = fit_choice(
+        &LawChoice::Auto,
+        &[c],
+        &FitOptions::default(),
+        &CalibrationOptions::default(),
+    )
+    .unwrap();
+    let s = fitted.selection.as_ref().unwrap();
+    assert_eq!(
+        (s.chosen.as_str(), fitted.law.as_str()),
+        ("momentum", "momentum")
+    );
+    assert!(s.reason.contains("no evidence"), "{}", s.reason);
+    assert!(s.candidates.iter().all(|c| c.score.is_nan()));
+    assert!(
+        fitted
+            .report
+            .warnings
+            .iter()
+            .any(|w| w.contains("no model-discrepancy term")),
+        "{:?}",
+        fitted.report.warnings
+    );
+}

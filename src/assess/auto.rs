@@ -106,7 +106,8 @@ fn rms(errors: &[crate::fit::SegmentError]) -> f64 {
 /// ```
 ///
 /// # Errors
-/// As [`fit_law`]; for `Auto`, the first candidate's error when no candidate can be refitted.
+/// As [`fit_law`]. For `Auto`, curves too short to refit on their first half leave no
+/// evidence: the simplest candidate is then fitted, with a warning in the report.
 pub fn fit_choice(
     choice: &LawChoice,
     curves: &[TrainingCurve],
@@ -123,21 +124,16 @@ pub fn fit_choice(
         }
         LawChoice::Auto => {
             let mut scored = Vec::new();
-            let mut first_err = None;
             for name in AUTO_CANDIDATES {
                 let law: AnyLaw = name.parse()?;
                 match segment_errors(&law, curves, options, &cal.cuts) {
                     Ok(errors) => scored.push((law, rms(&errors), errors)),
-                    Err(e) => {
-                        first_err.get_or_insert(e);
-                        scored.push((law, f64::NAN, Vec::new()));
-                    }
+                    Err(_) => scored.push((law, f64::NAN, Vec::new())),
                 }
             }
-            let best = choose(&scored);
-            let Some(best) = best else {
-                return Err(first_err.unwrap_or(FitError::NoCurves));
-            };
+            // Curves too short for the refits leave no evidence: the simplest law is fitted
+            // (its own errors, if any, surface from the full fit).
+            let best = choose(&scored).unwrap_or(0);
             let candidates: Vec<LawScore> = scored
                 .iter()
                 .map(|(l, s, e)| LawScore {
@@ -153,13 +149,21 @@ pub fn fit_choice(
                 .map(|c| format!("{} {:.4}", c.law, c.score))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let reason = format!(
-                "{chosen} predicted the held-out last part of the fit curves with RMS final-loss \
-                 error {:.4} over {} refit predictions ({others}); a law with more parameters \
-                 is chosen only when its squared error is lower at 10 % significance (F test)",
-                scored[best].1,
-                scored[best].2.len()
-            );
+            let reason = if scored[best].1.is_finite() {
+                format!(
+                    "{chosen} predicted the held-out last part of the fit curves with RMS \
+                     final-loss error {:.4} over {} refit predictions ({others}); a law with \
+                     more parameters is chosen only when its squared error is lower at 10 % \
+                     significance (F test)",
+                    scored[best].1,
+                    scored[best].2.len()
+                )
+            } else {
+                format!(
+                    "no refit on the shortened curves succeeded (too few points), so there is \
+                     no evidence to choose by; kept the simplest law, {chosen}"
+                )
+            };
             let (law, _, errors) = scored.swap_remove(best);
             (
                 law,

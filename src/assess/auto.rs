@@ -97,8 +97,8 @@ fn rms(errors: &[crate::fit::SegmentError]) -> f64 {
 /// use lrsde::data::{read_curve, ReadOptions};
 /// use lrsde::fit::FitOptions;
 ///
-/// let curves = [read_curve("cosine.csv", &ReadOptions::default())?,
-///               read_curve("constant.csv", &ReadOptions::default())?];
+/// let curves = [read_curve("cosine.csv".as_ref(), &ReadOptions::default())?,
+///               read_curve("constant.csv".as_ref(), &ReadOptions::default())?];
 /// let fitted = fit_choice(&LawChoice::Auto, &curves, &FitOptions::default(),
 ///                         &CalibrationOptions::default())?;
 /// println!("{}", fitted.selection.unwrap().reason);

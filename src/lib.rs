@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod assess;
 pub mod data;
 pub mod ensemble;
 pub mod error;

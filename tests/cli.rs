@@ -219,7 +219,11 @@ fn fit_predict_rank_round_trip() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.starts_with("rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged\n"));
+    assert!(
+        out.starts_with(
+            "rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged,p_best\n"
+        )
+    );
     // Power law: more LR area, lower loss, so the constant schedule ranks first.
     assert!(out.lines().nth(1).unwrap().contains("constant:"), "{out}");
 

@@ -138,7 +138,11 @@ fn extrapolation_warns_and_outputs_have_the_contract_columns() {
     let mut csv = Vec::new();
     r.write_csv(&mut csv).unwrap();
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.starts_with("rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged\n"));
+    assert!(
+        csv.starts_with(
+            "rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged,p_best\n"
+        )
+    );
     assert_eq!(csv.lines().count(), 3);
     let json: serde_json::Value = serde_json::to_value(&r).unwrap();
     let e0 = &json["entries"][0];
@@ -252,7 +256,7 @@ fn diverged_candidates_rank_last_with_their_first_step() {
         csv.lines()
             .nth(2)
             .unwrap()
-            .ends_with(&format!(",false,{}", r.entries[1].diverged.unwrap()))
+            .ends_with(&format!(",false,{},0", r.entries[1].diverged.unwrap()))
     );
 }
 

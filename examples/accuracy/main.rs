@@ -8,8 +8,12 @@
 //! LRSDE_ACC_SKIP_GRID=1 cargo run --release --example accuracy      # MPL tables only
 //! LRSDE_ACC_SKIP_MPL=1 cargo run --release --example accuracy       # lr-scheduling grid only
 //! LRSDE_ACC_GRID_MAX_T=15000 cargo run --release --example accuracy # grid horizons ≤ 15000
+//! cargo run --release --example accuracy -- bands                   # predictive bands, auto
+//! cargo run --release --example accuracy -- bands sde momentum auto # the same, chosen laws
+//! LRSDE_ACC_CONTINUED=1 cargo run --release --example accuracy -- bands # + continued training
 //! ```
 
+mod bands;
 mod suites;
 
 use lrsde::law::AnyLaw;
@@ -21,6 +25,9 @@ fn main() {
         std::process::exit(2);
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("bands") {
+        return bands_tables(&root, &args[1..]);
+    }
     let names: Vec<&str> = if args.is_empty() {
         vec!["sde", "mpl", "momentum", "power"]
     } else {
@@ -68,6 +75,82 @@ fn main() {
                 "{}",
                 summary_row(&format!("lr {} T {}", cell.peak, cell.horizon), &cell.eval)
             );
+        }
+    }
+}
+
+/// The predictive-band tables: per table, every row of every law, then a summary per law.
+fn bands_tables(root: &std::path::Path, names: &[String]) {
+    use bands::*;
+    use lrsde::assess::LawChoice;
+    let names: Vec<String> = if names.is_empty() {
+        vec!["sde".into(), "momentum".into(), "auto".into()]
+    } else {
+        names.to_vec()
+    };
+    let choices: Vec<LawChoice> = names.iter().map(|n| n.parse().expect("law")).collect();
+    let mut tables: Vec<(String, Vec<Vec<lrsde::assess::Assessment>>)> = Vec::new();
+    if std::env::var_os("LRSDE_ACC_SKIP_MPL").is_none() {
+        for (title, fit, test) in [
+            ("MPL split", &MPL_FIT[..], &MPL_TEST[..]),
+            ("Two-curve split", &TWO_FIT[..], &TWO_TEST[..]),
+        ] {
+            println!("\n### {title}\n\n{BAND_HEADER}");
+            let mut per_law = Vec::new();
+            for (name, choice) in names.iter().zip(&choices) {
+                let mut rows = Vec::new();
+                for size in MPL_SIZES {
+                    let a = mpl_assess(root, choice, size, fit, test);
+                    println!("{}", band_row(&format!("{size}M {name}"), &a));
+                    rows.push(a);
+                }
+                per_law.push(rows);
+            }
+            tables.push((title.to_string(), per_law));
+        }
+    }
+    if std::env::var_os("LRSDE_ACC_SKIP_GRID").is_none() {
+        let max_t = std::env::var("LRSDE_ACC_GRID_MAX_T")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(u64::MAX);
+        let sets = grid_sets(root, max_t);
+        println!("\n### lr-scheduling 124M grid\n\n{BAND_HEADER}");
+        let mut per_law = Vec::new();
+        for (name, choice) in names.iter().zip(&choices) {
+            let mut rows = Vec::new();
+            for set in &sets {
+                let a = grid_assess(set, choice);
+                println!(
+                    "{}",
+                    band_row(&format!("lr {} T {} {name}", set.peak, set.horizon), &a)
+                );
+                rows.push(a);
+            }
+            per_law.push(rows);
+        }
+        tables.push(("lr-scheduling 124M grid".to_string(), per_law));
+    }
+    if std::env::var_os("LRSDE_ACC_CONTINUED").is_some() {
+        let sets = fork_sets(root);
+        println!("\n### Continued training (124M cooldown branches)\n\n{BAND_HEADER}");
+        let mut per_law = Vec::new();
+        for (name, choice) in names.iter().zip(&choices) {
+            let mut rows = Vec::new();
+            for set in &sets {
+                let a = fork_assess(set, choice);
+                println!("{}", band_row(&format!("{} {name}", set.label), &a));
+                rows.push(a);
+            }
+            per_law.push(rows);
+        }
+        tables.push(("Continued training".to_string(), per_law));
+    }
+    for (title, per_law) in &tables {
+        println!("\n**{title}**\n\n{}", bands::SUMMARY_HEADER);
+        for (name, rows) in names.iter().zip(per_law) {
+            let refs: Vec<&lrsde::assess::Assessment> = rows.iter().collect();
+            println!("{}", summary_line(name, &summarise(&refs)));
         }
     }
 }

@@ -105,6 +105,36 @@ pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
 
 /// [`lr_scheduling_suite`] restricted to horizons of at most `max_horizon` updates.
 pub fn lr_scheduling_cells(root: &Path, law: &AnyLaw, max_horizon: u64) -> Vec<GridCell> {
+    grid_sets(root, max_horizon)
+        .into_iter()
+        .map(|set| {
+            let eval =
+                evaluate(law, &set.fit, &set.test, &fit_options(), 300).unwrap_or_else(|e| {
+                    panic!("124M lr {} T {} {}: {e}", set.peak, set.horizon, law.kind())
+                });
+            GridCell {
+                peak: set.peak,
+                horizon: set.horizon,
+                eval,
+            }
+        })
+        .collect()
+}
+
+/// The curves of one grid cell: fit on `fit` (constant + cosine), predict `test` (cooldowns).
+pub struct GridSet {
+    /// Peak LR.
+    pub peak: f64,
+    /// Training length.
+    pub horizon: u64,
+    /// Constant run truncated to the horizon, and the cosine run.
+    pub fit: Vec<TrainingCurve>,
+    /// The WSD cooldown runs of the horizon.
+    pub test: Vec<TrainingCurve>,
+}
+
+/// The curves of every grid cell with horizon at most `max_horizon`.
+pub fn grid_sets(root: &Path, max_horizon: u64) -> Vec<GridSet> {
     let dir = root.join("lr-scheduling/data");
     let opts = ReadOptions::default();
     let mut cells = Vec::new();
@@ -141,12 +171,11 @@ pub fn lr_scheduling_cells(root: &Path, law: &AnyLaw, max_horizon: u64) -> Vec<G
             if test.is_empty() {
                 continue;
             }
-            let eval = evaluate(law, &[constant, cosine], &test, &fit_options(), 300)
-                .unwrap_or_else(|e| panic!("124M lr {peak} T {horizon} {}: {e}", law.kind()));
-            cells.push(GridCell {
+            cells.push(GridSet {
                 peak,
                 horizon,
-                eval,
+                fit: vec![constant, cosine],
+                test,
             });
         }
     }

@@ -2,10 +2,11 @@
 
 use super::args::{CurveReadArgs, check_output, read_curves};
 use super::error::{CliError, CliResult};
+use lrsde::assess::{CalibrationOptions, LawChoice, fit_choice};
 use lrsde::data::TrainingCurve;
 use lrsde::fit::FitError;
 use lrsde::fit::{FitOptions, FittedLaw};
-use lrsde::law::{AnyLaw, LossLaw};
+use lrsde::law::LossLaw;
 use std::path::PathBuf;
 
 /// Arguments of `lrsde fit`.
@@ -17,10 +18,19 @@ pub struct Args {
     /// Observed training curve (CSV, JSONL or W&B JSON); repeat for a joint fit.
     #[arg(long = "curve", value_name = "FILE", required = true)]
     curves: Vec<PathBuf>,
-    /// Loss law: sde (the SDE surrogate, default), mpl, momentum or power; options after a
-    /// colon, e.g. sde:dim=64.
-    #[arg(long, value_name = "LAW", default_value = "sde")]
+    /// Loss law: auto (default: sde or momentum, whichever predicted the held-out last part
+    /// of the given curves best), sde (the SDE surrogate), mpl, momentum or power; options
+    /// after a colon, e.g. sde:dim=64.
+    #[arg(long, value_name = "LAW", default_value = "auto")]
     law: String,
+    /// Nominal coverage of the predictive band that predict and rank report (loss_lo,
+    /// loss_hi), in (0, 1).
+    #[arg(long, value_name = "P", default_value_t = 0.9)]
+    level: f64,
+    /// Run-to-run (seed) noise of an observed loss, as a standard deviation in loss units
+    /// (default: estimated from the scatter of the fit residuals).
+    #[arg(long, value_name = "SD")]
+    seed_noise: Option<f64>,
     #[command(flatten)]
     read: CurveReadArgs,
     /// Output fit file (JSON).
@@ -49,10 +59,28 @@ pub struct Args {
 
 /// Runs `lrsde fit`.
 pub fn run(args: &Args) -> CliResult<()> {
-    let law: AnyLaw = args
+    let choice: LawChoice = args
         .law
         .parse()
         .map_err(|e| CliError::user(format!("--law: {e}")))?;
+    if !(args.level > 0.0 && args.level < 1.0) {
+        return Err(CliError::user(format!(
+            "--level: {} is not a probability in (0, 1)",
+            args.level
+        )));
+    }
+    if let Some(s) = args.seed_noise
+        && !(s.is_finite() && s >= 0.0)
+    {
+        return Err(CliError::user(format!(
+            "--seed-noise: {s} is not a standard deviation (finite, >= 0)"
+        )));
+    }
+    let calibration = CalibrationOptions {
+        level: args.level,
+        noise_sd: args.seed_noise,
+        ..CalibrationOptions::default()
+    };
     check_output(Some(&args.output))?;
     #[cfg(feature = "plot")]
     check_output(args.plot.as_deref())?;
@@ -76,11 +104,12 @@ pub fn run(args: &Args) -> CliResult<()> {
         polish_max_iters: args.max_iters.unwrap_or(defaults.polish_max_iters),
         ..defaults
     };
-    let pb = super::progress::spinner(&format!("fitting {}", law.kind()));
-    let fitted = lrsde::fit::fit_law(law.clone(), &curves, &options)
+    let pb = super::progress::spinner(&format!("fitting {}", args.law.trim()));
+    let fitted = fit_choice(&choice, &curves, &options, &calibration)
         .map_err(|e| with_files(e, &args.curves, &curves))?;
     pb.finish_and_clear();
     print_report(&fitted);
+    let law = fitted.law()?;
     if !fitted.report.converged {
         let blow_up = first_bad_prediction(&fitted, &curves, &args.curves)
             .map(|s| format!("; {s}"))
@@ -264,6 +293,21 @@ fn print_report(fitted: &FittedLaw) {
             .find(|p| p.name == name.as_str())
             .map_or("", |p| p.description);
         println!("  {name:<width$} = {value:>13.6e}   {about}");
+    }
+    if let Some(s) = &fitted.selection {
+        println!("  auto: chose {}: {}", s.chosen, s.reason);
+    }
+    if let Some(p) = &fitted.predictive {
+        println!(
+            "  predictive band ({:.0} %): discrepancy sd {:.4} shared + {:.4} own at the fitted \
+             horizon (growing as sqrt of the horizon ratio), noise sd {:.4} ({}); {}",
+            100.0 * p.level,
+            p.shared_sd,
+            p.own_sd,
+            p.noise_sd,
+            p.noise_source,
+            p.method
+        );
     }
     for w in &r.warnings {
         eprintln!("warning: {w}");

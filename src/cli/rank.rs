@@ -257,31 +257,32 @@ pub fn write_ranking(w: &mut dyn Write, ranking: &Ranking, format: Format) -> st
                 .max(8);
             writeln!(
                 w,
-                "{:>4}  {:<width$}  {:>10}  {:>21}  {:>9}",
-                "rank", "schedule", "final loss", "band (5%..95%)", "gap"
+                "{:>4}  {:<width$}  {:>10}  {:>21}  {:>9}  {:>6}",
+                "rank", "schedule", "final loss", "band", "gap", "p_best"
             )?;
             for e in &ranking.entries {
                 let note = match e.diverged {
                     Some(step) => format!("diverged at step {step}"),
                     None if e.rank == 1 => "best".to_string(),
                     None if e.significant => "worse (significant)".to_string(),
-                    None => "within uncertainty".to_string(),
+                    None => "tie with the best (within the predictive interval)".to_string(),
                 };
                 if e.diverged.is_some() {
                     writeln!(
                         w,
-                        "{:>4}  {:<width$}  {:>10}  {:>21}  {:>9}  {note}",
-                        e.rank, e.label, "-", "-", "-"
+                        "{:>4}  {:<width$}  {:>10}  {:>21}  {:>9}  {:>6}  {note}",
+                        e.rank, e.label, "-", "-", "-", "-"
                     )?;
                 } else {
                     writeln!(
                         w,
-                        "{:>4}  {:<width$}  {:>10.4}  {:>21}  {:>+9.4}  {note}",
+                        "{:>4}  {:<width$}  {:>10.4}  {:>21}  {:>+9.4}  {:>6.3}  {note}",
                         e.rank,
                         e.label,
                         e.final_loss,
                         format!("[{:.4}, {:.4}]", e.loss_lo, e.loss_hi),
-                        e.gap
+                        e.gap,
+                        e.p_best
                     )?;
                 }
             }

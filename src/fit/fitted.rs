@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FitError, FitReport, Uncertainty};
+use super::{FitError, FitReport, LawSelection, Predictive, Uncertainty};
 use crate::law::{AnyLaw, LossLaw};
 use crate::quantile::quantile_select;
 
@@ -75,6 +75,18 @@ pub struct FittedLaw {
     pub lr_range_seen: [f64; 2],
     /// Largest observed step over all curves.
     pub steps_seen: u64,
+    /// The predictive band's model (parameter, discrepancy and noise variance); `None` in fits
+    /// made without calibration (and in files of older builds): the band is then the
+    /// parameter band alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictive: Option<Predictive>,
+    /// What `--law auto` chose and why; `None` for a law chosen by the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<LawSelection>,
+    /// The largest sustained loss rise seen in the fit curves (training at the edge of
+    /// stability), if any: `rank` warns about candidates that spend long at or above its LR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instability: Option<crate::assess::Instability>,
 }
 
 /// A predicted curve with its uncertainty band.
@@ -84,9 +96,12 @@ pub struct Band {
     pub steps: Vec<u64>,
     /// Prediction at the fitted parameters.
     pub loss: Vec<f64>,
-    /// Lower band (`band_quantiles.0` over the draws, never above `loss`).
+    /// Lower edge of the band: with a [`Predictive`] model `loss − z·sd` (the predictive
+    /// interval of a new run at the model's level); without one, `band_quantiles.0` over the
+    /// draws (never above `loss`).
     pub lo: Vec<f64>,
-    /// Upper band (`band_quantiles.1` over the draws, never below `loss`).
+    /// Upper edge of the band (`loss + z·sd`, resp. `band_quantiles.1` over the draws, never
+    /// below `loss`).
     pub hi: Vec<f64>,
     /// Draws used for the band.
     pub draws_used: usize,
@@ -126,6 +141,18 @@ fn check_steps(lrs: &[f64], steps: &[u64]) -> Result<(), FitError> {
         });
     }
     Ok(())
+}
+
+/// Sample variance (0 for fewer than two values).
+pub(crate) fn variance(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let (n, sum) = values
+        .clone()
+        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = sum / n as f64;
+    values.map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
 }
 
 /// Sizes and values of a stored uncertainty: `p × p` covariances with finite entries and
@@ -343,6 +370,25 @@ impl FittedLaw {
         let (qlo, qhi) = self.band_quantiles;
         let mut lo = loss.clone();
         let mut hi = loss.clone();
+        if let Some(pred) = &self.predictive {
+            let peak = lrs.iter().copied().fold(0.0, f64::max);
+            let z = pred.z();
+            for j in 0..steps.len() {
+                let param_var = variance(good.iter().map(|p| p[j]));
+                let sd = (param_var + pred.variance(pred.distance(steps[j], peak))).sqrt();
+                lo[j] = loss[j] - z * sd;
+                hi[j] = loss[j] + z * sd;
+            }
+            let band = Band {
+                steps: steps.to_vec(),
+                loss,
+                lo,
+                hi,
+                draws_used: good.len(),
+                draws_dropped: draws.len() - good.len(),
+            };
+            return Ok((band, preds));
+        }
         let mut column = Vec::with_capacity(good.len());
         for j in 0..steps.len() {
             if good.is_empty() {
@@ -495,6 +541,24 @@ impl FittedLaw {
         }
         if let Some(u) = &self.uncertainty {
             check_uncertainty(u, p).map_err(|(key, reason)| bad(key, reason))?;
+        }
+        if let Some(pr) = &self.predictive {
+            if !(pr.level > 0.0 && pr.level < 1.0) {
+                return Err(bad(
+                    "predictive.level",
+                    format!("{} is not in (0, 1)", pr.level),
+                ));
+            }
+            for (key, v) in [
+                ("predictive.noise_sd", pr.noise_sd),
+                ("predictive.shared_sd", pr.shared_sd),
+                ("predictive.own_sd", pr.own_sd),
+                ("predictive.lr_seen", pr.lr_seen),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(bad(key, format!("{v} is not finite and >= 0")));
+                }
+            }
         }
         self.check_law_config()
             .map_err(|reason| bad("law_config", reason))

@@ -63,7 +63,9 @@ mod fitted;
 mod objective;
 mod optimize;
 mod options;
+mod predictive;
 mod report;
+mod selection;
 mod transform;
 mod uncertainty;
 
@@ -71,7 +73,10 @@ pub use error::FitError;
 pub use fitted::{Band, CurveSummary, FIT_FORMAT, FIT_VERSION, FittedLaw};
 pub use objective::huber;
 pub use options::{FitOptions, UncertaintyMethod};
+pub(crate) use predictive::quantiles_of_level;
+pub use predictive::{Predictive, SegmentError, z_of_level};
 pub use report::{CurveReport, FitReport, StartReport};
+pub use selection::{LawScore, LawSelection};
 pub use transform::Transform;
 pub use uncertainty::Uncertainty;
 
@@ -444,6 +449,9 @@ pub fn fit<L: LossLaw + ?Sized>(
         lr_range_seen: lr_range(&all_lrs),
         steps_seen: summaries.iter().map(|s| s.last_step).max().unwrap_or(0),
         curves: summaries,
+        predictive: None,
+        selection: None,
+        instability: None,
     })
 }
 

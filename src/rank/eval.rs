@@ -31,6 +31,9 @@ pub(crate) struct Evaluated {
     pub diverged: Option<u64>,
     /// Extrapolation and band warnings.
     pub warnings: Vec<String>,
+    /// Standard deviation of the final loss's error that no other candidate shares (own model
+    /// discrepancy and run-to-run noise of the fit's predictive model; 0 without one).
+    pub own_sd: f64,
 }
 
 impl Evaluated {
@@ -97,6 +100,28 @@ pub(crate) fn first_divergence<L: LossLaw + ?Sized>(
     Ok(None)
 }
 
+/// Share of a schedule's updates above which time at an LR where a fit curve's loss rose is
+/// "long" (a short peak is normal: warmup ends there).
+const UNSTABLE_SHARE: f64 = 0.1;
+
+/// A warning when the schedule spends more than [`UNSTABLE_SHARE`] of its updates at or above
+/// the LR at which a fit curve's loss rose ([`FittedLaw::instability`]).
+pub(crate) fn instability_warning(fitted: &FittedLaw, lrs: &[f64]) -> Option<String> {
+    let i = fitted.instability.as_ref()?;
+    let hot = lrs.iter().filter(|&&v| v >= i.lr).count();
+    let share = hot as f64 / lrs.len().max(1) as f64;
+    (share > UNSTABLE_SHARE).then(|| {
+        format!(
+            "spends {:.0} % of its updates at LR >= {:.3e}, where the loss of fit curve `{}` \
+             rose by {:.4} (edge of stability): the predicted loss is likely too low",
+            100.0 * share,
+            i.lr,
+            i.curve,
+            i.rise
+        )
+    })
+}
+
 /// Warnings for a schedule outside what the fit saw (extrapolation is allowed: the MPL
 /// literature tests 3× horizon extrapolation, so these are warnings, not errors).
 pub(crate) fn extrapolation_warnings(fitted: &FittedLaw, peak: f64, steps: u64) -> Vec<String> {
@@ -132,6 +157,7 @@ pub(crate) fn evaluate<L: LossLaw + ?Sized>(
     let n = lrs.len() as u64;
     let peak = lrs.iter().copied().fold(0.0, f64::max);
     let mut warnings = extrapolation_warnings(fitted, peak, n);
+    warnings.extend(instability_warning(fitted, lrs));
     let Some(first) = first_positive(lrs) else {
         return Err(FitError::InvalidPredictionStep {
             index: 0,
@@ -168,11 +194,16 @@ pub(crate) fn evaluate<L: LossLaw + ?Sized>(
             ));
         }
     }
+    let own_sd = fitted
+        .predictive
+        .as_ref()
+        .map_or(0.0, |p| p.own_variance(p.distance(n, peak)).sqrt());
     Ok(Evaluated {
         band,
         finals,
         diverged,
         warnings,
+        own_sd,
     })
 }
 

@@ -187,6 +187,12 @@ pub struct RankEntry {
     pub significant: bool,
     /// First step where the prediction diverged (non-finite or exploded), if it did.
     pub diverged: Option<u64>,
+    /// Probability that this candidate has the lowest final loss of all, under the joint
+    /// predictive distribution (parameter draws shared by all candidates; each candidate's own
+    /// discrepancy and noise independent; the discrepancy shared by all cancels). 0 for a
+    /// diverged candidate.
+    #[serde(default)]
+    pub p_best: f64,
     /// Extrapolation and band warnings.
     pub warnings: Vec<String>,
     /// The predicted curve with its band (not serialised).
@@ -208,7 +214,7 @@ impl Ranking {
     }
 
     /// Writes the ranking as CSV with the header
-    /// `rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged` (warnings are left
+    /// `rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged,p_best` (warnings are left
     /// out: they are free text; use JSON for them). `diverged` is empty for a finite prediction.
     ///
     /// # Errors
@@ -225,6 +231,7 @@ impl Ranking {
             "gap",
             "significant",
             "diverged",
+            "p_best",
         ])
         .map_err(io)?;
         for e in &self.entries {
@@ -237,6 +244,7 @@ impl Ranking {
                 e.gap.to_string(),
                 e.significant.to_string(),
                 e.diverged.map(|s| s.to_string()).unwrap_or_default(),
+                e.p_best.to_string(),
             ])
             .map_err(io)?;
         }
@@ -256,26 +264,31 @@ impl fmt::Display for Ranking {
             .max(8);
         writeln!(
             f,
-            "{:>4}  {:<width$}  {:>10}  {:>23}  {:>9}  {:<11}  diverged",
-            "rank", "schedule", "final_loss", "band", "gap", "significant"
+            "{:>4}  {:<width$}  {:>10}  {:>23}  {:>9}  {:<11}  {:>6}  diverged",
+            "rank", "schedule", "final_loss", "band", "gap", "significant", "p_best"
         )?;
         for e in &self.entries {
             if let Some(step) = e.diverged {
                 writeln!(
                     f,
-                    "{:>4}  {:<width$}  {:>10}  {:>23}  {:>9}  {:<11}  at step {step}",
-                    e.rank, e.label, "-", "-", "-", "-"
+                    "{:>4}  {:<width$}  {:>10}  {:>23}  {:>9}  {:<11}  {:>6}  at step {step}",
+                    e.rank, e.label, "-", "-", "-", "-", "-"
                 )?;
             } else {
                 writeln!(
                     f,
-                    "{:>4}  {:<width$}  {:>10.4}  {:>23}  {:>+9.4}  {:<11}  -",
+                    "{:>4}  {:<width$}  {:>10.4}  {:>23}  {:>+9.4}  {:<11}  {:>6.3}  -",
                     e.rank,
                     e.label,
                     e.final_loss,
                     format!("[{:.4}, {:.4}]", e.loss_lo, e.loss_hi),
                     e.gap,
-                    if e.significant { "yes" } else { "no" },
+                    match (e.significant, e.rank) {
+                        (true, _) => "yes",
+                        (false, 1) => "-",
+                        (false, _) => "tie",
+                    },
+                    e.p_best,
                 )?;
             }
         }
@@ -370,10 +383,80 @@ pub fn rank<L: LossLaw + ?Sized>(
         .collect::<Vec<_>>()
         .into_iter()
         .collect::<Result<_, _>>()?;
-    let q = options
-        .significance_quantile
-        .unwrap_or(fitted.band_quantiles.0);
+    // With a predictive model the gap's interval is central at the model's level; without
+    // one, the historical one-sided test at the lower band quantile.
+    let q = options.significance_quantile.unwrap_or_else(|| {
+        fitted
+            .predictive
+            .as_ref()
+            .map_or(fitted.band_quantiles.0, |p| 0.5 - 0.5 * p.level)
+    });
     Ok(assemble(candidates, evaluated, q))
+}
+
+/// Stream index of the predictive noise in rank's Monte Carlo (the parameter draws use
+/// indices from 0, the fit's random starts 2⁴⁰ on).
+const RANK_STREAM: u64 = 1 << 41;
+/// Noise samples per parameter draw in rank's Monte Carlo.
+const REPLICATES: usize = 64;
+
+/// Normal samples of candidate `i`'s own error for every (draw, replicate), deterministic.
+fn own_noise(i: usize, n: usize) -> Vec<f64> {
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = crate::rng::path_rng(0, RANK_STREAM + i as u64);
+    (0..n).map(|_| StandardNormal.sample(&mut rng)).collect()
+}
+
+/// `P(candidate i is best)` for every candidate: per parameter draw `d` (or the central
+/// prediction when there are none) and replicate, each finite candidate's final loss plus its
+/// own error `own_sd·z`; the lowest wins. Diverged candidates get 0.
+// The sample index picks one noise value of every candidate's stream and the draw `s / R`.
+#[allow(clippy::needless_range_loop)]
+fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
+    let n_draws = evaluated
+        .iter()
+        .filter(|e| e.diverged.is_none())
+        .map(|e| e.finals.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let samples = n_draws * REPLICATES;
+    let noise: Vec<Vec<f64>> = (0..evaluated.len())
+        .map(|i| own_noise(i, samples))
+        .collect();
+    let mut wins = vec![0usize; evaluated.len()];
+    let mut total = 0usize;
+    for s in 0..samples {
+        let d = s / REPLICATES;
+        let mut best: Option<(usize, f64)> = None;
+        for (i, e) in evaluated.iter().enumerate() {
+            if e.diverged.is_some() {
+                continue;
+            }
+            let centre = if e.finals.is_empty() {
+                e.final_loss()
+            } else {
+                e.finals.get(d).copied().unwrap_or(f64::NAN)
+            };
+            let x = centre + e.own_sd * noise[i][s];
+            if x.is_finite() && best.is_none_or(|(_, b)| x < b) {
+                best = Some((i, x));
+            }
+        }
+        if let Some((i, _)) = best {
+            wins[i] += 1;
+            total += 1;
+        }
+    }
+    wins.iter()
+        .map(|&w| {
+            if total == 0 {
+                0.0
+            } else {
+                w as f64 / total as f64
+            }
+        })
+        .collect()
 }
 
 /// Orders evaluated candidates and computes gaps and paired significance.
@@ -396,6 +479,7 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
             (Some(x), Some(y)) => y.cmp(&x),
         }
     });
+    let p_best = p_best(&evaluated);
     let mut slots: Vec<Option<Evaluated>> = evaluated.into_iter().map(Some).collect();
     let best_eval = best.and_then(|b| slots[b].clone());
     let entries = order
@@ -413,11 +497,20 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
                     let significant = if Some(i) == best {
                         false
                     } else {
+                        // Paired over the shared parameter draws, plus the two candidates' own
+                        // discrepancy and noise, which do not cancel.
+                        let own = (e.own_sd.powi(2) + b.own_sd.powi(2)).sqrt();
+                        let noise = own_noise(candidates.len() + i, REPLICATES * e.finals.len());
                         let mut gaps: Vec<f64> = e
                             .finals
                             .iter()
                             .zip(&b.finals)
                             .map(|(x, y)| x - y)
+                            .enumerate()
+                            .flat_map(|(d, g)| {
+                                let noise = &noise;
+                                (0..REPLICATES).map(move |r| g + own * noise[d * REPLICATES + r])
+                            })
                             .filter(|g| g.is_finite())
                             .collect();
                         if gaps.is_empty() && !e.finals.is_empty() {
@@ -454,6 +547,7 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
                 gap,
                 significant,
                 diverged: e.diverged,
+                p_best: p_best[i],
                 warnings,
                 curve: Some(e.band),
             }

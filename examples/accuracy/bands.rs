@@ -1,0 +1,276 @@
+//! Predictive-band coverage and the `auto` law on the public tables (docs/accuracy.md,
+//! "Predictive bands"). Shared by `examples/accuracy` (`bands` mode) and
+//! `tests/calibration_shared.rs`.
+#![allow(dead_code)]
+
+use crate::suites::{GridSet, MPL_WARMUP, fit_options, mpl_curve};
+use lrsde::assess::{Assessment, CalibrationOptions, LawChoice, assess};
+use std::path::Path;
+
+/// The calibration of every suite: the defaults, with `LRSDE_ACC_CUTS` (fractions separated
+/// by `/`, if set) as the leave-last-segment-out cuts.
+pub fn calibration() -> CalibrationOptions {
+    let mut c = CalibrationOptions::default();
+    if let Ok(v) = std::env::var("LRSDE_ACC_CUTS") {
+        c.cuts = v.split('/').map(|x| x.parse().expect("cut")).collect();
+    }
+    c
+}
+
+/// Fits `choice` with a calibrated band on the `fit` curves of one MPL size, scores `test`.
+pub fn mpl_assess(
+    root: &Path,
+    choice: &LawChoice,
+    size: u32,
+    fit: &[&str],
+    test: &[&str],
+) -> Assessment {
+    let fit: Vec<_> = fit.iter().map(|n| mpl_curve(root, size, n)).collect();
+    let test: Vec<_> = test.iter().map(|n| mpl_curve(root, size, n)).collect();
+    assess(
+        choice,
+        &fit,
+        &test,
+        &fit_options(),
+        &calibration(),
+        MPL_WARMUP,
+    )
+    .unwrap_or_else(|e| panic!("{size}M: {e}"))
+}
+
+/// The same for one cell of the 124M grid.
+pub fn grid_assess(set: &GridSet, choice: &LawChoice) -> Assessment {
+    assess(
+        choice,
+        &set.fit,
+        &set.test,
+        &fit_options(),
+        &calibration(),
+        300,
+    )
+    .unwrap_or_else(|e| panic!("124M lr {} T {}: {e}", set.peak, set.horizon))
+}
+
+/// Headline numbers of several assessments of one law on one table.
+#[derive(Debug, Clone, Default)]
+pub struct BandSummary {
+    /// Rows (sizes, cells).
+    pub rows: usize,
+    /// Mean over rows of the mean held-out final-loss absolute error.
+    pub final_mae: f64,
+    /// Mean over rows of the mean Kendall τ over groups of equal length.
+    pub tau: f64,
+    /// Held-out final losses inside their band.
+    pub covered: usize,
+    /// Held-out final losses.
+    pub total: usize,
+    /// Median band width at the final step over all held-out curves.
+    pub median_width: f64,
+}
+
+impl BandSummary {
+    /// Fraction covered.
+    pub fn coverage(&self) -> f64 {
+        self.covered as f64 / self.total.max(1) as f64
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// Mean Kendall τ of one assessment over its groups of equal length.
+pub fn tau(a: &Assessment) -> f64 {
+    let t: Vec<f64> = a.evaluation.rankings().iter().map(|r| r.1).collect();
+    mean(&t)
+}
+
+/// Pools assessments into a [`BandSummary`].
+pub fn summarise(rows: &[&Assessment]) -> BandSummary {
+    let mut widths: Vec<f64> = rows
+        .iter()
+        .flat_map(|a| a.finals.iter().map(|(_, b)| b.width()))
+        .collect();
+    widths.sort_by(f64::total_cmp);
+    let median_width = match widths.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => widths[n / 2],
+        n => 0.5 * (widths[n / 2 - 1] + widths[n / 2]),
+    };
+    BandSummary {
+        rows: rows.len(),
+        final_mae: mean(
+            &rows
+                .iter()
+                .map(|a| a.evaluation.mean(|m| m.final_err.abs()))
+                .collect::<Vec<_>>(),
+        ),
+        tau: mean(&rows.iter().map(|a| tau(a)).collect::<Vec<_>>()),
+        covered: rows
+            .iter()
+            .map(|a| a.finals.iter().filter(|(_, b)| b.covers()).count())
+            .sum(),
+        total: rows.iter().map(|a| a.finals.len()).sum(),
+        median_width,
+    }
+}
+
+/// Header of [`band_row`] tables.
+pub const BAND_HEADER: &str = "| data | law | chosen | final-loss MAE | Kendall τ | in 90 % band | median width | fit time |\n|---|---|---|---|---|---|---|---|";
+
+/// A markdown row of one assessment.
+pub fn band_row(label: &str, a: &Assessment) -> String {
+    let s = summarise(&[a]);
+    let chosen = match &a.fitted.selection {
+        Some(sel) => format!(
+            "{} ({})",
+            sel.chosen,
+            sel.candidates
+                .iter()
+                .map(|c| format!("{} {:.4}", c.law, c.score))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => a.fitted.law.clone(),
+    };
+    let chosen = match &a.fitted.instability {
+        Some(i) => format!(
+            "{chosen}; loss rose {:.3} on {} (step {}, LR ≥ {:.0e})",
+            i.rise, i.curve, i.step, i.lr
+        ),
+        None => chosen,
+    };
+    format!(
+        "| {label} | {} | {chosen} | {:.4} | {:.2} | {}/{} | {:.4} | {:.1} s |",
+        a.evaluation.law,
+        s.final_mae,
+        s.tau,
+        s.covered,
+        s.total,
+        s.median_width,
+        a.evaluation.fit_seconds
+    )
+}
+
+/// Header of [`summary_line`] tables.
+pub const SUMMARY_HEADER: &str = "| law | rows | final-loss MAE | Kendall τ | in 90 % band | median width | width / MAE |\n|---|---|---|---|---|---|---|";
+
+/// A markdown row of a table's summary for one law.
+pub fn summary_line(law: &str, s: &BandSummary) -> String {
+    format!(
+        "| {law} | {} | {:.4} | {:.2} | {}/{} ({:.0} %) | {:.4} | {:.1} |",
+        s.rows,
+        s.final_mae,
+        s.tau,
+        s.covered,
+        s.total,
+        100.0 * s.coverage(),
+        s.median_width,
+        s.median_width / s.final_mae
+    )
+}
+
+/// One fork of the continued-training table: the constant run up to the fork (the only fit
+/// curve) and the cooldown branches started from it (points after the fork, LR grids from
+/// step 1).
+pub struct ForkSet {
+    /// Parent run and fork step.
+    pub label: String,
+    /// The constant run up to the fork.
+    pub prefix: lrsde::data::TrainingCurve,
+    /// The branches after the fork.
+    pub branches: Vec<lrsde::data::TrainingCurve>,
+}
+
+/// Every fork of the 124M grid's cooldown branches whose parent run is in the data
+/// (`config.resume_from = ".../<parent>/ckpts/<fork>"`), as in `tests/rank_continued_shared.rs`.
+pub fn fork_sets(root: &Path) -> Vec<ForkSet> {
+    use lrsde::data::{ReadOptions, TrainingCurve, read_curve};
+    use std::collections::BTreeMap;
+    let dir = root.join("lr-scheduling/data");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<std::path::PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("ann124-"))
+        })
+        .collect();
+    names.sort();
+    let mut groups: BTreeMap<(std::path::PathBuf, u64), Vec<std::path::PathBuf>> = BTreeMap::new();
+    for path in names {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let Some(resume) = json["config"]["resume_from"].as_str() else {
+            continue;
+        };
+        let mut parts = resume.rsplit('/');
+        let fork: u64 = parts.next().unwrap().parse().unwrap_or(0);
+        let _ckpts = parts.next();
+        let parent = dir.join(format!("{}.json", parts.next().unwrap_or("")));
+        if fork == 0 || !parent.is_file() {
+            continue;
+        }
+        groups.entry((parent, fork)).or_default().push(path);
+    }
+    let opts = ReadOptions::default();
+    groups
+        .into_iter()
+        .map(|((parent, fork), paths)| {
+            let stable = read_curve(&parent, &opts).unwrap();
+            let keep = stable.steps.iter().take_while(|&&s| s <= fork).count();
+            let prefix = TrainingCurve {
+                name: "constant".into(),
+                lrs: stable.lrs[..fork as usize].to_vec(),
+                steps: stable.steps[..keep].to_vec(),
+                losses: stable.losses[..keep].to_vec(),
+            };
+            let branches = paths
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let c = read_curve(p, &opts).unwrap();
+                    let after: Vec<usize> =
+                        (0..c.steps.len()).filter(|&j| c.steps[j] > fork).collect();
+                    TrainingCurve {
+                        name: format!("branch-{k}"),
+                        lrs: c.lrs.clone(),
+                        steps: after.iter().map(|&j| c.steps[j]).collect(),
+                        losses: after.iter().map(|&j| c.losses[j]).collect(),
+                    }
+                })
+                .collect();
+            let lr = stable.lrs.iter().copied().fold(0.0, f64::max);
+            ForkSet {
+                label: format!("lr {lr} fork {fork}"),
+                prefix,
+                branches,
+            }
+        })
+        .collect()
+}
+
+/// Fits `choice` on a fork's constant prefix (every law start, as `lrsde fit` does for a
+/// single schedule shape) and scores the branches.
+pub fn fork_assess(set: &ForkSet, choice: &LawChoice) -> Assessment {
+    let opts = lrsde::fit::FitOptions {
+        max_law_starts: 16,
+        ..fit_options()
+    };
+    assess(
+        choice,
+        std::slice::from_ref(&set.prefix),
+        &set.branches,
+        &opts,
+        &calibration(),
+        300,
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", set.label))
+}

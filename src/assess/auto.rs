@@ -1,0 +1,235 @@
+//! `--law auto`: choose the law by held-out evidence from the fit curves themselves.
+
+use std::str::FromStr;
+
+use super::calibrate::{CalibrationOptions, predictive_from_errors};
+use super::segment::segment_errors;
+use crate::data::TrainingCurve;
+use crate::fit::{FitError, FitOptions, FittedLaw, LawScore, LawSelection, fit_law};
+use crate::law::{AnyLaw, LawError};
+
+/// The laws `auto` chooses among, fewest parameters first. `mpl` is left out: its prediction
+/// costs O(points × LR changes) and each choice runs three fits per law; `power` has no
+/// LR-decay term.
+pub const AUTO_CANDIDATES: [&str; 2] = ["momentum", "sde"];
+
+/// Significance level of the F test that lets a law with more parameters replace a simpler
+/// one.
+const F_LEVEL: f64 = 0.10;
+
+/// The index of the chosen law among scored candidates (in [`AUTO_CANDIDATES`] order, fewest
+/// parameters first): the first scored law, replaced by a later one only when the ratio of
+/// their mean squared held-out errors exceeds the `1 − F_LEVEL` quantile of the F
+/// distribution with their error counts as degrees of freedom. A handful of held-out errors
+/// cannot tell two laws apart that differ by less than about 2× in RMS error; the simpler law
+/// then stays (it extrapolates more predictably, and has the tighter evidence of the two).
+fn choose(scored: &[(AnyLaw, f64, Vec<crate::fit::SegmentError>)]) -> Option<usize> {
+    use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+    let mut best: Option<usize> = None;
+    for (i, (_, score, errors)) in scored.iter().enumerate() {
+        if !score.is_finite() {
+            continue;
+        }
+        let Some(b) = best else {
+            best = Some(i);
+            continue;
+        };
+        let (b_score, b_n) = (scored[b].1, scored[b].2.len() as f64);
+        let n = errors.len() as f64;
+        let critical = FisherSnedecor::new(b_n.max(1.0), n.max(1.0))
+            .map(|f| f.inverse_cdf(1.0 - F_LEVEL))
+            .unwrap_or(f64::INFINITY);
+        if *score == 0.0 && b_score > 0.0 || (b_score / score).powi(2) > critical {
+            best = Some(i);
+        }
+    }
+    best
+}
+
+/// A law given by the user, or `auto` (the `--law` flag).
+///
+/// ```
+/// use lrsde::assess::LawChoice;
+/// assert_eq!("auto".parse::<LawChoice>().unwrap(), LawChoice::Auto);
+/// assert!(matches!("sde:dim=32".parse::<LawChoice>().unwrap(), LawChoice::Law(_)));
+/// assert!("nope".parse::<LawChoice>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum LawChoice {
+    /// Choose among [`AUTO_CANDIDATES`] by their leave-last-segment-out errors (F test).
+    Auto,
+    /// This law.
+    Law(AnyLaw),
+}
+
+impl FromStr for LawChoice {
+    type Err = LawError;
+    fn from_str(s: &str) -> Result<Self, LawError> {
+        if s.trim() == "auto" {
+            Ok(LawChoice::Auto)
+        } else {
+            s.parse().map(LawChoice::Law)
+        }
+    }
+}
+
+/// Root mean square of the finite errors (`NaN` when there are none).
+fn rms(errors: &[crate::fit::SegmentError]) -> f64 {
+    let e: Vec<f64> = errors
+        .iter()
+        .map(|e| e.error)
+        .filter(|e| e.is_finite())
+        .collect();
+    if e.is_empty() {
+        return f64::NAN;
+    }
+    (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt()
+}
+
+/// Fits the chosen law (or, for [`LawChoice::Auto`], scores every law of [`AUTO_CANDIDATES`]
+/// by leave-last-segment-out refits, then keeps the simplest unless a richer one erred
+/// significantly less on the held-out final losses) and
+/// calibrates its predictive band from the same refits ([`super::calibrate`]). An automatic
+/// choice is recorded in [`FittedLaw::selection`] with every candidate's score.
+///
+/// ```no_run
+/// use lrsde::assess::{fit_choice, CalibrationOptions, LawChoice};
+/// use lrsde::data::{read_curve, ReadOptions};
+/// use lrsde::fit::FitOptions;
+///
+/// let curves = [read_curve("cosine.csv".as_ref(), &ReadOptions::default())?,
+///               read_curve("constant.csv".as_ref(), &ReadOptions::default())?];
+/// let fitted = fit_choice(&LawChoice::Auto, &curves, &FitOptions::default(),
+///                         &CalibrationOptions::default())?;
+/// println!("{}", fitted.selection.unwrap().reason);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`fit_law`]. For `Auto`, curves too short to refit on their first half leave no
+/// evidence: the simplest candidate is then fitted, with a warning in the report.
+pub fn fit_choice(
+    choice: &LawChoice,
+    curves: &[TrainingCurve],
+    options: &FitOptions,
+    cal: &CalibrationOptions,
+) -> Result<FittedLaw, FitError> {
+    cal.validate()?;
+    let (law, errors, selection) = match choice {
+        LawChoice::Law(law) => {
+            // A law the user chose is fitted even when its refits on shortened curves fail;
+            // the band then lacks the discrepancy term, and the report says so.
+            let errors = segment_errors(law, curves, options, &cal.cuts).unwrap_or_default();
+            (law.clone(), errors, None)
+        }
+        LawChoice::Auto => {
+            let mut scored = Vec::new();
+            for name in AUTO_CANDIDATES {
+                let law: AnyLaw = name.parse()?;
+                match segment_errors(&law, curves, options, &cal.cuts) {
+                    Ok(errors) => scored.push((law, rms(&errors), errors)),
+                    Err(_) => scored.push((law, f64::NAN, Vec::new())),
+                }
+            }
+            // Curves too short for the refits leave no evidence: the simplest law is fitted
+            // (its own errors, if any, surface from the full fit).
+            let best = choose(&scored).unwrap_or(0);
+            let candidates: Vec<LawScore> = scored
+                .iter()
+                .map(|(l, s, e)| LawScore {
+                    law: l.kind().to_string(),
+                    score: *s,
+                    n_errors: e.len(),
+                })
+                .collect();
+            let chosen = scored[best].0.kind().to_string();
+            let others = candidates
+                .iter()
+                .filter(|c| c.law != chosen)
+                .map(|c| format!("{} {:.4}", c.law, c.score))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let reason = if scored[best].1.is_finite() {
+                format!(
+                    "{chosen} predicted the held-out last part of the fit curves with RMS \
+                     final-loss error {:.4} over {} refit predictions ({others}); a law with \
+                     more parameters is chosen only when its squared error is lower at 10 % \
+                     significance (F test)",
+                    scored[best].1,
+                    scored[best].2.len()
+                )
+            } else {
+                format!(
+                    "no refit on the shortened curves succeeded (too few points), so there is \
+                     no evidence to choose by; kept the simplest law, {chosen}"
+                )
+            };
+            let (law, _, errors) = scored.swap_remove(best);
+            (
+                law,
+                errors,
+                Some(LawSelection {
+                    chosen,
+                    candidates,
+                    reason,
+                }),
+            )
+        }
+    };
+    let mut fitted = fit_law(law, curves, options)?;
+    if errors.is_empty() {
+        fitted.report.warnings.push(
+            "no leave-last-segment-out refit succeeded (curves too short?): the predictive band \
+             has no model-discrepancy term and is too narrow"
+                .to_string(),
+        );
+    }
+    let predictive = predictive_from_errors(&fitted, curves, errors, cal)?;
+    fitted.band_quantiles = crate::fit::quantiles_of_level(cal.level);
+    fitted.instability = super::observed_instability(curves, predictive.noise_sd);
+    if let Some(i) = &fitted.instability {
+        fitted.report.warnings.push(format!(
+            "the loss of `{}` rose by {:.4} by step {} at LRs >= {:.3e}: training near the edge \
+             of stability, which the law cannot reproduce; predictions of schedules that spend \
+             long at such LRs are too optimistic",
+            i.curve, i.rise, i.step, i.lr
+        ));
+    }
+    fitted.predictive = Some(predictive);
+    fitted.selection = selection;
+    Ok(fitted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::SegmentError;
+
+    fn scored(scores: &[(f64, usize)]) -> Vec<(AnyLaw, f64, Vec<SegmentError>)> {
+        scores
+            .iter()
+            .map(|&(s, n)| {
+                let e = SegmentError {
+                    curve: String::new(),
+                    seen: 1,
+                    step: 1,
+                    error: s,
+                };
+                ("power".parse().unwrap(), s, vec![e; n])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn richer_law_needs_a_significantly_lower_error() {
+        // F(4, 4) 90 % quantile = 4.107: an RMS ratio of 2 (variance ratio 4) is not enough,
+        // 2.1 (4.41) is.
+        assert_eq!(choose(&scored(&[(0.02, 4), (0.01, 4)])), Some(0));
+        assert_eq!(choose(&scored(&[(0.021, 4), (0.01, 4)])), Some(1));
+        // More evidence lowers the bar: F(40, 40) 90 % quantile = 1.51.
+        assert_eq!(choose(&scored(&[(0.013, 40), (0.01, 40)])), Some(1));
+        // An unscored law is never chosen; none scored: none.
+        assert_eq!(choose(&scored(&[(f64::NAN, 0), (0.5, 4)])), Some(1));
+        assert_eq!(choose(&scored(&[(f64::NAN, 0)])), None);
+    }
+}

@@ -1,0 +1,19 @@
+//! Assessing fitted laws on curves they did not see: leave-last-segment-out refits, the
+//! calibration of the predictive band from them, the automatic choice of a law, and the
+//! coverage of predictive bands on held-out curves.
+//!
+//! Everything here learns only from the curves it is given to fit: a band calibrated by
+//! [`calibrate`] or a law chosen by [`fit_choice`] never looks at the curves it is later
+//! scored on ([`assess`]).
+
+mod auto;
+mod calibrate;
+mod coverage;
+mod instability;
+mod segment;
+
+pub use auto::{AUTO_CANDIDATES, LawChoice, fit_choice};
+pub use calibrate::{CalibrationOptions, calibrate, predictive_from_errors, residual_noise_sd};
+pub use coverage::{Assessment, FinalBand, assess};
+pub use instability::{Instability, observed_instability};
+pub use segment::{DEFAULT_CUTS, segment_errors};

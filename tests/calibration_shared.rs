@@ -1,0 +1,192 @@
+//! Guards of docs/accuracy.md's "Predictive bands and `--law auto`" on the public data in
+//! ../shared/data/public (not part of the crate): the 90 % predictive band's coverage of
+//! held-out final losses and its width, and `auto` against the best single law. Slow: run with
+//! `cargo test --release --test calibration_shared -- --ignored --nocapture`. Passes with a
+//! message when the data is absent.
+
+#[path = "../examples/accuracy/bands.rs"]
+mod bands;
+#[path = "../examples/accuracy/suites.rs"]
+mod suites;
+
+use bands::*;
+use lrsde::assess::{Assessment, LawChoice};
+use suites::*;
+
+/// Pooled coverage of held-out final losses by the 90 % band over the three tables: the
+/// issue's target range.
+const POOLED_COVERAGE: (f64, f64) = (0.80, 0.95);
+/// Per-table floor on the coverage (one table may fall short of 80 %: the two-curve split
+/// measures 76 %, see docs/accuracy.md).
+const TABLE_COVERAGE_MIN: f64 = 0.70;
+/// Median band width at the final step, at most this many times the table's final-loss MAE.
+const WIDTH_PER_MAE: f64 = 4.0;
+
+/// The assessments of one law, table by table.
+type Tables = Vec<(&'static str, Vec<Assessment>)>;
+
+fn choice(name: &str) -> LawChoice {
+    name.parse().unwrap()
+}
+
+/// Every public table (MPL split, two-curve split, 124M grid) for one law.
+fn tables(root: &std::path::Path, law: &LawChoice) -> Tables {
+    let mut out = Vec::new();
+    for (title, fit, test) in [
+        ("MPL split", &MPL_FIT[..], &MPL_TEST[..]),
+        ("two-curve split", &TWO_FIT[..], &TWO_TEST[..]),
+    ] {
+        let rows = MPL_SIZES
+            .iter()
+            .map(|&size| mpl_assess(root, law, size, fit, test))
+            .collect();
+        out.push((title, rows));
+    }
+    let grid = grid_sets(root, u64::MAX)
+        .iter()
+        .map(|set| grid_assess(set, law))
+        .collect();
+    out.push(("124M grid", grid));
+    out
+}
+
+#[test]
+#[ignore = "needs ../shared/data/public (not in a clone of the repository)"]
+fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
+    let Some(root) = public_data() else {
+        eprintln!("skipping: ../shared/data/public not found");
+        return;
+    };
+    let auto = tables(&root, &choice("auto"));
+    let singles: Vec<(&str, Tables)> = ["sde", "momentum"]
+        .into_iter()
+        .map(|n| (n, tables(&root, &choice(n))))
+        .collect();
+    let (mut covered, mut total) = (0, 0);
+    for (t, (title, rows)) in auto.iter().enumerate() {
+        let refs: Vec<&Assessment> = rows.iter().collect();
+        let s = summarise(&refs);
+        println!(
+            "{title}: auto MAE {:.4}, τ {:.2}, coverage {}/{}, median width {:.4}",
+            s.final_mae, s.tau, s.covered, s.total, s.median_width
+        );
+        covered += s.covered;
+        total += s.total;
+        assert!(
+            s.coverage() >= TABLE_COVERAGE_MIN,
+            "{title}: coverage {:.2} < {TABLE_COVERAGE_MIN}",
+            s.coverage()
+        );
+        assert!(
+            s.median_width <= WIDTH_PER_MAE * s.final_mae,
+            "{title}: median width {:.4} > {WIDTH_PER_MAE} × MAE {:.4}",
+            s.median_width,
+            s.final_mae
+        );
+        for (law, single) in &singles {
+            let refs: Vec<&Assessment> = single[t].1.iter().collect();
+            let o = summarise(&refs);
+            println!("  {law}: MAE {:.4}, τ {:.2}", o.final_mae, o.tau);
+        }
+        let best = singles
+            .iter()
+            .map(|(law, single)| {
+                let refs: Vec<&Assessment> = single[t].1.iter().collect();
+                (*law, summarise(&refs))
+            })
+            .min_by(|a, b| a.1.final_mae.total_cmp(&b.1.final_mae))
+            .unwrap();
+        assert!(
+            s.final_mae <= best.1.final_mae + 1e-12,
+            "{title}: auto MAE {:.4} > best law {} {:.4}",
+            s.final_mae,
+            best.0,
+            best.1.final_mae
+        );
+        assert!(
+            s.tau >= best.1.tau - 1e-12,
+            "{title}: auto τ {:.2} < best law {} τ {:.2}",
+            s.tau,
+            best.0,
+            best.1.tau
+        );
+    }
+    let pooled = covered as f64 / total as f64;
+    println!("pooled coverage {covered}/{total} = {pooled:.3}");
+    assert!(
+        (POOLED_COVERAGE.0..=POOLED_COVERAGE.1).contains(&pooled),
+        "pooled coverage {pooled:.3} outside {POOLED_COVERAGE:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs ../shared/data/public (not in a clone of the repository)"]
+fn rank_calls_no_difference_within_the_noise_significant() {
+    use lrsde::rank::{Candidate, RankOptions, rank};
+    use lrsde::schedule::Tabulated;
+    let Some(root) = public_data() else {
+        eprintln!("skipping: ../shared/data/public not found");
+        return;
+    };
+    // The 24k schedules of the MPL data, ranked by an `auto` fit of the two-curve split.
+    let names = [
+        "cosine_24000",
+        "constant_24000",
+        "wsd_20000_24000",
+        "wsdld_20000_24000",
+        "wsdcon_3",
+        "wsdcon_9",
+        "wsdcon_18",
+    ];
+    let (mut significant, mut within_noise) = (0, 0);
+    for size in MPL_SIZES {
+        let a = mpl_assess(&root, &choice("auto"), size, &TWO_FIT, &TWO_TEST);
+        let noise = a.fitted.predictive.as_ref().unwrap().noise_sd;
+        let curves: Vec<_> = names.iter().map(|n| mpl_curve(&root, size, n)).collect();
+        let candidates: Vec<Candidate> = curves
+            .iter()
+            .map(|c| {
+                let last = *c.steps.last().unwrap() as usize;
+                Candidate::new(
+                    c.name.clone(),
+                    Tabulated::new(c.lrs[..last].to_vec()).unwrap(),
+                )
+            })
+            .collect();
+        let law = a.fitted.law().unwrap();
+        let r = rank(&a.fitted, &law, &candidates, &RankOptions::default()).unwrap();
+        let observed = |label: &str| {
+            *curves
+                .iter()
+                .find(|c| c.name == label)
+                .unwrap()
+                .losses
+                .last()
+                .unwrap()
+        };
+        let best = observed(&r.entries[0].label);
+        let p_sum: f64 = r.entries.iter().map(|e| e.p_best).sum();
+        assert!((p_sum - 1.0).abs() < 1e-9, "p_best sums to {p_sum}");
+        for e in &r.entries[1..] {
+            let diff = observed(&e.label) - best;
+            println!(
+                "{size}M {:<20} gap {:+.4} observed {diff:+.4} noise {noise:.4} p_best {:.3} {}",
+                e.label,
+                e.gap,
+                e.p_best,
+                if e.significant { "significant" } else { "tie" }
+            );
+            significant += usize::from(e.significant);
+            if diff.abs() < noise {
+                within_noise += 1;
+                assert!(
+                    !e.significant,
+                    "{size}M {}: observed difference {diff:+.4} is within the noise {noise:.4} \
+                     but called significant",
+                    e.label
+                );
+            }
+        }
+    }
+    println!("{significant} significant gaps, {within_noise} observed within the noise");
+}

@@ -38,9 +38,11 @@ use crate::data::TrainingCurve;
 
 mod momentum;
 mod mpl;
+mod mpl_sweep;
 mod power;
 mod sde;
 mod sde_table;
+mod soe;
 
 pub use momentum::MomentumLaw;
 pub use mpl::MultiPowerLaw;

@@ -89,21 +89,46 @@ impl Sweep {
         let n = grid.len();
         let mut nodes: [Vec<f64>; K] = std::array::from_fn(|_| vec![0.0; n]);
         let mut moments = [[0.0; TAIL]; K];
-        let (mut fresh, mut decay) = (vec![0.0; n], vec![1.0; n]);
-        let mut decay_lr = 0.0;
+        // The exponentials of four updates at a time (see `Grid::exps`).
+        let (mut fresh, mut decay) = (vec![[0.0; LANES]; n], vec![[1.0; LANES]; n]);
+        let mut decay_lrs = [0.0; LANES];
         let (mut area, mut fixed, mut pending) = (0.0, 0.0, 0.0);
         let mut changes = self.changes.iter().peekable();
         let mut next_out = 0usize;
         let last = steps.last().map_or(0, |&s| s as usize);
-        for (i, &lr) in lrs[..last].iter().enumerate() {
-            if let Some(ch) = changes.next_if(|ch| ch.index == i) {
-                match ch.inv_a {
-                    Some(inv_a) => {
-                        let wt = weights(lr, ch.diff, inv_a);
-                        grid.exps(inv_a, &mut fresh);
+        for (block, lrs) in lrs[..last].chunks(LANES).enumerate() {
+            let first = block * LANES;
+            let mut block_lrs = [0.0; LANES];
+            block_lrs[..lrs.len()].copy_from_slice(lrs);
+            let mut block_changes = [None; LANES];
+            let mut inv_as = [0.0; LANES];
+            for (l, slot) in block_changes.iter_mut().enumerate().take(lrs.len()) {
+                *slot = changes.next_if(|ch| ch.index == first + l);
+                if let Some(Change {
+                    inv_a: Some(inv), ..
+                }) = slot
+                {
+                    inv_as[l] = *inv;
+                }
+            }
+            if inv_as.iter().any(|&x| x != 0.0) {
+                grid.exps(inv_as, &mut fresh);
+            }
+            if block_lrs != decay_lrs {
+                grid.exps(block_lrs, &mut decay);
+                decay_lrs = block_lrs;
+            }
+            for (l, &lr) in lrs.iter().enumerate() {
+                match block_changes[l] {
+                    Some(&Change {
+                        diff,
+                        inv_a: Some(inv_a),
+                        ..
+                    }) => {
+                        let wt = weights(lr, diff, inv_a);
                         for (h, &w) in nodes.iter_mut().zip(&wt) {
-                            for (h, &f) in h.iter_mut().zip(&fresh) {
-                                *h += w * f;
+                            for (h, f) in h.iter_mut().zip(&fresh) {
+                                *h += w * f[l];
                             }
                         }
                         let z = inv_a - area;
@@ -112,42 +137,44 @@ impl Sweep {
                             m[1] += w * z;
                             m[2] += w * z * z;
                         }
-                        fixed += ch.diff;
+                        fixed += diff;
                     }
                     // G = 1 once any LR area follows, 0 before.
-                    None => pending += ch.diff,
+                    Some(&Change {
+                        diff, inv_a: None, ..
+                    }) => pending += diff,
+                    None => {}
                 }
-            }
-            if lr != 0.0 {
-                if lr != decay_lr {
-                    grid.exps(lr, &mut decay);
-                    decay_lr = lr;
-                }
-                for h in nodes.iter_mut() {
-                    for (h, &d) in h.iter_mut().zip(&decay) {
-                        *h *= d;
+                if lr != 0.0 {
+                    for h in nodes.iter_mut() {
+                        for (h, d) in h.iter_mut().zip(&decay) {
+                            *h *= d[l];
+                        }
                     }
+                    fixed += pending;
+                    pending = 0.0;
                 }
-                fixed += pending;
-                pending = 0.0;
-            }
-            area += lr;
-            if steps.get(next_out) == Some(&(i as u64 + 1)) {
-                emit(
-                    next_out,
-                    &Sums {
-                        area,
-                        fixed,
-                        nodes: &nodes,
-                        moments: &moments,
-                    },
-                )?;
-                next_out += 1;
+                area += lr;
+                if steps.get(next_out) == Some(&((first + l) as u64 + 1)) {
+                    emit(
+                        next_out,
+                        &Sums {
+                            area,
+                            fixed,
+                            nodes: &nodes,
+                            moments: &moments,
+                        },
+                    )?;
+                    next_out += 1;
+                }
             }
         }
         Ok(())
     }
 }
+
+/// Updates whose exponentials are computed together.
+const LANES: usize = 4;
 
 /// `Σ_j coef_j x_j`.
 #[inline]

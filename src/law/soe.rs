@@ -81,26 +81,36 @@ impl Grid {
         self.v.len()
     }
 
-    /// `out[j] = e^(−v_j x)` for `x ≥ 0`, each to a few ulps relative: `exp_m1` on the first `k`
-    /// nodes, then along each chain `e^(−2a) − 1 = m (2 + m)` with `m = e^(−a) − 1` while
-    /// `e^(−a) > 1/2` (`m` keeps its relative accuracy where `e ≈ 1`), and `e^(−2a) = (e^(−a))²`
-    /// after (relative accuracy where `e ≪ 1`, whose error large weights would amplify).
-    pub(crate) fn exps(&self, x: f64, out: &mut [f64]) {
+    /// `out[j][l] = e^(−v_j x_l)` for `x_l ≥ 0`, each to a few ulps relative: `exp_m1` on the
+    /// first `k` nodes, then along each chain `e^(−2a) − 1 = m (2 + m)` with `m = e^(−a) − 1`
+    /// while `e^(−a) > 1/2` (`m` keeps its relative accuracy where `e ≈ 1`), and
+    /// `e^(−2a) = (e^(−a))²` after (relative accuracy where `e ≪ 1`, whose error large weights
+    /// would amplify). `LANES` arguments at once: the chains are serial in `j`, so independent
+    /// lanes are what keeps the multiplier busy.
+    pub(crate) fn exps<const LANES: usize>(&self, x: [f64; LANES], out: &mut [[f64; LANES]]) {
         let k = self.chains;
-        let mut m = [0.0f64; 4];
+        let mut m = [[0.0f64; LANES]; 4];
         for ((o, v), m) in out.iter_mut().zip(&self.v).zip(m.iter_mut()).take(k) {
-            *m = (-v * x).exp_m1();
-            *o = 1.0 + *m;
+            for l in 0..LANES {
+                m[l] = (-v * x[l]).exp_m1();
+                o[l] = 1.0 + m[l];
+            }
         }
         let mut c = 0;
         for j in k..out.len() {
             let prev = out[j - k];
-            out[j] = if prev > 0.5 {
-                m[c] *= 2.0 + m[c];
-                1.0 + m[c]
-            } else {
-                prev * prev
-            };
+            let m = &mut m[c];
+            let mut e = [0.0; LANES];
+            for l in 0..LANES {
+                m[l] *= 2.0 + m[l];
+                // Once a lane has switched to squaring, its `m` (→ −1) is no longer used.
+                e[l] = if prev[l] > 0.5 {
+                    1.0 + m[l]
+                } else {
+                    prev[l] * prev[l]
+                };
+            }
+            out[j] = e;
             c = if c + 1 == k { 0 } else { c + 1 };
         }
     }
@@ -191,8 +201,9 @@ mod tests {
 
     /// `(Z^(−p) approximated, −Z^(−p) ln Z approximated)` for one `Z`.
     fn eval(grid: &Grid, soe: &PowerSoe, z: f64) -> (f64, f64) {
-        let mut e = vec![0.0; grid.len()];
-        grid.exps(z, &mut e);
+        let mut e4 = vec![[0.0; 1]; grid.len()];
+        grid.exps([z], &mut e4);
+        let e: Vec<f64> = e4.iter().map(|e| e[0]).collect();
         let mom = [1.0, z, z * z];
         let f: f64 = soe.coef.iter().zip(&e).map(|(c, e)| c * e).sum::<f64>()
             + tail_sum(&soe.tail, &mom, 0.0);
@@ -243,15 +254,18 @@ mod tests {
     #[test]
     fn exps_match_exp() {
         let grid = Grid::new(0.6, 1e-4, 30.0).unwrap();
-        let mut e = vec![0.0; grid.len()];
-        for &x in &[0.0, 1e-7, 3e-4, 0.01, 0.3, 1.0, 25.0] {
-            grid.exps(x, &mut e);
-            for (j, (&got, &v)) in e.iter().zip(&grid.v).enumerate() {
-                let want = (-v * x).exp();
-                assert!(
-                    (got - want).abs() <= 1e-11 * want + 1e-300,
-                    "x={x} node {j}: {got} vs {want}"
-                );
+        let mut e = vec![[0.0; 4]; grid.len()];
+        for xs in [[0.0, 1e-7, 3e-4, 0.01], [0.3, 1.0, 25.0, 0.0]] {
+            grid.exps(xs, &mut e);
+            for (j, (got, &v)) in e.iter().zip(&grid.v).enumerate() {
+                for (&got, &x) in got.iter().zip(&xs) {
+                    let want = (-v * x).exp();
+                    // Relative errors double with each squaring, until e underflows.
+                    assert!(
+                        (got - want).abs() <= 1e-11 * want + 1e-300,
+                        "x={x} node {j}: {got} vs {want}"
+                    );
+                }
             }
         }
     }

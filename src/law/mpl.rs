@@ -151,7 +151,7 @@ impl LossLaw for MultiPowerLaw {
         };
         // γ = 0 with a zero LR: ln η_k = −∞ enters ∂/∂γ; only the exact form reproduces that.
         let zero_lr_ln = gamma == 0.0 && lrs[..last].contains(&0.0);
-        let sweep = if zero_lr_ln || !(beta > 0.0) {
+        let sweep = if zero_lr_ln || beta <= 0.0 {
             None
         } else {
             Sweep::new(lrs, last, c, gamma, beta + 1.0)

@@ -40,7 +40,8 @@ pub(super) struct Sweep {
 impl Sweep {
     /// Prepares a sweep over `lrs[..last]` for `C = c`, `γ = gamma` and exponents up to `p_max`.
     pub(super) fn new(lrs: &[f64], last: usize, c: f64, gamma: f64, p_max: f64) -> Option<Self> {
-        if !(c > 0.0) {
+        // Parameters are finite (checked by the caller).
+        if c <= 0.0 {
             return None;
         }
         let mut changes = Vec::new();

@@ -1,5 +1,6 @@
 //! Estimator hot paths: fitting the `sde` law on two 24,000-step curves (bundled Multi-Power-Law
-//! 400M runs) and ranking 100 WSD candidates with the fitted law.
+//! 400M runs) and ranking 100 WSD candidates with the fitted law; for every law, the fit on those
+//! curves and the prediction of a 72,000-step cosine with its uncertainty band (issue 15).
 //!
 //! `cargo bench --bench estimator`
 
@@ -53,5 +54,53 @@ fn estimator(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, estimator);
+/// The released Multi-Power-Law code's 72,000-step cosine (linear warmup over 2,160 steps from
+/// 0, peak 3e-4, floor 3e-5) on this crate's grid: `lrs[t]` is the LR of update `t + 1`.
+fn cosine_72k() -> Vec<f64> {
+    let (peak, warmup, total) = (3e-4, 2160usize, 72000usize);
+    (1..=total)
+        .map(|k| {
+            if k < warmup {
+                k as f64 * peak / (warmup - 1) as f64
+            } else {
+                let x = (k - warmup) as f64 / (total - warmup) as f64;
+                3e-5 + 0.5 * (peak - 3e-5) * (1.0 + (std::f64::consts::PI * x).cos())
+            }
+        })
+        .collect()
+}
+
+/// Every law: fit on the two 24k curves, and predict every step of a 72k cosine with its band
+/// (one prediction per stored parameter draw), as `lrsde fit` and `lrsde predict` do.
+fn every_law(c: &mut Criterion) {
+    let curves = curves();
+    let lrs = cosine_72k();
+    let steps: Vec<u64> = (1..=lrs.len() as u64).collect();
+    let options = FitOptions::default();
+    let mut group = c.benchmark_group("laws");
+    group.sample_size(10);
+    for name in ["sde", "mpl", "momentum", "power"] {
+        let law: AnyLaw = name.parse().expect("law");
+        if name != "sde" {
+            // The `sde` fit is `estimator/fit_sde_two_24k_curves`.
+            group.bench_function(format!("fit_{name}_two_24k_curves"), |b| {
+                b.iter(|| {
+                    fit_law(black_box(law.clone()), black_box(&curves), &options).expect("fit")
+                })
+            });
+        }
+        let fitted = fit_law(law, &curves, &options).expect("fit");
+        let law = fitted.law().expect("law");
+        group.bench_function(format!("predict_band_{name}_cosine_72k"), |b| {
+            b.iter(|| {
+                fitted
+                    .predict_band(&law, black_box(&lrs), black_box(&steps))
+                    .expect("band")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, estimator, every_law);
 criterion_main!(benches);

@@ -14,7 +14,8 @@
 //! | `power` | [`PowerLaw`] | `L0, A, alpha` | `lr / lr_ref` |
 //!
 //! Every law also provides exact derivatives ([`LossLaw::predict_jacobian`]) for gradient-based
-//! fitting, at 1× (`mpl`, `momentum`, `power`) to ~4× (`sde`) the cost of a prediction.
+//! fitting, at 1× (`momentum`, `power`), a few × (`mpl`: four running sums instead of one) to ~4×
+//! (`sde`) the cost of a prediction.
 //!
 //! `lr_ref` is the largest LR in the curves given to [`LossLaw::configure`] (1 until then); it is
 //! part of the law's serialized state, so a fitted law predicts new schedules on the same scale.
@@ -38,9 +39,11 @@ use crate::data::TrainingCurve;
 
 mod momentum;
 mod mpl;
+mod mpl_sweep;
 mod power;
 mod sde;
 mod sde_table;
+mod soe;
 
 pub use momentum::MomentumLaw;
 pub use mpl::MultiPowerLaw;

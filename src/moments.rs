@@ -668,6 +668,51 @@ impl MomentumMoments {
         })
     }
 
+    /// Starts coordinate `i` at rest at `x0[i]` instead of the NQM's common `x0` (an initial
+    /// spectrum, as the `sim:` law fits it). Only before the first update.
+    ///
+    /// ```
+    /// use lrsde::moments::{MomentumMoments, NqmParams};
+    /// let nqm = NqmParams { dim: 2, ..Default::default() };
+    /// let m = MomentumMoments::new(&nqm, 0.9).unwrap().starting_at(&[1.0, 0.5]).unwrap();
+    /// assert_eq!(m.second_moment(), [1.0, 0.25]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`MomentsError::LengthMismatch`] unless `x0` has one entry per coordinate;
+    /// [`MomentsError::InvalidParameter`] for a non-finite entry or after an update.
+    pub fn starting_at(mut self, x0: &[f64]) -> Result<Self, MomentsError> {
+        if x0.len() != self.h.len() {
+            return Err(MomentsError::LengthMismatch {
+                name: "x0",
+                expected: self.h.len(),
+                found: x0.len(),
+            });
+        }
+        if let Some(&v) = x0.iter().find(|v| !v.is_finite()) {
+            return Err(MomentsError::InvalidParameter {
+                name: "x0",
+                value: v,
+                reason: "must be finite",
+            });
+        }
+        if self.steps > 0 {
+            return Err(MomentsError::InvalidParameter {
+                name: "x0",
+                value: self.steps as f64,
+                reason: "can only be set before the first update",
+            });
+        }
+        for (i, &x) in x0.iter().enumerate() {
+            self.mean[i] = x;
+            self.mean_prev[i] = x;
+            self.p[i] = x * x;
+            self.q[i] = x * x;
+            self.r[i] = x * x;
+        }
+        Ok(self)
+    }
+
     /// One update at LR `lr`.
     #[inline]
     pub fn step(&mut self, lr: f64) {

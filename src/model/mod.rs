@@ -15,7 +15,7 @@
 //! |---|---|---|---|
 //! | `nqm` | [`Nqm`] | `x` (D) | `η s_i` (additive) or `η s_i √(1+x_i²)` |
 //! | `momentum` | [`Momentum`] | `[x, x_prev]` (2D) | `η s_i` on `x` |
-//! | `adam` | [`Adam`] | `[x, u]` (2D) | `η s_i / (√u_i + ε)` on `x` |
+//! | `adam` | [`Adam`] | `[m, y, v, c, β₁ᵗ, β₂ᵗ]` (4D+2) | `(1−β₁) s_i` on `m` |
 //! | `lossnoise` | [`LossNoise`] | `x` (D) | `η s_i √(2 L(x))` |
 //! | `ou` | [`Ou`] | scalar | `σ` |
 //! | `gbm` | [`Gbm`] | scalar | `σ x` |
@@ -33,6 +33,7 @@ pub use momentum::{Momentum, MomentumParams};
 pub use nqm::{Nqm, NqmDiffusion, NqmParams, QuadraticParams};
 pub use reference::{Gbm, Ou};
 pub use spec::{ModelSpec, ModelVisitor};
+pub(crate) use spec::Entries;
 
 use thiserror::Error;
 

@@ -1,9 +1,9 @@
 //! The `adam` model against a direct discrete Adam on the noisy quadratic.
 //!
-//! The model's Euler–Maruyama step at `dt = 1` is Adam with β₁ momentum and bias correction,
-//! its second moment tracked in mean field (`E[g²|x]`, as in the Adam SDE of Malladi et al.
-//! 2022). The oracle below is textbook Adam with the *sampled* `g²`; the two mean losses must
-//! agree within a few standard errors, and Adam without momentum must not.
+//! The model's Euler–Maruyama step at `dt = 1` is Adam with β₁ momentum and bias correction.
+//! The oracle below is textbook Adam written from the formula, on independent random numbers;
+//! the two mean losses must agree within a few standard errors, and Adam without momentum must
+//! not.
 
 use lrsde::ensemble::Ensemble;
 use lrsde::model::{Adam, AdamParams, QuadraticParams};

@@ -22,7 +22,16 @@ fn main() {
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let names: Vec<&str> = if args.is_empty() {
-        vec!["sde", "mpl", "momentum", "power"]
+        vec![
+            "sde",
+            "mpl",
+            "momentum",
+            "power",
+            "sim:model=nqm",
+            "sim:model=momentum",
+            "sim:model=adam",
+            "sim:model=lossnoise",
+        ]
     } else {
         args.iter().map(String::as_str).collect()
     };

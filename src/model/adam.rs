@@ -48,31 +48,30 @@ impl fmt::Display for AdamParams {
 /// Adam on the NQM: first-moment momentum `β₁`, second-moment EMA `β₂`, bias correction of
 /// both, as a step-time SDE whose Euler–Maruyama step at `dt = 1` is one Adam update.
 ///
-/// The stochastic gradient is `g = h ⊙ x + s ⊙ z`. Discrete Adam is
+/// The stochastic gradient of update `k` is `g_k = h ⊙ x_{k−1} + s ⊙ z_k`, and Adam is
 ///
 /// ```text
-/// m ← β₁ m + (1−β₁) g            v ← β₂ v + (1−β₂) E[g² | x]
-/// x ← x − η m̂ / (√v̂ + ε)        m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
+/// m_k = β₁ m_{k−1} + (1−β₁) g_k        v_k = β₂ v_{k−1} + (1−β₂) g_k²
+/// x_k = x_{k−1} − η_k m̂_k / (√v̂_k + ε)   m̂_k = m_k / (1 − β₁ᵏ),  v̂_k = v_k / (1 − β₂ᵏ)
 /// ```
 ///
-/// with the second moment tracked in mean field, `E[g_i² | x] = (h_i x_i)² + s_i²`, as in the
-/// Adam SDE of Malladi, Lyu, Panigrahi & Arora (2022), where `v` follows a deterministic ODE
-/// (an EMA over ~`1/(1−β₂)` updates averages the sampled `g²` out). The noise enters `m` only,
-/// and `x` moves with the *new* `m`; so that one diagonal-noise EM step reproduces this order
-/// exactly, the state is `[m, y, v, c, β₁ᵗ, β₂ᵗ]` (length `4D + 2`, `m` the noisy part) with
-/// `y` the previous iterate and `c_i = η / ((1 − β₁ᵗ)(√v̂_i + ε))` the last step's gain: the
-/// current iterate is `x = y − c ⊙ m` and the loss is `½ Σ h_i x_i²`. The drift of each
-/// auxiliary coordinate is its one-update increment, so the model is defined by its `dt = 1`
-/// step (sub-steps do not refine it towards a continuous limit). The diffusion `(1−β₁) s_i`
-/// does not depend on the state: Milstein equals EM.
+/// (Kingma & Ba; the bias-corrected form whose SDE limit Malladi, Lyu, Panigrahi & Arora 2022
+/// derive). The noise enters `m` only, linearly; `v` needs the *sampled* `g_k²` and `x` the new
+/// `m_k`, which one diagonal-noise step cannot give. So the state lags one update behind:
+/// `[m_k, m_{k−1}, v_{k−1}, x_{k−1}, η_k, β₁ᵏ, β₂ᵏ]` (length `4D + 3`, `m` the noisy part), from
+/// which `g_k = (m_k − β₁ m_{k−1}) / (1−β₁)`, `v_k` and `x_k` follow exactly; the loss is
+/// `½ Σ h_i x_{k,i}²` of that `x_k`. The drift of each auxiliary coordinate is its one-update
+/// increment, so the model is defined by its `dt = 1` step (sub-steps do not refine it towards
+/// a continuous limit). The diffusion `(1−β₁) s_i` does not depend on the state: Milstein
+/// equals EM.
 ///
-/// `tests/sim_adam.rs` checks the ensemble's mean loss against a direct discrete Adam (sampled
-/// `g²` in `v`) within a few standard errors.
+/// `tests/sim_adam.rs` checks the ensemble's mean loss against a direct discrete Adam within a
+/// few standard errors.
 ///
 /// ```
 /// use lrsde::model::{Adam, AdamParams, SdeModel};
 /// let m = Adam::new(AdamParams::default()).unwrap();
-/// assert_eq!((m.dim(), m.noise_dim()), (4 * 32 + 2, 32));
+/// assert_eq!((m.dim(), m.noise_dim()), (4 * 32 + 3, 32));
 /// let mut x = vec![0.0; m.dim()];
 /// m.init(&mut x);
 /// assert_eq!(m.loss(&x), 0.5 * (1..=32).map(|i| 1.0 / i as f64).sum::<f64>());
@@ -119,9 +118,38 @@ impl Adam {
 
 }
 
+/// Bias-correction factors of the lagged state: `None` before the first update, else
+/// `(η_k / (1 − β₁ᵏ), 1 / (1 − β₂ᵏ))`.
+#[inline]
+fn gains(x: &[f64], d: usize) -> Option<(f64, f64)> {
+    let (eta, b1, b2) = (x[4 * d], x[4 * d + 1], x[4 * d + 2]);
+    (b1 != 1.0).then(|| (eta / (1.0 - b1), 1.0 / (1.0 - b2)))
+}
+
+impl Adam {
+    /// `(x_{k,i}, v_{k,i})` from the lagged state (`gains` from [`gains`]).
+    #[inline(always)]
+    fn current(&self, x: &[f64], i: usize, gains: Option<(f64, f64)>) -> (f64, f64) {
+        let d = self.h.len();
+        let AdamParams {
+            beta1, beta2, eps, ..
+        } = self.params;
+        let (m, mp, v, y) = (x[i], x[d + i], x[2 * d + i], x[3 * d + i]);
+        match gains {
+            // No update yet: x_0 and v_0 = 0.
+            None => (y, 0.0),
+            Some((gain, vcorr)) => {
+                let g = (m - beta1 * mp) / (1.0 - beta1);
+                let v_new = beta2 * v + (1.0 - beta2) * g * g;
+                (y - gain * m / ((v_new * vcorr).sqrt() + eps), v_new)
+            }
+        }
+    }
+}
+
 impl SdeModel for Adam {
     fn dim(&self) -> usize {
-        4 * self.h.len() + 2
+        4 * self.h.len() + 3
     }
 
     fn noise_dim(&self) -> usize {
@@ -131,39 +159,27 @@ impl SdeModel for Adam {
     fn init(&self, x: &mut [f64]) {
         let d = self.h.len();
         x.fill(0.0);
-        x[d..2 * d].fill(self.params.quad.x0);
-        x[4 * d] = 1.0;
+        x[3 * d..4 * d].fill(self.params.quad.x0);
         x[4 * d + 1] = 1.0;
+        x[4 * d + 2] = 1.0;
     }
 
     #[inline]
     fn drift(&self, x: &[f64], lr: f64, out: &mut [f64]) {
         let d = self.h.len();
-        let AdamParams {
-            beta1, beta2, eps, ..
-        } = self.params;
-        let (b1t, b2t) = (beta1 * x[4 * d], beta2 * x[4 * d + 1]);
-        out[4 * d] = b1t - x[4 * d];
-        out[4 * d + 1] = b2t - x[4 * d + 1];
-        // Gain of this update: η / ((1 − β₁ᵗ)(√v̂ + ε)), with v̂ = v / (1 − β₂ᵗ).
-        let (gain, vcorr) = (lr / (1.0 - b1t), 1.0 / (1.0 - b2t));
-        let (m, rest) = x.split_at(d);
-        let (y, rest) = rest.split_at(d);
-        let (v, c) = rest.split_at(d);
-        let (fm, rest) = out.split_at_mut(d);
-        let (fy, rest) = rest.split_at_mut(d);
-        let (fv, fc) = rest.split_at_mut(d);
+        let AdamParams { beta1, beta2, .. } = self.params;
+        let gains = gains(x, d);
         for i in 0..d {
-            let xi = y[i] - c[i] * m[i];
-            let g = self.h[i] * xi;
-            let si = self.s[i];
-            fm[i] = (1.0 - beta1) * (g - m[i]);
-            fy[i] = xi - y[i];
-            let dv = (1.0 - beta2) * (g * g + si * si - v[i]);
-            fv[i] = dv;
-            let vhat = (v[i] + dv) * vcorr;
-            fc[i] = gain / (vhat.sqrt() + eps) - c[i];
+            let (xk, vk) = self.current(x, i, gains);
+            let (m, mp, v, y) = (x[i], x[d + i], x[2 * d + i], x[3 * d + i]);
+            out[i] = (1.0 - beta1) * (self.h[i] * xk - m);
+            out[d + i] = m - mp;
+            out[2 * d + i] = vk - v;
+            out[3 * d + i] = xk - y;
         }
+        out[4 * d] = lr - x[4 * d];
+        out[4 * d + 1] = (beta1 - 1.0) * x[4 * d + 1];
+        out[4 * d + 2] = (beta2 - 1.0) * x[4 * d + 2];
     }
 
     #[inline]
@@ -177,13 +193,11 @@ impl SdeModel for Adam {
     #[inline]
     fn loss(&self, x: &[f64]) -> f64 {
         let d = self.h.len();
-        let (m, rest) = x.split_at(d);
-        let (y, rest) = rest.split_at(d);
-        let c = &rest[d..2 * d];
+        let gains = gains(x, d);
         let mut acc = 0.0;
         for i in 0..d {
-            let xi = y[i] - c[i] * m[i];
-            acc += self.h[i] * xi * xi;
+            let xk = self.current(x, i, gains).0;
+            acc += self.h[i] * xk * xk;
         }
         0.5 * acc
     }

@@ -15,7 +15,7 @@
 //! |---|---|---|---|
 //! | `nqm` | [`Nqm`] | `x` (D) | `η s_i` (additive) or `η s_i √(1+x_i²)` |
 //! | `momentum` | [`Momentum`] | `[x, x_prev]` (2D) | `η s_i` on `x` |
-//! | `adam` | [`Adam`] | `[m, y, v, c, β₁ᵗ, β₂ᵗ]` (4D+2) | `(1−β₁) s_i` on `m` |
+//! | `adam` | [`Adam`] | `[m, m_prev, v, x_prev, η, β₁ᵗ, β₂ᵗ]` (4D+3) | `(1−β₁) s_i` on `m` |
 //! | `lossnoise` | [`LossNoise`] | `x` (D) | `η s_i √(2 L(x))` |
 //! | `ou` | [`Ou`] | scalar | `σ` |
 //! | `gbm` | [`Gbm`] | scalar | `σ x` |

@@ -253,7 +253,7 @@ impl ModelFamily for BuiltinFamily {
                     eps,
                 })?;
                 let x0: Vec<f64> = shape.iter().map(|s| s * quad.x0).collect();
-                mc.mean_loss(&model, lrs, steps, Some((self.dim, &x0)), out);
+                mc.mean_loss(&model, lrs, steps, Some((3 * self.dim, &x0)), out);
             }
             SimModelKind::LossNoise => {
                 let model = LossNoise::new(self.quad(theta))?;

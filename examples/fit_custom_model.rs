@@ -36,7 +36,9 @@ impl SdeModel for DoubleWell {
         out.fill(lr * self.sigma);
     }
     fn loss(&self, x: &[f64]) -> f64 {
-        x.iter().map(|xi| 0.25 * self.a * (xi * xi - 1.0).powi(2)).sum()
+        x.iter()
+            .map(|xi| 0.25 * self.a * (xi * xi - 1.0).powi(2))
+            .sum()
     }
 }
 

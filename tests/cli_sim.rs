@@ -76,12 +76,19 @@ fn fit_predict_rank_with_simulated_laws() {
             "-o",
             pred.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{law}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{law}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let text = std::fs::read_to_string(&pred).unwrap();
         assert_eq!(text.lines().count(), 301);
         for l in text.lines().skip(1) {
             let v: Vec<f64> = l.split(',').map(|x| x.parse().unwrap()).collect();
-            assert!(v[2].is_finite() && v[3] <= v[2] && v[2] <= v[4], "{law}: {l}");
+            assert!(
+                v[2].is_finite() && v[3] <= v[2] && v[2] <= v[4],
+                "{law}: {l}"
+            );
         }
 
         let o = lrsde(&[
@@ -95,7 +102,11 @@ fn fit_predict_rank_with_simulated_laws() {
             "--schedule",
             "cosine:peak=1e-3,steps=300",
         ]);
-        assert!(o.status.success(), "{law}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{law}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(out.starts_with("rank,schedule,final_loss,"), "{out}");
         assert_eq!(out.lines().count(), 3, "{out}");

@@ -91,7 +91,11 @@ fn recovers(spec: &str, truth: &[f64], n: usize, every: usize, tol: &[f64]) -> F
     law.set_lr_ref(1e-3).unwrap();
     let curves = synthetic(&law, truth, n, every);
     let fitted = fit_law(law.clone(), &curves, &quick()).unwrap();
-    assert!(fitted.report.converged, "{spec}: {}", fitted.report.termination);
+    assert!(
+        fitted.report.converged,
+        "{spec}: {}",
+        fitted.report.termination
+    );
     let names: Vec<&str> = law.params().iter().map(|p| p.name).collect();
     for ((name, want), tol) in names.iter().zip(truth).zip(tol) {
         let got = fitted.params[*name];
@@ -131,13 +135,18 @@ fn adam_fit_on_shared_paths_recovers_its_parameters() {
     let mut law: AnyLaw = spec.parse().unwrap();
     law.set_lr_ref(1e-3).unwrap();
     let theta: Vec<f64> = law.params().iter().map(|p| fitted.params[p.name]).collect();
-    let lrs: Vec<f64> = (0..1500).map(|t| 1e-3 * 0.5f64.powi((t / 300) as i32)).collect();
+    let lrs: Vec<f64> = (0..1500)
+        .map(|t| 1e-3 * 0.5f64.powi((t / 300) as i32))
+        .collect();
     let st = steps(1500, 100);
     let (mut want, mut got) = (vec![0.0; st.len()], vec![0.0; st.len()]);
     law.predict(&truth, &lrs, &st, &mut want).unwrap();
     law.predict(&theta, &lrs, &st, &mut got).unwrap();
     for (w, g) in want.iter().zip(&got) {
-        assert!((w - g).abs() < 1e-3 * w, "step-decay schedule: truth {w}, fit {g}");
+        assert!(
+            (w - g).abs() < 1e-3 * w,
+            "step-decay schedule: truth {w}, fit {g}"
+        );
     }
 }
 
@@ -165,7 +174,11 @@ fn fit_file_rebuilds_the_simulated_law() {
     let lrs = grid("wsd", 800, 1e-3);
     let (mut a, mut b) = (vec![0.0; 2], vec![0.0; 2]);
     rebuilt.predict(&theta, &lrs, &[400, 800], &mut a).unwrap();
-    fitted.law().unwrap().predict(&theta, &lrs, &[400, 800], &mut b).unwrap();
+    fitted
+        .law()
+        .unwrap()
+        .predict(&theta, &lrs, &[400, 800], &mut b)
+        .unwrap();
     assert_eq!(a, b);
     let band = back.predict_band(&rebuilt, &lrs, &[400, 800]).unwrap();
     assert!(band.lo[1] <= band.loss[1] && band.loss[1] <= band.hi[1]);
@@ -173,7 +186,9 @@ fn fit_file_rebuilds_the_simulated_law() {
 
 #[test]
 fn monte_carlo_laws_are_deterministic_and_common_random_numbers_hold() {
-    let law: AnyLaw = "sim:model=lossnoise,dim=4,paths=8,method=milstein".parse().unwrap();
+    let law: AnyLaw = "sim:model=lossnoise,dim=4,paths=8,method=milstein"
+        .parse()
+        .unwrap();
     let theta = [1.0, 0.0, (0.5f64).ln(), 1.0, (0.3f64).ln(), 0.0];
     let lrs = grid("cosine", 500, 1.0);
     let st = steps(500, 50);
@@ -202,13 +217,19 @@ fn bad_sim_specs_name_the_problem() {
         ("sim:model=sgd", "model `sgd` is not simulated"),
         ("sim:model=adam,paths=0", "`paths` = `0`"),
         ("sim:model=adam,dim=0", "`dim` = `0`"),
-        ("sim:model=nqm,mu=0.9", "option `mu` does not apply to model `nqm`"),
+        (
+            "sim:model=nqm,mu=0.9",
+            "option `mu` does not apply to model `nqm`",
+        ),
         ("sim:model=momentum,mu=1", "`mu` = 1"),
         ("sim:model=adam,beta1=1.5", "`beta1` = 1.5"),
         ("sim:model=adam,method=rk4", "`method` = `rk4`"),
         ("sim:model=adam,seed=-1", "`seed` = `-1`"),
         ("sim:model=adam,foo=1", "unknown key `foo`"),
-        ("sim:model=adam,paths=2,paths=3", "`paths` given more than once"),
+        (
+            "sim:model=adam,paths=2,paths=3",
+            "`paths` given more than once",
+        ),
     ];
     for (spec, want) in cases {
         let msg = spec.parse::<AnyLaw>().unwrap_err().to_string();

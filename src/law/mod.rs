@@ -47,8 +47,8 @@ pub use momentum::MomentumLaw;
 pub use mpl::MultiPowerLaw;
 pub use power::PowerLaw;
 pub use sde::SdeSurrogate;
-pub use simulated::{BuiltinFamily, ModelFamily, MonteCarlo, SimModelKind, Simulated};
 pub(crate) use sde_table::Tabulated;
+pub use simulated::{BuiltinFamily, ModelFamily, MonteCarlo, SimModelKind, Simulated};
 
 /// How a parameter is constrained and transformed for fitting.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

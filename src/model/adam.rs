@@ -104,18 +104,13 @@ impl Adam {
             "must be finite and > 0",
         )?;
         let (h, s) = params.quad.spectrum();
-        Ok(Self {
-            params,
-            h,
-            s,
-        })
+        Ok(Self { params, h, s })
     }
 
     /// The parameters.
     pub fn params(&self) -> &AdamParams {
         &self.params
     }
-
 }
 
 /// Bias-correction factors of the lagged state: `None` before the first update, else

@@ -32,8 +32,8 @@ pub use loss_noise::LossNoise;
 pub use momentum::{Momentum, MomentumParams};
 pub use nqm::{Nqm, NqmDiffusion, NqmParams, QuadraticParams};
 pub use reference::{Gbm, Ou};
-pub use spec::{ModelSpec, ModelVisitor};
 pub(crate) use spec::Entries;
+pub use spec::{ModelSpec, ModelVisitor};
 
 use thiserror::Error;
 

@@ -301,7 +301,9 @@ pub(crate) fn parse(body: &str) -> Result<Simulated<BuiltinFamily>, LawError> {
     let kind = match name {
         "nqm" => SimModelKind::Nqm,
         "momentum" => SimModelKind::Momentum {
-            mu: e.f64("mu", MomentumParams::default().mu).map_err(spec_err)?,
+            mu: e
+                .f64("mu", MomentumParams::default().mu)
+                .map_err(spec_err)?,
         },
         "adam" => {
             let d = AdamParams::default();

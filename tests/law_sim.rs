@@ -135,7 +135,7 @@ fn adam_fit_on_shared_paths_recovers_its_parameters() {
     let mut law: AnyLaw = spec.parse().unwrap();
     law.set_lr_ref(1e-3).unwrap();
     let theta: Vec<f64> = law.params().iter().map(|p| fitted.params[p.name]).collect();
-    let lrs: Vec<f64> = (0..1500)
+    let lrs: Vec<f64> = (0..1500usize)
         .map(|t| 1e-3 * 0.5f64.powi((t / 300) as i32))
         .collect();
     let st = steps(1500, 100);

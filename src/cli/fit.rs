@@ -17,8 +17,9 @@ pub struct Args {
     /// Observed training curve (CSV, JSONL or W&B JSON); repeat for a joint fit.
     #[arg(long = "curve", value_name = "FILE", required = true)]
     curves: Vec<PathBuf>,
-    /// Loss law: sde (the SDE surrogate, default), mpl, momentum or power; options after a
-    /// colon, e.g. sde:dim=64.
+    /// Loss law: sde (the SDE surrogate, default), mpl, momentum, power, or a simulated model
+    /// sim:model=nqm|momentum|adam|lossnoise[,paths=N,seed=S,method=em|milstein,dim=D]; options
+    /// after a colon, e.g. sde:dim=64.
     #[arg(long, value_name = "LAW", default_value = "sde")]
     law: String,
     #[command(flatten)]

@@ -68,7 +68,7 @@ impl SimModelKind {
 ///
 /// Text form (`--law`): `sim:model=NAME[,dim=D][,paths=N][,seed=S][,method=em|milstein]` plus
 /// the model's fixed keys (`mu`; `beta1`, `beta2`, `eps`). Defaults: `dim` 64 for the exact
-/// models, 8 for the Monte Carlo ones; [`MonteCarlo::default`] for the paths.
+/// models, 4 for the Monte Carlo ones; [`MonteCarlo::default`] for the paths.
 ///
 /// ```
 /// use lrsde::law::{AnyLaw, LossLaw};
@@ -98,7 +98,7 @@ impl Default for BuiltinFamily {
 const MAX_DIM: usize = 4096;
 
 /// Default `dim` of the Monte Carlo models: each costs `paths × dim` state updates per step.
-const MC_DIM: usize = 8;
+const MC_DIM: usize = 4;
 
 impl BuiltinFamily {
     /// `x_i(0) / x0 = (i+1)^(−q/2)`.

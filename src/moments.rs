@@ -718,16 +718,26 @@ impl MomentumMoments {
     pub fn step(&mut self, lr: f64) {
         let mu = self.mu;
         let mu2 = mu * mu;
-        for i in 0..self.h.len() {
-            let c = 1.0 + mu - lr * self.h[i];
-            let b2 = lr * lr * self.s2[i];
-            let (p, q, r) = (self.p[i], self.q[i], self.r[i]);
-            self.p[i] = c * c * p - 2.0 * c * mu * q + mu2 * r + b2;
-            self.q[i] = c * p - mu * q;
-            self.r[i] = p;
-            let m = self.mean[i];
-            self.mean[i] = c * m - mu * self.mean_prev[i];
-            self.mean_prev[i] = m;
+        // Zipped iterators (no bounds checks) so the loop vectorises; same arithmetic per entry.
+        for (((((((pi, qi), ri), mi), mpi), &h), &s2)) in self
+            .p
+            .iter_mut()
+            .zip(self.q.iter_mut())
+            .zip(self.r.iter_mut())
+            .zip(self.mean.iter_mut())
+            .zip(self.mean_prev.iter_mut())
+            .zip(&self.h)
+            .zip(&self.s2)
+        {
+            let c = 1.0 + mu - lr * h;
+            let b2 = lr * lr * s2;
+            let (p, q, r) = (*pi, *qi, *ri);
+            *pi = c * c * p - 2.0 * c * mu * q + mu2 * r + b2;
+            *qi = c * p - mu * q;
+            *ri = p;
+            let m = *mi;
+            *mi = c * m - mu * *mpi;
+            *mpi = m;
         }
         self.steps += 1;
     }

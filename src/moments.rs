@@ -719,7 +719,7 @@ impl MomentumMoments {
         let mu = self.mu;
         let mu2 = mu * mu;
         // Zipped iterators (no bounds checks) so the loop vectorises; same arithmetic per entry.
-        for (((((((pi, qi), ri), mi), mpi), &h), &s2)) in self
+        for ((((((pi, qi), ri), mi), mpi), &h), &s2) in self
             .p
             .iter_mut()
             .zip(self.q.iter_mut())

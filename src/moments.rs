@@ -668,21 +668,76 @@ impl MomentumMoments {
         })
     }
 
+    /// Starts coordinate `i` at rest at `x0[i]` instead of the NQM's common `x0` (an initial
+    /// spectrum, as the `sim:` law fits it). Only before the first update.
+    ///
+    /// ```
+    /// use lrsde::moments::{MomentumMoments, NqmParams};
+    /// let nqm = NqmParams { dim: 2, ..Default::default() };
+    /// let m = MomentumMoments::new(&nqm, 0.9).unwrap().starting_at(&[1.0, 0.5]).unwrap();
+    /// assert_eq!(m.second_moment(), [1.0, 0.25]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`MomentsError::LengthMismatch`] unless `x0` has one entry per coordinate;
+    /// [`MomentsError::InvalidParameter`] for a non-finite entry or after an update.
+    pub fn starting_at(mut self, x0: &[f64]) -> Result<Self, MomentsError> {
+        if x0.len() != self.h.len() {
+            return Err(MomentsError::LengthMismatch {
+                name: "x0",
+                expected: self.h.len(),
+                found: x0.len(),
+            });
+        }
+        if let Some(&v) = x0.iter().find(|v| !v.is_finite()) {
+            return Err(MomentsError::InvalidParameter {
+                name: "x0",
+                value: v,
+                reason: "must be finite",
+            });
+        }
+        if self.steps > 0 {
+            return Err(MomentsError::InvalidParameter {
+                name: "x0",
+                value: self.steps as f64,
+                reason: "can only be set before the first update",
+            });
+        }
+        for (i, &x) in x0.iter().enumerate() {
+            self.mean[i] = x;
+            self.mean_prev[i] = x;
+            self.p[i] = x * x;
+            self.q[i] = x * x;
+            self.r[i] = x * x;
+        }
+        Ok(self)
+    }
+
     /// One update at LR `lr`.
     #[inline]
     pub fn step(&mut self, lr: f64) {
         let mu = self.mu;
         let mu2 = mu * mu;
-        for i in 0..self.h.len() {
-            let c = 1.0 + mu - lr * self.h[i];
-            let b2 = lr * lr * self.s2[i];
-            let (p, q, r) = (self.p[i], self.q[i], self.r[i]);
-            self.p[i] = c * c * p - 2.0 * c * mu * q + mu2 * r + b2;
-            self.q[i] = c * p - mu * q;
-            self.r[i] = p;
-            let m = self.mean[i];
-            self.mean[i] = c * m - mu * self.mean_prev[i];
-            self.mean_prev[i] = m;
+        // Zipped iterators (no bounds checks) so the loop vectorises; same arithmetic per entry.
+        for ((((((pi, qi), ri), mi), mpi), &h), &s2) in self
+            .p
+            .iter_mut()
+            .zip(self.q.iter_mut())
+            .zip(self.r.iter_mut())
+            .zip(self.mean.iter_mut())
+            .zip(self.mean_prev.iter_mut())
+            .zip(&self.h)
+            .zip(&self.s2)
+        {
+            let c = 1.0 + mu - lr * h;
+            let b2 = lr * lr * s2;
+            let (p, q, r) = (*pi, *qi, *ri);
+            *pi = c * c * p - 2.0 * c * mu * q + mu2 * r + b2;
+            *qi = c * p - mu * q;
+            *ri = p;
+            let m = *mi;
+            *mi = c * m - mu * *mpi;
+            *mpi = m;
         }
         self.steps += 1;
     }

@@ -45,7 +45,7 @@ proptest! {
             format!("nqm:{quad}"),
             format!("nqm:{quad},diffusion=sqrt1px2"),
             format!("momentum:{quad},mu={mu}"),
-            format!("adam:{quad},beta2={beta2},eps={eps}"),
+            format!("adam:{quad},beta1={mu},beta2={beta2},eps={eps}"),
             format!("lossnoise:{quad}"),
             format!("ou:theta={hmax},mu={x0},sigma={noise},x0={x0}"),
             format!("gbm:mu={x0},sigma={noise},x0={batch}"),
@@ -68,7 +68,7 @@ fn documented_defaults() {
         ),
         (
             "adam",
-            "adam:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1,beta2=0.999,eps=0.00000001",
+            "adam:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1,beta1=0.9,beta2=0.999,eps=0.00000001",
         ),
         (
             "lossnoise",

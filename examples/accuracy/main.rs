@@ -29,7 +29,16 @@ fn main() {
         return bands_tables(&root, &args[1..]);
     }
     let names: Vec<&str> = if args.is_empty() {
-        vec!["sde", "mpl", "momentum", "power"]
+        vec![
+            "sde",
+            "mpl",
+            "momentum",
+            "power",
+            "sim:model=nqm",
+            "sim:model=momentum",
+            "sim:model=adam",
+            "sim:model=lossnoise",
+        ]
     } else {
         args.iter().map(String::as_str).collect()
     };

@@ -19,8 +19,9 @@ pub struct Args {
     #[arg(long = "curve", value_name = "FILE", required = true)]
     curves: Vec<PathBuf>,
     /// Loss law: auto (default: sde or momentum, whichever predicted the held-out last part
-    /// of the given curves best), sde (the SDE surrogate), mpl, momentum or power; options
-    /// after a colon, e.g. sde:dim=64.
+    /// of the given curves best), sde (the SDE surrogate), mpl, momentum, power, or a simulated
+    /// model sim:model=nqm|momentum|adam|lossnoise[,paths=N,seed=S,method=em|milstein,dim=D];
+    /// options after a colon, e.g. sde:dim=64.
     #[arg(long, value_name = "LAW", default_value = "auto")]
     law: String,
     /// Nominal coverage of the predictive band that predict and rank report (loss_lo,

@@ -567,7 +567,7 @@ impl FittedLaw {
     /// A configuration of a built-in law must rebuild a valid law: its dimension and scales
     /// decide how much a prediction allocates and computes.
     fn check_law_config(&self) -> Result<(), String> {
-        const BUILT_IN: [&str; 4] = ["sde", "mpl", "momentum", "power"];
+        const BUILT_IN: [&str; 5] = ["sde", "mpl", "momentum", "power", "sim"];
         if self.law_config.is_null() || !BUILT_IN.contains(&self.law.as_str()) {
             return Ok(());
         }
@@ -594,6 +594,17 @@ impl FittedLaw {
             }
             AnyLaw::Mpl(l) => l.scale(),
             AnyLaw::Power(l) => l.scale(),
+            AnyLaw::Sim(l) => {
+                // Rebuilt through the same checks as the `sim:` text form.
+                let dim = l.family().dim;
+                if !(1..=4096).contains(&dim) {
+                    return Err(format!("sim dim {dim} is not in 1..=4096"));
+                }
+                l.clone()
+                    .with_monte_carlo(l.monte_carlo())
+                    .map_err(|e| e.to_string())?;
+                l.scale()
+            }
         };
         if !(scale.lr_ref.is_finite() && scale.lr_ref > 0.0) {
             return Err(format!("lr_ref {} is not finite and > 0", scale.lr_ref));

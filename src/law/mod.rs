@@ -43,6 +43,7 @@ mod mpl_sweep;
 mod power;
 mod sde;
 mod sde_table;
+mod simulated;
 mod soe;
 
 pub use momentum::MomentumLaw;
@@ -50,6 +51,7 @@ pub use mpl::MultiPowerLaw;
 pub use power::PowerLaw;
 pub use sde::SdeSurrogate;
 pub(crate) use sde_table::Tabulated;
+pub use simulated::{BuiltinFamily, ModelFamily, MonteCarlo, SimModelKind, Simulated};
 
 /// How a parameter is constrained and transformed for fitting.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -313,8 +315,17 @@ pub enum LawError {
         reason: &'static str,
     },
     /// An unknown law name.
-    #[error("unknown law `{0}` (expected sde, mpl, momentum or power)")]
+    #[error("unknown law `{0}` (expected sde, mpl, momentum, power or sim:model=NAME)")]
     UnknownLaw(String),
+    /// A simulated law's spec or model is invalid (the message names the key and value).
+    #[error("{0}")]
+    Simulation(String),
+}
+
+impl From<crate::model::ModelError> for LawError {
+    fn from(e: crate::model::ModelError) -> Self {
+        LawError::Simulation(e.to_string())
+    }
 }
 
 /// Data-dependent scales shared by the laws: reference LR and observed loss range.
@@ -573,15 +584,18 @@ pub enum LawKind {
     Momentum,
     /// [`PowerLaw`].
     Power,
+    /// [`Simulated`] on a built-in model (`sim:model=NAME`).
+    Sim,
 }
 
 impl LawKind {
     /// All kinds, in documentation order.
-    pub const ALL: [LawKind; 4] = [
+    pub const ALL: [LawKind; 5] = [
         LawKind::Sde,
         LawKind::Mpl,
         LawKind::Momentum,
         LawKind::Power,
+        LawKind::Sim,
     ];
 
     /// The stable name (`"sde"`, …).
@@ -591,6 +605,7 @@ impl LawKind {
             LawKind::Mpl => "mpl",
             LawKind::Momentum => "momentum",
             LawKind::Power => "power",
+            LawKind::Sim => "sim",
         }
     }
 }
@@ -618,6 +633,7 @@ impl From<LawKind> for AnyLaw {
             LawKind::Mpl => AnyLaw::Mpl(MultiPowerLaw::default()),
             LawKind::Momentum => AnyLaw::Momentum(MomentumLaw::default()),
             LawKind::Power => AnyLaw::Power(PowerLaw::default()),
+            LawKind::Sim => AnyLaw::Sim(Simulated::new(BuiltinFamily::default())),
         }
     }
 }
@@ -627,6 +643,8 @@ impl From<LawKind> for AnyLaw {
 ///
 /// Text form: `name[:key=value,...]`, e.g. `sde`, `sde:dim=32`, `momentum:lambda=0.99`.
 /// Options: `sde` — `dim`, `exponents` (0 or 1: fit LR exponents, see [`SdeSurrogate`]);
+/// `sim` — `model` (required), `dim`, `paths`, `seed`, `method` and the model's fixed keys
+/// (see [`BuiltinFamily`]; `lr_ref` does not apply);
 /// `momentum` — `lambda`; every law — `lr_ref` (sets the reference LR for predicting without
 /// [`LossLaw::configure`], which overwrites it).
 ///
@@ -649,6 +667,8 @@ pub enum AnyLaw {
     Momentum(MomentumLaw),
     /// The plain power law in the LR area.
     Power(PowerLaw),
+    /// A simulated law on a built-in model (`sim:model=NAME,…`, see [`BuiltinFamily`]).
+    Sim(Simulated<BuiltinFamily>),
 }
 
 impl AnyLaw {
@@ -659,6 +679,7 @@ impl AnyLaw {
             AnyLaw::Mpl(_) => LawKind::Mpl,
             AnyLaw::Momentum(_) => LawKind::Momentum,
             AnyLaw::Power(_) => LawKind::Power,
+            AnyLaw::Sim(_) => LawKind::Sim,
         }
     }
 
@@ -668,6 +689,7 @@ impl AnyLaw {
             AnyLaw::Mpl(l) => l,
             AnyLaw::Momentum(l) => l,
             AnyLaw::Power(l) => l,
+            AnyLaw::Sim(l) => l,
         }
     }
 
@@ -677,6 +699,7 @@ impl AnyLaw {
             AnyLaw::Mpl(l) => l,
             AnyLaw::Momentum(l) => l,
             AnyLaw::Power(l) => l,
+            AnyLaw::Sim(l) => l,
         }
     }
 }
@@ -688,6 +711,9 @@ impl FromStr for AnyLaw {
             Some((n, o)) => (n, o),
             None => (s, ""),
         };
+        if name.trim() == "sim" {
+            return simulated::parse(opts).map(AnyLaw::Sim);
+        }
         let mut law = AnyLaw::from(name.parse::<LawKind>()?);
         let lname = law.name();
         for kv in opts.split(',').map(str::trim).filter(|kv| !kv.is_empty()) {
@@ -736,6 +762,7 @@ impl AnyLaw {
             AnyLaw::Mpl(_) => Ok(()),
             AnyLaw::Momentum(l) => l.set_lr_ref(lr_ref),
             AnyLaw::Power(l) => l.set_lr_ref(lr_ref),
+            AnyLaw::Sim(l) => l.set_lr_ref(lr_ref),
         }
     }
 }

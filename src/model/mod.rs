@@ -15,7 +15,7 @@
 //! |---|---|---|---|
 //! | `nqm` | [`Nqm`] | `x` (D) | `η s_i` (additive) or `η s_i √(1+x_i²)` |
 //! | `momentum` | [`Momentum`] | `[x, x_prev]` (2D) | `η s_i` on `x` |
-//! | `adam` | [`Adam`] | `[x, u]` (2D) | `η s_i / (√u_i + ε)` on `x` |
+//! | `adam` | [`Adam`] | `[m, m_prev, v, x_prev, η, β₁ᵗ, β₂ᵗ]` (4D+3) | `(1−β₁) s_i` on `m` |
 //! | `lossnoise` | [`LossNoise`] | `x` (D) | `η s_i √(2 L(x))` |
 //! | `ou` | [`Ou`] | scalar | `σ` |
 //! | `gbm` | [`Gbm`] | scalar | `σ x` |
@@ -32,6 +32,7 @@ pub use loss_noise::LossNoise;
 pub use momentum::{Momentum, MomentumParams};
 pub use nqm::{Nqm, NqmDiffusion, NqmParams, QuadraticParams};
 pub use reference::{Gbm, Ou};
+pub(crate) use spec::Entries;
 pub use spec::{ModelSpec, ModelVisitor};
 
 use thiserror::Error;

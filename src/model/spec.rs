@@ -16,7 +16,7 @@ const KNOWN_MODELS: &str = "nqm, momentum, adam, lossnoise, ou, gbm";
 /// |---|---|
 /// | `nqm` | `dim=32,hmax=1,power=1,noise=1,batch=16,x0=1`, `diffusion=additive` (or `sqrt1px2`) |
 /// | `momentum` | the six `nqm` numeric keys, `mu=0.9` |
-/// | `adam` | the six `nqm` numeric keys, `beta2=0.999,eps=1e-8` |
+/// | `adam` | the six `nqm` numeric keys, `beta1=0.9,beta2=0.999,eps=1e-8` |
 /// | `lossnoise` | the six `nqm` numeric keys |
 /// | `ou` | `theta=1,mu=0,sigma=1,x0=1` |
 /// | `gbm` | `mu=1.01,sigma=0.87,x0=0.5` |
@@ -170,13 +170,13 @@ impl fmt::Display for ModelSpec {
 }
 
 /// The `key=value` entries of one spec, checked against the model's keys.
-struct Entries<'a> {
+pub(crate) struct Entries<'a> {
     model: &'static str,
     pairs: Vec<(&'static str, &'a str)>,
 }
 
 impl<'a> Entries<'a> {
-    fn parse(
+    pub(crate) fn parse(
         model: &'static str,
         body: &'a str,
         keys: &[&'static str],
@@ -211,11 +211,11 @@ impl<'a> Entries<'a> {
         Ok(Self { model, pairs })
     }
 
-    fn raw(&self, key: &str) -> Option<&'a str> {
+    pub(crate) fn raw(&self, key: &str) -> Option<&'a str> {
         self.pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 
-    fn f64(&self, key: &'static str, default: f64) -> Result<f64, ModelError> {
+    pub(crate) fn f64(&self, key: &'static str, default: f64) -> Result<f64, ModelError> {
         match self.raw(key) {
             None => Ok(default),
             Some(v) => v
@@ -231,7 +231,7 @@ impl<'a> Entries<'a> {
         }
     }
 
-    fn usize(&self, key: &'static str, default: usize) -> Result<usize, ModelError> {
+    pub(crate) fn usize(&self, key: &'static str, default: usize) -> Result<usize, ModelError> {
         match self.raw(key) {
             None => Ok(default),
             Some(v) => v.parse::<usize>().map_err(|_| ModelError::BadValue {
@@ -299,10 +299,11 @@ impl FromStr for ModelSpec {
                 })
             }
             "adam" => {
-                let e = Entries::parse("adam", body, &keys_with(&["beta2", "eps"]))?;
+                let e = Entries::parse("adam", body, &keys_with(&["beta1", "beta2", "eps"]))?;
                 let d = AdamParams::default();
                 Self::Adam(AdamParams {
                     quad: e.quad()?,
+                    beta1: e.f64("beta1", d.beta1)?,
                     beta2: e.f64("beta2", d.beta2)?,
                     eps: e.f64("eps", d.eps)?,
                 })
@@ -414,6 +415,7 @@ mod tests {
             ("momentum:mu=1", "`mu` = 1"),
             ("adam:eps=0", "`eps` = 0"),
             ("adam:beta2=1.5", "`beta2` = 1.5"),
+            ("adam:beta1=1", "`beta1` = 1"),
             ("ou:sigma=-1", "`sigma` = -1"),
             ("gbm:theta=1", "unknown key `theta`"),
             ("lossnoise:mu=0.9", "unknown key `mu`"),

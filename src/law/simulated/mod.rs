@@ -1,0 +1,347 @@
+//! Simulated laws: a loss law backed by an SDE model of training (the `sim:` law).
+//!
+//! A [`Simulated`] law predicts `L(k) = L0 + e^{log_scale} · E[ℓ(X_k)]`: the expected model loss
+//! `ℓ` after `k` updates, mapped to the observed loss by an offset `L0` (the irreducible loss)
+//! and a scale (the model's loss is in arbitrary units). The model sees every LR in units of
+//! the reference LR `lr_ref` (the largest LR of the fitted curves), so its parameters do not
+//! depend on the LR's magnitude. The expectation is the exact moment recursion of
+//! [`crate::moments`] where the model has one (`nqm`, `momentum`), otherwise the mean over a fixed
+//! set of Brownian paths ([`MonteCarlo`], common random numbers: the same paths for every
+//! parameter vector and schedule, so the prediction is smooth in the parameters).
+//!
+//! Parameters: `L0`, `log_scale`, then the model family's own ([`ModelFamily::params`]).
+//! The Jacobian is by finite differences of the model part (central for exact models,
+//! forward on the Monte Carlo paths), analytic for `L0` and `log_scale`, so the fitter runs
+//! Levenberg–Marquardt.
+//!
+//! The built-in families ([`BuiltinFamily`], text form `sim:model=NAME,…`) are listed there;
+//! any type implementing [`ModelFamily`] (e.g. around a user's own [`SdeModel`](crate::model::SdeModel))
+//! is fitted the same way through [`Simulated::new`] and [`crate::fit::fit`].
+
+mod builtin;
+mod monte_carlo;
+
+pub(crate) use builtin::parse;
+pub use builtin::{BuiltinFamily, SimModelKind};
+pub use monte_carlo::MonteCarlo;
+
+use rayon::prelude::*;
+
+use super::sde::score;
+use super::{DataScale, LawError, LossLaw, ParamSpec, check_inputs, clamp_all};
+use crate::data::TrainingCurve;
+
+/// A parametric family of SDE models: what a [`Simulated`] law needs to fit one.
+///
+/// `theta` holds the family's parameters in the order of [`params`](Self::params); LRs passed
+/// to [`expected_loss`](Self::expected_loss) are in units of the reference LR.
+///
+/// ```
+/// use lrsde::law::{LawError, ModelFamily, MonteCarlo, ParamSpec};
+/// use lrsde::model::{Nqm, NqmParams, QuadraticParams};
+/// /// A one-parameter family: the NQM with a fitted noise level.
+/// struct Noisy;
+/// impl ModelFamily for Noisy {
+///     fn name(&self) -> &'static str { "noisy" }
+///     fn params(&self) -> Vec<ParamSpec> { vec![ParamSpec::log("noise", 1e-4, 10.0)] }
+///     fn initial_guesses(&self) -> Vec<Vec<f64>> { vec![vec![0.1]] }
+///     fn expected_loss(&self, theta: &[f64], lrs: &[f64], steps: &[u64], mc: &MonteCarlo,
+///                      out: &mut [f64]) -> Result<(), LawError> {
+///         let quad = QuadraticParams { dim: 4, noise: theta[0], ..Default::default() };
+///         let model = Nqm::new(NqmParams { quad, ..Default::default() })?;
+///         mc.mean_loss(&model, lrs, steps, None, out);
+///         Ok(())
+///     }
+/// }
+/// let mut out = [0.0];
+/// Noisy.expected_loss(&[0.1], &[0.5; 10], &[10], &MonteCarlo::default(), &mut out).unwrap();
+/// assert!(out[0] > 0.0);
+/// ```
+pub trait ModelFamily: Send + Sync {
+    /// Short name of the family (e.g. the model's spec name).
+    fn name(&self) -> &'static str;
+
+    /// The family's parameters, with bounds (the law adds `L0` and `log_scale` in front).
+    fn params(&self) -> Vec<ParamSpec>;
+
+    /// Starting points for fitting (each inside the bounds). Never empty.
+    fn initial_guesses(&self) -> Vec<Vec<f64>>;
+
+    /// Writes the expected model loss after `steps[j]` updates into `out[j]` (`+∞` where the
+    /// model diverges). `steps` are valid for `lrs` and `theta` is finite (the law checks).
+    ///
+    /// # Errors
+    /// A [`LawError`] for parameters the model rejects.
+    fn expected_loss(
+        &self,
+        theta: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        mc: &MonteCarlo,
+        out: &mut [f64],
+    ) -> Result<(), LawError>;
+
+    /// Whether [`expected_loss`](Self::expected_loss) is exact (deterministic, no paths):
+    /// decides the finite-difference scheme. Default `false`.
+    fn is_exact(&self) -> bool {
+        false
+    }
+
+    /// The model (as a `name:key=value` spec where there is one) at `theta`, for records.
+    fn describe(&self, theta: &[f64]) -> String {
+        let _ = theta;
+        self.name().to_string()
+    }
+}
+
+/// A loss law backed by a model family (see the [module docs](self)).
+///
+/// ```
+/// use lrsde::law::{LossLaw, Simulated, BuiltinFamily};
+/// let law = Simulated::new(BuiltinFamily::default());
+/// let names: Vec<_> = law.params().iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["L0", "log_scale", "log_hmax", "power", "log_noise", "q"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Simulated<F> {
+    family: F,
+    scale: DataScale,
+    mc: MonteCarlo,
+}
+
+impl<F: ModelFamily> Simulated<F> {
+    /// A law on `family` with the default [`MonteCarlo`] settings and `lr_ref = 1` (until
+    /// [`LossLaw::configure`]).
+    pub fn new(family: F) -> Self {
+        Self {
+            family,
+            scale: DataScale::default(),
+            mc: MonteCarlo::default(),
+        }
+    }
+
+    /// With other Monte Carlo settings.
+    ///
+    /// # Errors
+    /// [`LawError::BadOption`] for `paths == 0`.
+    pub fn with_monte_carlo(mut self, mc: MonteCarlo) -> Result<Self, LawError> {
+        if mc.paths == 0 || mc.paths > MAX_PATHS {
+            return Err(LawError::BadOption {
+                law: "sim",
+                key: "paths".into(),
+                value: mc.paths.to_string(),
+                reason: "must be in 1..=65536",
+            });
+        }
+        self.mc = mc;
+        Ok(self)
+    }
+
+    /// The model family.
+    pub fn family(&self) -> &F {
+        &self.family
+    }
+
+    /// The Monte Carlo settings.
+    pub fn monte_carlo(&self) -> MonteCarlo {
+        self.mc
+    }
+
+    /// The data scales in use.
+    pub fn scale(&self) -> DataScale {
+        self.scale
+    }
+
+    /// The reference LR.
+    pub fn lr_ref(&self) -> f64 {
+        self.scale.lr_ref
+    }
+
+    /// Sets the reference LR.
+    ///
+    /// # Errors
+    /// [`LawError::BadOption`] unless finite and positive.
+    pub fn set_lr_ref(&mut self, lr_ref: f64) -> Result<(), LawError> {
+        self.scale.lr_ref = super::check_lr_ref("sim", lr_ref)?;
+        Ok(())
+    }
+
+    /// The model at the full parameter vector `params` (as [`ModelFamily::describe`]).
+    pub fn describe(&self, params: &[f64]) -> String {
+        self.family.describe(params.get(2..).unwrap_or(&[]))
+    }
+
+    /// Expected model loss (before the map to observed loss) on raw LRs.
+    fn model_loss(&self, theta: &[f64], u: &[f64], steps: &[u64]) -> Result<Vec<f64>, LawError> {
+        let mut e = vec![0.0; steps.len()];
+        self.family
+            .expected_loss(theta, u, steps, &self.mc, &mut e)?;
+        Ok(e)
+    }
+
+    fn scaled_lrs(&self, lrs: &[f64], last: usize) -> Vec<f64> {
+        lrs[..last].iter().map(|l| l / self.scale.lr_ref).collect()
+    }
+}
+
+/// Most paths a `sim` law accepts.
+const MAX_PATHS: usize = 1 << 16;
+
+/// `L0 + e^{log_scale} · e`, `+∞` for a non-finite or negative model loss.
+fn observed(l0: f64, scale: f64, e: f64) -> f64 {
+    if e.is_finite() && e >= 0.0 {
+        l0 + scale * e
+    } else {
+        f64::INFINITY
+    }
+}
+
+impl<F: ModelFamily> LossLaw for Simulated<F> {
+    fn name(&self) -> &'static str {
+        "sim"
+    }
+
+    fn params(&self) -> Vec<ParamSpec> {
+        let mut v = vec![
+            ParamSpec::linear("L0", 0.0, self.scale.loss_max),
+            ParamSpec::linear("log_scale", -30.0, 30.0),
+        ];
+        v.extend(self.family.params());
+        v
+    }
+
+    fn predict(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        let last = check_inputs("sim", &self.params(), params, lrs, steps, out)?;
+        let u = self.scaled_lrs(lrs, last);
+        let e = self.model_loss(&params[2..], &u, steps)?;
+        let scale = params[1].exp();
+        for (o, e) in out.iter_mut().zip(e) {
+            *o = observed(params[0], scale, e);
+        }
+        Ok(())
+    }
+
+    /// Finite differences over the model's parameters (central with relative step 1e-6 for
+    /// exact models, forward with 1e-4 on the shared paths otherwise), in parallel; `L0` and
+    /// `log_scale` are exact.
+    fn predict_jacobian(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        let specs = self.params();
+        let last = check_inputs("sim", &specs, params, lrs, steps, out)?;
+        let np = specs.len();
+        if jac.len() != steps.len() * np {
+            return Err(LawError::OutputLength {
+                law: "sim",
+                expected: steps.len() * np,
+                found: jac.len(),
+            });
+        }
+        let u = self.scaled_lrs(lrs, last);
+        let theta = &params[2..];
+        let exact = self.family.is_exact();
+        let rel = if exact { 1e-6 } else { 1e-4 };
+        // Job 0: the base point; job 2k+1 / 2k+2: parameter k shifted up / down.
+        let jobs: Vec<(usize, f64)> = std::iter::once((0, 0.0))
+            .chain((0..theta.len()).flat_map(|k| {
+                let h = rel * theta[k].abs().max(1.0);
+                let down = if exact { Some((k, -h)) } else { None };
+                std::iter::once((k, h)).chain(down)
+            }))
+            .collect();
+        let evals: Vec<Result<Vec<f64>, LawError>> = jobs
+            .par_iter()
+            .enumerate()
+            .map(|(j, &(k, h))| {
+                let mut t = theta.to_vec();
+                if j > 0 {
+                    t[k] += h;
+                }
+                self.model_loss(&t, &u, steps)
+            })
+            .collect();
+        let evals: Vec<Vec<f64>> = evals.into_iter().collect::<Result<_, _>>()?;
+        let (l0, scale) = (params[0], params[1].exp());
+        let base = &evals[0];
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = observed(l0, scale, base[j]);
+            let row = &mut jac[j * np..(j + 1) * np];
+            row[0] = 1.0;
+            row[1] = scale * base[j];
+            for k in 0..theta.len() {
+                row[2 + k] = if exact {
+                    let (up, down) = (&evals[1 + 2 * k], &evals[2 + 2 * k]);
+                    let h = jobs[1 + 2 * k].1;
+                    scale * (up[j] - down[j]) / (2.0 * h)
+                } else {
+                    let h = jobs[1 + k].1;
+                    scale * (evals[1 + k][j] - base[j]) / h
+                };
+            }
+        }
+        Ok(true)
+    }
+
+    fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
+        self.scale = DataScale::from_curves("sim", curves)?;
+        Ok(())
+    }
+
+    /// Each of the family's guesses, completed with the `L0` and scale of a least-squares line
+    /// through `(model loss, observed loss)` over all points (`L0` clamped into
+    /// `[0, min loss]`), ranked by Huber (δ = 1e-3) on log residuals, best first.
+    fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
+        let specs = self.params();
+        let scale = DataScale::from_curves("sim", curves).unwrap_or(self.scale);
+        let mut scored: Vec<(f64, Vec<f64>)> = self
+            .family
+            .initial_guesses()
+            .into_par_iter()
+            .map(|theta| {
+                let mut pts = Vec::new();
+                for c in curves {
+                    let last = c.steps.last().copied().unwrap_or(0) as usize;
+                    if last == 0 || last > c.lrs.len() {
+                        continue;
+                    }
+                    let u = self.scaled_lrs(&c.lrs, last);
+                    if let Ok(e) = self.model_loss(&theta, &u, &c.steps) {
+                        pts.extend(e.into_iter().zip(c.losses.iter().copied()));
+                    }
+                }
+                pts.retain(|(e, l)| e.is_finite() && *e > 0.0 && l.is_finite());
+                let (mut l0, mut a) = match super::linear_fit(&pts) {
+                    Some((slope, icpt)) if slope > 0.0 => (icpt, slope),
+                    _ => (0.8 * scale.loss_min, 1.0),
+                };
+                if !(0.0..=scale.loss_min).contains(&l0) {
+                    l0 = l0.clamp(0.0, 0.95 * scale.loss_min);
+                    // Refit the scale alone through the mean excess.
+                    let (se, sl): (f64, f64) = pts
+                        .iter()
+                        .fold((0.0, 0.0), |(a, b), (e, l)| (a + e, b + (l - l0)));
+                    if se > 0.0 && sl > 0.0 {
+                        a = sl / se;
+                    }
+                }
+                let mut g = vec![l0, a.max(1e-300).ln()];
+                g.extend(theta);
+                clamp_all(&specs, &mut g);
+                (score(self, &g, curves), g)
+            })
+            .collect();
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        scored.into_iter().map(|(_, g)| g).collect()
+    }
+}

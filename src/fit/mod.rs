@@ -64,16 +64,20 @@ mod objective;
 mod optimize;
 mod options;
 mod report;
+mod shapes;
 mod transform;
 mod uncertainty;
+mod validate;
 
 pub use error::FitError;
 pub use fitted::{Band, CurveSummary, FIT_FORMAT, FIT_VERSION, FittedLaw};
 pub use objective::huber;
 pub use options::{FitOptions, UncertaintyMethod};
 pub use report::{CurveReport, FitReport, StartReport};
+pub use shapes::{SINGLE_SHAPE_LAW_STARTS, distinct_shapes};
 pub use transform::Transform;
 pub use uncertainty::Uncertainty;
+pub use validate::{HeldOut, leave_one_out};
 
 use std::collections::BTreeMap;
 

@@ -46,6 +46,15 @@ pub use momentum::MomentumLaw;
 pub use mpl::MultiPowerLaw;
 pub use power::PowerLaw;
 pub use sde::SdeSurrogate;
+
+/// The law `lrsde fit` uses when none is named (the CLI's `--law` default and the Python
+/// package's `law=` default follow it).
+///
+/// ```
+/// let law: lrsde::law::AnyLaw = lrsde::law::DEFAULT_LAW.parse().unwrap();
+/// assert_eq!(law.kind().as_str(), lrsde::law::DEFAULT_LAW);
+/// ```
+pub const DEFAULT_LAW: &str = "sde";
 pub(crate) use sde_table::Tabulated;
 
 /// How a parameter is constrained and transformed for fitting.

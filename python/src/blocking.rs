@@ -1,6 +1,7 @@
 //! Long library calls run on a worker thread while the calling thread waits with the GIL
 //! released, checking for Ctrl-C: other Python threads keep running, and an interrupt returns
 //! at once as `KeyboardInterrupt` (the worker is told to stop where it can, see [`Cancel`]).
+//! Parallel work runs on a rayon pool made for the call, so forked worker processes work.
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -41,8 +42,15 @@ where
     std::thread::Builder::new()
         .name("lrsde".into())
         .spawn(move || {
+            // A pool per call, never rayon's global one: a process forked from this one
+            // (multiprocessing's default on Linux) inherits the global pool's state but not its
+            // threads, and would wait on them forever.
+            let result = match rayon::ThreadPoolBuilder::new().build() {
+                Ok(pool) => pool.install(work),
+                Err(_) => work(),
+            };
             // The receiver is gone if the caller was interrupted: the result is not wanted.
-            let _ = tx.send(work());
+            let _ = tx.send(result);
         })
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start a worker thread: {e}")))?;
     let mut rx = rx;

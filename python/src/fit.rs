@@ -355,6 +355,10 @@ impl Fit {
     }
 }
 
+/// The pickled state of a [`Fit`]: fit.json text, curves as JSON, and the fit options
+/// `seed, max_iters, polish_max_iters, max_law_starts`.
+type PickledFit = (String, String, u64, u64, u64, usize);
+
 /// A Python `UserWarning` (the CLI prints these as `warning: …`).
 fn warn(py: Python<'_>, message: &str) -> PyResult<()> {
     py.import("warnings")?.call_method1("warn", (message,))?;

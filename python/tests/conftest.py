@@ -1,6 +1,8 @@
 """Shared helpers: the repository's fixtures and the `lrsde` CLI built by cargo (the oracle the
 package is compared with)."""
 
+import csv
+import io
 import os
 import pathlib
 import subprocess
@@ -39,8 +41,7 @@ def cli():
 
 
 def read_csv_exact(text):
-    """Columns of a CLI CSV, floats parsed exactly (Python's float() round-trips)."""
-    lines = text.strip().splitlines()
-    header = lines[0].split(",")
-    rows = [line.split(",") for line in lines[1:]]
+    """Columns of a CLI CSV as text; float() of a cell is exact (the CLI writes shortest
+    round-trip floats)."""
+    header, *rows = list(csv.reader(io.StringIO(text)))
     return {name: [row[i] for row in rows] for i, name in enumerate(header)}

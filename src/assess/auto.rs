@@ -46,6 +46,15 @@ fn choose(scored: &[(AnyLaw, f64, Vec<crate::fit::SegmentError>)]) -> Option<usi
     best
 }
 
+/// The law choice `lrsde fit` uses when none is named (the CLI's `--law` default and the Python
+/// package's `law=` default follow it).
+///
+/// ```
+/// use lrsde::assess::{DEFAULT_LAW, LawChoice};
+/// assert_eq!(DEFAULT_LAW.parse::<LawChoice>().unwrap(), LawChoice::Auto);
+/// ```
+pub const DEFAULT_LAW: &str = "auto";
+
 /// A law given by the user, or `auto` (the `--law` flag).
 ///
 /// ```

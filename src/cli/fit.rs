@@ -5,7 +5,7 @@ use super::error::{CliError, CliResult};
 use lrsde::assess::{CalibrationOptions, LawChoice, fit_choice};
 use lrsde::data::TrainingCurve;
 use lrsde::fit::FitError;
-use lrsde::fit::{FitOptions, FittedLaw};
+use lrsde::fit::{FitOptions, FittedLaw, distinct_shapes};
 use lrsde::law::LossLaw;
 use std::path::PathBuf;
 
@@ -22,7 +22,7 @@ pub struct Args {
     /// of the given curves best), sde (the SDE surrogate), mpl, momentum, power, or a simulated
     /// model sim:model=nqm|momentum|adam|lossnoise[,paths=N,seed=S,method=em|milstein,dim=D];
     /// options after a colon, e.g. sde:dim=64.
-    #[arg(long, value_name = "LAW", default_value = "auto")]
+    #[arg(long, value_name = "LAW", default_value = lrsde::assess::DEFAULT_LAW)]
     law: String,
     /// Nominal coverage of the predictive band that predict and rank report (loss_lo,
     /// loss_hi), in (0, 1).
@@ -86,21 +86,12 @@ pub fn run(args: &Args) -> CliResult<()> {
     #[cfg(feature = "plot")]
     check_output(args.plot.as_deref())?;
     let curves = read_curves(&args.curves, &args.read)?;
-    let single_shape = distinct_shapes(&curves) < 2;
-    if single_shape {
+    if distinct_shapes(&curves) < 2 {
         warn_single_shape();
     }
-    let defaults = FitOptions::default();
+    let defaults = FitOptions::default().for_curves(&curves);
     let options = FitOptions {
         seed: args.seed,
-        // One schedule shape leaves the law poorly identified, and the best-ranked start alone
-        // can end far off (measured on the 124M constant runs: cooldown predictions off by
-        // nats); trying every law start costs time but finds the good basin.
-        max_law_starts: if single_shape {
-            16
-        } else {
-            defaults.max_law_starts
-        },
         max_iters: args.max_iters.unwrap_or(defaults.max_iters),
         polish_max_iters: args.max_iters.unwrap_or(defaults.polish_max_iters),
         ..defaults
@@ -219,36 +210,6 @@ fn warn_single_shape() {
          responds to LR decay. Add a run with a different schedule (e.g. constant and cosine) \
          for trustworthy predictions of other schedules."
     );
-}
-
-/// Number of distinct LR shapes among the curves (LRs normalised by their peak and compared on
-/// the common prefix).
-pub fn distinct_shapes(curves: &[TrainingCurve]) -> usize {
-    let shape = |c: &TrainingCurve| -> Vec<f64> {
-        let peak = c
-            .lrs
-            .iter()
-            .copied()
-            .fold(0.0, f64::max)
-            .max(f64::MIN_POSITIVE);
-        c.lrs.iter().map(|v| v / peak).collect()
-    };
-    let mut shapes: Vec<Vec<f64>> = Vec::new();
-    for c in curves {
-        let s = shape(c);
-        let same = shapes.iter().any(|t| {
-            let n = s.len().min(t.len());
-            n > 0
-                && s[..n]
-                    .iter()
-                    .zip(&t[..n])
-                    .all(|(a, b)| (a - b).abs() < 1e-3)
-        });
-        if !same {
-            shapes.push(s);
-        }
-    }
-    shapes.len()
 }
 
 fn print_report(fitted: &FittedLaw) {

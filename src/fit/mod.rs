@@ -66,8 +66,10 @@ mod options;
 mod predictive;
 mod report;
 mod selection;
+mod shapes;
 mod transform;
 mod uncertainty;
+mod validate;
 
 pub use error::FitError;
 pub use fitted::{Band, CurveSummary, FIT_FORMAT, FIT_VERSION, FittedLaw};
@@ -77,8 +79,10 @@ pub(crate) use predictive::quantiles_of_level;
 pub use predictive::{Predictive, SegmentError, z_of_level};
 pub use report::{CurveReport, FitReport, StartReport};
 pub use selection::{LawScore, LawSelection};
+pub use shapes::{SINGLE_SHAPE_LAW_STARTS, distinct_shapes};
 pub use transform::Transform;
 pub use uncertainty::Uncertainty;
+pub use validate::{HeldOut, leave_one_out};
 
 use std::collections::BTreeMap;
 

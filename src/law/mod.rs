@@ -50,6 +50,7 @@ pub use momentum::MomentumLaw;
 pub use mpl::MultiPowerLaw;
 pub use power::PowerLaw;
 pub use sde::SdeSurrogate;
+
 pub(crate) use sde_table::Tabulated;
 pub use simulated::{BuiltinFamily, ModelFamily, MonteCarlo, SimModelKind, Simulated};
 

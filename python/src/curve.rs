@@ -1,0 +1,306 @@
+//! `lrsde.Curve`: an observed training curve, from arrays, a DataFrame or a file.
+
+use crate::convert::f64_vec;
+use crate::errors;
+use crate::frame::frame;
+use lrsde::data::{DEFAULT_LOSS_COLUMNS, ReadOptions, TrainingCurve, WarmupPolicy};
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// An observed training curve: the loss at some steps, and the LR of every update.
+///
+/// ``step``, ``loss`` and ``lr`` are row-aligned arrays as in a log (one row per logged step);
+/// NaN marks a missing value (a row with an LR but no loss, or the reverse). The LR of every
+/// update is rebuilt from the LR rows exactly as the CLI does for a file: linear between rows,
+/// held after the last, and a linear warmup from 0 before the first.
+///
+/// >>> c = lrsde.Curve(step=[100, 200], loss=[3.2, 3.0], lr=[1e-3, 5e-4], name="run")
+/// >>> len(c.lrs), c.steps.tolist()
+/// (200, [100, 200])
+#[pyclass(module = "lrsde._lrsde", frozen)]
+pub struct Curve {
+    pub(crate) inner: Arc<TrainingCurve>,
+}
+
+#[pymethods]
+impl Curve {
+    #[new]
+    #[pyo3(signature = (*, step, loss, lr, name = "curve".to_owned()))]
+    fn new(
+        step: &Bound<'_, PyAny>,
+        loss: &Bound<'_, PyAny>,
+        lr: &Bound<'_, PyAny>,
+        name: String,
+    ) -> PyResult<Self> {
+        let (step, loss, lr) = (
+            f64_vec(step, "step")?,
+            f64_vec(loss, "loss")?,
+            f64_vec(lr, "lr")?,
+        );
+        let curve = from_rows(name, &step, &loss, &lr).map_err(errors::value_error)?;
+        Ok(Self {
+            inner: Arc::new(curve),
+        })
+    }
+
+    /// A curve from the columns of a table: a pandas DataFrame (e.g. a W&B run's
+    /// ``.history()``, or ``pd.DataFrame(trainer_state["log_history"])`` of a Hugging Face
+    /// trainer), or any mapping of column name to array. ``loss=None`` takes the first present
+    /// of the CLI's defaults (``eval_loss``, ``val_loss``, ``loss``, ``train_loss``).
+    ///
+    /// >>> import pandas as pd
+    /// >>> df = pd.DataFrame({"step": [10, 20], "lr": [1e-3, 1e-3], "eval_loss": [3.1, 2.9]})
+    /// >>> lrsde.Curve.from_dataframe(df).losses.tolist()
+    /// [3.1, 2.9]
+    #[staticmethod]
+    #[pyo3(signature = (df, step = "step", loss = None, lr = "lr", name = None))]
+    fn from_dataframe(
+        df: &Bound<'_, PyAny>,
+        step: &str,
+        loss: Option<&str>,
+        lr: &str,
+        name: Option<String>,
+    ) -> PyResult<Self> {
+        let has = |col: &str| df.contains(col).unwrap_or(false);
+        let loss = match loss {
+            Some(l) => l.to_owned(),
+            None => DEFAULT_LOSS_COLUMNS
+                .iter()
+                .find(|c| has(c))
+                .map(|c| (*c).to_owned())
+                .ok_or_else(|| {
+                    errors::value_error(format!(
+                        "no loss column: none of {} is present (pass loss=\"NAME\"); columns: {}",
+                        DEFAULT_LOSS_COLUMNS.join(", "),
+                        columns(df)
+                    ))
+                })?,
+        };
+        let column = |col: &str| -> PyResult<Vec<f64>> {
+            if !has(col) {
+                return Err(errors::value_error(format!(
+                    "missing column `{col}`; columns: {}",
+                    columns(df)
+                )));
+            }
+            f64_vec(&df.get_item(col)?, &format!("column `{col}`"))
+        };
+        let name = name.unwrap_or_else(|| loss.clone());
+        let curve = from_rows(name, &column(step)?, &column(&loss)?, &column(lr)?)
+            .map_err(errors::value_error)?;
+        Ok(Self {
+            inner: Arc::new(curve),
+        })
+    }
+
+    /// The curve's name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Observed steps (1-based update counts).
+    #[getter]
+    fn steps<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+        PyArray1::from_slice(py, &self.inner.steps)
+    }
+
+    /// Observed losses, one per step.
+    #[getter]
+    fn losses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, &self.inner.losses)
+    }
+
+    /// The LR of every update (``lrs[t]`` is the LR of update ``t + 1``).
+    #[getter]
+    fn lrs<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, &self.inner.lrs)
+    }
+
+    /// The observed points as a table ``step, lr, loss`` (``lr``: the LR of that update).
+    fn to_dataframe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = &self.inner;
+        let lr: Vec<f64> = c.steps.iter().map(|&s| c.lrs[s as usize - 1]).collect();
+        frame(
+            py,
+            vec![
+                ("step", self.steps(py).into_any()),
+                ("lr", lr.into_pyarray(py).into_any()),
+                ("loss", self.losses(py).into_any()),
+            ],
+        )
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.steps.len()
+    }
+
+    fn __repr__(&self) -> String {
+        let c = &self.inner;
+        format!(
+            "Curve(name={:?}, points={}, updates={})",
+            c.name,
+            c.steps.len(),
+            c.lrs.len()
+        )
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, CurveParts)> {
+        let c = &slf.get().inner;
+        let ctor = slf.get_type().getattr("_from_parts")?;
+        Ok((
+            ctor,
+            (
+                c.name.clone(),
+                c.lrs.clone(),
+                c.steps.clone(),
+                c.losses.clone(),
+            ),
+        ))
+    }
+
+    /// Inverse of the pickled form (the curve exactly as it was).
+    #[staticmethod]
+    fn _from_parts(name: String, lrs: Vec<f64>, steps: Vec<u64>, losses: Vec<f64>) -> Self {
+        Self {
+            inner: Arc::new(TrainingCurve {
+                name,
+                lrs,
+                steps,
+                losses,
+            }),
+        }
+    }
+}
+
+/// Reads a training curve from a file the CLI reads (CSV, JSONL, W&B JSON export), with the
+/// CLI's defaults; ``loss_column`` as the CLI's ``--loss-column``.
+///
+/// >>> c = lrsde.read_curve("fixtures/MultiPowerLaw/csv_400/cosine_24000.csv")  # doctest: +SKIP
+#[pyfunction]
+#[pyo3(signature = (path, *, loss_column = None))]
+pub fn read_curve(path: PathBuf, loss_column: Option<String>) -> PyResult<Curve> {
+    let mut opts = ReadOptions::default();
+    if let Some(col) = loss_column {
+        opts = opts.with_loss_column(col);
+    }
+    let curve = lrsde::data::read_curve(&path, &opts).map_err(|e| errors::to_py(&e))?;
+    Ok(Curve {
+        inner: Arc::new(curve),
+    })
+}
+
+/// The column names of a table, for error messages.
+fn columns(df: &Bound<'_, PyAny>) -> String {
+    let names = df
+        .getattr("columns")
+        .or_else(|_| df.call_method0("keys"))
+        .and_then(|c| {
+            c.try_iter()?
+                .map(|n| n?.str().map(|s| s.to_string()))
+                .collect()
+        });
+    match names {
+        Ok(names) => {
+            let names: Vec<String> = names;
+            names.join(", ")
+        }
+        Err(_) => "?".to_owned(),
+    }
+}
+
+/// The curve of a log's rows: `(step, lr)` rows where the LR is present, `(step, loss)` rows
+/// where the loss is present, per-update LRs rebuilt as the file readers do.
+fn from_rows(
+    name: String,
+    step: &[f64],
+    loss: &[f64],
+    lr: &[f64],
+) -> Result<TrainingCurve, String> {
+    if step.len() != loss.len() || step.len() != lr.len() {
+        return Err(format!(
+            "step, loss and lr must have one value per row (got {}, {} and {})",
+            step.len(),
+            loss.len(),
+            lr.len()
+        ));
+    }
+    let mut lr_rows: Vec<(u64, f64)> = Vec::new();
+    let mut loss_rows: Vec<(u64, f64)> = Vec::new();
+    for (i, ((&s, &l), &r)) in step.iter().zip(loss).zip(lr).enumerate() {
+        if l.is_nan() && r.is_nan() {
+            continue;
+        }
+        if !(s.is_finite()
+            && s >= 1.0
+            && s.fract() == 0.0
+            && s <= lrsde::data::DEFAULT_MAX_STEPS as f64)
+        {
+            return Err(format!(
+                "row {i}: step {s} is not a whole number in 1..={}",
+                lrsde::data::DEFAULT_MAX_STEPS
+            ));
+        }
+        let s = s as u64;
+        for (value, rows, what) in [(r, &mut lr_rows, "lr"), (l, &mut loss_rows, "loss")] {
+            if value.is_nan() {
+                continue;
+            }
+            if !value.is_finite() {
+                return Err(format!("row {i} (step {s}): {what} {value} is not finite"));
+            }
+            if let Some(&(prev, _)) = rows.last()
+                && s <= prev
+            {
+                return Err(format!(
+                    "row {i}: step {s} is not after the previous {what} row's step {prev} (sort \
+                     the rows by step and drop duplicates)"
+                ));
+            }
+            rows.push((s, value));
+        }
+    }
+    let Some(&(last_loss, _)) = loss_rows.last() else {
+        return Err("no loss values (every loss is NaN)".to_owned());
+    };
+    let Some(&(last_lr, _)) = lr_rows.last() else {
+        return Err("no lr values (every lr is NaN)".to_owned());
+    };
+    let n = last_lr.max(last_loss);
+    let lrs = lrsde::data::reconstruct_lrs(&lr_rows, n, WarmupPolicy::Auto);
+    let (steps, losses) = loss_rows.into_iter().unzip();
+    Ok(TrainingCurve {
+        name,
+        lrs,
+        steps,
+        losses,
+    })
+}
+
+/// Curves given to `fit`: a list of [`Curve`]s, or of paths read with the CLI's defaults.
+pub fn curves(items: &Bound<'_, PyAny>) -> PyResult<Vec<TrainingCurve>> {
+    let mut out = Vec::new();
+    for item in items.try_iter()? {
+        let item = item?;
+        if let Ok(c) = item.cast::<Curve>() {
+            out.push((*c.get().inner).clone());
+        } else if let Ok(path) = item.extract::<PathBuf>() {
+            out.push((*read_curve(path, None)?.inner).clone());
+        } else {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "curves: expected lrsde.Curve objects or paths, got {}",
+                item.get_type().name()?
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// A pickled [`Curve`]: name, per-update LRs, observed steps and losses.
+type CurveParts = (String, Vec<f64>, Vec<u64>, Vec<f64>);

@@ -1,0 +1,108 @@
+"""Curves from files and DataFrames, and pickling (so sweeps run under multiprocessing)."""
+
+import concurrent.futures
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lrsde
+from conftest import MPL
+
+CSV = MPL / "cosine_24000.csv"
+
+
+def test_dataframe_gives_the_same_curve_as_the_file():
+    df = pd.read_csv(CSV, float_precision="round_trip")
+    from_df = lrsde.Curve.from_dataframe(df, name="cosine_24000")
+    assert from_df == lrsde.read_curve(CSV)
+
+
+def test_dataframe_round_trip():
+    curve = lrsde.read_curve(CSV)
+    df = curve.to_dataframe()
+    assert list(df.columns) == ["step", "lr", "loss"]
+    back = lrsde.Curve.from_dataframe(df, loss="loss", name=curve.name)
+    # Every row of the file has an LR and a loss, so the rows alone rebuild the curve.
+    assert back == curve
+    assert back.to_dataframe().equals(df)
+
+
+def test_hugging_face_log_history():
+    # trainer_state.json: training rows carry learning_rate and loss, evaluation rows eval_loss.
+    state = {"log_history": [
+        {"step": 10, "learning_rate": 1e-3, "loss": 3.5},
+        {"step": 10, "eval_loss": 3.4},
+        {"step": 20, "learning_rate": 5e-4, "loss": 3.1},
+        {"step": 20, "eval_loss": 3.0},
+    ]}
+    df = pd.DataFrame(json.loads(json.dumps(state))["log_history"])
+    c = lrsde.Curve.from_dataframe(df, loss="eval_loss", lr="learning_rate")
+    assert c.steps.tolist() == [10, 20] and c.losses.tolist() == [3.4, 3.0]
+    # The file readers' rule: linear warmup from 0 to the first LR row, linear between rows.
+    expected = [1e-3 * s / 10 for s in range(1, 11)] + [1e-3 + (5e-4 - 1e-3) * k / 10 for k in range(1, 11)]
+    assert np.allclose(c.lrs, expected, rtol=0, atol=1e-18)
+
+
+def test_wandb_history_columns_and_defaults():
+    df = pd.DataFrame({"_step": [5, 10], "lr": [0.1, 0.1], "val_loss": [2.0, 1.5]})
+    c = lrsde.Curve.from_dataframe(df, step="_step")
+    assert c.losses.tolist() == [2.0, 1.5] and c.name == "val_loss"
+    with pytest.raises(ValueError, match="missing column `step`"):
+        lrsde.Curve.from_dataframe(df)
+    with pytest.raises(ValueError, match="no loss column"):
+        lrsde.Curve.from_dataframe(pd.DataFrame({"step": [1], "lr": [0.1]}))
+
+
+def test_bad_rows_are_value_errors():
+    with pytest.raises(ValueError, match="row 1: step 1 is not after"):
+        lrsde.Curve(step=[1, 1], loss=[3.0, 2.0], lr=[0.1, 0.1])
+    with pytest.raises(ValueError, match="one value per row"):
+        lrsde.Curve(step=[1, 2], loss=[3.0], lr=[0.1, 0.1])
+
+
+def test_read_curve_errors_carry_the_cli_message(cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("step,lr,loss\n1,0.1,x\n")
+    code, _, err = cli("fit", "--curve", bad, "-o", tmp_path / "f.json")
+    assert code == 2
+    with pytest.raises(ValueError) as e:
+        lrsde.read_curve(bad)
+    assert err.strip() == "error: " + str(e.value)
+    with pytest.raises(FileNotFoundError):
+        lrsde.read_curve(tmp_path / "missing.csv")
+
+
+def test_pickle_round_trips():
+    curve = lrsde.read_curve(CSV)
+    assert pickle.loads(pickle.dumps(curve)) == curve
+    with pytest.warns(UserWarning):
+        fit = lrsde.fit([curve], law="power")
+    back = pickle.loads(pickle.dumps(fit))
+    assert back.to_json() == fit.to_json()
+    assert back.predict("constant:peak=3e-4,steps=1000").equals(
+        fit.predict("constant:peak=3e-4,steps=1000"))
+
+
+def _final_loss(args):
+    fit, schedule = args
+    return float(fit.predict(schedule)["loss"].iloc[-1])
+
+
+def test_sweep_in_worker_processes():
+    with pytest.warns(UserWarning):
+        fit = lrsde.fit([lrsde.read_curve(CSV)], law="power")
+    schedules = [lrsde.Schedule(f"cosine:peak={p},steps=2000") for p in (1e-4, 3e-4)]
+    with concurrent.futures.ProcessPoolExecutor(max_workers=2) as pool:
+        remote = list(pool.map(_final_loss, [(fit, s) for s in schedules]))
+    assert remote == [_final_loss((fit, s)) for s in schedules]
+
+
+def test_without_pandas_tables_are_dicts_of_arrays(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` now raises ImportError
+    table = lrsde.simulate(schedule="constant:peak=0.1,steps=20", paths=8)
+    assert isinstance(table, dict) and isinstance(table["mean"], np.ndarray)
+    assert list(table) == ["step", "lr", "mean", "std", "se", "p05", "p50", "p95", "diverged"]

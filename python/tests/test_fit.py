@@ -1,0 +1,142 @@
+"""fit / predict / rank / validate against `lrsde fit`, `predict`, `rank` on the bundled curves."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import lrsde
+from conftest import MPL, read_csv_exact
+
+CURVES = [MPL / "constant_24000.csv", MPL / "cosine_24000.csv"]
+WSD = "wsd:peak=3e-4,steps=24000,warmup=2160"
+COSINE = "cosine:peak=3e-4,steps=24000,warmup=2160"
+
+
+def close(a, b, tol=1e-9):
+    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+
+@pytest.fixture(scope="module")
+def both(cli, tmp_path_factory):
+    """The same fit made by the CLI (fit.json) and by the package."""
+    d = tmp_path_factory.mktemp("fit")
+    path = d / "fit.json"
+    args = [a for c in CURVES for a in ("--curve", c)]
+    code, _, err = cli("fit", *args, "--law", "mpl", "-o", path)
+    assert code == 0, err
+    with pytest.warns(UserWarning):
+        fit = lrsde.fit([lrsde.read_curve(c) for c in CURVES], law="mpl")
+    return path, fit
+
+
+def test_params_match_the_cli(both):
+    path, fit = both
+    saved = json.loads(path.read_text())
+    assert fit.law == saved["law"] == "mpl"
+    assert list(fit.params) == saved["param_order"]
+    for name, value in fit.params.items():
+        assert close(value, saved["params"][name]), name
+    assert close(fit.report["cost"], saved["report"]["cost"])
+    assert fit.converged
+
+
+def test_predict_matches_the_cli(both, cli, tmp_path):
+    path, fit = both
+    out = tmp_path / "pred.csv"
+    # The first 3000 updates: the prediction at a step does not depend on later updates, and
+    # the debug CLI's `mpl` band over all 24,000 takes minutes.
+    code, _, err = cli("predict", "--fit", path, "--schedule", WSD, "--steps", 3000, "-o", out)
+    assert code == 0, err
+    expected = read_csv_exact(out.read_text())
+    df = fit.predict(lrsde.Schedule(WSD), steps=3000)
+    assert len(df) == 3000
+    assert list(df.columns) == list(expected) == ["step", "lr", "loss", "loss_lo", "loss_hi"]
+    assert df["step"].tolist() == [int(s) for s in expected["step"]]
+    assert df["lr"].tolist() == [float(v) for v in expected["lr"]]
+    for col in ("loss", "loss_lo", "loss_hi"):
+        got, want = df[col].to_numpy(), np.array([float(v) for v in expected[col]])
+        assert np.all(np.abs(got - want) <= 1e-9 * np.maximum(1.0, np.abs(want))), col
+
+
+def test_rank_matches_the_cli(both, cli):
+    path, fit = both
+    short = [s.replace("steps=24000,warmup=2160", "steps=4000,warmup=500") for s in (WSD, COSINE)]
+    code, out, err = cli("rank", "--fit", path, "--schedule", short[0], "--schedule", short[1],
+                         "--format", "csv")
+    assert code == 0, err
+    expected = read_csv_exact(out)
+    df = fit.rank([short[0], lrsde.Schedule(short[1])])
+    assert list(df.columns) == list(expected)
+    assert df["schedule"].tolist() == expected["schedule"]
+    assert df["rank"].tolist() == [int(v) for v in expected["rank"]]
+    assert [str(v).lower() for v in df["significant"]] == expected["significant"]
+    assert [None if v is None else str(v) for v in df["diverged"]] == [
+        v or None for v in expected["diverged"]]
+    for col in ("final_loss", "loss_lo", "loss_hi", "gap"):
+        for got, want in zip(df[col], expected[col]):
+            assert close(got, float(want)), col
+
+
+def test_save_load_round_trip_and_the_cli_reads_it(both, cli, tmp_path):
+    path, fit = both
+    mine = tmp_path / "py-fit.json"
+    fit.save(mine)
+    assert lrsde.load_fit(mine).to_json() == fit.to_json()
+    loaded = lrsde.load_fit(path)
+    assert loaded.params == pytest.approx(fit.params, rel=1e-9)
+    code, out, err = cli("predict", "--fit", mine, "--schedule", WSD, "--steps", 100)
+    assert code == 0, err
+    expected = read_csv_exact(out)
+    df = fit.predict(WSD, steps=100)
+    assert df["loss"].tolist() == [float(v) for v in expected["loss"]]
+
+
+def test_validate_is_leave_one_out():
+    # The power law: each refit here sees one schedule shape and tries every start.
+    fit = lrsde.fit([lrsde.read_curve(c) for c in CURVES], law="power")
+    table = fit.validate()
+    assert table["curve"].tolist() == ["constant_24000", "cosine_24000"]
+    # Oracle: holding out the cosine curve is a fit on the constant curve alone, whose
+    # prediction of the cosine curve is compared with the observed losses directly.
+    with pytest.warns(UserWarning):
+        alone = lrsde.fit([lrsde.read_curve(CURVES[0])], law="power")
+    cos = lrsde.read_curve(CURVES[1])
+    pred = alone.predict(lrsde.Schedule.from_array(cos.lrs))["loss"].to_numpy()
+    mae = np.mean(np.abs(pred[cos.steps - 1] - cos.losses))
+    assert close(table["mae"].iloc[1], mae, 1e-9)
+
+
+
+def test_validate_needs_curves_after_load(both):
+    with pytest.raises(ValueError, match="pass curves"):
+        lrsde.load_fit(both[0]).validate()
+
+
+def test_default_law_is_the_libraries():
+    assert lrsde.DEFAULT_LAW == "sde"
+
+
+def test_steplaw_closed_form():
+    out = lrsde.steplaw(params=1e9, tokens=1e11)
+    assert close(out["peak_lr"], 1.79 * 1e9 ** -0.713 * 1e11 ** 0.307)
+    assert close(out["batch_tokens"], 0.58 * 1e11 ** 0.571)
+    with pytest.raises(ValueError, match="positive and finite"):
+        lrsde.steplaw(params=-1, tokens=1e11)
+
+
+def test_fit_errors(cli, tmp_path):
+    code, _, err = cli("fit", "--curve", CURVES[0], "--law", "nope", "-o", tmp_path / "f.json")
+    assert code == 2
+    with pytest.raises(ValueError) as e:
+        lrsde.fit(CURVES, law="nope")
+    assert err.strip() == "error: --" + str(e.value)
+    with pytest.raises(FileNotFoundError):
+        lrsde.fit([tmp_path / "missing.csv"])
+    with pytest.raises(FileNotFoundError):
+        lrsde.load_fit(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(ValueError, match="bad.json"):
+        lrsde.load_fit(bad)

@@ -7,7 +7,7 @@ print(sim.tail(1))
 
 # Fit observed curves: files, or lrsde.Curve.from_dataframe(run.history(), step="_step", ...).
 curves = [lrsde.read_curve(p) for p in sorted(glob.glob("fixtures/MultiPowerLaw/csv_400/*_24000.csv"))]
-fit = lrsde.fit(curves, law="mpl")
+fit = lrsde.fit(curves)                         # law="auto": says in fit.report what it chose
 print(fit.params)
 wsd = lrsde.Schedule("wsd:peak=3e-4,steps=24000,warmup=2160")
 print(fit.predict(wsd).tail(1))                 # step, lr, loss, loss_lo, loss_hi

@@ -17,7 +17,7 @@ def final_loss(job):
 
 def main():
     curves = [lrsde.read_curve(p) for p in sorted(glob.glob("fixtures/MultiPowerLaw/csv_400/*_24000.csv"))]
-    fit = lrsde.fit(curves, law="mpl")
+    fit = lrsde.fit(curves)
     jobs = [(fit, lrsde.Schedule(f"wsd:peak={peak},steps=24000,warmup=2160"))
             for peak in (1e-4, 2e-4, 3e-4, 4e-4)]
     with concurrent.futures.ProcessPoolExecutor() as pool:

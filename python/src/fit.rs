@@ -274,6 +274,7 @@ impl Fit {
                 ("gap", f(|e| e.gap).into_pyarray(py).into_any()),
                 ("significant", significant.into_pyarray(py).into_any()),
                 ("diverged", PyList::new(py, diverged)?.into_any()),
+                ("p_best", f(|e| e.p_best).into_pyarray(py).into_any()),
             ],
         )
     }

@@ -74,7 +74,7 @@ def test_rank_matches_the_cli(both, cli):
     assert [str(v).lower() for v in df["significant"]] == expected["significant"]
     assert [None if v is None else str(v) for v in df["diverged"]] == [
         v or None for v in expected["diverged"]]
-    for col in ("final_loss", "loss_lo", "loss_hi", "gap"):
+    for col in ("final_loss", "loss_lo", "loss_hi", "gap", "p_best"):
         for got, want in zip(df[col], expected[col]):
             assert close(got, float(want)), col
 
@@ -115,7 +115,8 @@ def test_validate_needs_curves_after_load(both):
 
 
 def test_default_law_is_the_libraries():
-    assert lrsde.DEFAULT_LAW == "sde"
+    # `lrsde fit` without --law chooses by held-out evidence (`auto`); lrsde.fit follows it.
+    assert lrsde.DEFAULT_LAW == "auto"
 
 
 def test_steplaw_closed_form():

@@ -2,9 +2,10 @@
 //! held-out runs, rank cosine / WSD / constant and a searched WSD, print, plot.
 
 use super::error::{CliError, CliResult};
+use lrsde::assess::{CalibrationOptions, LawChoice};
 use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy};
 use lrsde::fit::FitOptions;
-use lrsde::law::{AnyLaw, LossLaw};
+use lrsde::law::LossLaw;
 use lrsde::rank::{Candidate, RankOptions, SearchOptions, SearchSpec};
 use std::path::{Path, PathBuf};
 
@@ -15,8 +16,9 @@ pub struct Args {
     /// Folder for the plots.
     #[arg(long, value_name = "DIR", default_value = "demo-out")]
     out: PathBuf,
-    /// Law to fit (sde, mpl, momentum, power).
-    #[arg(long, value_name = "LAW", default_value = "sde")]
+    /// Law to fit: auto (as `lrsde fit`: chosen by held-out evidence), sde, mpl, momentum,
+    /// power or sim:model=….
+    #[arg(long, value_name = "LAW", default_value = lrsde::assess::DEFAULT_LAW)]
     law: String,
     /// Read the curves from this folder instead of the copies built into the binary (files
     /// named as in fixtures/MultiPowerLaw/csv_400).
@@ -32,7 +34,7 @@ const PEAK: &str = "3e-4";
 
 /// Runs `lrsde demo`.
 pub fn run(args: &Args) -> CliResult<()> {
-    let law: AnyLaw = args
+    let choice: LawChoice = args
         .law
         .parse()
         .map_err(|e| CliError::user(format!("--law: {e}")))?;
@@ -46,18 +48,27 @@ pub fn run(args: &Args) -> CliResult<()> {
     let held_out = load(args.data.as_deref(), &HELD_OUT)?;
 
     println!(
-        "1. Fit the `{}` law to {} observed runs: {}",
-        law.kind(),
+        "1. Fit `--law {}` to {} observed runs: {}",
+        args.law.trim(),
         FIT.len(),
         FIT.join(", ")
     );
     let pb = super::progress::spinner("fitting");
     let start = std::time::Instant::now();
-    let fitted = lrsde::fit::fit_law(law, &fit_curves, &FitOptions::default())?;
+    let fitted = lrsde::assess::fit_choice(
+        &choice,
+        &fit_curves,
+        &FitOptions::default(),
+        &CalibrationOptions::default(),
+    )?;
     pb.finish_and_clear();
+    if let Some(sel) = &fitted.selection {
+        println!("   chose `{}`: {}", sel.chosen, sel.reason);
+    }
     let r = &fitted.report;
     println!(
-        "   {:.1} s, {} iterations, in-sample MAE {:.4}, {}",
+        "   `{}` law, {:.1} s, {} iterations, in-sample MAE {:.4}, {}",
+        fitted.law,
         start.elapsed().as_secs_f64(),
         r.iterations,
         r.mae,

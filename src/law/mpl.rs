@@ -277,6 +277,19 @@ impl LossLaw for MultiPowerLaw {
     }
 }
 
+/// `area[k] = Σ_{τ<k} lrs[τ]`: the LR area of the first `k` updates, `k = 0..=lrs.len()`
+/// (summed left to right, as both direct evaluations need it).
+fn lr_area(lrs: &[f64]) -> Vec<f64> {
+    let mut area = Vec::with_capacity(lrs.len() + 1);
+    let mut acc = 0.0;
+    area.push(0.0);
+    for &lr in lrs {
+        acc += lr;
+        area.push(acc);
+    }
+    area
+}
+
 /// The direct double sum, `O(LR changes × outputs)`: the reference the sweep is tested against,
 /// and the fallback where the sum of exponentials does not apply. Inputs already checked.
 fn predict_exact(
@@ -289,14 +302,7 @@ fn predict_exact(
     let &[l0, a, alpha, b, c, beta, gamma] = params else {
         unreachable!("length checked above")
     };
-    // area[k] = Σ_{τ<k} lrs[τ]: the LR area of the first k updates.
-    let mut area = Vec::with_capacity(last + 1);
-    let mut acc = 0.0;
-    area.push(0.0);
-    for &lr in &lrs[..last] {
-        acc += lr;
-        area.push(acc);
-    }
+    let area = lr_area(&lrs[..last]);
     // LR changes (0-based update index k, η_{k−1} − η_k, C η_k^(−γ)); η before update 1 is 0.
     let (mut idx, mut diff, mut scale) = (Vec::new(), Vec::new(), Vec::new());
     let mut prev = 0.0;
@@ -357,13 +363,7 @@ fn jacobian_exact(
     let &[l0, a, alpha, b, c, beta, gamma] = params else {
         unreachable!("length checked above")
     };
-    let mut area = Vec::with_capacity(last + 1);
-    let mut acc = 0.0;
-    area.push(0.0);
-    for &lr in &lrs[..last] {
-        acc += lr;
-        area.push(acc);
-    }
+    let area = lr_area(&lrs[..last]);
     // (update index, η_{k−1} − η_k, η_k^(−γ), ln η_k) at each LR change.
     let mut changes = Vec::new();
     let mut prev = 0.0;

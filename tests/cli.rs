@@ -678,11 +678,9 @@ fn a_warning_shared_by_every_candidate_is_printed_once() {
     assert!(lr[0].starts_with("warning: wsd:peak=5e-4"), "{err}");
 }
 
-#[test]
-fn simulate_prints_a_summary_line_matching_its_last_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("sim.csv");
-    let o = lrsde(&[
+/// A small `simulate` run (NQM, 64 paths, 200 steps) writing its CSV to `out`.
+fn simulate_small(out: &Path) -> Output {
+    lrsde(&[
         "simulate",
         "--model",
         "nqm:dim=8",
@@ -692,7 +690,14 @@ fn simulate_prints_a_summary_line_matching_its_last_row() {
         "64",
         "-o",
         out.to_str().unwrap(),
-    ]);
+    ])
+}
+
+#[test]
+fn simulate_prints_a_summary_line_matching_its_last_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sim.csv");
+    let o = simulate_small(&out);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
     let last: Vec<&str> = text.lines().last().unwrap().split(',').collect();
@@ -803,17 +808,7 @@ fn demo_with_other_data_names_the_folder_not_the_bundled_runs() {
 fn plot_draws_simulate_output_and_predict_plots_from_a_step() {
     let dir = tempfile::tempdir().unwrap();
     let sim = dir.path().join("sim.csv");
-    let o = lrsde(&[
-        "simulate",
-        "--model",
-        "nqm:dim=8",
-        "--schedule",
-        "cosine:peak=0.5,steps=200,warmup=10",
-        "--paths",
-        "64",
-        "-o",
-        sim.to_str().unwrap(),
-    ]);
+    let o = simulate_small(&sim);
     assert!(o.status.success(), "{}", stderr(&o));
     let svg = dir.path().join("sim.svg");
     let o = lrsde(&[

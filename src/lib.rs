@@ -39,6 +39,7 @@ pub mod rng;
 pub mod schedule;
 mod simd;
 pub mod solver;
+pub mod spec;
 
 #[cfg(feature = "plot")]
 pub mod plot;

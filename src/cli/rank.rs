@@ -105,8 +105,16 @@ pub fn run(args: &Args) -> CliResult<()> {
         check_predict_len(c.schedule.steps(), "--schedule", text)?;
         grid_bytes += 8.0 * c.schedule.steps() as f64;
     }
-    for text in &args.searches {
-        let steps = search_steps(text).saturating_add(prefix_len);
+    let templates: Vec<SearchSpec> = args
+        .searches
+        .iter()
+        .map(|text| {
+            text.parse()
+                .map_err(|e| CliError::user(format!("--search: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    for (template, text) in templates.iter().zip(&args.searches) {
+        let steps = template.steps().saturating_add(prefix_len);
         check_predict_len(steps, "--search", text)?;
         grid_bytes += 8.0 * steps as f64;
     }
@@ -127,10 +135,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         _ => None,
     };
     let mut warnings = super::warnings::Collected::default();
-    for text in &args.searches {
-        let template: SearchSpec = text
-            .parse()
-            .map_err(|e| CliError::user(format!("--search: {e}")))?;
+    for (template, text) in templates.into_iter().zip(&args.searches) {
         if prior.is_some() && !template.auto_peak() {
             eprintln!(
                 "note: search {text}: the spec gives `peak`, so the Step Law prior of \
@@ -223,21 +228,6 @@ fn print_search(text: &str, found: &lrsde::rank::SearchResult) {
     }
 }
 
-/// The largest number in the `steps` entry of a search spec (`steps=24000` or a range
-/// `steps=1e4..1e5`), so an absurd length is refused before the search builds its grids; 0 when
-/// absent or unreadable (the search's own parser then reports it).
-fn search_steps(text: &str) -> u64 {
-    let body = text.split_once(':').map_or("", |(_, b)| b);
-    body.split(',')
-        .filter_map(|kv| kv.split_once('='))
-        .filter(|(k, _)| k.trim() == "steps")
-        .flat_map(|(_, v)| v.split("..").flat_map(|p| p.split('|')))
-        .filter_map(|x| x.trim().parse::<f64>().ok())
-        .filter(|x| x.is_finite() && *x > 0.0)
-        .fold(0.0, f64::max)
-        .min(u64::MAX as f64) as u64
-}
-
 /// Writes the ranking in `format`.
 pub fn write_ranking(w: &mut dyn Write, ranking: &Ranking, format: Format) -> std::io::Result<()> {
     match format {
@@ -288,22 +278,5 @@ pub fn write_ranking(w: &mut dyn Write, ranking: &Ranking, format: Format) -> st
             }
             Ok(())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::search_steps;
-
-    #[test]
-    fn search_steps_takes_the_largest_length() {
-        assert_eq!(
-            search_steps("wsd:peak=3e-4,steps=24000,decay=0.1..0.5"),
-            24000
-        );
-        assert_eq!(search_steps("wsd:steps=1.9e7..2e3"), 19_000_000);
-        assert_eq!(search_steps("wsd:steps=1e4|1e15"), 1_000_000_000_000_000);
-        assert_eq!(search_steps("wsd:peak=3e-4"), 0);
-        assert_eq!(search_steps("garbage"), 0);
     }
 }

@@ -36,6 +36,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::data::TrainingCurve;
+use crate::spec::{self, SpecError};
 
 mod momentum;
 mod mpl;
@@ -321,6 +322,16 @@ pub enum LawError {
     /// A simulated law's spec or model is invalid (the message names the key and value).
     #[error("{0}")]
     Simulation(String),
+    /// A law spec `name:key=value,…` breaks the rules of [`crate::spec`] (a malformed entry,
+    /// an unknown or repeated key, a value that does not parse).
+    #[error("law `{law}`: {source}")]
+    Spec {
+        /// The law's name as written.
+        law: String,
+        /// What is wrong.
+        #[source]
+        source: SpecError,
+    },
 }
 
 impl From<crate::model::ModelError> for LawError {
@@ -708,44 +719,56 @@ impl AnyLaw {
 impl FromStr for AnyLaw {
     type Err = LawError;
     fn from_str(s: &str) -> Result<Self, LawError> {
-        let (name, opts) = match s.split_once(':') {
-            Some((n, o)) => (n, o),
-            None => (s, ""),
-        };
-        if name.trim() == "sim" {
-            return simulated::parse(opts).map(AnyLaw::Sim);
+        let tokens = spec::tokenize(s).map_err(|source| LawError::Spec {
+            law: String::new(),
+            source,
+        })?;
+        if tokens.name == "sim" {
+            return simulated::parse(&tokens).map(AnyLaw::Sim);
         }
-        let mut law = AnyLaw::from(name.parse::<LawKind>()?);
+        let mut law = AnyLaw::from(
+            tokens
+                .name
+                .parse::<LawKind>()
+                .map_err(|_| LawError::UnknownLaw(tokens.raw_name.to_owned()))?,
+        );
         let lname = law.name();
-        for kv in opts.split(',').map(str::trim).filter(|kv| !kv.is_empty()) {
-            let bad = |key: &str, value: &str, reason| LawError::BadOption {
+        let spec_err = |source| LawError::Spec {
+            law: lname.to_owned(),
+            source,
+        };
+        let keys: &[&'static str] = match law {
+            AnyLaw::Sde(_) => &["dim", "exponents", "lr_ref"],
+            AnyLaw::Momentum(_) => &["lambda", "lr_ref"],
+            _ => &["lr_ref"],
+        };
+        let e = tokens.entries(keys).map_err(spec_err)?;
+        for key in e.keys() {
+            let bad = |reason| LawError::BadOption {
                 law: lname,
-                key: key.to_string(),
-                value: value.to_string(),
+                key: key.to_owned(),
+                value: e.raw(key).unwrap_or_default().to_owned(),
                 reason,
             };
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| bad(kv, "", "expected key=value"))?;
-            let (k, v) = (k.trim(), v.trim());
-            let num: f64 = v.parse().map_err(|_| bad(k, v, "not a number"))?;
-            match (&mut law, k) {
+            match (&mut law, key) {
                 (AnyLaw::Sde(l), "dim") => {
-                    if !(num >= 1.0 && num.fract() == 0.0 && num <= 1e6) {
-                        return Err(bad(k, v, "must be a positive integer"));
+                    let n = e.usize(key).map_err(spec_err)?.unwrap_or(0);
+                    if !(1..=1_000_000).contains(&n) {
+                        return Err(bad("must be a positive integer"));
                     }
                     let ext = l.lr_exponents();
-                    *l = SdeSurrogate::new(num as usize, l.lr_ref())?.with_lr_exponents(ext);
+                    *l = SdeSurrogate::new(n, l.lr_ref())?.with_lr_exponents(ext);
                 }
                 (AnyLaw::Sde(l), "exponents") => {
-                    if num != 0.0 && num != 1.0 {
-                        return Err(bad(k, v, "must be 0 or 1"));
-                    }
-                    *l = l.clone().with_lr_exponents(num == 1.0);
+                    let on = e.choice(key, &["0", "1"], "0 or 1").map_err(spec_err)?;
+                    *l = l.clone().with_lr_exponents(on == Some("1"));
                 }
-                (AnyLaw::Momentum(l), "lambda") => *l = MomentumLaw::new(num, l.lr_ref())?,
-                (_, "lr_ref") => law.set_lr_ref(num)?,
-                _ => return Err(bad(k, v, "unknown option for this law")),
+                (AnyLaw::Momentum(l), "lambda") => {
+                    let lambda = e.number(key).map_err(spec_err)?.unwrap_or(f64::NAN);
+                    *l = MomentumLaw::new(lambda, l.lr_ref())?;
+                }
+                (_, "lr_ref") => law.set_lr_ref(e.number(key).map_err(spec_err)?.unwrap_or(0.0))?,
+                _ => return Err(bad("unknown option for this law")),
             }
         }
         Ok(law)

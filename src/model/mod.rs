@@ -32,7 +32,7 @@ pub use loss_noise::LossNoise;
 pub use momentum::{Momentum, MomentumParams};
 pub use nqm::{Nqm, NqmDiffusion, NqmParams, QuadraticParams};
 pub use reference::{Gbm, Ou};
-pub(crate) use spec::Entries;
+pub(crate) use spec::ModelEntries;
 pub use spec::{ModelSpec, ModelVisitor};
 
 use thiserror::Error;

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::spec::{self, Entries, SpecError, Tokens};
+
 use super::{
     Adam, AdamParams, DiffusionDerivative, Gbm, LossNoise, ModelError, Momentum, MomentumParams,
     Nqm, NqmDiffusion, NqmParams, Ou, QuadraticParams,
@@ -21,8 +23,9 @@ const KNOWN_MODELS: &str = "nqm, momentum, adam, lossnoise, ou, gbm";
 /// | `ou` | `theta=1,mu=0,sigma=1,x0=1` |
 /// | `gbm` | `mu=1.01,sigma=0.87,x0=0.5` |
 ///
-/// Omitted keys take their defaults; `nqm` alone is the default NQM. Names and keys are
-/// lower-case; whitespace around names, keys and values is ignored. [`Display`](fmt::Display)
+/// Omitted keys take their defaults; `nqm` alone is the default NQM. Names, keys and the
+/// rest of the text follow the one rule set of [`crate::spec`] (ASCII case-insensitive names and
+/// keys, whitespace and empty entries ignored, duplicates an error). [`Display`](fmt::Display)
 /// writes every numeric key (and `diffusion` when not `additive`) so that parsing the output
 /// gives the same spec back. Parsing validates: errors name the model, key and value, and no
 /// input string panics. Serde (de)serialises the spec as this string.
@@ -169,78 +172,83 @@ impl fmt::Display for ModelSpec {
     }
 }
 
-/// The `key=value` entries of one spec, checked against the model's keys.
-pub(crate) struct Entries<'a> {
-    model: &'static str,
-    pairs: Vec<(&'static str, &'a str)>,
+impl ModelError {
+    /// A tokenizer error as the model error that names `model`.
+    pub(crate) fn from_spec(model: &'static str, e: SpecError) -> Self {
+        match e {
+            SpecError::Empty => Self::Empty {
+                known: KNOWN_MODELS,
+            },
+            SpecError::Malformed { entry, .. } | SpecError::EmptyValue { entry, .. } => {
+                Self::Malformed { model, entry }
+            }
+            SpecError::UnknownKey { key, allowed, .. } => Self::UnknownKey {
+                model,
+                key,
+                known: allowed,
+            },
+            SpecError::DuplicateKey { key, .. } => Self::DuplicateKey {
+                model,
+                key: key.to_owned(),
+            },
+            SpecError::MissingKey { key } => Self::BadValue {
+                model,
+                key,
+                value: String::new(),
+                expected: "a value (the key is required)",
+            },
+            SpecError::BadValue {
+                key,
+                value,
+                expected,
+                ..
+            } => Self::BadValue {
+                model,
+                key,
+                value,
+                expected,
+            },
+        }
+    }
 }
 
-impl<'a> Entries<'a> {
-    pub(crate) fn parse(
+/// A model's checked entries, read with its defaults; errors name the model.
+pub(crate) struct ModelEntries<'a> {
+    model: &'static str,
+    entries: Entries<'a>,
+}
+
+impl<'a> ModelEntries<'a> {
+    pub(crate) fn new(
         model: &'static str,
-        body: &'a str,
+        tokens: &Tokens<'a>,
         keys: &[&'static str],
     ) -> Result<Self, ModelError> {
-        let mut pairs: Vec<(&'static str, &'a str)> = Vec::new();
-        if body.trim().is_empty() {
-            return Ok(Self { model, pairs });
-        }
-        for entry in body.split(',') {
-            let Some((k, v)) = entry.split_once('=') else {
-                return Err(ModelError::Malformed {
-                    model,
-                    entry: entry.trim().to_owned(),
-                });
-            };
-            let (k, v) = (k.trim(), v.trim());
-            let Some(&key) = keys.iter().find(|known| **known == k) else {
-                return Err(ModelError::UnknownKey {
-                    model,
-                    key: k.to_owned(),
-                    known: keys.join(", "),
-                });
-            };
-            if pairs.iter().any(|(seen, _)| *seen == key) {
-                return Err(ModelError::DuplicateKey {
-                    model,
-                    key: key.to_owned(),
-                });
-            }
-            pairs.push((key, v));
-        }
-        Ok(Self { model, pairs })
+        let entries = tokens
+            .entries(keys)
+            .map_err(|e| ModelError::from_spec(model, e))?;
+        Ok(Self { model, entries })
     }
 
     pub(crate) fn raw(&self, key: &str) -> Option<&'a str> {
-        self.pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        self.entries.raw(key)
+    }
+
+    fn wrap<T>(&self, r: Result<Option<T>, SpecError>, default: T) -> Result<T, ModelError> {
+        r.map(|v| v.unwrap_or(default))
+            .map_err(|e| ModelError::from_spec(self.model, e))
     }
 
     pub(crate) fn f64(&self, key: &'static str, default: f64) -> Result<f64, ModelError> {
-        match self.raw(key) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| ModelError::BadValue {
-                    model: self.model,
-                    key,
-                    value: v.to_owned(),
-                    expected: "a finite number",
-                }),
-        }
+        self.wrap(self.entries.finite(key), default)
     }
 
     pub(crate) fn usize(&self, key: &'static str, default: usize) -> Result<usize, ModelError> {
-        match self.raw(key) {
-            None => Ok(default),
-            Some(v) => v.parse::<usize>().map_err(|_| ModelError::BadValue {
-                model: self.model,
-                key,
-                value: v.to_owned(),
-                expected: "a non-negative integer",
-            }),
-        }
+        self.wrap(self.entries.usize(key), default)
+    }
+
+    pub(crate) fn u64(&self, key: &'static str, default: u64) -> Result<u64, ModelError> {
+        self.wrap(self.entries.whole(key), default)
     }
 
     fn quad(&self) -> Result<QuadraticParams, ModelError> {
@@ -264,42 +272,38 @@ impl FromStr for ModelSpec {
     type Err = ModelError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        if s.is_empty() {
-            return Err(ModelError::Empty {
-                known: KNOWN_MODELS,
-            });
-        }
-        let (name, body) = s.split_once(':').unwrap_or((s, ""));
-        let spec = match name.trim() {
+        let tokens = spec::tokenize(s).map_err(|e| ModelError::from_spec("", e))?;
+        let entries = |model, keys: &[&'static str]| ModelEntries::new(model, &tokens, keys);
+        let spec = match tokens.name.as_str() {
             "nqm" => {
-                let e = Entries::parse("nqm", body, &keys_with(&["diffusion"]))?;
-                let diffusion = match e.raw("diffusion") {
-                    None | Some("additive") => NqmDiffusion::Additive,
-                    Some("sqrt1px2") => NqmDiffusion::Sqrt1px2,
-                    Some(v) => {
-                        return Err(ModelError::BadValue {
-                            model: "nqm",
-                            key: "diffusion",
-                            value: v.to_owned(),
-                            expected: "`additive` or `sqrt1px2`",
-                        });
-                    }
-                };
+                let e = entries("nqm", &keys_with(&["diffusion"]))?;
+                let diffusion = e
+                    .wrap(
+                        e.entries.choice(
+                            "diffusion",
+                            &["additive", "sqrt1px2"],
+                            "`additive` or `sqrt1px2`",
+                        ),
+                        "additive",
+                    )
+                    .map(|d| match d {
+                        "sqrt1px2" => NqmDiffusion::Sqrt1px2,
+                        _ => NqmDiffusion::Additive,
+                    })?;
                 Self::Nqm(NqmParams {
                     quad: e.quad()?,
                     diffusion,
                 })
             }
             "momentum" => {
-                let e = Entries::parse("momentum", body, &keys_with(&["mu"]))?;
+                let e = entries("momentum", &keys_with(&["mu"]))?;
                 Self::Momentum(MomentumParams {
                     quad: e.quad()?,
                     mu: e.f64("mu", MomentumParams::default().mu)?,
                 })
             }
             "adam" => {
-                let e = Entries::parse("adam", body, &keys_with(&["beta1", "beta2", "eps"]))?;
+                let e = entries("adam", &keys_with(&["beta1", "beta2", "eps"]))?;
                 let d = AdamParams::default();
                 Self::Adam(AdamParams {
                     quad: e.quad()?,
@@ -309,11 +313,11 @@ impl FromStr for ModelSpec {
                 })
             }
             "lossnoise" => {
-                let e = Entries::parse("lossnoise", body, &QuadraticParams::KEYS)?;
+                let e = entries("lossnoise", &QuadraticParams::KEYS)?;
                 Self::LossNoise(e.quad()?)
             }
             "ou" => {
-                let e = Entries::parse("ou", body, &["theta", "mu", "sigma", "x0"])?;
+                let e = entries("ou", &["theta", "mu", "sigma", "x0"])?;
                 let d = Ou::default();
                 Self::Ou(Ou {
                     theta: e.f64("theta", d.theta)?,
@@ -323,7 +327,7 @@ impl FromStr for ModelSpec {
                 })
             }
             "gbm" => {
-                let e = Entries::parse("gbm", body, &["mu", "sigma", "x0"])?;
+                let e = entries("gbm", &["mu", "sigma", "x0"])?;
                 let d = Gbm::default();
                 Self::Gbm(Gbm {
                     mu: e.f64("mu", d.mu)?,
@@ -331,9 +335,9 @@ impl FromStr for ModelSpec {
                     x0: e.f64("x0", d.x0)?,
                 })
             }
-            other => {
+            _ => {
                 return Err(ModelError::UnknownModel {
-                    name: other.to_owned(),
+                    name: tokens.raw_name.to_owned(),
                     known: KNOWN_MODELS,
                 });
             }
@@ -384,6 +388,7 @@ mod tests {
             "ou:theta=2,mu=1,sigma=0.3,x0=-1",
             "gbm",
             "  gbm : mu = 0.5 , sigma = 0.1 ",
+            "NQM:Dim=3,",
         ];
         for s in specs {
             let spec: ModelSpec = s.parse().unwrap_or_else(|e| panic!("{s}: {e}"));
@@ -419,7 +424,8 @@ mod tests {
             ("ou:sigma=-1", "`sigma` = -1"),
             ("gbm:theta=1", "unknown key `theta`"),
             ("lossnoise:mu=0.9", "unknown key `mu`"),
-            ("nqm:dim=3,", "entry ``"),
+            ("nqm:dim=", "entry `dim=`"),
+            ("nqm:=3", "entry `=3`"),
         ];
         for (s, want) in cases {
             let msg = s.parse::<ModelSpec>().unwrap_err().to_string();

@@ -12,25 +12,29 @@ use super::ranking::RankOptions;
 use super::{RankError, StepLaw};
 use crate::fit::{Band, FittedLaw};
 use crate::law::LossLaw;
-use crate::schedule::{LrGrid, ScheduleSpec};
+use crate::schedule::{self, KeyKind, KeyValue, LrGrid, ScheduleError, ScheduleSpec};
+use crate::spec::{self, SpecError};
 
-/// One `/`-separated part of a value: as written, or a numeric range.
+/// One `/`-separated part of a searched value: a number, or a numeric range.
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
-    Fixed(String),
+    Fixed(f64),
     Range(f64, f64),
 }
 
-/// A value: parts separated by `/` (most keys have one), or a list of alternatives.
+/// A value: fixed, with ranges among its `/`-separated parts, or a list of alternatives (as
+/// written, and typed).
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
-    Parts(Vec<Part>),
-    Choice(Vec<String>),
+    Fixed(KeyValue),
+    Ranged(Vec<Part>),
+    Choice(Vec<(String, KeyValue)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct Entry {
-    key: String,
+    key: &'static str,
+    kind: KeyKind,
     raw: String,
     value: Value,
 }
@@ -59,7 +63,7 @@ struct Entry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchSpec {
     text: String,
-    family: String,
+    family: &'static str,
     entries: Vec<Entry>,
     /// `peak` omitted or `auto`: searched over a default range.
     auto_peak: bool,
@@ -72,29 +76,20 @@ impl fmt::Display for SearchSpec {
     }
 }
 
-fn fmt_num(x: f64, integer: bool) -> String {
-    if integer {
-        format!("{}", x.round() as u64)
-    } else {
-        // Shortest round-trip form: the spec parses back to exactly this value.
-        format!("{x}")
-    }
-}
-
 impl SearchSpec {
     /// Keys searched continuously, one per range (`at[1]` for the second fraction of `at`), in
     /// spec order; `peak` comes last when it is searched by default.
     pub fn free_keys(&self) -> Vec<String> {
         let mut v = Vec::new();
         for e in &self.entries {
-            if let Value::Parts(parts) = &e.value {
+            if let Value::Ranged(parts) = &e.value {
                 let multi = parts.len() > 1;
                 for (i, p) in parts.iter().enumerate() {
                     if matches!(p, Part::Range(..)) {
                         v.push(if multi {
                             format!("{}[{i}]", e.key)
                         } else {
-                            e.key.clone()
+                            e.key.to_owned()
                         });
                     }
                 }
@@ -111,7 +106,7 @@ impl SearchSpec {
         self.entries
             .iter()
             .filter(|e| matches!(e.value, Value::Choice(_)))
-            .map(|e| e.key.clone())
+            .map(|e| e.key.to_owned())
             .collect()
     }
 
@@ -120,57 +115,87 @@ impl SearchSpec {
         self.auto_peak
     }
 
-    /// The spec string for continuous values `x` (in [`Self::free_keys`] order, with the
-    /// default peak last) and choice indices `combo`.
-    fn render(&self, x: &[f64], combo: &[usize], peak: Option<f64>) -> String {
-        let mut out = format!("{}:", self.family);
+    /// The horizon `steps` (fixed in a search; 0 when the spec leaves it out).
+    pub fn steps(&self) -> u64 {
+        self.entries
+            .iter()
+            .find_map(|e| match (e.key, &e.value) {
+                ("steps", Value::Fixed(KeyValue::Count(n))) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(0)
+    }
+
+    /// The typed key values for continuous values `x` (in [`Self::free_keys`] order, without
+    /// the default peak), choice indices `combo` and the default `peak`.
+    fn values(
+        &self,
+        x: &[f64],
+        combo: &[usize],
+        peak: Option<f64>,
+    ) -> Vec<(&'static str, KeyValue)> {
         let (mut xi, mut ci) = (0, 0);
-        let mut first = true;
-        let mut push = |out: &mut String, k: &str, v: &str| {
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            out.push_str(k);
-            out.push('=');
-            out.push_str(v);
-        };
+        let mut out = Vec::with_capacity(self.entries.len() + 1);
         for e in &self.entries {
             let v = match &e.value {
+                Value::Fixed(v) => v.clone(),
                 Value::Choice(alts) => {
-                    let v = alts[combo[ci]].clone();
                     ci += 1;
-                    v
+                    alts[combo[ci - 1]].1.clone()
                 }
-                Value::Parts(parts) => parts
-                    .iter()
-                    .map(|p| match p {
-                        Part::Fixed(s) => s.clone(),
-                        Part::Range(..) => {
-                            let v = fmt_num(x[xi], e.key == "warmup");
-                            xi += 1;
-                            v
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("/"),
+                Value::Ranged(parts) => {
+                    let nums: Vec<f64> = parts
+                        .iter()
+                        .map(|p| match p {
+                            Part::Fixed(v) => *v,
+                            Part::Range(..) => {
+                                xi += 1;
+                                x[xi - 1]
+                            }
+                        })
+                        .collect();
+                    e.kind.of_numbers(&nums)
+                }
             };
-            push(&mut out, &e.key, &v);
+            out.push((e.key, v));
         }
         if let Some(p) = peak {
-            push(&mut out, "peak", &fmt_num(p, false));
+            out.push(("peak", KeyValue::Number(p)));
         }
         out
+    }
+
+    /// The candidate schedule for `values`, built directly (no text round trip); an error
+    /// quotes [`Self::label`].
+    fn build(&self, values: &[(&'static str, KeyValue)]) -> Result<ScheduleSpec, ScheduleError> {
+        schedule::build(self.family, values).map_err(|e| e.with_spec(&self.label(values)))
+    }
+
+    /// `family:key=value,…` of `values`, for messages and for points that are not valid
+    /// schedules (valid ones are reported by their canonical spec).
+    fn label(&self, values: &[(&'static str, KeyValue)]) -> String {
+        let body: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{}:{}", self.family, body.join(","))
+    }
+
+    /// [`Self::build`] at continuous values `x`, choices `combo` and default `peak`.
+    fn candidate(
+        &self,
+        x: &[f64],
+        combo: &[usize],
+        peak: Option<f64>,
+    ) -> Result<ScheduleSpec, ScheduleError> {
+        self.build(&self.values(x, combo, peak))
     }
 
     /// Ranges of the free keys in spec order (the default peak excluded).
     fn ranges(&self) -> Vec<(String, f64, f64)> {
         let mut v = Vec::new();
         for e in &self.entries {
-            if let Value::Parts(parts) = &e.value {
+            if let Value::Ranged(parts) = &e.value {
                 for p in parts {
                     if let Part::Range(lo, hi) = p {
-                        v.push((e.key.clone(), *lo, *hi));
+                        v.push((e.key.to_owned(), *lo, *hi));
                     }
                 }
             }
@@ -178,12 +203,12 @@ impl SearchSpec {
         v
     }
 
-    fn choice_lists(&self) -> Vec<&[String]> {
+    fn choice_lists(&self) -> Vec<&[(String, KeyValue)]> {
         self.entries
             .iter()
             .filter_map(|e| match &e.value {
                 Value::Choice(a) => Some(a.as_slice()),
-                Value::Parts(_) => None,
+                Value::Fixed(_) | Value::Ranged(_) => None,
             })
             .collect()
     }
@@ -207,8 +232,7 @@ impl SearchSpec {
         let peak = self.auto_peak.then_some(1.0);
         let mid = self.midpoints();
         let combo0 = vec![0; self.choice_lists().len()];
-        let spec = self.render(&mid, &combo0, peak);
-        spec.parse::<ScheduleSpec>()
+        self.candidate(&mid, &combo0, peak)
             .map_err(|e| RankError::MalformedSearch {
                 spec: self.text.clone(),
                 reason: format!("with every range at its midpoint: {e}"),
@@ -217,7 +241,7 @@ impl SearchSpec {
             for (end, v) in [("lower", lo), ("upper", hi)] {
                 let mut x = mid.clone();
                 x[i] = v;
-                if let Err(e) = self.render(&x, &combo0, peak).parse::<ScheduleSpec>() {
+                if let Err(e) = self.candidate(&x, &combo0, peak) {
                     let raw = self
                         .entries
                         .iter()
@@ -238,7 +262,7 @@ impl SearchSpec {
             for a in 0..alts.len() {
                 let mut combo = combo0.clone();
                 combo[c] = a;
-                if let Err(e) = self.render(&mid, &combo, peak).parse::<ScheduleSpec>() {
+                if let Err(e) = self.candidate(&mid, &combo, peak) {
                     let raw = self
                         .entries
                         .iter()
@@ -248,7 +272,7 @@ impl SearchSpec {
                         spec: self.text.clone(),
                         key: keys[c].clone(),
                         value: raw.unwrap_or_default(),
-                        reason: format!("choice `{}` is invalid: {e}", alts[a]),
+                        reason: format!("choice `{}` is invalid: {e}", alts[a].0),
                     });
                 }
             }
@@ -272,26 +296,49 @@ impl FromStr for SearchSpec {
                  continues, search the new phase with `--resume RUN --at K`",
             ));
         }
-        let (family, body) = text
-            .split_once(':')
-            .ok_or_else(|| malformed("expected `family:key=value,...` with ranges `lo..hi`"))?;
-        let family = family.trim().to_ascii_lowercase();
+        let tokens = spec::tokenize(&text).map_err(|e| malformed(&e.to_string()))?;
+        if !tokens.has_body {
+            return Err(malformed(
+                "expected `family:key=value,...` with ranges `lo..hi`",
+            ));
+        }
+        let (family, keys) = schedule::family_and_keys(&tokens.name).ok_or_else(|| {
+            let e = ScheduleError::UnknownFamily {
+                family: tokens.raw_name.to_owned(),
+                spec: text.clone(),
+            };
+            malformed(&e.to_string())
+        })?;
+        let checked = tokens.entries(&keys).map_err(|e| match e {
+            SpecError::UnknownKey { ref key, .. } => RankError::SearchSpec {
+                spec: text.clone(),
+                key: key.clone(),
+                value: tokens
+                    .tokens
+                    .iter()
+                    .find(|t| t.raw_key == key)
+                    .map_or("", |t| t.value)
+                    .to_owned(),
+                reason: e.to_string(),
+            },
+            SpecError::DuplicateKey { key, .. } => RankError::SearchSpec {
+                spec: text.clone(),
+                key: key.to_owned(),
+                value: String::new(),
+                reason: e.to_string(),
+            },
+            other => malformed(&other.to_string()),
+        })?;
         let mut entries: Vec<Entry> = Vec::new();
         let mut auto_peak = true;
-        for item in body.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let bad = |key: &str, value: &str, reason: String| RankError::SearchSpec {
+        for key in checked.keys() {
+            let raw = checked.raw(key).unwrap_or_default();
+            let bad = |reason: String| RankError::SearchSpec {
                 spec: text.clone(),
                 key: key.to_string(),
-                value: value.to_string(),
+                value: raw.to_string(),
                 reason,
             };
-            let (k, v) = item
-                .split_once('=')
-                .ok_or_else(|| bad(item, "", "expected `key=value`".into()))?;
-            let (key, raw) = (k.trim().to_ascii_lowercase(), v.trim());
-            if entries.iter().any(|e| e.key == key) || (key == "peak" && !auto_peak) {
-                return Err(bad(&key, raw, "key given twice".into()));
-            }
             if key == "peak" {
                 auto_peak = false;
                 if raw.eq_ignore_ascii_case("auto") {
@@ -299,58 +346,67 @@ impl FromStr for SearchSpec {
                     continue;
                 }
             }
+            let kind = schedule::key_kind(family, key);
+            let typed = |v: &str| {
+                kind.parse(v)
+                    .ok_or_else(|| bad(format!("`{v}` is not {}", kind.expected())))
+            };
             let value = if raw.contains('|') {
-                let alts: Vec<String> = raw.split('|').map(|a| a.trim().to_string()).collect();
+                let alts: Vec<&str> = raw.split('|').map(str::trim).collect();
                 if alts.iter().any(|a| a.is_empty()) {
-                    return Err(bad(&key, raw, "empty alternative in a choice list".into()));
+                    return Err(bad("empty alternative in a choice list".into()));
                 }
                 if alts.iter().any(|a| a.contains("..")) {
                     return Err(bad(
-                        &key,
-                        raw,
                         "a choice list cannot contain ranges; use either `a|b` or `lo..hi`".into(),
                     ));
                 }
-                Value::Choice(alts)
-            } else {
+                Value::Choice(
+                    alts.into_iter()
+                        .map(|a| Ok((a.to_owned(), typed(a)?)))
+                        .collect::<Result<_, RankError>>()?,
+                )
+            } else if raw.contains("..") {
+                if kind == KeyKind::Shape {
+                    return Err(bad("`shape` takes choices `a|b`, not a range".into()));
+                }
                 let mut parts = Vec::new();
                 for part in raw.split('/').map(str::trim) {
+                    let num = |x: &str| spec::parse_number(x).filter(|v| v.is_finite());
                     if let Some((lo, hi)) = part.split_once("..") {
-                        let num = |x: &str| x.trim().parse::<f64>().ok().filter(|v| v.is_finite());
                         let (Some(lo), Some(hi)) = (num(lo), num(hi)) else {
-                            return Err(bad(
-                                &key,
-                                raw,
-                                format!("`{part}` is not a range `lo..hi` of finite numbers"),
-                            ));
+                            return Err(bad(format!(
+                                "`{part}` is not a range `lo..hi` of finite numbers"
+                            )));
                         };
                         if lo >= hi {
-                            return Err(bad(
-                                &key,
-                                raw,
-                                format!(
-                                    "empty range `{part}`: the lower end must be below the upper end"
-                                ),
-                            ));
+                            return Err(bad(format!(
+                                "empty range `{part}`: the lower end must be below the upper end"
+                            )));
                         }
                         if key == "peak" && lo <= 0.0 {
-                            return Err(bad(&key, raw, "a peak range must be positive".into()));
+                            return Err(bad("a peak range must be positive".into()));
                         }
                         parts.push(Part::Range(lo, hi));
                     } else {
-                        parts.push(Part::Fixed(part.to_string()));
+                        let v = num(part)
+                            .ok_or_else(|| bad(format!("`{part}` is not a finite number")))?;
+                        parts.push(Part::Fixed(v));
                     }
                 }
-                Value::Parts(parts)
+                if parts.len() > 1 && kind != KeyKind::Fractions {
+                    return Err(bad(format!(
+                        "`/`-separated parts are fractions of `at` (family `step`), not {}",
+                        kind.expected()
+                    )));
+                }
+                Value::Ranged(parts)
+            } else {
+                Value::Fixed(typed(raw)?)
             };
-            let searched = match &value {
-                Value::Choice(_) => true,
-                Value::Parts(p) => p.iter().any(|p| matches!(p, Part::Range(..))),
-            };
+            let searched = !matches!(value, Value::Fixed(_));
             if key == "steps" && searched {
                 return Err(bad(
-                    &key,
-                    raw,
                     "the horizon `steps` cannot be searched (a longer run always has more \
                      updates); rank each length separately"
                         .into(),
@@ -358,6 +414,7 @@ impl FromStr for SearchSpec {
             }
             entries.push(Entry {
                 key,
+                kind,
                 raw: raw.to_string(),
                 value,
             });
@@ -602,18 +659,22 @@ impl<L: LossLaw + ?Sized> Problem<'_, L> {
         let x: Vec<f64> = self.dims.iter().zip(z).map(|(d, &z)| d.at(z)).collect();
         let n_fixed = x.len() - usize::from(self.spec.auto_peak);
         let peak = self.spec.auto_peak.then(|| x[n_fixed]);
-        let spec = self.spec.render(&x[..n_fixed], combo, peak);
+        let values = self.spec.values(&x[..n_fixed], combo, peak);
+        let built = schedule::build(self.spec.family, &values);
+        let spec = match &built {
+            Ok(s) => s.to_string(),
+            Err(_) => self.spec.label(&values),
+        };
         let choices = self
             .spec
             .choice_lists()
             .iter()
             .zip(combo)
-            .map(|(alts, &c)| alts[c].clone())
+            .map(|(alts, &c)| alts[c].0.clone())
             .collect();
         // Invalid combinations (a range end that is fine alone but not with another key's
         // value) and failed predictions are +∞: the optimiser steers away from them.
-        let final_loss = spec
-            .parse::<ScheduleSpec>()
+        let final_loss = built
             .ok()
             .and_then(|s| {
                 let lrs = with_prefix(self.prefix, &s);
@@ -916,16 +977,24 @@ pub fn search<L: LossLaw + ?Sized>(
             evaluated: points.len(),
         });
     };
-    let best_spec: ScheduleSpec =
-        points[ibest]
-            .spec
-            .parse()
-            .map_err(
-                |source: crate::schedule::ScheduleError| RankError::Schedule {
-                    context: format!("search `{template}`"),
-                    source: source.into(),
-                },
-            )?;
+    let best_x = &points[ibest].values;
+    let best_combo: Vec<usize> = template
+        .choice_lists()
+        .iter()
+        .zip(&points[ibest].choices)
+        .map(|(alts, c)| alts.iter().position(|a| a.0 == *c).unwrap_or(0))
+        .collect();
+    let n_fixed = best_x.len() - usize::from(template.auto_peak);
+    let best_spec = template
+        .candidate(
+            &best_x[..n_fixed],
+            &best_combo,
+            template.auto_peak.then(|| best_x[n_fixed]),
+        )
+        .map_err(|source| RankError::Schedule {
+            context: format!("search `{template}`"),
+            source: source.into(),
+        })?;
     let lrs = with_prefix(options.prefix.as_ref(), &best_spec);
     let ev = eval::evaluate(
         fitted,
@@ -945,13 +1014,6 @@ pub fn search<L: LossLaw + ?Sized>(
              loss is finite"
         ));
     }
-    let best_x = &points[ibest].values;
-    let best_combo: Vec<usize> = template
-        .choice_lists()
-        .iter()
-        .zip(&points[ibest].choices)
-        .map(|(alts, c)| alts.iter().position(|a| a == c).unwrap_or(0))
-        .collect();
     let free_keys = template.free_keys();
     let mut resolution = Vec::with_capacity(best_x.len());
     let mut edges = Vec::new();
@@ -977,14 +1039,12 @@ pub fn search<L: LossLaw + ?Sized>(
         });
         resolution.push(res);
     }
-    let n_fixed = rounded.len() - usize::from(template.auto_peak);
     let display_spec = template
-        .render(
+        .candidate(
             &rounded[..n_fixed],
             &best_combo,
             template.auto_peak.then(|| rounded[n_fixed]),
         )
-        .parse::<ScheduleSpec>()
         .map_or_else(|_| best_spec.to_string(), |s| s.to_string());
     let last = ev.band.loss.len() - 1;
     Ok(SearchResult {

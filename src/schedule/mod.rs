@@ -80,6 +80,7 @@ mod phases;
 mod spec;
 mod tabulated;
 mod text;
+pub(crate) use text::{KeyKind, KeyValue, build, family_and_keys, key_kind};
 
 pub use concat::{Concat, Schedule};
 pub use error::ScheduleError;

@@ -8,6 +8,7 @@ use super::spec::{
     DEFAULT_EXP_FINAL, DEFAULT_GAMMA, DEFAULT_POLY_POWER, DEFAULT_WSD_DECAY, Family, ScheduleSpec,
     WsdShape,
 };
+use crate::spec::{self, Entries, SpecError};
 
 /// Formats a float so that it parses back to the same bits, in plain notation for ordinary
 /// magnitudes and in exponent notation for very small or large ones (both shortest round-trip).
@@ -35,69 +36,207 @@ fn family_keys(family: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-/// The `key=value` entries of one spec, checked against the family's keys.
-struct Entries<'a> {
-    family: &'static str,
-    spec: &'a str,
-    items: Vec<(&'static str, &'a str)>,
+/// The canonical family name for `name` (already lower-cased) and every key it takes.
+pub(crate) fn family_and_keys(name: &str) -> Option<(&'static str, Vec<&'static str>)> {
+    let family = *super::FAMILIES.iter().find(|f| **f == name)?;
+    let keys = COMMON_KEYS.iter().chain(family_keys(family)?).copied();
+    Some((family, keys.collect()))
 }
 
-impl<'a> Entries<'a> {
-    fn raw(&self, key: &str) -> Option<&'a str> {
-        self.items.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
-    }
+/// A typed value of one schedule key: what [`build`] takes, from a parsed spec or from a search.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum KeyValue {
+    Number(f64),
+    Count(u64),
+    Fractions(Vec<f64>),
+    Shape(WsdShape),
+}
 
-    fn not_a(&self, key: &str, value: &str, expected: &str) -> ScheduleError {
-        ScheduleError::Unparsable {
-            key: key.to_owned(),
-            value: value.to_owned(),
-            expected: expected.to_owned(),
-            spec: self.spec.to_owned(),
+/// What a key of `family` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Number,
+    Count,
+    Fractions,
+    Shape,
+}
+
+pub(crate) fn key_kind(family: &str, key: &str) -> KeyKind {
+    match key {
+        "steps" | "warmup" => KeyKind::Count,
+        "shape" => KeyKind::Shape,
+        "at" if family == "step" => KeyKind::Fractions,
+        _ => KeyKind::Number,
+    }
+}
+
+impl KeyKind {
+    /// What a value of this kind must be, for error messages.
+    pub(crate) fn expected(self) -> &'static str {
+        match self {
+            Self::Number => "a number",
+            Self::Count => "a whole number >= 0 that fits in 64 bits",
+            Self::Fractions => "fractions separated by `/`",
+            Self::Shape => "one of linear, cosine, sqrt",
         }
     }
 
-    fn required(&self, key: &str) -> Result<&'a str, ScheduleError> {
-        self.raw(key).ok_or_else(|| ScheduleError::MissingKey {
-            family: self.family.to_owned(),
-            key: key.to_owned(),
-            spec: self.spec.to_owned(),
-        })
-    }
-
-    fn number(&self, key: &str, value: &str) -> Result<f64, ScheduleError> {
-        value
-            .parse::<f64>()
-            .map_err(|_| self.not_a(key, value, "a number"))
-    }
-
-    fn f64_or(&self, key: &str, default: f64) -> Result<f64, ScheduleError> {
-        self.raw(key).map_or(Ok(default), |v| self.number(key, v))
-    }
-
-    /// Whole numbers; `2.4e4` is accepted as well as `24000` because people write step counts
-    /// both ways.
-    fn count(&self, key: &str, value: &str) -> Result<u64, ScheduleError> {
-        if let Ok(n) = value.parse::<u64>() {
-            return Ok(n);
-        }
-        match value.parse::<f64>() {
-            // 2⁶⁴ itself would saturate; range checks beyond that are the validator's job.
-            Ok(x) if x.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&x) => {
-                Ok(x as u64)
-            }
-            _ => Err(self.not_a(key, value, "a whole number >= 0 that fits in 64 bits")),
+    /// Reads one value as written (`None` when it is not of this kind).
+    pub(crate) fn parse(self, raw: &str) -> Option<KeyValue> {
+        match self {
+            Self::Number => spec::parse_number(raw).map(KeyValue::Number),
+            Self::Count => spec::parse_whole(raw).map(KeyValue::Count),
+            Self::Fractions => raw
+                .split('/')
+                .map(spec::parse_number)
+                .collect::<Option<Vec<f64>>>()
+                .map(KeyValue::Fractions),
+            Self::Shape => raw.parse().ok().map(KeyValue::Shape),
         }
     }
 
-    fn fractions(&self, key: &str, value: &str) -> Result<Vec<f64>, ScheduleError> {
-        value
-            .split('/')
-            .map(|part| {
-                part.trim()
-                    .parse::<f64>()
-                    .map_err(|_| self.not_a(key, value, "fractions separated by `/`"))
+    /// Reads `key` of `entries` as this kind (`Ok(None)` when absent).
+    pub(crate) fn read(
+        self,
+        entries: &Entries<'_>,
+        key: &'static str,
+    ) -> Result<Option<KeyValue>, SpecError> {
+        entries
+            .raw(key)
+            .map(|v| {
+                self.parse(v)
+                    .ok_or_else(|| entries.bad(key, self.expected()))
             })
-            .collect()
+            .transpose()
+    }
+
+    /// The value of this kind that the numbers `xs` of a search point stand for: counts are
+    /// rounded to whole updates, fractions take every number, the rest the first.
+    pub(crate) fn of_numbers(self, xs: &[f64]) -> KeyValue {
+        let x = xs.first().copied().unwrap_or(f64::NAN);
+        match self {
+            // Negative or NaN saturates to 0, which validation then names.
+            Self::Count => KeyValue::Count(x.round() as u64),
+            Self::Fractions => KeyValue::Fractions(xs.to_vec()),
+            Self::Number | Self::Shape => KeyValue::Number(x),
+        }
+    }
+}
+
+impl fmt::Display for KeyValue {
+    /// The value as the grammar writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(x) => f.write_str(&fmt_f64(*x)),
+            Self::Count(n) => write!(f, "{n}"),
+            Self::Fractions(at) => {
+                let at: Vec<String> = at.iter().map(|&a| fmt_f64(a)).collect();
+                f.write_str(&at.join("/"))
+            }
+            Self::Shape(s) => f.write_str(s.as_str()),
+        }
+    }
+}
+
+/// Builds and validates one family's spec from typed key values (later duplicates ignored).
+/// Errors quote the spec as rendered from the values; callers that parsed text re-quote it.
+pub(crate) fn build(
+    family: &'static str,
+    values: &[(&'static str, KeyValue)],
+) -> Result<ScheduleSpec, ScheduleError> {
+    let get = |key: &str| values.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+    let missing = |key: &str| ScheduleError::MissingKey {
+        family: family.to_owned(),
+        key: key.to_owned(),
+        spec: String::new(),
+    };
+    let number = |key: &str, default: Option<f64>| match get(key) {
+        Some(KeyValue::Number(x)) => Ok(*x),
+        _ => default.ok_or_else(|| missing(key)),
+    };
+    let count = |key: &str, default: Option<u64>| match get(key) {
+        Some(KeyValue::Count(n)) => Ok(*n),
+        _ => default.ok_or_else(|| missing(key)),
+    };
+    let peak = number("peak", None)?;
+    let steps = count("steps", None)?;
+    let warmup = count("warmup", Some(0))?;
+    let floor = |default| number("final", Some(default));
+    let family = match family {
+        "constant" => Family::Constant,
+        "cosine" => Family::Cosine { floor: floor(0.0)? },
+        "linear" => Family::Linear { floor: floor(0.0)? },
+        "exp" => Family::Exp {
+            floor: floor(DEFAULT_EXP_FINAL)?,
+        },
+        "invsqrt" => Family::InvSqrt,
+        "poly" => Family::Poly {
+            power: number("power", Some(DEFAULT_POLY_POWER))?,
+            floor: floor(0.0)?,
+        },
+        "wsd" => Family::Wsd {
+            decay: number("decay", Some(DEFAULT_WSD_DECAY))?,
+            shape: match get("shape") {
+                Some(KeyValue::Shape(s)) => *s,
+                _ => WsdShape::default(),
+            },
+            floor: floor(0.0)?,
+        },
+        "step" => Family::Step {
+            at: match get("at") {
+                Some(KeyValue::Fractions(at)) => at.clone(),
+                _ => return Err(missing("at")),
+            },
+            gamma: number("gamma", Some(DEFAULT_GAMMA))?,
+        },
+        "twostage" => Family::TwoStage {
+            at: number("at", None)?,
+            ratio: number("ratio", Some(DEFAULT_GAMMA))?,
+        },
+        other => {
+            return Err(ScheduleError::UnknownFamily {
+                family: other.to_owned(),
+                spec: String::new(),
+            });
+        }
+    };
+    ScheduleSpec::new(family, peak, steps, warmup)
+}
+
+/// A tokenizer error as the schedule error that names the family and quotes the spec.
+fn from_spec_error(e: SpecError, family: &str, spec: &str) -> ScheduleError {
+    let spec = spec.to_owned();
+    match e {
+        SpecError::Empty => ScheduleError::EmptySpec,
+        SpecError::Malformed { entry, .. } | SpecError::EmptyValue { entry, .. } => {
+            ScheduleError::MalformedEntry { entry, spec }
+        }
+        SpecError::UnknownKey { key, allowed, .. } => ScheduleError::UnknownKey {
+            family: family.to_owned(),
+            key,
+            allowed,
+            spec,
+        },
+        SpecError::DuplicateKey { key, .. } => ScheduleError::DuplicateKey {
+            key: key.to_owned(),
+            spec,
+        },
+        SpecError::MissingKey { key } => ScheduleError::MissingKey {
+            family: family.to_owned(),
+            key: key.to_owned(),
+            spec,
+        },
+        SpecError::BadValue {
+            key,
+            value,
+            expected,
+            ..
+        } => ScheduleError::Unparsable {
+            key: key.to_owned(),
+            value,
+            expected: expected.to_owned(),
+            spec,
+        },
     }
 }
 
@@ -174,100 +313,25 @@ fn parse_phases(s: &str) -> Result<ScheduleSpec, ScheduleError> {
 
 /// One family: `family:key=value,key=value`.
 fn parse_single(s: &str) -> Result<ScheduleSpec, ScheduleError> {
-    let text = s.trim();
-    if text.is_empty() {
-        return Err(ScheduleError::EmptySpec);
-    }
-    let (name, rest) = text.split_once(':').unwrap_or((text, ""));
-    let lower = name.trim().to_ascii_lowercase();
-    let (family, keys) = super::FAMILIES
-        .iter()
-        .find(|f| **f == lower)
-        .and_then(|f| family_keys(f).map(|k| (*f, k)))
-        .ok_or_else(|| ScheduleError::UnknownFamily {
-            family: name.trim().to_owned(),
+    let tokens = spec::tokenize(s).map_err(|e| from_spec_error(e, "", s))?;
+    let (family, keys) =
+        family_and_keys(&tokens.name).ok_or_else(|| ScheduleError::UnknownFamily {
+            family: tokens.raw_name.to_owned(),
             spec: s.to_owned(),
         })?;
-    let mut entries = Entries {
-        family,
-        spec: s,
-        items: Vec::new(),
-    };
-    for entry in rest.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let malformed = || ScheduleError::MalformedEntry {
-            entry: entry.to_owned(),
-            spec: s.to_owned(),
-        };
-        let (k, v) = entry.split_once('=').ok_or_else(malformed)?;
-        let (k, v) = (k.trim(), v.trim());
-        if k.is_empty() || v.is_empty() {
-            return Err(malformed());
+    let entries = tokens
+        .entries(&keys)
+        .map_err(|e| from_spec_error(e, family, s))?;
+    let mut values = Vec::new();
+    for key in entries.keys() {
+        if let Some(v) = key_kind(family, key)
+            .read(&entries, key)
+            .map_err(|e| from_spec_error(e, family, s))?
+        {
+            values.push((key, v));
         }
-        let k_lower = k.to_ascii_lowercase();
-        let key = COMMON_KEYS
-            .iter()
-            .chain(keys)
-            .find(|known| **known == k_lower)
-            .ok_or_else(|| ScheduleError::UnknownKey {
-                family: family.to_owned(),
-                key: k.to_owned(),
-                allowed: COMMON_KEYS
-                    .iter()
-                    .chain(keys)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                spec: s.to_owned(),
-            })?;
-        if entries.raw(key).is_some() {
-            return Err(ScheduleError::DuplicateKey {
-                key: (*key).to_owned(),
-                spec: s.to_owned(),
-            });
-        }
-        entries.items.push((key, v));
     }
-
-    let peak = entries.number("peak", entries.required("peak")?)?;
-    let steps = entries.count("steps", entries.required("steps")?)?;
-    let warmup = match entries.raw("warmup") {
-        Some(v) => entries.count("warmup", v)?,
-        None => 0,
-    };
-    let floor = |default| entries.f64_or("final", default);
-    let family = match family {
-        "constant" => Family::Constant,
-        "cosine" => Family::Cosine { floor: floor(0.0)? },
-        "linear" => Family::Linear { floor: floor(0.0)? },
-        "exp" => Family::Exp {
-            floor: floor(DEFAULT_EXP_FINAL)?,
-        },
-        "invsqrt" => Family::InvSqrt,
-        "poly" => Family::Poly {
-            power: entries.f64_or("power", DEFAULT_POLY_POWER)?,
-            floor: floor(0.0)?,
-        },
-        "wsd" => Family::Wsd {
-            decay: entries.f64_or("decay", DEFAULT_WSD_DECAY)?,
-            shape: match entries.raw("shape") {
-                None => WsdShape::default(),
-                Some(v) => v
-                    .parse()
-                    .map_err(|_| entries.not_a("shape", v, "one of linear, cosine, sqrt"))?,
-            },
-            floor: floor(0.0)?,
-        },
-        "step" => Family::Step {
-            at: entries.fractions("at", entries.required("at")?)?,
-            gamma: entries.f64_or("gamma", DEFAULT_GAMMA)?,
-        },
-        "twostage" => Family::TwoStage {
-            at: entries.number("at", entries.required("at")?)?,
-            ratio: entries.f64_or("ratio", DEFAULT_GAMMA)?,
-        },
-        _ => unreachable!("family names come from FAMILIES"),
-    };
-    ScheduleSpec::new(family, peak, steps, warmup).map_err(|e| match e {
+    build(family, &values).map_err(|e| match e {
         // Quote the value as the user wrote it rather than as it was re-formatted.
         ScheduleError::InvalidValue {
             key,

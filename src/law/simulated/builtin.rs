@@ -5,10 +5,11 @@ use std::fmt;
 use super::{ModelFamily, MonteCarlo, Simulated};
 use crate::law::{LawError, ParamSpec};
 use crate::model::{
-    Adam, AdamParams, Entries, LossNoise, ModelError, MomentumParams, QuadraticParams,
+    Adam, AdamParams, LossNoise, ModelEntries, ModelError, MomentumParams, QuadraticParams,
 };
 use crate::moments::{DiagonalMoments, MomentumMoments, NqmParams, Scheme};
 use crate::solver::Method;
+use crate::spec::Tokens;
 
 /// Which built-in model a `sim:` law simulates, with its fixed (not fitted) hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -289,16 +290,16 @@ const KEYS: [&str; 9] = [
     "model", "dim", "paths", "seed", "method", "mu", "beta1", "beta2", "eps",
 ];
 
-/// Parses the options after `sim:` (e.g. `model=adam,paths=32`).
-pub(crate) fn parse(body: &str) -> Result<Simulated<BuiltinFamily>, LawError> {
+/// Builds the law from the tokens of `sim:model=…,…` (e.g. `model=adam,paths=32`).
+pub(crate) fn parse(tokens: &Tokens<'_>) -> Result<Simulated<BuiltinFamily>, LawError> {
     let spec_err = |e: ModelError| LawError::Simulation(format!("in `sim:` options: {e}"));
-    let e = Entries::parse("sim", body, &KEYS).map_err(spec_err)?;
+    let e = ModelEntries::new("sim", tokens, &KEYS).map_err(spec_err)?;
     let Some(name) = e.raw("model") else {
         return Err(LawError::Simulation(
             "`sim:` needs `model=NAME` (nqm, momentum, adam or lossnoise)".into(),
         ));
     };
-    let kind = match name {
+    let kind = match name.to_ascii_lowercase().as_str() {
         "nqm" => SimModelKind::Nqm,
         "momentum" => SimModelKind::Momentum {
             mu: e
@@ -345,15 +346,7 @@ pub(crate) fn parse(body: &str) -> Result<Simulated<BuiltinFamily>, LawError> {
     }
     let d = MonteCarlo::default();
     let paths = e.usize("paths", d.paths).map_err(spec_err)?;
-    let seed = match e.raw("seed") {
-        None => d.seed,
-        Some(v) => v.parse::<u64>().map_err(|_| LawError::BadOption {
-            law: "sim",
-            key: "seed".into(),
-            value: v.into(),
-            reason: "must be a non-negative integer",
-        })?,
-    };
+    let seed = e.u64("seed", d.seed).map_err(spec_err)?;
     let method = match e.raw("method") {
         None => d.method,
         Some(v) => v.parse::<Method>().map_err(|_| LawError::BadOption {

@@ -6,7 +6,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy, read_curve};
-use lrsde::fit::{FitOptions, fit_law};
+use lrsde::fit::{FitOptions, Predictor, fit_law};
 use lrsde::law::AnyLaw;
 use lrsde::rank::{Candidate, RankOptions, rank};
 use std::hint::black_box;
@@ -31,7 +31,7 @@ fn estimator(c: &mut Criterion) {
         b.iter(|| fit_law(black_box(law.clone()), black_box(&curves), &options).expect("fit"))
     });
     let fitted = fit_law(law, &curves, &options).expect("fit");
-    let law = fitted.law().expect("law");
+    let predictor = Predictor::from_fitted(fitted).expect("law");
     let candidates: Vec<Candidate> = (0..100)
         .map(|i| {
             let decay = 0.05 + 0.5 * f64::from(i) / 99.0;
@@ -41,15 +41,7 @@ fn estimator(c: &mut Criterion) {
         })
         .collect();
     group.bench_function("rank_100_candidates", |b| {
-        b.iter(|| {
-            rank(
-                &fitted,
-                &law,
-                black_box(&candidates),
-                &RankOptions::default(),
-            )
-            .expect("rank")
-        })
+        b.iter(|| rank(&predictor, black_box(&candidates), &RankOptions::default()).expect("rank"))
     });
     group.finish();
 }
@@ -90,11 +82,11 @@ fn every_law(c: &mut Criterion) {
             });
         }
         let fitted = fit_law(law, &curves, &options).expect("fit");
-        let law = fitted.law().expect("law");
+        let predictor = Predictor::from_fitted(fitted).expect("law");
         group.bench_function(format!("predict_band_{name}_cosine_72k"), |b| {
             b.iter(|| {
-                fitted
-                    .predict_band(&law, black_box(&lrs), black_box(&steps))
+                predictor
+                    .predict_band(black_box(&lrs), black_box(&steps))
                     .expect("band")
             })
         });

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy, read_curve};
-use lrsde::fit::{FitOptions, fit_law};
+use lrsde::fit::{FitOptions, Predictor, fit_law};
 use lrsde::law::AnyLaw;
 use lrsde::rank::{Candidate, RankOptions, rank};
 
@@ -69,9 +69,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.cost, r.iterations, r.evaluations, r.converged
         );
         println!("  params {:?}", fitted.params_vec());
-        let fl = fitted.law()?;
+        let predictor = Predictor::from_fitted(fitted)?;
         let (t1, c1) = (Instant::now(), cpu_seconds());
-        let ranking = rank(&fitted, &fl, &candidates, &RankOptions::default())?;
+        let ranking = rank(&predictor, &candidates, &RankOptions::default())?;
         let (rank_s, rank_cpu) = (t1.elapsed().as_secs_f64(), cpu_seconds() - c1);
         println!("rank 100: {rank_s:.3} s wall, {rank_cpu:.2} s CPU");
         for e in ranking.entries.iter().take(3).chain(ranking.entries.last()) {

@@ -76,10 +76,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 println!("      from {:?}\n      to   {:?}", s.initial, s.params);
             }
         }
-        let law = fitted.law()?;
+        let predictor = lrsde::fit::Predictor::from_fitted(fitted)?;
         for c in &held {
             let t1 = Instant::now();
-            let band = fitted.predict_band(&law, &c.lrs, &c.steps)?;
+            let band = predictor.predict_band(&c.lrs, &c.steps)?;
             let pt = t1.elapsed().as_secs_f64();
             let n = c.losses.len();
             let mae = band

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use lrsde::data::{ReadOptions, read_curve};
-use lrsde::fit::{FitOptions, fit};
+use lrsde::fit::{FitOptions, Predictor, fit};
 use lrsde::law::{AnyLaw, LossLaw};
 use lrsde::rank::{Candidate, RankOptions, rank};
 
@@ -25,7 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         starts: law.initial_guesses(&curves),
         ..FitOptions::default()
     };
-    let fitted = fit(&law, &curves, &options)?;
+    // `fit` works for any law; the predictor pairs the fit with the law it was made for.
+    let predictor = Predictor::with_law(fit(&law, &curves, &options)?, law)?;
 
     let candidates = [
         "cosine:peak=3e-4,steps=24000,warmup=2160",
@@ -35,8 +36,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     .iter()
     .map(|s| s.parse::<Candidate>())
     .collect::<Result<Vec<_>, _>>()?;
-    let ranking = rank(&fitted, &law, &candidates, &RankOptions::default())?;
-    println!("law `{}` fitted on {} curves", law.name(), curves.len());
+    let ranking = rank(&predictor, &candidates, &RankOptions::default())?;
+    println!(
+        "law `{}` fitted on {} curves",
+        predictor.law().name(),
+        curves.len()
+    );
     print!("{ranking}");
     Ok(())
 }

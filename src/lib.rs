@@ -27,7 +27,6 @@ pub mod assess;
 pub mod data;
 pub mod ensemble;
 pub mod error;
-pub mod eval;
 pub mod fit;
 pub mod io;
 pub mod law;

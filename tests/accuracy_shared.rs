@@ -5,7 +5,7 @@
 #[path = "../examples/accuracy/suites.rs"]
 mod suites;
 
-use lrsde::eval::Evaluation;
+use lrsde::assess::metrics::Evaluation;
 use lrsde::law::AnyLaw;
 use suites::*;
 
@@ -21,7 +21,10 @@ fn law(name: &str) -> AnyLaw {
 }
 
 /// Mean over evaluations of the per-evaluation mean of a metric.
-fn table_mean(evals: &[Evaluation], f: impl Fn(&lrsde::eval::CurveMetrics) -> f64 + Copy) -> f64 {
+fn table_mean(
+    evals: &[Evaluation],
+    f: impl Fn(&lrsde::assess::metrics::CurveMetrics) -> f64 + Copy,
+) -> f64 {
     evals.iter().map(|e| e.mean(f)).sum::<f64>() / evals.len() as f64
 }
 
@@ -29,7 +32,7 @@ fn assert_sde_not_worse(table: &str, sde: &[Evaluation], mpl: &[Evaluation]) {
     for (metric, f) in [
         (
             "final-loss MAE",
-            (|m: &lrsde::eval::CurveMetrics| m.final_err.abs()) as fn(&_) -> f64,
+            (|m: &lrsde::assess::metrics::CurveMetrics| m.final_err.abs()) as fn(&_) -> f64,
         ),
         ("curve MAE", |m| m.mae),
     ] {

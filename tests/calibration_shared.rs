@@ -153,8 +153,8 @@ fn rank_calls_no_difference_within_the_noise_significant() {
                 )
             })
             .collect();
-        let law = a.fitted.law().unwrap();
-        let r = rank(&a.fitted, &law, &candidates, &RankOptions::default()).unwrap();
+        let predictor = lrsde::fit::Predictor::from_fitted(a.fitted.clone()).unwrap();
+        let r = rank(&predictor, &candidates, &RankOptions::default()).unwrap();
         let observed = |label: &str| {
             *curves
                 .iter()

@@ -28,9 +28,9 @@ fn exercise(f: &FittedLaw) {
         assert_eq!(u.std().len(), p);
         assert!(u.draws.iter().all(|d| d.len() == p));
     }
-    if let Ok(law) = f.law() {
+    if let Ok(predictor) = lrsde::fit::Predictor::from_fitted(f.clone()) {
         let lrs = [3e-4; 64];
-        if let Ok(band) = f.predict_band(&law, &lrs, &[1, 8, 64]) {
+        if let Ok(band) = predictor.predict_band(&lrs, &[1, 8, 64]) {
             assert_eq!(band.loss.len(), 3);
         }
     }

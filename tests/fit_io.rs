@@ -4,7 +4,9 @@
 mod fit_support;
 
 use fit_support::*;
-use lrsde::fit::{FitError, FitOptions, FittedLaw, Transform, UncertaintyMethod, fit, huber};
+use lrsde::fit::{
+    FitError, FitOptions, FittedLaw, Predictor, Transform, UncertaintyMethod, fit, huber,
+};
 use proptest::prelude::*;
 
 fn small_fit() -> FittedLaw {
@@ -52,12 +54,13 @@ fn json_round_trip_through_a_file() {
     assert_eq!(v["bounds"][1], serde_json::json!([0.0, null]));
     assert!(v["params"]["alpha"].is_f64());
     // The reloaded fit predicts the same band.
-    let law = Power3::default();
-    let a = fitted
-        .predict_band(&law, &constant(1000), &[10, 500, 1000])
+    let a = Predictor::with_law(fitted, Power3::default())
+        .unwrap()
+        .predict_band(&constant(1000), &[10, 500, 1000])
         .unwrap();
-    let b = back
-        .predict_band(&law, &constant(1000), &[10, 500, 1000])
+    let b = Predictor::with_law(back, Power3::default())
+        .unwrap()
+        .predict_band(&constant(1000), &[10, 500, 1000])
         .unwrap();
     assert_eq!(a, b);
 }
@@ -141,12 +144,12 @@ fn missing_keys_are_named() {
 fn predicting_with_another_law_is_an_error() {
     let fitted = small_fit();
     assert!(matches!(
-        fitted.predict_band(&Anneal5, &constant(10), &[5]),
+        Predictor::with_law(fitted.clone(), Anneal5),
         Err(FitError::LawMismatch { .. })
     ));
-    let law = Power3::default();
+    let predictor = Predictor::with_law(fitted, Power3::default()).unwrap();
     assert!(matches!(
-        fitted.predict_band(&law, &constant(10), &[5, 11]),
+        predictor.predict_band(&constant(10), &[5, 11]),
         Err(FitError::InvalidPredictionStep {
             index: 1,
             step: 11,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use lrsde::data::{ReadOptions, TrainingCurve, read_curve};
-use lrsde::fit::{FitError, FitOptions, FittedLaw, UncertaintyMethod, fit, fit_law};
+use lrsde::fit::{FitError, FitOptions, FittedLaw, Predictor, UncertaintyMethod, fit, fit_law};
 use lrsde::law::{AnyLaw, LossLaw};
 
 fn fixture(name: &str) -> TrainingCurve {
@@ -31,11 +31,13 @@ fn round_trip(law: &str, opts: &FitOptions) -> FittedLaw {
     fitted.save(&path).unwrap();
     let back = FittedLaw::load(&path).unwrap();
     assert_eq!(back, fitted);
-    let law_back = back.law().unwrap();
+    let original = Predictor::with_law(fitted, rebuilt).unwrap();
+    let loaded = Predictor::load(&path).unwrap();
+    assert_eq!(loaded.fitted(), &back);
     for name in ["wsd_20000_24000", "wsdcon_9"] {
         let c = fixture(name);
-        let a = fitted.predict_band(&rebuilt, &c.lrs, &c.steps).unwrap();
-        let b = back.predict_band(&law_back, &c.lrs, &c.steps).unwrap();
+        let a = original.predict_band(&c.lrs, &c.steps).unwrap();
+        let b = loaded.predict_band(&c.lrs, &c.steps).unwrap();
         // Bit for bit, not approximately: the file fully determines the predictions.
         assert_eq!(a, b, "{law} on {name}");
         assert!(a.loss.iter().all(|x| x.is_finite() && *x > 0.0));
@@ -82,6 +84,12 @@ fn law_needs_a_stored_configuration() {
     };
     let plain = fit(&law, &train, &opts).unwrap();
     assert!(matches!(plain.law(), Err(FitError::NoLawConfig { .. })));
+    // Without a configuration there is no predictor to build; with the law given, there is.
+    assert!(matches!(
+        Predictor::from_fitted(plain.clone()),
+        Err(FitError::NoLawConfig { .. })
+    ));
+    assert!(Predictor::with_law(plain.clone(), law.clone()).is_ok());
     let bad = plain
         .clone()
         .with_law_config(serde_json::json!({"law": "nonsense"}));
@@ -99,9 +107,9 @@ fn law_errors_surface_as_fit_errors() {
         ..FitOptions::default()
     };
     let fitted = fit_law("power".parse().unwrap(), &train, &opts).unwrap();
-    let law = fitted.law().unwrap();
+    let predictor = Predictor::from_fitted(fitted).unwrap();
     // A schedule with zero LR area: the power law cannot predict it.
-    let err = fitted.predict_band(&law, &[0.0; 10], &[10]).unwrap_err();
+    let err = predictor.predict_band(&[0.0; 10], &[10]).unwrap_err();
     assert!(matches!(err, FitError::Law(_)), "{err}");
     // No positive LR to configure from.
     let mut flat = train[0].clone();

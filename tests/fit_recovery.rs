@@ -4,7 +4,7 @@ mod fit_support;
 
 use fit_support::*;
 use lrsde::data::TrainingCurve;
-use lrsde::fit::{FitError, FitOptions, FittedLaw, UncertaintyMethod, fit};
+use lrsde::fit::{FitError, FitOptions, FittedLaw, Predictor, UncertaintyMethod, fit};
 use lrsde::law::LossLaw;
 
 const POWER: [f64; 3] = [2.0, 3.0, 0.5];
@@ -202,8 +202,9 @@ fn one_iteration_is_not_convergence() {
     );
 }
 
-fn band_width(fitted: &FittedLaw, law: &dyn LossLaw, last: usize, at: u64) -> f64 {
-    let b = fitted.predict_band(law, &constant(last), &[at]).unwrap();
+fn band_width(fitted: &FittedLaw, last: usize, at: u64) -> f64 {
+    let predictor = Predictor::with_law(fitted.clone(), Power3::default()).unwrap();
+    let b = predictor.predict_band(&constant(last), &[at]).unwrap();
     assert!(b.lo[0] <= b.loss[0] && b.loss[0] <= b.hi[0]);
     b.hi[0] - b.lo[0]
 }
@@ -227,14 +228,14 @@ fn band_widens_when_extrapolating_and_narrows_with_data() {
     let large = fit_n(400);
     assert!(small.report.converged && large.report.converged);
     let (w_in, w_out) = (
-        band_width(&large, &law, 20000, 1000),
-        band_width(&large, &law, 20000, 20000),
+        band_width(&large, 20000, 1000),
+        band_width(&large, 20000, 20000),
     );
     assert!(w_in > 0.0);
     assert!(w_out > 1.5 * w_in, "in-range {w_in}, extrapolated {w_out}");
     let (ws, wl) = (
-        band_width(&small, &law, 2000, 1000),
-        band_width(&large, &law, 2000, 1000),
+        band_width(&small, 2000, 1000),
+        band_width(&large, 2000, 1000),
     );
     assert!(wl < 0.6 * ws, "25 points: {ws}, 400 points: {wl}");
 }

@@ -180,7 +180,10 @@ fn fit_file_rebuilds_the_simulated_law() {
         .predict(&theta, &lrs, &[400, 800], &mut b)
         .unwrap();
     assert_eq!(a, b);
-    let band = back.predict_band(&rebuilt, &lrs, &[400, 800]).unwrap();
+    let band = lrsde::fit::Predictor::from_fitted(back)
+        .unwrap()
+        .predict_band(&lrs, &[400, 800])
+        .unwrap();
     assert!(band.lo[1] <= band.loss[1] && band.loss[1] <= band.hi[1]);
 }
 

@@ -4,7 +4,7 @@
 
 use lrsde::assess::{CalibrationOptions, LawChoice, calibrate, fit_choice};
 use lrsde::data::TrainingCurve;
-use lrsde::fit::{FitOptions, fit_law, z_of_level};
+use lrsde::fit::{FitOptions, Predictor, fit_law, z_of_level};
 use rand_distr::{Distribution, StandardNormal};
 
 const SIGMA: f64 = 0.002;
@@ -48,10 +48,8 @@ fn noise_estimate_and_coverage_match_the_truth() {
     // The law is right: the discrepancy must be small next to the noise.
     assert!(p.own_sd + p.shared_sd < 2.0 * SIGMA, "{p:?}");
     // New runs at the horizon: the observed loss lies in the 90 % band about 90 % of the time.
-    let law = fitted.law().unwrap();
-    let band = fitted
-        .predict_band(&law, &vec![1e-3; 8000], &[8000])
-        .unwrap();
+    let predictor = Predictor::from_fitted(fitted.clone()).unwrap();
+    let band = predictor.predict_band(&vec![1e-3; 8000], &[8000]).unwrap();
     let (lo, hi) = (band.lo[0], band.hi[0]);
     assert!(lo < band.loss[0] && band.loss[0] < hi);
     let mut rng = lrsde::rng::path_rng(99, 0);
@@ -89,9 +87,9 @@ fn band_is_centred_widens_with_horizon_and_follows_the_level() {
     let p = fitted.predictive.as_ref().unwrap();
     assert_eq!((p.noise_sd, p.noise_source.as_str()), (0.01, "given"));
     assert_eq!(fitted.band_quantiles, (0.25, 0.75));
-    let law = fitted.law().unwrap();
-    let band = fitted
-        .predict_band(&law, &vec![1e-3; 40_000], &[4000, 40_000])
+    let predictor = Predictor::from_fitted(fitted.clone()).unwrap();
+    let band = predictor
+        .predict_band(&vec![1e-3; 40_000], &[4000, 40_000])
         .unwrap();
     for j in 0..2 {
         // Centred on the prediction (no clamping), and at least the noise's interval wide.
@@ -145,7 +143,7 @@ fn rank_p_best_sums_to_one_and_identical_candidates_tie() {
         &cal,
     )
     .unwrap();
-    let law = fitted.law().unwrap();
+    let predictor = Predictor::from_fitted(fitted.clone()).unwrap();
     let c: Vec<Candidate> = [
         "constant:peak=1e-3,steps=4000",
         "constant:peak=1e-3,steps=4000",
@@ -154,7 +152,7 @@ fn rank_p_best_sums_to_one_and_identical_candidates_tie() {
     .iter()
     .map(|s| s.parse().unwrap())
     .collect();
-    let r = rank(&fitted, &law, &c, &RankOptions::default()).unwrap();
+    let r = rank(&predictor, &c, &RankOptions::default()).unwrap();
     let sum: f64 = r.entries.iter().map(|e| e.p_best).sum();
     assert!((sum - 1.0).abs() < 1e-12, "{sum}");
     // The two identical constants: same prediction, each best about half the time, a tie.
@@ -172,7 +170,7 @@ fn rank_p_best_sums_to_one_and_identical_candidates_tie() {
     assert!(cos.gap > 2.0 * 0.005 * 2f64.sqrt(), "{}", cos.gap);
     assert!(cos.significant && cos.p_best < 0.01, "{cos:?}");
     // Same inputs, same output, bit for bit.
-    let again = rank(&fitted, &law, &c, &RankOptions::default()).unwrap();
+    let again = rank(&predictor, &c, &RankOptions::default()).unwrap();
     assert_eq!(r, again);
 }
 

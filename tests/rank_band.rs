@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy, read_curve};
-use lrsde::fit::{FitOptions, FittedLaw, fit_law};
+use lrsde::fit::{FitOptions, FittedLaw, Predictor, fit_law};
 use lrsde::law::{AnyLaw, LawError, LossLaw, ParamSpec};
 use lrsde::rank::{Candidate, RankOptions, rank};
 use lrsde::schedule::ScheduleSpec;
@@ -96,8 +96,10 @@ fn tabulated_draws_match_exact_predictions_and_rankings() {
         .chain(["cosine:peak=3e-4,steps=24000,warmup=2160".parse().unwrap()])
         .collect();
     let opts = RankOptions::default();
-    let a = rank(&fitted, &law, &candidates, &opts).unwrap();
-    let b = rank(&fitted, &Exact(&law), &candidates, &opts).unwrap();
+    let tabulated = Predictor::with_law(fitted.clone(), law.clone()).unwrap();
+    let exact = Predictor::with_law(fitted.clone(), Exact(&law)).unwrap();
+    let a = rank(&tabulated, &candidates, &opts).unwrap();
+    let b = rank(&exact, &candidates, &opts).unwrap();
     assert!(a.entries.iter().any(|e| e.significant));
     assert!(a.entries.iter().skip(1).any(|e| !e.significant));
     for (x, y) in a.entries.iter().zip(&b.entries) {

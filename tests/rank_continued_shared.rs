@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lrsde::data::{ReadOptions, TrainingCurve, read_curve};
-use lrsde::fit::{FitOptions, FittedLaw, UncertaintyMethod, fit};
+use lrsde::fit::{FitOptions, Predictor, UncertaintyMethod, fit};
 use lrsde::law::{AnyLaw, LossLaw};
 use lrsde::rank::{ContinueOptions, LevelCorrection, continue_from};
 use lrsde::schedule::{Schedule, Tabulated};
@@ -70,7 +70,7 @@ fn branches(dir: &Path) -> Vec<Branch> {
     out
 }
 
-fn fit_prefix(kind: &str, prefix: &TrainingCurve) -> (AnyLaw, FittedLaw) {
+fn fit_prefix(kind: &str, prefix: &TrainingCurve) -> Predictor {
     let mut law: AnyLaw = kind.parse().unwrap();
     let curves = std::slice::from_ref(prefix);
     law.configure(curves).unwrap();
@@ -81,7 +81,7 @@ fn fit_prefix(kind: &str, prefix: &TrainingCurve) -> (AnyLaw, FittedLaw) {
         ..FitOptions::default()
     };
     let fitted = fit(&law, curves, &opts).unwrap();
-    (law, fitted)
+    Predictor::with_law(fitted, law).unwrap()
 }
 
 /// `(final-loss error pred − obs, MAE after the fork)`.
@@ -146,7 +146,7 @@ fn continued_training_on_124m_cooldown_branches() {
         };
         for &kind in &laws {
             let t0 = std::time::Instant::now();
-            let (law, fitted) = fit_prefix(kind, &prefix);
+            let predictor = fit_prefix(kind, &prefix);
             eprintln!(
                 "{} fork {fork} {kind}: fit {:.1}s",
                 stable.name,
@@ -168,7 +168,7 @@ fn continued_training_on_124m_cooldown_branches() {
                         steps: Some(steps.clone()),
                         ..ContinueOptions::default()
                     };
-                    continue_from(&fitted, &law, &prefix, *fork, &new, &opts).unwrap()
+                    continue_from(&predictor, &prefix, *fork, &new, &opts).unwrap()
                 };
                 let raw = predict(LevelCorrection::None);
                 let cor = predict(LevelCorrection::MeanResidual { points: 5 });
@@ -176,7 +176,7 @@ fn continued_training_on_124m_cooldown_branches() {
                 let c10 = predict(LevelCorrection::MeanResidual { points: 10 });
                 let (f0, m0) = errors(&raw.band.loss, &obs);
                 let (f1, m1) = errors(&cor.band.loss, &obs);
-                let a = acc.entry(law.name()).or_default();
+                let a = acc.entry(predictor.law().name()).or_default();
                 a.n += 1;
                 a.final_none += f0.abs();
                 a.final_corr += f1.abs();

@@ -1,7 +1,7 @@
 //! Ranking, search and continued training on toy laws whose answers are known analytically.
 
 use lrsde::data::TrainingCurve;
-use lrsde::fit::{FitOptions, FittedLaw, fit};
+use lrsde::fit::{FitOptions, FittedLaw, Predictor, fit};
 use lrsde::law::{AnyLaw, LawError, LossLaw, ParamSpec};
 use lrsde::rank::{
     Candidate, ContinueOptions, DefaultPeak, LevelCorrection, RankError, RankOptions,
@@ -28,6 +28,11 @@ fn run(lr: f64, n: u64, every: u64, loss: impl Fn(u64) -> f64) -> TrainingCurve 
         steps,
         losses,
     }
+}
+
+/// The fit paired with its law, as `rank`, `search` and `continue_from` take it.
+fn pred<L: LossLaw + Clone>(fitted: &FittedLaw, law: &L) -> Predictor<L> {
+    Predictor::with_law(fitted.clone(), law.clone()).unwrap()
 }
 
 fn fit_law<L: LossLaw>(law: &mut L, curve: &TrainingCurve) -> FittedLaw {
@@ -62,7 +67,7 @@ fn more_lr_area_ranks_first_with_paired_significance() {
         "wsd:peak=1e-3,steps=2000,decay=0.2",
         "constant:peak=1e-3,steps=2000",
     ]);
-    let r = rank(&fitted, &law, &c, &RankOptions::default()).unwrap();
+    let r = rank(&pred(&fitted, &law), &c, &RankOptions::default()).unwrap();
     let labels: Vec<&str> = r.entries.iter().map(|e| e.label.as_str()).collect();
     assert_eq!(
         labels,
@@ -106,7 +111,7 @@ fn more_lr_area_ranks_first_with_paired_significance() {
             "constant:peak=1e-3,steps=2000".parse::<Schedule>().unwrap(),
         ),
     ];
-    let r = rank(&fitted, &law, &same, &RankOptions::default()).unwrap();
+    let r = rank(&pred(&fitted, &law), &same, &RankOptions::default()).unwrap();
     assert_eq!(
         (r.entries[0].label.as_str(), r.entries[1].label.as_str()),
         ("a", "b")
@@ -122,7 +127,7 @@ fn extrapolation_warns_and_outputs_have_the_contract_columns() {
         "constant:peak=1e-3,steps=6000",
         "constant:peak=2e-3,steps=2000",
     ]);
-    let r = rank(&fitted, &law, &c, &RankOptions::default()).unwrap();
+    let r = rank(&pred(&fitted, &law), &c, &RankOptions::default()).unwrap();
     let long = r.entries.iter().find(|e| e.label.contains("6000")).unwrap();
     assert_eq!(
         long.warnings,
@@ -165,6 +170,7 @@ fn extrapolation_warns_and_outputs_have_the_contract_columns() {
 
 /// `L = L0 + A/(1 + S1) + 2^m − 1`, `m` = updates so far with LR > 1: blows up (doubles every
 /// update) above LR 1, like SGD beyond its stability limit.
+#[derive(Clone)]
 struct Blowup;
 
 impl LossLaw for Blowup {
@@ -215,7 +221,7 @@ fn diverged_candidates_rank_last_with_their_first_step() {
         "constant:peak=4,steps=1000,warmup=100",
         "constant:peak=0.5,steps=1000",
     ]);
-    let r = rank(&fitted, &law, &c, &RankOptions::default()).unwrap();
+    let r = rank(&pred(&fitted, &law), &c, &RankOptions::default()).unwrap();
     assert_eq!(r.entries[0].label, "constant:peak=0.5,steps=1000");
     assert!(r.entries[0].diverged.is_none());
     // Brute force: the first step whose loss exceeds twice the lowest loss before it.
@@ -263,6 +269,7 @@ fn diverged_candidates_rank_last_with_their_first_step() {
 /// `L = L0 + (x − 0.15)² + 0.01·lr_last/lr_max` with `x = 1 − S1/(k·lr_max)` the fraction of LR
 /// area given up by decaying: a WSD schedule decaying linearly to 0 has `x = decay/2`, so the
 /// best decay is 0.3 (sqrt shape: `x = 2·decay/3`, best 0.225) with `final = 0`.
+#[derive(Clone)]
 struct Anneal;
 
 impl LossLaw for Anneal {
@@ -305,7 +312,7 @@ fn anneal_fit() -> FittedLaw {
 fn search_finds_the_interior_optimum_of_the_decay_fraction() {
     let fitted = anneal_fit();
     let spec: SearchSpec = "wsd:peak=1,steps=1000,decay=0.05..0.6".parse().unwrap();
-    let r = search(&fitted, &Anneal, &spec, &SearchOptions::default()).unwrap();
+    let r = search(&pred(&fitted, &Anneal), &spec, &SearchOptions::default()).unwrap();
     let Some(lrsde::schedule::Family::Wsd { decay, .. }) = Some(r.best.family().clone()) else {
         panic!("not wsd")
     };
@@ -340,7 +347,7 @@ fn search_finds_the_interior_optimum_of_the_decay_fraction() {
     let spec: SearchSpec = "wsd:peak=1,steps=1000,decay=0.05..0.6,final=0..0.5,shape=linear|sqrt"
         .parse()
         .unwrap();
-    let r = search(&fitted, &Anneal, &spec, &SearchOptions::default()).unwrap();
+    let r = search(&pred(&fitted, &Anneal), &spec, &SearchOptions::default()).unwrap();
     let lrsde::schedule::Family::Wsd {
         decay,
         shape,
@@ -370,7 +377,7 @@ fn peak_search_defaults_to_seen_range_or_step_law_prior() {
     // The power law prefers the most LR area: the top of the range.
     let spec: SearchSpec = "wsd:steps=2000,decay=0.2".parse().unwrap();
     assert_eq!(spec.free_keys(), ["peak"]);
-    let r = search(&fitted, &law, &spec, &SearchOptions::default()).unwrap();
+    let r = search(&pred(&fitted, &law), &spec, &SearchOptions::default()).unwrap();
     assert!((r.best.peak() - 1e-3).abs() < 1e-12, "{}", r.spec);
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     assert_eq!(
@@ -391,11 +398,11 @@ fn peak_search_defaults_to_seen_range_or_step_law_prior() {
         }),
         ..SearchOptions::default()
     };
-    let r = search(&fitted, &law, &spec, &prior(2e-4)).unwrap();
+    let r = search(&pred(&fitted, &law), &spec, &prior(2e-4)).unwrap();
     assert!((r.best.peak() - 6e-4).abs() < 1e-12, "{}", r.spec);
     let p = r.default_peak.unwrap();
     assert!(p.from_step_law && (p.lo - 2e-4 / 3.0).abs() < 1e-18 && (p.hi - 6e-4).abs() < 1e-18);
-    let r = search(&fitted, &law, &spec, &prior(1e-3)).unwrap();
+    let r = search(&pred(&fitted, &law), &spec, &prior(1e-3)).unwrap();
     assert!((r.best.peak() - 3e-3).abs() < 1e-12, "{}", r.spec);
     assert!(
         r.warnings
@@ -460,7 +467,7 @@ fn continued_training_concatenates_and_corrects_the_level() {
         level_correction: LevelCorrection::None,
         ..ContinueOptions::default()
     };
-    let c0 = continue_from(&fitted, &law, &observed, 1000, &new, &none).unwrap();
+    let c0 = continue_from(&pred(&fitted, &law), &observed, 1000, &new, &none).unwrap();
     let mut want = vec![1e-3; 1000];
     want.extend(new.grid().as_slice());
     assert_eq!(c0.grid.as_slice(), want.as_slice());
@@ -468,13 +475,12 @@ fn continued_training_concatenates_and_corrects_the_level() {
         (c0.band.steps[0], *c0.band.steps.last().unwrap()),
         (1001, 1500)
     );
-    let direct = fitted.predict(&law, &want, &c0.band.steps).unwrap();
+    let direct = pred(&fitted, &law).predict(&want, &c0.band.steps).unwrap();
     assert_eq!(c0.band.loss, direct);
     assert_eq!(c0.offset, 0.0);
 
     let c = continue_from(
-        &fitted,
-        &law,
+        &pred(&fitted, &law),
         &observed,
         1000,
         &new,
@@ -494,7 +500,7 @@ fn continued_training_concatenates_and_corrects_the_level() {
     }
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 
-    let e = continue_from(&fitted, &law, &observed, 1300, &new, &none).unwrap_err();
+    let e = continue_from(&pred(&fitted, &law), &observed, 1300, &new, &none).unwrap_err();
     assert!(
         matches!(
             e,
@@ -519,24 +525,24 @@ fn search_of_a_continuation_scores_the_run_prefix_then_the_candidate() {
         prefix: Some(prefix.clone()),
         ..SearchOptions::default()
     };
-    let r = search(&fitted, &law, &spec, &opts).unwrap();
+    let r = search(&pred(&fitted, &law), &spec, &opts).unwrap();
     // The power law wants the most LR area: the top of the peak range.
     assert!((r.best.peak() - 1e-3).abs() < 1e-12, "{}", r.spec);
     assert_eq!(*r.curve.steps.last().unwrap(), 1500);
     // Direct computation: the law on the observed LRs up to the fork, then the candidate's.
     let mut lrs = prefix.into_vec();
     lrs.extend(r.best.grid().as_slice());
-    let direct = fitted.predict(&law, &lrs, &[1500]).unwrap()[0];
+    let direct = pred(&fitted, &law).predict(&lrs, &[1500]).unwrap()[0];
     assert_eq!(r.final_loss, direct);
     for p in r.points.iter().take(5) {
         let mut lrs = vec![1e-3; 1000];
         lrs.extend(p.spec.parse::<ScheduleSpec>().unwrap().grid().as_slice());
         assert_eq!(
             p.final_loss,
-            fitted.predict(&law, &lrs, &[1500]).unwrap()[0]
+            pred(&fitted, &law).predict(&lrs, &[1500]).unwrap()[0]
         );
     }
     // Without the prefix the same candidate scores differently (it starts from no area).
-    let alone = search(&fitted, &law, &spec, &SearchOptions::default()).unwrap();
+    let alone = search(&pred(&fitted, &law), &spec, &SearchOptions::default()).unwrap();
     assert!(alone.final_loss > r.final_loss + 1e-3);
 }

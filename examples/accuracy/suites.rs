@@ -3,8 +3,8 @@
 //! Shared by `examples/accuracy` (prints the tables) and `tests/accuracy_shared.rs` (asserts).
 #![allow(dead_code)]
 
+use lrsde::assess::metrics::{Evaluation, evaluate};
 use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy, read_curve};
-use lrsde::eval::{Evaluation, evaluate};
 use lrsde::fit::FitOptions;
 use lrsde::law::AnyLaw;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lrsde::fit::FittedLaw;
+use lrsde::fit::{FittedLaw, Predictor};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -13,8 +13,8 @@ fuzz_target!(|data: &[u8]| {
         if let Some(u) = &fit.uncertainty {
             assert_eq!(u.std().len(), p);
         }
-        if let Ok(law) = fit.law() {
-            let _ = fit.predict_band(&law, &[3e-4; 32], &[1, 16, 32]);
+        if let Ok(predictor) = Predictor::from_fitted(fit) {
+            let _ = predictor.predict_band(&[3e-4; 32], &[1, 16, 32]);
         }
     }
 });

@@ -8,7 +8,7 @@ use crate::frame::frame;
 use crate::schedule::candidate;
 use lrsde::assess::{CalibrationOptions, LawChoice, fit_choice};
 use lrsde::data::TrainingCurve;
-use lrsde::fit::{FitOptions, FittedLaw};
+use lrsde::fit::{FitOptions, FittedLaw, Predictor};
 use lrsde::law::AnyLaw;
 use lrsde::rank::RankOptions;
 use lrsde::schedule::LrSchedule;
@@ -24,7 +24,7 @@ use std::sync::Arc;
 /// the CLI writes and reads.
 #[pyclass(module = "lrsde._lrsde", frozen)]
 pub struct Fit {
-    inner: Arc<FittedLaw>,
+    inner: Arc<Predictor>,
     /// The curves it was fitted to and the options (for `validate`); empty after `load_fit`.
     curves: Arc<Vec<TrainingCurve>>,
     options: FitOptions,
@@ -105,7 +105,7 @@ pub fn fit(
         )?;
     }
     Ok(Fit {
-        inner: Arc::new(fitted),
+        inner: Arc::new(predictor(fitted)?),
         curves,
         options,
     })
@@ -126,7 +126,7 @@ pub fn load_fit(py: Python<'_>, path: PathBuf) -> PyResult<Fit> {
         )?;
     }
     Ok(Fit {
-        inner: Arc::new(fitted),
+        inner: Arc::new(predictor(fitted)?),
         curves: Arc::new(Vec::new()),
         options: FitOptions::default(),
     })
@@ -137,14 +137,20 @@ impl Fit {
     /// The law's name (e.g. ``"sde"``, ``"mpl"``).
     #[getter]
     fn law(&self) -> &str {
-        &self.inner.law
+        &self.inner.fitted().law
     }
 
     /// The fitted parameters, by name, in the law's order.
     #[getter]
     fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
-        for (name, value) in self.inner.param_order.iter().zip(self.inner.params_vec()) {
+        for (name, value) in self
+            .inner
+            .fitted()
+            .param_order
+            .iter()
+            .zip(self.inner.fitted().params_vec())
+        {
             out.set_item(name, value)?;
         }
         Ok(out)
@@ -153,25 +159,32 @@ impl Fit {
     /// The fit report (cost, errors per curve, starts, warnings) as a dict, as in fit.json.
     #[getter]
     fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let json = serde_json::to_string(&self.inner.report).map_err(errors::value_error)?;
+        let json =
+            serde_json::to_string(&self.inner.fitted().report).map_err(errors::value_error)?;
         py.import("json")?.call_method1("loads", (json,))
     }
 
     /// Whether the fit converged.
     #[getter]
     fn converged(&self) -> bool {
-        self.inner.report.converged
+        self.inner.fitted().report.converged
     }
 
     /// The fit file's JSON text (what :meth:`save` writes).
     fn to_json(&self) -> PyResult<String> {
-        self.inner.to_json_string().map_err(|e| errors::to_py(&e))
+        self.inner
+            .fitted()
+            .to_json_string()
+            .map_err(|e| errors::to_py(&e))
     }
 
     /// Writes the fit file (atomically), readable by ``lrsde predict --fit`` and
     /// :func:`load_fit`.
     fn save(&self, path: PathBuf) -> PyResult<()> {
-        self.inner.save(&path).map_err(|e| errors::to_py(&e))
+        self.inner
+            .fitted()
+            .save(&path)
+            .map_err(|e| errors::to_py(&e))
     }
 
     /// The predicted loss curve of a schedule with its uncertainty band (``lrsde predict``):
@@ -203,13 +216,12 @@ impl Fit {
                 lrsde::data::DEFAULT_MAX_STEPS
             )));
         }
-        let fitted = Arc::clone(&self.inner);
+        let predictor = Arc::clone(&self.inner);
         let (band, mut lrs) = blocking::run(py, &Cancel::default(), move || {
-            let law = fitted.law()?;
             let mut lrs = candidate.schedule.grid().into_vec();
             lrs.truncate(k as usize);
             let steps: Vec<u64> = (1..=k).collect();
-            fitted.predict_band(&law, &lrs, &steps).map(|b| (b, lrs))
+            predictor.predict_band(&lrs, &steps).map(|b| (b, lrs))
         })?
         .map_err(|e| errors::to_py(&e))?;
         // Every update is a row: the LR column is the grid itself.
@@ -241,10 +253,9 @@ impl Fit {
         if candidates.is_empty() {
             return Err(errors::value_error("give at least one schedule"));
         }
-        let fitted = Arc::clone(&self.inner);
+        let predictor = Arc::clone(&self.inner);
         let ranking = blocking::run(py, &Cancel::default(), move || {
-            let law = fitted.law().map_err(lrsde::Error::from)?;
-            lrsde::rank::rank(&fitted, &law, &candidates, &RankOptions::default())
+            lrsde::rank::rank(&predictor, &candidates, &RankOptions::default())
                 .map_err(lrsde::Error::from)
         })?
         .map_err(|e| errors::to_py(&e))?;
@@ -302,7 +313,7 @@ impl Fit {
                 "validate: needs at least two curves (one to hold out, one to fit)",
             ));
         }
-        let law: AnyLaw = self.inner.law().map_err(|e| errors::to_py(&e))?;
+        let law: AnyLaw = self.inner.law().clone();
         let options = self.options.clone();
         let rows = blocking::run(py, &Cancel::default(), move || {
             lrsde::fit::leave_one_out(&law, &curves, &options, &mut |_| {})
@@ -341,7 +352,9 @@ impl Fit {
     fn __repr__(&self) -> String {
         format!(
             "Fit(law={:?}, params={:?}, converged={})",
-            self.inner.law, self.inner.params, self.inner.report.converged
+            self.inner.fitted().law,
+            self.inner.fitted().params,
+            self.inner.fitted().report.converged
         )
     }
 
@@ -359,11 +372,17 @@ impl Fit {
         let curves: Vec<TrainingCurve> =
             serde_json::from_str(curves).map_err(errors::value_error)?;
         Ok(Self {
-            inner: Arc::new(inner),
+            inner: Arc::new(predictor(inner)?),
             curves: Arc::new(curves),
             options: FitOptions::default(),
         })
     }
+}
+
+/// The fit paired with its law, checked once here so that `predict`, `rank` and `validate`
+/// cannot meet a fit without a usable law.
+fn predictor(fitted: FittedLaw) -> PyResult<Predictor> {
+    Predictor::from_fitted(fitted).map_err(|e| errors::to_py(&e))
 }
 
 /// A Python `UserWarning` (the CLI prints these as `warning: …`).

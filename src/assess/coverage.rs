@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::auto::{LawChoice, fit_choice};
 use super::calibrate::CalibrationOptions;
+use super::metrics::{Evaluation, curve_metrics};
 use crate::data::TrainingCurve;
-use crate::eval::{Evaluation, curve_metrics};
 use crate::fit::{FitOptions, FittedLaw};
 
 /// The predictive band of one held-out curve at its last observed point.
@@ -36,7 +36,7 @@ impl FinalBand {
 /// A law chosen and calibrated on some curves, scored on others.
 #[derive(Debug, Clone)]
 pub struct Assessment {
-    /// Accuracy metrics (as [`crate::eval::evaluate`]).
+    /// Accuracy metrics (as [`super::metrics::evaluate`]).
     pub evaluation: Evaluation,
     /// The band at the final point of every held-out curve, by name.
     pub finals: Vec<(String, FinalBand)>,
@@ -53,7 +53,7 @@ impl Assessment {
 }
 
 /// Fits `choice` on `fit_curves` with a calibrated predictive band ([`fit_choice`]), then
-/// scores its predictions of `test_curves`: the metrics of [`crate::eval::evaluate`] (R² from
+/// scores its predictions of `test_curves`: the metrics of [`super::metrics::evaluate`] (R² from
 /// `r2_from_step`) and the band at every held-out final point. Nothing of `test_curves` reaches
 /// the fit or the calibration.
 ///

@@ -1,6 +1,7 @@
 //! Assessing fitted laws on curves they did not see: leave-last-segment-out refits, the
 //! calibration of the predictive band from them, the automatic choice of a law, and the
-//! coverage of predictive bands on held-out curves.
+//! coverage of predictive bands on held-out curves, and the one set of accuracy metrics
+//! ([`metrics`]) that fitting, assessment, the accuracy example and the CLI report.
 //!
 //! Everything here learns only from the curves it is given to fit: a band calibrated by
 //! [`calibrate`] or a law chosen by [`fit_choice`] never looks at the curves it is later
@@ -10,6 +11,7 @@ mod auto;
 mod calibrate;
 mod coverage;
 mod instability;
+pub mod metrics;
 mod segment;
 
 pub use auto::{AUTO_CANDIDATES, DEFAULT_LAW, LawChoice, fit_choice};

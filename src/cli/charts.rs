@@ -92,8 +92,7 @@ pub fn ranking_plots(
 /// The fitted law's curve (with its band) at every update of `curve`'s schedule up to its last
 /// observed step.
 pub fn band_over(
-    fitted: &FittedLaw,
-    law: &lrsde::law::AnyLaw,
+    predictor: &lrsde::fit::Predictor,
     curve: &TrainingCurve,
 ) -> CliResult<lrsde::fit::Band> {
     let last = curve
@@ -103,7 +102,7 @@ pub fn band_over(
         .unwrap_or(0)
         .min(curve.lrs.len() as u64);
     let steps: Vec<u64> = (1..=last).collect();
-    Ok(fitted.predict_band(law, &curve.lrs, &steps)?)
+    Ok(predictor.predict_band(&curve.lrs, &steps)?)
 }
 
 /// Each observed run over the prediction of its schedule (`bands[i]` predicts `observed[i]`),

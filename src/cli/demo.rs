@@ -4,7 +4,7 @@
 use super::error::{CliError, CliResult};
 use lrsde::assess::{CalibrationOptions, LawChoice};
 use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy};
-use lrsde::fit::FitOptions;
+use lrsde::fit::{FitOptions, Predictor};
 use lrsde::law::LossLaw;
 use lrsde::rank::{Candidate, RankOptions, SearchOptions, SearchSpec};
 use std::path::{Path, PathBuf};
@@ -78,7 +78,8 @@ pub fn run(args: &Args) -> CliResult<()> {
             "NOT converged (predictions unreliable)"
         }
     );
-    let law = fitted.law()?;
+    let predictor = Predictor::from_fitted(fitted)?;
+    let fitted = predictor.fitted();
 
     println!("\n2. Predict runs the fit did not see (held-out check):");
     println!(
@@ -89,24 +90,17 @@ pub fn run(args: &Args) -> CliResult<()> {
     let mut scored = Vec::new();
     for c in &held_out {
         #[cfg(feature = "plot")]
-        scored.push(super::charts::band_over(&fitted, &law, c)?);
+        scored.push(super::charts::band_over(&predictor, c)?);
         let mut pred = vec![0.0; c.steps.len()];
-        law.predict(&fitted.params_vec(), &c.lrs, &c.steps, &mut pred)
+        predictor
+            .law()
+            .predict(&predictor.params(), &c.lrs, &c.steps, &mut pred)
             .map_err(lrsde::Error::from)?;
-        let mae = pred
-            .iter()
-            .zip(&c.losses)
-            .map(|(p, o)| (p - o).abs())
-            .sum::<f64>()
-            / pred.len() as f64;
+        let m = lrsde::assess::metrics::curve_metrics(&c.steps, &c.losses, &pred, 0);
         let (p, o) = (pred[pred.len() - 1], c.losses[c.losses.len() - 1]);
         println!(
             "   {:<22} {:>9.4} {:>9.4} {:>+9.4} {:>10.4}",
-            c.name,
-            o,
-            p,
-            p - o,
-            mae
+            c.name, o, p, m.final_err, m.mae
         );
     }
 
@@ -124,14 +118,14 @@ pub fn run(args: &Args) -> CliResult<()> {
         .parse()
         .map_err(|e| CliError::Internal(format!("demo search spec: {e}")))?;
     let pb = super::progress::spinner("searching the WSD family");
-    let found = lrsde::rank::search(&fitted, &law, &template, &SearchOptions::default())
+    let found = lrsde::rank::search(&predictor, &template, &SearchOptions::default())
         .map_err(lrsde::Error::from)?;
     pb.finish_and_clear();
     candidates.push(Candidate::new(
         format!("searched {}", found.display_spec),
         found.best.clone(),
     ));
-    let ranking = lrsde::rank::rank(&fitted, &law, &candidates, &RankOptions::default())
+    let ranking = lrsde::rank::rank(&predictor, &candidates, &RankOptions::default())
         .map_err(lrsde::Error::from)?;
     let mut table = Vec::new();
     super::rank::write_ranking(&mut table, &ranking, super::rank::Format::Table)
@@ -149,7 +143,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         );
         super::charts::fitted_plot(&title, &held_out, &scored, &path)?;
         let ranked = args.out.join("schedules.png");
-        super::charts::ranking_plots(&fitted, &ranking, &candidates, None, &ranked)?;
+        super::charts::ranking_plots(fitted, &ranking, &candidates, None, &ranked)?;
         println!(
             "\n4. Plots: {} (the held-out runs of step 2 over their predictions, with residuals), \
              {} (the ranked schedules' predicted curves) and {}",

@@ -5,7 +5,7 @@ use super::error::{CliError, CliResult};
 use lrsde::assess::{CalibrationOptions, LawChoice, fit_choice};
 use lrsde::data::TrainingCurve;
 use lrsde::fit::FitError;
-use lrsde::fit::{FitOptions, FittedLaw, distinct_shapes};
+use lrsde::fit::{FitOptions, Predictor, distinct_shapes};
 use lrsde::law::LossLaw;
 use std::path::PathBuf;
 
@@ -100,10 +100,11 @@ pub fn run(args: &Args) -> CliResult<()> {
     let fitted = fit_choice(&choice, &curves, &options, &calibration)
         .map_err(|e| with_files(e, &args.curves, &curves))?;
     pb.finish_and_clear();
-    print_report(&fitted);
-    let law = fitted.law()?;
+    let predictor = Predictor::from_fitted(fitted)?;
+    print_report(&predictor);
+    let fitted = predictor.fitted();
     if !fitted.report.converged {
-        let blow_up = first_bad_prediction(&fitted, &curves, &args.curves)
+        let blow_up = first_bad_prediction(&predictor, &curves, &args.curves)
             .map(|s| format!("; {s}"))
             .unwrap_or_default();
         let message = format!(
@@ -122,16 +123,15 @@ pub fn run(args: &Args) -> CliResult<()> {
         );
     }
     if args.validate {
-        super::validate::leave_one_out(&law, &curves, &options)?;
+        super::validate::leave_one_out(predictor.law(), &curves, &options)?;
     }
     fitted.save(&args.output)?;
     eprintln!("wrote {}", args.output.display());
     #[cfg(feature = "plot")]
     if let Some(path) = &args.plot {
-        let law = fitted.law()?;
         let bands = curves
             .iter()
-            .map(|c| super::charts::band_over(&fitted, &law, c))
+            .map(|c| super::charts::band_over(&predictor, c))
             .collect::<CliResult<Vec<_>>>()?;
         let title = format!(
             "Observed runs (points) and the fitted {} law (5–95 % band)",
@@ -175,12 +175,12 @@ fn with_files(e: FitError, paths: &[PathBuf], curves: &[TrainingCurve]) -> CliEr
 /// Where the fitted law's prediction first blows up (is not finite and positive) on an
 /// observed curve, naming the file and step.
 fn first_bad_prediction(
-    fitted: &FittedLaw,
+    predictor: &Predictor,
     curves: &[TrainingCurve],
     paths: &[PathBuf],
 ) -> Option<String> {
-    let law = fitted.law().ok()?;
-    let params = fitted.params_vec();
+    let law = predictor.law();
+    let params = predictor.params();
     curves.iter().zip(paths).find_map(|(c, path)| {
         let mut pred = vec![0.0; c.steps.len()];
         if let Err(e) = law.predict(&params, &c.lrs, &c.steps, &mut pred) {
@@ -212,7 +212,8 @@ fn warn_single_shape() {
     );
 }
 
-fn print_report(fitted: &FittedLaw) {
+fn print_report(predictor: &Predictor) {
+    let fitted = predictor.fitted();
     let r = &fitted.report;
     println!(
         "law {}: cost {:.6e}, {} points, {} parameters, {} iterations, {}",
@@ -241,7 +242,7 @@ fn print_report(fitted: &FittedLaw) {
             c.mae, c.rmse_log, c.n_points, c.name
         );
     }
-    let specs = fitted.law().map(|l| l.params()).unwrap_or_default();
+    let specs = predictor.law().params();
     let width = fitted
         .param_order
         .iter()

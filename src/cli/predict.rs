@@ -3,7 +3,7 @@
 use super::args::{MemoryArgs, ScheduleArg, candidate, check_output, check_predict_len};
 use super::error::{CliError, CliResult};
 use lrsde::ensemble::budget::Bytes;
-use lrsde::fit::FittedLaw;
+use lrsde::fit::{FittedLaw, Predictor};
 use lrsde::schedule::LrSchedule;
 use std::path::{Path, PathBuf};
 
@@ -58,10 +58,10 @@ pub fn run(args: &Args) -> CliResult<()> {
     check_output(args.output.as_deref())?;
     #[cfg(feature = "plot")]
     check_output(args.plot.as_deref())?;
-    let fitted = load_fit(&args.fit)?;
-    let law = fitted.law()?;
+    let predictor = load_fit(&args.fit)?;
+    let fitted = predictor.fitted();
     if let (Some(resume), Some(at)) = (&args.resume, args.at) {
-        return continue_run(args, &fitted, &law, resume, at);
+        return continue_run(args, &predictor, resume, at);
     }
     let candidate = candidate(&args.schedule, "--schedule")?;
     let len = candidate.schedule.steps();
@@ -76,15 +76,15 @@ pub fn run(args: &Args) -> CliResult<()> {
         )));
     }
     check_predict_len(len, "--schedule", &args.schedule)?;
-    check_band_memory(&fitted, len, k, args.memory.max_memory)?;
+    check_band_memory(fitted, len, k, args.memory.max_memory)?;
     let sched = ScheduleArg::from_candidate(&candidate);
-    for w in super::warnings::extrapolation(&fitted, &sched.grid.as_slice()[..k as usize]) {
+    for w in super::warnings::extrapolation(fitted, &sched.grid.as_slice()[..k as usize]) {
         eprintln!("warning: {w}");
     }
     let lrs = &sched.grid.as_slice()[..k as usize];
     let steps: Vec<u64> = (1..=k).collect();
     let pb = super::progress::spinner("predicting");
-    let band = fitted.predict_band(&law, lrs, &steps)?;
+    let band = predictor.predict_band(lrs, &steps)?;
     pb.finish_and_clear();
     if let Some(why) = divergence(&band.loss, &band.steps) {
         return Err(CliError::user(format!(
@@ -130,8 +130,7 @@ pub fn run(args: &Args) -> CliResult<()> {
 /// `predict --resume FILE --at K`: the observed run's LRs up to K, then `--schedule`.
 fn continue_run(
     args: &Args,
-    fitted: &FittedLaw,
-    law: &lrsde::law::AnyLaw,
+    predictor: &Predictor,
     resume: &std::path::Path,
     at: u64,
 ) -> CliResult<()> {
@@ -144,7 +143,7 @@ fn continue_run(
         "--at + --schedule",
         &format!("{at} + {}", schedule.steps()),
     )?;
-    check_band_memory(fitted, total, total, args.memory.max_memory)?;
+    check_band_memory(predictor.fitted(), total, total, args.memory.max_memory)?;
     let options = ContinueOptions {
         level_correction: if args.level_points == 0 {
             LevelCorrection::None
@@ -156,7 +155,7 @@ fn continue_run(
         steps: Some((1..=total).collect()),
         ..ContinueOptions::default()
     };
-    let c = lrsde::rank::continue_from(fitted, law, &observed, at, &schedule, &options)
+    let c = lrsde::rank::continue_from(predictor, &observed, at, &schedule, &options)
         .map_err(lrsde::Error::from)?;
     for w in &c.warnings {
         eprintln!("warning: {w}");
@@ -204,7 +203,7 @@ fn summary(output: Option<&Path>, band: &lrsde::fit::Band) {
 
 /// Loads a fit file and warns when the fit it holds did not converge (saved with
 /// `fit --allow-unconverged`): its predictions are not to be trusted.
-pub fn load_fit(path: &Path) -> CliResult<FittedLaw> {
+pub fn load_fit(path: &Path) -> CliResult<Predictor> {
     let fitted = FittedLaw::load(path)?;
     if !fitted.report.converged {
         eprintln!(
@@ -213,7 +212,7 @@ pub fn load_fit(path: &Path) -> CliResult<FittedLaw> {
             fitted.report.termination
         );
     }
-    Ok(fitted)
+    Ok(Predictor::from_fitted(fitted)?)
 }
 
 /// Refuses a band whose working set (the grid, and every draw's curve over `k` steps) exceeds

@@ -78,8 +78,7 @@ pub fn run(args: &Args) -> CliResult<()> {
     check_output(args.output.as_deref())?;
     #[cfg(feature = "plot")]
     check_output(args.plot.as_deref())?;
-    let fitted = super::predict::load_fit(&args.fit)?;
-    let law = fitted.law()?;
+    let predictor = super::predict::load_fit(&args.fit)?;
     let mut candidates: Vec<Candidate> = args
         .schedules
         .iter()
@@ -154,7 +153,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         };
         let pb = super::progress::spinner(&format!("searching {text}"));
         let found =
-            lrsde::rank::search(&fitted, &law, &template, &options).map_err(lrsde::Error::from)?;
+            lrsde::rank::search(&predictor, &template, &options).map_err(lrsde::Error::from)?;
         pb.finish_and_clear();
         print_search(text, &found);
         for w in &found.warnings {
@@ -175,7 +174,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         candidates.push(Candidate::new(label, schedule));
     }
     let pb = super::progress::spinner("ranking");
-    let ranking = lrsde::rank::rank(&fitted, &law, &candidates, &RankOptions::default())
+    let ranking = lrsde::rank::rank(&predictor, &candidates, &RankOptions::default())
         .map_err(lrsde::Error::from)?;
     pb.finish_and_clear();
     for e in &ranking.entries {
@@ -189,7 +188,13 @@ pub fn run(args: &Args) -> CliResult<()> {
     })?;
     #[cfg(feature = "plot")]
     if let Some(path) = &args.plot {
-        super::charts::ranking_plots(&fitted, &ranking, &candidates, args.from_step, path)?;
+        super::charts::ranking_plots(
+            predictor.fitted(),
+            &ranking,
+            &candidates,
+            args.from_step,
+            path,
+        )?;
     }
     Ok(())
 }

@@ -39,13 +39,12 @@ pub fn leave_one_out(
             }
         );
     }
-    let mean = rows.iter().map(|r| r.mae).sum::<f64>() / rows.len() as f64;
-    println!("  mean held-out MAE {mean:.5}");
-    if lrsde::fit::distinct_shapes(curves) < 3 {
-        println!(
-            "  note: with fewer than three distinct schedule shapes, each refit sees a single shape; \
-             expect the held-out error to shrink as you add runs with other schedules."
-        );
+    println!(
+        "  mean held-out MAE {:.5}",
+        lrsde::fit::mean_held_out_mae(&rows)
+    );
+    if let Some(note) = lrsde::fit::validation_note(curves) {
+        println!("  note: {note}");
     }
     Ok(rows)
 }

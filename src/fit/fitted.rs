@@ -219,8 +219,8 @@ impl FittedLaw {
     }
 
     /// The configured law this fit was made with, rebuilt from [`Self::law_config`] (and checked
-    /// against [`Self::law`] and [`Self::param_order`]): pass it to [`Self::predict`] or
-    /// [`Self::predict_band`].
+    /// against [`Self::law`] and [`Self::param_order`]);
+    /// [`Predictor::from_fitted`](super::Predictor::from_fitted) pairs the two for prediction.
     ///
     /// # Errors
     /// [`FitError::NoLawConfig`] for a fit without a configuration (made by
@@ -246,7 +246,7 @@ impl FittedLaw {
     ///
     /// # Errors
     /// [`FitError::LawMismatch`] or [`FitError::ParamMismatch`].
-    pub fn check_law<L: LossLaw + ?Sized>(&self, law: &L) -> Result<(), FitError> {
+    pub(crate) fn check_law<L: LossLaw + ?Sized>(&self, law: &L) -> Result<(), FitError> {
         if law.name() != self.law {
             return Err(FitError::LawMismatch {
                 fitted: self.law.clone(),
@@ -269,7 +269,7 @@ impl FittedLaw {
     /// # Errors
     /// A law mismatch ([`FittedLaw::check_law`]), invalid steps, or the law's own refusal of the
     /// schedule ([`FitError::Law`], e.g. a negative LR).
-    pub fn predict<L: LossLaw + ?Sized>(
+    pub(crate) fn predict<L: LossLaw + ?Sized>(
         &self,
         law: &L,
         lrs: &[f64],
@@ -286,50 +286,12 @@ impl FittedLaw {
     /// stored draw; `lo`/`hi` are the `band_quantiles` of the draws at each step. Without
     /// uncertainty the band collapses to the prediction. Draws the law refuses, or predicts
     /// non-finite or non-positive losses for, are dropped (counted in [`Band::draws_dropped`]).
-    ///
-    /// ```
-    /// use lrsde::fit::{fit, FitOptions};
-    /// use lrsde::data::TrainingCurve;
-    /// use lrsde::law::{LawError, LossLaw, ParamSpec};
-    ///
-    /// /// L(t) = L0 + A·S1(t)^−0.5, S1 the LR area.
-    /// struct Toy;
-    /// impl LossLaw for Toy {
-    ///     fn name(&self) -> &'static str { "toy" }
-    ///     fn params(&self) -> Vec<ParamSpec> {
-    ///         vec![ParamSpec::linear("L0", 0.0, 10.0),
-    ///              ParamSpec::linear("A", 0.0, f64::INFINITY)]
-    ///     }
-    ///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64])
-    ///         -> Result<(), LawError> {
-    ///         let mut s1 = 0.0;
-    ///         let mut t = 0;
-    ///         for (o, &k) in out.iter_mut().zip(steps) {
-    ///             while t < k as usize { s1 += lrs[t]; t += 1; }
-    ///             *o = p[0] + p[1] / s1.sqrt();
-    ///         }
-    ///         Ok(())
-    ///     }
-    ///     fn configure(&mut self, _: &[TrainingCurve]) -> Result<(), LawError> { Ok(()) }
-    ///     fn initial_guesses(&self, _: &[TrainingCurve]) -> Vec<Vec<f64>> {
-    ///         vec![vec![1.0, 1.0]]
-    ///     }
-    /// }
-    /// let lrs = vec![1.0; 400];
-    /// let steps: Vec<u64> = (1..=40).map(|k| 10 * k).collect();
-    /// let losses = steps.iter().map(|&k| 2.0 + 3.0 / (k as f64).sqrt()).collect();
-    /// let curve = TrainingCurve { name: "c".into(), lrs: lrs.clone(), steps, losses };
-    /// let fitted = fit(&Toy, &[curve], &FitOptions::default())?;
-    /// assert!(fitted.report.converged);
-    /// let band = fitted.predict_band(&Toy, &vec![1.0; 1000], &[1000])?;
-    /// assert!((band.loss[0] - (2.0 + 3.0 / 1000f64.sqrt())).abs() < 1e-6);
-    /// assert!(band.lo[0] <= band.loss[0] && band.loss[0] <= band.hi[0]);
-    /// # Ok::<(), lrsde::fit::FitError>(())
-    /// ```
+    /// Public through [`Predictor::predict_band`](super::Predictor::predict_band), which
+    /// pairs the fit with its law once.
     ///
     /// # Errors
     /// As [`FittedLaw::predict`].
-    pub fn predict_band<L: LossLaw + ?Sized>(
+    pub(crate) fn predict_band<L: LossLaw + ?Sized>(
         &self,
         law: &L,
         lrs: &[f64],

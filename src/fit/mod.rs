@@ -3,7 +3,8 @@
 //! [`fit_law`] does the whole job for one of the crate's laws ([`AnyLaw`]): it learns the law's
 //! data scales ([`LossLaw::configure`]), starts from the law's own data-driven guesses
 //! ([`LossLaw::initial_guesses`]) and returns a [`FittedLaw`] that records the configured law,
-//! so [`FittedLaw::law`] rebuilds it for prediction after a save / load round trip.
+//! so [`Predictor::from_fitted`] (or [`Predictor::load`] after a save) rebuilds it: a
+//! [`Predictor`] is the one value `predict`, `rank` and `search` take.
 //! [`fit`] is the engine underneath: it fits any [`LossLaw`] (also one defined outside the
 //! crate) as it is, from the starts given in [`FitOptions`].
 //!
@@ -64,6 +65,7 @@ mod objective;
 mod optimize;
 mod options;
 mod predictive;
+mod predictor;
 mod report;
 mod selection;
 mod shapes;
@@ -77,12 +79,13 @@ pub use objective::huber;
 pub use options::{FitOptions, UncertaintyMethod};
 pub(crate) use predictive::quantiles_of_level;
 pub use predictive::{Predictive, SegmentError, z_of_level};
+pub use predictor::Predictor;
 pub use report::{CurveReport, FitReport, StartReport};
 pub use selection::{LawScore, LawSelection};
 pub use shapes::{SINGLE_SHAPE_LAW_STARTS, distinct_shapes};
 pub use transform::Transform;
 pub use uncertainty::Uncertainty;
-pub use validate::{HeldOut, leave_one_out};
+pub use validate::{HeldOut, leave_one_out, mean_held_out_mae, validation_note};
 
 use std::collections::BTreeMap;
 
@@ -495,8 +498,8 @@ pub fn fit<L: LossLaw + ?Sized>(
 /// assert!((fitted.params["alpha"] - 0.5).abs() < 1e-4);
 ///
 /// // The fit file alone is enough to predict a new schedule.
-/// let back = lrsde::fit::FittedLaw::from_json_str(&fitted.to_json_string()?)?;
-/// let band = back.predict_band(&back.law()?, &vec![3e-4; 8000], &[8000])?;
+/// let back = lrsde::fit::Predictor::from_json_str(&fitted.to_json_string()?)?;
+/// let band = back.predict_band(&vec![3e-4; 8000], &[8000])?;
 /// assert!((band.loss[0] - (2.0 + 3.0 / 8000f64.sqrt())).abs() < 1e-3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

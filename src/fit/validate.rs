@@ -1,7 +1,8 @@
 //! Leave-one-curve-out refits: whether the observed curves suffice to predict a schedule the
 //! fit has not seen (the CLI's `fit --validate` and the Python package's `Fit.validate`).
 
-use super::{FitError, FitOptions, fit_law};
+use super::{FitError, FitOptions, Predictor, distinct_shapes, fit_law};
+use crate::assess::metrics::curve_metrics;
 use crate::data::TrainingCurve;
 use crate::law::{AnyLaw, LossLaw};
 
@@ -49,25 +50,52 @@ pub fn leave_one_out(
             .filter(|(j, _)| *j != i)
             .map(|(_, c)| c.clone())
             .collect();
-        let fitted = fit_law(law.clone(), &rest, options)?;
-        let refit_law = fitted.law()?;
+        let refit = Predictor::from_fitted(fit_law(law.clone(), &rest, options)?)?;
         let mut pred = vec![0.0; held.steps.len()];
-        refit_law.predict(&fitted.params_vec(), &held.lrs, &held.steps, &mut pred)?;
-        let mae = pred
-            .iter()
-            .zip(&held.losses)
-            .map(|(p, o)| (p - o).abs())
-            .sum::<f64>()
-            / held.losses.len() as f64;
-        let final_err = pred.last().copied().unwrap_or(f64::NAN)
-            - held.losses.last().copied().unwrap_or(f64::NAN);
+        refit
+            .law()
+            .predict(&refit.params(), &held.lrs, &held.steps, &mut pred)?;
+        // R² is not reported here; 0 keeps every point in its sums.
+        let m = curve_metrics(&held.steps, &held.losses, &pred, 0);
         rows.push(HeldOut {
             name: held.name.clone(),
-            mae,
-            final_err,
-            converged: fitted.report.converged,
+            mae: m.mae,
+            final_err: m.final_err,
+            converged: refit.fitted().report.converged,
         });
         on_refit(rows.len());
     }
     Ok(rows)
+}
+
+/// Mean of the held-out MAEs of [`leave_one_out`]'s rows (`NaN` without rows).
+///
+/// ```
+/// use lrsde::fit::{HeldOut, mean_held_out_mae};
+/// let row = |mae| HeldOut { name: "c".into(), mae, final_err: 0.0, converged: true };
+/// assert_eq!(mean_held_out_mae(&[row(0.1), row(0.3)]), 0.2);
+/// assert!(mean_held_out_mae(&[]).is_nan());
+/// ```
+pub fn mean_held_out_mae(rows: &[HeldOut]) -> f64 {
+    rows.iter().map(|r| r.mae).sum::<f64>() / rows.len() as f64
+}
+
+/// Fewest distinct schedule shapes for which leave-one-out refits see more than one shape.
+const SHAPES_FOR_VALIDATION: usize = 3;
+
+/// What to tell a user about [`leave_one_out`] on `curves`: with fewer than three distinct
+/// schedule shapes each refit sees a single shape, so the held-out error overstates what more
+/// runs would give.
+///
+/// ```
+/// use lrsde::data::TrainingCurve;
+/// let c = |name: &str, lr: f64| TrainingCurve {
+///     name: name.into(), lrs: vec![lr; 8], steps: vec![4, 8], losses: vec![3.0, 2.5] };
+/// assert!(lrsde::fit::validation_note(&[c("a", 0.1), c("b", 0.2)]).is_some());
+/// ```
+pub fn validation_note(curves: &[TrainingCurve]) -> Option<&'static str> {
+    (distinct_shapes(curves) < SHAPES_FOR_VALIDATION).then_some(
+        "with fewer than three distinct schedule shapes, each refit sees a single shape; \
+         expect the held-out error to shrink as you add runs with other schedules.",
+    )
 }

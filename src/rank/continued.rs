@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::RankError;
 use super::eval;
 use crate::data::TrainingCurve;
-use crate::fit::{Band, FittedLaw};
+use crate::fit::{Band, Predictor};
 use crate::law::LossLaw;
 use crate::schedule::{LrGrid, Schedule, Tabulated};
 
@@ -143,7 +143,7 @@ fn schedule_err(observed: &TrainingCurve, source: crate::schedule::ScheduleError
 ///
 /// ```
 /// use lrsde::data::TrainingCurve;
-/// use lrsde::fit::{fit, FitOptions};
+/// use lrsde::fit::{fit, FitOptions, Predictor};
 /// use lrsde::law::{AnyLaw, LossLaw};
 /// use lrsde::rank::{continue_from, ContinueOptions};
 ///
@@ -156,10 +156,10 @@ fn schedule_err(observed: &TrainingCurve, source: crate::schedule::ScheduleError
 /// let mut law: AnyLaw = "power".parse()?;
 /// law.configure(std::slice::from_ref(&run))?;
 /// let opts = FitOptions { starts: law.initial_guesses(std::slice::from_ref(&run)), ..FitOptions::default() };
-/// let fitted = fit(&law, std::slice::from_ref(&run), &opts)?;
+/// let predictor = Predictor::with_law(fit(&law, std::slice::from_ref(&run), &opts)?, law)?;
 ///
 /// let cooldown: lrsde::schedule::Schedule = "linear:peak=1e-3,steps=200".parse()?;
-/// let c = continue_from(&fitted, &law, &run, 1000, &cooldown, &ContinueOptions::default())?;
+/// let c = continue_from(&predictor, &run, 1000, &cooldown, &ContinueOptions::default())?;
 /// assert_eq!(c.grid.len(), 1200);
 /// assert_eq!(*c.band.steps.last().unwrap(), 1200);
 /// assert!(c.offset.abs() < 0.01);
@@ -168,10 +168,9 @@ fn schedule_err(observed: &TrainingCurve, source: crate::schedule::ScheduleError
 ///
 /// # Errors
 /// [`RankError::ForkBeyondRun`], [`RankError::Schedule`], [`RankError::InvalidOption`], or
-/// [`RankError::Fit`] when the fit is not for `law` or a requested step is invalid.
-pub fn continue_from<L: LossLaw + ?Sized>(
-    fitted: &FittedLaw,
-    law: &L,
+/// [`RankError::Fit`] when a requested step is invalid.
+pub fn continue_from<L: LossLaw>(
+    predictor: &Predictor<L>,
     observed: &TrainingCurve,
     fork_step: u64,
     new_schedule: &Schedule,
@@ -188,7 +187,7 @@ pub fn continue_from<L: LossLaw + ?Sized>(
         context: format!("continued training from `{}`", observed.name),
         source: source.into(),
     };
-    fitted.check_law(law).map_err(fit_err)?;
+    let fitted = predictor.fitted();
     let schedule = continued_schedule(observed, fork_step, new_schedule.clone())?;
     let grid = schedule.grid();
     let lrs = grid.as_slice();
@@ -201,10 +200,9 @@ pub fn continue_from<L: LossLaw + ?Sized>(
             eval::curve_steps(first, n, options.rank.curve_points)
         }
     };
-    let mut band = fitted.predict_band(law, lrs, &steps).map_err(fit_err)?;
-    let diverged =
-        eval::first_divergence(fitted, law, lrs, &steps, &band.loss, options.rank.rule())
-            .map_err(fit_err)?;
+    let mut band = predictor.predict_band(lrs, &steps).map_err(fit_err)?;
+    let diverged = eval::first_divergence(predictor, lrs, &steps, &band.loss, options.rank.rule())
+        .map_err(fit_err)?;
 
     let mut offset = 0.0;
     if let LevelCorrection::MeanResidual { points } = options.level_correction {
@@ -223,7 +221,7 @@ pub fn continue_from<L: LossLaw + ?Sized>(
             ));
         } else {
             let at: Vec<u64> = tail.iter().map(|p| p.0).collect();
-            let pred = fitted.predict(law, lrs, &at).map_err(fit_err)?;
+            let pred = predictor.predict(lrs, &at).map_err(fit_err)?;
             let resid: Vec<f64> = tail
                 .iter()
                 .zip(&pred)

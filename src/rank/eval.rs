@@ -1,7 +1,7 @@
 //! Shared prediction machinery: one schedule's curve, band, per-draw final losses, divergence
 //! and extrapolation warnings.
 
-use crate::fit::{Band, FitError, FittedLaw};
+use crate::fit::{Band, FitError, FittedLaw, Predictor};
 use crate::law::LossLaw;
 
 /// How a predicted curve is judged to have diverged.
@@ -66,9 +66,8 @@ pub(crate) fn first_positive(lrs: &[f64]) -> Option<u64> {
 /// The first step where the central prediction diverges, refined to the exact update by
 /// bisection between the last good and the first bad evaluated step (the laws' predictions
 /// grow monotonically once unstable, so bisection finds the onset).
-pub(crate) fn first_divergence<L: LossLaw + ?Sized>(
-    fitted: &FittedLaw,
-    law: &L,
+pub(crate) fn first_divergence<L: LossLaw>(
+    predictor: &Predictor<L>,
     lrs: &[f64],
     steps: &[u64],
     loss: &[f64],
@@ -86,7 +85,7 @@ pub(crate) fn first_divergence<L: LossLaw + ?Sized>(
                     lo = mid;
                     continue;
                 }
-                let v = fitted.predict(law, lrs, &[mid])?[0];
+                let v = predictor.predict(lrs, &[mid])?[0];
                 if rule.violated(v, running_min) {
                     hi = mid;
                 } else {
@@ -147,13 +146,13 @@ pub(crate) fn extrapolation_warnings(fitted: &FittedLaw, peak: f64, steps: u64) 
 
 /// Predicts the curve of `lrs` (about `points` steps ending at the last update), its band,
 /// divergence and the per-draw final losses.
-pub(crate) fn evaluate<L: LossLaw + ?Sized>(
-    fitted: &FittedLaw,
-    law: &L,
+pub(crate) fn evaluate<L: LossLaw>(
+    predictor: &Predictor<L>,
     lrs: &[f64],
     points: usize,
     rule: DivergenceRule,
 ) -> Result<Evaluated, FitError> {
+    let fitted = predictor.fitted();
     let n = lrs.len() as u64;
     let peak = lrs.iter().copied().fold(0.0, f64::max);
     let mut warnings = extrapolation_warnings(fitted, peak, n);
@@ -167,8 +166,8 @@ pub(crate) fn evaluate<L: LossLaw + ?Sized>(
     };
     let steps = curve_steps(first, n, points);
     // The band's draws end at the last update: their last values are the per-draw finals.
-    let (band, draws) = fitted.predict_band_with_draws(law, lrs, &steps)?;
-    let diverged = first_divergence(fitted, law, lrs, &steps, &band.loss, rule)?;
+    let (band, draws) = predictor.predict_band_with_draws(lrs, &steps)?;
+    let diverged = first_divergence(predictor, lrs, &steps, &band.loss, rule)?;
     let finals = if diverged.is_none() {
         draws
             .iter()

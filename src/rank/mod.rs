@@ -1,7 +1,8 @@
 //! Choosing a schedule: ranking candidates, searching inside a family, continued training, and
 //! the Step Law prior for the peak learning rate and batch size.
 //!
-//! All entry points take a [`FittedLaw`](crate::fit::FittedLaw) and the law it was fitted for:
+//! All entry points take a [`Predictor`](crate::fit::Predictor) (a fit and its law, checked
+//! against each other when it was built) alone:
 //!
 //! | task | call | returns |
 //! |---|---|---|

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RankError;
 use super::eval::{self, DivergenceRule, Evaluated};
-use crate::fit::{Band, FittedLaw};
+use crate::fit::{Band, Predictor};
 use crate::law::LossLaw;
 use crate::quantile::quantile_select;
 use crate::schedule::{Schedule, ScheduleSpec, Tabulated};
@@ -301,8 +301,7 @@ impl fmt::Display for Ranking {
     }
 }
 
-/// Ranks `candidates` by the loss `law` (fitted as `fitted`) predicts after their last update,
-/// best first.
+/// Ranks `candidates` by the loss `predictor` predicts after their last update, best first.
 ///
 /// **Common random numbers.** Every candidate's band comes from the same stored parameter
 /// draws of the fit, so two candidates' predictions are correlated through the parameters. A
@@ -325,7 +324,7 @@ impl fmt::Display for Ranking {
 ///
 /// ```
 /// use lrsde::data::TrainingCurve;
-/// use lrsde::fit::{fit, FitOptions};
+/// use lrsde::fit::{fit, FitOptions, Predictor};
 /// use lrsde::law::{AnyLaw, LossLaw};
 /// use lrsde::rank::{rank, Candidate, RankOptions};
 ///
@@ -339,22 +338,21 @@ impl fmt::Display for Ranking {
 /// let mut law: AnyLaw = "power".parse()?;
 /// law.configure(&curves)?;
 /// let opts = FitOptions { starts: law.initial_guesses(&curves), ..FitOptions::default() };
-/// let fitted = fit(&law, &curves, &opts)?;
+/// let predictor = Predictor::with_law(fit(&law, &curves, &opts)?, law)?;
 ///
 /// let candidates: Vec<Candidate> = ["cosine:peak=1e-3,steps=2000", "constant:peak=1e-3,steps=2000"]
 ///     .iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
-/// let ranking = rank(&fitted, &law, &candidates, &RankOptions::default())?;
+/// let ranking = rank(&predictor, &candidates, &RankOptions::default())?;
 /// assert_eq!(ranking.entries[0].label, "constant:peak=1e-3,steps=2000"); // more LR area
 /// assert!(ranking.entries[1].gap > 0.0 && ranking.entries[1].significant);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors
-/// [`RankError::NoCandidates`], [`RankError::InvalidOption`], [`RankError::Fit`] when the fit
-/// is not for `law` or a schedule has no positive LR.
-pub fn rank<L: LossLaw + ?Sized>(
-    fitted: &FittedLaw,
-    law: &L,
+/// [`RankError::NoCandidates`], [`RankError::InvalidOption`], [`RankError::Fit`] when a
+/// schedule has no positive LR.
+pub fn rank<L: LossLaw>(
+    predictor: &Predictor<L>,
     candidates: &[Candidate],
     options: &RankOptions,
 ) -> Result<Ranking, RankError> {
@@ -362,10 +360,7 @@ pub fn rank<L: LossLaw + ?Sized>(
     if candidates.is_empty() {
         return Err(RankError::NoCandidates);
     }
-    fitted.check_law(law).map_err(|source| RankError::Fit {
-        context: "rank".into(),
-        source: source.into(),
-    })?;
+    let fitted = predictor.fitted();
     let rule = options.rule();
     // Parallel over candidates (each band is itself parallel over draws), collected in input
     // order; the first error in input order is reported.
@@ -373,7 +368,7 @@ pub fn rank<L: LossLaw + ?Sized>(
         .par_iter()
         .map(|c| {
             let grid = c.schedule.grid();
-            eval::evaluate(fitted, law, grid.as_slice(), options.curve_points, rule).map_err(
+            eval::evaluate(predictor, grid.as_slice(), options.curve_points, rule).map_err(
                 |source| RankError::Fit {
                     context: format!("candidate `{}`", c.label),
                     source: source.into(),

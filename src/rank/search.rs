@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::eval;
 use super::ranking::RankOptions;
 use super::{RankError, StepLaw};
-use crate::fit::{Band, FittedLaw};
+use crate::fit::{Band, Predictor};
 use crate::law::LossLaw;
 use crate::schedule::{self, KeyKind, KeyValue, LrGrid, ScheduleError, ScheduleSpec};
 use crate::spec::{self, SpecError};
@@ -615,10 +615,9 @@ impl Dim {
     }
 }
 
-struct Problem<'a, L: ?Sized> {
+struct Problem<'a, L> {
     spec: &'a SearchSpec,
-    fitted: &'a FittedLaw,
-    law: &'a L,
+    predictor: &'a Predictor<L>,
     dims: Vec<Dim>,
     prefix: Option<&'a LrGrid>,
 }
@@ -654,7 +653,7 @@ fn round_to(x: f64, res: f64, lo: f64, hi: f64) -> Option<f64> {
     })
 }
 
-impl<L: LossLaw + ?Sized> Problem<'_, L> {
+impl<L: LossLaw> Problem<'_, L> {
     fn eval(&self, z: &[f64], combo: &[usize]) -> SearchPoint {
         let x: Vec<f64> = self.dims.iter().zip(z).map(|(d, &z)| d.at(z)).collect();
         let n_fixed = x.len() - usize::from(self.spec.auto_peak);
@@ -679,7 +678,7 @@ impl<L: LossLaw + ?Sized> Problem<'_, L> {
             .and_then(|s| {
                 let lrs = with_prefix(self.prefix, &s);
                 let n = lrs.len() as u64;
-                self.fitted.predict(self.law, &lrs, &[n]).ok()
+                self.predictor.predict(&lrs, &[n]).ok()
             })
             .map(|v| v[0])
             .filter(|v| v.is_finite())
@@ -833,7 +832,7 @@ fn golden(
 ///
 /// ```
 /// use lrsde::data::TrainingCurve;
-/// use lrsde::fit::{fit, FitOptions};
+/// use lrsde::fit::{fit, FitOptions, Predictor};
 /// use lrsde::law::{AnyLaw, LossLaw};
 /// use lrsde::rank::{search, SearchOptions};
 ///
@@ -846,11 +845,11 @@ fn golden(
 /// let mut law: AnyLaw = "power".parse()?;
 /// law.configure(&curves)?;
 /// let opts = FitOptions { starts: law.initial_guesses(&curves), ..FitOptions::default() };
-/// let fitted = fit(&law, &curves, &opts)?;
+/// let predictor = Predictor::with_law(fit(&law, &curves, &opts)?, law)?;
 ///
 /// // The power law only sees the LR area: the shortest cooldown wins.
 /// let spec = "wsd:peak=1e-3,steps=2000,decay=0.1..0.5".parse()?;
-/// let found = search(&fitted, &law, &spec, &SearchOptions::default())?;
+/// let found = search(&predictor, &spec, &SearchOptions::default())?;
 /// assert_eq!(found.spec, "wsd:peak=0.001,steps=2000,decay=0.1,shape=linear,final=0");
 /// // 0.1 is the lower end of the range: the optimum may lie beyond it.
 /// assert_eq!((found.edges[0].key.as_str(), found.edges[0].upper), ("decay", false));
@@ -858,20 +857,17 @@ fn golden(
 /// ```
 ///
 /// # Errors
-/// [`RankError::InvalidOption`], [`RankError::Fit`] when the fit is not for `law`,
+/// [`RankError::InvalidOption`], [`RankError::Fit`] when the best schedule's curve cannot be
+/// predicted,
 /// [`RankError::MalformedSearch`] for too many combinations or no default peak range (the fit
 /// saw no positive LR), [`RankError::NothingValid`] when no point predicts a finite loss.
-pub fn search<L: LossLaw + ?Sized>(
-    fitted: &FittedLaw,
-    law: &L,
+pub fn search<L: LossLaw>(
+    predictor: &Predictor<L>,
     template: &SearchSpec,
     options: &SearchOptions,
 ) -> Result<SearchResult, RankError> {
     options.validate()?;
-    fitted.check_law(law).map_err(|source| RankError::Fit {
-        context: format!("search `{template}`"),
-        source: source.into(),
-    })?;
+    let fitted = predictor.fitted();
     let seen = fitted.lr_range_seen[1];
     let mut warnings = Vec::new();
     let mut dims: Vec<Dim> = template
@@ -953,8 +949,7 @@ pub fn search<L: LossLaw + ?Sized>(
         .collect();
     let problem = Problem {
         spec: template,
-        fitted,
-        law,
+        predictor,
         dims,
         prefix: options.prefix.as_ref(),
     };
@@ -997,8 +992,7 @@ pub fn search<L: LossLaw + ?Sized>(
         })?;
     let lrs = with_prefix(options.prefix.as_ref(), &best_spec);
     let ev = eval::evaluate(
-        fitted,
-        law,
+        predictor,
         &lrs,
         options.rank.curve_points,
         options.rank.rule(),

@@ -25,7 +25,7 @@ pub struct CurveMetrics {
 /// trivially close to 1).
 ///
 /// ```
-/// let m = lrsde::eval::curve_metrics(&[1, 2, 3], &[3.0, 2.0, 1.0], &[3.0, 2.0, 1.5], 1);
+/// let m = lrsde::assess::metrics::curve_metrics(&[1, 2, 3], &[3.0, 2.0, 1.0], &[3.0, 2.0, 1.5], 1);
 /// assert_eq!(m.final_err, 0.5);
 /// assert!((m.mae - 0.5 / 3.0).abs() < 1e-15);
 /// assert!(m.r2 < 1.0);
@@ -54,8 +54,8 @@ pub fn curve_metrics(steps: &[u64], obs: &[f64], pred: &[f64], r2_from_step: u64
 /// two items.
 ///
 /// ```
-/// assert_eq!(lrsde::eval::kendall_tau(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]), 1.0);
-/// assert_eq!(lrsde::eval::kendall_tau(&[1.0, 2.0, 3.0], &[30.0, 20.0, 10.0]), -1.0);
+/// assert_eq!(lrsde::assess::metrics::kendall_tau(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]), 1.0);
+/// assert_eq!(lrsde::assess::metrics::kendall_tau(&[1.0, 2.0, 3.0], &[30.0, 20.0, 10.0]), -1.0);
 /// ```
 pub fn kendall_tau(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
@@ -86,7 +86,7 @@ pub fn kendall_tau(a: &[f64], b: &[f64]) -> f64 {
 ///
 /// ```
 /// // Predicted best is item 1, whose true loss is 2.1; the true best is 2.0.
-/// let r = lrsde::eval::regret(&[2.5, 2.2, 2.3], &[2.0, 2.1, 2.05]);
+/// let r = lrsde::assess::metrics::regret(&[2.5, 2.2, 2.3], &[2.0, 2.1, 2.05]);
 /// assert!((r - 0.1).abs() < 1e-12);
 /// ```
 pub fn regret(predicted: &[f64], truth: &[f64]) -> f64 {
@@ -155,7 +155,7 @@ impl Evaluation {
     /// Mean of a metric over the held-out curves.
     ///
     /// ```
-    /// # use lrsde::eval::{CurveMetrics, Evaluation};
+    /// # use lrsde::assess::metrics::{CurveMetrics, Evaluation};
     /// let m = |mae: f64| CurveMetrics { final_err: -mae, mae, rmse: mae, r2: 1.0, mean_rel_err: 0.0, max_rel_err: 0.0 };
     /// let e = Evaluation { law: "power".into(), converged: true, fit_seconds: 0.0,
     ///     held_out: vec![("a".into(), m(0.1)), ("b".into(), m(0.3))], finals: vec![] };
@@ -201,11 +201,13 @@ pub fn evaluate(
     let start = std::time::Instant::now();
     let fitted = crate::fit::fit_law(law.clone(), fit_curves, options)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let law = fitted.law()?;
-    let params = fitted.params_vec();
+    let predictor = crate::fit::Predictor::from_fitted(fitted)?;
+    let fitted = predictor.fitted();
     let predict = |c: &crate::data::TrainingCurve| -> Result<Vec<f64>, crate::Error> {
         let mut out = vec![0.0; c.steps.len()];
-        law.predict(&params, &c.lrs, &c.steps, &mut out)?;
+        predictor
+            .law()
+            .predict(&predictor.params(), &c.lrs, &c.steps, &mut out)?;
         Ok(out)
     };
     let mut held_out = Vec::new();

@@ -720,7 +720,7 @@ impl FromStr for AnyLaw {
     type Err = LawError;
     fn from_str(s: &str) -> Result<Self, LawError> {
         let tokens = spec::tokenize(s).map_err(|source| LawError::Spec {
-            law: String::new(),
+            law: s.split(':').next().unwrap_or_default().trim().to_owned(),
             source,
         })?;
         if tokens.name == "sim" {

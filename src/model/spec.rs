@@ -247,10 +247,6 @@ impl<'a> ModelEntries<'a> {
         self.wrap(self.entries.usize(key), default)
     }
 
-    pub(crate) fn u64(&self, key: &'static str, default: u64) -> Result<u64, ModelError> {
-        self.wrap(self.entries.whole(key), default)
-    }
-
     fn quad(&self) -> Result<QuadraticParams, ModelError> {
         let d = QuadraticParams::default();
         Ok(QuadraticParams {
@@ -264,6 +260,15 @@ impl<'a> ModelEntries<'a> {
     }
 }
 
+/// The built-in model `text` names, for errors found before its name is read.
+fn model_named(text: &str) -> &'static str {
+    let head = text.split(':').next().unwrap_or_default().trim();
+    ["nqm", "momentum", "adam", "lossnoise", "ou", "gbm"]
+        .into_iter()
+        .find(|n| n.eq_ignore_ascii_case(head))
+        .unwrap_or("?")
+}
+
 fn keys_with(extra: &[&'static str]) -> Vec<&'static str> {
     QuadraticParams::KEYS.iter().chain(extra).copied().collect()
 }
@@ -272,7 +277,7 @@ impl FromStr for ModelSpec {
     type Err = ModelError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let tokens = spec::tokenize(s).map_err(|e| ModelError::from_spec("", e))?;
+        let tokens = spec::tokenize(s).map_err(|e| ModelError::from_spec(model_named(s), e))?;
         let entries = |model, keys: &[&'static str]| ModelEntries::new(model, &tokens, keys);
         let spec = match tokens.name.as_str() {
             "nqm" => {

@@ -346,7 +346,15 @@ pub(crate) fn parse(tokens: &Tokens<'_>) -> Result<Simulated<BuiltinFamily>, Law
     }
     let d = MonteCarlo::default();
     let paths = e.usize("paths", d.paths).map_err(spec_err)?;
-    let seed = e.u64("seed", d.seed).map_err(spec_err)?;
+    let seed = match e.raw("seed") {
+        None => d.seed,
+        Some(v) => crate::spec::parse_whole(v).ok_or_else(|| LawError::BadOption {
+            law: "sim",
+            key: "seed".into(),
+            value: v.into(),
+            reason: "must be a whole number >= 0 that fits in 64 bits",
+        })?,
+    };
     let method = match e.raw("method") {
         None => d.method,
         Some(v) => v.parse::<Method>().map_err(|_| LawError::BadOption {

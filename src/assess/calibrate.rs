@@ -186,8 +186,9 @@ pub fn predictive_from_errors(
 
 /// Adds the predictive band to a fit of one of the crate's laws: leave-last-segment-out refits
 /// of `curves` (the curves `fitted` was fitted on) give the model discrepancy, the residuals
-/// the run-to-run noise (unless given). [`FittedLaw::predict_band`] then returns the predictive
-/// interval of a new run at `cal.level`.
+/// the run-to-run noise (unless given).
+/// [`Predictor::predict_band`](crate::fit::Predictor::predict_band) then returns the
+/// predictive interval of a new run at `cal.level`.
 ///
 /// ```
 /// use lrsde::assess::{calibrate, CalibrationOptions};
@@ -205,7 +206,8 @@ pub fn predictive_from_errors(
 /// let fitted = calibrate(fitted, &curves, &opts, &CalibrationOptions::default())?;
 /// let p = fitted.predictive.as_ref().unwrap();
 /// assert!(p.noise_sd > 5e-4 && p.noise_sd < 2e-3, "{}", p.noise_sd);
-/// let band = fitted.predict_band(&fitted.law()?, &vec![1e-3; 4000], &[4000])?;
+/// let predictor = lrsde::fit::Predictor::from_fitted(fitted)?;
+/// let band = predictor.predict_band(&vec![1e-3; 4000], &[4000])?;
 /// assert!(band.lo[0] < band.loss[0] && band.loss[0] < band.hi[0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -225,7 +225,8 @@ impl FittedLaw {
     /// # Errors
     /// [`FitError::NoLawConfig`] for a fit without a configuration (made by
     /// [`fit`](super::fit)), [`FitError::BadLawConfig`] for one that is not a valid [`AnyLaw`],
-    /// or as [`Self::check_law`].
+    /// or [`FitError::LawMismatch`] / [`FitError::ParamMismatch`] when the configuration is
+    /// for another law than the fit's.
     pub fn law(&self) -> Result<AnyLaw, FitError> {
         if self.law_config.is_null() {
             return Err(FitError::NoLawConfig {
@@ -267,15 +268,15 @@ impl FittedLaw {
     /// Predicted loss at `steps` under the LR grid `lrs`, at the fitted parameters.
     ///
     /// # Errors
-    /// A law mismatch ([`FittedLaw::check_law`]), invalid steps, or the law's own refusal of the
-    /// schedule ([`FitError::Law`], e.g. a negative LR).
+    /// Invalid steps, or the law's own refusal of the schedule ([`FitError::Law`], e.g. a
+    /// negative LR). `law` is not checked here: every caller holds a law already checked
+    /// against this fit (a [`Predictor`](super::Predictor), or [`Self::law`]).
     pub(crate) fn predict<L: LossLaw + ?Sized>(
         &self,
         law: &L,
         lrs: &[f64],
         steps: &[u64],
     ) -> Result<Vec<f64>, FitError> {
-        self.check_law(law)?;
         check_steps(lrs, steps)?;
         let mut out = vec![0.0; steps.len()];
         law.predict(&self.params_vec(), lrs, steps, &mut out)?;

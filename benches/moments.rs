@@ -11,7 +11,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lrsde::law::{LossLaw, MomentumLaw, MultiPowerLaw, SdeSurrogate};
-use lrsde::moments::{NqmParams, Scheme, expected_loss_at, expected_loss_every_step};
+use lrsde::nqm::{NqmDiffusion, NqmParams, expected_loss_at, expected_loss_every_step};
+use lrsde::solver::Method;
 
 const PEAK: f64 = 3e-4;
 
@@ -67,17 +68,19 @@ fn memory(c: &mut Criterion) {
 
 fn bench(c: &mut Criterion) {
     let nqm = NqmParams::default();
+    let sqrt_noise = NqmParams {
+        diffusion: NqmDiffusion::Sqrt1px2,
+        ..nqm
+    };
     let w = workload_w();
     let mut g = c.benchmark_group("moments");
     g.throughput(bytes(w.len(), w.len()));
     g.bench_function("W em every step (32 dims x 2000)", |b| {
-        b.iter(|| expected_loss_every_step(&nqm, Scheme::EulerMaruyama, black_box(&w)).unwrap())
+        b.iter(|| expected_loss_every_step(&nqm, Method::Em, black_box(&w)).unwrap())
     });
     g.throughput(bytes(w.len(), 1));
     g.bench_function("W milstein final (32 dims x 2000)", |b| {
-        b.iter(|| {
-            expected_loss_at(&nqm, Scheme::MilsteinMultiplicative, black_box(&w), &[2000]).unwrap()
-        })
+        b.iter(|| expected_loss_at(&sqrt_noise, Method::Milstein, black_box(&w), &[2000]).unwrap())
     });
     g.finish();
 

@@ -5,7 +5,7 @@
 
 use lrsde::ensemble::Ensemble;
 use lrsde::model::ModelSpec;
-use lrsde::moments::{NqmParams, Scheme, expected_loss_at};
+use lrsde::nqm::{NqmParams, expected_loss_at};
 use lrsde::schedule::ScheduleSpec;
 use lrsde::solver::Method;
 
@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let last = summary.last().ok_or("empty summary")?;
         let exact = expected_loss_at(
             &NqmParams::default(),
-            Scheme::EulerMaruyama,
+            Method::Em,
             grid.as_slice(),
             &[grid.len() as u64],
         )?;

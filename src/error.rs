@@ -23,7 +23,7 @@ pub enum Error {
     Budget(#[from] crate::ensemble::budget::BudgetError),
     /// The exact moment recursion was given invalid parameters.
     #[error(transparent)]
-    Moments(#[from] crate::moments::MomentsError),
+    Moments(#[from] crate::nqm::MomentsError),
     /// A training-curve file could not be read.
     #[error(transparent)]
     Data(#[from] crate::data::DataError),

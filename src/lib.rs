@@ -5,7 +5,8 @@
 //!
 //! 1. integrates stochastic differential equations that approximate SGD (and momentum / Adam-like
 //!    variants) under any LR schedule ([`schedule`], [`model`], [`solver`], [`ensemble`]), with the
-//!    exact moment recursion of the linear models as oracle and fast path ([`moments`]);
+//!    exact moment recursion of the noisy quadratic as oracle and fast path ([`nqm`], which also owns
+//!    its one parameter type);
 //! 2. fits loss-curve laws — its own SDE surrogate and the published Multi-Power, momentum and
 //!    power laws — to a few observed training curves ([`data`], [`law`], [`fit`]);
 //! 3. ranks candidate schedules by predicted final loss ([`rank`]).
@@ -31,7 +32,7 @@ pub mod fit;
 pub mod io;
 pub mod law;
 pub mod model;
-pub mod moments;
+pub mod nqm;
 mod quantile;
 pub mod rank;
 pub mod rng;

@@ -6,7 +6,8 @@
 //! not.
 
 use lrsde::ensemble::Ensemble;
-use lrsde::model::{Adam, AdamParams, QuadraticParams};
+use lrsde::model::{Adam, AdamParams};
+use lrsde::nqm::QuadraticParams;
 use lrsde::rng::PathNormals;
 use lrsde::solver::EulerMaruyama;
 

@@ -2,10 +2,8 @@
 //! per-path kernel: the same summaries to the bit, divergence reports included.
 
 use lrsde::ensemble::{Ensemble, Parallelism, Summary};
-use lrsde::model::{
-    DiffusionDerivative, Momentum, MomentumParams, Nqm, NqmDiffusion, NqmParams, QuadraticParams,
-    SdeModel,
-};
+use lrsde::model::{DiffusionDerivative, Momentum, MomentumParams, Nqm, SdeModel};
+use lrsde::nqm::{NqmDiffusion, NqmParams, QuadraticParams};
 use lrsde::solver::{EulerMaruyama, Milstein, Stepper};
 
 /// Delegates everything except `diagonal_form`, so the ensemble takes the generic kernel.

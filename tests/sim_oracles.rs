@@ -4,7 +4,8 @@
 //! regression pin only; the oracles are the correctness tests.
 
 use lrsde::ensemble::{Ensemble, Parallelism, Summary};
-use lrsde::model::{Gbm, ModelSpec, Nqm, NqmDiffusion, NqmParams, Ou, QuadraticParams, SdeModel};
+use lrsde::model::{Gbm, ModelSpec, Nqm, Ou, SdeModel};
+use lrsde::nqm::{NqmDiffusion, NqmParams, QuadraticParams};
 use lrsde::rng::{PathNormals, path_rng};
 use lrsde::solver::{EulerMaruyama, Method, Milstein, Stepper, TimeStep, Workspace};
 use rand_distr::{Distribution, StandardNormal};

@@ -2,7 +2,8 @@
 //! input.
 
 use lrsde::ensemble::{Ensemble, EnsembleError, Parallelism};
-use lrsde::model::{ModelSpec, QuadraticParams};
+use lrsde::model::ModelSpec;
+use lrsde::nqm::QuadraticParams;
 use lrsde::solver::Method;
 use proptest::prelude::*;
 

@@ -3,7 +3,7 @@
 use super::args::{MemoryArgs, ScheduleArg, candidate, check_output};
 use super::error::{CliError, CliResult};
 use lrsde::ensemble::budget::{
-    BudgetError, Bytes, DEFAULT_MAX_SECONDS, Duration, Estimate, Limits, THROUGHPUT_PER_THREAD,
+    BudgetError, Bytes, DEFAULT_MAX_SECONDS, Estimate, HumanDuration, Limits, THROUGHPUT_PER_THREAD,
 };
 use lrsde::ensemble::{Ensemble, Parallelism, Progress};
 use lrsde::model::ModelSpec;
@@ -166,9 +166,9 @@ fn refusal(e: &BudgetError, schedule: &str) -> String {
             size(est),
             est.substeps,
             est.work,
-            Duration(est.seconds),
+            HumanDuration(est.seconds),
             est.threads,
-            Duration(*limit)
+            HumanDuration(*limit)
         ),
         other => other.to_string(),
     }

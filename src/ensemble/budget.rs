@@ -162,10 +162,10 @@ pub enum BudgetError {
         estimate.steps,
         estimate.substeps,
         estimate.work,
-        Duration(estimate.seconds),
+        HumanDuration(estimate.seconds),
         estimate.threads,
         THROUGHPUT_PER_THREAD,
-        Duration(*limit)
+        HumanDuration(*limit)
     )]
     Time {
         /// The estimate.
@@ -290,14 +290,14 @@ impl fmt::Display for Bytes {
 /// A duration in the largest fitting unit (`40 s`, `3.2 h`, `12.0 days`).
 ///
 /// ```
-/// use lrsde::ensemble::budget::Duration;
-/// assert_eq!(Duration(90_000.0).to_string(), "25.0 h");
-/// assert_eq!(Duration(3e7).to_string(), "347.2 days");
+/// use lrsde::ensemble::budget::HumanDuration;
+/// assert_eq!(HumanDuration(90_000.0).to_string(), "25.0 h");
+/// assert_eq!(HumanDuration(3e7).to_string(), "347.2 days");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Duration(pub f64);
+pub struct HumanDuration(pub f64);
 
-impl fmt::Display for Duration {
+impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.0;
         if s < 120.0 {
@@ -419,6 +419,6 @@ mod tests {
         assert!(e.memory_bytes().is_finite() && e.memory_bytes() > 1e26);
         assert!(e.check(&Limits::default()).is_err());
         assert!(Bytes(e.memory_bytes()).to_string().contains("ZiB"));
-        assert!(Duration(e.seconds).to_string().contains("years"));
+        assert!(HumanDuration(e.seconds).to_string().contains("years"));
     }
 }

@@ -320,7 +320,8 @@ impl EnsembleBuilder {
 ///
 /// ```
 /// use lrsde::ensemble::Ensemble;
-/// use lrsde::model::{Nqm, NqmParams};
+/// use lrsde::model::Nqm;
+/// use lrsde::nqm::NqmParams;
 /// use lrsde::solver::EulerMaruyama;
 /// let model = Nqm::new(NqmParams::default()).unwrap();
 /// let lrs = vec![0.5; 100];

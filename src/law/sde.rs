@@ -5,11 +5,7 @@ use super::{
     DataScale, LawError, LossLaw, ParamSpec, check_inputs, check_lr_ref, clamp_all, huber_log,
 };
 use crate::data::TrainingCurve;
-use crate::moments::{AffinePower, dot, for_each_run};
-
-/// Runs of equal LR at least this long use the closed form: it costs about `2 log₂ n` vector
-/// passes against `n` for the step recursion.
-const CLOSED_FORM_MIN_RUN: usize = 16;
+use crate::nqm::{CLOSED_FORM_MIN_RUN, SecondMomentRun, advance_second_moments, dot, for_each_run};
 
 /// Upper bound of `ln s`.
 const LOG_S_MAX: f64 = 12.0;
@@ -38,9 +34,11 @@ const LOG_S_MAX: f64 = 12.0;
 /// `w_i ← (1 − u^a κ_i)² w_i + u^b · s · κ_i`; `docs/accuracy.md` shows when that helps (it is
 /// off by default).
 ///
-/// The prediction is exact (no sampling, no LR approximation): runs of bit-identical LRs of length
-/// ≥ 16 advance in closed form by binary powering of the affine update, the rest step by step
-/// (`dim` fused updates per step, vectorised). A 24,000-step grid costs at most 24,000 × `dim`
+/// The prediction is exact (no sampling, no LR approximation) and is the noisy quadratic's own
+/// second-moment recursion ([`crate::nqm::advance_second_moments`]; `κ_i = η_ref h_i`,
+/// `s κ_i = η_ref² s_i²` with batch 1): runs of bit-identical LRs of length ≥
+/// [`CLOSED_FORM_MIN_RUN`] advance in closed form by binary powering of the affine update, the
+/// rest step by step (`dim` fused updates per step, vectorised). A 24,000-step grid costs at most 24,000 × `dim`
 /// multiply-adds. LRs above `lr_ref · 2/κ_max` make the recursion grow without bound; the
 /// prediction is then large or `+∞`, never NaN.
 ///
@@ -167,7 +165,7 @@ impl SdeSurrogate {
     /// of `lrs` up to the last of `steps`, and calls `emit(j, w)` after `steps[j]` updates.
     ///
     /// `steps` must be valid for `lrs` (see `check_grid`); `kappa`, `sk` and `w` have one entry
-    /// per direction. Runs of bit-identical LRs of length ≥ 16 advance in closed form.
+    /// per direction. The update is [`advance_second_moments`] with the LR in units of `lr_ref`.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn advance(
         &self,
@@ -179,31 +177,14 @@ impl SdeSurrogate {
         steps: &[u64],
         mut emit: impl FnMut(usize, &[f64]),
     ) {
-        let d = w.len();
         let lr_ref = self.scale.lr_ref;
-        let mut pow = AffinePower::new(d);
-        let (mut a, mut c) = (vec![0.0; d], vec![0.0; d]);
+        let mut run = SecondMomentRun::new(w.len());
         let mut pos = 0usize;
         for (j, &step) in steps.iter().enumerate() {
             let end = step as usize;
             for_each_run(&lrs[pos..end], |lr, n| {
                 let (u, u2) = self.lr_powers(params, lr / lr_ref);
-                if n >= CLOSED_FORM_MIN_RUN {
-                    for i in 0..d {
-                        let t = 1.0 - u * kappa[i];
-                        a[i] = t * t;
-                        c[i] = u2 * sk[i];
-                    }
-                    pow.apply(&a, &c, w, n as u64);
-                } else {
-                    for _ in 0..n {
-                        // Zipped iterators: no bounds checks, the loop vectorises.
-                        for ((wi, &ki), &ski) in w.iter_mut().zip(kappa).zip(sk) {
-                            let t = 1.0 - u * ki;
-                            *wi = t * t * *wi + u2 * ski;
-                        }
-                    }
-                }
+                advance_second_moments(u, u2, kappa, sk, w, n, &mut run);
             });
             pos = end;
             emit(j, w);

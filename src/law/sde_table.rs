@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::sde::SdeSurrogate;
 use super::{LawError, LossLaw, check_grid, check_params, predict_each};
-use crate::moments::dot;
+use crate::nqm::dot;
 
 /// Grid spacing in `ln κ`. `P(x) = F(x + ln S)` keeps its shape as the LR area `S` grows,
 /// so one spacing serves every step. Measured on the draws of the bundled fit over six

@@ -16,7 +16,8 @@ use super::{DiffusionDerivative, ModelError, QuadraticParams, SdeModel, quadrati
 /// (weak order 1) on this model.
 ///
 /// ```
-/// use lrsde::model::{LossNoise, QuadraticParams, SdeModel};
+/// use lrsde::model::{LossNoise, SdeModel};
+/// use lrsde::nqm::QuadraticParams;
 /// let m = LossNoise::new(QuadraticParams { dim: 1, ..Default::default() }).unwrap();
 /// let mut g = [0.0];
 /// m.diffusion(&[2.0], 1.0, &mut g); // 2L = 4, s = 1/4

@@ -27,10 +27,11 @@ mod nqm;
 mod reference;
 mod spec;
 
+pub(crate) use crate::nqm::{NqmDiffusion, NqmParams, QuadraticParams};
 pub use adam::{Adam, AdamParams};
 pub use loss_noise::LossNoise;
 pub use momentum::{Momentum, MomentumParams};
-pub use nqm::{Nqm, NqmDiffusion, NqmParams, QuadraticParams};
+pub use nqm::Nqm;
 pub use reference::{Gbm, Ou};
 pub(crate) use spec::ModelEntries;
 pub use spec::{ModelSpec, ModelVisitor};
@@ -225,6 +226,17 @@ pub enum ModelError {
         /// What was expected.
         expected: &'static str,
     },
+}
+
+impl From<crate::nqm::ParamError> for ModelError {
+    fn from(e: crate::nqm::ParamError) -> Self {
+        Self::BadParam {
+            model: e.model,
+            key: e.key,
+            value: e.value,
+            reason: e.reason,
+        }
+    }
 }
 
 /// Checks a model parameter, building the [`ModelError::BadParam`] on failure.

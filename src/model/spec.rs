@@ -142,10 +142,10 @@ impl ModelSpec {
     /// ```
     pub fn validate(&self) -> Result<(), ModelError> {
         match self {
-            Self::Nqm(p) => p.quad.validate("nqm"),
+            Self::Nqm(p) => Ok(p.quad.validate("nqm")?),
             Self::Momentum(p) => Momentum::new(*p).map(|_| ()),
             Self::Adam(p) => Adam::new(*p).map(|_| ()),
-            Self::LossNoise(p) => p.validate("lossnoise"),
+            Self::LossNoise(p) => Ok(p.validate("lossnoise")?),
             Self::Ou(p) => p.validate(),
             Self::Gbm(p) => p.validate(),
         }

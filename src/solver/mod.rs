@@ -12,7 +12,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::ensemble::EnsembleError;
+use thiserror::Error;
+
 use crate::model::{DiffusionDerivative, SdeModel};
 
 /// A step length `dt` with its square root computed once.
@@ -229,17 +230,19 @@ impl fmt::Display for Method {
     }
 }
 
+/// A scheme name that is not `em` or `milstein`.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("unknown method `{0}`; expected `em` or `milstein`")]
+pub struct UnknownMethod(pub String);
+
 impl FromStr for Method {
-    type Err = EnsembleError;
+    type Err = UnknownMethod;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "em" | "euler" | "euler-maruyama" => Ok(Self::Em),
             "milstein" => Ok(Self::Milstein),
-            _ => Err(EnsembleError::BadSetting {
-                key: "method",
-                reason: format!("unknown method `{s}`; expected `em` or `milstein`"),
-            }),
+            _ => Err(UnknownMethod(s.to_string())),
         }
     }
 }

@@ -4,10 +4,8 @@ use std::fmt;
 
 use super::{ModelFamily, MonteCarlo, Simulated};
 use crate::law::{LawError, ParamSpec};
-use crate::model::{
-    Adam, AdamParams, LossNoise, ModelEntries, ModelError, MomentumParams, QuadraticParams,
-};
-use crate::moments::{DiagonalMoments, MomentumMoments, NqmParams, Scheme};
+use crate::model::{Adam, AdamParams, LossNoise, ModelEntries, ModelError, MomentumParams};
+use crate::nqm::{DiagonalMoments, MomentumMoments, NqmDiffusion, QuadraticParams};
 use crate::solver::Method;
 use crate::spec::Tokens;
 
@@ -124,18 +122,6 @@ impl BuiltinFamily {
             x0,
         }
     }
-
-    fn moments_params(&self, theta: &[f64]) -> NqmParams {
-        let q = self.quad(theta);
-        NqmParams {
-            dim: q.dim,
-            hmax: q.hmax,
-            power: q.power,
-            noise: q.noise,
-            batch: q.batch,
-            x0: q.x0,
-        }
-    }
 }
 
 fn sim_err(e: impl fmt::Display) -> LawError {
@@ -214,15 +200,16 @@ impl ModelFamily for BuiltinFamily {
         let shape = self.start_shape(theta[3]);
         match self.kind {
             SimModelKind::Nqm => {
-                let p = self.moments_params(theta);
-                p.validate().map_err(sim_err)?;
+                let p = self.quad(theta);
+                p.validate("nqm").map_err(sim_err)?;
                 let second = shape.iter().map(|x| x * x).collect();
                 let mut m = DiagonalMoments::from_spectrum(
                     p.curvatures(),
                     p.noise_variances(),
                     shape,
                     second,
-                    Scheme::EulerMaruyama,
+                    NqmDiffusion::Additive,
+                    Method::Em,
                 )
                 .map_err(sim_err)?;
                 let mut pos = 0usize;
@@ -233,8 +220,7 @@ impl ModelFamily for BuiltinFamily {
                 }
             }
             SimModelKind::Momentum { mu } => {
-                let p = self.moments_params(theta);
-                let mut m = MomentumMoments::new(&p, mu)
+                let mut m = MomentumMoments::new(&self.quad(theta), mu)
                     .map_err(sim_err)?
                     .starting_at(&shape)
                     .map_err(sim_err)?;

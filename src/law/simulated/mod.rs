@@ -38,7 +38,8 @@ use crate::data::TrainingCurve;
 ///
 /// ```
 /// use lrsde::law::{LawError, ModelFamily, MonteCarlo, ParamSpec};
-/// use lrsde::model::{Nqm, NqmParams, QuadraticParams};
+/// use lrsde::model::Nqm;
+/// use lrsde::nqm::{NqmParams, QuadraticParams};
 /// /// A one-parameter family: the NQM with a fitted noise level.
 /// struct Noisy;
 /// impl ModelFamily for Noisy {

@@ -18,7 +18,8 @@ const DIVERGED: f64 = 1e150;
 ///
 /// ```
 /// use lrsde::law::MonteCarlo;
-/// use lrsde::model::{Nqm, NqmParams};
+/// use lrsde::model::Nqm;
+/// use lrsde::nqm::NqmParams;
 /// let mc = MonteCarlo { paths: 64, seed: 1, method: Default::default() };
 /// let model = Nqm::new(NqmParams::default()).unwrap();
 /// let mut out = [0.0; 2];

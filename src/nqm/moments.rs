@@ -1,7 +1,8 @@
 //! Exact mean and second-moment recursions of the linear models under any LR grid.
 //!
 //! Deterministic, no sampling: these are the oracle for the Monte Carlo path of
-//! [`crate::ensemble`] and the fast path of the `sde` law ([`crate::law::SdeSurrogate`]).
+//! [`crate::ensemble`] and the fast path of the `sde` law ([`crate::law::SdeSurrogate`]) and of
+//! `sim:model=nqm|momentum`.
 //!
 //! # Models
 //!
@@ -15,10 +16,14 @@
 //! With `a = η h_i` and `b = η s_i` (η the LR of the update), the discrete updates and their
 //! exact moment recursions are:
 //!
-//! | scheme | update | `E[x]` | `E[x²]` |
+//! | diffusion, [`Method`] | update | `E[x]` | `E[x²]` |
 //! |---|---|---|---|
-//! | [`Scheme::EulerMaruyama`] (= Gaussian-noise SGD) | `x ← x − a x + b z` | `(1−a) m₁` | `(1−a)² m₂ + b²` |
-//! | [`Scheme::MilsteinMultiplicative`] | Milstein for `σ(x) = b √(1+x²)` | `(1−a) m₁` | `((1−a)² + b² + b⁴/2) m₂ + b²` |
+//! | [`NqmDiffusion::Additive`], `Em` or `Milstein` (= Gaussian-noise SGD) | `x ← x − a x + b z` | `(1−a) m₁` | `(1−a)² m₂ + b²` |
+//! | [`NqmDiffusion::Sqrt1px2`], `Em` | `x ← x − a x + b √(1+x²) z` | `(1−a) m₁` | `((1−a)² + b²) m₂ + b²` |
+//! | [`NqmDiffusion::Sqrt1px2`], `Milstein` | Milstein for `σ(x) = b √(1+x²)` | `(1−a) m₁` | `((1−a)² + b² + b⁴/2) m₂ + b²` |
+//!
+//! These are the moments of exactly what [`crate::ensemble`] simulates for the spec
+//! `nqm:…,diffusion=…` with `--method em|milstein` (one step of `dt = 1` per update).
 //!
 //! (Milstein: `x ← (1−a)x + σ z + ½ σσ′ (z² − 1)` with `σσ′ = b² x`; the cross terms vanish because
 //! `E[z] = E[z² − 1] = E[z(z² − 1)] = 0`, and `E[(z² − 1)²] = 2`.)
@@ -29,13 +34,18 @@
 //! # Piecewise-constant fast path
 //!
 //! Within a run of `n` updates at the same LR every recursion above is `m ← A m + c` with constant
-//! `A ≥ 0` and `c`, so `m_n = Aⁿ m + c · (1 + A + … + A^{n−1})`. [`DiagonalMoments::advance_constant`]
+//! `A ≥ 0` and `c`, so `m_n = Aⁿ m + c · (1 + A + … + A^{n−1})`. Runs of at least
+//! [`CLOSED_FORM_MIN_RUN`] equal LRs (one rule for every caller) use that closed form:
+//! [`DiagonalMoments::advance_constant`]
 //! computes the pair `(Aⁿ, Σ_{j<n} Aʲ)` by binary powering of the affine map
 //! (`(P₁, S₁) ∘ (P₂, S₂) = (P₁P₂, S₁ + P₁S₂)`): `O(log n)` multiply-adds per coordinate, all terms
 //! non-negative, so there is no cancellation as `A → 1` (the textbook `(1 − Aⁿ)/(1 − A)` loses
 //! all digits there) and no special case at `A = 1` or `A = 0`.
 
 use thiserror::Error;
+
+use super::{NqmDiffusion, NqmParams, ParamError, QuadraticParams};
+use crate::solver::Method;
 
 /// Errors in moment-recursion inputs.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -81,113 +91,46 @@ pub enum MomentsError {
     },
 }
 
-/// Parameters of the noisy quadratic model, with the defaults of the model spec
-/// `nqm:dim=32,hmax=1,power=1,noise=1,batch=16,x0=1`.
-///
-/// ```
-/// use lrsde::moments::NqmParams;
-/// let nqm = NqmParams::default();
-/// assert_eq!(nqm.curvatures()[1], 0.5); // h_1 = 1 · 2^(−1)
-/// assert_eq!(nqm.noise_variances()[0], 1.0 / 16.0); // s_0² = noise · h_0 / batch
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct NqmParams {
-    /// Number of coordinates.
-    pub dim: usize,
-    /// Largest curvature `h_0`.
-    pub hmax: f64,
-    /// Spectrum exponent: `h_i = hmax (i+1)^(−power)`.
-    pub power: f64,
-    /// Per-example noise scale: `s_i² = noise · h_i / batch`.
-    pub noise: f64,
-    /// Batch size.
-    pub batch: f64,
-    /// Initial value of every coordinate.
-    pub x0: f64,
-}
-
-impl Default for NqmParams {
-    fn default() -> Self {
-        Self {
-            dim: 32,
-            hmax: 1.0,
-            power: 1.0,
-            noise: 1.0,
-            batch: 16.0,
-            x0: 1.0,
+impl From<ParamError> for MomentsError {
+    fn from(e: ParamError) -> Self {
+        Self::InvalidParameter {
+            name: e.key,
+            value: e.value,
+            reason: e.reason,
         }
     }
 }
 
-impl NqmParams {
-    /// Checks every parameter's domain.
-    ///
-    /// # Errors
-    /// [`MomentsError::InvalidParameter`] naming the first bad parameter.
-    pub fn validate(&self) -> Result<(), MomentsError> {
-        let bad = |name, value, reason| {
-            Err(MomentsError::InvalidParameter {
-                name,
-                value,
-                reason,
-            })
-        };
-        if self.dim == 0 {
-            return bad("dim", 0.0, "must be at least 1");
-        }
-        if !(self.hmax.is_finite() && self.hmax > 0.0) {
-            return bad("hmax", self.hmax, "must be finite and > 0");
-        }
-        if !self.power.is_finite() {
-            return bad("power", self.power, "must be finite");
-        }
-        if !(self.noise.is_finite() && self.noise >= 0.0) {
-            return bad("noise", self.noise, "must be finite and >= 0");
-        }
-        if !(self.batch.is_finite() && self.batch > 0.0) {
-            return bad("batch", self.batch, "must be finite and > 0");
-        }
-        if !self.x0.is_finite() {
-            return bad("x0", self.x0, "must be finite");
-        }
-        Ok(())
-    }
-
-    /// Curvatures `h_i = hmax (i+1)^(−power)`, `i = 0..dim`.
-    pub fn curvatures(&self) -> Vec<f64> {
-        (0..self.dim)
-            .map(|i| self.hmax * ((i + 1) as f64).powf(-self.power))
-            .collect()
-    }
-
-    /// Gradient-noise variances `s_i² = noise · h_i / batch`.
-    pub fn noise_variances(&self) -> Vec<f64> {
-        self.curvatures()
-            .into_iter()
-            .map(|h| self.noise * h / self.batch)
-            .collect()
-    }
+/// Which second-moment recursion a (diffusion, method) pair follows (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recursion {
+    /// Additive noise, any method (Milstein's correction vanishes).
+    Additive,
+    /// `σ = b √(1+x²)`, Euler–Maruyama.
+    SqrtEm,
+    /// `σ = b √(1+x²)`, Milstein.
+    SqrtMilstein,
 }
 
-/// Which discrete update the moments follow (see the [module docs](self)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scheme {
-    /// Additive noise `σ_i = η s_i`: Euler–Maruyama with `Δs = 1`, i.e. exactly Gaussian-noise SGD.
-    #[default]
-    EulerMaruyama,
-    /// Milstein on the multiplicative-noise variant `σ_i(x) = η s_i √(1 + x_i²)` of workload W.
-    MilsteinMultiplicative,
+impl Recursion {
+    fn new(diffusion: NqmDiffusion, method: Method) -> Self {
+        match (diffusion, method) {
+            (NqmDiffusion::Additive, _) => Self::Additive,
+            (NqmDiffusion::Sqrt1px2, Method::Em) => Self::SqrtEm,
+            (NqmDiffusion::Sqrt1px2, Method::Milstein) => Self::SqrtMilstein,
+        }
+    }
 }
 
 /// Per-coordinate coefficients `(A, c)` of `m₂ ← A m₂ + c` for one update.
 #[inline(always)]
-fn coeffs(scheme: Scheme, lr: f64, h: f64, s2: f64) -> (f64, f64) {
+fn coeffs(rec: Recursion, lr: f64, h: f64, s2: f64) -> (f64, f64) {
     let t = 1.0 - lr * h;
     let b2 = lr * lr * s2;
-    match scheme {
-        Scheme::EulerMaruyama => (t * t, b2),
-        Scheme::MilsteinMultiplicative => (t * t + b2 + 0.5 * b2 * b2, b2),
+    match rec {
+        Recursion::Additive => (t * t, b2),
+        Recursion::SqrtEm => (t * t + b2, b2),
+        Recursion::SqrtMilstein => (t * t + b2 + 0.5 * b2 * b2, b2),
     }
 }
 
@@ -241,7 +184,7 @@ impl AffinePower {
     /// `a`, `c` and `w` must have the same length (extra entries of the longer ones are ignored).
     ///
     /// ```
-    /// use lrsde::moments::AffinePower;
+    /// use lrsde::nqm::AffinePower;
     /// let mut w = [1.0, 2.0];
     /// AffinePower::new(2).apply(&[0.5, 1.0], &[1.0, 0.25], &mut w, 3);
     /// assert_eq!(w, [0.125 + 1.75, 2.75]);
@@ -282,13 +225,82 @@ impl AffinePower {
     }
 }
 
-/// Exact first and second moments of a diagonal linear SGD model, coordinate by coordinate.
+/// Scratch for [`advance_second_moments`]: the affine powering buffers plus the per-run
+/// coefficients, allocated once per prediction.
+#[derive(Debug, Clone, Default)]
+pub struct SecondMomentRun {
+    pow: AffinePower,
+    a: Vec<f64>,
+    c: Vec<f64>,
+}
+
+impl SecondMomentRun {
+    /// Scratch for `dim` coordinates (grows on demand).
+    pub fn new(dim: usize) -> Self {
+        Self {
+            pow: AffinePower::new(dim),
+            a: vec![0.0; dim],
+            c: vec![0.0; dim],
+        }
+    }
+}
+
+/// `n` updates of the additive-noise second-moment recursion with the drift LR `d` and the
+/// squared noise LR `e`: `w_i ← (1 − d h_i)² w_i + e s²_i`, in closed form for runs of at least
+/// [`CLOSED_FORM_MIN_RUN`] updates and step by step below (both exact; the rule every recursion
+/// here follows).
 ///
-/// Holds the curvatures `h`, noise variances `s²`, the scheme and the current `E[x]`, `E[x²]`.
+/// Plain SGD has `e = d²` ([`DiagonalMoments`] with additive noise); the `sde` law's optional LR
+/// exponents use `d = u^a`, `e = u^b`.
 ///
 /// ```
-/// use lrsde::moments::{DiagonalMoments, NqmParams, Scheme};
-/// let mut m = DiagonalMoments::new(&NqmParams::default(), Scheme::EulerMaruyama).unwrap();
+/// use lrsde::nqm::{advance_second_moments, SecondMomentRun};
+/// let mut w = [1.0, 2.0];
+/// let mut run = SecondMomentRun::new(2);
+/// // (1 − 0.5·1)² · 1 + 0.25 · 0 = 0.25, (1 − 0.5·2)² · 2 + 0.25 · 4 = 1.
+/// advance_second_moments(0.5, 0.25, &[1.0, 2.0], &[0.0, 4.0], &mut w, 1, &mut run);
+/// assert_eq!(w, [0.25, 1.0]);
+/// ```
+pub fn advance_second_moments(
+    d: f64,
+    e: f64,
+    h: &[f64],
+    s2: &[f64],
+    w: &mut [f64],
+    n: usize,
+    run: &mut SecondMomentRun,
+) {
+    if n >= CLOSED_FORM_MIN_RUN {
+        let len = w.len().min(h.len()).min(s2.len());
+        if run.a.len() < len {
+            *run = SecondMomentRun::new(len);
+        }
+        for i in 0..len {
+            let t = 1.0 - d * h[i];
+            run.a[i] = t * t;
+            run.c[i] = e * s2[i];
+        }
+        run.pow
+            .apply(&run.a[..len], &run.c[..len], &mut w[..len], n as u64);
+    } else {
+        for _ in 0..n {
+            // Zipped iterators: no bounds checks, the loop vectorises.
+            for ((wi, &hi), &si) in w.iter_mut().zip(h).zip(s2) {
+                let t = 1.0 - d * hi;
+                *wi = t * t * *wi + e * si;
+            }
+        }
+    }
+}
+
+/// Exact first and second moments of a diagonal linear SGD model, coordinate by coordinate.
+///
+/// Holds the curvatures `h`, noise variances `s²`, the recursion and the current `E[x]`, `E[x²]`.
+///
+/// ```
+/// use lrsde::nqm::{DiagonalMoments, NqmParams};
+/// use lrsde::solver::Method;
+/// let mut m = DiagonalMoments::new(&NqmParams::default(), Method::Em).unwrap();
 /// let start = m.expected_loss();
 /// m.run(&[0.1; 100]).unwrap();
 /// assert!(m.expected_loss() < start);
@@ -298,31 +310,34 @@ impl AffinePower {
 pub struct DiagonalMoments {
     h: Vec<f64>,
     s2: Vec<f64>,
-    scheme: Scheme,
+    rec: Recursion,
     mean: Vec<f64>,
     second: Vec<f64>,
     steps: u64,
 }
 
 impl DiagonalMoments {
-    /// Starts from the NQM's deterministic initial point.
+    /// Starts from the NQM's deterministic initial point; `method` is the scheme the ensemble
+    /// would simulate `nqm` with.
     ///
     /// # Errors
     /// [`MomentsError::InvalidParameter`] if `nqm` is invalid.
-    pub fn new(nqm: &NqmParams, scheme: Scheme) -> Result<Self, MomentsError> {
-        nqm.validate()?;
-        let d = nqm.dim;
+    pub fn new(nqm: &NqmParams, method: Method) -> Result<Self, MomentsError> {
+        let q = &nqm.quad;
+        q.validate("nqm")?;
+        let d = q.dim;
         Ok(Self {
-            h: nqm.curvatures(),
-            s2: nqm.noise_variances(),
-            scheme,
-            mean: vec![nqm.x0; d],
-            second: vec![nqm.x0 * nqm.x0; d],
+            h: q.curvatures(),
+            s2: q.noise_variances(),
+            rec: Recursion::new(nqm.diffusion, method),
+            mean: vec![q.x0; d],
+            second: vec![q.x0 * q.x0; d],
             steps: 0,
         })
     }
 
-    /// Starts from arbitrary per-coordinate curvatures, noise variances and moments.
+    /// Starts from arbitrary per-coordinate curvatures, noise variances and moments, for the
+    /// diffusion form `diffusion` under `method`.
     ///
     /// # Errors
     /// [`MomentsError::LengthMismatch`] if the arrays differ in length;
@@ -332,7 +347,8 @@ impl DiagonalMoments {
         s2: Vec<f64>,
         mean: Vec<f64>,
         second: Vec<f64>,
-        scheme: Scheme,
+        diffusion: NqmDiffusion,
+        method: Method,
     ) -> Result<Self, MomentsError> {
         let d = h.len();
         for (name, v) in [("s2", &s2), ("mean", &mean), ("second", &second)] {
@@ -367,7 +383,7 @@ impl DiagonalMoments {
         Ok(Self {
             h,
             s2,
-            scheme,
+            rec: Recursion::new(diffusion, method),
             mean,
             second,
             steps: 0,
@@ -377,31 +393,32 @@ impl DiagonalMoments {
     /// One update at LR `lr` (exact recursion; `lr` is not validated here, see [`Self::run`]).
     #[inline]
     pub fn step(&mut self, lr: f64) {
-        // One monomorphic loop per scheme (the match is hoisted out of the coordinate loop), with
-        // zipped iterators (no bounds checks) so the loop vectorises.
+        // One monomorphic loop per recursion (the match is hoisted out of the coordinate loop),
+        // with zipped iterators (no bounds checks) so the loop vectorises.
         #[inline(always)]
-        fn update<const MILSTEIN: bool>(
+        fn update<const REC: u8>(
             lr: f64,
             mean: &mut [f64],
             second: &mut [f64],
             h: &[f64],
             s2: &[f64],
         ) {
-            let scheme = if MILSTEIN {
-                Scheme::MilsteinMultiplicative
-            } else {
-                Scheme::EulerMaruyama
+            let rec = match REC {
+                0 => Recursion::Additive,
+                1 => Recursion::SqrtEm,
+                _ => Recursion::SqrtMilstein,
             };
             for (((m1, m2), &h), &s2) in mean.iter_mut().zip(second.iter_mut()).zip(h).zip(s2) {
-                let (a, c) = coeffs(scheme, lr, h, s2);
+                let (a, c) = coeffs(rec, lr, h, s2);
                 *m1 *= 1.0 - lr * h;
                 *m2 = a * *m2 + c;
             }
         }
         let (m, s, h, s2) = (&mut self.mean, &mut self.second, &self.h, &self.s2);
-        match self.scheme {
-            Scheme::EulerMaruyama => update::<false>(lr, m, s, h, s2),
-            Scheme::MilsteinMultiplicative => update::<true>(lr, m, s, h, s2),
+        match self.rec {
+            Recursion::Additive => update::<0>(lr, m, s, h, s2),
+            Recursion::SqrtEm => update::<1>(lr, m, s, h, s2),
+            Recursion::SqrtMilstein => update::<2>(lr, m, s, h, s2),
         }
         self.steps += 1;
     }
@@ -413,7 +430,7 @@ impl DiagonalMoments {
         if n == 0 {
             return;
         }
-        let scheme = self.scheme;
+        let rec = self.rec;
         for (((m1, m2), &h), &s2) in self
             .mean
             .iter_mut()
@@ -421,7 +438,7 @@ impl DiagonalMoments {
             .zip(&self.h)
             .zip(&self.s2)
         {
-            let (a, c) = coeffs(scheme, lr, h, s2);
+            let (a, c) = coeffs(rec, lr, h, s2);
             let (an, geo) = power_and_geometric_sum(a, n);
             *m2 = an * *m2 + c * geo;
             // The mean's factor (1 − ηh) may be negative: plain binary powering keeps the sign.
@@ -494,8 +511,11 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// Runs shorter than this use the step recursion: binary powering costs ~2 log₂ n passes.
-pub(crate) const CLOSED_FORM_MIN_RUN: usize = 8;
+/// Runs of equal LR at least this long advance in closed form, shorter ones step by step: binary
+/// powering costs about `2 log₂ n` vector passes against `n` for the step recursion. Both paths
+/// are exact, so the threshold moves results by a few ulps only; one value for every caller keeps
+/// the `sde` law and `sim:model=nqm` on identical arithmetic.
+pub const CLOSED_FORM_MIN_RUN: usize = 16;
 
 /// Calls `f(lr, len)` for each maximal run of bit-identical consecutive LRs.
 #[inline]
@@ -548,9 +568,10 @@ fn check_steps(steps: &[u64], len: usize) -> Result<(), MomentsError> {
 /// (`lrs[t]` is the LR of update `t + 1`).
 ///
 /// ```
-/// use lrsde::moments::{expected_loss_at, NqmParams, Scheme};
+/// use lrsde::nqm::{expected_loss_at, NqmParams};
+/// use lrsde::solver::Method;
 /// let lrs = vec![0.2; 1000];
-/// let l = expected_loss_at(&NqmParams::default(), Scheme::EulerMaruyama, &lrs, &[0, 10, 1000]).unwrap();
+/// let l = expected_loss_at(&NqmParams::default(), Method::Em, &lrs, &[0, 10, 1000]).unwrap();
 /// assert_eq!(l[0], 0.5 * (1..=32).map(|i| 1.0 / i as f64).sum::<f64>());
 /// assert!(l[2] < l[1] && l[1] < l[0]);
 /// ```
@@ -560,13 +581,13 @@ fn check_steps(steps: &[u64], len: usize) -> Result<(), MomentsError> {
 /// `lrs.len()`.
 pub fn expected_loss_at(
     nqm: &NqmParams,
-    scheme: Scheme,
+    method: Method,
     lrs: &[f64],
     steps: &[u64],
 ) -> Result<Vec<f64>, MomentsError> {
     check_steps(steps, lrs.len())?;
     check_lrs(lrs, 0)?;
-    let mut m = DiagonalMoments::new(nqm, scheme)?;
+    let mut m = DiagonalMoments::new(nqm, method)?;
     let mut out = Vec::with_capacity(steps.len());
     let mut pos = 0usize;
     for &s in steps {
@@ -583,8 +604,9 @@ pub fn expected_loss_at(
 /// Uses the step recursion throughout (`dim` multiply-adds per step, vectorised).
 ///
 /// ```
-/// use lrsde::moments::{expected_loss_every_step, NqmParams, Scheme};
-/// let l = expected_loss_every_step(&NqmParams::default(), Scheme::EulerMaruyama, &[0.1; 50]).unwrap();
+/// use lrsde::nqm::{expected_loss_every_step, NqmParams};
+/// use lrsde::solver::Method;
+/// let l = expected_loss_every_step(&NqmParams::default(), Method::Em, &[0.1; 50]).unwrap();
 /// assert_eq!(l.len(), 50);
 /// ```
 ///
@@ -592,11 +614,11 @@ pub fn expected_loss_at(
 /// Invalid parameters or non-finite LRs.
 pub fn expected_loss_every_step(
     nqm: &NqmParams,
-    scheme: Scheme,
+    method: Method,
     lrs: &[f64],
 ) -> Result<Vec<f64>, MomentsError> {
     check_lrs(lrs, 0)?;
-    let mut m = DiagonalMoments::new(nqm, scheme)?;
+    let mut m = DiagonalMoments::new(nqm, method)?;
     Ok(lrs
         .iter()
         .map(|&lr| {
@@ -621,8 +643,8 @@ pub fn expected_loss_every_step(
 /// (stable iff `0 < η h < 2 (1 + μ)`).
 ///
 /// ```
-/// use lrsde::moments::{MomentumMoments, NqmParams};
-/// let mut m = MomentumMoments::new(&NqmParams::default(), 0.9).unwrap();
+/// use lrsde::nqm::{MomentumMoments, QuadraticParams};
+/// let mut m = MomentumMoments::new(&QuadraticParams::default(), 0.9).unwrap();
 /// m.run(&[0.05; 200]).unwrap();
 /// assert!(m.expected_loss().is_finite());
 /// ```
@@ -644,8 +666,8 @@ impl MomentumMoments {
     ///
     /// # Errors
     /// [`MomentsError::InvalidParameter`] for an invalid NQM or `mu` outside `[0, 1)`.
-    pub fn new(nqm: &NqmParams, mu: f64) -> Result<Self, MomentsError> {
-        nqm.validate()?;
+    pub fn new(nqm: &QuadraticParams, mu: f64) -> Result<Self, MomentsError> {
+        nqm.validate("momentum")?;
         if !(mu.is_finite() && (0.0..1.0).contains(&mu)) {
             return Err(MomentsError::InvalidParameter {
                 name: "momentum",
@@ -672,8 +694,8 @@ impl MomentumMoments {
     /// spectrum, as the `sim:` law fits it). Only before the first update.
     ///
     /// ```
-    /// use lrsde::moments::{MomentumMoments, NqmParams};
-    /// let nqm = NqmParams { dim: 2, ..Default::default() };
+    /// use lrsde::nqm::{MomentumMoments, QuadraticParams};
+    /// let nqm = QuadraticParams { dim: 2, ..Default::default() };
     /// let m = MomentumMoments::new(&nqm, 0.9).unwrap().starting_at(&[1.0, 0.5]).unwrap();
     /// assert_eq!(m.second_moment(), [1.0, 0.25]);
     /// ```

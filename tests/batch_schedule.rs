@@ -1,0 +1,206 @@
+//! Batch-size schedules: a constant batch equal to the model's `batch` key changes no bit, the
+//! exact moments under a batch ramp match Monte Carlo, and the stationary variance follows the
+//! closed form `η s² / (h (2 − η h))` with `s² ∝ 1/B`.
+
+use lrsde::ensemble::{Ensemble, EnsembleError, NoObserver, Summary};
+use lrsde::model::ModelSpec;
+use lrsde::moments::{DiagonalMoments, MomentumMoments, NqmParams, Scheme};
+use lrsde::schedule::{BatchGrid, ScheduleSpec};
+use lrsde::solver::Method;
+
+fn run(
+    spec: &str,
+    method: Method,
+    lrs: &[f64],
+    batch: Option<&BatchGrid>,
+    paths: usize,
+) -> Summary {
+    let spec: ModelSpec = spec.parse().unwrap();
+    Ensemble::builder()
+        .paths(paths)
+        .seed(7)
+        .save_every(10)
+        .build()
+        .unwrap()
+        .run_spec_batched_observed(&spec, method, lrs, batch, &mut NoObserver)
+        .unwrap()
+}
+
+fn ramp() -> BatchGrid {
+    // 4 → 8 → 16 in three phases: noise variance ×4, ×2, ×1 relative to batch=16.
+    let spec: ScheduleSpec =
+        "constant:peak=4,steps=20; @20 constant:peak=8,steps=20; @40 constant:peak=16,steps=20"
+            .parse()
+            .unwrap();
+    BatchGrid::from_schedule(&spec).unwrap()
+}
+
+#[test]
+fn constant_batch_at_the_model_key_is_bit_identical() {
+    let lrs: Vec<f64> = (0..60).map(|t| 0.4 - 0.005 * t as f64).collect();
+    let same = BatchGrid::new(vec![16.0; 60]).unwrap();
+    for (spec, method) in [
+        ("nqm:dim=6,batch=16", Method::Em),
+        ("nqm:dim=6,batch=16,diffusion=sqrt1px2", Method::Milstein),
+        ("nqm:dim=6,batch=16,diffusion=sqrt1px2", Method::Em),
+        ("momentum:dim=6,batch=16,mu=0.5", Method::Milstein),
+        ("adam:dim=6,batch=16", Method::Em),
+        ("lossnoise:dim=6,batch=16", Method::Milstein),
+    ] {
+        let a = run(spec, method, &lrs, None, 70);
+        let b = run(spec, method, &lrs, Some(&same), 70);
+        assert_eq!(a.rows, b.rows, "{spec} {method:?}");
+        // A different batch does change the numbers (the test above can fail).
+        let other = BatchGrid::new(vec![8.0; 60]).unwrap();
+        let c = run(spec, method, &lrs, Some(&other), 70);
+        assert_ne!(
+            a.rows.last().unwrap().mean,
+            c.rows.last().unwrap().mean,
+            "{spec}"
+        );
+    }
+}
+
+#[test]
+fn moments_with_unit_factors_are_the_plain_recursion() {
+    let p = NqmParams {
+        dim: 5,
+        ..Default::default()
+    };
+    let lrs: Vec<f64> = (0..30).map(|t| 0.5 / (1.0 + t as f64)).collect();
+    let mut a = DiagonalMoments::new(&p, Scheme::MilsteinMultiplicative).unwrap();
+    let mut b = a.clone();
+    a.run_batched(&lrs, &[1.0; 30]).unwrap();
+    for &lr in &lrs {
+        b.step(lr);
+    }
+    assert_eq!(a, b);
+    let mut m = MomentumMoments::new(&p, 0.7).unwrap();
+    let mut n = MomentumMoments::new(&p, 0.7).unwrap();
+    m.run_batched(&lrs, &[1.0; 30]).unwrap();
+    n.run(&lrs).unwrap();
+    assert_eq!(m.expected_loss().to_bits(), n.expected_loss().to_bits());
+    assert!(a.run_batched(&lrs, &[1.0; 29]).is_err());
+    assert!(a.run_batched(&lrs[..1], &[f64::NAN]).is_err());
+}
+
+/// Exact moments under the ramp vs the ensemble mean, at every save point, within 4 SE.
+#[test]
+fn moments_under_a_batch_ramp_match_monte_carlo() {
+    let grid = ramp();
+    let lrs = vec![0.3; 60];
+    let var = grid.variance_factors(16.0, 60);
+    let p = NqmParams {
+        dim: 4,
+        x0: 0.5,
+        ..Default::default()
+    };
+    for (spec, mu) in [
+        ("nqm:dim=4,x0=0.5", None),
+        ("momentum:dim=4,x0=0.5,mu=0.6", Some(0.6)),
+    ] {
+        let mc = run(spec, Method::Em, &lrs, Some(&grid), 8192);
+        let plain = run(spec, Method::Em, &lrs, None, 8192);
+        for row in mc.rows.iter().filter(|r| r.step > 0) {
+            let t = row.step as usize;
+            let exact = match mu {
+                None => {
+                    let mut m = DiagonalMoments::new(&p, Scheme::EulerMaruyama).unwrap();
+                    m.run_batched(&lrs[..t], &var[..t]).unwrap();
+                    m.expected_loss()
+                }
+                Some(mu) => {
+                    let mut m = MomentumMoments::new(&p, mu).unwrap();
+                    m.run_batched(&lrs[..t], &var[..t]).unwrap();
+                    m.expected_loss()
+                }
+            };
+            let z = (row.mean - exact) / row.se;
+            assert!(
+                z.abs() < 4.0,
+                "{spec} step {t}: mc {} exact {exact} z {z}",
+                row.mean
+            );
+        }
+        // The small early batches leave the loss visibly higher than a constant batch of 16.
+        let (a, b) = (&mc.rows[2], &plain.rows[2]);
+        assert!(
+            a.mean - b.mean > 4.0 * (a.se + b.se),
+            "{spec}: {} vs {}",
+            a.mean,
+            b.mean
+        );
+    }
+}
+
+/// Doubling the batch halves the stationary `E[x²] = η² s² / (1 − (1 − η h)²)` of EM/SGD.
+#[test]
+fn doubling_batch_halves_the_stationary_variance() {
+    let (lr, h, noise, batch) = (0.2, 1.0, 1.0, 16.0);
+    let p = NqmParams {
+        dim: 1,
+        hmax: h,
+        noise,
+        batch,
+        x0: 0.0,
+        ..Default::default()
+    };
+    let steps = 2000;
+    let grid = BatchGrid::new(vec![2.0 * batch; steps]).unwrap();
+    let mut m = DiagonalMoments::new(&p, Scheme::EulerMaruyama).unwrap();
+    m.run_batched(&vec![lr; steps], &grid.variance_factors(batch, steps))
+        .unwrap();
+    let s2 = noise * h / (2.0 * batch);
+    let stationary = lr * lr * s2 / (1.0 - (1.0 - lr * h) * (1.0 - lr * h));
+    assert!((m.second_moment()[0] / stationary - 1.0).abs() < 1e-12);
+    // And the ensemble agrees with it.
+    let mc = run(
+        "nqm:dim=1,x0=0,batch=16",
+        Method::Em,
+        &vec![lr; steps],
+        Some(&grid),
+        8192,
+    );
+    let last = mc.rows.last().unwrap();
+    let z = (last.mean - 0.5 * h * stationary) / last.se;
+    assert!(
+        z.abs() < 4.0,
+        "mc {} vs {} (z {z})",
+        last.mean,
+        0.5 * h * stationary
+    );
+}
+
+#[test]
+fn models_without_batch_and_bad_multipliers_are_errors() {
+    let grid = BatchGrid::new(vec![2.0]).unwrap();
+    let spec: ModelSpec = "ou".parse().unwrap();
+    let ens = Ensemble::builder().paths(32).build().unwrap();
+    let err = ens
+        .run_spec_batched_observed(&spec, Method::Em, &[0.1; 3], Some(&grid), &mut NoObserver)
+        .unwrap_err();
+    assert!(matches!(err, EnsembleError::BadBatch { .. }));
+    assert!(err.to_string().contains("`ou`"), "{err}");
+    let m = lrsde::model::Nqm::new(Default::default()).unwrap();
+    let short = ens.run_batched_observed(
+        &m,
+        lrsde::solver::EulerMaruyama,
+        &[0.1; 3],
+        &[1.0; 2],
+        &mut NoObserver,
+    );
+    assert!(
+        short
+            .unwrap_err()
+            .to_string()
+            .contains("2 noise multipliers for 3")
+    );
+    let zero = ens.run_batched_observed(
+        &m,
+        lrsde::solver::EulerMaruyama,
+        &[0.1; 3],
+        &[1.0, 0.0, 1.0],
+        &mut NoObserver,
+    );
+    assert!(zero.unwrap_err().to_string().contains("step 2"));
+}

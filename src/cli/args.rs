@@ -5,7 +5,7 @@ use super::error::{CliError, CliResult};
 use lrsde::data::{ReadOptions, WarmupPolicy};
 use lrsde::ensemble::budget::Bytes;
 use lrsde::rank::Candidate;
-use lrsde::schedule::{LrGrid, LrSchedule, ScheduleSpec, Tabulated};
+use lrsde::schedule::{BatchGrid, LrGrid, LrSchedule, ScheduleSpec, Tabulated};
 use std::path::Path;
 
 /// Longest schedule `predict` and `rank` accept: the longest curve the file readers accept
@@ -67,6 +67,29 @@ pub fn candidate(text: &str, flag: &str) -> CliResult<Candidate> {
         )));
     }
     Ok(c)
+}
+
+/// A `--batch-schedule SPEC|FILE`: a file (one of its `batch_size` / `batch` /
+/// `train/batch_size` columns) if one of that name exists, else a spec of the LR grammar read as
+/// batch sizes. Errors name the flag and quote the text.
+pub fn batch_schedule(text: &str, flag: &str) -> CliResult<BatchGrid> {
+    let path = Path::new(text);
+    if path.is_file() {
+        return lrsde::data::read_batch_column(path)
+            .map_err(|e| CliError::user(format!("{flag}: {e}")));
+    }
+    if !text.contains(':')
+        && (text.contains(['/', '\\']) || lrsde::data::Format::from_path(path).is_some())
+    {
+        return Err(CliError::user(format!(
+            "{flag}: {text}: no such file (and not a spec `family:key=value,…`)"
+        )));
+    }
+    let spec: ScheduleSpec = text
+        .parse()
+        .map_err(|e| CliError::user(format!("{flag}: {e}")))?;
+    check_predict_len(spec.steps(), flag, text)?;
+    BatchGrid::from_schedule(&spec).map_err(|e| CliError::user(format!("{flag} {text}: {e}")))
 }
 
 /// Refuses a schedule longer than [`MAX_PREDICT_STEPS`] before its grid is built.

@@ -1,6 +1,6 @@
 //! `lrsde simulate`: an SDE ensemble under a schedule, summarised at save points.
 
-use super::args::{MemoryArgs, ScheduleArg, candidate, check_output};
+use super::args::{MemoryArgs, ScheduleArg, batch_schedule, candidate, check_output};
 use super::error::{CliError, CliResult};
 use lrsde::ensemble::budget::{
     BudgetError, Bytes, DEFAULT_MAX_SECONDS, Estimate, HumanDuration, Limits, THROUGHPUT_PER_THREAD,
@@ -24,6 +24,11 @@ pub struct Args {
     /// Schedule: a spec (family:key=value,…) or a curve file with an `lr` column.
     #[arg(long, value_name = "SPEC|FILE")]
     schedule: String,
+    /// Batch-size schedule: a spec in the schedule grammar read as batch sizes (peak = largest
+    /// batch, in the unit of the model's `batch` key) or a file with a `batch_size` column.
+    /// Update t runs with noise variance × batch/B_t; past its end the last batch holds.
+    #[arg(long, value_name = "SPEC|FILE")]
+    batch_schedule: Option<String>,
     /// Number of Monte Carlo paths.
     #[arg(long, value_name = "M", default_value_t = 1024)]
     paths: usize,
@@ -63,6 +68,18 @@ pub fn run(args: &Args) -> CliResult<()> {
         .parse()
         .map_err(|e| CliError::user(format!("--method: {e}")))?;
     let candidate = candidate(&args.schedule, "--schedule")?;
+    let batch = args
+        .batch_schedule
+        .as_deref()
+        .map(|t| batch_schedule(t, "--batch-schedule"))
+        .transpose()?;
+    if batch.is_some() && model.batch().is_none() {
+        return Err(CliError::user(format!(
+            "--batch-schedule: model `{}` has no `batch` key, so its noise does not scale with \
+             1/batch; use nqm, momentum, adam or lossnoise",
+            model.name()
+        )));
+    }
     let parallelism = match args.threads {
         None => Parallelism::Global,
         Some(0) => return Err(CliError::user("--threads must be at least 1")),
@@ -94,7 +111,7 @@ pub fn run(args: &Args) -> CliResult<()> {
     let start = std::time::Instant::now();
     let pb = super::progress::bar(lrs.len() as u64, "simulate");
     let summary = ensemble
-        .run_spec_observed(&model, method, lrs, &mut |p: &Progress| {
+        .run_spec_batched_observed(&model, method, lrs, batch.as_ref(), &mut |p: &Progress| {
             pb.set_position(p.steps_done)
         })
         .map_err(|e| CliError::user(flagged(&e.to_string())))?;

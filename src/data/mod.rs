@@ -654,6 +654,68 @@ pub fn read_lr_column_with(path: &Path, opts: &ReadOptions) -> Result<LrGrid, Da
     })
 }
 
+/// Names tried, in order, for a file's per-update batch size (`--batch-schedule FILE`).
+pub const BATCH_COLUMNS: [&str; 4] = [
+    "batch_size",
+    "batch",
+    "train/batch_size",
+    "train_batch_size",
+];
+
+/// Reads a per-update batch-size grid from a curve or schedule file: the first of
+/// [`BATCH_COLUMNS`] present, resolved by the same column rule as the LR column and rebuilt one
+/// value per update as LRs are (linear between logged steps; a file starting after step 1 gets
+/// the warmup fill from 0, which is rejected as a batch of 0).
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("lrsde-doc-batch-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("ramp.csv");
+/// std::fs::write(&path, "step,batch_size\n1,8\n2,8\n3,16\n4,16\n").unwrap();
+/// let grid = lrsde::data::read_batch_column(&path).unwrap();
+/// assert_eq!(grid.as_slice(), &[8.0, 8.0, 16.0, 16.0]);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// ```
+///
+/// # Errors
+/// As [`read_curve`]; [`DataError::MissingColumn`] naming the tried names if none is present;
+/// [`DataError::BadValue`] for a batch size that is not finite and `> 0`.
+pub fn read_batch_column(path: &Path) -> Result<crate::schedule::BatchGrid, DataError> {
+    let mut found = Vec::new();
+    for name in BATCH_COLUMNS {
+        let opts = ReadOptions {
+            lr_column: Some(name.to_owned()),
+            ..ReadOptions::default()
+        };
+        let raw = match load_raw(path, &opts, Purpose::LrOnly, 0) {
+            Ok(raw) => raw,
+            Err(DataError::MissingColumn { found: f, .. }) => {
+                found = f;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let end = raw.lr_rows.last().map_or(0, |r| r.0);
+        let n = raw.total.unwrap_or(end);
+        let values = lrs_from_rows(&raw, n, &opts)?;
+        return crate::schedule::BatchGrid::new(values).map_err(|e| DataError::BadValue {
+            at: Location::file(raw.path.clone()),
+            what: "batch size",
+            value: match e {
+                crate::schedule::ScheduleError::BadBatch { batch, .. } => batch,
+                #[allow(unreachable_patterns)]
+                _ => f64::NAN,
+            },
+        });
+    }
+    Err(DataError::MissingColumn {
+        path: path.display().to_string(),
+        column: BATCH_COLUMNS.join("` or `"),
+        found,
+        hint: String::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

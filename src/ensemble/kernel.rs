@@ -74,6 +74,9 @@ pub(crate) struct SegmentCtx<'a, M: ?Sized, S> {
     /// The model's closed form and the scheme, when the row kernel applies.
     pub fast: Option<(DiagonalForm<'a>, Method)>,
     pub lrs: &'a [f64],
+    /// Per-update diffusion multipliers `√(B_ref/B_t)` of a batch schedule (aligned with `lrs`);
+    /// `None`: no batch schedule.
+    pub noise: Option<&'a [f64]>,
     pub ts: TimeStep,
     pub substeps: usize,
     pub bound: f64,
@@ -81,13 +84,24 @@ pub(crate) struct SegmentCtx<'a, M: ?Sized, S> {
 
 /// The closed form if the row kernel can run `model` with `stepper`: a built-in scheme and a
 /// form whose shapes agree with the model's.
-pub(crate) fn fast_form<'a, M, S>(model: &'a M, stepper: &S) -> Option<(DiagonalForm<'a>, Method)>
+///
+/// With a batch schedule (`batched`), the multiplicative `√(1+x²)` form takes the path kernel:
+/// there the generic stepper scales `η s_i √(1+x_i²)` by `c` after the product, an order the
+/// row kernel's per-row coefficient `η s_i c` cannot reproduce bit for bit.
+pub(crate) fn fast_form<'a, M, S>(
+    model: &'a M,
+    stepper: &S,
+    batched: bool,
+) -> Option<(DiagonalForm<'a>, Method)>
 where
     M: SdeModel + ?Sized,
     S: Stepper<M>,
 {
     let form = model.diagonal_form()?;
     let method = stepper.method()?;
+    if batched && form.momentum.is_none() && form.diffusion == NqmDiffusion::Sqrt1px2 {
+        return None;
+    }
     let d = form.curvature.len();
     let state = if form.momentum.is_some() { 2 * d } else { d };
     (form.noise_scale.len() == d && model.noise_dim() == d && model.dim() == state)
@@ -193,6 +207,7 @@ impl Block {
             words: &mut self.words,
             form,
             lrs: &ctx.lrs[from..to],
+            noise: ctx.noise.map(|n| &n[from..to]),
             from,
             substeps: ctx.substeps,
             bound: ctx.bound,
@@ -232,6 +247,7 @@ impl Block {
         };
         let dim = self.dim;
         let lrs = &ctx.lrs[from..to];
+        let noise = ctx.noise.map(|n| &n[from..to]);
         for (l, (x, div)) in states
             .chunks_exact_mut(dim)
             .zip(&mut self.diverged_at)
@@ -246,6 +262,9 @@ impl Block {
             let mut loss = self.losses[l];
             let mut normals = self.rng.get(l);
             for (k, &lr) in lrs.iter().enumerate() {
+                if let Some(n) = noise {
+                    self.ws.noise = n[k];
+                }
                 for _ in 0..ctx.substeps {
                     normals.fill(&mut self.z);
                     ctx.stepper
@@ -284,6 +303,8 @@ struct RowSegment<'a, 'f> {
     words: &'a mut [[u64; BLOCK]],
     form: &'a DiagonalForm<'f>,
     lrs: &'a [f64],
+    /// This segment's batch-schedule diffusion multipliers, if any.
+    noise: Option<&'a [f64]>,
     from: usize,
     substeps: usize,
     bound: f64,
@@ -341,6 +362,7 @@ impl RowSegment<'_, '_> {
         let (xs, ps) = self.rows.split_at_mut(d);
         let t = self.t;
         for (k, &lr) in self.lrs.iter().enumerate() {
+            let nc = self.noise.map_or(1.0, |n| n[k]);
             let mut acc = [[0.0; BLOCK]; 4];
             let mut tail = [0.0; BLOCK];
             for sub in 0..self.substeps {
@@ -352,14 +374,14 @@ impl RowSegment<'_, '_> {
                 for g in 0..full / 4 {
                     for (j, dst) in acc.iter_mut().enumerate() {
                         let i = 4 * g + j;
-                        update::<MIL, SQRT, MOM>(xs, ps, &self.z[i], i, lr, h[i], s[i], k);
+                        update::<MIL, SQRT, MOM>(xs, ps, &self.z[i], i, lr, h[i], s[i], nc, k);
                         if last {
                             accumulate_loss(dst, &xs[i], h[i]);
                         }
                     }
                 }
                 for i in full..d {
-                    update::<MIL, SQRT, MOM>(xs, ps, &self.z[i], i, lr, h[i], s[i], k);
+                    update::<MIL, SQRT, MOM>(xs, ps, &self.z[i], i, lr, h[i], s[i], nc, k);
                     if last {
                         accumulate_loss(&mut tail, &xs[i], h[i]);
                     }
@@ -388,7 +410,8 @@ impl RowSegment<'_, '_> {
 // through `self`) do not overlap, fully unrolled the loop and kept it scalar.
 
 /// Coordinate `i` of every path in the block through one (sub)step: the per-step coefficients
-/// `η h_i`, `η s_i` once for the block, then the row update. `k = [μ, dt, √dt, dt/2]`; `ps` (the
+/// `η h_i`, `η s_i·c` once for the block (`c`: the batch schedule's diffusion multiplier, 1
+/// without one: `x·1 = x` exactly), then the row update. `k = [μ, dt, √dt, dt/2]`; `ps` (the
 /// previous iterates) is only read with momentum.
 #[inline(always)]
 #[allow(
@@ -403,10 +426,12 @@ fn update<const MIL: bool, const SQRT: bool, const MOM: bool>(
     lr: f64,
     hi: f64,
     si: f64,
+    nc: f64,
     k: [f64; 4],
 ) {
     let [mu, dt, sdt, half_dt] = k;
-    let (c, b) = (lr * hi, lr * si);
+    // `(η s_i)·c`: the generic steppers scale the model's `η s_i` by `c` in the same order.
+    let (c, b) = (lr * hi, lr * si * nc);
     if MOM {
         momentum_row::<MIL>(&mut xs[i], &mut ps[i], z, [mu, c, b, dt, sdt, half_dt]);
     } else {

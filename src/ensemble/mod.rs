@@ -51,6 +51,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::model::{DiffusionDerivative, ModelError, ModelSpec, ModelVisitor, SdeModel};
+use crate::schedule::BatchGrid;
 use crate::solver::{EulerMaruyama, Method, Milstein, Stepper, TimeStep};
 use kernel::{BLOCK, Block, LIVE, SegmentCtx, fast_form};
 
@@ -99,6 +100,12 @@ pub enum EnsembleError {
     /// A model spec was invalid.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A batch schedule's per-update noise multipliers do not fit the LR grid or the scheme.
+    #[error("batch schedule: {reason}")]
+    BadBatch {
+        /// What is wrong.
+        reason: String,
+    },
     /// The thread pool could not be built.
     #[error("cannot build a thread pool with {threads} threads: {reason}")]
     ThreadPool {
@@ -414,23 +421,69 @@ impl Ensemble {
         lrs: &[f64],
         observer: &mut O,
     ) -> Result<Summary, EnsembleError> {
+        self.run_spec_batched_observed(spec, method, lrs, None, observer)
+    }
+
+    /// [`run_spec_observed`](Self::run_spec_observed) under a batch schedule: update `t` runs
+    /// with the gradient-noise variance multiplied by `B_ref / batch.at(t)`, `B_ref` the model's
+    /// `batch` key (see [`BatchGrid`]). `None`, or a constant grid equal to `B_ref`, gives the
+    /// same bits as no batch schedule.
+    ///
+    /// ```
+    /// use lrsde::{ensemble::{Ensemble, NoObserver}, model::ModelSpec, schedule::BatchGrid, solver::Method};
+    /// let spec: ModelSpec = "nqm:dim=4,batch=16".parse().unwrap();
+    /// let ens = Ensemble::builder().paths(64).build().unwrap();
+    /// let lrs = [0.5; 50];
+    /// let same = BatchGrid::new(vec![16.0]).unwrap();
+    /// let a = ens.run_spec(&spec, Method::Em, &lrs).unwrap();
+    /// let b = ens.run_spec_batched_observed(&spec, Method::Em, &lrs, Some(&same), &mut NoObserver).unwrap();
+    /// assert_eq!(a.rows, b.rows);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`run_spec`](Self::run_spec); [`EnsembleError::BadBatch`] for a model without a
+    /// `batch` key (`ou`, `gbm`).
+    pub fn run_spec_batched_observed<O: Observer + ?Sized>(
+        &self,
+        spec: &ModelSpec,
+        method: Method,
+        lrs: &[f64],
+        batch: Option<&BatchGrid>,
+        observer: &mut O,
+    ) -> Result<Summary, EnsembleError> {
+        let factors = match batch {
+            None => None,
+            Some(grid) => {
+                let b_ref = spec.batch().ok_or_else(|| EnsembleError::BadBatch {
+                    reason: format!(
+                        "model `{}` has no `batch` key, so its noise does not scale with 1/batch",
+                        spec.name()
+                    ),
+                })?;
+                Some(grid.diffusion_factors(b_ref, lrs.len()))
+            }
+        };
         struct Visit<'a, O: ?Sized> {
             ens: &'a Ensemble,
             method: Method,
             lrs: &'a [f64],
+            noise: Option<&'a [f64]>,
             observer: &'a mut O,
         }
         impl<O: Observer + ?Sized> ModelVisitor for Visit<'_, O> {
             type Output = Result<Summary, EnsembleError>;
             fn visit<M: DiffusionDerivative>(self, model: &M) -> Self::Output {
                 match self.method {
-                    Method::Em => {
-                        self.ens
-                            .run_observed(model, EulerMaruyama, self.lrs, self.observer)
-                    }
+                    Method::Em => self.ens.run_inner(
+                        model,
+                        EulerMaruyama,
+                        self.lrs,
+                        self.noise,
+                        self.observer,
+                    ),
                     Method::Milstein => {
                         self.ens
-                            .run_observed(model, Milstein, self.lrs, self.observer)
+                            .run_inner(model, Milstein, self.lrs, self.noise, self.observer)
                     }
                 }
             }
@@ -439,6 +492,7 @@ impl Ensemble {
             ens: self,
             method,
             lrs,
+            noise: factors.as_deref(),
             observer,
         })?
     }
@@ -456,9 +510,62 @@ impl Ensemble {
         S: Stepper<M>,
         O: Observer + ?Sized,
     {
+        self.run_inner(model, stepper, lrs, None, observer)
+    }
+
+    /// [`run_observed`](Self::run_observed) with the diffusion of update `t` multiplied by
+    /// `noise[t]` — a batch schedule's `√(B_ref/B_t)` ([`BatchGrid::diffusion_factors`]), which
+    /// is exact for every built-in model with a `batch` key (their noise is linear in the
+    /// noise scale `s_i ∝ 1/√batch`) and is the assumption made for a user's model.
+    ///
+    /// ```
+    /// use lrsde::{ensemble::{Ensemble, NoObserver}, model::{Nqm, NqmParams}, solver::EulerMaruyama};
+    /// let m = Nqm::new(NqmParams::default()).unwrap();
+    /// let ens = Ensemble::builder().paths(32).build().unwrap();
+    /// let a = ens.run(&m, EulerMaruyama, &[0.5; 20]).unwrap();
+    /// let b = ens.run_batched_observed(&m, EulerMaruyama, &[0.5; 20], &[1.0; 20], &mut NoObserver).unwrap();
+    /// assert_eq!(a.rows, b.rows);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`run`](Self::run); [`EnsembleError::BadBatch`] if `noise` is not as long as `lrs`,
+    /// has a value that is not finite and `> 0`, or `stepper` is not a built-in scheme (a
+    /// user's scheme would not apply the multipliers).
+    pub fn run_batched_observed<M, S, O>(
+        &self,
+        model: &M,
+        stepper: S,
+        lrs: &[f64],
+        noise: &[f64],
+        observer: &mut O,
+    ) -> Result<Summary, EnsembleError>
+    where
+        M: SdeModel + ?Sized,
+        S: Stepper<M>,
+        O: Observer + ?Sized,
+    {
+        self.run_inner(model, stepper, lrs, Some(noise), observer)
+    }
+
+    fn run_inner<M, S, O>(
+        &self,
+        model: &M,
+        stepper: S,
+        lrs: &[f64],
+        noise: Option<&[f64]>,
+        observer: &mut O,
+    ) -> Result<Summary, EnsembleError>
+    where
+        M: SdeModel + ?Sized,
+        S: Stepper<M>,
+        O: Observer + ?Sized,
+    {
         let c = self.cfg;
         if lrs.is_empty() {
             return Err(EnsembleError::EmptyGrid);
+        }
+        if let Some(n) = noise {
+            check_noise(n, lrs.len(), stepper.method().is_some())?;
         }
         if let Some((t, &lr)) = lrs
             .iter()
@@ -499,7 +606,7 @@ impl Ensemble {
         {
             return Err(too_large());
         }
-        let fast = fast_form(model, &stepper);
+        let fast = fast_form(model, &stepper, noise.is_some());
         let mut chunks = Vec::new();
         chunks
             .try_reserve_exact(c.paths.div_ceil(BLOCK))
@@ -517,6 +624,7 @@ impl Ensemble {
             stepper,
             fast,
             lrs,
+            noise,
             ts: TimeStep::substeps(c.substeps),
             substeps: c.substeps,
             bound: c.bound,
@@ -594,6 +702,32 @@ impl Ensemble {
             substeps: c.substeps,
         })
     }
+}
+
+/// Validates a batch schedule's diffusion multipliers against the LR grid and the scheme.
+fn check_noise(noise: &[f64], steps: usize, builtin: bool) -> Result<(), EnsembleError> {
+    let bad = |reason: String| Err(EnsembleError::BadBatch { reason });
+    if noise.len() != steps {
+        return bad(format!(
+            "{} noise multipliers for {steps} learning-rate updates",
+            noise.len()
+        ));
+    }
+    if let Some((t, v)) = noise
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite() || **v <= 0.0)
+    {
+        return bad(format!(
+            "noise multiplier at step {} is {v}; must be finite and > 0",
+            t + 1
+        ));
+    }
+    if !builtin {
+        return bad("a user-defined scheme cannot apply per-update noise multipliers; use em or                     milstein"
+            .to_owned());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

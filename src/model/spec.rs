@@ -101,6 +101,24 @@ impl ModelSpec {
         }
     }
 
+    /// The model's `batch` key (the batch size its noise scale refers to), for the models whose
+    /// gradient noise scales with 1/batch; `None` for `ou` and `gbm`.
+    ///
+    /// ```
+    /// use lrsde::model::ModelSpec;
+    /// assert_eq!("momentum:batch=64".parse::<ModelSpec>().unwrap().batch(), Some(64.0));
+    /// assert_eq!("ou".parse::<ModelSpec>().unwrap().batch(), None);
+    /// ```
+    pub fn batch(&self) -> Option<f64> {
+        match self {
+            Self::Nqm(p) => Some(p.quad.batch),
+            Self::Momentum(p) => Some(p.quad.batch),
+            Self::Adam(p) => Some(p.quad.batch),
+            Self::LossNoise(p) => Some(p.batch),
+            Self::Ou(_) | Self::Gbm(_) => None,
+        }
+    }
+
     /// Builds the concrete model (validating its parameters) and runs `visitor` on it.
     ///
     /// ```

@@ -393,11 +393,19 @@ impl DiagonalMoments {
     /// One update at LR `lr` (exact recursion; `lr` is not validated here, see [`Self::run`]).
     #[inline]
     pub fn step(&mut self, lr: f64) {
-        // One monomorphic loop per recursion (the match is hoisted out of the coordinate loop),
-        // with zipped iterators (no bounds checks) so the loop vectorises.
+        self.step_scaled(lr, 1.0);
+    }
+
+    /// One update at LR `lr` with the noise variance multiplied by `v` (a batch schedule's
+    /// `B_ref / B_t`; `v = 1` is exactly [`Self::step`]).
+    #[inline]
+    pub fn step_scaled(&mut self, lr: f64, v: f64) {
+        // One monomorphic loop per recursion (the match is hoisted out of the coordinate loop), with
+        // zipped iterators (no bounds checks) so the loop vectorises.
         #[inline(always)]
         fn update<const REC: u8>(
             lr: f64,
+            v: f64,
             mean: &mut [f64],
             second: &mut [f64],
             h: &[f64],
@@ -409,16 +417,16 @@ impl DiagonalMoments {
                 _ => Recursion::SqrtMilstein,
             };
             for (((m1, m2), &h), &s2) in mean.iter_mut().zip(second.iter_mut()).zip(h).zip(s2) {
-                let (a, c) = coeffs(rec, lr, h, s2);
+                let (a, c) = coeffs(rec, lr, h, s2 * v);
                 *m1 *= 1.0 - lr * h;
                 *m2 = a * *m2 + c;
             }
         }
         let (m, s, h, s2) = (&mut self.mean, &mut self.second, &self.h, &self.s2);
         match self.rec {
-            Recursion::Additive => update::<0>(lr, m, s, h, s2),
-            Recursion::SqrtEm => update::<1>(lr, m, s, h, s2),
-            Recursion::SqrtMilstein => update::<2>(lr, m, s, h, s2),
+            Recursion::Additive => update::<0>(lr, v, m, s, h, s2),
+            Recursion::SqrtEm => update::<1>(lr, v, m, s, h, s2),
+            Recursion::SqrtMilstein => update::<2>(lr, v, m, s, h, s2),
         }
         self.steps += 1;
     }
@@ -463,6 +471,33 @@ impl DiagonalMoments {
                 }
             }
         });
+        Ok(())
+    }
+
+    /// [`Self::run`] under a batch schedule: update `t` has its noise variance multiplied by
+    /// `noise_var[t]` (`B_ref / B_t`, [`crate::schedule::BatchGrid::variance_factors`]). Steps
+    /// one update at a time (exact); all-ones factors give the bits of [`Self::step`].
+    ///
+    /// ```
+    /// use lrsde::nqm::{DiagonalMoments, NqmParams};
+    /// use lrsde::solver::Method;
+    /// let p = NqmParams::default();
+    /// let mut a = DiagonalMoments::new(&p, Method::Em).unwrap();
+    /// let mut b = a.clone();
+    /// a.run_batched(&[0.5; 10], &[2.0; 10]).unwrap(); // half the batch
+    /// b.run(&[0.5; 10]).unwrap();
+    /// assert!(a.expected_loss() > b.expected_loss());
+    /// ```
+    ///
+    /// # Errors
+    /// [`MomentsError::NonFiniteLr`]; [`MomentsError::InvalidParameter`] if the lengths differ or
+    /// a factor is not finite and `>= 0` (nothing is applied in either case).
+    pub fn run_batched(&mut self, lrs: &[f64], noise_var: &[f64]) -> Result<(), MomentsError> {
+        check_lrs(lrs, self.steps)?;
+        check_noise_var(noise_var, lrs.len())?;
+        for (&lr, &v) in lrs.iter().zip(noise_var) {
+            self.step_scaled(lr, v);
+        }
         Ok(())
     }
 
@@ -529,6 +564,24 @@ pub(crate) fn for_each_run(lrs: &[f64], mut f: impl FnMut(f64, usize)) {
         }
         f(lr, e - i);
         i = e;
+    }
+}
+
+/// A batch schedule's variance factors: one per update, finite and `>= 0`.
+fn check_noise_var(v: &[f64], len: usize) -> Result<(), MomentsError> {
+    let bad = |value: f64, reason| {
+        Err(MomentsError::InvalidParameter {
+            name: "batch schedule",
+            value,
+            reason,
+        })
+    };
+    if v.len() != len {
+        return bad(v.len() as f64, "needs one noise factor per learning rate");
+    }
+    match v.iter().find(|x| !x.is_finite() || **x < 0.0) {
+        Some(&x) => bad(x, "noise factors must be finite and >= 0"),
+        None => Ok(()),
     }
 }
 
@@ -738,6 +791,13 @@ impl MomentumMoments {
     /// One update at LR `lr`.
     #[inline]
     pub fn step(&mut self, lr: f64) {
+        self.step_scaled(lr, 1.0);
+    }
+
+    /// One update at LR `lr` with the noise variance multiplied by `v` (`v = 1`: exactly
+    /// [`Self::step`]).
+    #[inline]
+    pub fn step_scaled(&mut self, lr: f64, v: f64) {
         let mu = self.mu;
         let mu2 = mu * mu;
         // Zipped iterators (no bounds checks) so the loop vectorises; same arithmetic per entry.
@@ -752,7 +812,7 @@ impl MomentumMoments {
             .zip(&self.s2)
         {
             let c = 1.0 + mu - lr * h;
-            let b2 = lr * lr * s2;
+            let b2 = lr * lr * (s2 * v);
             let (p, q, r) = (*pi, *qi, *ri);
             *pi = c * c * p - 2.0 * c * mu * q + mu2 * r + b2;
             *qi = c * p - mu * q;
@@ -772,6 +832,19 @@ impl MomentumMoments {
         check_lrs(lrs, self.steps)?;
         for &lr in lrs {
             self.step(lr);
+        }
+        Ok(())
+    }
+
+    /// [`Self::run`] under a batch schedule (see [`DiagonalMoments::run_batched`]).
+    ///
+    /// # Errors
+    /// As [`DiagonalMoments::run_batched`].
+    pub fn run_batched(&mut self, lrs: &[f64], noise_var: &[f64]) -> Result<(), MomentsError> {
+        check_lrs(lrs, self.steps)?;
+        check_noise_var(noise_var, lrs.len())?;
+        for (&lr, &v) in lrs.iter().zip(noise_var) {
+            self.step_scaled(lr, v);
         }
         Ok(())
     }

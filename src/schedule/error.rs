@@ -28,6 +28,14 @@ pub enum ScheduleError {
         /// The offending value.
         lr: f64,
     },
+    /// A batch size on a batch grid is not finite or not > 0.
+    #[error("batch size at step {step} is {batch}; batch sizes must be finite and > 0")]
+    BadBatch {
+        /// 1-based update whose batch size is bad.
+        step: u64,
+        /// The offending value.
+        batch: f64,
+    },
     /// The spec string is empty (or only whitespace).
     #[error(
         "empty schedule spec; expected `family:key=value,...`, e.g. `cosine:peak=3e-4,steps=10000` (families: {FAMILY_LIST})"
@@ -204,6 +212,7 @@ impl ScheduleError {
             | Self::MalformedPhase { spec, .. }
             | Self::NotSinglePhase { spec, .. } => *spec = text.to_owned(),
             Self::BadLr { .. }
+            | Self::BadBatch { .. }
             | Self::EmptySpec
             | Self::EmptyTable
             | Self::SwitchAfterEnd { .. }

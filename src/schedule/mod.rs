@@ -4,7 +4,7 @@
 //! Every family of the spec grammar `family:key=value,…` is a [`ScheduleSpec`]; per-update
 //! tables are [`Tabulated`]; [`Concat`] switches to another schedule (continued training);
 //! [`Schedule`] holds any of them. All implement [`LrSchedule`]; simulations and laws consume
-//! the precomputed [`LrGrid`].
+//! the precomputed [`LrGrid`]. A batch-size ramp is a [`BatchGrid`], written in the same grammar.
 //!
 //! # Spec grammar
 //!
@@ -73,6 +73,7 @@
 //! assert_eq!((wsds.steps(), wsds.lr(99), wsds.lr(100)), (200, 0.0, 1.0)); // decayed, then back
 //! ```
 
+mod batch;
 mod concat;
 mod error;
 mod families;
@@ -82,6 +83,7 @@ mod tabulated;
 mod text;
 pub(crate) use text::{KeyKind, KeyValue, build, family_and_keys, key_kind};
 
+pub use batch::BatchGrid;
 pub use concat::{Concat, Schedule};
 pub use error::ScheduleError;
 pub use spec::{

@@ -66,9 +66,31 @@ pub struct Workspace {
     drift: Vec<f64>,
     diffusion: Vec<f64>,
     correction: Vec<f64>,
+    /// Multiplier of the diffusion for the next step (a batch schedule's `√(B_ref/B_t)`); 1
+    /// leaves the step's arithmetic untouched.
+    pub(crate) noise: f64,
 }
 
 impl Workspace {
+    /// Applies the batch schedule's diffusion multiplier `c` to `g` (and `c²` to the Milstein
+    /// coefficient `g ∂g/∂x`, which is quadratic in the noise scale). Skipped at `c = 1`, so
+    /// runs without a batch schedule compute exactly what they did before.
+    #[inline(always)]
+    fn scale_noise(&mut self, milstein: bool) {
+        let c = self.noise;
+        if c != 1.0 {
+            for g in &mut self.diffusion {
+                *g *= c;
+            }
+            if milstein {
+                let c2 = c * c;
+                for g in &mut self.correction {
+                    *g *= c2;
+                }
+            }
+        }
+    }
+
     /// Buffers sized for `model`.
     pub fn new<M: SdeModel + ?Sized>(model: &M) -> Self {
         let (d, n) = (model.dim(), model.noise_dim().min(model.dim()));
@@ -76,6 +98,7 @@ impl Workspace {
             drift: vec![0.0; d],
             diffusion: vec![0.0; n],
             correction: vec![0.0; n],
+            noise: 1.0,
         }
     }
 }
@@ -144,6 +167,7 @@ impl<M: SdeModel + ?Sized> Stepper<M> for EulerMaruyama {
         let n = ws.diffusion.len();
         model.drift(x, lr, &mut ws.drift);
         model.diffusion(x, lr, &mut ws.diffusion);
+        ws.scale_noise(false);
         let (dt, sdt) = (ts.dt, ts.sqrt_dt);
         let (xn, xr) = x.split_at_mut(n.min(x.len()));
         for (((xi, fi), gi), zi) in xn.iter_mut().zip(&ws.drift).zip(&ws.diffusion).zip(z) {
@@ -184,6 +208,7 @@ impl<M: DiffusionDerivative + ?Sized> Stepper<M> for Milstein {
         model.drift(x, lr, &mut ws.drift);
         model.diffusion(x, lr, &mut ws.diffusion);
         model.milstein_product(x, lr, &ws.diffusion, &mut ws.correction);
+        ws.scale_noise(true);
         let (dt, sdt) = (ts.dt, ts.sqrt_dt);
         let half_dt = 0.5 * dt;
         let (xn, xr) = x.split_at_mut(n.min(x.len()));

@@ -35,7 +35,7 @@ use thiserror::Error;
 /// Columns are 1-based character positions in the whole spec text.
 ///
 /// ```
-/// use lrsde::spec::{tokenize, SpecError};
+/// use lrsde::spec::tokenize;
 /// let err = tokenize("nqm:dim=3,foo=1").unwrap().entries(&["dim"]).unwrap_err();
 /// assert_eq!(err.to_string(), "column 11: unknown key `foo`; accepted keys: dim");
 /// ```
@@ -136,7 +136,7 @@ pub struct Tokens<'a> {
 /// ```
 /// let t = lrsde::spec::tokenize(" gbm : mu = 0.5 , sigma=0.1 ")?;
 /// assert_eq!((t.name.as_str(), t.tokens.len()), ("gbm", 2));
-/// assert_eq!((t.tokens[1].key.as_str(), t.tokens[1].value, t.tokens[1].column), ("sigma", "0.1", 18));
+/// assert_eq!((t.tokens[1].key.as_str(), t.tokens[1].value, t.tokens[1].column), ("sigma", "0.1", 19));
 /// assert!(lrsde::spec::tokenize("gbm:mu").is_err());
 /// # Ok::<(), lrsde::spec::SpecError>(())
 /// ```

@@ -132,9 +132,19 @@ pub fn fit_choice(
             (law.clone(), errors, None)
         }
         LawChoice::Auto => {
+            // With one schedule shape the refits only test how the law extrapolates that
+            // shape in time, not how it responds to another LR schedule (measured on the 124M
+            // constant prefixes: `sde` won those refits on 2 of 12 forks and then predicted
+            // the cooldowns worse than `momentum`). Such evidence cannot justify the richer
+            // law, so only the simplest is scored and kept.
+            let single_shape = crate::fit::distinct_shapes(curves) < 2;
             let mut scored = Vec::new();
-            for name in AUTO_CANDIDATES {
+            for (i, name) in AUTO_CANDIDATES.iter().enumerate() {
                 let law: AnyLaw = name.parse()?;
+                if single_shape && i > 0 {
+                    scored.push((law, f64::NAN, Vec::new()));
+                    continue;
+                }
                 match segment_errors(&law, curves, options, &cal.cuts) {
                     Ok(errors) => scored.push((law, rms(&errors), errors)),
                     Err(_) => scored.push((law, f64::NAN, Vec::new())),
@@ -158,7 +168,14 @@ pub fn fit_choice(
                 .map(|c| format!("{} {:.4}", c.law, c.score))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let reason = if scored[best].1.is_finite() {
+            let reason = if single_shape {
+                format!(
+                    "all fit curves share one schedule shape, so held-out segments cannot show \
+                     how a law responds to another schedule; kept the simplest law, {chosen} \
+                     (RMS refit error {:.4})",
+                    scored[best].1
+                )
+            } else if scored[best].1.is_finite() {
                 format!(
                     "{chosen} predicted the held-out last part of the fit curves with RMS \
                      final-loss error {:.4} over {} refit predictions ({others}); a law with \

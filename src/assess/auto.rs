@@ -247,6 +247,36 @@ mod tests {
     }
 
     #[test]
+    fn one_schedule_shape_keeps_the_simplest_law_without_scoring_the_others() {
+        // A constant-LR curve: L = 2 + 3·S1^−0.5 with a small alternating wiggle.
+        let lrs = vec![1e-3; 4000];
+        let steps: Vec<u64> = (1..=40).map(|k| 100 * k).collect();
+        let losses = steps
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| 2.0 + 3.0 / (s as f64).sqrt() + 1e-4 * ((i % 2) as f64 - 0.5))
+            .collect();
+        let curve = TrainingCurve {
+            name: "constant".into(),
+            lrs,
+            steps,
+            losses,
+        };
+        let fitted = fit_choice(
+            &LawChoice::Auto,
+            &[curve],
+            &FitOptions::default(),
+            &CalibrationOptions::default(),
+        )
+        .unwrap();
+        let sel = fitted.selection.unwrap();
+        assert_eq!(sel.chosen, AUTO_CANDIDATES[0]);
+        assert!(sel.reason.contains("one schedule shape"), "{}", sel.reason);
+        assert!(sel.candidates[0].score.is_finite());
+        assert!(sel.candidates[1..].iter().all(|c| c.n_errors == 0));
+    }
+
+    #[test]
     fn richer_law_needs_a_significantly_lower_error() {
         // F(4, 4) 90 % quantile = 4.107: an RMS ratio of 2 (variance ratio 4) is not enough,
         // 2.1 (4.41) is.

@@ -229,7 +229,8 @@ fn continued_training_with_the_decay_prior_meets_the_targets() {
         "continued: auto MAE {:.4}, coverage {}/{}, median width {:.4}; momentum MAE {:.4}",
         a.final_mae, a.covered, a.total, a.median_width, m.final_mae
     );
-    // With one schedule shape `auto` keeps the simplest law (`sde` erred by 0.66 on average).
+    // With one schedule shape `auto` keeps the simplest law (`sde` erred by 0.658 on average,
+    // docs/accuracy.md).
     assert!(
         auto.iter()
             .all(|x| x.fitted.selection.as_ref().unwrap().chosen == "momentum")

@@ -168,7 +168,7 @@ pub fn fit_choice(
                 .map(|c| format!("{} {:.4}", c.law, c.score))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let reason = if single_shape {
+            let reason = if single_shape && scored[best].1.is_finite() {
                 format!(
                     "all fit curves share one schedule shape, so held-out segments cannot show \
                      how a law responds to another schedule; kept the simplest law, {chosen} \

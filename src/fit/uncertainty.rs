@@ -142,10 +142,10 @@ pub(crate) fn laplace<L: LossLaw + ?Sized>(
     // A prior replaces the data's information on its parameters (it is used where the curves
     // cannot identify them): those draws spread as the prior does, independent of the rest.
     for (k, prec) in obj.prior_precision(u_hat) {
-        for i in 0..p {
-            info[i][k] = 0.0;
-            info[k][i] = 0.0;
+        for row in info.iter_mut() {
+            row[k] = 0.0;
         }
+        info[k].fill(0.0);
         info[k][k] = sigma2 * prec;
     }
     let (lam, vecs) = sym_eigen(&info);

@@ -14,60 +14,11 @@ use lrsde::law::{AnyLaw, LossLaw};
 use lrsde::rank::{ContinueOptions, LevelCorrection, continue_from};
 use lrsde::schedule::{Schedule, Tabulated};
 
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/public/lr-scheduling/data")
-}
+#[path = "../examples/accuracy/suites.rs"]
+mod suites;
 
-/// A cooldown branch of the 124M grid: its file, parent run and fork step.
-struct Branch {
-    path: PathBuf,
-    parent: PathBuf,
-    fork: u64,
-    label: String,
-}
-
-/// `config.resume_from = ".../<parent>/ckpts/<fork>"`; fork 0 marks a run from scratch.
-fn branches(dir: &Path) -> Vec<Branch> {
-    let mut out = Vec::new();
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("ann124-"))
-        })
-        .collect();
-    names.sort();
-    for path in names {
-        let json: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        let Some(resume) = json["config"]["resume_from"].as_str() else {
-            continue;
-        };
-        let mut parts = resume.rsplit('/');
-        let fork: u64 = parts.next().unwrap().parse().unwrap_or(0);
-        let _ckpts = parts.next();
-        let parent = dir.join(format!("{}.json", parts.next().unwrap_or("")));
-        if fork == 0 || !parent.is_file() {
-            continue;
-        }
-        let cfg = &json["config"];
-        let label = format!(
-            "lr {} {} {} to {}",
-            cfg["lr"],
-            cfg["decay_type"].as_str().unwrap_or("?"),
-            cfg["wsd_fract_decay"],
-            cfg["iterations"]
-        );
-        out.push(Branch {
-            path,
-            parent,
-            fork,
-            label,
-        });
-    }
-    out
+fn data_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/public")
 }
 
 fn fit_prefix(kind: &str, prefix: &TrainingCurve) -> Predictor {
@@ -110,15 +61,15 @@ struct Acc {
 #[test]
 #[ignore = "needs ../shared/data/public/lr-scheduling (not in a clone of the repository)"]
 fn continued_training_on_124m_cooldown_branches() {
-    let dir = data_dir();
-    if !dir.is_dir() {
-        eprintln!("skipping: {} not found", dir.display());
+    let root = data_root();
+    if !root.join("lr-scheduling/data").is_dir() {
+        eprintln!("skipping: {} not found", root.display());
         return;
     }
-    let all = branches(&dir);
+    let all = suites::cooldown_branches(&root);
     assert!(all.len() >= 30, "found only {} branches", all.len());
     // One fit per (parent run, fork step) and law, shared by that fork's branches.
-    let mut groups: BTreeMap<(PathBuf, u64), Vec<&Branch>> = BTreeMap::new();
+    let mut groups: BTreeMap<(PathBuf, u64), Vec<&suites::CooldownBranch>> = BTreeMap::new();
     for b in &all {
         groups
             .entry((b.parent.clone(), b.fork))

@@ -3,7 +3,7 @@
 //! `tests/calibration_shared.rs`.
 #![allow(dead_code)]
 
-use crate::suites::{GridSet, MPL_WARMUP, fit_options, mpl_curve};
+use crate::suites::{GridSet, MPL_WARMUP, cooldown_branches, fit_options, mpl_curve};
 use lrsde::assess::{Assessment, CalibrationOptions, LawChoice, assess};
 use std::path::Path;
 
@@ -180,6 +180,8 @@ pub fn summary_line(law: &str, s: &BandSummary) -> String {
 pub struct ForkSet {
     /// Parent run and fork step.
     pub label: String,
+    /// Peak LR of the parent run.
+    pub peak: f64,
     /// The constant run up to the fork.
     pub prefix: lrsde::data::TrainingCurve,
     /// The branches after the fork.
@@ -187,38 +189,13 @@ pub struct ForkSet {
 }
 
 /// Every fork of the 124M grid's cooldown branches whose parent run is in the data
-/// (`config.resume_from = ".../<parent>/ckpts/<fork>"`), as in `tests/rank_continued_shared.rs`.
+/// ([`cooldown_branches`]), one set per (parent run, fork step).
 pub fn fork_sets(root: &Path) -> Vec<ForkSet> {
     use lrsde::data::{ReadOptions, TrainingCurve, read_curve};
     use std::collections::BTreeMap;
-    let dir = root.join("lr-scheduling/data");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<std::path::PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("ann124-"))
-        })
-        .collect();
-    names.sort();
     let mut groups: BTreeMap<(std::path::PathBuf, u64), Vec<std::path::PathBuf>> = BTreeMap::new();
-    for path in names {
-        let json: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        let Some(resume) = json["config"]["resume_from"].as_str() else {
-            continue;
-        };
-        let mut parts = resume.rsplit('/');
-        let fork: u64 = parts.next().unwrap().parse().unwrap_or(0);
-        let _ckpts = parts.next();
-        let parent = dir.join(format!("{}.json", parts.next().unwrap_or("")));
-        if fork == 0 || !parent.is_file() {
-            continue;
-        }
-        groups.entry((parent, fork)).or_default().push(path);
+    for b in cooldown_branches(root) {
+        groups.entry((b.parent, b.fork)).or_default().push(b.path);
     }
     let opts = ReadOptions::default();
     groups
@@ -250,6 +227,7 @@ pub fn fork_sets(root: &Path) -> Vec<ForkSet> {
             let lr = stable.lrs.iter().copied().fold(0.0, f64::max);
             ForkSet {
                 label: format!("lr {lr} fork {fork}"),
+                peak: lr,
                 prefix,
                 branches,
             }
@@ -258,10 +236,15 @@ pub fn fork_sets(root: &Path) -> Vec<ForkSet> {
 }
 
 /// Fits `choice` on a fork's constant prefix (every law start, as `lrsde fit` does for a
-/// single schedule shape) and scores the branches.
-pub fn fork_assess(set: &ForkSet, choice: &LawChoice) -> Assessment {
+/// single schedule shape; `prior` on the law's parameters, if any) and scores the branches.
+pub fn fork_assess(
+    set: &ForkSet,
+    choice: &LawChoice,
+    prior: Option<lrsde::fit::ParamPrior>,
+) -> Assessment {
     let opts = lrsde::fit::FitOptions {
         max_law_starts: 16,
+        prior,
         ..fit_options()
     };
     assess(
@@ -273,4 +256,22 @@ pub fn fork_assess(set: &ForkSet, choice: &LawChoice) -> Assessment {
         300,
     )
     .unwrap_or_else(|e| panic!("{}: {e}", set.label))
+}
+
+/// Per held-out curve of one assessment: error and band half-width at the final step (printed
+/// with `LRSDE_ACC_VERBOSE=1`, to see which predictions the band misses).
+pub fn band_details(a: &Assessment) -> String {
+    a.finals
+        .iter()
+        .map(|(name, b)| {
+            format!(
+                "    {name}: error {:+.4}, half-width {:.4}, |error|/half-width {:.2}{}",
+                b.predicted - b.observed,
+                0.5 * b.width(),
+                (b.predicted - b.observed).abs() / (0.5 * b.width()),
+                if b.covers() { "" } else { " MISSED" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

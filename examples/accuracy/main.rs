@@ -11,9 +11,11 @@
 //! cargo run --release --example accuracy -- bands                   # predictive bands, auto
 //! cargo run --release --example accuracy -- bands sde momentum auto # the same, chosen laws
 //! LRSDE_ACC_CONTINUED=1 cargo run --release --example accuracy -- bands # + continued training
+//! cargo run --release --example accuracy -- prior                   # the decay-response prior's data
 //! ```
 
 mod bands;
+mod prior;
 mod suites;
 
 use lrsde::law::AnyLaw;
@@ -25,6 +27,9 @@ fn main() {
         std::process::exit(2);
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("prior") {
+        return prior::print_responses(&root);
+    }
     if args.first().map(String::as_str) == Some("bands") {
         return bands_tables(&root, &args[1..]);
     }
@@ -111,6 +116,7 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
                 for size in MPL_SIZES {
                     let a = mpl_assess(root, choice, size, fit, test);
                     println!("{}", band_row(&format!("{size}M {name}"), &a));
+                    verbose(&a);
                     rows.push(a);
                 }
                 per_law.push(rows);
@@ -134,6 +140,7 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
                     "{}",
                     band_row(&format!("lr {} T {} {name}", set.peak, set.horizon), &a)
                 );
+                verbose(&a);
                 rows.push(a);
             }
             per_law.push(rows);
@@ -142,13 +149,27 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
     }
     if std::env::var_os("LRSDE_ACC_CONTINUED").is_some() {
         let sets = fork_sets(root);
+        // LRSDE_ACC_NO_PRIOR=1: the forks without the decay-response prior (as before it).
+        let responses = if std::env::var_os("LRSDE_ACC_NO_PRIOR").is_none() {
+            prior::grid_decay_responses(&grid_sets(root, u64::MAX))
+        } else {
+            Vec::new()
+        };
         println!("\n### Continued training (124M cooldown branches)\n\n{BAND_HEADER}");
         let mut per_law = Vec::new();
         for (name, choice) in names.iter().zip(&choices) {
             let mut rows = Vec::new();
             for set in &sets {
-                let a = fork_assess(set, choice);
+                let p = prior::prior_for_peak(&responses, set.peak);
+                if let Some(t) = p.as_ref().map(|p| &p.terms[0]) {
+                    println!(
+                        "    prior for {}: ln C ~ N({:.3}, {:.3}²)",
+                        set.label, t.mean_ln, t.sd_ln
+                    );
+                }
+                let a = fork_assess(set, choice, p);
                 println!("{}", band_row(&format!("{} {name}", set.label), &a));
+                verbose(&a);
                 rows.push(a);
             }
             per_law.push(rows);
@@ -161,5 +182,12 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
             let refs: Vec<&lrsde::assess::Assessment> = rows.iter().collect();
             println!("{}", summary_line(name, &summarise(&refs)));
         }
+    }
+}
+
+/// With `LRSDE_ACC_VERBOSE` set: every held-out final point of an assessment.
+fn verbose(a: &lrsde::assess::Assessment) {
+    if std::env::var_os("LRSDE_ACC_VERBOSE").is_some() {
+        println!("{}", bands::band_details(a));
     }
 }

@@ -219,3 +219,67 @@ pub fn summary_row(label: &str, e: &Evaluation) -> String {
 
 /// Header of [`summary_row`] tables.
 pub const SUMMARY_HEADER: &str = "| data | law | final-loss MAE | curve MAE | R² | mean rel. err | Kendall τ | regret | fit time |\n|---|---|---|---|---|---|---|---|---|";
+
+/// A cooldown branch of the 124M grid: a run resumed from a checkpoint of another run that is
+/// in the data (continued training).
+pub struct CooldownBranch {
+    /// The branch's file.
+    pub path: PathBuf,
+    /// The file of the run it resumed from.
+    pub parent: PathBuf,
+    /// The update it resumed at.
+    pub fork: u64,
+    /// Peak LR, decay type, decay fraction and length, from the run's config.
+    pub label: String,
+}
+
+/// Every cooldown branch under `root/lr-scheduling/data` (`ann124-*` files whose
+/// `config.resume_from = ".../<parent>/ckpts/<fork>"` names a parent file present beside it;
+/// fork 0 marks a run from scratch and is skipped), in file-name order. Empty when the
+/// directory is absent. Shared by the continued-training table (`bands.rs`) and
+/// `tests/rank_continued_shared.rs`.
+pub fn cooldown_branches(root: &Path) -> Vec<CooldownBranch> {
+    let dir = root.join("lr-scheduling/data");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("ann124-"))
+        })
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for path in names {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let Some(resume) = json["config"]["resume_from"].as_str() else {
+            continue;
+        };
+        let mut parts = resume.rsplit('/');
+        let fork: u64 = parts.next().unwrap().parse().unwrap_or(0);
+        let _ckpts = parts.next();
+        let parent = dir.join(format!("{}.json", parts.next().unwrap_or("")));
+        if fork == 0 || !parent.is_file() {
+            continue;
+        }
+        let cfg = &json["config"];
+        let label = format!(
+            "lr {} {} {} to {}",
+            cfg["lr"],
+            cfg["decay_type"].as_str().unwrap_or("?"),
+            cfg["wsd_fract_decay"],
+            cfg["iterations"]
+        );
+        out.push(CooldownBranch {
+            path,
+            parent,
+            fork,
+            label,
+        });
+    }
+    out
+}

@@ -66,6 +66,7 @@ mod optimize;
 mod options;
 mod predictive;
 mod predictor;
+mod prior;
 mod report;
 mod selection;
 mod shapes;
@@ -80,6 +81,7 @@ pub use options::{FitOptions, UncertaintyMethod};
 pub(crate) use predictive::quantiles_of_level;
 pub use predictive::{Predictive, SegmentError, z_of_level};
 pub use predictor::Predictor;
+pub use prior::{ParamPrior, PriorTerm};
 pub use report::{CurveReport, FitReport, StartReport};
 pub use selection::{LawScore, LawSelection};
 pub use shapes::{SINGLE_SHAPE_LAW_STARTS, distinct_shapes};
@@ -321,6 +323,10 @@ pub fn fit<L: LossLaw + ?Sized>(
         options.huber_delta,
         options.fd_step,
     );
+    let obj = match &options.prior {
+        Some(prior) if prior.law == law.name() => obj.with_prior(prior.resolve(&names)?),
+        _ => obj,
+    };
     let (outcomes, best) = optimize::multi_start(&obj, &starts, options);
     let u_hat = outcomes[best].u.clone();
     let theta = obj.theta(&u_hat);
@@ -351,6 +357,19 @@ pub fn fit<L: LossLaw + ?Sized>(
         }
     };
 
+    if let Some(prior) = options.prior.as_ref().filter(|p| p.law == law.name()) {
+        warnings.push(format!(
+            "prior on {} (learned from {}): the curves alone do not identify {}",
+            prior
+                .terms
+                .iter()
+                .map(|t| format!("ln {} ~ N({:.3}, {:.3}²)", t.param, t.mean_ln, t.sd_ln))
+                .collect::<Vec<_>>()
+                .join(", "),
+            prior.source,
+            if prior.terms.len() == 1 { "it" } else { "them" }
+        ));
+    }
     let params_at_bounds: Vec<String> = transforms
         .iter()
         .zip(&theta)

@@ -64,6 +64,10 @@ pub(crate) struct Objective<'a, L: ?Sized> {
     /// Relative central-difference step in the unconstrained space.
     fd_step: f64,
     max_points: usize,
+    /// Prior terms `(parameter, mean of ln θ, sd of ln θ)` and their weight (see
+    /// [`super::ParamPrior`]); empty: no prior.
+    prior: Vec<(usize, f64, f64)>,
+    prior_weight: f64,
     /// Set once the law has answered `Ok(false)` to `predict_jacobian`: it has no analytic
     /// derivatives, so later gradients go straight to finite differences.
     no_jacobian: AtomicBool,
@@ -95,9 +99,50 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
             scale: 1.0 / (delta * total_weight),
             fd_step,
             max_points,
+            prior: Vec::new(),
+            prior_weight: delta * delta * total_weight,
             no_jacobian: AtomicBool::new(false),
             pool: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Adds a prior penalty (resolved [`super::ParamPrior`] terms).
+    pub(crate) fn with_prior(mut self, prior: Vec<(usize, f64, f64)>) -> Self {
+        self.prior = prior;
+        self
+    }
+
+    /// The prior at `u` (unscaled, like [`Self::raw_cost`]): `(penalty, [(k, ∂penalty/∂u_k,
+    /// Gauss–Newton curvature)])` with `penalty = W Σ z²/2`, `z = (ln θ_k − μ) / σ`.
+    fn prior_at(&self, u: &[f64]) -> (f64, Vec<(usize, f64, f64)>) {
+        let mut pen = 0.0;
+        let mut parts = Vec::with_capacity(self.prior.len());
+        for &(k, mu, sd) in &self.prior {
+            let t = self.transforms[k];
+            let theta = t.to_constrained(u[k]);
+            if theta <= 0.0 {
+                continue;
+            }
+            let z = (theta.ln() - mu) / sd;
+            // ∂z/∂u = (dθ/du) / (θ σ).
+            let dz = t.derivative(u[k]) / (theta * sd);
+            pen += 0.5 * self.prior_weight * z * z;
+            parts.push((k, self.prior_weight * z * dz, self.prior_weight * dz * dz));
+        }
+        (pen, parts)
+    }
+
+    /// Prior precision of `u_k` per unit of the Laplace residual variance, for the prior's
+    /// parameters at `u`: `(k, (∂ln θ/∂u)² / σ²)`.
+    pub(crate) fn prior_precision(&self, u: &[f64]) -> Vec<(usize, f64)> {
+        self.prior
+            .iter()
+            .filter_map(|&(k, _, sd)| {
+                let t = self.transforms[k];
+                let theta = t.to_constrained(u[k]);
+                (theta > 0.0).then(|| (k, (t.derivative(u[k]) / (theta * sd)).powi(2)))
+            })
+            .collect()
     }
 
     pub(crate) fn n_params(&self) -> usize {
@@ -239,6 +284,13 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
                 }
             }
         });
+        if !self.prior.is_empty() {
+            let mut shifted = u.to_vec();
+            if let Some((j, h)) = shift {
+                shifted[j] += h;
+            }
+            sum += self.prior_at(&shifted).0;
+        }
         (sum, bad)
     }
 
@@ -279,6 +331,11 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
         }
         for ((gk, t), &uk) in g.iter_mut().zip(&self.transforms).zip(u) {
             *gk *= t.derivative(uk) * self.scale;
+        }
+        let (pen, parts) = self.prior_at(u);
+        sum += pen;
+        for (k, gp, _) in parts {
+            g[k] += gp * self.scale;
         }
         let cost = sum * self.scale;
         (cost.is_finite() && g.iter().all(|x| x.is_finite())).then_some((cost, g))
@@ -328,6 +385,12 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
         });
         if !has {
             return None;
+        }
+        let (pen, parts) = self.prior_at(u);
+        sum += pen;
+        for (k, gp, hp) in parts {
+            g[k] += gp;
+            h[k * p + k] += hp;
         }
         for k in 0..p {
             g[k] *= self.scale;
@@ -477,6 +540,53 @@ mod tests {
             .unwrap();
         let weights = curves.iter().map(|c| vec![1.0; c.steps.len()]).collect();
         Objective::new(law, curves, weights, transforms, 1e-3, 6e-6)
+    }
+
+    #[test]
+    fn prior_penalty_gradient_and_curvature_match_finite_differences() {
+        let truth = [2.0, 3.0, 0.4, 0.5];
+        let mut law: AnyLaw = "momentum".parse().unwrap();
+        let data = curves(&law, &truth);
+        law.configure(&data).unwrap();
+        // Prior on C (index 3) far from the point evaluated, so it dominates the gradient.
+        let obj = objective(&law, &data).with_prior(vec![(3, (0.05f64).ln(), 0.3)]);
+        let u: Vec<f64> = obj
+            .transforms
+            .iter()
+            .zip(&truth)
+            .map(|(t, &x)| t.start_to_unconstrained(x))
+            .collect();
+        let (cost, g) = obj.cost_and_gradient(&u).unwrap();
+        let plain = objective(&law, &data).cost(&u);
+        // The penalty W·z²/2 with W = δ²·n, z = (ln 0.5 − ln 0.05) / 0.3, in the scaled units.
+        let z = ((0.5f64).ln() - (0.05f64).ln()) / 0.3;
+        let pen = 0.5 * 1e-6 * 60.0 * z * z * obj.scale;
+        assert!(
+            (cost - plain - pen).abs() < 1e-9 * cost,
+            "{cost} {plain} {pen}"
+        );
+        let fd = obj.fd_gradient(&u);
+        let scale = g.iter().map(|x| x.abs()).fold(0.0, f64::max);
+        for (a, b) in g.iter().zip(&fd) {
+            assert!(
+                (a - b).abs() <= 1e-5 * scale,
+                "analytic {a}, differences {b}"
+            );
+        }
+        let (c2, g2, h) = obj.gauss_newton(&u).unwrap();
+        assert_eq!(c2, cost);
+        assert!(
+            g.iter()
+                .zip(&g2)
+                .all(|(a, b)| (a - b).abs() <= 1e-12 * scale)
+        );
+        let plain_h = objective(&law, &data).gauss_newton(&u).unwrap().2;
+        // The prior's Gauss–Newton curvature W·(∂z/∂u)², on the diagonal of C only.
+        let t = obj.transforms[3];
+        let dz = t.derivative(u[3]) / (t.to_constrained(u[3]) * 0.3);
+        let want = 1e-6 * 60.0 * dz * dz * obj.scale;
+        assert!((h[15] - plain_h[15] - want).abs() < 1e-9 * want);
+        assert_eq!(h[0], plain_h[0]);
     }
 
     #[test]

@@ -81,6 +81,10 @@ pub struct FitOptions {
     pub uncertainty: UncertaintyMethod,
     /// Lower and upper quantile of the band (e.g. 5 % and 95 %).
     pub band_quantiles: (f64, f64),
+    /// A prior over parameters the curves cannot identify (applied when its law is the one
+    /// fitted; see [`ParamPrior`](super::ParamPrior)). Meant for fits of a single schedule
+    /// shape, e.g. one constant-LR run before a cooldown is predicted. `None`: no prior.
+    pub prior: Option<super::ParamPrior>,
 }
 
 impl Default for FitOptions {
@@ -103,6 +107,7 @@ impl Default for FitOptions {
             fd_step: 6e-6,
             uncertainty: UncertaintyMethod::default(),
             band_quantiles: (0.05, 0.95),
+            prior: None,
         }
     }
 }

@@ -139,6 +139,15 @@ pub(crate) fn laplace<L: LossLaw + ?Sized>(
     if info.iter().flatten().any(|x| !x.is_finite()) {
         return Err("the Jacobian of the log residuals is not finite".into());
     }
+    // A prior replaces the data's information on its parameters (it is used where the curves
+    // cannot identify them): those draws spread as the prior does, independent of the rest.
+    for (k, prec) in obj.prior_precision(u_hat) {
+        for row in info.iter_mut() {
+            row[k] = 0.0;
+        }
+        info[k].fill(0.0);
+        info[k][k] = sigma2 * prec;
+    }
     let (lam, vecs) = sym_eigen(&info);
     let lam_max = lam.iter().cloned().fold(0.0, f64::max);
     // Columns of the draw factor: v_k·√(σ²/λ_k) for the determined directions.

@@ -39,6 +39,7 @@ use crate::data::TrainingCurve;
 
 mod momentum;
 mod mpl;
+mod mpl_many;
 mod mpl_sweep;
 mod power;
 mod sde;

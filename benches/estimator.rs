@@ -63,12 +63,17 @@ fn cosine_72k() -> Vec<f64> {
 }
 
 /// Every law: fit on the two 24k curves, and predict every step of a 72k cosine with its band
-/// (one prediction per stored parameter draw), as `lrsde fit` and `lrsde predict` do.
+/// (one prediction per stored parameter draw), as `lrsde fit` and `lrsde predict` do, with
+/// every core and with one.
 fn every_law(c: &mut Criterion) {
     let curves = curves();
     let lrs = cosine_72k();
     let steps: Vec<u64> = (1..=lrs.len() as u64).collect();
     let options = FitOptions::default();
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("thread pool");
     let mut group = c.benchmark_group("laws");
     group.sample_size(10);
     for name in ["sde", "mpl", "momentum", "power"] {
@@ -88,6 +93,16 @@ fn every_law(c: &mut Criterion) {
                 predictor
                     .predict_band(black_box(&lrs), black_box(&steps))
                     .expect("band")
+            })
+        });
+        // The target is for one core: the same band with one rayon thread.
+        group.bench_function(format!("predict_band_{name}_cosine_72k_1_thread"), |b| {
+            b.iter(|| {
+                one_thread.install(|| {
+                    fitted
+                        .predict_band(&law, black_box(&lrs), black_box(&steps))
+                        .expect("band")
+                })
             })
         });
     }

@@ -511,3 +511,59 @@ fn prediction_is_deterministic() {
         assert!((v - a[*s as usize - 1]).abs() <= tol, "t={s}");
     }
 }
+
+/// The band's path: every draw in one shared pass (common node grid, shared exponentials) must
+/// stay within the stated bound of the direct sum, draw by draw, on every real schedule; draws
+/// the law refuses keep their error in place, draws outside the tabulated range take the
+/// direct sum; the results do not depend on the thread count.
+#[test]
+fn predict_many_matches_direct_sum_per_draw() {
+    let law = MultiPowerLaw::default();
+    let mut draws: Vec<Vec<f64>> = param_sets().iter().map(|p| p.to_vec()).collect();
+    // Outside the sum of exponentials (β > 10: direct sum), and invalid (NaN).
+    let mut big_beta = published("400");
+    big_beta[5] = 12.0;
+    draws.push(big_beta.to_vec());
+    let mut bad = published("400");
+    bad[0] = f64::NAN;
+    draws.push(bad.to_vec());
+    for (name, lrs) in real_schedules() {
+        let steps: Vec<u64> = (1..=lrs.len() as u64)
+            .filter(|s| s % 997 == 0 || *s <= 5 || *s == lrs.len() as u64)
+            .collect();
+        let many = law.predict_many(&draws, &lrs, &steps);
+        assert_eq!(many.len(), draws.len());
+        for (d, got) in draws.iter().zip(&many) {
+            if d[0].is_nan() {
+                assert!(got.is_err(), "{name}: a NaN draw must fail");
+                continue;
+            }
+            let p: [f64; 7] = d.as_slice().try_into().unwrap();
+            let got = got.as_ref().unwrap();
+            let want = exact(&p, &lrs, &steps, None);
+            let tol = bound(&p, &lrs);
+            for ((s, o), w) in steps.iter().zip(got).zip(&want) {
+                assert!(
+                    (o - w).abs() <= tol + 1e-13 * w.abs(),
+                    "{name} {p:?} t={s}: {o} vs {w} (bound {tol:e})"
+                );
+            }
+        }
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| law.predict_many(&draws, &lrs, &steps));
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap()
+            .install(|| law.predict_many(&draws, &lrs, &steps));
+        for (a, b) in one.iter().zip(&three) {
+            if let (Ok(a), Ok(b)) = (a, b) {
+                let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(a), bits(b), "{name}: 1 vs 3 threads");
+            }
+        }
+    }
+}

@@ -40,6 +40,7 @@ use crate::spec::{self, SpecError};
 
 mod momentum;
 mod mpl;
+mod mpl_many;
 mod mpl_sweep;
 mod power;
 mod sde;

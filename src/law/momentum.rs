@@ -1,10 +1,11 @@
 //! The LR-annealing ("momentum") law of Tissue, Wang & Wang (NeurIPS 2025, arXiv 2408.11029).
 
 use super::{
-    DataScale, LawError, LossLaw, ParamSpec, check_inputs, check_lr_ref, clamp_all,
-    observed_points, power_guess, sde::score,
+    DataScale, LawError, LossLaw, ParamSpec, check_grid, check_inputs, check_lr_ref, check_params,
+    clamp_all, observed_points, power_guess, predict_each, sde::score,
 };
 use crate::data::TrainingCurve;
+use rayon::prelude::*;
 
 /// `L(s) = L0 + A · S1^(−α) − C · S2`, with LRs in units of the reference LR
 /// (`η_i = lrs[i − 1] / lr_ref`, the LR of update `i`):
@@ -95,6 +96,35 @@ impl MomentumLaw {
     }
 }
 
+impl MomentumLaw {
+    /// `(ln S1, S2)` at each of `steps`, summed as [`LossLaw::predict`] does, or `None` where
+    /// `S1` is not positive (then each prediction reports the error).
+    fn areas(&self, lrs: &[f64], steps: &[u64]) -> Option<Vec<(f64, f64)>> {
+        let inv = 1.0 / self.scale.lr_ref;
+        let lam = self.lambda;
+        let (mut s1, mut s2, mut m) = (0.0, 0.0, 0.0);
+        let mut prev = lrs.first().map_or(0.0, |&x| x * inv);
+        let mut pos = 0usize;
+        let mut out = Vec::with_capacity(steps.len());
+        for &step in steps {
+            let n = step as usize;
+            for &lr in &lrs[pos..n] {
+                let eta = lr * inv;
+                m = lam * m + (prev - eta);
+                s1 += eta;
+                s2 += m;
+                prev = eta;
+            }
+            pos = n;
+            if s1 <= 0.0 {
+                return None;
+            }
+            out.push((f64::ln(s1), s2));
+        }
+        Some(out)
+    }
+}
+
 impl LossLaw for MomentumLaw {
     fn name(&self) -> &'static str {
         "momentum"
@@ -148,6 +178,36 @@ impl LossLaw for MomentumLaw {
         }
         debug_assert_eq!(pos, last);
         Ok(())
+    }
+
+    /// `S1` and `S2` do not depend on the parameters: `(ln S1, S2)` once per step for all
+    /// vectors, then one `exp` per step and vector (a few ulps from [`LossLaw::predict`]'s
+    /// `powf`).
+    fn predict_many(
+        &self,
+        params: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Result<Vec<f64>, LawError>> {
+        let areas = match check_grid("momentum", lrs, steps, steps.len()) {
+            Ok(_) => self.areas(lrs, steps),
+            Err(_) => None,
+        };
+        let Some(areas) = areas else {
+            return predict_each(self, params, lrs, steps);
+        };
+        let specs = self.params();
+        params
+            .par_iter()
+            .map(|p| {
+                check_params("momentum", &specs, p)?;
+                let (l0, a, alpha, c) = (p[0], p[1], p[2], p[3]);
+                Ok(areas
+                    .iter()
+                    .map(|&(ln_s1, s2)| l0 + a * (-alpha * ln_s1).exp() - c * s2)
+                    .collect())
+            })
+            .collect()
     }
 
     /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1, −S2)`.

@@ -133,6 +133,18 @@ impl LossLaw for MultiPowerLaw {
         )
     }
 
+    /// Every parameter vector in one pass over the steps, sharing the node grid and the
+    /// per-update exponentials between them (a band's draws); within the same stated bound of
+    /// the direct sum as [`LossLaw::predict`].
+    fn predict_many(
+        &self,
+        params: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Result<Vec<f64>, LawError>> {
+        super::mpl_many::predict_many(self, params, lrs, steps)
+    }
+
     /// Exact derivatives of the law as [`LossLaw::predict`] evaluates it, in the same pass: with
     /// `x = C η_k^(−γ) S_k`, `E_p = (1 + x)^(−p)`: `∂G/∂C = β (E_β − E_{β+1}) / C`,
     /// `∂G/∂β = E_β ln(1+x)`, `∂G/∂γ = −β (E_β − E_{β+1}) ln η_k`, each summed by the same

@@ -175,7 +175,7 @@ impl Sweep {
 }
 
 /// Updates whose exponentials are computed together.
-const LANES: usize = 4;
+pub(super) const LANES: usize = 4;
 
 /// `Σ_j coef_j x_j`.
 #[inline]

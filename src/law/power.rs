@@ -1,10 +1,11 @@
 //! The plain power law in the LR area (a Chinchilla-style curve in "intrinsic time").
 
 use super::{
-    DataScale, LawError, LossLaw, ParamSpec, check_inputs, check_lr_ref, clamp_all,
-    observed_points, power_guess, sde::score,
+    DataScale, LawError, LossLaw, ParamSpec, check_grid, check_inputs, check_lr_ref, check_params,
+    clamp_all, observed_points, power_guess, predict_each, sde::score,
 };
 use crate::data::TrainingCurve;
+use rayon::prelude::*;
 
 /// `L(t) = L0 + A · S1(t)^(−α)`, with `S1(t) = Σ_{τ=1..t} η_τ / lr_ref` the LR area of the
 /// first `t` updates in units of the reference LR.
@@ -97,6 +98,32 @@ impl LossLaw for PowerLaw {
         Ok(())
     }
 
+    /// The LR area does not depend on the parameters: `ln S1` once per step for all vectors,
+    /// then one `exp` per step and vector (a few ulps from [`LossLaw::predict`]'s `powf`).
+    fn predict_many(
+        &self,
+        params: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Result<Vec<f64>, LawError>> {
+        let ln_s1 = match check_grid("power", lrs, steps, steps.len()) {
+            Ok(_) => ln_areas(lrs, steps, self.scale.lr_ref),
+            Err(_) => None,
+        };
+        let Some(ln_s1) = ln_s1 else {
+            return predict_each(self, params, lrs, steps);
+        };
+        let specs = self.params();
+        params
+            .par_iter()
+            .map(|p| {
+                check_params("power", &specs, p)?;
+                let (l0, a, alpha) = (p[0], p[1], p[2]);
+                Ok(ln_s1.iter().map(|&l| l0 + a * (-alpha * l).exp()).collect())
+            })
+            .collect()
+    }
+
     /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1)`.
     fn predict_jacobian(
         &self,
@@ -161,4 +188,22 @@ impl LossLaw for PowerLaw {
         scored.sort_by(|a, b| a.0.total_cmp(&b.0));
         scored.into_iter().map(|(_, g)| g).collect()
     }
+}
+
+/// `ln S1` at each of `steps` (LR area in units of `lr_ref`, summed as [`LossLaw::predict`]
+/// does), or `None` where an area is not positive (then each prediction reports the error).
+fn ln_areas(lrs: &[f64], steps: &[u64], lr_ref: f64) -> Option<Vec<f64>> {
+    let (mut acc, mut pos) = (0.0, 0usize);
+    let mut out = Vec::with_capacity(steps.len());
+    for &step in steps {
+        let n = step as usize;
+        acc += lrs[pos..n].iter().sum::<f64>();
+        pos = n;
+        let s1 = acc / lr_ref;
+        if s1 <= 0.0 {
+            return None;
+        }
+        out.push(s1.ln());
+    }
+    Some(out)
 }

@@ -181,10 +181,7 @@ impl Fit {
     /// Writes the fit file (atomically), readable by ``lrsde predict --fit`` and
     /// :func:`load_fit`.
     fn save(&self, path: PathBuf) -> PyResult<()> {
-        self.inner
-            .fitted()
-            .save(&path)
-            .map_err(|e| errors::to_py(&e))
+        self.inner.save(&path).map_err(|e| errors::to_py(&e))
     }
 
     /// The predicted loss curve of a schedule with its uncertainty band (``lrsde predict``):

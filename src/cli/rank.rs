@@ -37,10 +37,10 @@ pub struct Args {
     searches: Vec<String>,
     /// Model size N (non-embedding parameters, e.g. 124e6 or 400M) for the Step Law peak-LR
     /// prior of a search without an explicit peak range.
-    #[arg(long, value_name = "N", requires = "tokens", value_parser = lrsde::rank::steplaw::parse_count)]
+    #[arg(long, value_name = "N", requires = "tokens", value_parser = super::steplaw::parse_count)]
     params: Option<f64>,
     /// Training tokens D for the Step Law prior (e.g. 2.5e9, 20B or 2T).
-    #[arg(long, value_name = "D", requires = "params", value_parser = lrsde::rank::steplaw::parse_count)]
+    #[arg(long, value_name = "D", requires = "params", value_parser = super::steplaw::parse_count)]
     tokens: Option<f64>,
     /// Continued training: an observed run (CSV, JSONL or W&B JSON) whose LRs are used for
     /// updates 1..=K (`--at K`); every `--schedule` and `--search` then runs from update K+1.

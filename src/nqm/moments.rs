@@ -261,6 +261,9 @@ impl SecondMomentRun {
 /// advance_second_moments(0.5, 0.25, &[1.0, 2.0], &[0.0, 4.0], &mut w, 1, &mut run);
 /// assert_eq!(w, [0.25, 1.0]);
 /// ```
+// Called once per run of equal LRs, i.e. once per step on a smooth schedule: inlined so the
+// `sde` law's per-step loop is the same code it was before it moved here.
+#[inline]
 pub fn advance_second_moments(
     d: f64,
     e: f64,

@@ -38,57 +38,6 @@ pub fn step_law(params: f64, tokens: f64) -> Option<StepLaw> {
     })
 }
 
-/// Parses a model or data size: a number (`124e6`, `1200000000`) or a number with a suffix
-/// `K` (10³), `M` (10⁶), `B` or `G` (10⁹), `T` (10¹²), case-insensitive: `400M`, `1.2B`,
-/// `20B`, `2T`. The result is positive and finite; the error says what was expected.
-///
-/// ```
-/// use lrsde::rank::steplaw::parse_count;
-/// assert_eq!(parse_count("400M"), Ok(4e8));
-/// assert_eq!(parse_count("1.2B"), Ok(1.2e9));
-/// assert_eq!(parse_count("2t"), Ok(2e12));
-/// assert_eq!(parse_count("124e6"), Ok(124e6));
-/// assert!(parse_count("12X").unwrap_err().contains("`12X`"));
-/// ```
-///
-/// # Errors
-/// A one-line message quoting `text` when it is not a positive finite count.
-pub fn parse_count(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let (num, scale): (&str, f64) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let scale = match c.to_ascii_uppercase() {
-                'K' => 1e3,
-                'M' => 1e6,
-                'B' | 'G' => 1e9,
-                'T' => 1e12,
-                // `1e9` ends in a digit; any other letter is a typo.
-                _ => 0.0,
-            };
-            (&t[..i], scale)
-        }
-        _ => (t, 1.0),
-    };
-    match num.trim().parse::<f64>() {
-        // Scaling a decimal like 1.2 by 1e9 rounds once; parse the product's text instead so
-        // that `1.2B` is exactly the f64 nearest 1.2e9, as `1.2e9` is.
-        Ok(x) if scale > 0.0 && x.is_finite() && x > 0.0 => {
-            let exp = scale.log10().round() as i32;
-            let v = format!("{}e{exp}", num.trim())
-                .parse::<f64>()
-                .unwrap_or(x * scale);
-            if v.is_finite() {
-                Ok(v)
-            } else {
-                Err(format!("`{text}` is too large"))
-            }
-        }
-        _ => Err(format!(
-            "`{text}` is not a positive count; write e.g. 124e6, 400M, 1.2B, 20B or 2T"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,27 +65,6 @@ mod tests {
             max_relative = 1e-12
         );
         assert_eq!(b.batch_tokens, a.batch_tokens);
-    }
-
-    #[test]
-    fn counts_with_suffixes_equal_their_literals() {
-        for (text, want) in [
-            ("400M", 400e6),
-            ("1.2B", 1.2e9),
-            ("20B", 20e9),
-            ("2T", 2e12),
-            ("2.5t", 2.5e12),
-            ("7g", 7e9),
-            ("350k", 350e3),
-            (" 124e6 ", 124e6),
-            ("1e11", 1e11),
-            ("1.5e3M", 1.5e9),
-        ] {
-            assert_eq!(parse_count(text), Ok(want), "{text}");
-        }
-        for bad in ["", "M", "-1B", "0", "1.2X", "abc", "inf", "NaN", "1e400"] {
-            assert!(parse_count(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -99,8 +99,8 @@ fn every_law(c: &mut Criterion) {
         group.bench_function(format!("predict_band_{name}_cosine_72k_1_thread"), |b| {
             b.iter(|| {
                 one_thread.install(|| {
-                    fitted
-                        .predict_band(&law, black_box(&lrs), black_box(&steps))
+                    predictor
+                        .predict_band(black_box(&lrs), black_box(&steps))
                         .expect("band")
                 })
             })

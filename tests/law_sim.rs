@@ -239,3 +239,82 @@ fn bad_sim_specs_name_the_problem() {
         assert!(msg.contains(want), "{spec}: {msg}");
     }
 }
+
+/// Standard error of the difference of two independent path means (the unpaired oracle).
+fn unpaired_se(a: &[f64], b: &[f64]) -> f64 {
+    let var = |x: &[f64]| {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64
+    };
+    (var(a) / a.len() as f64 + var(b) / b.len() as f64).sqrt()
+}
+
+#[test]
+fn rank_with_a_monte_carlo_law_pairs_the_candidates_on_shared_paths() {
+    use lrsde::rank::{Candidate, RankOptions, rank};
+    let mut law: AnyLaw = "sim:model=lossnoise,dim=4,paths=16".parse().unwrap();
+    law.set_lr_ref(1e-3).unwrap();
+    // Curvatures 0.05 / (i+1): at a tenth of the LR the slow directions are far from
+    // converged after 600 updates, so the two schedules' final losses differ clearly.
+    let truth = [1.0, 0.0, (0.05f64).ln(), 1.0, (0.3f64).ln(), 0.0];
+    let curves = synthetic(&law, &truth, 600, 20);
+    let opts = FitOptions {
+        uncertainty: UncertaintyMethod::Laplace { draws: 32 },
+        max_iters: 20,
+        ..quick()
+    };
+    let fitted = fit_law(law, &curves, &opts).unwrap();
+    let predictor = lrsde::fit::Predictor::from_fitted(fitted.clone()).unwrap();
+    let law = predictor.law();
+    let good: Candidate = "constant:peak=1e-3,steps=600".parse().unwrap();
+    let copy = Candidate::new("copy", good.schedule.clone());
+    let slow: Candidate = "constant:peak=1e-4,steps=600".parse().unwrap();
+    let ranking = rank(
+        &predictor,
+        &[good.clone(), copy, slow.clone()],
+        &RankOptions::default(),
+    )
+    .unwrap();
+    let entry = |label: &str| {
+        ranking
+            .entries
+            .iter()
+            .find(|e| e.label == label)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(ranking.entries[0].label, good.label);
+    assert_eq!(ranking.entries[0].path_se, None, "the best has no gap");
+    // The same schedule on the same paths: no gap, no Monte Carlo error, not significant.
+    let same = entry("copy");
+    assert_eq!((same.gap, same.path_se), (0.0, Some(0.0)));
+    assert!(!same.significant);
+    // A tenth of the LR: clearly worse, and the paired error is below the unpaired one.
+    let worse = entry(&slow.label);
+    assert!(worse.gap > 0.0 && worse.significant, "{worse:?}");
+    let finals = |c: &Candidate| -> Vec<f64> {
+        let lrs = c.schedule.grid();
+        law.path_predictions(&fitted.params_vec(), lrs.as_slice(), &[600])
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .map(|p| p[0])
+            .collect()
+    };
+    let (a, b) = (finals(&slow), finals(&good));
+    let mean_gap = a.iter().zip(&b).map(|(x, y)| x - y).sum::<f64>() / a.len() as f64;
+    assert!(worse.gap > 1e-3, "not clearly different: {}", worse.gap);
+    assert!(
+        (mean_gap - worse.gap).abs() <= 1e-9 * worse.gap,
+        "{mean_gap} vs {}",
+        worse.gap
+    );
+    let paired = worse.path_se.unwrap();
+    let unpaired = unpaired_se(&a, &b);
+    assert!(
+        paired > 0.0 && paired < unpaired,
+        "paired {paired}, unpaired {unpaired}"
+    );
+    // The unpaired error of a schedule against itself is not zero: pairing is what removes it.
+    assert!(unpaired_se(&b, &b) > 0.0);
+}

@@ -26,7 +26,18 @@ fn fit_prefix(kind: &str, prefix: &TrainingCurve) -> Predictor {
     let curves = std::slice::from_ref(prefix);
     law.configure(curves).unwrap();
     let opts = FitOptions {
-        starts: law.initial_guesses(curves),
+        // LRSDE_CONTINUED_STARTS=N keeps the law's best N guesses (the Monte Carlo laws take
+        // tens of seconds per start); default all.
+        starts: law
+            .initial_guesses(curves)
+            .into_iter()
+            .take(
+                std::env::var("LRSDE_CONTINUED_STARTS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(usize::MAX),
+            )
+            .collect(),
         // Only the central prediction is scored here; a few draws keep the bands cheap.
         uncertainty: UncertaintyMethod::Laplace { draws: 20 },
         ..FitOptions::default()
@@ -127,7 +138,7 @@ fn continued_training_on_124m_cooldown_branches() {
                 let c10 = predict(LevelCorrection::MeanResidual { points: 10 });
                 let (f0, m0) = errors(&raw.band.loss, &obs);
                 let (f1, m1) = errors(&cor.band.loss, &obs);
-                let a = acc.entry(predictor.law().name()).or_default();
+                let a = acc.entry(kind).or_default();
                 a.n += 1;
                 a.final_none += f0.abs();
                 a.final_corr += f1.abs();

@@ -203,6 +203,30 @@ pub trait LossLaw: Send + Sync {
         predict_each(self, params, lrs, steps)
     }
 
+    /// For a law whose prediction is a mean over fixed Monte Carlo paths: the prediction on
+    /// each path, `result[p][j]` after `steps[j]` updates (their mean is what
+    /// [`Self::predict`] writes, up to rounding). The paths are the same for every LR grid, so
+    /// two schedules' path-by-path differences are paired (`rank` uses them). `None` for a law
+    /// without paths (the default).
+    ///
+    /// ```
+    /// use lrsde::law::{AnyLaw, LossLaw};
+    /// let law: AnyLaw = "power".parse().unwrap();
+    /// assert!(law.path_predictions(&[2.0, 1.0, 0.5], &[1.0; 4], &[4]).unwrap().is_none());
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Self::predict`].
+    fn path_predictions(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        let _ = (params, lrs, steps);
+        Ok(None)
+    }
+
     /// Predicts at every observed step of `curve` (a convenience over [`Self::predict`]).
     ///
     /// # Errors
@@ -831,6 +855,14 @@ impl LossLaw for AnyLaw {
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         self.inner().predict_many(params, lrs, steps)
+    }
+    fn path_predictions(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        self.inner().path_predictions(params, lrs, steps)
     }
 }
 

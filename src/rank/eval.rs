@@ -34,12 +34,32 @@ pub(crate) struct Evaluated {
     /// Standard deviation of the final loss's error that no other candidate shares (own model
     /// discrepancy and run-to-run noise of the fit's predictive model; 0 without one).
     pub own_sd: f64,
+    /// Final loss on each of the law's Monte Carlo paths at the fitted parameters (empty for a
+    /// law without paths or a diverged prediction): paired with every other candidate's.
+    pub path_finals: Vec<f64>,
 }
 
 impl Evaluated {
     pub fn final_loss(&self) -> f64 {
         self.band.loss.last().copied().unwrap_or(f64::NAN)
     }
+}
+
+/// Standard error of the mean path-by-path difference `a[p] − b[p]` (the Monte Carlo error of
+/// a gap measured on shared paths); `None` unless both have the same number (≥ 2) of finite
+/// paths.
+pub(crate) fn paired_path_se(a: &[f64], b: &[f64]) -> Option<f64> {
+    let n = a.len();
+    if n < 2 || b.len() != n {
+        return None;
+    }
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    if !d.iter().all(|x| x.is_finite()) {
+        return None;
+    }
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    Some((var / n as f64).sqrt())
 }
 
 /// About `points` evenly spaced steps from `first` to `n`, both included, strictly increasing.
@@ -197,12 +217,27 @@ pub(crate) fn evaluate<L: LossLaw>(
         .predictive
         .as_ref()
         .map_or(0.0, |p| p.own_variance(p.distance(n, peak)).sqrt());
+    let path_finals = if diverged.is_none() {
+        predictor
+            .law()
+            .path_predictions(&fitted.params_vec(), lrs, &[n])?
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|p| p.last().copied().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Ok(Evaluated {
         band,
         finals,
         diverged,
         warnings,
         own_sd,
+        path_finals,
     })
 }
 
@@ -217,5 +252,25 @@ mod tests {
         assert_eq!((v[0], *v.last().unwrap(), v.len()), (1, 24000, 200));
         assert!(v.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(curve_steps(10, 10, 200), vec![10]);
+    }
+
+    #[test]
+    fn paired_path_se_is_the_standard_error_of_the_differences() {
+        // Identical paths: no Monte Carlo error at all.
+        assert_eq!(
+            paired_path_se(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]),
+            Some(0.0)
+        );
+        // A constant shift: the paired differences do not vary.
+        assert_eq!(
+            paired_path_se(&[1.5, 2.5, 3.5], &[1.0, 2.0, 3.0]),
+            Some(0.0)
+        );
+        // Differences 1, 3: sample variance 2, SE sqrt(2 / 2) = 1.
+        let se = paired_path_se(&[2.0, 5.0], &[1.0, 2.0]).unwrap();
+        assert!((se - 1.0).abs() < 1e-15);
+        assert_eq!(paired_path_se(&[1.0], &[1.0]), None);
+        assert_eq!(paired_path_se(&[1.0, 2.0], &[1.0]), None);
+        assert_eq!(paired_path_se(&[1.0, f64::INFINITY], &[1.0, 2.0]), None);
     }
 }

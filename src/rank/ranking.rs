@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::RankError;
-use super::eval::{self, DivergenceRule, Evaluated};
+use super::eval::{self, DivergenceRule, Evaluated, paired_path_se};
 use crate::fit::{Band, Predictor};
 use crate::law::LossLaw;
 use crate::quantile::quantile_select;
@@ -193,6 +193,12 @@ pub struct RankEntry {
     /// diverged candidate.
     #[serde(default)]
     pub p_best: f64,
+    /// For a Monte Carlo law (`sim:model=adam|lossnoise`): the standard error of `gap` from the
+    /// finite number of paths, paired (both candidates run on the same paths, so it is the
+    /// spread of the path-by-path gap over `√paths`). It is added to the parameter
+    /// uncertainty in `significant`. `None` for exact laws and for the best candidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_se: Option<f64>,
     /// Extrapolation and band warnings.
     pub warnings: Vec<String>,
     /// The predicted curve with its band (not serialised).
@@ -311,6 +317,12 @@ impl fmt::Display for Ranking {
 /// 95 % of the plausible parameter sets". This is far sharper than asking whether two bands
 /// overlap, since most of a band's width is shared by every candidate. Draws that fail for
 /// either candidate are left out of its pairs.
+///
+/// **Monte Carlo laws.** A law whose prediction is a mean over fixed paths
+/// ([`LossLaw::path_predictions`], `sim:model=adam|lossnoise`) runs every candidate on the same
+/// paths, so the Monte Carlo error of a gap is that of the path-by-path gaps: their standard
+/// error ([`RankEntry::path_se`]) is added, as an independent normal error, to every paired
+/// draw's gap before the quantile is taken. Two identical schedules have `path_se = 0`.
 ///
 /// **Divergence.** A candidate whose central prediction becomes non-finite or exceeds
 /// `divergence_factor` × its lowest earlier prediction (or `max_loss`) is ranked last with the
@@ -485,6 +497,7 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
                 .take()
                 .expect("each index appears once in the order");
             let mut warnings = e.warnings.clone();
+            let mut path_se = None;
             let (final_loss, lo, hi, gap, significant) = match (&e.diverged, &best_eval) {
                 (None, Some(b)) => {
                     let last = e.band.loss.len() - 1;
@@ -493,8 +506,12 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
                         false
                     } else {
                         // Paired over the shared parameter draws, plus the two candidates' own
-                        // discrepancy and noise, which do not cancel.
-                        let own = (e.own_sd.powi(2) + b.own_sd.powi(2)).sqrt();
+                        // discrepancy and noise, which do not cancel, plus the Monte Carlo
+                        // error of the gap on the shared paths (independent of both).
+                        path_se = paired_path_se(&e.path_finals, &b.path_finals);
+                        let own =
+                            (e.own_sd.powi(2) + b.own_sd.powi(2) + path_se.unwrap_or(0.0).powi(2))
+                                .sqrt();
                         let noise = own_noise(candidates.len() + i, REPLICATES * e.finals.len());
                         let mut gaps: Vec<f64> = e
                             .finals
@@ -543,6 +560,7 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
                 significant,
                 diverged: e.diverged,
                 p_best: p_best[i],
+                path_se,
                 warnings,
                 curve: Some(e.band),
             }

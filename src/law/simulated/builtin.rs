@@ -122,6 +122,29 @@ impl BuiltinFamily {
             x0,
         }
     }
+
+    /// The Adam model at `theta` and its start `x(0)`.
+    fn adam(
+        &self,
+        theta: &[f64],
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    ) -> Result<(Adam, Vec<f64>), LawError> {
+        let quad = self.quad(theta);
+        let model = Adam::new(AdamParams {
+            quad,
+            beta1,
+            beta2,
+            eps,
+        })?;
+        let x0 = self
+            .start_shape(theta[3])
+            .iter()
+            .map(|s| s * quad.x0)
+            .collect();
+        Ok((model, x0))
+    }
 }
 
 fn sim_err(e: impl fmt::Display) -> LawError {
@@ -232,14 +255,7 @@ impl ModelFamily for BuiltinFamily {
                 }
             }
             SimModelKind::Adam { beta1, beta2, eps } => {
-                let quad = self.quad(theta);
-                let model = Adam::new(AdamParams {
-                    quad,
-                    beta1,
-                    beta2,
-                    eps,
-                })?;
-                let x0: Vec<f64> = shape.iter().map(|s| s * quad.x0).collect();
+                let (model, x0) = self.adam(theta, beta1, beta2, eps)?;
                 mc.mean_loss(&model, lrs, steps, Some((3 * self.dim, &x0)), out);
             }
             SimModelKind::LossNoise => {
@@ -248,6 +264,27 @@ impl ModelFamily for BuiltinFamily {
             }
         }
         Ok(())
+    }
+
+    fn path_losses(
+        &self,
+        theta: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        mc: &MonteCarlo,
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        Ok(match self.kind {
+            SimModelKind::Adam { beta1, beta2, eps } => {
+                let (model, x0) = self.adam(theta, beta1, beta2, eps)?;
+                Some(mc.path_losses(&model, lrs, steps, Some((3 * self.dim, &x0))))
+            }
+            SimModelKind::LossNoise => {
+                let shape = self.start_shape(theta[3]);
+                let model = LossNoise::new(self.quad(theta))?;
+                Some(mc.path_losses(&model, lrs, steps, Some((0, &shape))))
+            }
+            SimModelKind::Nqm | SimModelKind::Momentum { .. } => None,
+        })
     }
 
     /// The model spec at `theta` (LRs in units of `lr_ref`), and the start exponent `q`.

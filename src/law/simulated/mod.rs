@@ -82,6 +82,24 @@ pub trait ModelFamily: Send + Sync {
         out: &mut [f64],
     ) -> Result<(), LawError>;
 
+    /// The model loss on each of `mc`'s paths (`result[p][j]`, as
+    /// [`MonteCarlo::path_losses`]) for a Monte Carlo family, whose
+    /// [`expected_loss`](Self::expected_loss) is their mean; `None` (the default) for an
+    /// exact family or one that does not expose its paths.
+    ///
+    /// # Errors
+    /// As [`expected_loss`](Self::expected_loss).
+    fn path_losses(
+        &self,
+        theta: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+        mc: &MonteCarlo,
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        let _ = (theta, lrs, steps, mc);
+        Ok(None)
+    }
+
     /// Whether [`expected_loss`](Self::expected_loss) is exact (deterministic, no paths):
     /// decides the finite-difference scheme. Default `false`.
     fn is_exact(&self) -> bool {
@@ -292,6 +310,28 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
             }
         }
         Ok(true)
+    }
+
+    /// The prediction on each Monte Carlo path (`None` for an exact family).
+    fn path_predictions(
+        &self,
+        params: &[f64],
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        let mut out = vec![0.0; steps.len()];
+        let last = check_inputs("sim", &self.params(), params, lrs, steps, &mut out)?;
+        let u = self.scaled_lrs(lrs, last);
+        let Some(paths) = self.family.path_losses(&params[2..], &u, steps, &self.mc)? else {
+            return Ok(None);
+        };
+        let (l0, scale) = (params[0], params[1].exp());
+        Ok(Some(
+            paths
+                .into_iter()
+                .map(|p| p.into_iter().map(|e| observed(l0, scale, e)).collect())
+                .collect(),
+        ))
     }
 
     fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {

@@ -65,13 +65,7 @@ impl MonteCarlo {
         init: Option<(usize, &[f64])>,
         out: &mut [f64],
     ) {
-        let per_path: Vec<Vec<f64>> = (0..self.paths as u64)
-            .into_par_iter()
-            .map(|p| match self.method {
-                Method::Em => path_losses(model, EulerMaruyama, self.seed, p, lrs, steps, init),
-                Method::Milstein => path_losses(model, Milstein, self.seed, p, lrs, steps, init),
-            })
-            .collect();
+        let per_path = self.path_losses(model, lrs, steps, init);
         // Summed in path order: the mean does not depend on the thread count.
         out.fill(0.0);
         for losses in &per_path {
@@ -81,6 +75,37 @@ impl MonteCarlo {
         }
         let n = self.paths as f64;
         out.iter_mut().for_each(|o| *o /= n);
+    }
+
+    /// The loss of every path (in path order) after `steps[j]` updates: `result[p][j]`, `+∞`
+    /// from where path `p` diverged; [`mean_loss`](Self::mean_loss) is their mean. Two LR grids
+    /// run on the same paths, so path-by-path differences are paired.
+    ///
+    /// ```
+    /// use lrsde::law::MonteCarlo;
+    /// use lrsde::model::{Nqm, NqmParams};
+    /// let mc = MonteCarlo { paths: 4, ..Default::default() };
+    /// let model = Nqm::new(NqmParams::default()).unwrap();
+    /// let per_path = mc.path_losses(&model, &[0.5; 100], &[100], None);
+    /// let mut mean = [0.0];
+    /// mc.mean_loss(&model, &[0.5; 100], &[100], None, &mut mean);
+    /// let avg = per_path.iter().map(|p| p[0]).sum::<f64>() / 4.0;
+    /// assert!((avg - mean[0]).abs() <= 1e-12 * mean[0]);
+    /// ```
+    pub fn path_losses<M: DiffusionDerivative>(
+        &self,
+        model: &M,
+        lrs: &[f64],
+        steps: &[u64],
+        init: Option<(usize, &[f64])>,
+    ) -> Vec<Vec<f64>> {
+        (0..self.paths as u64)
+            .into_par_iter()
+            .map(|p| match self.method {
+                Method::Em => path_losses(model, EulerMaruyama, self.seed, p, lrs, steps, init),
+                Method::Milstein => path_losses(model, Milstein, self.seed, p, lrs, steps, init),
+            })
+            .collect()
     }
 }
 

@@ -187,10 +187,16 @@ fn predict_many_matches_predict_per_vector() {
         .map(|t| 1e-3 * (0.2 + (f64::from(t) * 0.01).cos().abs()))
         .collect();
     let steps: Vec<u64> = (1..=3000).filter(|s| s % 7 == 0 || *s < 4).collect();
-    let laws: Vec<(Box<dyn LossLaw>, Vec<Vec<f64>>)> = vec![
+    // A law and the parameter vectors it is asked about.
+    type Case = (Box<dyn LossLaw>, Vec<Vec<f64>>);
+    let laws: Vec<Case> = vec![
         (
             Box::new(PowerLaw::new(1e-3).unwrap()),
-            vec![vec![2.0, 1.0, 0.5], vec![1.5, 3.0, 2.9], vec![0.0, 1e-8, 0.01]],
+            vec![
+                vec![2.0, 1.0, 0.5],
+                vec![1.5, 3.0, 2.9],
+                vec![0.0, 1e-8, 0.01],
+            ],
         ),
         (
             Box::new(MomentumLaw::new(0.999, 1e-3).unwrap()),
@@ -212,7 +218,11 @@ fn predict_many_matches_predict_per_vector() {
                 Err(e) => assert_eq!(got.as_ref().unwrap_err(), &e, "{}", law.name()),
                 Ok(()) => {
                     for (g, w) in got.as_ref().unwrap().iter().zip(&want) {
-                        assert!((g - w).abs() <= 1e-14 * w.abs(), "{}: {g} vs {w}", law.name());
+                        assert!(
+                            (g - w).abs() <= 1e-14 * w.abs(),
+                            "{}: {g} vs {w}",
+                            law.name()
+                        );
                     }
                 }
             }
@@ -220,7 +230,11 @@ fn predict_many_matches_predict_per_vector() {
         // No LR area before the first output: every vector reports it.
         let zero = [0.0, 0.0, 1e-3];
         for r in law.predict_many(&draws[..2], &zero, &[1, 3]) {
-            assert!(matches!(r, Err(LawError::ZeroLrArea { .. })), "{}", law.name());
+            assert!(
+                matches!(r, Err(LawError::ZeroLrArea { .. })),
+                "{}",
+                law.name()
+            );
         }
     }
     // Against the hand values of `power_law_by_hand`.

@@ -187,7 +187,9 @@ fn predict_many_matches_predict_per_vector() {
         .map(|t| 1e-3 * (0.2 + (f64::from(t) * 0.01).cos().abs()))
         .collect();
     let steps: Vec<u64> = (1..=3000).filter(|s| s % 7 == 0 || *s < 4).collect();
-    let laws: Vec<(Box<dyn LossLaw>, Vec<Vec<f64>>)> = vec![
+    // A law and the parameter vectors it is asked about.
+    type Case = (Box<dyn LossLaw>, Vec<Vec<f64>>);
+    let laws: Vec<Case> = vec![
         (
             Box::new(PowerLaw::new(1e-3).unwrap()),
             vec![

@@ -168,7 +168,7 @@ fn run(
     steps: &[u64],
 ) -> Option<u64> {
     let n = grid.len();
-    let (mut fresh, mut decay) = (vec![[0.0; LANES]; n], vec![[1.0; LANES]; n]);
+    let (mut fresh, mut decay) = (vec![[0.0; 2 * LANES]; n], vec![[1.0; LANES]; n]);
     let mut decay_lrs = [0.0; LANES];
     let (mut area, mut prev) = (0.0, 0.0);
     let mut next_out = 0usize;
@@ -203,59 +203,41 @@ fn run(
             grid.exps(block_lrs, &mut decay);
             decay_lrs = block_lrs;
         }
-        for d in draws.iter_mut() {
-            let &[l0, a, alpha, b, _, beta, gamma] = d.p else {
-                unreachable!("checked by check_params")
-            };
-            let mut inv_as = [0.0; LANES];
-            let mut wts = [None; LANES];
-            for l in 0..chunk.len() {
-                if diff[l] == 0.0 {
-                    continue;
-                }
-                if let Some(x) = ln_inv_a(gamma, d.ln_c, ln_lr[l]) {
-                    let inv = x.exp();
-                    inv_as[l] = inv;
-                    // w_k = d_k a_k^(−β).
-                    wts[l] = Some((diff[l] * (beta * x).exp(), inv));
-                }
+        // Two draws at a time: their entering terms' exponentials in one 8-lane call, whose
+        // chains (serial in the node index) then have twice the independent work per step.
+        for pair in draws.chunks_mut(2) {
+            let mut x = [0.0; 2 * LANES];
+            let mut preps = [Prep::default(); 2];
+            for (i, d) in pair.iter_mut().enumerate() {
+                preps[i] = prepare(d, chunk.len(), &diff, &ln_lr, &before);
+                x[i * LANES..(i + 1) * LANES].copy_from_slice(&preps[i].inv_as);
             }
-            if inv_as.iter().any(|&x| x != 0.0) {
-                grid.exps(inv_as, &mut fresh);
+            if x.iter().any(|&v| v != 0.0) {
+                grid.exps(x, &mut fresh);
             }
-            // Lanes without an entering term add 0; lanes without an LR area decay by
-            // e^0 = 1: both exact, so every lane takes the same path.
-            let mut w = [0.0; LANES];
-            // The tail's moments as they stand after each lane (an output may follow any).
-            let mut moments_at = [[0.0; TAIL]; LANES];
-            for (l, wt) in wts.iter().enumerate() {
-                if let Some((wl, inv)) = *wt {
-                    w[l] = wl;
-                    let z = inv - before[l];
-                    let m = &mut d.moments;
-                    m[0] += wl;
-                    m[1] += wl * z;
-                    m[2] += wl * z * z;
-                }
-                moments_at[l] = d.moments;
-            }
-            let dots = advance(&mut d.nodes, &d.soe.coef, &fresh, &decay, w);
-            for (l, &lr) in chunk.iter().enumerate() {
-                if diff[l] != 0.0 {
-                    if wts[l].is_some() {
-                        d.fixed += diff[l];
-                    } else {
-                        // G = 1 once any LR area follows, 0 before.
-                        d.pending += diff[l];
+            for (i, d) in pair.iter_mut().enumerate() {
+                let prep = &preps[i];
+                let dots = advance(&mut d.nodes, &d.soe.coef, &fresh, i * LANES, &decay, prep.w);
+                let &[l0, a, alpha, b, ..] = d.p else {
+                    unreachable!("checked by check_params")
+                };
+                for (l, &lr) in chunk.iter().enumerate() {
+                    if diff[l] != 0.0 {
+                        if prep.entering[l] {
+                            d.fixed += diff[l];
+                        } else {
+                            // G = 1 once any LR area follows, 0 before.
+                            d.pending += diff[l];
+                        }
                     }
-                }
-                if lr != 0.0 {
-                    d.fixed += d.pending;
-                    d.pending = 0.0;
-                }
-                if let Some((j, s1)) = slot[l] {
-                    let e = dots[l] + tail_sum(&d.soe.tail, &moments_at[l], s1);
-                    d.out[j] = l0 + a * (-alpha * ln_area[l]).exp() - b * (d.fixed - e);
+                    if lr != 0.0 {
+                        d.fixed += d.pending;
+                        d.pending = 0.0;
+                    }
+                    if let Some((j, s1)) = slot[l] {
+                        let e = dots[l] + tail_sum(&d.soe.tail, &prep.moments_at[l], s1);
+                        d.out[j] = l0 + a * (-alpha * ln_area[l]).exp() - b * (d.fixed - e);
+                    }
                 }
             }
         }
@@ -263,21 +245,69 @@ fn run(
     None
 }
 
+/// One draw's entering terms in a block of updates.
+#[derive(Clone, Copy, Default)]
+struct Prep {
+    /// `1/a_k` per lane (0 without an entering term: `e^0 = 1`, weighted by 0).
+    inv_as: [f64; LANES],
+    /// `w_k = d_k a_k^(−β)` per lane (0 without an entering term).
+    w: [f64; LANES],
+    /// Whether the lane's LR change enters the sum (else its `G` is a step: `pending`).
+    entering: [bool; LANES],
+    /// The tail's moments as they stand after each lane (an output may follow any).
+    moments_at: [[f64; TAIL]; LANES],
+}
+
+/// The entering terms of one block for draw `d`, and its tail moments after each lane.
+fn prepare(
+    d: &mut Draw<'_>,
+    lanes: usize,
+    diff: &[f64; LANES],
+    ln_lr: &[f64; LANES],
+    before: &[f64; LANES],
+) -> Prep {
+    let (beta, gamma) = (d.p[5], d.p[6]);
+    let mut prep = Prep::default();
+    for l in 0..LANES {
+        if l < lanes
+            && diff[l] != 0.0
+            && let Some(x) = ln_inv_a(gamma, d.ln_c, ln_lr[l])
+        {
+            let inv = x.exp();
+            let w = diff[l] * (beta * x).exp();
+            prep.inv_as[l] = inv;
+            prep.w[l] = w;
+            prep.entering[l] = true;
+            let z = inv - before[l];
+            let m = &mut d.moments;
+            m[0] += w;
+            m[1] += w * z;
+            m[2] += w * z * z;
+        }
+        prep.moments_at[l] = d.moments;
+    }
+    prep
+}
+
 /// One block of updates for one draw: lane by lane, each node's sum takes the entering term
-/// `w_l e^(−v_j / a)` and decays by `e^(−v_j η_l)`; returns `Σ_j coef_j · sum_j` after each lane.
+/// `w_l e^(−v_j / a)` (lanes `off..off + LANES` of `fresh`) and decays by `e^(−v_j η_l)`;
+/// returns `Σ_j coef_j · sum_j` after each lane. Lanes without an entering term add 0 and
+/// lanes without an LR area decay by `e^0 = 1`, both exact, so every lane takes the same path.
 /// Node-major (the lanes of a node are adjacent in memory, and nodes are independent), with two
 /// partial dot products to hide the adder's latency; a fixed order, so deterministic.
 #[inline]
 fn advance(
     nodes: &mut [f64],
     coef: &[f64],
-    fresh: &[[f64; LANES]],
+    fresh: &[[f64; 2 * LANES]],
+    off: usize,
     decay: &[[f64; LANES]],
     w: [f64; LANES],
 ) -> [f64; LANES] {
     let mut acc = [[0.0; LANES]; 2];
     for (j, (((h, c), f), e)) in nodes.iter_mut().zip(coef).zip(fresh).zip(decay).enumerate() {
         let acc = &mut acc[j & 1];
+        let f = &f[off..off + LANES];
         let mut x = *h;
         for l in 0..LANES {
             x = (x + w[l] * f[l]) * e[l];

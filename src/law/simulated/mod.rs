@@ -319,8 +319,9 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
         lrs: &[f64],
         steps: &[u64],
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
-        let mut out = vec![0.0; steps.len()];
-        let last = check_inputs("sim", &self.params(), params, lrs, steps, &mut out)?;
+        // Only its length is checked: the law writes no means here.
+        let out = vec![0.0; steps.len()];
+        let last = check_inputs("sim", &self.params(), params, lrs, steps, &out)?;
         let u = self.scaled_lrs(lrs, last);
         let Some(paths) = self.family.path_losses(&params[2..], &u, steps, &self.mc)? else {
             return Ok(None);

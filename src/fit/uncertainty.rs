@@ -140,23 +140,32 @@ pub(crate) fn laplace<L: LossLaw + ?Sized>(
         return Err("the Jacobian of the log residuals is not finite".into());
     }
     // A prior replaces the data's information on its parameters (it is used where the curves
-    // cannot identify them): those draws spread as the prior does, independent of the rest.
-    for (k, prec) in obj.prior_precision(u_hat) {
+    // cannot identify them): those draws spread as the prior does, independent of the rest and
+    // of the residual variance, so they are kept out of the eigen-decomposition (their zeroed
+    // directions have eigenvalue 0, below the rank cut) and added as their own directions.
+    let prior = obj.prior_precision(u_hat);
+    for &(k, _) in &prior {
         for row in info.iter_mut() {
             row[k] = 0.0;
         }
         info[k].fill(0.0);
-        info[k][k] = sigma2 * prec;
     }
-    let (lam, vecs) = sym_eigen(&info);
+    let (lam, mut vecs) = sym_eigen(&info);
     let lam_max = lam.iter().cloned().fold(0.0, f64::max);
     // Columns of the draw factor: v_k·√(σ²/λ_k) for the determined directions.
-    let factor: Vec<(usize, f64)> = lam
+    let mut factor: Vec<(usize, f64)> = lam
         .iter()
         .enumerate()
         .filter(|&(_, &l)| lam_max > 0.0 && l > RANK_TOL * lam_max)
         .map(|(k, &l)| (k, (sigma2 / l).sqrt()))
         .collect();
+    for &(k, prec) in &prior {
+        let col = vecs[0].len();
+        for (i, row) in vecs.iter_mut().enumerate() {
+            row.push(if i == k { 1.0 } else { 0.0 });
+        }
+        factor.push((col, 1.0 / prec.sqrt()));
+    }
     let rank = factor.len();
     let mut cov_u = vec![vec![0.0; p]; p];
     for &(k, s) in &factor {

@@ -519,7 +519,7 @@ impl Ensemble {
     /// noise scale `s_i ∝ 1/√batch`) and is the assumption made for a user's model.
     ///
     /// ```
-    /// use lrsde::{ensemble::{Ensemble, NoObserver}, model::{Nqm, NqmParams}, solver::EulerMaruyama};
+    /// use lrsde::{ensemble::{Ensemble, NoObserver}, model::Nqm, nqm::NqmParams, solver::EulerMaruyama};
     /// let m = Nqm::new(NqmParams::default()).unwrap();
     /// let ens = Ensemble::builder().paths(32).build().unwrap();
     /// let a = ens.run(&m, EulerMaruyama, &[0.5; 20]).unwrap();

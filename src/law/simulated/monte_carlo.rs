@@ -83,7 +83,8 @@ impl MonteCarlo {
     ///
     /// ```
     /// use lrsde::law::MonteCarlo;
-    /// use lrsde::model::{Nqm, NqmParams};
+    /// use lrsde::model::Nqm;
+    /// use lrsde::nqm::NqmParams;
     /// let mc = MonteCarlo { paths: 4, ..Default::default() };
     /// let model = Nqm::new(NqmParams::default()).unwrap();
     /// let per_path = mc.path_losses(&model, &[0.5; 100], &[100], None);

@@ -97,16 +97,21 @@ impl MomentumLaw {
 }
 
 impl MomentumLaw {
-    /// `(ln S1, S2)` at each of `steps`, summed as [`LossLaw::predict`] does, or `None` where
-    /// `S1` is not positive (then each prediction reports the error).
-    fn areas(&self, lrs: &[f64], steps: &[u64]) -> Option<Vec<(f64, f64)>> {
+    /// Calls `each(i, S1, S2)` with the LR area `S1` and the momentum-weighted annealing area
+    /// `S2` after update `steps[i]`: the one summation behind [`LossLaw::predict`] and
+    /// [`LossLaw::predict_many`].
+    fn for_each_area<E>(
+        &self,
+        lrs: &[f64],
+        steps: &[u64],
+        mut each: impl FnMut(usize, f64, f64) -> Result<(), E>,
+    ) -> Result<usize, E> {
         let inv = 1.0 / self.scale.lr_ref;
         let lam = self.lambda;
         let (mut s1, mut s2, mut m) = (0.0, 0.0, 0.0);
         let mut prev = lrs.first().map_or(0.0, |&x| x * inv);
         let mut pos = 0usize;
-        let mut out = Vec::with_capacity(steps.len());
-        for &step in steps {
+        for (i, &step) in steps.iter().enumerate() {
             let n = step as usize;
             for &lr in &lrs[pos..n] {
                 let eta = lr * inv;
@@ -116,11 +121,23 @@ impl MomentumLaw {
                 prev = eta;
             }
             pos = n;
+            each(i, s1, s2)?;
+        }
+        Ok(pos)
+    }
+
+    /// `(ln S1, S2)` at each of `steps`, or `None` where `S1` is not positive (then each
+    /// prediction reports the error).
+    fn areas(&self, lrs: &[f64], steps: &[u64]) -> Option<Vec<(f64, f64)>> {
+        let mut out = Vec::with_capacity(steps.len());
+        self.for_each_area(lrs, steps, |_, s1, s2| {
             if s1 <= 0.0 {
-                return None;
+                return Err(());
             }
             out.push((f64::ln(s1), s2));
-        }
+            Ok(())
+        })
+        .ok()?;
         Some(out)
     }
 }
@@ -153,29 +170,16 @@ impl LossLaw for MomentumLaw {
     ) -> Result<(), LawError> {
         let last = check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let inv = 1.0 / self.scale.lr_ref;
-        let lam = self.lambda;
-        let (mut s1, mut s2, mut m) = (0.0, 0.0, 0.0);
-        let mut prev = lrs.first().map_or(0.0, |&x| x * inv);
-        let mut pos = 0usize;
-        for (o, &step) in out.iter_mut().zip(steps) {
-            let n = step as usize;
-            for &lr in &lrs[pos..n] {
-                let eta = lr * inv;
-                m = lam * m + (prev - eta);
-                s1 += eta;
-                s2 += m;
-                prev = eta;
-            }
-            pos = n;
+        let pos = self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
                     law: "momentum",
-                    step,
+                    step: steps[i],
                 });
             }
-            *o = l0 + a * s1.powf(-alpha) - c * s2;
-        }
+            out[i] = l0 + a * s1.powf(-alpha) - c * s2;
+            Ok(())
+        })?;
         debug_assert_eq!(pos, last);
         Ok(())
     }
@@ -228,31 +232,18 @@ impl LossLaw for MomentumLaw {
             });
         }
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let inv = 1.0 / self.scale.lr_ref;
-        let lam = self.lambda;
-        let (mut s1, mut s2, mut m) = (0.0, 0.0, 0.0);
-        let mut prev = lrs.first().map_or(0.0, |&x| x * inv);
-        let mut pos = 0usize;
-        for ((o, row), &step) in out.iter_mut().zip(jac.chunks_exact_mut(4)).zip(steps) {
-            let n = step as usize;
-            for &lr in &lrs[pos..n] {
-                let eta = lr * inv;
-                m = lam * m + (prev - eta);
-                s1 += eta;
-                s2 += m;
-                prev = eta;
-            }
-            pos = n;
+        self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
                     law: "momentum",
-                    step,
+                    step: steps[i],
                 });
             }
             let pw = s1.powf(-alpha);
-            *o = l0 + a * pw - c * s2;
-            row.copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
-        }
+            out[i] = l0 + a * pw - c * s2;
+            jac[4 * i..4 * i + 4].copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
+            Ok(())
+        })?;
         Ok(true)
     }
 

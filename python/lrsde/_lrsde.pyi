@@ -91,6 +91,7 @@ def simulate(
     substeps: int = 1,
     max_memory: float = 8.0,
     force: bool = False,
+    batch_schedule: Optional[Union[ScheduleLike, ArrayLike]] = None,
 ) -> Table: ...
 def read_curve(path: PathType, *, loss_column: Optional[str] = None) -> Curve: ...
 def fit(

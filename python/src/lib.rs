@@ -4,6 +4,7 @@
 //! with the GIL released, results come back as numpy arrays (wrapped in pandas DataFrames when
 //! pandas is installed). Nothing here computes what the library computes.
 
+mod batch;
 mod blocking;
 mod convert;
 mod curve;

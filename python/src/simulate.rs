@@ -1,6 +1,7 @@
 //! `lrsde.simulate`: an SDE ensemble under a schedule, summarised at save points (the CLI's
 //! `simulate`).
 
+use crate::batch::batch_grid;
 use crate::blocking::{self, Cancel};
 use crate::errors;
 use crate::frame::frame;
@@ -21,15 +22,23 @@ use pyo3::prelude::*;
 ///
 /// ``schedule`` is a :class:`Schedule`, a spec string or a file with an ``lr`` column;
 /// ``threads=None`` uses every core; ``max_memory`` is in GiB; ``force=True`` runs even when
-/// the estimated time exceeds 24 hours. The GIL is released while it runs; Ctrl-C stops it.
+/// the estimated time exceeds 24 hours. ``batch_schedule`` (the CLI's ``--batch-schedule``)
+/// gives per-update batch sizes: a :class:`Schedule` or spec string read as batch sizes, a
+/// file with a ``batch_size`` column, or a 1-D array; update ``t`` runs with noise variance ×
+/// ``batch / B_t`` (the model's ``batch`` key over ``B_t``), the last batch holding past its
+/// end. The GIL is released while it runs; Ctrl-C stops it.
 ///
 /// >>> df = lrsde.simulate(model="nqm:dim=8", schedule="cosine:peak=0.5,steps=100", paths=64)
 /// >>> list(df.columns)
 /// ['step', 'lr', 'mean', 'std', 'se', 'p05', 'p50', 'p95', 'diverged']
+/// >>> ramp = lrsde.simulate(model="nqm:dim=8,batch=16", schedule="cosine:peak=0.5,steps=100",
+/// ...                       paths=64, batch_schedule="constant:peak=16,steps=100,warmup=50")
+/// >>> len(ramp["step"]) == len(df["step"])
+/// True
 #[pyfunction]
 #[pyo3(signature = (
     model = "nqm", schedule = None, *, paths = 1024, method = "em", seed = 0, threads = None,
-    save_every = 10, substeps = 1, max_memory = 8.0, force = false
+    save_every = 10, substeps = 1, max_memory = 8.0, force = false, batch_schedule = None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn simulate<'py>(
@@ -44,6 +53,7 @@ pub fn simulate<'py>(
     substeps: usize,
     max_memory: f64,
     force: bool,
+    batch_schedule: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let model: ModelSpec = model
         .parse()
@@ -64,6 +74,17 @@ pub fn simulate<'py>(
             "max_memory: `{max_memory}` is not a positive number of GiB"
         )));
     }
+    let max_bytes = (max_memory * (1u64 << 30) as f64).min(u64::MAX as f64) as u64;
+    let batch = batch_schedule
+        .map(|b| batch_grid(b, max_bytes))
+        .transpose()?;
+    if batch.is_some() && model.batch().is_none() {
+        return Err(errors::value_error(format!(
+            "batch_schedule: model `{}` has no `batch` key, so its noise does not scale with \
+             1/batch; use nqm, momentum, adam or lossnoise",
+            model.name()
+        )));
+    }
     let ensemble = Ensemble::builder()
         .paths(paths)
         .seed(seed)
@@ -76,7 +97,7 @@ pub fn simulate<'py>(
         .estimate_spec(&model, candidate.schedule.steps())
         .map_err(|e| errors::with_context("model", &e))?;
     let limits = Limits {
-        max_memory: (max_memory * (1u64 << 30) as f64).min(u64::MAX as f64) as u64,
+        max_memory: max_bytes,
         max_seconds: (!force).then_some(DEFAULT_MAX_SECONDS),
     };
     estimate.check(&limits).map_err(|e| errors::to_py(&e))?;
@@ -84,9 +105,13 @@ pub fn simulate<'py>(
     let stop = cancel.clone();
     let summary = blocking::run(py, &cancel, move || {
         let lrs = candidate.schedule.grid();
-        ensemble.run_spec_observed(&model, method, lrs.as_slice(), &mut |_: &Progress| {
-            stop.check()
-        })
+        ensemble.run_spec_batched_observed(
+            &model,
+            method,
+            lrs.as_slice(),
+            batch.as_ref(),
+            &mut |_: &Progress| stop.check(),
+        )
     })?
     .map_err(|e| errors::to_py(&e))?;
     if let Some(d) = &summary.divergence {

@@ -189,8 +189,9 @@ pub struct RankEntry {
     pub diverged: Option<u64>,
     /// Probability that this candidate has the lowest final loss of all, under the joint
     /// predictive distribution (parameter draws shared by all candidates; each candidate's own
-    /// discrepancy and noise independent; the discrepancy shared by all cancels). 0 for a
-    /// diverged candidate.
+    /// discrepancy and noise independent; the discrepancy shared by all cancels; for a Monte
+    /// Carlo law, the path-to-path error of the shared paths, paired as in
+    /// [`path_se`](Self::path_se)). 0 for a diverged candidate.
     #[serde(default)]
     pub p_best: f64,
     /// For a Monte Carlo law (`sim:model=adam|lossnoise`): the standard error of `gap` from the
@@ -323,6 +324,9 @@ impl fmt::Display for Ranking {
 /// paths, so the Monte Carlo error of a gap is that of the path-by-path gaps: their standard
 /// error ([`RankEntry::path_se`]) is added, as an independent normal error, to every paired
 /// draw's gap before the quantile is taken. Two identical schedules have `path_se = 0`.
+/// [`RankEntry::p_best`] samples the same error jointly: each sample weights the shared paths
+/// with one set of normals, so every pair of candidates gets exactly its `path_se` and
+/// identical schedules get identical errors.
 ///
 /// **Divergence.** A candidate whose central prediction becomes non-finite or exceeds
 /// `divergence_factor` × its lowest earlier prediction (or `max_loss`) is ranked last with the
@@ -414,12 +418,35 @@ fn own_noise(i: usize, n: usize) -> Vec<f64> {
     (0..n).map(|_| StandardNormal.sample(&mut rng)).collect()
 }
 
+/// Stream of the path weights in rank's Monte Carlo; above every candidate's own stream
+/// (`RANK_STREAM + i`), so adding it leaves those, and exact laws' `p_best`, unchanged.
+const PATH_STREAM: u64 = RANK_STREAM + (1 << 40);
+
+/// Candidate `i`'s path finals centred and scaled so that `Σ_p z_p·w[i][p]`, with `z` standard
+/// normals shared by all candidates, is a normal Monte Carlo error whose paired difference for
+/// any two candidates has exactly their `paired_path_se` as standard deviation:
+/// `Var = Σ_p (d_p − d̄)² / (P(P−1))`. Empty (no such error) without ≥ 2 finite paths, as in
+/// `paired_path_se`.
+fn path_weights(e: &Evaluated) -> Vec<f64> {
+    let x = &e.path_finals;
+    let n = x.len();
+    if e.diverged.is_some() || n < 2 || !x.iter().all(|v| v.is_finite()) {
+        return Vec::new();
+    }
+    let mean = x.iter().sum::<f64>() / n as f64;
+    let scale = ((n * (n - 1)) as f64).sqrt();
+    x.iter().map(|v| (v - mean) / scale).collect()
+}
+
 /// `P(candidate i is best)` for every candidate: per parameter draw `d` (or the central
 /// prediction when there are none) and replicate, each finite candidate's final loss plus its
-/// own error `own_sd·z`; the lowest wins. Diverged candidates get 0.
+/// own error `own_sd·z` plus, for a Monte Carlo law, its path error (one set of normal path
+/// weights per sample, shared by all candidates, so they stay paired on the same paths and
+/// identical schedules get identical errors); the lowest wins. Diverged candidates get 0.
 // The sample index picks one noise value of every candidate's stream and the draw `s / R`.
 #[allow(clippy::needless_range_loop)]
 fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
+    use rand_distr::{Distribution, StandardNormal};
     let n_draws = evaluated
         .iter()
         .filter(|e| e.diverged.is_none())
@@ -431,10 +458,18 @@ fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
     let noise: Vec<Vec<f64>> = (0..evaluated.len())
         .map(|i| own_noise(i, samples))
         .collect();
+    let weights: Vec<Vec<f64>> = evaluated.iter().map(path_weights).collect();
+    let n_paths = weights.iter().map(Vec::len).max().unwrap_or(0);
+    // Drawn sample by sample from one stream, so the result is sequential and deterministic.
+    let mut path_rng = crate::rng::path_rng(0, PATH_STREAM);
+    let mut z = vec![0.0; n_paths];
     let mut wins = vec![0usize; evaluated.len()];
     let mut total = 0usize;
     for s in 0..samples {
         let d = s / REPLICATES;
+        for zp in z.iter_mut() {
+            *zp = StandardNormal.sample(&mut path_rng);
+        }
         let mut best: Option<(usize, f64)> = None;
         for (i, e) in evaluated.iter().enumerate() {
             if e.diverged.is_some() {
@@ -445,7 +480,11 @@ fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
             } else {
                 e.finals.get(d).copied().unwrap_or(f64::NAN)
             };
-            let x = centre + e.own_sd * noise[i][s];
+            let mut x = centre + e.own_sd * noise[i][s];
+            if !weights[i].is_empty() {
+                // Exact laws skip this, keeping their samples bit-identical.
+                x += weights[i].iter().zip(&z).map(|(w, z)| w * z).sum::<f64>();
+            }
             if x.is_finite() && best.is_none_or(|(_, b)| x < b) {
                 best = Some((i, x));
             }

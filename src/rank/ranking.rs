@@ -607,3 +607,116 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
         .collect();
     Ranking { entries }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::Band;
+
+    /// A finite candidate with constant parameter draws `centre`, own error `own_sd` and the
+    /// given path finals.
+    fn ev(centre: f64, draws: usize, own_sd: f64, path_finals: Vec<f64>) -> Evaluated {
+        Evaluated {
+            band: Band {
+                steps: vec![1],
+                loss: vec![centre],
+                lo: vec![centre],
+                hi: vec![centre],
+                draws_used: draws,
+                draws_dropped: 0,
+            },
+            finals: vec![centre; draws],
+            diverged: None,
+            warnings: Vec::new(),
+            own_sd,
+            path_finals,
+        }
+    }
+
+    /// The formula before the path error was sampled: exact laws must keep its bits.
+    fn p_best_without_paths(evaluated: &[Evaluated]) -> Vec<f64> {
+        let n_draws = evaluated
+            .iter()
+            .map(|e| e.finals.len())
+            .max()
+            .unwrap()
+            .max(1);
+        let samples = n_draws * REPLICATES;
+        let noise: Vec<Vec<f64>> = (0..evaluated.len())
+            .map(|i| own_noise(i, samples))
+            .collect();
+        let mut wins = vec![0usize; evaluated.len()];
+        for s in 0..samples {
+            let (i, _) = evaluated
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i, e.finals[s / REPLICATES] + e.own_sd * noise[i][s]))
+                .fold((0, f64::INFINITY), |b, c| if c.1 < b.1 { c } else { b });
+            wins[i] += 1;
+        }
+        wins.iter().map(|&w| w as f64 / samples as f64).collect()
+    }
+
+    #[test]
+    fn exact_laws_keep_the_previous_p_best_bits() {
+        let e = [
+            ev(1.0, 50, 0.02, Vec::new()),
+            ev(1.01, 50, 0.03, Vec::new()),
+            ev(0.99, 50, 0.05, Vec::new()),
+        ];
+        let (new, old) = (p_best(&e), p_best_without_paths(&e));
+        assert_eq!(new, old);
+        assert!(new.iter().all(|&p| p > 0.05), "{new:?}");
+    }
+
+    #[test]
+    fn p_best_of_two_candidates_matches_the_paired_normal_oracle() {
+        // Path finals: b = a + 0.01 + small path-by-path scatter, so the mean gap is 0.01 and
+        // its paired standard error is `paired_path_se`; with no other error,
+        // P(a best) = Φ(gap / se) exactly (the weights make the gap's error normal).
+        let a: Vec<f64> = (0..8).map(|p| 1.0 + 0.3 * (p as f64).sin()).collect();
+        let b: Vec<f64> = a
+            .iter()
+            .enumerate()
+            .map(|(p, x)| x + 0.01 + 0.05 * (1.7 * p as f64).cos())
+            .collect();
+        let gap = b.iter().sum::<f64>() / 8.0 - a.iter().sum::<f64>() / 8.0;
+        let se = paired_path_se(&b, &a).unwrap();
+        let e = [ev(1.0, 200, 0.0, a), ev(1.0 + gap, 200, 0.0, b)];
+        let p = p_best(&e);
+        let oracle = 0.5 * statrs::function::erf::erfc(-gap / se / std::f64::consts::SQRT_2);
+        assert!(
+            oracle > 0.55 && oracle < 0.95,
+            "oracle {oracle} not informative"
+        );
+        // 12 800 samples: the binomial standard error is below 0.0045.
+        assert!(
+            (p[0] - oracle).abs() < 0.02,
+            "p_best {p:?}, oracle {oracle}"
+        );
+        assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn identical_paths_give_identical_errors_and_a_worse_candidate_loses() {
+        let a: Vec<f64> = (0..8).map(|p| 1.0 + 0.3 * (p as f64).sin()).collect();
+        let slow: Vec<f64> = a.iter().map(|x| x + 0.5).collect();
+        // Without own error, identical candidates tie in every sample (the first wins):
+        // their path errors are identical, not independent.
+        let e = [
+            ev(1.0, 100, 0.0, a.clone()),
+            ev(1.0, 100, 0.0, a.clone()),
+            ev(1.5, 100, 0.0, slow.clone()),
+        ];
+        assert_eq!(p_best(&e), vec![1.0, 0.0, 0.0]);
+        // With own error they share the wins; the clearly worse one never wins.
+        let e = [
+            ev(1.0, 100, 0.01, a.clone()),
+            ev(1.0, 100, 0.01, a),
+            ev(1.5, 100, 0.01, slow),
+        ];
+        let p = p_best(&e);
+        assert!((p[0] - p[1]).abs() < 0.05 && p[2] == 0.0, "{p:?}");
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+}

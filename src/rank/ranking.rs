@@ -634,6 +634,8 @@ mod tests {
     }
 
     /// The formula before the path error was sampled: exact laws must keep its bits.
+    // As in `p_best`: the sample index picks one noise value of every candidate's stream.
+    #[allow(clippy::needless_range_loop)]
     fn p_best_without_paths(evaluated: &[Evaluated]) -> Vec<f64> {
         let n_draws = evaluated
             .iter()

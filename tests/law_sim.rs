@@ -317,4 +317,34 @@ fn rank_with_a_monte_carlo_law_pairs_the_candidates_on_shared_paths() {
     );
     // The unpaired error of a schedule against itself is not zero: pairing is what removes it.
     assert!(unpaired_se(&b, &b) > 0.0);
+    // p_best samples the path error paired: the copy's is identical to the original's, so
+    // the two share the wins, the slow schedule gets none and the total is 1.
+    let p: Vec<f64> = ranking.entries.iter().map(|e| e.p_best).collect();
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{p:?}");
+    assert!(worse.p_best < 0.01, "{worse:?}");
+    assert!(entry(&good.label).p_best + same.p_best > 0.99, "{p:?}");
+    // Same bits for any thread count.
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            rank(
+                &predictor,
+                &[
+                    good.clone(),
+                    Candidate::new("copy", good.schedule.clone()),
+                    slow.clone(),
+                ],
+                &RankOptions::default(),
+            )
+            .unwrap()
+        })
+    };
+    let bits = |r: &lrsde::rank::Ranking| -> Vec<u64> {
+        r.entries.iter().map(|e| e.p_best.to_bits()).collect()
+    };
+    assert_eq!(bits(&on(1)), bits(&ranking));
+    assert_eq!(bits(&on(3)), bits(&ranking));
 }

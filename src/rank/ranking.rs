@@ -189,8 +189,9 @@ pub struct RankEntry {
     pub diverged: Option<u64>,
     /// Probability that this candidate has the lowest final loss of all, under the joint
     /// predictive distribution (parameter draws shared by all candidates; each candidate's own
-    /// discrepancy and noise independent; the discrepancy shared by all cancels). 0 for a
-    /// diverged candidate.
+    /// discrepancy and noise independent; the discrepancy shared by all cancels; for a Monte
+    /// Carlo law, the path-to-path error of the shared paths, paired as in
+    /// [`path_se`](Self::path_se)). 0 for a diverged candidate.
     #[serde(default)]
     pub p_best: f64,
     /// For a Monte Carlo law (`sim:model=adam|lossnoise`): the standard error of `gap` from the
@@ -323,6 +324,9 @@ impl fmt::Display for Ranking {
 /// paths, so the Monte Carlo error of a gap is that of the path-by-path gaps: their standard
 /// error ([`RankEntry::path_se`]) is added, as an independent normal error, to every paired
 /// draw's gap before the quantile is taken. Two identical schedules have `path_se = 0`.
+/// [`RankEntry::p_best`] samples the same error jointly: each sample weights the shared paths
+/// with one set of normals, so every pair of candidates gets exactly its `path_se` and
+/// identical schedules get identical errors.
 ///
 /// **Divergence.** A candidate whose central prediction becomes non-finite or exceeds
 /// `divergence_factor` × its lowest earlier prediction (or `max_loss`) is ranked last with the
@@ -414,12 +418,35 @@ fn own_noise(i: usize, n: usize) -> Vec<f64> {
     (0..n).map(|_| StandardNormal.sample(&mut rng)).collect()
 }
 
+/// Stream of the path weights in rank's Monte Carlo; above every candidate's own stream
+/// (`RANK_STREAM + i`), so adding it leaves those, and exact laws' `p_best`, unchanged.
+const PATH_STREAM: u64 = RANK_STREAM + (1 << 40);
+
+/// Candidate `i`'s path finals centred and scaled so that `Σ_p z_p·w[i][p]`, with `z` standard
+/// normals shared by all candidates, is a normal Monte Carlo error whose paired difference for
+/// any two candidates has exactly their `paired_path_se` as standard deviation:
+/// `Var = Σ_p (d_p − d̄)² / (P(P−1))`. Empty (no such error) without ≥ 2 finite paths, as in
+/// `paired_path_se`.
+fn path_weights(e: &Evaluated) -> Vec<f64> {
+    let x = &e.path_finals;
+    let n = x.len();
+    if e.diverged.is_some() || n < 2 || !x.iter().all(|v| v.is_finite()) {
+        return Vec::new();
+    }
+    let mean = x.iter().sum::<f64>() / n as f64;
+    let scale = ((n * (n - 1)) as f64).sqrt();
+    x.iter().map(|v| (v - mean) / scale).collect()
+}
+
 /// `P(candidate i is best)` for every candidate: per parameter draw `d` (or the central
 /// prediction when there are none) and replicate, each finite candidate's final loss plus its
-/// own error `own_sd·z`; the lowest wins. Diverged candidates get 0.
+/// own error `own_sd·z` plus, for a Monte Carlo law, its path error (one set of normal path
+/// weights per sample, shared by all candidates, so they stay paired on the same paths and
+/// identical schedules get identical errors); the lowest wins. Diverged candidates get 0.
 // The sample index picks one noise value of every candidate's stream and the draw `s / R`.
 #[allow(clippy::needless_range_loop)]
 fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
+    use rand_distr::{Distribution, StandardNormal};
     let n_draws = evaluated
         .iter()
         .filter(|e| e.diverged.is_none())
@@ -431,10 +458,18 @@ fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
     let noise: Vec<Vec<f64>> = (0..evaluated.len())
         .map(|i| own_noise(i, samples))
         .collect();
+    let weights: Vec<Vec<f64>> = evaluated.iter().map(path_weights).collect();
+    let n_paths = weights.iter().map(Vec::len).max().unwrap_or(0);
+    // Drawn sample by sample from one stream, so the result is sequential and deterministic.
+    let mut path_rng = crate::rng::path_rng(0, PATH_STREAM);
+    let mut z = vec![0.0; n_paths];
     let mut wins = vec![0usize; evaluated.len()];
     let mut total = 0usize;
     for s in 0..samples {
         let d = s / REPLICATES;
+        for zp in z.iter_mut() {
+            *zp = StandardNormal.sample(&mut path_rng);
+        }
         let mut best: Option<(usize, f64)> = None;
         for (i, e) in evaluated.iter().enumerate() {
             if e.diverged.is_some() {
@@ -445,7 +480,11 @@ fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
             } else {
                 e.finals.get(d).copied().unwrap_or(f64::NAN)
             };
-            let x = centre + e.own_sd * noise[i][s];
+            let mut x = centre + e.own_sd * noise[i][s];
+            if !weights[i].is_empty() {
+                // Exact laws skip this, keeping their samples bit-identical.
+                x += weights[i].iter().zip(&z).map(|(w, z)| w * z).sum::<f64>();
+            }
             if x.is_finite() && best.is_none_or(|(_, b)| x < b) {
                 best = Some((i, x));
             }
@@ -567,4 +606,119 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
         })
         .collect();
     Ranking { entries }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::Band;
+
+    /// A finite candidate with constant parameter draws `centre`, own error `own_sd` and the
+    /// given path finals.
+    fn ev(centre: f64, draws: usize, own_sd: f64, path_finals: Vec<f64>) -> Evaluated {
+        Evaluated {
+            band: Band {
+                steps: vec![1],
+                loss: vec![centre],
+                lo: vec![centre],
+                hi: vec![centre],
+                draws_used: draws,
+                draws_dropped: 0,
+            },
+            finals: vec![centre; draws],
+            diverged: None,
+            warnings: Vec::new(),
+            own_sd,
+            path_finals,
+        }
+    }
+
+    /// The formula before the path error was sampled: exact laws must keep its bits.
+    // As in `p_best`: the sample index picks one noise value of every candidate's stream.
+    #[allow(clippy::needless_range_loop)]
+    fn p_best_without_paths(evaluated: &[Evaluated]) -> Vec<f64> {
+        let n_draws = evaluated
+            .iter()
+            .map(|e| e.finals.len())
+            .max()
+            .unwrap()
+            .max(1);
+        let samples = n_draws * REPLICATES;
+        let noise: Vec<Vec<f64>> = (0..evaluated.len())
+            .map(|i| own_noise(i, samples))
+            .collect();
+        let mut wins = vec![0usize; evaluated.len()];
+        for s in 0..samples {
+            let (i, _) = evaluated
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i, e.finals[s / REPLICATES] + e.own_sd * noise[i][s]))
+                .fold((0, f64::INFINITY), |b, c| if c.1 < b.1 { c } else { b });
+            wins[i] += 1;
+        }
+        wins.iter().map(|&w| w as f64 / samples as f64).collect()
+    }
+
+    #[test]
+    fn exact_laws_keep_the_previous_p_best_bits() {
+        let e = [
+            ev(1.0, 50, 0.02, Vec::new()),
+            ev(1.01, 50, 0.03, Vec::new()),
+            ev(0.99, 50, 0.05, Vec::new()),
+        ];
+        let (new, old) = (p_best(&e), p_best_without_paths(&e));
+        assert_eq!(new, old);
+        assert!(new.iter().all(|&p| p > 0.05), "{new:?}");
+    }
+
+    #[test]
+    fn p_best_of_two_candidates_matches_the_paired_normal_oracle() {
+        // Path finals: b = a + 0.01 + small path-by-path scatter, so the mean gap is 0.01 and
+        // its paired standard error is `paired_path_se`; with no other error,
+        // P(a best) = Φ(gap / se) exactly (the weights make the gap's error normal).
+        let a: Vec<f64> = (0..8).map(|p| 1.0 + 0.3 * (p as f64).sin()).collect();
+        let b: Vec<f64> = a
+            .iter()
+            .enumerate()
+            .map(|(p, x)| x + 0.01 + 0.05 * (1.7 * p as f64).cos())
+            .collect();
+        let gap = b.iter().sum::<f64>() / 8.0 - a.iter().sum::<f64>() / 8.0;
+        let se = paired_path_se(&b, &a).unwrap();
+        let e = [ev(1.0, 200, 0.0, a), ev(1.0 + gap, 200, 0.0, b)];
+        let p = p_best(&e);
+        let oracle = 0.5 * statrs::function::erf::erfc(-gap / se / std::f64::consts::SQRT_2);
+        assert!(
+            oracle > 0.55 && oracle < 0.95,
+            "oracle {oracle} not informative"
+        );
+        // 12 800 samples: the binomial standard error is below 0.0045.
+        assert!(
+            (p[0] - oracle).abs() < 0.02,
+            "p_best {p:?}, oracle {oracle}"
+        );
+        assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn identical_paths_give_identical_errors_and_a_worse_candidate_loses() {
+        let a: Vec<f64> = (0..8).map(|p| 1.0 + 0.3 * (p as f64).sin()).collect();
+        let slow: Vec<f64> = a.iter().map(|x| x + 0.5).collect();
+        // Without own error, identical candidates tie in every sample (the first wins):
+        // their path errors are identical, not independent.
+        let e = [
+            ev(1.0, 100, 0.0, a.clone()),
+            ev(1.0, 100, 0.0, a.clone()),
+            ev(1.5, 100, 0.0, slow.clone()),
+        ];
+        assert_eq!(p_best(&e), vec![1.0, 0.0, 0.0]);
+        // With own error they share the wins; the clearly worse one never wins.
+        let e = [
+            ev(1.0, 100, 0.01, a.clone()),
+            ev(1.0, 100, 0.01, a),
+            ev(1.5, 100, 0.01, slow),
+        ];
+        let p = p_best(&e);
+        assert!((p[0] - p[1]).abs() < 0.05 && p[2] == 0.0, "{p:?}");
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
 }

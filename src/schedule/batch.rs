@@ -37,7 +37,7 @@ impl BatchGrid {
     /// `> 0` ([`ScheduleError::BadBatch`] names the 1-based update).
     pub fn new(batch: Vec<f64>) -> Result<Self, ScheduleError> {
         if batch.is_empty() {
-            return Err(ScheduleError::EmptyTable);
+            return Err(ScheduleError::EmptyBatch);
         }
         if let Some((t, &b)) = batch
             .iter()
@@ -138,7 +138,7 @@ mod tests {
                 Err(ScheduleError::BadBatch { step: 2, .. })
             ));
         }
-        assert_eq!(BatchGrid::new(vec![]), Err(ScheduleError::EmptyTable));
+        assert_eq!(BatchGrid::new(vec![]), Err(ScheduleError::EmptyBatch));
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub enum ScheduleError {
         /// The offending value.
         batch: f64,
     },
+    /// [`BatchGrid::new`](super::BatchGrid::new) was given no batch sizes.
+    #[error("batch schedule has no batch sizes; it needs at least one update")]
+    EmptyBatch,
     /// The spec string is empty (or only whitespace).
     #[error(
         "empty schedule spec; expected `family:key=value,...`, e.g. `cosine:peak=3e-4,steps=10000` (families: {FAMILY_LIST})"
@@ -213,6 +216,7 @@ impl ScheduleError {
             | Self::NotSinglePhase { spec, .. } => *spec = text.to_owned(),
             Self::BadLr { .. }
             | Self::BadBatch { .. }
+            | Self::EmptyBatch
             | Self::EmptySpec
             | Self::EmptyTable
             | Self::SwitchAfterEnd { .. }

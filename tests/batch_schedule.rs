@@ -8,6 +8,9 @@ use lrsde::nqm::{DiagonalMoments, MomentumMoments, NqmDiffusion, NqmParams, Quad
 use lrsde::schedule::{BatchGrid, ScheduleSpec};
 use lrsde::solver::Method;
 
+mod kernel_support;
+use kernel_support::Generic;
+
 fn run(
     spec: &str,
     method: Method,
@@ -212,36 +215,6 @@ fn models_without_batch_and_bad_multipliers_are_errors() {
         &mut NoObserver,
     );
     assert!(zero.unwrap_err().to_string().contains("step 2"));
-}
-
-/// Delegates everything except `diagonal_form`, so the ensemble takes the generic path kernel.
-struct Generic<M>(M);
-
-impl<M: lrsde::model::SdeModel> lrsde::model::SdeModel for Generic<M> {
-    fn dim(&self) -> usize {
-        self.0.dim()
-    }
-    fn noise_dim(&self) -> usize {
-        self.0.noise_dim()
-    }
-    fn init(&self, x: &mut [f64]) {
-        self.0.init(x)
-    }
-    fn drift(&self, x: &[f64], lr: f64, out: &mut [f64]) {
-        self.0.drift(x, lr, out)
-    }
-    fn diffusion(&self, x: &[f64], lr: f64, out: &mut [f64]) {
-        self.0.diffusion(x, lr, out)
-    }
-    fn loss(&self, x: &[f64]) -> f64 {
-        self.0.loss(x)
-    }
-}
-
-impl<M: lrsde::model::DiffusionDerivative> lrsde::model::DiffusionDerivative for Generic<M> {
-    fn diffusion_derivative(&self, x: &[f64], lr: f64, out: &mut [f64]) {
-        self.0.diffusion_derivative(x, lr, out)
-    }
 }
 
 /// Under a real ramp, the row kernel (NQM, momentum) and the generic per-path kernel give the

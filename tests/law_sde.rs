@@ -7,10 +7,41 @@ use rand::{RngExt, SeedableRng};
 
 /// w_i ← (1 − u κ_i)² w_i + u² s κ_i, u = lr / lr_ref, L = L0 + ½ Σ κ_i w_i.
 fn naive(dim: usize, lr_ref: f64, p: &[f64; 6], lrs: &[f64], steps: &[u64]) -> Vec<f64> {
-    let [l0, lk, pp, ls, lw, q] = *p;
+    let [_, lk, pp, _, lw, q] = *p;
     let kappa: Vec<f64> = (1..=dim).map(|i| lk.exp() * (i as f64).powf(-pp)).collect();
-    let mut w: Vec<f64> = (1..=dim).map(|i| lw.exp() * (i as f64).powf(-q)).collect();
-    let s = ls.exp();
+    let w: Vec<f64> = (1..=dim).map(|i| lw.exp() * (i as f64).powf(-q)).collect();
+    naive_from(kappa, w, lr_ref, p, lrs, steps)
+}
+
+/// The spectrum as the law computed it before it moved to `nqm::power_law`
+/// (`κ_i = κ_max e^(−p ln i)`, `w_i = w0 e^(−q ln i)`), then the same step-by-step loop.
+fn naive_previous_spectrum(
+    dim: usize,
+    lr_ref: f64,
+    p: &[f64; 6],
+    lrs: &[f64],
+    steps: &[u64],
+) -> Vec<f64> {
+    let [_, lk, pp, _, lw, q] = *p;
+    let (kappa, w) = (1..=dim)
+        .map(|i| {
+            let li = (i as f64).ln();
+            (lk.exp() * (-pp * li).exp(), lw.exp() * (-q * li).exp())
+        })
+        .unzip();
+    naive_from(kappa, w, lr_ref, p, lrs, steps)
+}
+
+fn naive_from(
+    kappa: Vec<f64>,
+    mut w: Vec<f64>,
+    lr_ref: f64,
+    p: &[f64; 6],
+    lrs: &[f64],
+    steps: &[u64],
+) -> Vec<f64> {
+    let dim = kappa.len();
+    let (l0, s) = (p[0], p[3].exp());
     let mut out = vec![];
     let mut j = 0;
     for (t, &lr) in lrs.iter().enumerate() {
@@ -96,6 +127,57 @@ fn predict_equals_naive_loop() {
                     let rel = (o - w).abs() / w.abs();
                     assert!(rel <= 1e-12, "{name} step {s}: {o} vs {w} (rel {rel:e})");
                 }
+            }
+        }
+    }
+}
+
+/// The spectrum now comes from `nqm` (the one power law): the law still predicts what the
+/// previous formula did, to 1e-12 relative, through `predict`, the Jacobian's value and the
+/// tabulated many-vector path (whose own tolerance is 1e-8 of the excess loss).
+#[test]
+fn predict_matches_the_previous_spectrum_formula() {
+    let dim = 64;
+    let law = SdeSurrogate::new(dim, 3e-4).unwrap();
+    let params = [
+        [2.3, 1.5f64.ln(), 1.2, -3.0, 0.5, 0.4],
+        [0.1, 0.05f64.ln(), 2.5, -8.0, 3.0, 1.5],
+        [3.0, 1.99f64.ln(), 0.3, 1.0, -5.0, -1.0],
+        [1.0, 0.7f64.ln(), 5.5, -20.0, 8.0, 5.0],
+    ];
+    let np = law.params().len();
+    for (name, lrs) in grids() {
+        let steps: Vec<u64> = (0..23).map(|j| 1 + 130 * j).chain([3000]).collect();
+        for p in &params {
+            let want = naive_previous_spectrum(dim, 3e-4, p, &lrs, &steps);
+            let mut out = vec![0.0; steps.len()];
+            law.predict(p, &lrs, &steps, &mut out).unwrap();
+            let mut val = vec![0.0; steps.len()];
+            let mut jac = vec![0.0; steps.len() * np];
+            law.predict_jacobian(p, &lrs, &steps, &mut val, &mut jac)
+                .unwrap();
+            for (j, w) in want.iter().enumerate() {
+                for (what, got) in [("predict", out[j]), ("jacobian value", val[j])] {
+                    let rel = (got - w).abs() / w.abs();
+                    assert!(rel <= 1e-12, "{name} {what} {j}: {got} vs {w} ({rel:e})");
+                }
+            }
+        }
+        // The table's 1e-8 is stated for fitted draws: the extreme last vector is left out.
+        let many: Vec<Vec<f64>> = (0..20).map(|k| params[k % 3].to_vec()).collect();
+        for (k, got) in law
+            .predict_many(&many, &lrs, &steps)
+            .into_iter()
+            .enumerate()
+        {
+            let p: [f64; 6] = many[k].clone().try_into().unwrap();
+            let want = naive_previous_spectrum(dim, 3e-4, &p, &lrs, &steps);
+            for (g, w) in got.unwrap().iter().zip(&want) {
+                let excess = (w - p[0]).abs().max(f64::MIN_POSITIVE);
+                assert!(
+                    (g - w).abs() <= 1e-8 * excess + 1e-12 * w.abs(),
+                    "{name} many {k}: {g} vs {w}"
+                );
             }
         }
     }

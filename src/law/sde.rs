@@ -5,7 +5,10 @@ use super::{
     DataScale, LawError, LossLaw, ParamSpec, check_inputs, check_lr_ref, clamp_all, huber_log,
 };
 use crate::data::TrainingCurve;
-use crate::nqm::{CLOSED_FORM_MIN_RUN, SecondMomentRun, advance_second_moments, dot, for_each_run};
+use crate::nqm::{
+    CLOSED_FORM_MIN_RUN, QuadraticParams, SecondMomentRun, advance_second_moments, dot,
+    for_each_run, power_law,
+};
 
 /// Upper bound of `ln s`.
 const LOG_S_MAX: f64 = 12.0;
@@ -17,7 +20,7 @@ const LOG_S_MAX: f64 = 12.0;
 /// directions `i = 1..=dim`:
 ///
 /// ```text
-/// κ_i   = κ_max · i^(−p)
+/// κ_i   = κ_max · i^(−p)                            (nqm::power_law)
 /// w_i(0) = w0 · i^(−q)
 /// w_i  ← (1 − u_t κ_i)² w_i + u_t² · s · κ_i          (one update)
 /// L(k)  = L0 + ½ Σ_i κ_i w_i(k)                       (after k updates)
@@ -142,7 +145,21 @@ impl SdeSurrogate {
         self.scale
     }
 
-    /// `κ_i` and `w_i(0)` for `i = 1..=dim`.
+    /// The noisy quadratic behind `params`, LRs in units of `lr_ref`: curvatures
+    /// `h_i = κ_max·i^(−p)` (`κ_i = η_ref h_i`) and noise variances `s κ_i` (`noise = s`, batch 1).
+    pub(super) fn quad(&self, params: &[f64]) -> QuadraticParams {
+        QuadraticParams {
+            dim: self.dim,
+            hmax: params[1].exp(),
+            power: params[2],
+            noise: params[3].exp(),
+            batch: 1.0,
+            x0: 1.0,
+        }
+    }
+
+    /// `κ_i` and `w_i(0)` for `i = 1..=dim`: both the noisy quadratic's power law
+    /// ([`power_law`]).
     pub(super) fn spectrum(
         &self,
         log_kmax: f64,
@@ -150,13 +167,10 @@ impl SdeSurrogate {
         log_w0: f64,
         q: f64,
     ) -> (Vec<f64>, Vec<f64>) {
-        let (kmax, w0) = (log_kmax.exp(), log_w0.exp());
-        (1..=self.dim)
-            .map(|i| {
-                let li = (i as f64).ln();
-                (kmax * (-p * li).exp(), w0 * (-q * li).exp())
-            })
-            .unzip()
+        (
+            power_law(log_kmax.exp(), p, self.dim),
+            power_law(log_w0.exp(), q, self.dim),
+        )
     }
 }
 
@@ -350,9 +364,9 @@ impl LossLaw for SdeSurrogate {
         out: &mut [f64],
     ) -> Result<(), LawError> {
         check_inputs("sde", &self.params(), params, lrs, steps, out)?;
-        let (l0, s) = (params[0], params[3].exp());
-        let (kappa, mut w) = self.spectrum(params[1], params[2], params[4], params[5]);
-        let sk: Vec<f64> = kappa.iter().map(|k| s * k).collect();
+        let quad = self.quad(params);
+        let (l0, kappa, sk) = (params[0], quad.curvatures(), quad.noise_variances());
+        let mut w = power_law(params[4].exp(), params[5], self.dim);
         self.advance(params, &kappa, &sk, &mut w, lrs, steps, |j, w| {
             // inf − inf cannot occur (all terms ≥ 0), so an unstable LR gives +∞, not NaN.
             out[j] = l0 + 0.5 * dot(&kappa, w);

@@ -15,4 +15,4 @@ pub use moments::{
     power_and_geometric_sum,
 };
 pub(crate) use moments::{dot, for_each_run};
-pub use params::{NqmDiffusion, NqmParams, ParamError, QuadraticParams};
+pub use params::{NqmDiffusion, NqmParams, ParamError, QuadraticParams, power_law, power_law_at};

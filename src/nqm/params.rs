@@ -41,6 +41,31 @@ fn check(
     }
 }
 
+/// `scale·(i+1)^(−power)`: entry `i` (0-based) of the noisy quadratic's power-law spectrum.
+///
+/// The one definition of that spectrum: the curvatures of every NQM-family model
+/// ([`QuadraticParams::curvature`]), the `sde` law's `κ_i` and start `w_i(0)`, and the start
+/// shape of the `sim:` laws all come from here.
+///
+/// ```
+/// use lrsde::nqm::power_law_at;
+/// assert_eq!(power_law_at(3.0, 2.0, 1), 0.75);
+/// ```
+#[inline]
+pub fn power_law_at(scale: f64, power: f64, i: usize) -> f64 {
+    scale * ((i + 1) as f64).powf(-power)
+}
+
+/// The first `dim` entries of [`power_law_at`].
+///
+/// ```
+/// use lrsde::nqm::power_law;
+/// assert_eq!(power_law(2.0, 1.0, 3), [2.0, 1.0, 2.0 / 3.0]);
+/// ```
+pub fn power_law(scale: f64, power: f64, dim: usize) -> Vec<f64> {
+    (0..dim).map(|i| power_law_at(scale, power, i)).collect()
+}
+
 /// The parameters every NQM-family model shares (keys `dim, hmax, power, noise, batch, x0`).
 ///
 /// Curvatures follow a power law `h_i = hmax·(i+1)^(−power)`, `i = 0..dim`; the per-example
@@ -134,9 +159,9 @@ impl QuadraticParams {
         check(self.x0.is_finite(), model, "x0", self.x0, "must be finite")
     }
 
-    /// Curvature `h_i = hmax·(i+1)^(−power)`.
+    /// Curvature `h_i = hmax·(i+1)^(−power)` ([`power_law_at`]).
     pub fn curvature(&self, i: usize) -> f64 {
-        self.hmax * ((i + 1) as f64).powf(-self.power)
+        power_law_at(self.hmax, self.power, i)
     }
 
     /// Noise variance `s_i² = noise·h_i / batch`.

@@ -5,7 +5,7 @@ use std::fmt;
 use super::{ModelFamily, MonteCarlo, Simulated};
 use crate::law::{LawError, ParamSpec};
 use crate::model::{Adam, AdamParams, LossNoise, ModelEntries, ModelError, MomentumParams};
-use crate::nqm::{DiagonalMoments, MomentumMoments, NqmDiffusion, QuadraticParams};
+use crate::nqm::{DiagonalMoments, MomentumMoments, NqmDiffusion, QuadraticParams, power_law};
 use crate::solver::Method;
 use crate::spec::Tokens;
 
@@ -102,9 +102,7 @@ const MC_DIM: usize = 4;
 impl BuiltinFamily {
     /// `x_i(0) / x0 = (i+1)^(−q/2)`.
     fn start_shape(&self, q: f64) -> Vec<f64> {
-        (0..self.dim)
-            .map(|i| ((i + 1) as f64).powf(-0.5 * q))
-            .collect()
+        power_law(1.0, 0.5 * q, self.dim)
     }
 
     /// The NQM part at `theta` (hmax and x0 as the model fits them).

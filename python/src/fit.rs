@@ -313,7 +313,7 @@ impl Fit {
         let law: AnyLaw = self.inner.law().clone();
         let options = self.options.clone();
         let rows = blocking::run(py, &Cancel::default(), move || {
-            lrsde::fit::leave_one_out(&law, &curves, &options, &mut |_| {})
+            lrsde::assess::leave_one_out(&law, &curves, &options, &mut |_| {})
         })?
         .map_err(|e| errors::to_py(&e))?;
         let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();

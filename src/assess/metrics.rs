@@ -1,5 +1,6 @@
 //! Accuracy metrics for predicted loss curves and schedule rankings (the Multi-Power-Law
-//! paper's set plus ranking quality), used by `docs/accuracy.md` and the evaluation example.
+//! paper's set plus ranking quality), used by `docs/accuracy.md` and the evaluation example,
+//! by leave-one-out validation, and for the fit report's errors ([`ErrorSums`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,60 @@ pub fn curve_metrics(steps: &[u64], obs: &[f64], pred: &[f64], r2_from_step: u64
         r2: 1.0 - ss_res / ss_tot,
         mean_rel_err: rel.iter().sum::<f64>() / n as f64,
         max_rel_err: rel.iter().copied().fold(0.0, f64::max),
+    }
+}
+
+/// Running sums behind a fit report's errors (RMSE of log residuals, MAE, largest relative
+/// error) over the points with a finite, positive prediction; curves merge by adding sums, so
+/// the overall figures weigh every point alike.
+///
+/// ```
+/// use lrsde::assess::metrics::ErrorSums;
+/// let mut all = ErrorSums::default();
+/// // The NaN prediction has no residual and is not counted.
+/// all.add(&[2.0, 1.0, 4.0], &[2.0, 1.5, f64::NAN]);
+/// let (rmse_log, mae, max_rel) = all.finish();
+/// assert!((rmse_log - (1.5f64.ln().powi(2) / 2.0).sqrt()).abs() < 1e-15);
+/// assert_eq!((mae, max_rel), (0.25, 0.5));
+/// assert!(ErrorSums::default().finish().0.is_nan());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ErrorSums {
+    sq_log: f64,
+    abs: f64,
+    max_rel: f64,
+    n: usize,
+}
+
+impl ErrorSums {
+    /// Adds the points of one curve (`obs` and `pred` at the same steps).
+    pub fn add(&mut self, obs: &[f64], pred: &[f64]) {
+        for (&p, &o) in pred.iter().zip(obs) {
+            if p.is_finite() && p > 0.0 {
+                let r = o.ln() - p.ln();
+                self.sq_log += r * r;
+                self.abs += (o - p).abs();
+                self.max_rel = self.max_rel.max((o - p).abs() / o);
+                self.n += 1;
+            }
+        }
+    }
+
+    /// Adds another set of sums.
+    pub fn merge(&mut self, other: &Self) {
+        self.sq_log += other.sq_log;
+        self.abs += other.abs;
+        self.max_rel = self.max_rel.max(other.max_rel);
+        self.n += other.n;
+    }
+
+    /// `(rmse_log, mae, max_rel_err)`, `NaN` without points.
+    pub fn finish(&self) -> (f64, f64, f64) {
+        if self.n == 0 {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        }
+        let n = self.n as f64;
+        ((self.sq_log / n).sqrt(), self.abs / n, self.max_rel)
     }
 }
 

@@ -1,9 +1,9 @@
 //! Leave-one-curve-out refits: whether the observed curves suffice to predict a schedule the
 //! fit has not seen (the CLI's `fit --validate` and the Python package's `Fit.validate`).
 
-use super::{FitError, FitOptions, Predictor, distinct_shapes, fit_law};
-use crate::assess::metrics::curve_metrics;
+use super::metrics::curve_metrics;
 use crate::data::TrainingCurve;
+use crate::fit::{FitError, FitOptions, Predictor, distinct_shapes, fit_law};
 use crate::law::{AnyLaw, LossLaw};
 
 /// Held-out error of one curve when the law is fitted on all the others.
@@ -25,7 +25,8 @@ pub struct HeldOut {
 ///
 /// ```
 /// use lrsde::data::TrainingCurve;
-/// use lrsde::fit::{FitOptions, leave_one_out};
+/// use lrsde::assess::leave_one_out;
+/// use lrsde::fit::FitOptions;
 /// let c = TrainingCurve { name: "a".into(), lrs: vec![0.1; 8], steps: vec![4, 8], losses: vec![3.0, 2.5] };
 /// let rows = leave_one_out(&"power".parse().unwrap(), &[c], &FitOptions::default(), &mut |_| {});
 /// assert!(rows.unwrap().is_empty());
@@ -71,7 +72,7 @@ pub fn leave_one_out(
 /// Mean of the held-out MAEs of [`leave_one_out`]'s rows (`NaN` without rows).
 ///
 /// ```
-/// use lrsde::fit::{HeldOut, mean_held_out_mae};
+/// use lrsde::assess::{HeldOut, mean_held_out_mae};
 /// let row = |mae| HeldOut { name: "c".into(), mae, final_err: 0.0, converged: true };
 /// assert_eq!(mean_held_out_mae(&[row(0.1), row(0.3)]), 0.2);
 /// assert!(mean_held_out_mae(&[]).is_nan());
@@ -91,7 +92,7 @@ const SHAPES_FOR_VALIDATION: usize = 3;
 /// use lrsde::data::TrainingCurve;
 /// let c = |name: &str, lr: f64| TrainingCurve {
 ///     name: name.into(), lrs: vec![lr; 8], steps: vec![4, 8], losses: vec![3.0, 2.5] };
-/// assert!(lrsde::fit::validation_note(&[c("a", 0.1), c("b", 0.2)]).is_some());
+/// assert!(lrsde::assess::validation_note(&[c("a", 0.1), c("b", 0.2)]).is_some());
 /// ```
 pub fn validation_note(curves: &[TrainingCurve]) -> Option<&'static str> {
     (distinct_shapes(curves) < SHAPES_FOR_VALIDATION).then_some(

@@ -172,35 +172,15 @@ fn with_files(e: FitError, paths: &[PathBuf], curves: &[TrainingCurve]) -> CliEr
     }
 }
 
-/// Where the fitted law's prediction first blows up (is not finite and positive) on an
-/// observed curve, naming the file and step.
+/// [`Predictor::first_bad_prediction`] with the curve's file path.
 fn first_bad_prediction(
     predictor: &Predictor,
     curves: &[TrainingCurve],
     paths: &[PathBuf],
 ) -> Option<String> {
-    let law = predictor.law();
-    let params = predictor.params();
-    curves.iter().zip(paths).find_map(|(c, path)| {
-        let mut pred = vec![0.0; c.steps.len()];
-        if let Err(e) = law.predict(&params, &c.lrs, &c.steps, &mut pred) {
-            return Some(format!("{}: the law fails: {e}", path.display()));
-        }
-        first_bad(&pred, &c.steps).map(|(step, v)| {
-            format!(
-                "{}: the fitted law predicts a loss of {v} at step {step}",
-                path.display()
-            )
-        })
-    })
-}
-
-/// The first `(step, value)` whose value is not finite and positive.
-fn first_bad(pred: &[f64], steps: &[u64]) -> Option<(u64, f64)> {
-    pred.iter()
-        .zip(steps)
-        .find(|(v, _)| !(v.is_finite() && **v > 0.0))
-        .map(|(v, s)| (*s, *v))
+    let bad = predictor.first_bad_prediction(curves)?;
+    let path = paths.get(bad.curve)?;
+    Some(format!("{}: {}", path.display(), bad.kind))
 }
 
 /// One schedule shape cannot separate the effect of LR area from that of LR decay.
@@ -280,23 +260,5 @@ fn print_report(predictor: &Predictor) {
 impl From<lrsde::fit::FitError> for CliError {
     fn from(e: lrsde::fit::FitError) -> Self {
         CliError::user(e.to_string())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::first_bad;
-
-    #[test]
-    fn first_bad_names_the_first_non_finite_or_non_positive_step() {
-        assert_eq!(first_bad(&[3.0, 2.0, 1.0], &[10, 20, 30]), None);
-        assert_eq!(
-            first_bad(&[3.0, f64::INFINITY, f64::NAN], &[10, 20, 30]),
-            Some((20, f64::INFINITY))
-        );
-        assert_eq!(
-            first_bad(&[3.0, 2.0, -1.0], &[10, 20, 30]),
-            Some((30, -1.0))
-        );
     }
 }

@@ -2,8 +2,9 @@
 //! curves suffice to predict a schedule the fit has not seen.
 
 use super::error::CliResult;
+use lrsde::assess::HeldOut;
 use lrsde::data::TrainingCurve;
-use lrsde::fit::{FitOptions, HeldOut};
+use lrsde::fit::FitOptions;
 use lrsde::law::AnyLaw;
 
 /// Refits leaving each curve out in turn and prints the held-out errors.
@@ -17,7 +18,7 @@ pub fn leave_one_out(
         return Ok(Vec::new());
     }
     let pb = super::progress::bar(curves.len() as u64, "validate");
-    let rows = lrsde::fit::leave_one_out(law, curves, options, &mut |done| {
+    let rows = lrsde::assess::leave_one_out(law, curves, options, &mut |done| {
         pb.set_position(done as u64)
     })?;
     pb.finish_and_clear();
@@ -41,9 +42,9 @@ pub fn leave_one_out(
     }
     println!(
         "  mean held-out MAE {:.5}",
-        lrsde::fit::mean_held_out_mae(&rows)
+        lrsde::assess::mean_held_out_mae(&rows)
     );
-    if let Some(note) = lrsde::fit::validation_note(curves) {
+    if let Some(note) = lrsde::assess::validation_note(curves) {
         println!("  note: {note}");
     }
     Ok(rows)

@@ -59,6 +59,7 @@
 //! [`FittedLaw`] is serialised as versioned JSON (`"format": "lrsde-fit"`, `"version": 1`);
 //! [`FittedLaw::load`] rejects other formats and newer versions with a typed error.
 
+mod bad_prediction;
 mod error;
 mod fitted;
 mod objective;
@@ -72,8 +73,8 @@ mod selection;
 mod shapes;
 mod transform;
 mod uncertainty;
-mod validate;
 
+pub use bad_prediction::{BadPrediction, BadPredictionKind};
 pub use error::FitError;
 pub use fitted::{Band, CurveSummary, FIT_FORMAT, FIT_VERSION, FittedLaw};
 pub use objective::huber;
@@ -87,12 +88,12 @@ pub use selection::{LawScore, LawSelection};
 pub use shapes::{SINGLE_SHAPE_LAW_STARTS, distinct_shapes};
 pub use transform::Transform;
 pub use uncertainty::Uncertainty;
-pub use validate::{HeldOut, leave_one_out, mean_held_out_mae, validation_note};
 
 use std::collections::BTreeMap;
 
 use rand::RngExt;
 
+use crate::assess::metrics::ErrorSums;
 use crate::data::TrainingCurve;
 use crate::law::{AnyLaw, LossLaw, Tabulated};
 use objective::Objective;
@@ -631,13 +632,13 @@ fn lr_range(x: &[f64]) -> [f64; 2] {
 }
 
 /// Per-curve and overall (rmse_log, mae, max_rel_err) over points with a finite positive
-/// prediction (NaN where there are none).
+/// prediction (NaN where there are none), by [`ErrorSums`].
 fn metrics<L: LossLaw + ?Sized>(
     law: &L,
     curves: &[TrainingCurve],
     theta: &[f64],
 ) -> (Vec<CurveReport>, (f64, f64, f64)) {
-    let mut all = (0.0, 0.0, 0.0_f64, 0usize);
+    let mut all = ErrorSums::default();
     let reports = curves
         .iter()
         .map(|c| {
@@ -646,21 +647,10 @@ fn metrics<L: LossLaw + ?Sized>(
                 // Counted like non-finite predictions: no point of this curve has a residual.
                 pred.fill(f64::NAN);
             }
-            let mut acc = (0.0, 0.0, 0.0_f64, 0usize);
-            for (&p, &o) in pred.iter().zip(&c.losses) {
-                if p.is_finite() && p > 0.0 {
-                    let r = o.ln() - p.ln();
-                    acc.0 += r * r;
-                    acc.1 += (o - p).abs();
-                    acc.2 = acc.2.max((o - p).abs() / o);
-                    acc.3 += 1;
-                }
-            }
-            all.0 += acc.0;
-            all.1 += acc.1;
-            all.2 = all.2.max(acc.2);
-            all.3 += acc.3;
-            let (rmse, mae, max) = finish(acc);
+            let mut sums = ErrorSums::default();
+            sums.add(&c.losses, &pred);
+            all.merge(&sums);
+            let (rmse, mae, max) = sums.finish();
             CurveReport {
                 name: c.name.clone(),
                 n_points: c.steps.len(),
@@ -670,13 +660,5 @@ fn metrics<L: LossLaw + ?Sized>(
             }
         })
         .collect();
-    (reports, finish(all))
-}
-
-fn finish(acc: (f64, f64, f64, usize)) -> (f64, f64, f64) {
-    if acc.3 == 0 {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    let n = acc.3 as f64;
-    ((acc.0 / n).sqrt(), acc.1 / n, acc.2)
+    (reports, all.finish())
 }

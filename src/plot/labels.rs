@@ -125,11 +125,16 @@ struct Spec {
 }
 
 impl Spec {
+    /// Through the crate's one spec tokenizer ([`crate::spec::tokenize`]); a label it rejects is
+    /// not a spec (a file or run name).
     fn parse(label: &str) -> Option<Self> {
-        let (head, body) = label.trim().split_once(':')?;
-        let (prefix, family) = match head.rsplit_once(' ') {
-            Some((p, f)) => (format!("{p} "), f),
-            None => (String::new(), head),
+        let tokens = crate::spec::tokenize(label).ok()?;
+        if tokens.tokens.is_empty() {
+            return None;
+        }
+        let (prefix, family) = match tokens.raw_name.rsplit_once(' ') {
+            Some((p, f)) => (format!("{} ", p.trim_end()), f),
+            None => (String::new(), tokens.raw_name),
         };
         if family.is_empty()
             || !family
@@ -138,13 +143,11 @@ impl Spec {
         {
             return None;
         }
-        let entries = body
-            .split(',')
-            .map(|kv| {
-                let (k, v) = kv.split_once('=')?;
-                Some((k.trim().to_string(), v.trim().to_string()))
-            })
-            .collect::<Option<Vec<_>>>()?;
+        let entries = tokens
+            .tokens
+            .iter()
+            .map(|t| (t.key.clone(), t.value.to_string()))
+            .collect();
         Some(Self {
             prefix,
             family: family.to_string(),

@@ -265,12 +265,7 @@ pub fn band_details(a: &Assessment) -> String {
         let errors = p
             .segment_errors
             .iter()
-            .map(|e| {
-                format!(
-                    "{} {}/{} {:+.4} D {:.3}",
-                    e.curve, e.step, e.seen, e.error, e.shape
-                )
-            })
+            .map(|e| format!("{} {}/{} {:+.4}", e.curve, e.step, e.seen, e.error))
             .collect::<Vec<_>>()
             .join("; ");
         format!(

@@ -301,7 +301,7 @@ fn print_report(predictor: &Predictor) {
         let terms: Vec<String> = p
             .terms
             .iter()
-            .map(|t| format!("ln {} ~ N({:.3}, {:.3}²)", t.param, t.mean_ln, t.sd_ln))
+            .map(|t| format!("ln {} ~ N({:.4}, {:.4}²)", t.param, t.mean_ln, t.sd_ln))
             .collect();
         println!("  prior: {} (from {})", terms.join(", "), p.source);
     }

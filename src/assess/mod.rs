@@ -14,7 +14,7 @@ mod instability;
 pub mod metrics;
 mod segment;
 
-pub use auto::{AUTO_CANDIDATES, DEFAULT_LAW, LawChoice, fit_choice};
+pub use auto::{AUTO_CANDIDATES, DEFAULT_LAW, LawChoice, check_prior, fit_choice};
 pub use calibrate::{CalibrationOptions, calibrate, predictive_from_errors, residual_noise_sd};
 pub use coverage::{Assessment, FinalBand, assess};
 pub use instability::{Instability, observed_instability};

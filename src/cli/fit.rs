@@ -2,11 +2,11 @@
 
 use super::args::{CurveReadArgs, check_output, read_curves};
 use super::error::{CliError, CliResult};
-use lrsde::assess::{AUTO_CANDIDATES, CalibrationOptions, LawChoice, fit_choice};
+use lrsde::assess::{CalibrationOptions, LawChoice, check_prior, fit_choice};
 use lrsde::data::TrainingCurve;
 use lrsde::fit::FitError;
 use lrsde::fit::{FitOptions, ParamPrior, Predictor, distinct_shapes};
-use lrsde::law::{AnyLaw, LossLaw};
+use lrsde::law::LossLaw;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `lrsde fit`.
@@ -154,28 +154,11 @@ pub fn run(args: &Args) -> CliResult<()> {
     Ok(())
 }
 
-/// Reads `--prior` and checks it against the law(s) the fit may choose: the prior's law must
-/// be the given law (or, for `auto`, one of its candidates) and name only its parameters.
+/// Reads `--prior` and checks it against the law(s) the fit may choose ([`check_prior`]).
 fn load_prior(path: &Path, choice: &LawChoice) -> CliResult<ParamPrior> {
-    let at = |reason: String| CliError::user(format!("--prior {}: {reason}", path.display()));
     let prior = ParamPrior::load(path).map_err(|e| CliError::user(format!("--prior: {e}")))?;
-    let law: AnyLaw = match choice {
-        LawChoice::Law(law) => law.clone(),
-        LawChoice::Auto => {
-            if !AUTO_CANDIDATES.contains(&prior.law.as_str()) {
-                return Err(at(format!(
-                    "the prior is for law `{}`, which --law auto does not fit (it chooses among \
-                     {}); give --law {}",
-                    prior.law,
-                    AUTO_CANDIDATES.join(", "),
-                    prior.law
-                )));
-            }
-            prior.law.parse().map_err(|e| at(format!("{e}")))?
-        }
-    };
-    let names: Vec<String> = law.params().iter().map(|p| p.name.to_string()).collect();
-    prior.check_law(law.name(), &names).map_err(at)?;
+    check_prior(&prior, choice)
+        .map_err(|reason| CliError::user(format!("--prior {}: {reason}", path.display())))?;
     Ok(prior)
 }
 

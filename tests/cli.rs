@@ -999,3 +999,68 @@ fn steplaw_reads_size_suffixes() {
     let expected = 0.58 * 2e12f64.powf(0.571);
     assert!((v["batch_tokens"].as_f64().unwrap() - expected).abs() < 1e-6 * expected);
 }
+
+/// `lrsde prior` learns `ln C ~ N(mean, sd²)` from two fits (the sample moments of their
+/// `ln C`), and `fit --prior` on one constant-LR run (which leaves `C` to its warmup) applies
+/// it: `C` lands within the prior's spread, and the fit file records the prior; without it
+/// `C` is elsewhere and nothing is recorded.
+#[test]
+fn a_prior_learned_from_fits_fixes_the_decay_response_of_a_constant_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let fit = |curves: &[&str], extra: &[&str], out: &str| {
+        let mut args = vec!["fit".to_string(), "--law".into(), "momentum".into()];
+        for c in curves {
+            args.extend(["--curve".to_string(), format!("{FIX}/{c}.csv")]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(["-o".to_string(), path(out)]);
+        let o = lrsde(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path(out)).unwrap()).unwrap();
+        (v, stdout(&o))
+    };
+    let ln_c = |v: &serde_json::Value| v["params"]["C"].as_f64().unwrap().ln();
+    let (a, _) = fit(&["cosine_24000", "constant_24000"], &[], "a.json");
+    let (b, _) = fit(&["cosine_24000", "wsd_20000_24000"], &[], "b.json");
+    let o = lrsde(&[
+        "prior",
+        "--fit",
+        &path("a.json"),
+        "--fit",
+        &path("b.json"),
+        "--param",
+        "C",
+        "-o",
+        &path("prior.json"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let prior: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("prior.json")).unwrap()).unwrap();
+    let (mean, sd) = (
+        prior["terms"][0]["mean_ln"].as_f64().unwrap(),
+        prior["terms"][0]["sd_ln"].as_f64().unwrap(),
+    );
+    assert_eq!(prior["law"], "momentum");
+    assert!((mean - 0.5 * (ln_c(&a) + ln_c(&b))).abs() < 1e-12, "{mean}");
+    assert!(
+        (sd - (ln_c(&a) - ln_c(&b)).abs() / 2f64.sqrt()).abs() < 1e-12,
+        "{sd}"
+    );
+    let (with, report) = fit(
+        &["constant_24000"],
+        &["--prior", &path("prior.json")],
+        "with.json",
+    );
+    assert_eq!(with["prior"], prior, "the fit file records the prior");
+    assert!(report.contains("prior: ln C ~ N("), "{report}");
+    assert!((ln_c(&with) - mean).abs() < 2.0 * sd, "{}", ln_c(&with));
+    let (without, _) = fit(&["constant_24000"], &[], "without.json");
+    assert!(without.get("prior").is_none());
+    assert!(
+        (ln_c(&without) - mean).abs() > 10.0 * sd,
+        "{}",
+        ln_c(&without)
+    );
+}

@@ -261,17 +261,30 @@ pub fn fork_assess(
 /// Per held-out curve of one assessment: error and band half-width at the final step (printed
 /// with `LRSDE_ACC_VERBOSE=1`, to see which predictions the band misses).
 pub fn band_details(a: &Assessment) -> String {
-    a.finals
-        .iter()
-        .map(|(name, b)| {
-            format!(
-                "    {name}: error {:+.4}, half-width {:.4}, |error|/half-width {:.2}{}",
-                b.predicted - b.observed,
-                0.5 * b.width(),
-                (b.predicted - b.observed).abs() / (0.5 * b.width()),
-                if b.covers() { "" } else { " MISSED" }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let model = a.fitted.predictive.as_ref().map_or(String::new(), |p| {
+        let errors = p
+            .segment_errors
+            .iter()
+            .map(|e| format!("{} {}/{} {:+.4}", e.curve, e.step, e.seen, e.error))
+            .collect::<Vec<_>>()
+            .join("; ");
+        format!(
+            "    sd: shared {:.4}, own {:.4}, noise {:.4}; errors (step/seen): {errors}\n",
+            p.shared_sd, p.own_sd, p.noise_sd
+        )
+    });
+    model
+        + &a.finals
+            .iter()
+            .map(|(name, b)| {
+                format!(
+                    "    {name}: error {:+.4}, half-width {:.4}, |error|/half-width {:.2}{}",
+                    b.predicted - b.observed,
+                    0.5 * b.width(),
+                    (b.predicted - b.observed).abs() / (0.5 * b.width()),
+                    if b.covers() { "" } else { " MISSED" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
 }

@@ -160,7 +160,12 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
         for (name, choice) in names.iter().zip(&choices) {
             let mut rows = Vec::new();
             for set in &sets {
-                let p = prior::prior_for_peak(&responses, set.peak);
+                // LRSDE_ACC_PRIOR_FILE=FILE: one fixed prior file for every fork (e.g. the
+                // shipped examples/priors one) instead of the per-peak construction.
+                let p = match std::env::var_os("LRSDE_ACC_PRIOR_FILE") {
+                    Some(f) => Some(lrsde::fit::ParamPrior::load(&f).expect("prior file")),
+                    None => prior::prior_for_peak(&responses, set.peak),
+                };
                 if let Some(t) = p.as_ref().map(|p| &p.terms[0]) {
                     println!(
                         "    prior for {}: ln C ~ N({:.3}, {:.3}²)",

@@ -102,6 +102,7 @@ def fit(
     max_iters: Optional[int] = None,
     level: float = 0.9,
     seed_noise: Optional[float] = None,
+    prior: Optional[Union[PathType, Mapping[str, Any]]] = None,
     allow_unconverged: bool = False,
 ) -> Fit: ...
 def load_fit(path: PathType) -> Fit: ...

@@ -6,9 +6,9 @@ use crate::curve::curves;
 use crate::errors;
 use crate::frame::frame;
 use crate::schedule::candidate;
-use lrsde::assess::{CalibrationOptions, LawChoice, fit_choice};
+use lrsde::assess::{CalibrationOptions, LawChoice, check_prior, fit_choice};
 use lrsde::data::TrainingCurve;
-use lrsde::fit::{FitOptions, FittedLaw, Predictor};
+use lrsde::fit::{FitOptions, FittedLaw, ParamPrior, Predictor};
 use lrsde::law::AnyLaw;
 use lrsde::rank::RankOptions;
 use lrsde::schedule::LrSchedule;
@@ -35,14 +35,17 @@ pub struct Fit {
 /// ``curves``: :class:`Curve` objects or paths of curve files. ``law``: a law name with
 /// options as the CLI's ``--law`` (``None``: the CLI's default, ``lrsde.DEFAULT_LAW``).
 /// ``seed``, ``max_iters``, ``level`` and ``seed_noise`` as ``--seed``, ``--max-iters``,
-/// ``--level`` (the predictive band's nominal coverage) and ``--seed-noise``. A fit that does not converge
+/// ``--level`` (the predictive band's nominal coverage) and ``--seed-noise``. ``prior``: as
+/// ``--prior``, a prior file's path or the same content as a dict (``{"law": "momentum",
+/// "source": "...", "terms": [{"param": "C", "mean_ln": -8.5, "sd_ln": 0.3}]}``); a prior for
+/// another law or on an unknown parameter raises ``ValueError``. A fit that does not converge
 /// raises ``ValueError`` unless ``allow_unconverged=True``. The GIL is released while it runs;
 /// Ctrl-C interrupts it.
 ///
 /// >>> fit = lrsde.fit([lrsde.read_curve(p) for p in paths], law="mpl")  # doctest: +SKIP
 /// >>> fit.predict("wsd:peak=3e-4,steps=24000,warmup=2160").tail(1)    # doctest: +SKIP
 #[pyfunction]
-#[pyo3(signature = (curves, law = None, *, seed = 0, max_iters = None, level = 0.9, seed_noise = None, allow_unconverged = false))]
+#[pyo3(signature = (curves, law = None, *, seed = 0, max_iters = None, level = 0.9, seed_noise = None, prior = None, allow_unconverged = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     py: Python<'_>,
@@ -52,12 +55,14 @@ pub fn fit(
     max_iters: Option<u64>,
     level: f64,
     seed_noise: Option<f64>,
+    prior: Option<&Bound<'_, PyAny>>,
     allow_unconverged: bool,
 ) -> PyResult<Fit> {
     let choice: LawChoice = law
         .unwrap_or(lrsde::assess::DEFAULT_LAW)
         .parse()
         .map_err(|e| errors::with_context("law", &e))?;
+    let prior = prior.map(|p| read_prior(p, &choice)).transpose()?;
     let calibration = CalibrationOptions {
         level,
         noise_sd: seed_noise,
@@ -80,6 +85,7 @@ pub fn fit(
         seed,
         max_iters: max_iters.unwrap_or(defaults.max_iters),
         polish_max_iters: max_iters.unwrap_or(defaults.polish_max_iters),
+        prior,
         ..defaults
     };
     let curves = Arc::new(curves);
@@ -109,6 +115,31 @@ pub fn fit(
         curves,
         options,
     })
+}
+
+/// `fit(prior=…)`: a path of a prior file or a dict of the same content, checked against the
+/// law(s) the fit may choose.
+fn read_prior(value: &Bound<'_, PyAny>, choice: &LawChoice) -> PyResult<ParamPrior> {
+    let prior = if let Ok(d) = value.cast::<PyDict>() {
+        let text: String = value
+            .py()
+            .import("json")?
+            .call_method1("dumps", (d,))?
+            .extract()?;
+        let prior: ParamPrior =
+            serde_json::from_str(&text).map_err(|e| errors::value_error(format!("prior: {e}")))?;
+        prior
+            .check_terms()
+            .map_err(|e| errors::value_error(format!("prior: {e}")))?;
+        prior
+    } else {
+        let path: PathBuf = value
+            .extract()
+            .map_err(|_| errors::value_error("prior: expected a path or a dict"))?;
+        ParamPrior::load(&path).map_err(|e| errors::with_context("prior", &e))?
+    };
+    check_prior(&prior, choice).map_err(|e| errors::value_error(format!("prior: {e}")))?;
+    Ok(prior)
 }
 
 /// Loads a fit file written by ``lrsde fit`` or :meth:`Fit.save`.

@@ -141,3 +141,41 @@ def test_fit_errors(cli, tmp_path):
     bad.write_text("{")
     with pytest.raises(ValueError, match="bad.json"):
         lrsde.load_fit(bad)
+
+
+PRIOR = {
+    "law": "momentum",
+    "source": "test",
+    "terms": [{"param": "C", "mean_ln": -8.0, "sd_ln": 0.01}],
+}
+
+
+def test_prior_as_dict_or_file_matches_the_cli(cli, tmp_path):
+    """`fit(prior=...)` applies and records the prior as `lrsde fit --prior` does: the
+    constant run alone leaves C to the prior (within 2 sd of its mean)."""
+    prior_path = tmp_path / "prior.json"
+    prior_path.write_text(json.dumps(PRIOR))
+    out = tmp_path / "fit.json"
+    code, _, err = cli(
+        "fit", "--curve", CURVES[0], "--law", "momentum", "--prior", prior_path, "-o", out
+    )
+    assert code == 0, err
+    saved = json.loads(out.read_text())
+    assert saved["prior"] == PRIOR
+    assert abs(math.log(saved["params"]["C"]) + 8.0) < 0.02
+    for prior in (PRIOR, str(prior_path)):
+        with pytest.warns(UserWarning):
+            fit = lrsde.fit([CURVES[0]], law="momentum", prior=prior)
+        assert close(fit.params["C"], saved["params"]["C"])
+        fit.save(tmp_path / "py.json")
+        assert json.loads((tmp_path / "py.json").read_text())["prior"] == PRIOR
+
+
+def test_a_prior_for_another_law_or_parameter_is_a_value_error():
+    with pytest.raises(ValueError, match="the prior is for law `momentum`, not `sde`"):
+        lrsde.fit([CURVES[0]], law="sde", prior=PRIOR)
+    bad = dict(PRIOR, terms=[{"param": "D", "mean_ln": -8.0, "sd_ln": 0.01}])
+    with pytest.raises(ValueError, match="no parameter `D`"):
+        lrsde.fit([CURVES[0]], law="momentum", prior=bad)
+    with pytest.raises(ValueError, match="missing field `source`"):
+        lrsde.fit([CURVES[0]], law="momentum", prior={"law": "momentum", "terms": []})

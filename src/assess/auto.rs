@@ -6,7 +6,7 @@ use super::calibrate::{CalibrationOptions, predictive_from_errors};
 use super::segment::segment_errors;
 use crate::data::TrainingCurve;
 use crate::fit::{FitError, FitOptions, FittedLaw, LawScore, LawSelection, fit_law};
-use crate::law::{AnyLaw, LawError};
+use crate::law::{AnyLaw, LawError, LossLaw};
 
 /// The laws `auto` chooses among, fewest parameters first. `mpl` is left out: its prediction
 /// costs O(points × LR changes) and each choice runs three fits per law; `power` has no
@@ -69,6 +69,40 @@ pub enum LawChoice {
     Auto,
     /// This law.
     Law(AnyLaw),
+}
+
+/// Checks that `prior` can apply to a fit of `choice`: its law is the given law (for
+/// [`LawChoice::Auto`]: one of [`AUTO_CANDIDATES`]) and it names only that law's parameters.
+/// Returns what is wrong as a sentence (a fit would otherwise ignore a prior for another law).
+///
+/// ```
+/// use lrsde::assess::{check_prior, LawChoice};
+/// let p = lrsde::fit::ParamPrior::from_samples("momentum", "C", &[1e-4, 2e-4]).unwrap();
+/// assert!(check_prior(&p, &LawChoice::Auto).is_ok());
+/// let sde: LawChoice = "sde".parse().unwrap();
+/// assert!(check_prior(&p, &sde).unwrap_err().contains("not `sde`"));
+/// ```
+///
+/// # Errors
+/// A sentence naming the laws, or the unknown parameter and the law's parameters.
+pub fn check_prior(prior: &crate::fit::ParamPrior, choice: &LawChoice) -> Result<(), String> {
+    let law: AnyLaw = match choice {
+        LawChoice::Law(law) => law.clone(),
+        LawChoice::Auto => {
+            if !AUTO_CANDIDATES.contains(&prior.law.as_str()) {
+                return Err(format!(
+                    "the prior is for law `{}`, which --law auto does not fit (it chooses among \
+                     {}); give --law {}",
+                    prior.law,
+                    AUTO_CANDIDATES.join(", "),
+                    prior.law
+                ));
+            }
+            prior.law.parse().map_err(|e| format!("{e}"))?
+        }
+    };
+    let names: Vec<String> = law.params().iter().map(|p| p.name.to_string()).collect();
+    prior.check_law(law.name(), &names)
 }
 
 impl FromStr for LawChoice {

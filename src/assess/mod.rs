@@ -16,7 +16,7 @@ pub mod metrics;
 mod segment;
 mod validate;
 
-pub use auto::{AUTO_CANDIDATES, DEFAULT_LAW, LawChoice, fit_choice};
+pub use auto::{AUTO_CANDIDATES, DEFAULT_LAW, LawChoice, check_prior, fit_choice};
 pub use calibrate::{CalibrationOptions, calibrate, predictive_from_errors, residual_noise_sd};
 pub use coverage::{Assessment, FinalBand, assess};
 pub use instability::{Instability, observed_instability};

@@ -2,12 +2,12 @@
 
 use super::args::{CurveReadArgs, check_output, read_curves};
 use super::error::{CliError, CliResult};
-use lrsde::assess::{CalibrationOptions, LawChoice, fit_choice};
+use lrsde::assess::{CalibrationOptions, LawChoice, check_prior, fit_choice};
 use lrsde::data::TrainingCurve;
 use lrsde::fit::FitError;
-use lrsde::fit::{FitOptions, Predictor, distinct_shapes};
+use lrsde::fit::{FitOptions, ParamPrior, Predictor, distinct_shapes};
 use lrsde::law::LossLaw;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `lrsde fit`.
 #[derive(Debug, clap::Args)]
@@ -32,6 +32,12 @@ pub struct Args {
     /// (default: estimated from the scatter of the fit residuals).
     #[arg(long, value_name = "SD")]
     seed_noise: Option<f64>,
+    /// Prior over parameters the curves cannot identify (a JSON file written by `lrsde
+    /// prior`), e.g. the momentum law's decay response C when the only curve is one
+    /// constant-LR run. Applied when its law is the one fitted (with --law auto: the matching
+    /// candidate).
+    #[arg(long, value_name = "FILE")]
+    prior: Option<PathBuf>,
     #[command(flatten)]
     read: CurveReadArgs,
     /// Output fit file (JSON).
@@ -82,6 +88,11 @@ pub fn run(args: &Args) -> CliResult<()> {
         noise_sd: args.seed_noise,
         ..CalibrationOptions::default()
     };
+    let prior = args
+        .prior
+        .as_deref()
+        .map(|p| load_prior(p, &choice))
+        .transpose()?;
     check_output(Some(&args.output))?;
     #[cfg(feature = "plot")]
     check_output(args.plot.as_deref())?;
@@ -94,6 +105,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         seed: args.seed,
         max_iters: args.max_iters.unwrap_or(defaults.max_iters),
         polish_max_iters: args.max_iters.unwrap_or(defaults.polish_max_iters),
+        prior,
         ..defaults
     };
     let pb = super::progress::spinner(&format!("fitting {}", args.law.trim()));
@@ -140,6 +152,14 @@ pub fn run(args: &Args) -> CliResult<()> {
         super::charts::fitted_plot(&title, &curves, &bands, path)?;
     }
     Ok(())
+}
+
+/// Reads `--prior` and checks it against the law(s) the fit may choose ([`check_prior`]).
+fn load_prior(path: &Path, choice: &LawChoice) -> CliResult<ParamPrior> {
+    let prior = ParamPrior::load(path).map_err(|e| CliError::user(format!("--prior: {e}")))?;
+    check_prior(&prior, choice)
+        .map_err(|reason| CliError::user(format!("--prior {}: {reason}", path.display())))?;
+    Ok(prior)
 }
 
 /// Puts the file in front of fit errors that name a curve (the fit knows curves by their
@@ -239,6 +259,14 @@ fn print_report(predictor: &Predictor) {
     }
     if let Some(s) = &fitted.selection {
         println!("  auto: chose {}: {}", s.chosen, s.reason);
+    }
+    if let Some(p) = &fitted.prior {
+        let terms: Vec<String> = p
+            .terms
+            .iter()
+            .map(|t| format!("ln {} ~ N({:.4}, {:.4}²)", t.param, t.mean_ln, t.sd_ln))
+            .collect();
+        println!("  prior: {} (from {})", terms.join(", "), p.source);
     }
     if let Some(p) = &fitted.predictive {
         println!(

@@ -11,6 +11,7 @@ mod output;
 #[cfg(feature = "plot")]
 mod plot;
 mod predict;
+mod prior;
 mod progress;
 mod rank;
 mod simulate;
@@ -53,6 +54,8 @@ enum Command {
     Plot(plot::Args),
     /// Predict the loss curve of a schedule from a fit, with an uncertainty band.
     Predict(predict::Args),
+    /// Learn a prior over a law's parameters from fits of other runs (for fit --prior).
+    Prior(prior::Args),
     /// Rank candidate schedules (and searched ones) by predicted final loss.
     Rank(rank::Args),
     /// Optimal peak LR and batch size from the Step Law (Li et al. 2025).
@@ -91,6 +94,7 @@ pub fn main() -> ExitCode {
         #[cfg(feature = "plot")]
         Command::Plot(args) => plot::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::Prior(args) => prior::run(&args),
         Command::Rank(args) => rank::run(&args),
         Command::Steplaw(args) => steplaw::run(&args),
     };

@@ -110,6 +110,15 @@ pub enum FitError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A prior file ([`super::ParamPrior::load`]) is unreadable as a prior: not JSON, not the
+    /// prior schema (the message names the line and column, or the key), or a bad term.
+    #[error("{path}: invalid prior file: {reason}")]
+    BadPrior {
+        /// The file.
+        path: String,
+        /// What is wrong, with line and column where the JSON parser gives them.
+        reason: String,
+    },
     /// A fit file was made for another law than the one given.
     #[error("the fit is for law `{fitted}`, not `{given}`")]
     LawMismatch {

@@ -83,6 +83,10 @@ pub struct FittedLaw {
     /// What `--law auto` chose and why; `None` for a law chosen by the user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<LawSelection>,
+    /// The prior over parameters this fit applied ([`super::FitOptions::prior`], when its law
+    /// is this fit's law); `None` when the fit used none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<super::ParamPrior>,
     /// The largest sustained loss rise seen in the fit curves (training at the edge of
     /// stability), if any: `rank` warns about candidates that spend long at or above its LR.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -478,6 +478,7 @@ pub fn fit<L: LossLaw + ?Sized>(
         curves: summaries,
         predictive: None,
         selection: None,
+        prior: options.prior.clone().filter(|p| p.law == law.name()),
         instability: None,
     })
 }

@@ -2,6 +2,8 @@
 //! parameters the fit curves cannot identify (e.g. the decay response of a single constant-LR
 //! run).
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use super::FitError;
@@ -69,6 +71,112 @@ impl ParamPrior {
             }],
             source: format!("{} fits", ln.len()),
         })
+    }
+
+    /// Reads a prior file (the JSON form of this type, as written by [`ParamPrior::save`] or
+    /// `lrsde prior`) and checks every term ([`ParamPrior::check_terms`]).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("prior.json");
+    /// std::fs::write(&path, r#"{"law": "momentum", "source": "x",
+    ///     "terms": [{"param": "C", "mean_ln": -8.5, "sd_ln": 0.3}]}"#).unwrap();
+    /// let p = lrsde::fit::ParamPrior::load(&path).unwrap();
+    /// assert_eq!((p.law.as_str(), p.terms[0].sd_ln), ("momentum", 0.3));
+    /// std::fs::write(&path, r#"{"law": "momentum", "terms": []}"#).unwrap();
+    /// let e = lrsde::fit::ParamPrior::load(&path).unwrap_err().to_string();
+    /// assert!(e.contains("missing field `source`") && e.contains("line 1"), "{e}");
+    /// ```
+    ///
+    /// # Errors
+    /// [`FitError::Io`] for an unreadable file, [`FitError::BadPrior`] for anything else,
+    /// naming the file (and line and column for JSON errors).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, FitError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| FitError::Io {
+            path: name.clone(),
+            source,
+        })?;
+        let bad = |reason: String| FitError::BadPrior {
+            path: name.clone(),
+            reason,
+        };
+        let prior: ParamPrior = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        prior.check_terms().map_err(bad)?;
+        Ok(prior)
+    }
+
+    /// Writes the prior as JSON, atomically (temporary file, then rename).
+    ///
+    /// # Errors
+    /// [`FitError::Io`] naming the file.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), FitError> {
+        let path = path.as_ref();
+        let text = serde_json::to_string_pretty(self).map_err(|e| FitError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        crate::io::write_atomic(path, |w| writeln!(w, "{text}")).map_err(|source| FitError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Checks the terms on their own: at least one, no parameter twice, every mean finite and
+    /// every spread finite and > 0. Returns what is wrong.
+    ///
+    /// # Errors
+    /// The first problem found, as a sentence naming the parameter.
+    pub fn check_terms(&self) -> Result<(), String> {
+        if self.law.trim().is_empty() {
+            return Err("`law` is empty".to_string());
+        }
+        if self.terms.is_empty() {
+            return Err("`terms` is empty: a prior constrains at least one parameter".to_string());
+        }
+        for (i, t) in self.terms.iter().enumerate() {
+            if self.terms[..i].iter().any(|u| u.param == t.param) {
+                return Err(format!("parameter `{}` appears twice", t.param));
+            }
+            if !(t.mean_ln.is_finite() && t.sd_ln.is_finite() && t.sd_ln > 0.0) {
+                return Err(format!(
+                    "`{}`: mean_ln must be finite and sd_ln finite and > 0 (got {}, {})",
+                    t.param, t.mean_ln, t.sd_ln
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the prior fits a law named `law` with parameters `names` (as
+    /// [`crate::law::ParamSpec::name`]). Returns what is wrong.
+    ///
+    /// ```
+    /// use lrsde::fit::ParamPrior;
+    /// let p = ParamPrior::from_samples("momentum", "C", &[1e-4, 2e-4]).unwrap();
+    /// let names = ["L0", "A", "alpha", "C"].map(String::from);
+    /// assert!(p.check_law("momentum", &names).is_ok());
+    /// assert!(p.check_law("sde", &names).unwrap_err().contains("for law `momentum`"));
+    /// assert!(p.check_law("momentum", &names[..3]).unwrap_err().contains("no parameter `C`"));
+    /// ```
+    ///
+    /// # Errors
+    /// A sentence naming the laws or the unknown parameter and the law's parameters.
+    pub fn check_law(&self, law: &str, names: &[String]) -> Result<(), String> {
+        if self.law != law {
+            return Err(format!("the prior is for law `{}`, not `{law}`", self.law));
+        }
+        for t in &self.terms {
+            if !names.contains(&t.param) {
+                return Err(format!(
+                    "law `{law}` has no parameter `{}` (its parameters: {})",
+                    t.param,
+                    names.join(", ")
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// `(parameter index, mean_ln, sd_ln)` of each term, for a law with these parameter names.

@@ -1,0 +1,99 @@
+//! `lrsde prior`: learn a prior over a law's parameters from fits of other runs, for
+//! `lrsde fit --prior`.
+
+use super::args::check_output;
+use super::error::{CliError, CliResult};
+use lrsde::fit::{FittedLaw, ParamPrior};
+use std::path::PathBuf;
+
+/// Arguments of `lrsde prior`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  lrsde prior --fit run1.json --fit run2.json --fit run3.json --param C \\\n    -o prior.json\n  lrsde fit --curve constant_prefix.csv --law momentum --prior prior.json -o fit.json"
+)]
+pub struct Args {
+    /// A fit file of another run (`lrsde fit -o`); repeat, at least twice, all of one law.
+    #[arg(long = "fit", value_name = "FILE", required = true)]
+    fits: Vec<PathBuf>,
+    /// Parameter to constrain (a name from the fits' `parameters:`); repeat for several.
+    #[arg(long = "param", value_name = "NAME", required = true)]
+    params: Vec<String>,
+    /// Output prior file (JSON).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+}
+
+/// Runs `lrsde prior`: for every `--param`, the mean and sample standard deviation of its
+/// logarithm over the fits.
+pub fn run(args: &Args) -> CliResult<()> {
+    check_output(Some(&args.output))?;
+    let fits = args
+        .fits
+        .iter()
+        .map(|p| FittedLaw::load(p).map_err(|e| CliError::user(format!("--fit: {e}"))))
+        .collect::<CliResult<Vec<_>>>()?;
+    let law = fits[0].law.clone();
+    for (f, path) in fits.iter().zip(&args.fits).skip(1) {
+        if f.law != law {
+            return Err(CliError::user(format!(
+                "--fit {}: law `{}`, but {} is of law `{law}`: a prior is for one law",
+                path.display(),
+                f.law,
+                args.fits[0].display()
+            )));
+        }
+    }
+    let mut terms = Vec::new();
+    for name in &args.params {
+        let mut values = Vec::with_capacity(fits.len());
+        for (f, path) in fits.iter().zip(&args.fits) {
+            let v = f.params.get(name).copied().ok_or_else(|| {
+                CliError::user(format!(
+                    "--param {name}: law `{law}` of {} has no parameter `{name}` (its \
+                     parameters: {})",
+                    path.display(),
+                    f.param_order.join(", ")
+                ))
+            })?;
+            values.push(v);
+        }
+        let one = ParamPrior::from_samples(&law, name, &values).ok_or_else(|| {
+            CliError::user(format!(
+                "--param {name}: need at least 2 fits with a positive value and some spread \
+                 (values: {})",
+                values
+                    .iter()
+                    .map(|v| format!("{v:.4e}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        terms.extend(one.terms);
+    }
+    let names: Vec<String> = args
+        .fits
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into())
+        })
+        .collect();
+    let prior = ParamPrior {
+        law,
+        terms,
+        source: format!(
+            "lrsde prior over {} fits: {}",
+            names.len(),
+            names.join(", ")
+        ),
+    };
+    prior.save(&args.output)?;
+    for t in &prior.terms {
+        println!(
+            "prior of {} `{}`: ln ~ N({:.4}, {:.4}²)",
+            prior.law, t.param, t.mean_ln, t.sd_ln
+        );
+    }
+    eprintln!("wrote {}", args.output.display());
+    Ok(())
+}

@@ -1063,4 +1063,40 @@ fn a_prior_learned_from_fits_fixes_the_decay_response_of_a_constant_run() {
         "{}",
         ln_c(&without)
     );
+
+#[test]
+fn mpl_band_is_identical_for_every_instruction_set() {
+    // The band's shared pass (`predict_many`) runs a copy compiled per instruction set; without
+    // FMA contraction every copy must write the same bits.
+    let dir = tempfile::tempdir().unwrap();
+    let fit = dir.path().join("fit.json");
+    let fit_s = fit.to_str().unwrap();
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "mpl",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "--curve",
+        &format!("{FIX}/constant_24000.csv"),
+        "-o",
+        fit_s,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = |pass: &str| {
+        let pred = dir.path().join(format!("pred_{pass}.csv"));
+        let o = Command::new(env!("CARGO_BIN_EXE_lrsde"))
+            .args(["predict", "--fit", fit_s])
+            .args(["--schedule", "cosine:peak=3e-4,steps=3000,warmup=300"])
+            .args(["-o", pred.to_str().unwrap()])
+            .env("LRSDE_SIMD", pass)
+            .output()
+            .expect("run lrsde");
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        std::fs::read_to_string(&pred).unwrap()
+    };
+    let portable = run("portable");
+    assert_eq!(portable.lines().count(), 3001);
+    assert_eq!(run("avx2"), portable);
+    assert_eq!(run("avx512"), portable);
 }

@@ -527,6 +527,16 @@ fn predict_many_matches_direct_sum_per_draw() {
     let mut bad = published("400");
     bad[0] = f64::NAN;
     draws.push(bad.to_vec());
+    // Draws that differ only in L0, A, α, B share one kernel (a band whose C, β, γ sit on
+    // bounds): each must still match its own direct sum.
+    for (i, scale) in [0.9, 1.05, 1.2].into_iter().enumerate() {
+        let mut p = published("400");
+        p[0] *= scale;
+        p[1] /= scale;
+        p[2] *= 1.0 + 0.1 * i as f64;
+        p[3] *= scale;
+        draws.push(p.to_vec());
+    }
     for (name, lrs) in real_schedules() {
         let steps: Vec<u64> = (1..=lrs.len() as u64)
             .filter(|s| s % 997 == 0 || *s <= 5 || *s == lrs.len() as u64)

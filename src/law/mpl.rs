@@ -110,7 +110,7 @@ impl LossLaw for MultiPowerLaw {
         let &[l0, a, alpha, b, c, beta, gamma] = params else {
             unreachable!("length checked above")
         };
-        let Some(sweep) = Sweep::new(lrs, last, c, gamma, beta) else {
+        let Some(sweep) = Sweep::new(lrs, last, c, gamma, beta, beta) else {
             return predict_exact(params, lrs, steps, out);
         };
         let soe = PowerSoe::new(sweep.grid(), beta);
@@ -173,7 +173,7 @@ impl LossLaw for MultiPowerLaw {
         let sweep = if zero_lr_ln || beta <= 0.0 {
             None
         } else {
-            Sweep::new(lrs, last, c, gamma, beta + 1.0)
+            Sweep::new(lrs, last, c, gamma, beta, beta + 1.0)
         };
         let Some(sweep) = sweep else {
             return jacobian_exact(params, lrs, steps, out, jac);

@@ -8,6 +8,18 @@
 //! exponentials `e^(−v_j / a_k)` and the running sums are per draw. The powers `a_k^(−β)`,
 //! `1/a_k` and `S1^(−α)` come from the shared logarithms by one `exp` each instead of `powf`:
 //! a few ulps of difference, far inside the kernel's stated `2e-8`.
+//!
+//! Draws with the same `(C, β, γ)` share one [`Kernel`] (the sum `LD`; each draw adds its own
+//! `L0 + A S1^(−α) − B LD`): a band varies only the directions the data determine, so a fit with
+//! these on bounds runs one kernel for all 200 draws. Kernels run in groups of [`GROUP`] with
+//! their node sums interleaved, so the node loop is one 4-wide operation across kernels
+//! (compiled again for AVX2 and AVX-512 and picked at run time, [`crate::simd::arch`]; without
+//! FMA contraction every copy computes the same bits). Nodes that
+//! every live term has outgrown (`v_j Z > U_MAX` for the smallest `Z`, that of the newest LR
+//! change, once warmup's tiny LRs have aged) are dropped from the loop and zeroed, the same
+//! criterion that ends the grid.
+
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -15,24 +27,42 @@ use super::mpl_sweep::LANES;
 use super::soe::{Grid, P_MAX, PowerSoe, TAIL, tail_sum};
 use super::{LawError, LossLaw, MultiPowerLaw, check_grid, check_params, predict_each};
 
-/// One draw's parameters and running sums.
-struct Draw<'a> {
-    /// Position in the caller's list.
-    index: usize,
-    p: &'a [f64],
+/// The annealing sum for one `(C, β, γ)`, shared by every draw with those values (a band varies
+/// only the directions the data determine, so parameters on a bound are the same in every draw).
+struct Kernel {
+    beta: f64,
+    gamma: f64,
     ln_c: f64,
     soe: PowerSoe,
-    /// Per node: `Σ_k w_k e^(−v_j Z_k)`.
-    nodes: Vec<f64>,
     /// `Σ_k w_k z_k^m` for the closed-form tail.
     moments: [f64; TAIL],
     fixed: f64,
     pending: f64,
-    out: Vec<f64>,
+    /// `LD` at each output: the loss is `L0 + A S1^(−α) − B LD`.
+    ld: Vec<f64>,
+}
+
+/// Kernels whose node sums are interleaved.
+const GROUP: usize = 4;
+/// Lanes of one group's entering exponentials: `LANES` updates × `GROUP` kernels,
+/// `[l * GROUP + d]`.
+const WIDE: usize = LANES * GROUP;
+
+/// `GROUP` kernels (the last group padded with copies of its last kernel, whose results are
+/// dropped) and their node sums.
+struct Group {
+    kernels: Vec<Kernel>,
+    /// How many of `kernels` are real.
+    real: usize,
+    /// Per node, per kernel: `Σ_k w_k e^(−v_j Z_k)`.
+    nodes: Vec<[f64; GROUP]>,
+    /// Per node, per kernel: the weight `coef_j`.
+    coef: Vec<[f64; GROUP]>,
 }
 
 /// `ln(1/a_k) = γ ln η_k − ln C`, or `None` where `a_k = C η_k^(−γ)` is infinite (an LR cut to
 /// zero with `γ > 0`, or an overflow), as [`super::mpl_sweep::Sweep`] decides with `powf`.
+#[inline(always)]
 fn ln_inv_a(gamma: f64, ln_c: f64, ln_lr: f64) -> Option<f64> {
     let x = if gamma == 0.0 {
         -ln_c
@@ -96,44 +126,82 @@ pub(super) fn predict_many(
             continue;
         }
         // A draw whose own grid would be refused goes to the direct sum, as in `predict`.
-        if Grid::new(beta, range.0, range.1).is_none() {
+        if Grid::new(beta, beta, range.0, range.1).is_none() {
             continue;
         }
         shared[i] = true;
         ranges.push((beta, range.0, range.1));
     }
+    let p_min = ranges.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
     let p_max = ranges.iter().map(|r| r.0).fold(0.0, f64::max);
     let z_min = ranges.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
     let z_max = ranges.iter().map(|r| r.2).fold(0.0, f64::max);
     let Some(grid) = (ranges.len() >= 2)
-        .then(|| Grid::new(p_max, z_min, z_max))
+        .then(|| Grid::new(p_min, p_max, z_min, z_max))
         .flatten()
     else {
         return predict_each(law, params, lrs, steps);
     };
-    let mut draws: Vec<Draw<'_>> = params
+    // One kernel per distinct (C, β, γ), in order of first appearance.
+    let mut keys: HashMap<[u64; 3], usize> = HashMap::new();
+    let mut kernels: Vec<Kernel> = Vec::new();
+    let kernel_of: Vec<usize> = params
         .iter()
-        .enumerate()
-        .filter(|(i, _)| shared[*i])
-        .map(|(index, p)| Draw {
-            index,
-            p,
-            ln_c: p[4].ln(),
-            soe: PowerSoe::new(&grid, p[5]),
-            nodes: vec![0.0; grid.len()],
-            moments: [0.0; TAIL],
-            fixed: 0.0,
-            pending: 0.0,
-            out: vec![0.0; steps.len()],
+        .zip(&shared)
+        .map(|(p, &s)| {
+            if !s {
+                return usize::MAX;
+            }
+            let key = [p[4].to_bits(), p[5].to_bits(), p[6].to_bits()];
+            *keys.entry(key).or_insert_with(|| {
+                kernels.push(Kernel {
+                    beta: p[5],
+                    gamma: p[6],
+                    ln_c: p[4].ln(),
+                    soe: PowerSoe::new(&grid, p[5]),
+                    moments: [0.0; TAIL],
+                    fixed: 0.0,
+                    pending: 0.0,
+                    ld: vec![0.0; steps.len()],
+                });
+                kernels.len() - 1
+            })
         })
         .collect();
-    // Each thread runs the shared pass for its share of the draws; a draw's arithmetic does not
-    // depend on which share it is in, so neither do the results.
-    let per = draws.len().div_ceil(rayon::current_num_threads().max(1));
-    let zero_area = draws
+    let mut groups = group(kernels, grid.len());
+    // Each thread runs the shared pass for its share of the groups; a kernel's arithmetic does
+    // not depend on which group or share it is in, so neither do the results.
+    let per = groups.len().div_ceil(rayon::current_num_threads().max(1));
+    let zero_area = groups
         .par_chunks_mut(per)
-        .map(|chunk| run(&grid, chunk, lrs, last, steps))
+        .map(|chunk| {
+            crate::simd::arch().dispatch(Pass {
+                grid: &grid,
+                groups: chunk,
+                lrs,
+                last,
+                steps,
+            })
+        })
         .reduce(|| None, |a, b| a.or(b));
+    let mut kernels: Vec<Kernel> = groups
+        .into_iter()
+        .flat_map(|g| g.kernels.into_iter().take(g.real))
+        .collect();
+    // ln S1 at each output: the same additions as the pass, so the same bits.
+    let mut ln_areas = Vec::with_capacity(steps.len());
+    let mut area = 0.0;
+    let mut outs = steps.iter().peekable();
+    for (i, &lr) in lrs[..last].iter().enumerate() {
+        area += lr;
+        if outs.next_if(|&&s| s == i as u64 + 1).is_some() {
+            ln_areas.push(f64::ln(area));
+        }
+    }
+    let mut uses = vec![0usize; kernels.len()];
+    for &k in kernel_of.iter().filter(|&&k| k != usize::MAX) {
+        uses[k] += 1;
+    }
     let rest: Vec<Vec<f64>> = params
         .iter()
         .zip(&shared)
@@ -141,102 +209,181 @@ pub(super) fn predict_many(
         .map(|(p, _)| p.clone())
         .collect();
     let mut others = predict_each(law, &rest, lrs, steps).into_iter();
-    let mut draws = draws.into_iter();
     (0..params.len())
         .map(|i| {
-            if shared[i] {
-                let d = draws.next().expect("one state per shared draw");
-                debug_assert_eq!(d.index, i);
-                match zero_area {
-                    Some(step) => Err(LawError::ZeroLrArea { law: "mpl", step }),
-                    None => Ok(d.out),
-                }
-            } else {
-                others.next().expect("one result per other draw")
+            if !shared[i] {
+                return others.next().expect("one result per other draw");
             }
+            if let Some(step) = zero_area {
+                return Err(LawError::ZeroLrArea { law: "mpl", step });
+            }
+            let k = kernel_of[i];
+            let &[l0, a, alpha, b, ..] = params[i].as_slice() else {
+                unreachable!("checked by check_params")
+            };
+            let loss = |ld: f64, ln_s1: f64| l0 + a * (-alpha * ln_s1).exp() - b * ld;
+            uses[k] -= 1;
+            Ok(if uses[k] == 0 {
+                // The kernel's last draw reuses its buffer.
+                let mut out = std::mem::take(&mut kernels[k].ld);
+                for (x, &ln_s1) in out.iter_mut().zip(&ln_areas) {
+                    *x = loss(*x, ln_s1);
+                }
+                out
+            } else {
+                kernels[k]
+                    .ld
+                    .iter()
+                    .zip(&ln_areas)
+                    .map(|(&ld, &ln_s1)| loss(ld, ln_s1))
+                    .collect()
+            })
         })
         .collect()
 }
 
-/// The pass over `lrs[..last]` for `draws`; returns the first output step with no LR area (an
-/// error for every draw), else fills each draw's `out`.
-fn run(
-    grid: &Grid,
-    draws: &mut [Draw<'_>],
-    lrs: &[f64],
+/// The kernels in groups of [`GROUP`], their node weights interleaved.
+fn group(kernels: Vec<Kernel>, n: usize) -> Vec<Group> {
+    let mut groups = Vec::with_capacity(kernels.len().div_ceil(GROUP));
+    let mut kernels = kernels.into_iter().peekable();
+    while kernels.peek().is_some() {
+        let mut members: Vec<Kernel> = kernels.by_ref().take(GROUP).collect();
+        let real = members.len();
+        while members.len() < GROUP {
+            let last = &members[real - 1];
+            members.push(Kernel {
+                soe: last.soe.clone(),
+                ld: vec![0.0; last.ld.len()],
+                ..*last
+            });
+        }
+        let coef = (0..n)
+            .map(|j| std::array::from_fn(|d| members[d].soe.coef[j]))
+            .collect();
+        groups.push(Group {
+            kernels: members,
+            real,
+            nodes: vec![[0.0; GROUP]; n],
+            coef,
+        });
+    }
+    groups
+}
+
+/// The pass for a share of the groups, as a [`pulp::WithSimd`] operation: compiled once per
+/// instruction set, with everything it calls `#[inline(always)]`.
+struct Pass<'g> {
+    grid: &'g Grid,
+    groups: &'g mut [Group],
+    lrs: &'g [f64],
     last: usize,
-    steps: &[u64],
-) -> Option<u64> {
+    steps: &'g [u64],
+}
+
+impl pulp::WithSimd for Pass<'_> {
+    type Output = Option<u64>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Option<u64> {
+        run(self.grid, self.groups, self.lrs, self.last, self.steps)
+    }
+}
+
+/// The pass over `lrs[..last]` for `groups`; returns the first output step with no LR area (an
+/// error for every draw), else fills each kernel's `ld`.
+#[inline(always)]
+fn run(grid: &Grid, groups: &mut [Group], lrs: &[f64], last: usize, steps: &[u64]) -> Option<u64> {
     let n = grid.len();
-    let (mut fresh, mut decay) = (vec![[0.0; 2 * LANES]; n], vec![[1.0; LANES]; n]);
-    let mut decay_lrs = [0.0; LANES];
+    let (mut fresh, mut decay) = (vec![[0.0; WIDE]; n], vec![[1.0; LANES]; n]);
+    let (mut decay_lrs, mut decay_len) = ([0.0; LANES], 0);
     let (mut area, mut prev) = (0.0, 0.0);
+    // The LR area before the newest change: every term's `Z` is at least `area − newest`.
+    let mut newest: Option<f64> = None;
+    let mut live = 0usize;
     let mut next_out = 0usize;
     for (block, chunk) in lrs[..last].chunks(LANES).enumerate() {
         let first = block * LANES;
         let mut block_lrs = [0.0; LANES];
         block_lrs[..chunk.len()].copy_from_slice(chunk);
-        // Shared per update: the change, ln η, the area before and after it, the output slot.
+        // Shared per update: the change, ln η, the area before it, the output slot and `S1`.
         let mut diff = [0.0; LANES];
         let mut ln_lr = [0.0; LANES];
         let mut before = [0.0; LANES];
-        let mut ln_area = [0.0; LANES];
         let mut slot = [None; LANES];
+        let mut z_lo = f64::INFINITY;
         for (l, &lr) in chunk.iter().enumerate() {
             diff[l] = prev - lr;
             prev = lr;
             if diff[l] != 0.0 {
                 ln_lr[l] = lr.ln();
+                newest = Some(area);
             }
             before[l] = area;
             area += lr;
+            if let Some(b) = newest {
+                z_lo = z_lo.min(area - b);
+            }
             if steps.get(next_out) == Some(&((first + l) as u64 + 1)) {
                 if area <= 0.0 {
                     return Some(steps[next_out]);
                 }
-                ln_area[l] = area.ln();
                 slot[l] = Some((next_out, area));
                 next_out += 1;
             }
         }
-        if block_lrs != decay_lrs {
-            grid.exps(block_lrs, &mut decay);
-            decay_lrs = block_lrs;
+        // Nodes no live term needs any more hold less than the grid's own truncation: zero them,
+        // so that they start afresh if a smaller `Z` needs them again.
+        let needed = if z_lo > 0.0 { grid.needed(z_lo) } else { n };
+        if needed < live {
+            for g in groups.iter_mut() {
+                g.nodes[needed..live].fill([0.0; GROUP]);
+            }
         }
-        // Two draws at a time: their entering terms' exponentials in one 8-lane call, whose
-        // chains (serial in the node index) then have twice the independent work per step.
-        for pair in draws.chunks_mut(2) {
-            let mut x = [0.0; 2 * LANES];
-            let mut preps = [Prep::default(); 2];
-            for (i, d) in pair.iter_mut().enumerate() {
-                preps[i] = prepare(d, chunk.len(), &diff, &ln_lr, &before);
-                x[i * LANES..(i + 1) * LANES].copy_from_slice(&preps[i].inv_as);
+        live = needed;
+        if block_lrs != decay_lrs || decay_len < live {
+            grid.exps(block_lrs, &mut decay[..live]);
+            (decay_lrs, decay_len) = (block_lrs, live);
+        }
+        for g in groups.iter_mut() {
+            let mut x = [0.0; WIDE];
+            let mut w = [[0.0; GROUP]; LANES];
+            let mut preps = [Prep::default(); GROUP];
+            for (d, kernel) in g.kernels.iter_mut().enumerate() {
+                let prep = prepare(kernel, chunk.len(), &diff, &ln_lr, &before);
+                for l in 0..LANES {
+                    x[l * GROUP + d] = prep.inv_as[l];
+                    w[l][d] = prep.w[l];
+                }
+                preps[d] = prep;
             }
             if x.iter().any(|&v| v != 0.0) {
-                grid.exps(x, &mut fresh);
+                grid.exps(x, &mut fresh[..live]);
             }
-            for (i, d) in pair.iter_mut().enumerate() {
-                let prep = &preps[i];
-                let dots = advance(&mut d.nodes, &d.soe.coef, &fresh, i * LANES, &decay, prep.w);
-                let &[l0, a, alpha, b, ..] = d.p else {
-                    unreachable!("checked by check_params")
-                };
+            let dots = advance(
+                &mut g.nodes[..live],
+                &g.coef[..live],
+                &fresh[..live],
+                &decay[..live],
+                &w,
+            );
+            for (d, kernel) in g.kernels.iter_mut().enumerate() {
+                let prep = &preps[d];
                 for (l, &lr) in chunk.iter().enumerate() {
                     if diff[l] != 0.0 {
                         if prep.entering[l] {
-                            d.fixed += diff[l];
+                            kernel.fixed += diff[l];
                         } else {
                             // G = 1 once any LR area follows, 0 before.
-                            d.pending += diff[l];
+                            kernel.pending += diff[l];
                         }
                     }
                     if lr != 0.0 {
-                        d.fixed += d.pending;
-                        d.pending = 0.0;
+                        kernel.fixed += kernel.pending;
+                        kernel.pending = 0.0;
                     }
                     if let Some((j, s1)) = slot[l] {
-                        let e = dots[l] + tail_sum(&d.soe.tail, &prep.moments_at[l], s1);
-                        d.out[j] = l0 + a * (-alpha * ln_area[l]).exp() - b * (d.fixed - e);
+                        let e = dots[l][d] + tail_sum(&kernel.soe.tail, &prep.moments_at[l], s1);
+                        kernel.ld[j] = kernel.fixed - e;
                     }
                 }
             }
@@ -258,15 +405,16 @@ struct Prep {
     moments_at: [[f64; TAIL]; LANES],
 }
 
-/// The entering terms of one block for draw `d`, and its tail moments after each lane.
+/// The entering terms of one block for kernel `d`, and its tail moments after each lane.
+#[inline(always)]
 fn prepare(
-    d: &mut Draw<'_>,
+    d: &mut Kernel,
     lanes: usize,
     diff: &[f64; LANES],
     ln_lr: &[f64; LANES],
     before: &[f64; LANES],
 ) -> Prep {
-    let (beta, gamma) = (d.p[5], d.p[6]);
+    let (beta, gamma) = (d.beta, d.gamma);
     let mut prep = Prep::default();
     for l in 0..LANES {
         if l < lanes
@@ -289,31 +437,30 @@ fn prepare(
     prep
 }
 
-/// One block of updates for one draw: lane by lane, each node's sum takes the entering term
-/// `w_l e^(−v_j / a)` (lanes `off..off + LANES` of `fresh`) and decays by `e^(−v_j η_l)`;
-/// returns `Σ_j coef_j · sum_j` after each lane. Lanes without an entering term add 0 and
-/// lanes without an LR area decay by `e^0 = 1`, both exact, so every lane takes the same path.
-/// Node-major (the lanes of a node are adjacent in memory, and nodes are independent), with two
-/// partial dot products to hide the adder's latency; a fixed order, so deterministic.
-#[inline]
+/// One block of updates for one group: lane by lane, each node's sum takes the entering term
+/// `w e^(−v_j / a)` and decays by `e^(−v_j η_l)`; returns `Σ_j coef_j · sum_j` after each lane,
+/// per draw. Lanes without an entering term add 0 and lanes without an LR area decay by
+/// `e^0 = 1`, both exact, so every lane takes the same path. The innermost loop runs across the
+/// group's draws (one vector operation); nodes are independent, so their chains overlap; the
+/// summation order is fixed, so the result is deterministic.
+#[inline(always)]
 fn advance(
-    nodes: &mut [f64],
-    coef: &[f64],
-    fresh: &[[f64; 2 * LANES]],
-    off: usize,
+    nodes: &mut [[f64; GROUP]],
+    coef: &[[f64; GROUP]],
+    fresh: &[[f64; WIDE]],
     decay: &[[f64; LANES]],
-    w: [f64; LANES],
-) -> [f64; LANES] {
-    let mut acc = [[0.0; LANES]; 2];
-    for (j, (((h, c), f), e)) in nodes.iter_mut().zip(coef).zip(fresh).zip(decay).enumerate() {
-        let acc = &mut acc[j & 1];
-        let f = &f[off..off + LANES];
+    w: &[[f64; GROUP]; LANES],
+) -> [[f64; GROUP]; LANES] {
+    let mut acc = [[0.0; GROUP]; LANES];
+    for (((h, c), f), e) in nodes.iter_mut().zip(coef).zip(fresh).zip(decay) {
         let mut x = *h;
         for l in 0..LANES {
-            x = (x + w[l] * f[l]) * e[l];
-            acc[l] += c * x;
+            for d in 0..GROUP {
+                x[d] = (x[d] + w[l][d] * f[l * GROUP + d]) * e[l];
+                acc[l][d] += c[d] * x[d];
+            }
         }
         *h = x;
     }
-    std::array::from_fn(|l| acc[0][l] + acc[1][l])
+    acc
 }

@@ -38,8 +38,16 @@ pub(super) struct Sweep {
 }
 
 impl Sweep {
-    /// Prepares a sweep over `lrs[..last]` for `C = c`, `γ = gamma` and exponents up to `p_max`.
-    pub(super) fn new(lrs: &[f64], last: usize, c: f64, gamma: f64, p_max: f64) -> Option<Self> {
+    /// Prepares a sweep over `lrs[..last]` for `C = c`, `γ = gamma` and exponents in
+    /// `[p_min, p_max]`.
+    pub(super) fn new(
+        lrs: &[f64],
+        last: usize,
+        c: f64,
+        gamma: f64,
+        p_min: f64,
+        p_max: f64,
+    ) -> Option<Self> {
         // Parameters are finite (checked by the caller).
         if c <= 0.0 {
             return None;
@@ -65,9 +73,9 @@ impl Sweep {
             changes.push(Change { index, diff, inv_a });
         }
         let grid = if z_min.is_finite() {
-            Grid::new(p_max, z_min, inv_max + area)?
+            Grid::new(p_min, p_max, z_min, inv_max + area)?
         } else {
-            Grid::new(p_max, 1.0, 1.0)?
+            Grid::new(p_min, p_max, 1.0, 1.0)?
         };
         Some(Self { grid, changes })
     }

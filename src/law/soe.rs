@@ -3,9 +3,10 @@
 //!
 //! `Z^(−p) = (1/Γ(p)) ∫ e^(p y) e^(−e^y Z) dy` over the real line; the trapezoid rule in `y`
 //! (step `h`) converges exponentially for this integrand, analytic in the strip `|Im y| < π/2`.
-//! Nodes `y_j = y_0 + j h`, `j = 0..n`, cover `[ln(U_MIN / z_max), ln(U_MAX / z_min)]`; the
+//! Nodes `y_j = y_0 + j h`, `j = 0..n`, cover `[ln(U / z_max), ln(U_MAX / z_min)]`; the
 //! trapezoid terms left of `y_0` are summed in closed form (geometric series) after a Taylor
-//! expansion of `e^(−e^y Z)` to order [`TAIL`] − 1 (there `e^y Z ≤ U_MIN`), those right of the
+//! expansion of `e^(−e^y Z)` to order [`TAIL`] − 1 (there `e^y Z ≤ U`, with `U` from 1e-3 to 0.5
+//! as the exponents allow, [`left_end`]), those right of the
 //! last node are dropped (`e^y Z ≥ U_MAX`). So
 //!
 //! ```text
@@ -21,9 +22,12 @@ use statrs::function::gamma::ln_gamma;
 
 /// Taylor terms of the closed-form left tail.
 pub(crate) const TAIL: usize = 3;
-/// Left end of the nodes: `e^(y_0) z_max`. The first dropped tail term is below
-/// `U_MIN^TAIL / TAIL!`.
+/// Smallest left end of the nodes, `e^(y_0) z_max` (what exponents near 0 and near 1.5 need).
 const U_MIN: f64 = 1e-3;
+/// Largest left end: beyond it the tail's Taylor terms would grow with their order.
+const U_CAP: f64 = 0.5;
+/// Budget of the tail's truncation in the relative error (a small part of [`REL_ERROR`]).
+const TAIL_ERROR: f64 = 1e-9;
 /// Largest exponent with a tabulated node spacing; beyond it callers evaluate exactly.
 pub(crate) const P_MAX: f64 = 10.0;
 /// Most nodes a grid may have; a wider `z` range (absurd parameters) is evaluated exactly.
@@ -44,13 +48,21 @@ pub(crate) struct Grid {
     chains: usize,
     /// `v_j = e^(y_j)`.
     v: Vec<f64>,
+    /// `U_MAX`: nodes end where `v_j z_min` passes it.
+    u_max: f64,
 }
 
 impl Grid {
-    /// Nodes for exponents up to `p_max` on `Z ∈ [z_min, z_max]`, or `None` when that needs more
-    /// than [`MAX_NODES`] nodes or the inputs are outside the tabulated range.
-    pub(crate) fn new(p_max: f64, z_min: f64, z_max: f64) -> Option<Self> {
-        if !(p_max > 0.0 && p_max <= P_MAX && z_min > 0.0 && z_max >= z_min && z_max.is_finite()) {
+    /// Nodes for exponents in `[p_min, p_max]` on `Z ∈ [z_min, z_max]`, or `None` when that
+    /// needs more than [`MAX_NODES`] nodes or the inputs are outside the tabulated range.
+    pub(crate) fn new(p_min: f64, p_max: f64, z_min: f64, z_max: f64) -> Option<Self> {
+        if !(p_min > 0.0
+            && p_max >= p_min
+            && p_max <= P_MAX
+            && z_min > 0.0
+            && z_max >= z_min
+            && z_max.is_finite())
+        {
             return None;
         }
         // Spacings measured to keep the trapezoid error ≤ 2e-9 relative (see the tests).
@@ -58,7 +70,7 @@ impl Grid {
         let h = std::f64::consts::LN_2 / chains as f64;
         // Beyond `U_MAX` the integrand `u^p e^(−u)` is below 1e-16 of the integral.
         let u_max = 40.0 + 4.0 * p_max;
-        let y0 = (U_MIN / z_max).ln();
+        let y0 = (left_end(p_min, p_max) / z_max).ln();
         let y1 = (u_max / z_min).ln();
         let span = ((y1 - y0) / h).ceil();
         if !(span.is_finite() && span < MAX_NODES as f64) {
@@ -73,7 +85,13 @@ impl Grid {
                 2.0 * v[j - chains]
             });
         }
-        Some(Self { y0, h, chains, v })
+        Some(Self {
+            y0,
+            h,
+            chains,
+            v,
+            u_max,
+        })
     }
 
     /// Number of nodes.
@@ -86,9 +104,11 @@ impl Grid {
     /// while `e^(−a) > 1/2` (`m` keeps its relative accuracy where `e ≈ 1`), and
     /// `e^(−2a) = (e^(−a))²` after (relative accuracy where `e ≪ 1`, whose error large weights
     /// would amplify). `LANES` arguments at once: the chains are serial in `j`, so independent
-    /// lanes are what keeps the multiplier busy.
+    /// lanes are what keeps the multiplier busy. Only as many nodes as `out` has.
+    #[inline(always)]
     pub(crate) fn exps<const LANES: usize>(&self, x: [f64; LANES], out: &mut [[f64; LANES]]) {
         let k = self.chains;
+        let n = out.len();
         let mut m = [[0.0f64; LANES]; 4];
         for ((o, v), m) in out.iter_mut().zip(&self.v).zip(m.iter_mut()).take(k) {
             for l in 0..LANES {
@@ -96,24 +116,88 @@ impl Grid {
                 o[l] = 1.0 + m[l];
             }
         }
+        // A lane takes the `m` step at node `j` while `v_(j−k) x < ln 2` (its previous `e` above
+        // 1/2), then squares: monotone in `j` and in `x`, so the nodes split into a prefix where
+        // every lane takes the `m` step, a suffix where every lane squares, and a mixed middle.
+        let (mut x_lo, mut x_hi) = (x[0], x[0]);
+        for &x in &x[1..] {
+            x_lo = if x < x_lo { x } else { x_lo };
+            x_hi = if x > x_hi { x } else { x_hi };
+        }
+        let all_m = (self.v.partition_point(|&v| v * x_hi < SWITCH) + k).clamp(k, n.max(k));
+        let all_sq = (self.v.partition_point(|&v| v * x_lo < SWITCH) + k).clamp(all_m, n.max(k));
         let mut c = 0;
-        for j in k..out.len() {
+        for j in k..n {
             let prev = out[j - k];
             let m = &mut m[c];
             let mut e = [0.0; LANES];
-            for l in 0..LANES {
-                m[l] *= 2.0 + m[l];
-                // Once a lane has switched to squaring, its `m` (→ −1) is no longer used.
-                e[l] = if prev[l] > 0.5 {
-                    1.0 + m[l]
-                } else {
-                    prev[l] * prev[l]
-                };
+            if j < all_m {
+                for l in 0..LANES {
+                    m[l] *= 2.0 + m[l];
+                    e[l] = 1.0 + m[l];
+                }
+            } else if j >= all_sq {
+                for l in 0..LANES {
+                    e[l] = prev[l] * prev[l];
+                }
+            } else {
+                let v = self.v[j - k];
+                for l in 0..LANES {
+                    m[l] *= 2.0 + m[l];
+                    // Once a lane has switched to squaring, its `m` (→ −1) is no longer used.
+                    e[l] = if v * x[l] < SWITCH {
+                        1.0 + m[l]
+                    } else {
+                        prev[l] * prev[l]
+                    };
+                }
             }
             out[j] = e;
             c = if c + 1 == k { 0 } else { c + 1 };
         }
     }
+
+    /// The largest `v_j` a term with `Z ≥ z_lo` still needs: nodes above it hold less than
+    /// `e^(−U_MAX)` of every such term (the criterion that ends the grid at `z_min`). Returns
+    /// how many nodes that is, one node past the criterion as [`Grid::new`] does.
+    pub(crate) fn needed(&self, z_lo: f64) -> usize {
+        let cut = self.u_max / z_lo;
+        (self.v.partition_point(|&v| v < cut) + 1).min(self.v.len())
+    }
+}
+
+/// Where a chain switches from the `m` step to squaring: `v x = ln 2`, i.e. `e = 1/2`.
+const SWITCH: f64 = std::f64::consts::LN_2;
+
+/// A bound on the relative error of the closed-form tail starting at `u = U` (in the value, and in
+/// the derivative relative to `Z^(−p) (1 + |ln Z|)`). Each trapezoid term left of the nodes drops
+/// at most `u_i^TAIL / TAIL!` of `e^(−u_i)` (alternating series), and
+/// `h Σ_{i ≥ 1} (U e^(−i h))^(p + TAIL) ≤ U^(p + TAIL) / (p + TAIL)`; the derivative's weights
+/// carry `y − ψ(p)` with `|y| ≤ |ln U| + |ln Z|`, and `1/(p + TAIL)` from integrating `u^q ln u`.
+fn tail_error(p: f64, u: f64) -> f64 {
+    let q = p + TAIL as f64;
+    let fact: f64 = (1..=TAIL).map(|m| m as f64).product();
+    let ln_size = q * u.ln() - (fact * q).ln() - ln_gamma(p);
+    ln_size.exp() * (2.0 + u.ln().abs() + digamma(p).abs() + 1.0 / q)
+}
+
+/// The left end `U` of the nodes for exponents in `[p_min, p_max]`: the largest of a geometric
+/// ladder from [`U_CAP`] down to [`U_MIN`] whose [`tail_error`] is within [`TAIL_ERROR`] at
+/// every exponent sampled in the range. Exponents near 0 need `U` near [`U_MIN`]; `β = 5` allows
+/// `U ≈ 0.1`, ~20 nodes fewer.
+fn left_end(p_min: f64, p_max: f64) -> f64 {
+    // The error is smooth in `p`: 17 geometric samples, plus `p ≈ 1.46` (where `1/Γ` peaks).
+    let mut ps: Vec<f64> = (0..=16)
+        .map(|i| p_min * (p_max / p_min).powf(i as f64 / 16.0))
+        .collect();
+    if p_min < 1.46 && 1.46 < p_max {
+        ps.push(1.46);
+    }
+    let mut u = U_CAP;
+    while u > U_MIN && ps.iter().any(|&p| tail_error(p, u) > TAIL_ERROR) {
+        u *= 0.8;
+    }
+    u.max(U_MIN)
 }
 
 /// Weights of `Z^(−p)` (and of its derivative in `p`) on a [`Grid`].
@@ -187,7 +271,7 @@ fn digamma(mut x: f64) -> f64 {
 }
 
 /// `Σ_m tail_m · Σ_k w_k Z_k^m` from the moments `mom[m] = Σ_k w_k z_k^m` with `Z_k = a + z_k`.
-#[inline]
+#[inline(always)]
 pub(crate) fn tail_sum(tail: &[f64; TAIL], mom: &[f64; TAIL], a: f64) -> f64 {
     let p0 = mom[0];
     let p1 = a * mom[0] + mom[1];
@@ -219,7 +303,7 @@ mod tests {
             for &p in &[
                 1e-3, 0.01, 0.1, 0.58, 1.0, 1.6, 2.0, 3.0, 3.2, 5.0, 6.0, 10.0,
             ] {
-                let grid = Grid::new(p, z_min, z_max).unwrap();
+                let grid = Grid::new(p, p, z_min, z_max).unwrap();
                 let soe = PowerSoe::new(&grid, p);
                 let steps = 400;
                 for i in 0..=steps {
@@ -240,6 +324,48 @@ mod tests {
         }
     }
 
+    /// A grid for a range of exponents (a band's draws) keeps the stated error at each of them,
+    /// though its left end is chosen for the whole range.
+    #[test]
+    fn shared_grid_within_stated_error_for_every_exponent() {
+        let (z_min, z_max) = (1e-7, 25.0);
+        for &(p_min, p_max) in &[(4.0, 5.0), (0.01, 5.0), (1.0, 2.0), (5.0, 10.0), (0.3, 0.9)] {
+            let grid = Grid::new(p_min, p_max, z_min, z_max).unwrap();
+            for i in 0..=8 {
+                let p = p_min * (p_max / p_min).powf(i as f64 / 8.0);
+                let soe = PowerSoe::new(&grid, p);
+                for k in 0..=300 {
+                    let z = z_min * (z_max / z_min).powf(k as f64 / 300.0);
+                    let exact = z.powf(-p);
+                    let (f, df) = eval(&grid, &soe, z);
+                    let rel = (f / exact - 1.0).abs();
+                    assert!(rel <= REL_ERROR, "[{p_min}, {p_max}] p={p} z={z}: {rel:e}");
+                    let drel = (df + exact * z.ln()).abs() / (exact * (1.0 + z.ln().abs()));
+                    assert!(
+                        drel <= REL_ERROR,
+                        "[{p_min}, {p_max}] p={p} z={z}: d {drel:e}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The left end moves right for large exponents (fewer nodes), never past the tail budget.
+    #[test]
+    fn left_end_follows_the_tail_bound() {
+        assert!(left_end(5.0, 5.0) > 0.05, "{}", left_end(5.0, 5.0));
+        assert!(left_end(0.01, 5.0) <= left_end(5.0, 5.0));
+        for &(a, b) in &[(1e-3, 1e-3), (0.5, 2.0), (5.0, 5.0), (10.0, 10.0)] {
+            let u = left_end(a, b);
+            assert!((U_MIN..=U_CAP).contains(&u));
+            assert!(u == U_MIN || tail_error(a, u) <= TAIL_ERROR);
+            assert!(u == U_MIN || tail_error(b, u) <= TAIL_ERROR);
+        }
+        let narrow = Grid::new(5.0, 5.0, 1e-7, 25.0).unwrap().len();
+        let wide = Grid::new(1e-3, 5.0, 1e-7, 25.0).unwrap().len();
+        assert!(narrow + 15 <= wide, "{narrow} vs {wide}");
+    }
+
     #[test]
     fn digamma_matches_known_values() {
         // ψ(1) = −γ_E, ψ(1/2) = −γ_E − 2 ln 2, ψ(x + 1) = ψ(x) + 1/x.
@@ -253,7 +379,7 @@ mod tests {
 
     #[test]
     fn exps_match_exp() {
-        let grid = Grid::new(0.6, 1e-4, 30.0).unwrap();
+        let grid = Grid::new(0.6, 0.6, 1e-4, 30.0).unwrap();
         let mut e = vec![[0.0; 4]; grid.len()];
         for xs in [[0.0, 1e-7, 3e-4, 0.01], [0.3, 1.0, 25.0, 0.0]] {
             grid.exps(xs, &mut e);
@@ -270,11 +396,66 @@ mod tests {
         }
     }
 
+    /// The split into all-`m`, mixed and all-squaring nodes gives every lane what the per-lane
+    /// choice gives, bit for bit, whatever mix of small and large arguments shares a call.
+    #[test]
+    fn staged_exps_equal_the_mixed_step() {
+        let grid = Grid::new(5.0, 5.0, 1e-7, 25.0).unwrap();
+        let n = grid.len();
+        for xs in [
+            [1e-12, 2e-12, 3e-12, 4e-12],
+            [1e-12, 0.0, 3e-4, 30.0],
+            [0.3, 1.0, 25.0, 7.0],
+        ] {
+            let mut got = vec![[0.0; 4]; n];
+            grid.exps(xs, &mut got);
+            let k = grid.chains;
+            let mut want = vec![[0.0; 4]; n];
+            let mut m = vec![[0.0; 4]; k];
+            for j in 0..n {
+                for l in 0..4 {
+                    if j < k {
+                        m[j][l] = (-grid.v[j] * xs[l]).exp_m1();
+                        want[j][l] = 1.0 + m[j][l];
+                    } else {
+                        let (c, prev) = (j % k, want[j - k][l]);
+                        m[c][l] *= 2.0 + m[c][l];
+                        want[j][l] = if grid.v[j - k] * xs[l] < SWITCH {
+                            1.0 + m[c][l]
+                        } else {
+                            prev * prev
+                        };
+                    }
+                }
+            }
+            let bits = |v: &[[f64; 4]]| v.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{xs:?}");
+        }
+    }
+
+    /// Nodes past `needed(z)` hold below `e^(−U_MAX)` of a term with `Z ≥ z`; the count falls as
+    /// `z` grows and never exceeds the grid.
+    #[test]
+    fn needed_nodes_follow_the_smallest_z() {
+        let grid = Grid::new(5.0, 5.0, 1e-7, 25.0).unwrap();
+        assert_eq!(grid.needed(1e-7), grid.len());
+        let mut last = grid.len();
+        for &z in &[1e-6, 3e-5, 3e-4, 0.1, 25.0] {
+            let k = grid.needed(z);
+            assert!(k <= last && k >= 1, "z={z}: {k}");
+            assert!(grid.v[k - 1] >= grid.u_max / z || k == grid.len(), "z={z}");
+            assert!(k < 2 || grid.v[k - 2] < grid.u_max / z, "z={z}");
+            last = k;
+        }
+        assert!(grid.needed(3e-4) + 25 <= grid.len());
+    }
+
     #[test]
     fn out_of_range_inputs_have_no_grid() {
-        assert!(Grid::new(0.0, 1e-3, 1.0).is_none());
-        assert!(Grid::new(P_MAX * 1.5, 1e-3, 1.0).is_none());
-        assert!(Grid::new(1.0, 0.0, 1.0).is_none());
-        assert!(Grid::new(1.0, 1e-300, 1e300).is_none());
+        assert!(Grid::new(0.0, 0.0, 1e-3, 1.0).is_none());
+        assert!(Grid::new(1.0, P_MAX * 1.5, 1e-3, 1.0).is_none());
+        assert!(Grid::new(2.0, 1.0, 1e-3, 1.0).is_none());
+        assert!(Grid::new(1.0, 1.0, 0.0, 1.0).is_none());
+        assert!(Grid::new(1.0, 1.0, 1e-300, 1e300).is_none());
     }
 }

@@ -1063,6 +1063,7 @@ fn a_prior_learned_from_fits_fixes_the_decay_response_of_a_constant_run() {
         "{}",
         ln_c(&without)
     );
+}
 
 #[test]
 fn mpl_band_is_identical_for_every_instruction_set() {

@@ -113,7 +113,7 @@ fn law_errors_surface_as_fit_errors() {
     assert!(matches!(err, FitError::Law(_)), "{err}");
     // No positive LR to configure from.
     let mut flat = train[0].clone();
-    flat.lrs.fill(0.0);
+    flat.lrs = lrsde::schedule::LrGrid::new(vec![0.0; flat.lrs.len()]).unwrap();
     let err = fit_law("power".parse().unwrap(), &[flat], &opts).unwrap_err();
     assert!(matches!(err, FitError::Law(_)), "{err}");
     let err: lrsde::Error = err.into();

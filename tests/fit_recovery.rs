@@ -132,7 +132,7 @@ fn joint_fit_uses_each_curves_own_grid() {
 
     // Giving the cosine losses the constant grid makes them unfittable with the true law.
     let mut wrong = curves.clone();
-    wrong[1].lrs = constant(3000);
+    wrong[1].lrs = lrsde::schedule::LrGrid::new(constant(3000)).unwrap();
     let misfit = fit(&Anneal5, &wrong, &opts).unwrap();
     assert!(misfit.report.rmse_log > 1e-3, "{}", misfit.report.rmse_log);
     assert!(fitted.report.cost < 1e-3 * misfit.report.cost);

@@ -91,6 +91,7 @@ fn synthetic() -> Vec<TrainingCurve> {
     [("cos", cos), ("con", con)]
         .into_iter()
         .map(|(name, lrs)| {
+            let lrs = lrsde::schedule::LrGrid::new(lrs).unwrap();
             let steps: Vec<u64> = (1..=40).map(|j| j * 100).collect();
             let mut losses = vec![0.0; 40];
             truth.predict(&p, &lrs, &steps, &mut losses).unwrap();

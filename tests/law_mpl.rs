@@ -110,7 +110,7 @@ fn read_fixture(model: &str, name: &str) -> TrainingCurve {
     }
     TrainingCurve {
         name: name.into(),
-        lrs,
+        lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
         steps,
         losses,
     }
@@ -400,7 +400,7 @@ fn real_schedules() -> Vec<(String, Vec<f64>)> {
     v.push(("linear_to_zero".into(), lin0));
     v.push((
         "fixture_cosine_24000".into(),
-        read_fixture("400", "cosine_24000").lrs,
+        read_fixture("400", "cosine_24000").lrs.into_vec(),
     ));
     v
 }

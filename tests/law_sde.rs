@@ -187,7 +187,7 @@ fn configure_and_guesses() {
     law.predict(&truth, &lrs, &steps, &mut losses).unwrap();
     let curve = TrainingCurve {
         name: "synthetic".into(),
-        lrs,
+        lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
         steps,
         losses,
     };

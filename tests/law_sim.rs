@@ -63,7 +63,7 @@ fn synthetic(law: &AnyLaw, truth: &[f64], n: usize, every: usize) -> Vec<Trainin
     ["cosine", "constant", "wsd"]
         .into_iter()
         .map(|kind| {
-            let lrs = grid(kind, n, 1e-3);
+            let lrs = lrsde::schedule::LrGrid::new(grid(kind, n, 1e-3)).unwrap();
             let st = steps(n, every);
             let mut losses = vec![0.0; st.len()];
             law.predict(truth, &lrs, &st, &mut losses).unwrap();

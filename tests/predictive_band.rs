@@ -26,7 +26,7 @@ fn noisy_curve(seed: u64, updates: usize) -> TrainingCurve {
         .collect();
     TrainingCurve {
         name: format!("run{seed}"),
-        lrs: vec![1e-3; updates],
+        lrs: lrsde::schedule::LrGrid::new(vec![1e-3; updates]).unwrap(),
         steps,
         losses,
     }

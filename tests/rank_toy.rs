@@ -24,7 +24,7 @@ fn run(lr: f64, n: u64, every: u64, loss: impl Fn(u64) -> f64) -> TrainingCurve 
         .collect();
     TrainingCurve {
         name: "run".into(),
-        lrs: vec![lr; n as usize],
+        lrs: lrsde::schedule::LrGrid::new(vec![lr; n as usize]).unwrap(),
         steps,
         losses,
     }
@@ -461,7 +461,7 @@ fn continued_training_concatenates_and_corrects_the_level() {
     let (law, fitted) = power_fit();
     // The fit saw the clean curve; this run sits 0.05 higher, as a run whose level the fit misses.
     let mut observed = run(1e-3, 1500, 50, |s| 2.05 + 3.0 / (s as f64).sqrt());
-    observed.lrs.truncate(1200); // LRs beyond the fork are ignored anyway
+    observed.lrs = observed.lrs.prefix(1200); // LRs beyond the fork are ignored anyway
     let new: Schedule = "linear:peak=1e-3,steps=500".parse().unwrap();
     let none = ContinueOptions {
         level_correction: LevelCorrection::None,

@@ -16,7 +16,7 @@ fn truncate(c: &TrainingCurve, cut: f64) -> Option<TrainingCurve> {
     let keep = c.steps.iter().take_while(|&&s| s <= end).count();
     (keep >= 3 && keep < c.steps.len()).then(|| TrainingCurve {
         name: c.name.clone(),
-        lrs: c.lrs[..(end as usize).min(c.lrs.len())].to_vec(),
+        lrs: c.lrs.prefix(end as usize),
         steps: c.steps[..keep].to_vec(),
         losses: c.losses[..keep].to_vec(),
     })

@@ -124,7 +124,7 @@ pub fn fitted_plot(
                     losses: c.losses.clone(),
                 },
             )
-            .with_lr_trace(label, c.lrs.clone());
+            .with_lr_trace(label, c.lrs.to_vec());
     }
     chart
         .render(path)

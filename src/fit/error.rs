@@ -63,16 +63,6 @@ pub enum FitError {
         /// The offending value.
         value: f64,
     },
-    /// A learning rate is not finite.
-    #[error("curve `{curve}`: learning rate {value} of update {update} is not finite")]
-    InvalidLr {
-        /// Curve name.
-        curve: String,
-        /// 1-based update number.
-        update: usize,
-        /// The offending value.
-        value: f64,
-    },
     /// A parameter's bounds are unusable (NaN, or lower above upper).
     #[error("parameter `{param}`: invalid bounds [{lower}, {upper}]")]
     InvalidBounds {

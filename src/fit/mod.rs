@@ -140,13 +140,6 @@ fn validate_curve(c: &TrainingCurve) -> Result<(), FitError> {
             });
         }
     }
-    if let Some((t, &value)) = c.lrs.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(FitError::InvalidLr {
-            curve: c.name.clone(),
-            update: t + 1,
-            value,
-        });
-    }
     Ok(())
 }
 

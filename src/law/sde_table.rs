@@ -618,7 +618,7 @@ mod tests {
                 name: name.into(),
                 steps: (1..=30).map(|k| 100 * k).collect(),
                 losses: vec![3.0; 30],
-                lrs,
+                lrs: crate::schedule::LrGrid::new(lrs).unwrap(),
             })
             .collect()
     }

@@ -167,17 +167,24 @@ impl LrGrid {
     /// assert!(lrsde::schedule::LrGrid::new(vec![f64::NAN]).is_err());
     /// ```
     pub fn new(lrs: Vec<f64>) -> Result<Self, ScheduleError> {
-        if let Some((t, &lr)) = lrs
-            .iter()
-            .enumerate()
-            .find(|(_, lr)| !lr.is_finite() || **lr < 0.0)
-        {
+        if let Some((t, &lr)) = lrs.iter().enumerate().find(|(_, lr)| !Self::valid_lr(**lr)) {
             return Err(ScheduleError::BadLr {
                 step: t as u64 + 1,
                 lr,
             });
         }
         Ok(Self { lrs })
+    }
+
+    /// The rule every LR obeys: finite and `>= 0`. [`LrGrid::new`] applies it; the curve
+    /// readers apply it per cell too, to name the file, line and column of a bad LR.
+    ///
+    /// ```
+    /// use lrsde::schedule::LrGrid;
+    /// assert!(LrGrid::valid_lr(0.0) && !LrGrid::valid_lr(-1e-9) && !LrGrid::valid_lr(f64::NAN));
+    /// ```
+    pub fn valid_lr(lr: f64) -> bool {
+        lr.is_finite() && lr >= 0.0
     }
 
     /// The per-update LRs.
@@ -222,7 +229,7 @@ impl LrGrid {
     /// Wraps LRs already known to be finite and `>= 0` (taken from grids or schedules whose
     /// validation guarantees it), so they are not checked twice.
     pub(crate) fn from_validated(lrs: Vec<f64>) -> Self {
-        debug_assert!(lrs.iter().all(|lr| lr.is_finite() && *lr >= 0.0));
+        debug_assert!(lrs.iter().all(|lr| Self::valid_lr(*lr)));
         Self { lrs }
     }
 }
@@ -231,6 +238,32 @@ impl std::ops::Deref for LrGrid {
     type Target = [f64];
     fn deref(&self) -> &[f64] {
         &self.lrs
+    }
+}
+
+impl PartialEq<Vec<f64>> for LrGrid {
+    fn eq(&self, other: &Vec<f64>) -> bool {
+        self.lrs == *other
+    }
+}
+
+impl PartialEq<&[f64]> for LrGrid {
+    fn eq(&self, other: &&[f64]) -> bool {
+        self.lrs == *other
+    }
+}
+
+impl<const N: usize> PartialEq<[f64; N]> for LrGrid {
+    fn eq(&self, other: &[f64; N]) -> bool {
+        self.lrs == *other
+    }
+}
+
+impl<'a> IntoIterator for &'a LrGrid {
+    type Item = &'a f64;
+    type IntoIter = std::slice::Iter<'a, f64>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.lrs.iter()
     }
 }
 

@@ -174,7 +174,7 @@ pub fn curve(
     }
     TrainingCurve {
         name: name.into(),
-        lrs,
+        lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
         steps,
         losses,
     }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{FitError, FitReport, LawSelection, Predictive, Uncertainty};
 use crate::law::{AnyLaw, LossLaw};
 use crate::quantile::quantile_select;
+use crate::schedule::LrGrid;
 
 /// The `format` tag of fit files.
 pub const FIT_FORMAT: &str = "lrsde-fit";
@@ -304,7 +305,7 @@ impl FittedLaw {
     pub(crate) fn predict<L: LossLaw + ?Sized>(
         &self,
         law: &L,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Vec<f64>, FitError> {
         check_steps(lrs, steps)?;
@@ -325,7 +326,7 @@ impl FittedLaw {
     pub(crate) fn predict_band<L: LossLaw + ?Sized>(
         &self,
         law: &L,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Band, FitError> {
         Ok(self.predict_band_with_draws(law, lrs, steps)?.0)
@@ -336,7 +337,7 @@ impl FittedLaw {
     pub(crate) fn predict_band_with_draws<L: LossLaw + ?Sized>(
         &self,
         law: &L,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<(Band, DrawPredictions), FitError> {
         let loss = self.predict(law, lrs, steps)?;

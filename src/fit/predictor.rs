@@ -6,6 +6,7 @@ use std::path::Path;
 use super::fitted::DrawPredictions;
 use super::{Band, FitError, FittedLaw};
 use crate::law::{AnyLaw, LossLaw};
+use crate::schedule::LrGrid;
 
 /// A fitted law ready to predict: a [`FittedLaw`] and its law `L`, whose name and parameters
 /// were checked against the fit when it was built.
@@ -147,7 +148,7 @@ impl<L: LossLaw> Predictor<L> {
     /// # Errors
     /// [`FitError::InvalidPredictionStep`] for invalid steps or a non-finite LR, or the law's
     /// own refusal of the schedule ([`FitError::Law`], e.g. a negative LR).
-    pub fn predict(&self, lrs: &[f64], steps: &[u64]) -> Result<Vec<f64>, FitError> {
+    pub fn predict(&self, lrs: &LrGrid, steps: &[u64]) -> Result<Vec<f64>, FitError> {
         self.fitted.predict(&self.law, lrs, steps)
     }
 
@@ -158,14 +159,14 @@ impl<L: LossLaw> Predictor<L> {
     ///
     /// # Errors
     /// As [`Predictor::predict`].
-    pub fn predict_band(&self, lrs: &[f64], steps: &[u64]) -> Result<Band, FitError> {
+    pub fn predict_band(&self, lrs: &LrGrid, steps: &[u64]) -> Result<Band, FitError> {
         self.fitted.predict_band(&self.law, lrs, steps)
     }
 
     /// [`Self::predict_band`], also returning the law at every stored draw.
     pub(crate) fn predict_band_with_draws(
         &self,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<(Band, DrawPredictions), FitError> {
         self.fitted.predict_band_with_draws(&self.law, lrs, steps)

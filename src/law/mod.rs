@@ -36,6 +36,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::data::TrainingCurve;
+use crate::schedule::LrGrid;
 use crate::spec::{self, SpecError};
 
 mod momentum;
@@ -135,11 +136,11 @@ pub trait LossLaw: Send + Sync {
     ///
     /// # Errors
     /// [`LawError`] for a wrong parameter count, non-finite parameters, mismatched lengths,
-    /// invalid steps, negative or non-finite LRs, or a zero LR area where the law needs `S1 > 0`.
+    /// invalid steps, or a zero LR area where the law needs `S1 > 0`.
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError>;
@@ -168,7 +169,7 @@ pub trait LossLaw: Send + Sync {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],
@@ -197,7 +198,7 @@ pub trait LossLaw: Send + Sync {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         predict_each(self, params, lrs, steps)
@@ -220,7 +221,7 @@ pub trait LossLaw: Send + Sync {
     fn path_predictions(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
         let _ = (params, lrs, steps);
@@ -243,7 +244,7 @@ pub trait LossLaw: Send + Sync {
 pub(crate) fn predict_each<L: LossLaw + ?Sized>(
     law: &L,
     params: &[Vec<f64>],
-    lrs: &[f64],
+    lrs: &LrGrid,
     steps: &[u64],
 ) -> Vec<Result<Vec<f64>, LawError>> {
     params
@@ -300,16 +301,6 @@ pub enum LawError {
         step: u64,
         /// Why.
         reason: &'static str,
-    },
-    /// An LR is negative, NaN or infinite.
-    #[error("law `{law}`: LR of update {update} is invalid ({value}); LRs must be finite and >= 0")]
-    BadLr {
-        /// Law name.
-        law: &'static str,
-        /// 1-based update index.
-        update: usize,
-        /// The value.
-        value: f64,
     },
     /// The LR area `S1` is zero at a step where the law raises it to a negative power.
     #[error(
@@ -469,7 +460,8 @@ pub(crate) fn check_params(
     Ok(())
 }
 
-/// The grid half of [`check_inputs`]: output length, steps, LRs; returns the largest step.
+/// The grid half of [`check_inputs`]: output length and steps (the LRs are an [`LrGrid`]'s,
+/// valid by construction); returns the largest step.
 pub(crate) fn check_grid(
     law: &'static str,
     lrs: &[f64],
@@ -504,18 +496,7 @@ pub(crate) fn check_grid(
         }
         prev = step;
     }
-    let last = prev as usize;
-    if let Some(i) = lrs[..last]
-        .iter()
-        .position(|x| !(x.is_finite() && *x >= 0.0))
-    {
-        return Err(LawError::BadLr {
-            law,
-            update: i + 1,
-            value: lrs[i],
-        });
-    }
-    Ok(last)
+    Ok(prev as usize)
 }
 
 /// `(S1 at step, loss, LR of the last update)` of all finite positive observations with a
@@ -826,7 +807,7 @@ impl LossLaw for AnyLaw {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -841,7 +822,7 @@ impl LossLaw for AnyLaw {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],
@@ -851,7 +832,7 @@ impl LossLaw for AnyLaw {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         self.inner().predict_many(params, lrs, steps)
@@ -859,7 +840,7 @@ impl LossLaw for AnyLaw {
     fn path_predictions(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
         self.inner().path_predictions(params, lrs, steps)

@@ -5,6 +5,7 @@ use super::{
     clamp_all, observed_points, power_guess, predict_each, sde::score,
 };
 use crate::data::TrainingCurve;
+use crate::schedule::LrGrid;
 use rayon::prelude::*;
 
 /// `L(s) = L0 + A · S1^(−α) − C · S2`, with LRs in units of the reference LR
@@ -164,7 +165,7 @@ impl LossLaw for MomentumLaw {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -190,7 +191,7 @@ impl LossLaw for MomentumLaw {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         let areas = match check_grid("momentum", lrs, steps, steps.len()) {
@@ -218,7 +219,7 @@ impl LossLaw for MomentumLaw {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],

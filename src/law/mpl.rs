@@ -8,6 +8,7 @@ use super::{
     power_guess,
 };
 use crate::data::TrainingCurve;
+use crate::schedule::LrGrid;
 
 /// The Multi-Power Law (MPL) on raw LRs.
 ///
@@ -102,7 +103,7 @@ impl LossLaw for MultiPowerLaw {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -139,7 +140,7 @@ impl LossLaw for MultiPowerLaw {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         super::mpl_many::predict_many(self, params, lrs, steps)
@@ -152,7 +153,7 @@ impl LossLaw for MultiPowerLaw {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],

@@ -5,6 +5,7 @@ use super::{
     clamp_all, observed_points, power_guess, predict_each, sde::score,
 };
 use crate::data::TrainingCurve;
+use crate::schedule::LrGrid;
 use rayon::prelude::*;
 
 /// `L(t) = L0 + A · S1(t)^(−α)`, with `S1(t) = Σ_{τ=1..t} η_τ / lr_ref` the LR area of the
@@ -78,7 +79,7 @@ impl LossLaw for PowerLaw {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -103,7 +104,7 @@ impl LossLaw for PowerLaw {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         let ln_s1 = match check_grid("power", lrs, steps, steps.len()) {
@@ -128,7 +129,7 @@ impl LossLaw for PowerLaw {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],

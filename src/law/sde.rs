@@ -6,6 +6,7 @@ use super::{
 };
 use crate::data::TrainingCurve;
 use crate::nqm::{CLOSED_FORM_MIN_RUN, SecondMomentRun, advance_second_moments, dot, for_each_run};
+use crate::schedule::LrGrid;
 
 /// Upper bound of `ln s`.
 const LOG_S_MAX: f64 = 12.0;
@@ -345,7 +346,7 @@ impl LossLaw for SdeSurrogate {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -368,7 +369,7 @@ impl LossLaw for SdeSurrogate {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         super::sde_table::predict_many(self, params, lrs, steps)
@@ -383,7 +384,7 @@ impl LossLaw for SdeSurrogate {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],

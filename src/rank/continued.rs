@@ -200,9 +200,10 @@ pub fn continue_from<L: LossLaw>(
             eval::curve_steps(first, n, options.rank.curve_points)
         }
     };
-    let mut band = predictor.predict_band(lrs, &steps).map_err(fit_err)?;
-    let diverged = eval::first_divergence(predictor, lrs, &steps, &band.loss, options.rank.rule())
-        .map_err(fit_err)?;
+    let mut band = predictor.predict_band(&grid, &steps).map_err(fit_err)?;
+    let diverged =
+        eval::first_divergence(predictor, &grid, &steps, &band.loss, options.rank.rule())
+            .map_err(fit_err)?;
 
     let mut offset = 0.0;
     if let LevelCorrection::MeanResidual { points } = options.level_correction {
@@ -221,7 +222,7 @@ pub fn continue_from<L: LossLaw>(
             ));
         } else {
             let at: Vec<u64> = tail.iter().map(|p| p.0).collect();
-            let pred = predictor.predict(lrs, &at).map_err(fit_err)?;
+            let pred = predictor.predict(&grid, &at).map_err(fit_err)?;
             let resid: Vec<f64> = tail
                 .iter()
                 .zip(&pred)

@@ -384,12 +384,12 @@ pub fn rank<L: LossLaw>(
         .par_iter()
         .map(|c| {
             let grid = c.schedule.grid();
-            eval::evaluate(predictor, grid.as_slice(), options.curve_points, rule).map_err(
-                |source| RankError::Fit {
+            eval::evaluate(predictor, &grid, options.curve_points, rule).map_err(|source| {
+                RankError::Fit {
                     context: format!("candidate `{}`", c.label),
                     source: source.into(),
-                },
-            )
+                }
+            })
         })
         .collect::<Vec<_>>()
         .into_iter()

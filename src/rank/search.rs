@@ -623,15 +623,15 @@ struct Problem<'a, L> {
 }
 
 /// The LRs a candidate is scored on: the continued run's prefix, if any, then its own.
-fn with_prefix(prefix: Option<&LrGrid>, spec: &ScheduleSpec) -> Vec<f64> {
+fn with_prefix(prefix: Option<&LrGrid>, spec: &ScheduleSpec) -> LrGrid {
     let grid = spec.grid();
     match prefix {
-        None => grid.into_vec(),
+        None => grid,
         Some(p) => {
             let mut lrs = Vec::with_capacity(p.len() + grid.len());
             lrs.extend_from_slice(p.as_slice());
             lrs.extend_from_slice(grid.as_slice());
-            lrs
+            LrGrid::from_validated(lrs)
         }
     }
 }

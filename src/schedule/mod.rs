@@ -259,6 +259,14 @@ impl<const N: usize> PartialEq<[f64; N]> for LrGrid {
     }
 }
 
+impl IntoIterator for LrGrid {
+    type Item = f64;
+    type IntoIter = std::vec::IntoIter<f64>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.lrs.into_iter()
+    }
+}
+
 impl<'a> IntoIterator for &'a LrGrid {
     type Item = &'a f64;
     type IntoIter = std::slice::Iter<'a, f64>;

@@ -19,7 +19,7 @@ use crate::schedule::LrGrid;
 /// use lrsde::data::TrainingCurve;
 /// use lrsde::fit::{fit_law, FitOptions, Predictor};
 /// // L = 2 + 3·S1^−0.5, S1 the LR area in units of the peak LR.
-/// let lrs = vec![3e-4; 2000];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![3e-4; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=50).map(|k| 40 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
 /// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses };
@@ -28,7 +28,7 @@ use crate::schedule::LrGrid;
 /// // The fit file alone is enough to predict a new schedule.
 /// let text = fitted.to_json_string()?;
 /// let predictor = Predictor::from_json_str(&text)?;
-/// let band = predictor.predict_band(&vec![3e-4; 8000], &[8000])?;
+/// let band = predictor.predict_band(&lrsde::schedule::LrGrid::new(vec![3e-4; 8000])?, &[8000])?;
 /// assert!((band.loss[0] - (2.0 + 3.0 / 8000f64.sqrt())).abs() < 1e-3);
 /// assert!(band.lo[0] <= band.loss[0] && band.loss[0] <= band.hi[0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -83,7 +83,7 @@ impl<L: LossLaw> Predictor<L> {
     ///         vec![ParamSpec::linear("L0", 0.0, 10.0),
     ///              ParamSpec::linear("A", 0.0, f64::INFINITY)]
     ///     }
-    ///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64])
+    ///     fn predict(&self, p: &[f64], lrs: &lrsde::schedule::LrGrid, steps: &[u64], out: &mut [f64])
     ///         -> Result<(), LawError> {
     ///         let mut s1 = 0.0;
     ///         let mut t = 0;
@@ -98,14 +98,14 @@ impl<L: LossLaw> Predictor<L> {
     ///         vec![vec![1.0, 1.0]]
     ///     }
     /// }
-    /// let lrs = vec![1.0; 400];
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![1.0; 400]).unwrap();
     /// let steps: Vec<u64> = (1..=40).map(|k| 10 * k).collect();
     /// let losses = steps.iter().map(|&k| 2.0 + 3.0 / (k as f64).sqrt()).collect();
     /// let curve = TrainingCurve { name: "c".into(), lrs: lrs.clone(), steps, losses };
     /// let fitted = fit(&Toy, &[curve], &FitOptions::default())?;
     /// assert!(fitted.report.converged);
     /// let predictor = Predictor::with_law(fitted.clone(), Toy)?;
-    /// let band = predictor.predict_band(&vec![1.0; 1000], &[1000])?;
+    /// let band = predictor.predict_band(&lrsde::schedule::LrGrid::new(vec![1.0; 1000])?, &[1000])?;
     /// assert!((band.loss[0] - (2.0 + 3.0 / 1000f64.sqrt())).abs() < 1e-6);
     /// assert!(band.lo[0] <= band.loss[0] && band.loss[0] <= band.hi[0]);
     /// // A fit is only ever paired with its own law.

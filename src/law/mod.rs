@@ -23,7 +23,7 @@
 //! ```
 //! use lrsde::law::{AnyLaw, LossLaw};
 //! let law: AnyLaw = "power".parse().unwrap();
-//! let lrs = vec![1.0; 100];
+//! let lrs = lrsde::schedule::LrGrid::new(vec![1.0; 100]).unwrap();
 //! let mut out = [0.0; 2];
 //! law.predict(&[2.0, 1.0, 0.5], &lrs, &[1, 100], &mut out).unwrap();
 //! assert!((out[0] - 3.0).abs() < 1e-12 && (out[1] - 2.1).abs() < 1e-12);
@@ -192,7 +192,7 @@ pub trait LossLaw: Send + Sync {
     /// use lrsde::law::{LossLaw, PowerLaw};
     /// let law = PowerLaw::new(1.0).unwrap();
     /// let draws = vec![vec![2.0, 1.0, 0.5], vec![2.0, 2.0, 0.5]];
-    /// let preds = law.predict_many(&draws, &[1.0; 4], &[1, 4]);
+    /// let preds = law.predict_many(&draws, &lrsde::schedule::LrGrid::new(vec![1.0; 4]).unwrap(), &[1, 4]);
     /// assert_eq!(preds[1].as_ref().unwrap(), &vec![4.0, 3.0]);
     /// ```
     fn predict_many(
@@ -213,7 +213,8 @@ pub trait LossLaw: Send + Sync {
     /// ```
     /// use lrsde::law::{AnyLaw, LossLaw};
     /// let law: AnyLaw = "power".parse().unwrap();
-    /// assert!(law.path_predictions(&[2.0, 1.0, 0.5], &[1.0; 4], &[4]).unwrap().is_none());
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![1.0; 4]).unwrap();
+    /// assert!(law.path_predictions(&[2.0, 1.0, 0.5], &lrs, &[4]).unwrap().is_none());
     /// ```
     ///
     /// # Errors
@@ -383,7 +384,7 @@ impl DataScale {
     ///
     /// ```
     /// use lrsde::{data::TrainingCurve, law::DataScale};
-    /// let c = TrainingCurve { name: "a".into(), lrs: vec![0.1, 0.3, 0.2],
+    /// let c = TrainingCurve { name: "a".into(), lrs: lrsde::schedule::LrGrid::new(vec![0.1, 0.3, 0.2]).unwrap(),
     ///     steps: vec![1, 3], losses: vec![4.0, 3.0] };
     /// let s = DataScale::from_curves("doc", &[c]).unwrap();
     /// assert_eq!((s.lr_ref, s.loss_min, s.loss_max), (0.3, 3.0, 4.0));

@@ -31,7 +31,8 @@ use rayon::prelude::*;
 /// let law = MomentumLaw::new(0.5, 1.0).unwrap();
 /// // η = 1, 1, 0.5: m = 0, 0, 0.5 → S2 = 0.5; S1 = 2.5.
 /// let mut out = [0.0];
-/// law.predict(&[1.0, 1.0, 1.0, 0.2], &[1.0, 1.0, 0.5], &[3], &mut out).unwrap();
+/// let lrs = lrsde::schedule::LrGrid::new(vec![1.0, 1.0, 0.5]).unwrap();
+/// law.predict(&[1.0, 1.0, 1.0, 0.2], &lrs, &[3], &mut out).unwrap();
 /// assert!((out[0] - (1.0 + 1.0 / 2.5 - 0.2 * 0.5)).abs() < 1e-12);
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -48,7 +48,7 @@ use crate::schedule::LrGrid;
 /// let law = MultiPowerLaw::default();
 /// // Constant LR from the first update: only the first term (η_0 = 0 → η_1) enters LD.
 /// let (l0, a, al, b, c, be, ga) = (2.0, 0.5, 0.5, 10.0, 1.0, 0.5, 0.5);
-/// let lrs = [0.01; 4];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![0.01; 4]).unwrap();
 /// let mut out = [0.0];
 /// law.predict(&[l0, a, al, b, c, be, ga], &lrs, &[4], &mut out).unwrap();
 /// let s1: f64 = 0.04;

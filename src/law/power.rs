@@ -20,7 +20,8 @@ use rayon::prelude::*;
 /// let law = PowerLaw::new(0.5).unwrap();
 /// let mut out = [0.0];
 /// // S1 = 4 × 0.5 / 0.5 = 4: L = 1 + 2 · 4^(−0.5) = 2.
-/// law.predict(&[1.0, 2.0, 0.5], &[0.5; 4], &[4], &mut out).unwrap();
+/// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 4]).unwrap();
+/// law.predict(&[1.0, 2.0, 0.5], &lrs, &[4], &mut out).unwrap();
 /// assert!((out[0] - 2.0).abs() < 1e-12);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

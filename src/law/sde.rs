@@ -50,7 +50,7 @@ const LOG_S_MAX: f64 = 12.0;
 /// // multiplied by (1 − u)² = 0.25 per update.
 /// let params = [2.0, 0.0, 0.0, -30.0, 0.0, 0.0];
 /// let mut out = [0.0; 2];
-/// law.predict(&params, &[0.5; 10], &[1, 2], &mut out).unwrap();
+/// law.predict(&params, &lrsde::schedule::LrGrid::new(vec![0.5; 10]).unwrap(), &[1, 2], &mut out).unwrap();
 /// assert!((out[0] - (2.0 + 0.5 * 4.0 * 0.25)).abs() < 1e-12);
 /// assert!((out[1] - (2.0 + 0.5 * 4.0 * 0.0625)).abs() < 1e-12);
 /// ```

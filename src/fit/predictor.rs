@@ -105,7 +105,7 @@ impl<L: LossLaw> Predictor<L> {
     /// let fitted = fit(&Toy, &[curve], &FitOptions::default())?;
     /// assert!(fitted.report.converged);
     /// let predictor = Predictor::with_law(fitted.clone(), Toy)?;
-    /// let band = predictor.predict_band(&lrsde::schedule::LrGrid::new(vec![1.0; 1000])?, &[1000])?;
+    /// let band = predictor.predict_band(&lrsde::schedule::LrGrid::new(vec![1.0; 1000]).unwrap(), &[1000])?;
     /// assert!((band.loss[0] - (2.0 + 3.0 / 1000f64.sqrt())).abs() < 1e-6);
     /// assert!(band.lo[0] <= band.loss[0] && band.loss[0] <= band.hi[0]);
     /// // A fit is only ever paired with its own law.

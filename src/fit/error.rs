@@ -118,7 +118,7 @@ pub enum FitError {
         /// Parameter names of the given law.
         given: Vec<String>,
     },
-    /// The law refused its inputs (e.g. a negative LR in a schedule to predict).
+    /// The law refused its inputs (e.g. a schedule whose LR area is zero).
     #[error(transparent)]
     Law(#[from] crate::law::LawError),
     /// A fit file does not record the law's configuration (written by [`fit`](super::fit)

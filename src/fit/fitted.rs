@@ -134,13 +134,6 @@ fn check_steps(lrs: &[f64], steps: &[u64]) -> Result<(), FitError> {
         }
         prev = step;
     }
-    if let Some((t, v)) = lrs.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(FitError::InvalidPredictionStep {
-            index: 0,
-            step: t as u64 + 1,
-            reason: format!("learning rate {v} of update {} is not finite", t + 1),
-        });
-    }
     Ok(())
 }
 
@@ -299,8 +292,8 @@ impl FittedLaw {
     /// Predicted loss at `steps` under the LR grid `lrs`, at the fitted parameters.
     ///
     /// # Errors
-    /// Invalid steps, or the law's own refusal of the schedule ([`FitError::Law`], e.g. a
-    /// negative LR). `law` is not checked here: every caller holds a law already checked
+    /// Invalid steps, or the law's own refusal of the schedule ([`FitError::Law`], e.g. a zero
+    /// LR area). `law` is not checked here: every caller holds a law already checked
     /// against this fit (a [`Predictor`](super::Predictor), or [`Self::law`]).
     pub(crate) fn predict<L: LossLaw + ?Sized>(
         &self,

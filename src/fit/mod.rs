@@ -274,7 +274,7 @@ fn starts(
 ///
 /// # Errors
 /// Impossible inputs: no curves ([`FitError::NoCurves`]), a law without parameters, invalid
-/// bounds, mismatched lengths, invalid steps, non-finite or non-positive losses, non-finite LRs,
+/// bounds, mismatched lengths, invalid steps, non-finite or non-positive losses,
 /// fewer points than parameters + 1 ([`FitError::TooFewPoints`]), invalid options or starts.
 pub fn fit<L: LossLaw + ?Sized>(
     law: &L,

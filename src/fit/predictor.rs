@@ -146,8 +146,8 @@ impl<L: LossLaw> Predictor<L> {
     /// update), at the fitted parameters.
     ///
     /// # Errors
-    /// [`FitError::InvalidPredictionStep`] for invalid steps or a non-finite LR, or the law's
-    /// own refusal of the schedule ([`FitError::Law`], e.g. a negative LR).
+    /// [`FitError::InvalidPredictionStep`] for invalid steps, or the law's own refusal of the
+    /// schedule ([`FitError::Law`], e.g. a zero LR area).
     pub fn predict(&self, lrs: &LrGrid, steps: &[u64]) -> Result<Vec<f64>, FitError> {
         self.fitted.predict(&self.law, lrs, steps)
     }

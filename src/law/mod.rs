@@ -512,7 +512,7 @@ pub(crate) fn observed_points(curves: &[TrainingCurve], lr_ref: f64) -> Vec<(f64
             if s < pos || s == 0 || s > c.lrs.len() {
                 continue;
             }
-            acc += c.lrs[pos..s].iter().filter(|x| x.is_finite()).sum::<f64>() / lr_ref;
+            acc += c.lrs[pos..s].iter().sum::<f64>() / lr_ref;
             pos = s;
             if l.is_finite() && l > 0.0 && acc > 0.0 {
                 pts.push((acc, l, c.lrs[s - 1] / lr_ref));

@@ -67,7 +67,7 @@ fn cosine_72k() -> Vec<f64> {
 /// every core and with one.
 fn every_law(c: &mut Criterion) {
     let curves = curves();
-    let lrs = cosine_72k();
+    let lrs = lrsde::schedule::LrGrid::new(cosine_72k()).expect("valid LRs");
     let steps: Vec<u64> = (1..=lrs.len() as u64).collect();
     let options = FitOptions::default();
     let one_thread = rayon::ThreadPoolBuilder::new()

@@ -12,6 +12,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lrsde::law::{LossLaw, MomentumLaw, MultiPowerLaw, SdeSurrogate};
 use lrsde::nqm::{NqmDiffusion, NqmParams, expected_loss_at, expected_loss_every_step};
+use lrsde::schedule::LrGrid;
 use lrsde::solver::Method;
 
 const PEAK: f64 = 3e-4;
@@ -21,9 +22,9 @@ mod w_workload;
 use w_workload::w_grid as workload_w;
 
 /// 24,000 updates, 2,159-step linear warmup, then `f(progress)` of the peak.
-fn grid(f: impl Fn(f64) -> f64) -> Vec<f64> {
+fn grid(f: impl Fn(f64) -> f64) -> LrGrid {
     let (n, w) = (24_000usize, 2159usize);
-    (0..n)
+    let lrs = (0..n)
         .map(|t| {
             if t < w {
                 PEAK * (t + 1) as f64 / w as f64
@@ -31,7 +32,8 @@ fn grid(f: impl Fn(f64) -> f64) -> Vec<f64> {
                 PEAK * f((t - w) as f64 / (n - w) as f64)
             }
         })
-        .collect()
+        .collect();
+    LrGrid::new(lrs).expect("valid LRs")
 }
 
 /// Bytes a recursion over `lrs` with `outputs` losses written moves at the least.

@@ -15,8 +15,8 @@ pub const STEPS: usize = 2000;
 pub const SAVE_EVERY: usize = 10;
 
 /// η_k: 20 warm-up steps to 0.5, then cosine to 0 at K.
-pub fn w_grid() -> Vec<f64> {
-    (0..STEPS)
+pub fn w_grid() -> lrsde::schedule::LrGrid {
+    let lrs = (0..STEPS)
         .map(|k| {
             if k < 20 {
                 0.5 * (k + 1) as f64 / 20.0
@@ -24,7 +24,8 @@ pub fn w_grid() -> Vec<f64> {
                 0.25 * (1.0 + (std::f64::consts::PI * (k - 20) as f64 / 1980.0).cos())
             }
         })
-        .collect()
+        .collect();
+    lrsde::schedule::LrGrid::new(lrs).expect("W's LRs are finite and >= 0")
 }
 
 /// The straightforward loop: one path after another, one `rand_distr::StandardNormal` per

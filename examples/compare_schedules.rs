@@ -26,12 +26,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "constant:peak=0.5,steps=2000,warmup=20",
     ] {
         let grid = spec.parse::<ScheduleSpec>()?.grid();
-        let summary = ensemble.run_spec(&model, Method::Em, grid.as_slice())?;
+        let summary = ensemble.run_spec(&model, Method::Em, &grid)?;
         let last = summary.last().ok_or("empty summary")?;
         let exact = expected_loss_at(
             &NqmParams::default(),
             Method::Em,
-            grid.as_slice(),
+            &grid,
             &[grid.len() as u64],
         )?;
         println!(

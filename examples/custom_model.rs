@@ -5,6 +5,7 @@
 
 use lrsde::ensemble::{Ensemble, Progress};
 use lrsde::model::{DiffusionDerivative, SdeModel};
+use lrsde::schedule::LrGrid;
 use lrsde::solver::{EulerMaruyama, Milstein};
 
 /// Double well per coordinate, started on the barrier top's shoulder; noise `η σ`.
@@ -53,17 +54,19 @@ fn main() -> Result<(), lrsde::Error> {
         x0: 0.05,
     };
     let steps = 1000;
-    let lrs: Vec<f64> = (0..steps)
-        .map(|k| {
-            let peak = 0.2;
-            if k < 50 {
-                peak * (k + 1) as f64 / 50.0
-            } else {
-                let t = (k - 50) as f64 / (steps - 50) as f64;
-                0.5 * peak * (1.0 + (std::f64::consts::PI * t).cos())
-            }
-        })
-        .collect();
+    let lrs = LrGrid::new(
+        (0..steps)
+            .map(|k| {
+                let peak = 0.2;
+                if k < 50 {
+                    peak * (k + 1) as f64 / 50.0
+                } else {
+                    let t = (k - 50) as f64 / (steps - 50) as f64;
+                    0.5 * peak * (1.0 + (std::f64::consts::PI * t).cos())
+                }
+            })
+            .collect(),
+    )?;
 
     let ens = Ensemble::builder()
         .paths(2000)

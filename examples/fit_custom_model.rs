@@ -14,6 +14,7 @@ use lrsde::data::{ReadOptions, read_curve};
 use lrsde::fit::{FitOptions, UncertaintyMethod, fit};
 use lrsde::law::{LawError, LossLaw, ModelFamily, MonteCarlo, ParamSpec, Simulated};
 use lrsde::model::{DiffusionDerivative, SdeModel};
+use lrsde::schedule::LrGrid;
 
 /// Double well per coordinate with curvature `a`, started at `x0`; noise `η σ`.
 struct DoubleWell {
@@ -70,7 +71,7 @@ impl ModelFamily for DoubleWellFamily {
     fn expected_loss(
         &self,
         theta: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         mc: &MonteCarlo,
         out: &mut [f64],

@@ -25,7 +25,7 @@ fn run(
         .save_every(10)
         .build()
         .unwrap()
-        .run_spec_batched_observed(&spec, method, lrs, batch, &mut NoObserver)
+        .run_spec_batched_observed(&spec, method, &lr_grid(lrs), batch, &mut NoObserver)
         .unwrap()
 }
 
@@ -76,18 +76,18 @@ fn moments_with_unit_factors_are_the_plain_recursion() {
     let lrs: Vec<f64> = (0..30).map(|t| 0.5 / (1.0 + t as f64)).collect();
     let mut a = DiagonalMoments::new(&p, Method::Milstein).unwrap();
     let mut b = a.clone();
-    a.run_batched(&lrs, &[1.0; 30]).unwrap();
+    a.run_batched(&lr_grid(&lrs), &[1.0; 30]).unwrap();
     for &lr in &lrs {
         b.step(lr);
     }
     assert_eq!(a, b);
     let mut m = MomentumMoments::new(&p.quad, 0.7).unwrap();
     let mut n = MomentumMoments::new(&p.quad, 0.7).unwrap();
-    m.run_batched(&lrs, &[1.0; 30]).unwrap();
-    n.run(&lrs).unwrap();
+    m.run_batched(&lr_grid(&lrs), &[1.0; 30]).unwrap();
+    n.run(&lr_grid(&lrs));
     assert_eq!(m.expected_loss().to_bits(), n.expected_loss().to_bits());
-    assert!(a.run_batched(&lrs, &[1.0; 29]).is_err());
-    assert!(a.run_batched(&lrs[..1], &[f64::NAN]).is_err());
+    assert!(a.run_batched(&lr_grid(&lrs), &[1.0; 29]).is_err());
+    assert!(a.run_batched(&lr_grid(&lrs[..1]), &[f64::NAN]).is_err());
 }
 
 /// Exact moments under the ramp vs the ensemble mean, at every save point, within 4 SE.
@@ -115,12 +115,12 @@ fn moments_under_a_batch_ramp_match_monte_carlo() {
             let exact = match mu {
                 None => {
                     let mut m = DiagonalMoments::new(&p, Method::Em).unwrap();
-                    m.run_batched(&lrs[..t], &var[..t]).unwrap();
+                    m.run_batched(&lr_grid(&lrs[..t]), &var[..t]).unwrap();
                     m.expected_loss()
                 }
                 Some(mu) => {
                     let mut m = MomentumMoments::new(&p.quad, mu).unwrap();
-                    m.run_batched(&lrs[..t], &var[..t]).unwrap();
+                    m.run_batched(&lr_grid(&lrs[..t]), &var[..t]).unwrap();
                     m.expected_loss()
                 }
             };
@@ -160,8 +160,11 @@ fn doubling_batch_halves_the_stationary_variance() {
     let steps = 2000;
     let grid = BatchGrid::new(vec![2.0 * batch; steps]).unwrap();
     let mut m = DiagonalMoments::new(&p, Method::Em).unwrap();
-    m.run_batched(&vec![lr; steps], &grid.variance_factors(batch, steps))
-        .unwrap();
+    m.run_batched(
+        &lr_grid(&vec![lr; steps]),
+        &grid.variance_factors(batch, steps),
+    )
+    .unwrap();
     let s2 = noise * h / (2.0 * batch);
     let stationary = lr * lr * s2 / (1.0 - (1.0 - lr * h) * (1.0 - lr * h));
     assert!((m.second_moment()[0] / stationary - 1.0).abs() < 1e-12);
@@ -189,7 +192,13 @@ fn models_without_batch_and_bad_multipliers_are_errors() {
     let spec: ModelSpec = "ou".parse().unwrap();
     let ens = Ensemble::builder().paths(32).build().unwrap();
     let err = ens
-        .run_spec_batched_observed(&spec, Method::Em, &[0.1; 3], Some(&grid), &mut NoObserver)
+        .run_spec_batched_observed(
+            &spec,
+            Method::Em,
+            &lr_grid(&[0.1; 3]),
+            Some(&grid),
+            &mut NoObserver,
+        )
         .unwrap_err();
     assert!(matches!(err, EnsembleError::BadBatch { .. }));
     assert!(err.to_string().contains("`ou`"), "{err}");
@@ -197,7 +206,7 @@ fn models_without_batch_and_bad_multipliers_are_errors() {
     let short = ens.run_batched_observed(
         &m,
         lrsde::solver::EulerMaruyama,
-        &[0.1; 3],
+        &lr_grid(&[0.1; 3]),
         &[1.0; 2],
         &mut NoObserver,
     );
@@ -210,7 +219,7 @@ fn models_without_batch_and_bad_multipliers_are_errors() {
     let zero = ens.run_batched_observed(
         &m,
         lrsde::solver::EulerMaruyama,
-        &[0.1; 3],
+        &lr_grid(&[0.1; 3]),
         &[1.0, 0.0, 1.0],
         &mut NoObserver,
     );
@@ -240,30 +249,30 @@ fn row_and_path_kernels_agree_under_a_ramp() {
     let mom = Momentum::new(MomentumParams::default()).unwrap();
     let seq = ens(Parallelism::Sequential);
     let fast = seq
-        .run_batched_observed(&nqm, EulerMaruyama, &lrs, &noise, &mut NoObserver)
+        .run_batched_observed(&nqm, EulerMaruyama, &lr_grid(&lrs), &noise, &mut NoObserver)
         .unwrap();
     let slow = seq
         .run_batched_observed(
             &Generic(nqm.clone()),
             EulerMaruyama,
-            &lrs,
+            &lr_grid(&lrs),
             &noise,
             &mut NoObserver,
         )
         .unwrap();
     assert_eq!(fast.rows, slow.rows);
     let threads = ens(Parallelism::Threads(3))
-        .run_batched_observed(&nqm, EulerMaruyama, &lrs, &noise, &mut NoObserver)
+        .run_batched_observed(&nqm, EulerMaruyama, &lr_grid(&lrs), &noise, &mut NoObserver)
         .unwrap();
     assert_eq!(fast.rows, threads.rows);
     let fast = seq
-        .run_batched_observed(&mom, Milstein, &lrs, &noise, &mut NoObserver)
+        .run_batched_observed(&mom, Milstein, &lr_grid(&lrs), &noise, &mut NoObserver)
         .unwrap();
     let slow = seq
         .run_batched_observed(
             &Generic(mom.clone()),
             Milstein,
-            &lrs,
+            &lr_grid(&lrs),
             &noise,
             &mut NoObserver,
         )
@@ -315,4 +324,9 @@ fn cli_file_and_spec_forms_agree() {
     assert_eq!(from_file, from_spec);
     assert_ne!(from_file, sim(None));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

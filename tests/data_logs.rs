@@ -239,7 +239,7 @@ fn aliases_in_plain_csv_and_jsonl() {
     // Canonical names beat aliases whatever the column order.
     let csv = "learning_rate,lr,global_step,step,loss\n0.5,0.1,9,1,2.0\n";
     let c = read_curve_str(csv, "x.csv", Format::Csv, &ReadOptions::default()).unwrap();
-    assert_eq!((c.steps, c.lrs), (vec![1], vec![0.1]));
+    assert_eq!((c.steps, c.lrs.into_vec()), (vec![1], vec![0.1]));
 }
 
 #[test]
@@ -250,7 +250,7 @@ fn explicit_columns_and_their_errors() {
         .with_lr_column("LR-AdamW")
         .with_loss_column("val_ppl_loss");
     let c = read_curve_str(csv, "own.csv", Format::Csv, &opts).unwrap();
-    assert_eq!((c.steps, c.lrs), (vec![1, 2], vec![0.1, 0.05]));
+    assert_eq!((c.steps, c.lrs.into_vec()), (vec![1, 2], vec![0.1, 0.05]));
 
     let e = read_curve_str(csv, "own.csv", Format::Csv, &ReadOptions::default()).unwrap_err();
     assert_eq!(

@@ -21,7 +21,7 @@ impl LossLaw for Linear {
     fn predict(
         &self,
         p: &[f64],
-        lrs: &[f64],
+        lrs: &lrsde::schedule::LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -48,7 +48,7 @@ fn curve(name: &str, updates: usize, steps: Vec<u64>) -> TrainingCurve {
     let losses = steps.iter().map(|&k| 3.0 - 1e-3 * k as f64).collect();
     TrainingCurve {
         name: name.into(),
-        lrs: vec![1.0; updates],
+        lrs: lrsde::schedule::LrGrid::new(vec![1.0; updates]).unwrap(),
         steps,
         losses,
     }

@@ -30,7 +30,7 @@ fn exercise(f: &FittedLaw) {
     }
     if let Ok(predictor) = lrsde::fit::Predictor::from_fitted(f.clone()) {
         let lrs = [3e-4; 64];
-        if let Ok(band) = predictor.predict_band(&lrs, &[1, 8, 64]) {
+        if let Ok(band) = predictor.predict_band(&lr_grid(&lrs), &[1, 8, 64]) {
             assert_eq!(band.loss.len(), 3);
         }
     }
@@ -312,4 +312,9 @@ proptest! {
         let back = FittedLaw::load(&path).unwrap();
         prop_assert_eq!(back, f);
     }
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

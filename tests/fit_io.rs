@@ -56,11 +56,11 @@ fn json_round_trip_through_a_file() {
     // The reloaded fit predicts the same band.
     let a = Predictor::with_law(fitted, Power3::default())
         .unwrap()
-        .predict_band(&constant(1000), &[10, 500, 1000])
+        .predict_band(&lr_grid(&constant(1000)), &[10, 500, 1000])
         .unwrap();
     let b = Predictor::with_law(back, Power3::default())
         .unwrap()
-        .predict_band(&constant(1000), &[10, 500, 1000])
+        .predict_band(&lr_grid(&constant(1000)), &[10, 500, 1000])
         .unwrap();
     assert_eq!(a, b);
 }
@@ -149,7 +149,7 @@ fn predicting_with_another_law_is_an_error() {
     ));
     let predictor = Predictor::with_law(fitted, Power3::default()).unwrap();
     assert!(matches!(
-        predictor.predict_band(&constant(10), &[5, 11]),
+        predictor.predict_band(&lr_grid(&constant(10)), &[5, 11]),
         Err(FitError::InvalidPredictionStep {
             index: 1,
             step: 11,
@@ -208,4 +208,9 @@ proptest! {
         prop_assert!(x.is_finite());
         prop_assert!(x >= lo && x <= hi, "{t:?}: u = {u} -> {x}");
     }
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

@@ -109,13 +109,20 @@ fn law_errors_surface_as_fit_errors() {
     let fitted = fit_law("power".parse().unwrap(), &train, &opts).unwrap();
     let predictor = Predictor::from_fitted(fitted).unwrap();
     // A schedule with zero LR area: the power law cannot predict it.
-    let err = predictor.predict_band(&[0.0; 10], &[10]).unwrap_err();
+    let err = predictor
+        .predict_band(&lr_grid(&[0.0; 10]), &[10])
+        .unwrap_err();
     assert!(matches!(err, FitError::Law(_)), "{err}");
     // No positive LR to configure from.
     let mut flat = train[0].clone();
-    flat.lrs.fill(0.0);
+    flat.lrs = lrsde::schedule::LrGrid::new(vec![0.0; flat.lrs.len()]).unwrap();
     let err = fit_law("power".parse().unwrap(), &[flat], &opts).unwrap_err();
     assert!(matches!(err, FitError::Law(_)), "{err}");
     let err: lrsde::Error = err.into();
     assert!(err.to_string().contains("power"), "{err}");
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

@@ -132,7 +132,7 @@ fn joint_fit_uses_each_curves_own_grid() {
 
     // Giving the cosine losses the constant grid makes them unfittable with the true law.
     let mut wrong = curves.clone();
-    wrong[1].lrs = constant(3000);
+    wrong[1].lrs = lrsde::schedule::LrGrid::new(constant(3000)).unwrap();
     let misfit = fit(&Anneal5, &wrong, &opts).unwrap();
     assert!(misfit.report.rmse_log > 1e-3, "{}", misfit.report.rmse_log);
     assert!(fitted.report.cost < 1e-3 * misfit.report.cost);
@@ -204,7 +204,9 @@ fn one_iteration_is_not_convergence() {
 
 fn band_width(fitted: &FittedLaw, last: usize, at: u64) -> f64 {
     let predictor = Predictor::with_law(fitted.clone(), Power3::default()).unwrap();
-    let b = predictor.predict_band(&constant(last), &[at]).unwrap();
+    let b = predictor
+        .predict_band(&lr_grid(&constant(last)), &[at])
+        .unwrap();
     assert!(b.lo[0] <= b.loss[0] && b.loss[0] <= b.hi[0]);
     b.hi[0] - b.lo[0]
 }
@@ -322,4 +324,9 @@ fn impossible_inputs_are_errors() {
             ..
         })
     ));
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

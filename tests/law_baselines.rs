@@ -9,7 +9,7 @@ fn power_law_by_hand() {
     let law = PowerLaw::new(2.0).unwrap();
     let lrs = [2.0, 1.0, 1.0, 0.5];
     let mut out = [0.0; 4];
-    law.predict(&[1.0, 3.0, 2.0], &lrs, &[1, 2, 3, 4], &mut out)
+    law.predict(&[1.0, 3.0, 2.0], &lr_grid(&lrs), &[1, 2, 3, 4], &mut out)
         .unwrap();
     let want = [
         1.0 + 3.0,
@@ -32,8 +32,13 @@ fn momentum_law_by_hand() {
     let lrs = [1.0, 1.0, 0.5, 0.5, 0.25, 0.5];
     let (l0, a, al, c) = (2.0, 1.5, 0.5, 0.3);
     let mut out = [0.0; 6];
-    law.predict(&[l0, a, al, c], &lrs, &[1, 2, 3, 4, 5, 6], &mut out)
-        .unwrap();
+    law.predict(
+        &[l0, a, al, c],
+        &lr_grid(&lrs),
+        &[1, 2, 3, 4, 5, 6],
+        &mut out,
+    )
+    .unwrap();
     let s1 = [1.0, 2.0, 2.5, 3.0, 3.25, 3.75];
     let s2 = [0.0, 0.0, 0.5, 0.75, 1.125, 1.0625];
     for i in 0..6 {
@@ -48,14 +53,19 @@ fn momentum_law_limits() {
     let lrs = [1.0, 0.8, 0.9, 0.3, 0.3];
     let law = MomentumLaw::new(0.0, 1.0).unwrap();
     let mut out = [0.0];
-    law.predict(&[0.0, 0.0 + 1e-300, 1.0, 1.0], &lrs, &[5], &mut out)
-        .unwrap();
+    law.predict(
+        &[0.0, 0.0 + 1e-300, 1.0, 1.0],
+        &lr_grid(&lrs),
+        &[5],
+        &mut out,
+    )
+    .unwrap();
     assert!((out[0] - -(1.0 - 0.3)).abs() < 1e-12, "{}", out[0]);
     // λ = 0.999 default; constant LR: no annealing term at all.
     let law = MomentumLaw::default();
     assert_eq!(law.lambda(), 0.999);
     let mut out = [0.0];
-    law.predict(&[1.0, 2.0, 0.5, 5.0], &[4.0; 4], &[4], &mut out)
+    law.predict(&[1.0, 2.0, 0.5, 5.0], &lr_grid(&[4.0; 4]), &[4], &mut out)
         .unwrap();
     assert!((out[0] - (1.0 + 2.0 / 4.0)).abs() < 1e-14);
 }
@@ -67,11 +77,11 @@ fn bad_options_and_inputs() {
     assert!(PowerLaw::new(f64::NAN).is_err());
     let mut out = [0.0];
     assert!(matches!(
-        PowerLaw::default().predict(&[1.0, 1.0, 0.5], &[0.0, 0.0], &[2], &mut out),
+        PowerLaw::default().predict(&[1.0, 1.0, 0.5], &lr_grid(&[0.0, 0.0]), &[2], &mut out),
         Err(LawError::ZeroLrArea { step: 2, .. })
     ));
     assert!(matches!(
-        MomentumLaw::default().predict(&[1.0, 1.0, 0.5], &[1.0], &[1], &mut out),
+        MomentumLaw::default().predict(&[1.0, 1.0, 0.5], &lr_grid(&[1.0]), &[1], &mut out),
         Err(LawError::ParamCount {
             law: "momentum",
             expected: 4,
@@ -91,6 +101,7 @@ fn synthetic() -> Vec<TrainingCurve> {
     [("cos", cos), ("con", con)]
         .into_iter()
         .map(|(name, lrs)| {
+            let lrs = lrsde::schedule::LrGrid::new(lrs).unwrap();
             let steps: Vec<u64> = (1..=40).map(|j| j * 100).collect();
             let mut losses = vec![0.0; 40];
             truth.predict(&p, &lrs, &steps, &mut losses).unwrap();
@@ -211,10 +222,10 @@ fn predict_many_matches_predict_per_vector() {
         let mut bad = draws[0].clone();
         bad[1] = f64::INFINITY;
         draws.push(bad);
-        let many = law.predict_many(&draws, &lrs, &steps);
+        let many = law.predict_many(&draws, &lr_grid(&lrs), &steps);
         for (d, got) in draws.iter().zip(&many) {
             let mut want = vec![0.0; steps.len()];
-            match law.predict(d, &lrs, &steps, &mut want) {
+            match law.predict(d, &lr_grid(&lrs), &steps, &mut want) {
                 Err(e) => assert_eq!(got.as_ref().unwrap_err(), &e, "{}", law.name()),
                 Ok(()) => {
                     for (g, w) in got.as_ref().unwrap().iter().zip(&want) {
@@ -229,7 +240,7 @@ fn predict_many_matches_predict_per_vector() {
         }
         // No LR area before the first output: every vector reports it.
         let zero = [0.0, 0.0, 1e-3];
-        for r in law.predict_many(&draws[..2], &zero, &[1, 3]) {
+        for r in law.predict_many(&draws[..2], &lr_grid(&zero), &[1, 3]) {
             assert!(
                 matches!(r, Err(LawError::ZeroLrArea { .. })),
                 "{}",
@@ -239,9 +250,18 @@ fn predict_many_matches_predict_per_vector() {
     }
     // Against the hand values of `power_law_by_hand`.
     let law = PowerLaw::new(2.0).unwrap();
-    let got = law.predict_many(&[vec![1.0, 3.0, 2.0]], &[2.0, 1.0, 1.0, 0.5], &[1, 2, 3, 4]);
+    let got = law.predict_many(
+        &[vec![1.0, 3.0, 2.0]],
+        &lr_grid(&[2.0, 1.0, 1.0, 0.5]),
+        &[1, 2, 3, 4],
+    );
     let want = [4.0, 1.0 + 3.0 / 2.25, 1.75, 1.0 + 3.0 / 5.0625];
     for (g, w) in got[0].as_ref().unwrap().iter().zip(want) {
         assert!((g - w).abs() < 1e-14, "{g} vs {w}");
     }
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

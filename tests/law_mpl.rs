@@ -110,7 +110,7 @@ fn read_fixture(model: &str, name: &str) -> TrainingCurve {
     }
     TrainingCurve {
         name: name.into(),
-        lrs,
+        lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
         steps,
         losses,
     }
@@ -198,7 +198,7 @@ fn matches_naive_formula_on_irregular_grid() {
     let steps: Vec<u64> = vec![1, 2, 39, 40, 41, 70, 100, 120, 121, 140, 150];
     let mut out = vec![0.0; steps.len()];
     MultiPowerLaw::default()
-        .predict(&p, &lrs, &steps, &mut out)
+        .predict(&p, &lr_grid(&lrs), &steps, &mut out)
         .unwrap();
     for (&s, o) in steps.iter().zip(&out) {
         let n = naive(&p, &lrs, s as usize);
@@ -213,19 +213,20 @@ fn rejects_bad_input() {
     let mut out = [0.0];
     let p = published("400");
     assert!(matches!(
-        law.predict(&p[..6], &[1e-3; 4], &[4], &mut out),
+        law.predict(&p[..6], &lr_grid(&[1e-3; 4]), &[4], &mut out),
         Err(LawError::ParamCount { .. })
     ));
     assert!(matches!(
-        law.predict(&p, &[0.0; 4], &[4], &mut out),
+        law.predict(&p, &lr_grid(&[0.0; 4]), &[4], &mut out),
         Err(LawError::ZeroLrArea { .. })
     ));
+    // A negative LR cannot reach the law: the grid refuses it.
     assert!(matches!(
-        law.predict(&p, &[1e-3, -1e-3], &[2], &mut out),
-        Err(LawError::BadLr { update: 2, .. })
+        lrsde::schedule::LrGrid::new(vec![1e-3, -1e-3]),
+        Err(lrsde::schedule::ScheduleError::BadLr { step: 2, .. })
     ));
     assert!(matches!(
-        law.predict(&p, &[1e-3; 4], &[5], &mut out),
+        law.predict(&p, &lr_grid(&[1e-3; 4]), &[5], &mut out),
         Err(LawError::BadStep { .. })
     ));
 }
@@ -400,7 +401,7 @@ fn real_schedules() -> Vec<(String, Vec<f64>)> {
     v.push(("linear_to_zero".into(), lin0));
     v.push((
         "fixture_cosine_24000".into(),
-        read_fixture("400", "cosine_24000").lrs,
+        read_fixture("400", "cosine_24000").lrs.into_vec(),
     ));
     v
 }
@@ -436,7 +437,7 @@ fn one_pass_prediction_matches_direct_sum_on_real_schedules() {
             .collect();
         for p in param_sets() {
             let mut out = vec![0.0; steps.len()];
-            law.predict(&p, &lrs, &steps, &mut out).unwrap();
+            law.predict(&p, &lr_grid(&lrs), &steps, &mut out).unwrap();
             let want = exact(&p, &lrs, &steps, None);
             let tol = bound(&p, &lrs);
             for ((s, o), w) in steps.iter().zip(&out).zip(&want) {
@@ -463,7 +464,7 @@ fn one_pass_jacobian_matches_direct_sum_on_real_schedules() {
             let (mut out, mut jac, mut want_jac) =
                 (vec![0.0; m], vec![0.0; m * 7], vec![0.0; m * 7]);
             assert!(
-                law.predict_jacobian(&p, &lrs, &steps, &mut out, &mut jac)
+                law.predict_jacobian(&p, &lr_grid(&lrs), &steps, &mut out, &mut jac)
                     .unwrap()
             );
             let want = exact(&p, &lrs, &steps, Some(&mut want_jac));
@@ -498,14 +499,14 @@ fn prediction_is_deterministic() {
     let p = published("400");
     let mut a = vec![0.0; steps.len()];
     let mut b = vec![0.0; steps.len()];
-    law.predict(&p, &lrs, &steps, &mut a).unwrap();
-    law.predict(&p, &lrs, &steps, &mut b).unwrap();
+    law.predict(&p, &lr_grid(&lrs), &steps, &mut a).unwrap();
+    law.predict(&p, &lr_grid(&lrs), &steps, &mut b).unwrap();
     assert_eq!(a, b);
     // The node grid spans the LR area up to the last requested step, so asking for fewer steps
     // may move a value by rounding, never beyond the stated bound.
     let some: Vec<u64> = steps.iter().copied().filter(|s| s % 1000 == 7).collect();
     let mut c = vec![0.0; some.len()];
-    law.predict(&p, &lrs, &some, &mut c).unwrap();
+    law.predict(&p, &lr_grid(&lrs), &some, &mut c).unwrap();
     let tol = 2.0 * bound(&p, &lrs);
     for (s, v) in some.iter().zip(&c) {
         assert!((v - a[*s as usize - 1]).abs() <= tol, "t={s}");
@@ -541,7 +542,7 @@ fn predict_many_matches_direct_sum_per_draw() {
         let steps: Vec<u64> = (1..=lrs.len() as u64)
             .filter(|s| s % 997 == 0 || *s <= 5 || *s == lrs.len() as u64)
             .collect();
-        let many = law.predict_many(&draws, &lrs, &steps);
+        let many = law.predict_many(&draws, &lr_grid(&lrs), &steps);
         assert_eq!(many.len(), draws.len());
         for (d, got) in draws.iter().zip(&many) {
             if d[0].is_nan() {
@@ -563,12 +564,12 @@ fn predict_many_matches_direct_sum_per_draw() {
             .num_threads(1)
             .build()
             .unwrap()
-            .install(|| law.predict_many(&draws, &lrs, &steps));
+            .install(|| law.predict_many(&draws, &lr_grid(&lrs), &steps));
         let three = rayon::ThreadPoolBuilder::new()
             .num_threads(3)
             .build()
             .unwrap()
-            .install(|| law.predict_many(&draws, &lrs, &steps));
+            .install(|| law.predict_many(&draws, &lr_grid(&lrs), &steps));
         for (a, b) in one.iter().zip(&three) {
             if let (Ok(a), Ok(b)) = (a, b) {
                 let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -576,4 +577,9 @@ fn predict_many_matches_direct_sum_per_draw() {
             }
         }
     }
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

@@ -121,7 +121,7 @@ fn predict_equals_naive_loop() {
         for p in &params {
             for steps in [&every, &sparse] {
                 let mut out = vec![0.0; steps.len()];
-                law.predict(p, &lrs, steps, &mut out).unwrap();
+                law.predict(p, &lr_grid(&lrs), steps, &mut out).unwrap();
                 let want = naive(dim, 3e-4, p, &lrs, steps);
                 for ((o, w), s) in out.iter().zip(&want).zip(steps.iter()) {
                     let rel = (o - w).abs() / w.abs();
@@ -151,10 +151,10 @@ fn predict_matches_the_previous_spectrum_formula() {
         for p in &params {
             let want = naive_previous_spectrum(dim, 3e-4, p, &lrs, &steps);
             let mut out = vec![0.0; steps.len()];
-            law.predict(p, &lrs, &steps, &mut out).unwrap();
+            law.predict(p, &lr_grid(&lrs), &steps, &mut out).unwrap();
             let mut val = vec![0.0; steps.len()];
             let mut jac = vec![0.0; steps.len() * np];
-            law.predict_jacobian(p, &lrs, &steps, &mut val, &mut jac)
+            law.predict_jacobian(p, &lr_grid(&lrs), &steps, &mut val, &mut jac)
                 .unwrap();
             for (j, w) in want.iter().enumerate() {
                 for (what, got) in [("predict", out[j]), ("jacobian value", val[j])] {
@@ -166,7 +166,7 @@ fn predict_matches_the_previous_spectrum_formula() {
         // The table's 1e-8 is stated for fitted draws: the extreme last vector is left out.
         let many: Vec<Vec<f64>> = (0..20).map(|k| params[k % 3].to_vec()).collect();
         for (k, got) in law
-            .predict_many(&many, &lrs, &steps)
+            .predict_many(&many, &lr_grid(&lrs), &steps)
             .into_iter()
             .enumerate()
         {
@@ -195,7 +195,7 @@ fn closed_form_handles_a_near_one_and_zero() {
         let p = [1.0, lk, 0.0, -2.0, 0.0, 0.0];
         let steps = [1, 17, 4999, 5000];
         let mut out = [0.0; 4];
-        law.predict(&p, &lrs, &steps, &mut out).unwrap();
+        law.predict(&p, &lr_grid(&lrs), &steps, &mut out).unwrap();
         let want = naive(8, 1.0, &p, &lrs, &steps);
         for (o, w) in out.iter().zip(&want) {
             assert!((o - w).abs() <= 1e-12 * w.abs(), "{o} vs {w}");
@@ -208,7 +208,7 @@ fn unstable_lr_gives_infinity_not_nan() {
     let law = SdeSurrogate::new(4, 1.0).unwrap();
     let p = [1.0, 1.5f64.ln(), 0.0, 0.0, 0.0, 0.0];
     let mut out = [0.0];
-    law.predict(&p, &vec![3.0; 100_000], &[100_000], &mut out)
+    law.predict(&p, &lr_grid(&vec![3.0; 100_000]), &[100_000], &mut out)
         .unwrap();
     assert!(!out[0].is_nan());
     assert!(out[0] > 1e300);
@@ -220,7 +220,7 @@ fn rejects_bad_input() {
     let p = [1.0, 0.0, 1.0, 0.0, 0.0, 0.0];
     let mut out = [0.0; 2];
     assert!(matches!(
-        law.predict(&p[..5], &[0.1; 3], &[1, 2], &mut out),
+        law.predict(&p[..5], &lr_grid(&[0.1; 3]), &[1, 2], &mut out),
         Err(LawError::ParamCount {
             expected: 6,
             found: 5,
@@ -230,27 +230,28 @@ fn rejects_bad_input() {
     assert!(matches!(
         law.predict(
             &[f64::NAN, 0.0, 1.0, 0.0, 0.0, 0.0],
-            &[0.1; 3],
+            &lr_grid(&[0.1; 3]),
             &[1, 2],
             &mut out
         ),
         Err(LawError::NonFiniteParam { name: "L0", .. })
     ));
     assert!(matches!(
-        law.predict(&p, &[0.1; 3], &[2, 2], &mut out),
+        law.predict(&p, &lr_grid(&[0.1; 3]), &[2, 2], &mut out),
         Err(LawError::BadStep { index: 1, .. })
     ));
     assert!(matches!(
-        law.predict(&p, &[0.1; 3], &[0, 2], &mut out),
+        law.predict(&p, &lr_grid(&[0.1; 3]), &[0, 2], &mut out),
         Err(LawError::BadStep { index: 0, .. })
     ));
     assert!(matches!(
-        law.predict(&p, &[0.1; 3], &[1, 2], &mut out[..1]),
+        law.predict(&p, &lr_grid(&[0.1; 3]), &[1, 2], &mut out[..1]),
         Err(LawError::OutputLength { .. })
     ));
+    // An infinite LR cannot reach the law: the grid refuses it.
     assert!(matches!(
-        law.predict(&p, &[0.1, f64::INFINITY, 0.1], &[1, 2], &mut out),
-        Err(LawError::BadLr { update: 2, .. })
+        lrsde::schedule::LrGrid::new(vec![0.1, f64::INFINITY, 0.1]),
+        Err(lrsde::schedule::ScheduleError::BadLr { step: 2, .. })
     ));
     assert!(SdeSurrogate::new(0, 1.0).is_err());
     assert!(SdeSurrogate::new(4, 0.0).is_err());
@@ -266,10 +267,11 @@ fn configure_and_guesses() {
     let truth = [2.0, 0.8f64.ln(), 1.3, -2.0, 1.0, 0.7];
     let steps: Vec<u64> = (1..=20).map(|j| j * 100).collect();
     let mut losses = vec![0.0; steps.len()];
-    law.predict(&truth, &lrs, &steps, &mut losses).unwrap();
+    law.predict(&truth, &lr_grid(&lrs), &steps, &mut losses)
+        .unwrap();
     let curve = TrainingCurve {
         name: "synthetic".into(),
-        lrs,
+        lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
         steps,
         losses,
     };
@@ -320,10 +322,10 @@ fn assert_exact_jacobian(law: &SdeSurrogate, p: &[f64], lrs: &[f64], steps: &[u6
     let (mut out, mut base) = (vec![0.0; m], vec![0.0; m]);
     let mut jac = vec![0.0; m * np];
     assert!(
-        law.predict_jacobian(p, lrs, steps, &mut out, &mut jac)
+        law.predict_jacobian(p, &lr_grid(lrs), steps, &mut out, &mut jac)
             .unwrap()
     );
-    law.predict(p, lrs, steps, &mut base).unwrap();
+    law.predict(p, &lr_grid(lrs), steps, &mut base).unwrap();
     for (o, b) in out.iter().zip(&base) {
         assert!((o - b).abs() <= 1e-12 * b.abs(), "{name}: {o} vs {b}");
     }
@@ -333,8 +335,8 @@ fn assert_exact_jacobian(law: &SdeSurrogate, p: &[f64], lrs: &[f64], steps: &[u6
         hi[k] += h;
         lo[k] -= h;
         let (mut oh, mut ol) = (vec![0.0; m], vec![0.0; m]);
-        law.predict(&hi, lrs, steps, &mut oh).unwrap();
-        law.predict(&lo, lrs, steps, &mut ol).unwrap();
+        law.predict(&hi, &lr_grid(lrs), steps, &mut oh).unwrap();
+        law.predict(&lo, &lr_grid(lrs), steps, &mut ol).unwrap();
         for j in 0..m {
             let fd = (oh[j] - ol[j]) / (2.0 * h);
             let an = jac[j * np + k];
@@ -365,7 +367,7 @@ fn jacobian_matches_predict_and_finite_differences() {
     let mut out = [0.0];
     let mut jac = [0.0; 5];
     assert!(matches!(
-        law.predict_jacobian(&params[0], &[1e-4; 4], &[4], &mut out, &mut jac),
+        law.predict_jacobian(&params[0], &lr_grid(&[1e-4; 4]), &[4], &mut out, &mut jac),
         Err(LawError::OutputLength { .. })
     ));
 }
@@ -383,8 +385,10 @@ fn lr_exponents_reduce_to_plain_law_and_have_exact_jacobian() {
         let mut p8 = base.to_vec();
         p8.extend([1.0, 2.0]);
         let (mut o6, mut o8) = (vec![0.0; m], vec![0.0; m]);
-        plain.predict(&base, &lrs, &steps, &mut o6).unwrap();
-        law.predict(&p8, &lrs, &steps, &mut o8).unwrap();
+        plain
+            .predict(&base, &lr_grid(&lrs), &steps, &mut o6)
+            .unwrap();
+        law.predict(&p8, &lr_grid(&lrs), &steps, &mut o8).unwrap();
         for (x, y) in o6.iter().zip(&o8) {
             assert!((x - y).abs() <= 1e-12 * x.abs(), "{name}: {x} vs {y}");
         }
@@ -424,7 +428,7 @@ fn predict_many_matches_the_naive_loop_vector_by_vector() {
             })
             .collect();
         for (name, lrs) in &grids {
-            let many = law.predict_many(&draws, lrs, &steps);
+            let many = law.predict_many(&draws, &lr_grid(lrs), &steps);
             for (p, got) in draws.iter().zip(&many) {
                 let p6: [f64; 6] = p.as_slice().try_into().unwrap();
                 let want = naive(dim, 3e-4, &p6, lrs, &steps);
@@ -450,10 +454,10 @@ fn predict_many_reports_bad_vectors_like_predict() {
     let mut draws: Vec<Vec<f64>> = (0..20).map(|_| good.to_vec()).collect();
     draws[3][2] = f64::NAN;
     draws[7].pop();
-    let many = law.predict_many(&draws, &lrs, &[10, 300]);
+    let many = law.predict_many(&draws, &lr_grid(&lrs), &[10, 300]);
     let mut out = [0.0; 2];
     for (p, got) in draws.iter().zip(&many) {
-        match law.predict(p, &lrs, &[10, 300], &mut out) {
+        match law.predict(p, &lr_grid(&lrs), &[10, 300], &mut out) {
             Ok(()) => {
                 let got = got.as_ref().unwrap();
                 for (g, o) in got.iter().zip(&out) {
@@ -466,11 +470,20 @@ fn predict_many_reports_bad_vectors_like_predict() {
     }
     // A bad grid is every good vector's error; a few vectors are predicted one by one, exactly.
     let mut one = [0.0];
-    for (p, r) in draws.iter().zip(law.predict_many(&draws, &lrs, &[0])) {
-        let e = law.predict(p, &lrs, &[0], &mut one).unwrap_err();
+    for (p, r) in draws
+        .iter()
+        .zip(law.predict_many(&draws, &lr_grid(&lrs), &[0]))
+    {
+        let e = law.predict(p, &lr_grid(&lrs), &[0], &mut one).unwrap_err();
         assert_eq!(r.unwrap_err().to_string(), e.to_string());
     }
-    let few = law.predict_many(&draws[..2], &lrs, &[10, 300]);
-    law.predict(&good, &lrs, &[10, 300], &mut out).unwrap();
+    let few = law.predict_many(&draws[..2], &lr_grid(&lrs), &[10, 300]);
+    law.predict(&good, &lr_grid(&lrs), &[10, 300], &mut out)
+        .unwrap();
     assert_eq!(few[0].as_ref().unwrap(), &out.to_vec());
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

@@ -45,8 +45,8 @@ fn nqm_case_is_the_sde_law() {
             // (L0, log_scale, log_hmax, power, log_noise, q)
             let theta = [l0, lw, lk, pp, ls - lw, q];
             let (mut a, mut b) = (vec![0.0; st.len()], vec![0.0; st.len()]);
-            sde.predict(p, &lrs, &st, &mut a).unwrap();
-            sim.predict(&theta, &lrs, &st, &mut b).unwrap();
+            sde.predict(p, &lr_grid(&lrs), &st, &mut a).unwrap();
+            sim.predict(&theta, &lr_grid(&lrs), &st, &mut b).unwrap();
             for (x, y) in a.iter().zip(&b) {
                 let excess = (x - l0).abs().max(1e-300);
                 assert!(
@@ -63,7 +63,7 @@ fn synthetic(law: &AnyLaw, truth: &[f64], n: usize, every: usize) -> Vec<Trainin
     ["cosine", "constant", "wsd"]
         .into_iter()
         .map(|kind| {
-            let lrs = grid(kind, n, 1e-3);
+            let lrs = lrsde::schedule::LrGrid::new(grid(kind, n, 1e-3)).unwrap();
             let st = steps(n, every);
             let mut losses = vec![0.0; st.len()];
             law.predict(truth, &lrs, &st, &mut losses).unwrap();
@@ -140,8 +140,8 @@ fn adam_fit_on_shared_paths_recovers_its_parameters() {
         .collect();
     let st = steps(1500, 100);
     let (mut want, mut got) = (vec![0.0; st.len()], vec![0.0; st.len()]);
-    law.predict(&truth, &lrs, &st, &mut want).unwrap();
-    law.predict(&theta, &lrs, &st, &mut got).unwrap();
+    law.predict(&truth, &lr_grid(&lrs), &st, &mut want).unwrap();
+    law.predict(&theta, &lr_grid(&lrs), &st, &mut got).unwrap();
     for (w, g) in want.iter().zip(&got) {
         assert!(
             (w - g).abs() < 1e-3 * w,
@@ -173,16 +173,18 @@ fn fit_file_rebuilds_the_simulated_law() {
         .collect();
     let lrs = grid("wsd", 800, 1e-3);
     let (mut a, mut b) = (vec![0.0; 2], vec![0.0; 2]);
-    rebuilt.predict(&theta, &lrs, &[400, 800], &mut a).unwrap();
+    rebuilt
+        .predict(&theta, &lr_grid(&lrs), &[400, 800], &mut a)
+        .unwrap();
     fitted
         .law()
         .unwrap()
-        .predict(&theta, &lrs, &[400, 800], &mut b)
+        .predict(&theta, &lr_grid(&lrs), &[400, 800], &mut b)
         .unwrap();
     assert_eq!(a, b);
     let band = lrsde::fit::Predictor::from_fitted(back)
         .unwrap()
-        .predict_band(&lrs, &[400, 800])
+        .predict_band(&lr_grid(&lrs), &[400, 800])
         .unwrap();
     assert!(band.lo[1] <= band.loss[1] && band.loss[1] <= band.hi[1]);
 }
@@ -196,17 +198,17 @@ fn monte_carlo_laws_are_deterministic_and_common_random_numbers_hold() {
     let lrs = grid("cosine", 500, 1.0);
     let st = steps(500, 50);
     let (mut a, mut b) = (vec![0.0; st.len()], vec![0.0; st.len()]);
-    law.predict(&theta, &lrs, &st, &mut a).unwrap();
+    law.predict(&theta, &lr_grid(&lrs), &st, &mut a).unwrap();
     rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .unwrap()
-        .install(|| law.predict(&theta, &lrs, &st, &mut b).unwrap());
+        .install(|| law.predict(&theta, &lr_grid(&lrs), &st, &mut b).unwrap());
     assert_eq!(a, b, "thread count changed the prediction");
     // Smooth in the parameters: a tiny change in noise gives a tiny change in the prediction.
     let mut t2 = theta;
     t2[4] += 1e-6;
-    law.predict(&t2, &lrs, &st, &mut b).unwrap();
+    law.predict(&t2, &lr_grid(&lrs), &st, &mut b).unwrap();
     for (x, y) in a.iter().zip(&b) {
         assert!((x - y).abs() < 1e-5 * x.abs(), "{x} vs {y}");
     }
@@ -294,7 +296,7 @@ fn rank_with_a_monte_carlo_law_pairs_the_candidates_on_shared_paths() {
     assert!(worse.gap > 0.0 && worse.significant, "{worse:?}");
     let finals = |c: &Candidate| -> Vec<f64> {
         let lrs = c.schedule.grid();
-        law.path_predictions(&fitted.params_vec(), lrs.as_slice(), &[600])
+        law.path_predictions(&fitted.params_vec(), &lr_grid(lrs.as_slice()), &[600])
             .unwrap()
             .unwrap()
             .into_iter()
@@ -347,4 +349,9 @@ fn rank_with_a_monte_carlo_law_pairs_the_candidates_on_shared_paths() {
     };
     assert_eq!(bits(&on(1)), bits(&ranking));
     assert_eq!(bits(&on(3)), bits(&ranking));
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

@@ -43,12 +43,12 @@ fn workload_w_expected_final_loss() {
         (NqmParams::default(), Method::Milstein, 1.754547e-3),
         (milstein, Method::Milstein, 1.759153e-3),
     ] {
-        let got = expected_loss_at(&nqm, method, &lrs, &[2000]).unwrap()[0];
+        let got = expected_loss_at(&nqm, method, &lr_grid(&lrs), &[2000]).unwrap()[0];
         assert!(
             (got - want).abs() < 0.5e-9,
             "{method:?}: {got:.9e} vs {want:e}"
         );
-        let every = expected_loss_every_step(&nqm, method, &lrs).unwrap();
+        let every = expected_loss_every_step(&nqm, method, &lr_grid(&lrs)).unwrap();
         assert_eq!(every[1999], got);
     }
 }
@@ -152,12 +152,12 @@ fn power_and_geometric_sum_exact_cases() {
 #[test]
 fn run_uses_segments_exactly() {
     let nqm = NqmParams::default();
-    let mut lrs = workload_w_lrs();
+    let mut lrs = workload_w_lrs().into_vec();
     lrs.extend(std::iter::repeat_n(0.05, 3000));
     lrs.extend(std::iter::repeat_n(0.01, 5));
     let steps: Vec<u64> = (1..=lrs.len() as u64).step_by(97).collect();
-    let fast = expected_loss_at(&nqm, Method::Em, &lrs, &steps).unwrap();
-    let every = expected_loss_every_step(&nqm, Method::Em, &lrs).unwrap();
+    let fast = expected_loss_at(&nqm, Method::Em, &lr_grid(&lrs), &steps).unwrap();
+    let every = expected_loss_every_step(&nqm, Method::Em, &lr_grid(&lrs)).unwrap();
     for (s, f) in steps.iter().zip(&fast) {
         let e = every[*s as usize - 1];
         assert!((f - e).abs() <= 1e-12 * e, "step {s}: {f} vs {e}");
@@ -167,16 +167,17 @@ fn run_uses_segments_exactly() {
 #[test]
 fn rejects_bad_input() {
     let nqm = NqmParams::default();
+    // A NaN LR cannot reach the recursion: the grid refuses it.
     assert!(matches!(
-        expected_loss_at(&nqm, Method::Em, &[0.1, f64::NAN], &[2]),
-        Err(MomentsError::NonFiniteLr { update: 2, .. })
+        lrsde::schedule::LrGrid::new(vec![0.1, f64::NAN]),
+        Err(lrsde::schedule::ScheduleError::BadLr { step: 2, .. })
     ));
     assert!(matches!(
-        expected_loss_at(&nqm, Method::Em, &[0.1; 3], &[2, 1]),
+        expected_loss_at(&nqm, Method::Em, &lr_grid(&[0.1; 3]), &[2, 1]),
         Err(MomentsError::BadSaveStep { index: 1, .. })
     ));
     assert!(matches!(
-        expected_loss_at(&nqm, Method::Em, &[0.1; 3], &[4]),
+        expected_loss_at(&nqm, Method::Em, &lr_grid(&[0.1; 3]), &[4]),
         Err(MomentsError::BadSaveStep { .. })
     ));
     let bad = sgd(QuadraticParams {
@@ -215,8 +216,8 @@ fn momentum_zero_equals_sgd() {
     let nqm = NqmParams::default();
     let lrs = workload_w_lrs();
     let mut mm = MomentumMoments::new(&nqm.quad, 0.0).unwrap();
-    mm.run(&lrs).unwrap();
-    let sgd = expected_loss_at(&nqm, Method::Em, &lrs, &[2000]).unwrap()[0];
+    mm.run(&lr_grid(&lrs));
+    let sgd = expected_loss_at(&nqm, Method::Em, &lr_grid(&lrs), &[2000]).unwrap()[0];
     assert!((mm.expected_loss() - sgd).abs() <= 1e-13 * sgd);
 }
 
@@ -228,7 +229,7 @@ fn momentum_reaches_stationary_closed_form() {
     };
     let (mu, lr) = (0.9, 0.1);
     let mut mm = MomentumMoments::new(&nqm, mu).unwrap();
-    mm.run(&vec![lr; 20_000]).unwrap();
+    mm.run(&lr_grid(&vec![lr; 20_000]));
     let stat = mm.stationary_second_moment(lr);
     for (i, (got, want)) in mm.second_moment().iter().zip(&stat).enumerate() {
         let want = want.unwrap();
@@ -278,7 +279,7 @@ fn momentum_matches_monte_carlo() {
         }
     }
     let mut mm = MomentumMoments::new(&nqm, mu).unwrap();
-    mm.run(&lrs).unwrap();
+    mm.run(&lr_grid(&lrs));
     let n = paths as f64;
     for i in 0..d {
         let (m1, m2) = (sum1[i] / n, sum2[i] / n);
@@ -323,7 +324,7 @@ fn sgd_matches_monte_carlo() {
         }
     }
     let mut m = DiagonalMoments::new(&sgd(nqm), Method::Em).unwrap();
-    m.run(&lrs).unwrap();
+    m.run(&lr_grid(&lrs));
     let n = paths as f64;
     for i in 0..3 {
         let m2 = sum2[i] / n;
@@ -365,7 +366,7 @@ fn sqrt_noise_em_matches_monte_carlo() {
         diffusion: NqmDiffusion::Sqrt1px2,
     };
     let mut m = DiagonalMoments::new(&nqm, Method::Em).unwrap();
-    m.run(&lrs).unwrap();
+    m.run(&lr_grid(&lrs));
     let n = paths as f64;
     for i in 0..3 {
         let m2 = sum2[i] / n;
@@ -375,7 +376,7 @@ fn sqrt_noise_em_matches_monte_carlo() {
     }
     // The multiplicative noise adds b² m₂ per step: strictly above additive-noise SGD.
     let mut add = DiagonalMoments::new(&sgd(quad), Method::Em).unwrap();
-    add.run(&lrs).unwrap();
+    add.run(&lr_grid(&lrs));
     assert!(m.expected_loss() > add.expected_loss());
 }
 
@@ -392,11 +393,16 @@ fn second_moment_runs_follow_diagonal_moments() {
     lrs.extend(vec![0.7; 40]);
     lrs.extend(vec![0.1; 15]);
     let mut m = DiagonalMoments::new(&sgd(quad), Method::Em).unwrap();
-    m.run(&lrs).unwrap();
+    m.run(&lr_grid(&lrs));
     let mut w = vec![1.0; 7];
     let mut run = SecondMomentRun::new(7);
     for (lr, n) in [(0.3, 5), (0.7, 40), (0.1, 15)] {
         advance_second_moments(lr, lr * lr, &h, &s2, &mut w, n, &mut run);
     }
     assert_eq!(w, m.second_moment());
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

@@ -279,7 +279,10 @@ fn refusals_say_what_the_file_is() {
     let wide = generated();
     let (_, bytes) = wide.iter().find(|(n, _)| n == "wide.csv").unwrap();
     let c = read_curve_bytes(bytes, "wide.csv", Format::Csv, &opts()).unwrap();
-    assert_eq!((c.steps, c.losses, c.lrs), (vec![1], vec![3.0], vec![0.1]));
+    assert_eq!(
+        (c.steps, c.losses, c.lrs.into_vec()),
+        (vec![1], vec![3.0], vec![0.1])
+    );
     let (_, bytes) = wide.iter().find(|(n, _)| n == "wide.jsonl").unwrap();
     let c = read_curve_bytes(bytes, "wide.jsonl", Format::Jsonl, &opts()).unwrap();
     assert_eq!((c.steps, c.losses), (vec![1], vec![3.0]));

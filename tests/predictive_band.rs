@@ -26,7 +26,7 @@ fn noisy_curve(seed: u64, updates: usize) -> TrainingCurve {
         .collect();
     TrainingCurve {
         name: format!("run{seed}"),
-        lrs: vec![1e-3; updates],
+        lrs: lrsde::schedule::LrGrid::new(vec![1e-3; updates]).unwrap(),
         steps,
         losses,
     }
@@ -49,7 +49,9 @@ fn noise_estimate_and_coverage_match_the_truth() {
     assert!(p.own_sd + p.shared_sd < 2.0 * SIGMA, "{p:?}");
     // New runs at the horizon: the observed loss lies in the 90 % band about 90 % of the time.
     let predictor = Predictor::from_fitted(fitted.clone()).unwrap();
-    let band = predictor.predict_band(&vec![1e-3; 8000], &[8000]).unwrap();
+    let band = predictor
+        .predict_band(&lr_grid(&vec![1e-3; 8000]), &[8000])
+        .unwrap();
     let (lo, hi) = (band.lo[0], band.hi[0]);
     assert!(lo < band.loss[0] && band.loss[0] < hi);
     let mut rng = lrsde::rng::path_rng(99, 0);
@@ -89,7 +91,7 @@ fn band_is_centred_widens_with_horizon_and_follows_the_level() {
     assert_eq!(fitted.band_quantiles, (0.25, 0.75));
     let predictor = Predictor::from_fitted(fitted.clone()).unwrap();
     let band = predictor
-        .predict_band(&vec![1e-3; 40_000], &[4000, 40_000])
+        .predict_band(&lr_grid(&vec![1e-3; 40_000]), &[4000, 40_000])
         .unwrap();
     for j in 0..2 {
         // Centred on the prediction (no clamping), and at least the noise's interval wide.
@@ -203,4 +205,9 @@ fn auto_without_evidence_keeps_the_simplest_law_and_says_so() {
         "{:?}",
         fitted.report.warnings
     );
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

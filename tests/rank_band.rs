@@ -24,11 +24,11 @@ impl LossLaw for Exact<'_> {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &lrsde::schedule::LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
-        self.0.predict(params, lrs, steps, out)
+        self.0.predict(params, &lr_grid(lrs), steps, out)
     }
     fn configure(&mut self, _: &[TrainingCurve]) -> Result<(), LawError> {
         Ok(())
@@ -68,10 +68,11 @@ fn tabulated_draws_match_exact_predictions_and_rankings() {
         let lrs = grid.as_slice();
         let n = lrs.len() as u64;
         let steps: Vec<u64> = (1..=200).map(|k| k * n / 200).collect();
-        let fast = law.predict_many(draws, lrs, &steps);
+        let fast = law.predict_many(draws, &lr_grid(lrs), &steps);
         for (theta, f) in draws.iter().zip(&fast) {
             let mut exact = vec![0.0; steps.len()];
-            law.predict(theta, lrs, &steps, &mut exact).unwrap();
+            law.predict(theta, &lr_grid(lrs), &steps, &mut exact)
+                .unwrap();
             let f = f.as_ref().unwrap();
             for (j, (e, f)) in exact.iter().zip(f).enumerate() {
                 // Relative to the excess loss L − L0, the part the table carries.
@@ -109,4 +110,9 @@ fn tabulated_draws_match_exact_predictions_and_rankings() {
             assert!((u - v).abs() <= 1e-8 * u, "{}: {u} vs {v}", x.label);
         }
     }
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

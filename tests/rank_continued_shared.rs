@@ -102,7 +102,7 @@ fn continued_training_on_124m_cooldown_branches() {
         let keep = stable.steps.iter().take_while(|&&s| s <= *fork).count();
         let prefix = TrainingCurve {
             name: stable.name.clone(),
-            lrs: stable.lrs[..*fork as usize].to_vec(),
+            lrs: stable.lrs.prefix(*fork as usize),
             steps: stable.steps[..keep].to_vec(),
             losses: stable.losses[..keep].to_vec(),
         };

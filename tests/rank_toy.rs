@@ -24,7 +24,7 @@ fn run(lr: f64, n: u64, every: u64, loss: impl Fn(u64) -> f64) -> TrainingCurve 
         .collect();
     TrainingCurve {
         name: "run".into(),
-        lrs: vec![lr; n as usize],
+        lrs: lrsde::schedule::LrGrid::new(vec![lr; n as usize]).unwrap(),
         steps,
         losses,
     }
@@ -186,7 +186,7 @@ impl LossLaw for Blowup {
     fn predict(
         &self,
         p: &[f64],
-        lrs: &[f64],
+        lrs: &lrsde::schedule::LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -229,8 +229,13 @@ fn diverged_candidates_rank_last_with_their_first_step() {
         let g = spec.parse::<ScheduleSpec>().unwrap().grid();
         let steps: Vec<u64> = (1..=1000).collect();
         let mut out = vec![0.0; 1000];
-        law.predict(&fitted.params_vec(), g.as_slice(), &steps, &mut out)
-            .unwrap();
+        law.predict(
+            &fitted.params_vec(),
+            &lr_grid(g.as_slice()),
+            &steps,
+            &mut out,
+        )
+        .unwrap();
         let mut min = f64::INFINITY;
         for (k, v) in out.iter().enumerate() {
             if !v.is_finite() || *v > 2.0 * min {
@@ -282,7 +287,7 @@ impl LossLaw for Anneal {
     fn predict(
         &self,
         p: &[f64],
-        lrs: &[f64],
+        lrs: &lrsde::schedule::LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -461,7 +466,7 @@ fn continued_training_concatenates_and_corrects_the_level() {
     let (law, fitted) = power_fit();
     // The fit saw the clean curve; this run sits 0.05 higher, as a run whose level the fit misses.
     let mut observed = run(1e-3, 1500, 50, |s| 2.05 + 3.0 / (s as f64).sqrt());
-    observed.lrs.truncate(1200); // LRs beyond the fork are ignored anyway
+    observed.lrs = observed.lrs.prefix(1200); // LRs beyond the fork are ignored anyway
     let new: Schedule = "linear:peak=1e-3,steps=500".parse().unwrap();
     let none = ContinueOptions {
         level_correction: LevelCorrection::None,
@@ -475,7 +480,9 @@ fn continued_training_concatenates_and_corrects_the_level() {
         (c0.band.steps[0], *c0.band.steps.last().unwrap()),
         (1001, 1500)
     );
-    let direct = pred(&fitted, &law).predict(&want, &c0.band.steps).unwrap();
+    let direct = pred(&fitted, &law)
+        .predict(&lr_grid(&want), &c0.band.steps)
+        .unwrap();
     assert_eq!(c0.band.loss, direct);
     assert_eq!(c0.offset, 0.0);
 
@@ -532,17 +539,26 @@ fn search_of_a_continuation_scores_the_run_prefix_then_the_candidate() {
     // Direct computation: the law on the observed LRs up to the fork, then the candidate's.
     let mut lrs = prefix.into_vec();
     lrs.extend(r.best.grid().as_slice());
-    let direct = pred(&fitted, &law).predict(&lrs, &[1500]).unwrap()[0];
+    let direct = pred(&fitted, &law)
+        .predict(&lr_grid(&lrs), &[1500])
+        .unwrap()[0];
     assert_eq!(r.final_loss, direct);
     for p in r.points.iter().take(5) {
         let mut lrs = vec![1e-3; 1000];
         lrs.extend(p.spec.parse::<ScheduleSpec>().unwrap().grid().as_slice());
         assert_eq!(
             p.final_loss,
-            pred(&fitted, &law).predict(&lrs, &[1500]).unwrap()[0]
+            pred(&fitted, &law)
+                .predict(&lr_grid(&lrs), &[1500])
+                .unwrap()[0]
         );
     }
     // Without the prefix the same candidate scores differently (it starts from no area).
     let alone = search(&pred(&fitted, &law), &spec, &SearchOptions::default()).unwrap();
     assert!(alone.final_loss > r.final_loss + 1e-3);
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

@@ -197,7 +197,7 @@ proptest! {
         let k = k.index(a.steps() as usize + 1) as u64;
         let c = Concat::new(&a, k, &b).unwrap();
         prop_assert_eq!(c.steps(), k + b.steps());
-        let g = c.grid();
+        let g = c.grid().unwrap();
         let top = a.peak().max(b.peak());
         for (t, &lr) in g.as_slice().iter().enumerate() {
             let t = t as u64;
@@ -215,7 +215,7 @@ proptest! {
     fn tabulated_is_the_table(lrs in prop::collection::vec(0.0..1e3f64, 1..200)) {
         let t = Tabulated::new(lrs.clone()).unwrap();
         prop_assert_eq!(t.grid(), LrGrid::new(lrs.clone()).unwrap());
-        prop_assert_eq!(LrGrid::from_schedule(&t).into_vec(), lrs);
+        prop_assert_eq!(LrGrid::from_schedule(&t).unwrap().into_vec(), lrs);
     }
 
     #[test]

@@ -79,7 +79,9 @@ fn model_adam(beta1: f64, beta2: f64, eps: f64) -> Vec<(f64, f64)> {
         .save_every(1)
         .build()
         .unwrap();
-    let summary = ens.run(&model, EulerMaruyama, &[LR; STEPS]).unwrap();
+    let summary = ens
+        .run(&model, EulerMaruyama, &lr_grid(&[LR; STEPS]))
+        .unwrap();
     SAVE.iter()
         .map(|&t| {
             let r = &summary.rows[t - 1];
@@ -117,4 +119,9 @@ fn momentum_matters_so_the_comparison_can_fail() {
     let sim = model_adam(0.0, 0.99, 1e-8);
     let z = z_scores(&sim, &oracle);
     assert!(z.iter().any(|&z| z > 10.0), "z = {z:?}");
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

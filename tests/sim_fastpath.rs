@@ -42,8 +42,10 @@ where
             .parallelism(Parallelism::Sequential)
             .build()
             .unwrap();
-        let fast = ens.run(&model, stepper, lrs).unwrap();
-        let generic = ens.run(&Generic(model.clone()), stepper, lrs).unwrap();
+        let fast = ens.run(&model, stepper, &lr_grid(lrs)).unwrap();
+        let generic = ens
+            .run(&Generic(model.clone()), stepper, &lr_grid(lrs))
+            .unwrap();
         assert_same(&fast, &generic, &format!("{what}, {substeps} substeps"));
         diverged |= fast.divergence.is_some();
     }
@@ -81,4 +83,9 @@ fn fast_path_equals_generic_kernel() {
     diverged |= compare(mom(), EulerMaruyama, "momentum em", &lrs, 40.0);
     diverged |= compare(mom(), Milstein, "momentum milstein", &lrs, 40.0);
     assert!(diverged, "the divergence bookkeeping should be exercised");
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

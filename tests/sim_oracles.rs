@@ -55,7 +55,7 @@ fn workload_w_matches_exact_scheme_moments() {
     let nqm: ModelSpec = "nqm".parse().unwrap();
     let nqm_w: ModelSpec = "nqm:diffusion=sqrt1px2".parse().unwrap();
     for (spec, method, exact) in [(&nqm, Method::Em, em), (&nqm_w, Method::Milstein, mil)] {
-        let s = ens.run_spec(spec, method, &lrs).unwrap();
+        let s = ens.run_spec(spec, method, &lr_grid(&lrs)).unwrap();
         assert_eq!(s.rows.len(), 200);
         assert!(s.divergence.is_none());
         let last = s.last().unwrap();
@@ -163,7 +163,8 @@ fn nqm_stability(spec: &str, lr: f64) -> Summary {
         .save_every(250)
         .build()
         .unwrap();
-    ens.run_spec(&spec, Method::Em, &vec![lr; 2000]).unwrap()
+    ens.run_spec(&spec, Method::Em, &lr_grid(&vec![lr; 2000]))
+        .unwrap()
 }
 
 #[test]
@@ -214,7 +215,7 @@ fn summaries_are_bit_identical_for_1_2_4_threads() {
             .parallelism(Parallelism::Sequential)
             .build()
             .unwrap()
-            .run_spec(&spec, method, &lrs)
+            .run_spec(&spec, method, &lr_grid(&lrs))
             .unwrap();
         some_diverged |= seq.divergence.is_some();
         for threads in [1, 2, 4] {
@@ -226,14 +227,14 @@ fn summaries_are_bit_identical_for_1_2_4_threads() {
                 builder
                     .build()
                     .unwrap()
-                    .run_spec(&spec, method, &lrs)
+                    .run_spec(&spec, method, &lr_grid(&lrs))
                     .unwrap()
             });
             let own = builder
                 .parallelism(Parallelism::Threads(threads))
                 .build()
                 .unwrap()
-                .run_spec(&spec, method, &lrs)
+                .run_spec(&spec, method, &lr_grid(&lrs))
                 .unwrap();
             for other in [&global, &own] {
                 assert_eq!(other.divergence, seq.divergence);
@@ -301,7 +302,7 @@ fn ou_moments_match_exact_solution() {
         .divergence_bound(f64::INFINITY)
         .build()
         .unwrap()
-        .run(&ou, EulerMaruyama, &vec![1.0; steps])
+        .run(&ou, EulerMaruyama, &lr_grid(&vec![1.0; steps]))
         .unwrap();
     let last = s.last().unwrap();
     let half_m2 = 0.5 * (mean * mean + var);
@@ -336,7 +337,7 @@ fn em_without_noise_is_the_deterministic_euler_recursion() {
             .substeps(substeps)
             .build()
             .unwrap()
-            .run(&model, EulerMaruyama, &lrs)
+            .run(&model, EulerMaruyama, &lr_grid(&lrs))
             .unwrap();
         let dt = 1.0 / substeps as f64;
         let h = model.curvatures();
@@ -371,7 +372,7 @@ fn golden_first_rows() {
         .build()
         .unwrap();
     let s = ens
-        .run_spec(&ModelSpec::default(), Method::Em, &w_grid()[..30])
+        .run_spec(&ModelSpec::default(), Method::Em, &lr_grid(&w_grid()[..30]))
         .unwrap();
     let got: Vec<[f64; 3]> = s.rows.iter().map(|r| [r.mean, r.std, r.p50]).collect();
     let want: [[f64; 3]; 3] = GOLDEN;
@@ -452,4 +453,9 @@ fn diffusion_derivatives_match_finite_differences() {
             .with_model(Check)
             .unwrap();
     }
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

@@ -99,7 +99,9 @@ fn unknown_model_lists_known_ones() {
 fn absurd_sizes_are_errors_not_aborts() {
     let spec: ModelSpec = "nqm:dim=16777216".parse().unwrap();
     let ens = Ensemble::builder().paths(usize::MAX).build().unwrap();
-    let err = ens.run_spec(&spec, Method::Em, &[0.1]).unwrap_err();
+    let err = ens
+        .run_spec(&spec, Method::Em, &lr_grid(&[0.1]))
+        .unwrap_err();
     assert!(matches!(err, EnsembleError::TooLarge { .. }), "{err}");
     assert!("nqm:dim=16777217".parse::<ModelSpec>().is_err());
     assert!(
@@ -126,4 +128,9 @@ fn methods_and_parallelism_parse() {
             .to_string()
             .contains("threads")
     );
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

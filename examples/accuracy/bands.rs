@@ -205,7 +205,7 @@ pub fn fork_sets(root: &Path) -> Vec<ForkSet> {
             let keep = stable.steps.iter().take_while(|&&s| s <= fork).count();
             let prefix = TrainingCurve {
                 name: "constant".into(),
-                lrs: stable.lrs[..fork as usize].to_vec(),
+                lrs: stable.lrs.prefix(fork as usize),
                 steps: stable.steps[..keep].to_vec(),
                 losses: stable.losses[..keep].to_vec(),
             };

@@ -187,7 +187,7 @@ fn truncate(c: &TrainingCurve, horizon: u64, name: &str) -> TrainingCurve {
     let keep = c.steps.iter().take_while(|&&s| s <= horizon).count();
     TrainingCurve {
         name: name.to_string(),
-        lrs: c.lrs[..(horizon as usize).min(c.lrs.len())].to_vec(),
+        lrs: c.lrs.prefix(horizon as usize),
         steps: c.steps[..keep].to_vec(),
         losses: c.losses[..keep].to_vec(),
     }

@@ -4,6 +4,7 @@ use crate::convert::f64_vec;
 use crate::errors;
 use crate::frame::frame;
 use lrsde::data::{DEFAULT_LOSS_COLUMNS, ReadOptions, TrainingCurve, WarmupPolicy};
+use lrsde::schedule::LrGrid;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use std::path::PathBuf;
@@ -158,7 +159,7 @@ impl Curve {
             ctor,
             (
                 c.name.clone(),
-                c.lrs.clone(),
+                c.lrs.to_vec(),
                 c.steps.clone(),
                 c.losses.clone(),
             ),
@@ -167,15 +168,21 @@ impl Curve {
 
     /// Inverse of the pickled form (the curve exactly as it was).
     #[staticmethod]
-    fn _from_parts(name: String, lrs: Vec<f64>, steps: Vec<u64>, losses: Vec<f64>) -> Self {
-        Self {
+    fn _from_parts(
+        name: String,
+        lrs: Vec<f64>,
+        steps: Vec<u64>,
+        losses: Vec<f64>,
+    ) -> PyResult<Self> {
+        let lrs = LrGrid::new(lrs).map_err(|e| errors::with_context(&name, &e))?;
+        Ok(Self {
             inner: Arc::new(TrainingCurve {
                 name,
                 lrs,
                 steps,
                 losses,
             }),
-        }
+        })
     }
 }
 
@@ -255,6 +262,9 @@ fn from_rows(
             if !value.is_finite() {
                 return Err(format!("row {i} (step {s}): {what} {value} is not finite"));
             }
+            if what == "lr" && !LrGrid::valid_lr(value) {
+                return Err(format!("row {i} (step {s}): lr {value} is negative"));
+            }
             if let Some(&(prev, _)) = rows.last()
                 && s <= prev
             {
@@ -273,7 +283,13 @@ fn from_rows(
         return Err("no lr values (every lr is NaN)".to_owned());
     };
     let n = last_lr.max(last_loss);
-    let lrs = lrsde::data::reconstruct_lrs(&lr_rows, n, WarmupPolicy::Auto);
+    // Every row passed `valid_lr` and reconstruction only interpolates, so this cannot fail.
+    let lrs = LrGrid::new(lrsde::data::reconstruct_lrs(
+        &lr_rows,
+        n,
+        WarmupPolicy::Auto,
+    ))
+    .map_err(|e| e.to_string())?;
     let (steps, losses) = loss_rows.into_iter().unzip();
     Ok(TrainingCurve {
         name,

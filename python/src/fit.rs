@@ -246,10 +246,11 @@ impl Fit {
         }
         let predictor = Arc::clone(&self.inner);
         let (band, mut lrs) = blocking::run(py, &Cancel::default(), move || {
-            let mut lrs = candidate.schedule.grid().into_vec();
-            lrs.truncate(k as usize);
+            let grid = candidate.schedule.grid().prefix(k as usize);
             let steps: Vec<u64> = (1..=k).collect();
-            predictor.predict_band(&lrs, &steps).map(|b| (b, lrs))
+            predictor
+                .predict_band(&grid, &steps)
+                .map(|b| (b, grid.into_vec()))
         })?
         .map_err(|e| errors::to_py(&e))?;
         // Every update is a row: the LR column is the grid itself.

@@ -108,7 +108,7 @@ pub fn simulate<'py>(
         ensemble.run_spec_batched_observed(
             &model,
             method,
-            lrs.as_slice(),
+            &lrs,
             batch.as_ref(),
             &mut |_: &Progress| stop.check(),
         )

@@ -61,6 +61,11 @@ def test_bad_rows_are_value_errors():
         lrsde.Curve(step=[1, 1], loss=[3.0, 2.0], lr=[0.1, 0.1])
     with pytest.raises(ValueError, match="one value per row"):
         lrsde.Curve(step=[1, 2], loss=[3.0], lr=[0.1, 0.1])
+    # A bad LR is refused where it is given, naming its row (not later, by the law).
+    with pytest.raises(ValueError, match=r"row 1 \(step 2\): lr -0.1 is negative"):
+        lrsde.Curve(step=[1, 2], loss=[3.0, 2.0], lr=[0.1, -0.1])
+    with pytest.raises(ValueError, match=r"row 0 \(step 1\): lr inf is not finite"):
+        lrsde.Curve(step=[1, 2], loss=[3.0, 2.0], lr=[np.inf, 0.1])
 
 
 def test_read_curve_errors_carry_the_cli_message(cli, tmp_path):

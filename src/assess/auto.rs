@@ -292,7 +292,7 @@ mod tests {
             .collect();
         let curve = TrainingCurve {
             name: "constant".into(),
-            lrs,
+            lrs: crate::schedule::LrGrid::new(lrs).unwrap(),
             steps,
             losses,
         };

@@ -195,7 +195,7 @@ pub fn predictive_from_errors(
 /// use lrsde::data::TrainingCurve;
 /// use lrsde::fit::{fit_law, FitOptions};
 ///
-/// let lrs = vec![1e-3; 2000];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![1e-3; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=40).map(|k| 50 * k).collect();
 /// let losses = steps.iter().enumerate()
 ///     .map(|(i, &s)| 2.0 + 3.0 / (s as f64).sqrt() + 1e-3 * ((i % 2) as f64 - 0.5))
@@ -207,7 +207,7 @@ pub fn predictive_from_errors(
 /// let p = fitted.predictive.as_ref().unwrap();
 /// assert!(p.noise_sd > 5e-4 && p.noise_sd < 2e-3, "{}", p.noise_sd);
 /// let predictor = lrsde::fit::Predictor::from_fitted(fitted)?;
-/// let band = predictor.predict_band(&vec![1e-3; 4000], &[4000])?;
+/// let band = predictor.predict_band(&lrsde::schedule::LrGrid::new(vec![1e-3; 4000])?, &[4000])?;
 /// assert!(band.lo[0] < band.loss[0] && band.loss[0] < band.hi[0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -86,7 +86,7 @@ pub fn assess(
                 curve_metrics(&c.steps, &c.losses, &pred, r2_from_step),
             ));
             if let (Some(&s), Some(&o)) = (c.steps.last(), c.losses.last()) {
-                let band = fitted.predict_band(&law, &c.lrs[..s as usize], &[s])?;
+                let band = fitted.predict_band(&law, &c.lrs.prefix(s as usize), &[s])?;
                 bands.push((
                     c.name.clone(),
                     FinalBand {

@@ -16,7 +16,7 @@ fn truncate(c: &TrainingCurve, cut: f64) -> Option<TrainingCurve> {
     let keep = c.steps.iter().take_while(|&&s| s <= end).count();
     (keep >= 3 && keep < c.steps.len()).then(|| TrainingCurve {
         name: c.name.clone(),
-        lrs: c.lrs[..(end as usize).min(c.lrs.len())].to_vec(),
+        lrs: c.lrs.prefix(end as usize),
         steps: c.steps[..keep].to_vec(),
         losses: c.losses[..keep].to_vec(),
     })
@@ -32,7 +32,7 @@ fn truncate(c: &TrainingCurve, cut: f64) -> Option<TrainingCurve> {
 /// use lrsde::fit::FitOptions;
 ///
 /// // L = 2 + 3·S1^−0.5 exactly: the power law extrapolates it without error.
-/// let lrs = vec![1e-3; 2000];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![1e-3; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=40).map(|k| 50 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
 /// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses };

@@ -27,7 +27,7 @@ impl ScheduleArg {
     pub fn from_candidate(candidate: &Candidate) -> Self {
         Self {
             label: candidate.label.clone(),
-            grid: LrGrid::from_schedule(&candidate.schedule),
+            grid: candidate.schedule.grid(),
         }
     }
 }

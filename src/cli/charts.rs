@@ -5,7 +5,6 @@ use lrsde::data::TrainingCurve;
 use lrsde::fit::FittedLaw;
 use lrsde::plot::{CurveChart, ObservedPoints, PredictedCurve, RankBar, RankChart};
 use lrsde::rank::{Candidate, Ranking};
-use lrsde::schedule::LrGrid;
 use std::path::{Path, PathBuf};
 
 /// `curves.png` → `curves-ranking.png`.
@@ -58,8 +57,7 @@ pub fn ranking_plots(
                 .with_band(curve.lo.clone(), curve.hi.clone()),
         );
         if let Some(c) = candidates.iter().find(|c| c.label == e.label) {
-            chart =
-                chart.with_lr_trace(label.clone(), LrGrid::from_schedule(&c.schedule).into_vec());
+            chart = chart.with_lr_trace(label.clone(), c.schedule.grid().into_vec());
         }
     }
     chart
@@ -126,7 +124,7 @@ pub fn fitted_plot(
                     losses: c.losses.clone(),
                 },
             )
-            .with_lr_trace(label, c.lrs.clone());
+            .with_lr_trace(label, c.lrs.to_vec());
     }
     chart
         .render(path)

@@ -175,7 +175,6 @@ fn with_files(e: FitError, paths: &[PathBuf], curves: &[TrainingCurve]) -> CliEr
     let prefix = match &e {
         FitError::InvalidLoss { curve, .. }
         | FitError::InvalidStep { curve, .. }
-        | FitError::InvalidLr { curve, .. }
         | FitError::LengthMismatch { curve, .. } => file_of(curve),
         FitError::TooFewPoints { .. } | FitError::NoCurves => Some(
             paths

@@ -78,13 +78,14 @@ pub fn run(args: &Args) -> CliResult<()> {
     check_predict_len(len, "--schedule", &args.schedule)?;
     check_band_memory(fitted, len, k, args.memory.max_memory)?;
     let sched = ScheduleArg::from_candidate(&candidate);
-    for w in super::warnings::extrapolation(fitted, &sched.grid.as_slice()[..k as usize]) {
+    let grid = sched.grid.prefix(k as usize);
+    let lrs = grid.as_slice();
+    for w in super::warnings::extrapolation(fitted, lrs) {
         eprintln!("warning: {w}");
     }
-    let lrs = &sched.grid.as_slice()[..k as usize];
     let steps: Vec<u64> = (1..=k).collect();
     let pb = super::progress::spinner("predicting");
-    let band = predictor.predict_band(lrs, &steps)?;
+    let band = predictor.predict_band(&grid, &steps)?;
     pb.finish_and_clear();
     if let Some(why) = divergence(&band.loss, &band.steps) {
         return Err(CliError::user(format!(

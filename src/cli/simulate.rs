@@ -111,9 +111,13 @@ pub fn run(args: &Args) -> CliResult<()> {
     let start = std::time::Instant::now();
     let pb = super::progress::bar(lrs.len() as u64, "simulate");
     let summary = ensemble
-        .run_spec_batched_observed(&model, method, lrs, batch.as_ref(), &mut |p: &Progress| {
-            pb.set_position(p.steps_done)
-        })
+        .run_spec_batched_observed(
+            &model,
+            method,
+            &sched.grid,
+            batch.as_ref(),
+            &mut |p: &Progress| pb.set_position(p.steps_done),
+        )
         .map_err(|e| CliError::user(flagged(&e.to_string())))?;
     pb.finish_and_clear();
     if let Some(d) = &summary.divergence {

@@ -119,9 +119,18 @@ fn check(value: f64, what: &'static str, at: &Location) -> Result<f64, DataError
     }
 }
 
-/// A learning rate must be finite and >= 0.
+/// A learning rate must obey [`LrGrid::valid_lr`](crate::schedule::LrGrid::valid_lr); checked
+/// per cell so the error names the line and column.
 pub(crate) fn check_lr(value: f64, at: &Location) -> Result<f64, DataError> {
-    check(value, "learning rate", at)
+    if crate::schedule::LrGrid::valid_lr(value) {
+        Ok(value)
+    } else {
+        Err(DataError::BadValue {
+            at: at.clone(),
+            what: "learning rate",
+            value,
+        })
+    }
 }
 
 /// A loss must be finite and >= 0.

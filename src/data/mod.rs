@@ -50,8 +50,8 @@ use serde_json::Value;
 pub struct TrainingCurve {
     /// A human-readable name (file name or run id).
     pub name: String,
-    /// Per-update learning rates.
-    pub lrs: Vec<f64>,
+    /// Per-update learning rates (validated by [`LrGrid::new`]).
+    pub lrs: LrGrid,
     /// Observed steps (1-based).
     pub steps: Vec<u64>,
     /// Observed losses, one per entry of `steps`.
@@ -335,12 +335,12 @@ fn build_curve(
                     needed: last_loss,
                 });
             }
-            grid.as_slice().to_vec()
+            grid.clone()
         }
         None => {
             let end = raw.lr_rows.last().map_or(0, |r| r.0);
             let n = raw.total.map_or(end, |t| t).max(last_loss);
-            lrs_from_rows(&raw, n, opts)?
+            grid_of(&raw, lrs_from_rows(&raw, n, opts)?)?
         }
     };
     let (steps, losses) = raw.loss_rows.into_iter().unzip();
@@ -643,6 +643,12 @@ pub fn read_lr_column_with(path: &Path, opts: &ReadOptions) -> Result<LrGrid, Da
     let end = raw.lr_rows.last().map_or(0, |r| r.0);
     let n = raw.total.unwrap_or(end);
     let lrs = lrs_from_rows(&raw, n, &opts)?;
+    grid_of(&raw, lrs)
+}
+
+/// The reconstructed LRs as a grid. Every LR cell passed `cells::check_lr` (with its line) and
+/// reconstruction only interpolates between them, so this names just the file if it fires.
+fn grid_of(raw: &RawCurve, lrs: Vec<f64>) -> Result<LrGrid, DataError> {
     LrGrid::new(lrs).map_err(|e| DataError::BadValue {
         at: Location::file(raw.path.clone()),
         what: "learning rate",

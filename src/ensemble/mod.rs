@@ -51,7 +51,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::model::{DiffusionDerivative, ModelError, ModelSpec, ModelVisitor, SdeModel};
-use crate::schedule::BatchGrid;
+use crate::schedule::{BatchGrid, LrGrid};
 use crate::solver::{EulerMaruyama, Method, Milstein, Stepper, TimeStep};
 use kernel::{BLOCK, Block, LIVE, SegmentCtx, fast_form};
 
@@ -73,14 +73,6 @@ pub enum EnsembleError {
     /// The LR grid has no updates.
     #[error("the learning-rate grid is empty: nothing to simulate")]
     EmptyGrid,
-    /// An LR on the grid is negative or not finite.
-    #[error("learning rate at step {step} is {lr}; learning rates must be finite and >= 0")]
-    BadLr {
-        /// 1-based update whose LR is bad.
-        step: u64,
-        /// The offending value.
-        lr: f64,
-    },
     /// The model reports an unusable shape.
     #[error("model has dim = {dim} and noise_dim = {noise_dim}; need 1 <= noise_dim <= dim")]
     BadModel {
@@ -177,7 +169,8 @@ pub struct Progress<'a> {
 /// use lrsde::solver::EulerMaruyama;
 /// let mut seen = Vec::new();
 /// let ens = Ensemble::builder().paths(8).save_every(2).build().unwrap();
-/// ens.run_observed(&Ou::default(), EulerMaruyama, &[1.0; 5], &mut |p: &Progress| {
+/// let lrs = lrsde::schedule::LrGrid::new(vec![1.0; 5]).unwrap();
+/// ens.run_observed(&Ou::default(), EulerMaruyama, &lrs, &mut |p: &Progress| {
 ///     seen.push((p.steps_done, p.steps_total))
 /// })
 /// .unwrap();
@@ -331,7 +324,7 @@ impl EnsembleBuilder {
 /// use lrsde::nqm::NqmParams;
 /// use lrsde::solver::EulerMaruyama;
 /// let model = Nqm::new(NqmParams::default()).unwrap();
-/// let lrs = vec![0.5; 100];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 100]).unwrap();
 /// let ens = Ensemble::builder().paths(256).seed(1).save_every(50).build().unwrap();
 /// let summary = ens.run(&model, EulerMaruyama, &lrs).unwrap();
 /// assert_eq!(summary.rows.len(), 2);
@@ -387,7 +380,7 @@ impl Ensemble {
     }
 
     /// Runs `model` with `stepper` over `lrs` (`lrs[t]` = LR of update `t + 1`).
-    pub fn run<M, S>(&self, model: &M, stepper: S, lrs: &[f64]) -> Result<Summary, EnsembleError>
+    pub fn run<M, S>(&self, model: &M, stepper: S, lrs: &LrGrid) -> Result<Summary, EnsembleError>
     where
         M: SdeModel + ?Sized,
         S: Stepper<M>,
@@ -401,14 +394,15 @@ impl Ensemble {
     /// use lrsde::{ensemble::Ensemble, model::ModelSpec, solver::Method};
     /// let spec: ModelSpec = "nqm:dim=8,diffusion=sqrt1px2".parse().unwrap();
     /// let ens = Ensemble::builder().paths(32).build().unwrap();
-    /// let s = ens.run_spec(&spec, Method::Milstein, &[0.3; 20]).unwrap();
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![0.3; 20]).unwrap();
+    /// let s = ens.run_spec(&spec, Method::Milstein, &lrs).unwrap();
     /// assert_eq!(s.method, "milstein");
     /// ```
     pub fn run_spec(
         &self,
         spec: &ModelSpec,
         method: Method,
-        lrs: &[f64],
+        lrs: &LrGrid,
     ) -> Result<Summary, EnsembleError> {
         self.run_spec_observed(spec, method, lrs, &mut NoObserver)
     }
@@ -418,7 +412,7 @@ impl Ensemble {
         &self,
         spec: &ModelSpec,
         method: Method,
-        lrs: &[f64],
+        lrs: &LrGrid,
         observer: &mut O,
     ) -> Result<Summary, EnsembleError> {
         self.run_spec_batched_observed(spec, method, lrs, None, observer)
@@ -433,7 +427,7 @@ impl Ensemble {
     /// use lrsde::{ensemble::{Ensemble, NoObserver}, model::ModelSpec, schedule::BatchGrid, solver::Method};
     /// let spec: ModelSpec = "nqm:dim=4,batch=16".parse().unwrap();
     /// let ens = Ensemble::builder().paths(64).build().unwrap();
-    /// let lrs = [0.5; 50];
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 50]).unwrap();
     /// let same = BatchGrid::new(vec![16.0]).unwrap();
     /// let a = ens.run_spec(&spec, Method::Em, &lrs).unwrap();
     /// let b = ens.run_spec_batched_observed(&spec, Method::Em, &lrs, Some(&same), &mut NoObserver).unwrap();
@@ -447,7 +441,7 @@ impl Ensemble {
         &self,
         spec: &ModelSpec,
         method: Method,
-        lrs: &[f64],
+        lrs: &LrGrid,
         batch: Option<&BatchGrid>,
         observer: &mut O,
     ) -> Result<Summary, EnsembleError> {
@@ -466,7 +460,7 @@ impl Ensemble {
         struct Visit<'a, O: ?Sized> {
             ens: &'a Ensemble,
             method: Method,
-            lrs: &'a [f64],
+            lrs: &'a LrGrid,
             noise: Option<&'a [f64]>,
             observer: &'a mut O,
         }
@@ -502,7 +496,7 @@ impl Ensemble {
         &self,
         model: &M,
         stepper: S,
-        lrs: &[f64],
+        lrs: &LrGrid,
         observer: &mut O,
     ) -> Result<Summary, EnsembleError>
     where
@@ -522,8 +516,9 @@ impl Ensemble {
     /// use lrsde::{ensemble::{Ensemble, NoObserver}, model::Nqm, nqm::NqmParams, solver::EulerMaruyama};
     /// let m = Nqm::new(NqmParams::default()).unwrap();
     /// let ens = Ensemble::builder().paths(32).build().unwrap();
-    /// let a = ens.run(&m, EulerMaruyama, &[0.5; 20]).unwrap();
-    /// let b = ens.run_batched_observed(&m, EulerMaruyama, &[0.5; 20], &[1.0; 20], &mut NoObserver).unwrap();
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 20]).unwrap();
+    /// let a = ens.run(&m, EulerMaruyama, &lrs).unwrap();
+    /// let b = ens.run_batched_observed(&m, EulerMaruyama, &lrs, &[1.0; 20], &mut NoObserver).unwrap();
     /// assert_eq!(a.rows, b.rows);
     /// ```
     ///
@@ -535,7 +530,7 @@ impl Ensemble {
         &self,
         model: &M,
         stepper: S,
-        lrs: &[f64],
+        lrs: &LrGrid,
         noise: &[f64],
         observer: &mut O,
     ) -> Result<Summary, EnsembleError>
@@ -551,7 +546,7 @@ impl Ensemble {
         &self,
         model: &M,
         stepper: S,
-        lrs: &[f64],
+        lrs: &LrGrid,
         noise: Option<&[f64]>,
         observer: &mut O,
     ) -> Result<Summary, EnsembleError>
@@ -566,16 +561,6 @@ impl Ensemble {
         }
         if let Some(n) = noise {
             check_noise(n, lrs.len(), stepper.method().is_some())?;
-        }
-        if let Some((t, &lr)) = lrs
-            .iter()
-            .enumerate()
-            .find(|(_, lr)| !lr.is_finite() || **lr < 0.0)
-        {
-            return Err(EnsembleError::BadLr {
-                step: t as u64 + 1,
-                lr,
-            });
         }
         let (dim, noise_dim) = (model.dim(), model.noise_dim());
         if dim == 0 || noise_dim == 0 || noise_dim > dim {
@@ -757,15 +742,13 @@ mod tests {
     }
 
     #[test]
-    fn bad_grids_are_errors() {
+    fn an_empty_grid_is_an_error() {
         let ens = Ensemble::builder().paths(2).build().unwrap();
         let m = Ou::default();
         assert!(matches!(
-            ens.run(&m, EulerMaruyama, &[]),
+            ens.run(&m, EulerMaruyama, &LrGrid::new(vec![]).unwrap()),
             Err(EnsembleError::EmptyGrid)
         ));
-        let e = ens.run(&m, EulerMaruyama, &[0.1, -1.0]).unwrap_err();
-        assert!(e.to_string().contains("step 2"), "{e}");
     }
 
     #[test]
@@ -778,7 +761,9 @@ mod tests {
             .parallelism(Parallelism::Sequential)
             .build()
             .unwrap();
-        let s = ens.run(&model, EulerMaruyama, &[2.5; 300]).unwrap();
+        let s = ens
+            .run(&model, EulerMaruyama, &LrGrid::new(vec![2.5; 300]).unwrap())
+            .unwrap();
         assert_eq!(s.rows[0].step, 0);
         assert_eq!(s.rows[0].diverged, 0);
         let rep = s.divergence.expect("η·hmax = 2.5 diverges");

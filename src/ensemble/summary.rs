@@ -121,7 +121,7 @@ pub struct DivergenceReport {
 /// use lrsde::model::ModelSpec;
 /// use lrsde::solver::Method;
 /// let ens = Ensemble::builder().paths(64).save_every(5).build().unwrap();
-/// let s = ens.run_spec(&ModelSpec::default(), Method::Em, &[0.1; 12]).unwrap();
+/// let s = ens.run_spec(&ModelSpec::default(), Method::Em, &lrsde::schedule::LrGrid::new(vec![0.1; 12]).unwrap()).unwrap();
 /// let steps: Vec<u64> = s.rows.iter().map(|r| r.step).collect();
 /// assert_eq!(steps, [5, 10, 12]);
 /// let mut csv = Vec::new();

@@ -63,16 +63,6 @@ pub enum FitError {
         /// The offending value.
         value: f64,
     },
-    /// A learning rate is not finite.
-    #[error("curve `{curve}`: learning rate {value} of update {update} is not finite")]
-    InvalidLr {
-        /// Curve name.
-        curve: String,
-        /// 1-based update number.
-        update: usize,
-        /// The offending value.
-        value: f64,
-    },
     /// A parameter's bounds are unusable (NaN, or lower above upper).
     #[error("parameter `{param}`: invalid bounds [{lower}, {upper}]")]
     InvalidBounds {
@@ -137,7 +127,7 @@ pub enum FitError {
         /// Parameter names of the given law.
         given: Vec<String>,
     },
-    /// The law refused its inputs (e.g. a negative LR in a schedule to predict).
+    /// The law refused its inputs (e.g. a schedule whose LR area is zero).
     #[error(transparent)]
     Law(#[from] crate::law::LawError),
     /// A fit file does not record the law's configuration (written by [`fit`](super::fit)

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{FitError, FitReport, LawSelection, Predictive, Uncertainty};
 use crate::law::{AnyLaw, LossLaw};
 use crate::quantile::quantile_select;
+use crate::schedule::LrGrid;
 
 /// The `format` tag of fit files.
 pub const FIT_FORMAT: &str = "lrsde-fit";
@@ -136,13 +137,6 @@ fn check_steps(lrs: &[f64], steps: &[u64]) -> Result<(), FitError> {
             });
         }
         prev = step;
-    }
-    if let Some((t, v)) = lrs.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(FitError::InvalidPredictionStep {
-            index: 0,
-            step: t as u64 + 1,
-            reason: format!("learning rate {v} of update {} is not finite", t + 1),
-        });
     }
     Ok(())
 }
@@ -302,13 +296,13 @@ impl FittedLaw {
     /// Predicted loss at `steps` under the LR grid `lrs`, at the fitted parameters.
     ///
     /// # Errors
-    /// Invalid steps, or the law's own refusal of the schedule ([`FitError::Law`], e.g. a
-    /// negative LR). `law` is not checked here: every caller holds a law already checked
+    /// Invalid steps, or the law's own refusal of the schedule ([`FitError::Law`], e.g. a zero
+    /// LR area). `law` is not checked here: every caller holds a law already checked
     /// against this fit (a [`Predictor`](super::Predictor), or [`Self::law`]).
     pub(crate) fn predict<L: LossLaw + ?Sized>(
         &self,
         law: &L,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Vec<f64>, FitError> {
         check_steps(lrs, steps)?;
@@ -329,7 +323,7 @@ impl FittedLaw {
     pub(crate) fn predict_band<L: LossLaw + ?Sized>(
         &self,
         law: &L,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Band, FitError> {
         Ok(self.predict_band_with_draws(law, lrs, steps)?.0)
@@ -340,7 +334,7 @@ impl FittedLaw {
     pub(crate) fn predict_band_with_draws<L: LossLaw + ?Sized>(
         &self,
         law: &L,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<(Band, DrawPredictions), FitError> {
         let loss = self.predict(law, lrs, steps)?;

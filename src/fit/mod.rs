@@ -141,13 +141,6 @@ fn validate_curve(c: &TrainingCurve) -> Result<(), FitError> {
             });
         }
     }
-    if let Some((t, &value)) = c.lrs.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(FitError::InvalidLr {
-            curve: c.name.clone(),
-            update: t + 1,
-            value,
-        });
-    }
     Ok(())
 }
 
@@ -257,7 +250,7 @@ fn starts(
 ///              ParamSpec::linear("A", 0.0, 10.0),
 ///              ParamSpec::linear("k", 0.0, f64::INFINITY)]
 ///     }
-///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64])
+///     fn predict(&self, p: &[f64], lrs: &lrsde::schedule::LrGrid, steps: &[u64], out: &mut [f64])
 ///         -> Result<(), LawError> {
 ///         for (o, &s) in out.iter_mut().zip(steps) {
 ///             let s1: f64 = lrs[..s as usize].iter().sum();
@@ -270,7 +263,7 @@ fn starts(
 ///         vec![vec![1.0, 1.0, 1.0]]
 ///     }
 /// }
-/// let lrs = vec![0.5; 200];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 200]).unwrap();
 /// let steps: Vec<u64> = (1..=20).map(|k| 10 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + (-0.01 * 0.5 * s as f64).exp()).collect();
 /// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses }];
@@ -282,7 +275,7 @@ fn starts(
 ///
 /// # Errors
 /// Impossible inputs: no curves ([`FitError::NoCurves`]), a law without parameters, invalid
-/// bounds, mismatched lengths, invalid steps, non-finite or non-positive losses, non-finite LRs,
+/// bounds, mismatched lengths, invalid steps, non-finite or non-positive losses,
 /// fewer points than parameters + 1 ([`FitError::TooFewPoints`]), invalid options or starts.
 pub fn fit<L: LossLaw + ?Sized>(
     law: &L,
@@ -509,7 +502,7 @@ pub fn fit<L: LossLaw + ?Sized>(
 /// use lrsde::law::AnyLaw;
 ///
 /// // A power-law curve L = 2 + 3·S1^−0.5 (S1 = LR area in units of the peak LR).
-/// let lrs = vec![3e-4; 2000];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![3e-4; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=50).map(|k| 40 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
 /// let curves = [TrainingCurve { name: "constant".into(), lrs, steps, losses }];
@@ -520,7 +513,7 @@ pub fn fit<L: LossLaw + ?Sized>(
 ///
 /// // The fit file alone is enough to predict a new schedule.
 /// let back = lrsde::fit::Predictor::from_json_str(&fitted.to_json_string()?)?;
-/// let band = back.predict_band(&vec![3e-4; 8000], &[8000])?;
+/// let band = back.predict_band(&lrsde::schedule::LrGrid::new(vec![3e-4; 8000])?, &[8000])?;
 /// assert!((band.loss[0] - (2.0 + 3.0 / 8000f64.sqrt())).abs() < 1e-3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -515,6 +515,7 @@ mod tests {
         [("constant", constant), ("cosine", cosine)]
             .into_iter()
             .map(|(name, lrs)| {
+                let lrs = crate::schedule::LrGrid::new(lrs).unwrap();
                 let steps: Vec<u64> = (1..=30).map(|k| 20 * k).collect();
                 let mut losses = vec![0.0; steps.len()];
                 law.predict(truth, &lrs, &steps, &mut losses).unwrap();
@@ -655,7 +656,7 @@ mod tests {
         let mut data = curves(&law, &[2.0, 3.0, 0.4]);
         law.configure(&data).unwrap();
         // Zero LR area: the power law refuses to predict this curve.
-        data[1].lrs.fill(0.0);
+        data[1].lrs = crate::schedule::LrGrid::new(vec![0.0; data[1].lrs.len()]).unwrap();
         let obj = objective(&law, &data);
         let u = vec![0.0; 3];
         let (_, bad) = obj.raw_cost(&u, None);

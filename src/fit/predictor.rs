@@ -6,6 +6,7 @@ use std::path::Path;
 use super::fitted::DrawPredictions;
 use super::{Band, FitError, FittedLaw};
 use crate::law::{AnyLaw, LossLaw};
+use crate::schedule::LrGrid;
 
 /// A fitted law ready to predict: a [`FittedLaw`] and its law `L`, whose name and parameters
 /// were checked against the fit when it was built.
@@ -18,7 +19,7 @@ use crate::law::{AnyLaw, LossLaw};
 /// use lrsde::data::TrainingCurve;
 /// use lrsde::fit::{fit_law, FitOptions, Predictor};
 /// // L = 2 + 3·S1^−0.5, S1 the LR area in units of the peak LR.
-/// let lrs = vec![3e-4; 2000];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![3e-4; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=50).map(|k| 40 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
 /// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses };
@@ -27,7 +28,7 @@ use crate::law::{AnyLaw, LossLaw};
 /// // The fit file alone is enough to predict a new schedule.
 /// let text = fitted.to_json_string()?;
 /// let predictor = Predictor::from_json_str(&text)?;
-/// let band = predictor.predict_band(&vec![3e-4; 8000], &[8000])?;
+/// let band = predictor.predict_band(&lrsde::schedule::LrGrid::new(vec![3e-4; 8000])?, &[8000])?;
 /// assert!((band.loss[0] - (2.0 + 3.0 / 8000f64.sqrt())).abs() < 1e-3);
 /// assert!(band.lo[0] <= band.loss[0] && band.loss[0] <= band.hi[0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -82,7 +83,7 @@ impl<L: LossLaw> Predictor<L> {
     ///         vec![ParamSpec::linear("L0", 0.0, 10.0),
     ///              ParamSpec::linear("A", 0.0, f64::INFINITY)]
     ///     }
-    ///     fn predict(&self, p: &[f64], lrs: &[f64], steps: &[u64], out: &mut [f64])
+    ///     fn predict(&self, p: &[f64], lrs: &lrsde::schedule::LrGrid, steps: &[u64], out: &mut [f64])
     ///         -> Result<(), LawError> {
     ///         let mut s1 = 0.0;
     ///         let mut t = 0;
@@ -97,14 +98,14 @@ impl<L: LossLaw> Predictor<L> {
     ///         vec![vec![1.0, 1.0]]
     ///     }
     /// }
-    /// let lrs = vec![1.0; 400];
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![1.0; 400]).unwrap();
     /// let steps: Vec<u64> = (1..=40).map(|k| 10 * k).collect();
     /// let losses = steps.iter().map(|&k| 2.0 + 3.0 / (k as f64).sqrt()).collect();
     /// let curve = TrainingCurve { name: "c".into(), lrs: lrs.clone(), steps, losses };
     /// let fitted = fit(&Toy, &[curve], &FitOptions::default())?;
     /// assert!(fitted.report.converged);
     /// let predictor = Predictor::with_law(fitted.clone(), Toy)?;
-    /// let band = predictor.predict_band(&vec![1.0; 1000], &[1000])?;
+    /// let band = predictor.predict_band(&lrsde::schedule::LrGrid::new(vec![1.0; 1000]).unwrap(), &[1000])?;
     /// assert!((band.loss[0] - (2.0 + 3.0 / 1000f64.sqrt())).abs() < 1e-6);
     /// assert!(band.lo[0] <= band.loss[0] && band.loss[0] <= band.hi[0]);
     /// // A fit is only ever paired with its own law.
@@ -145,9 +146,9 @@ impl<L: LossLaw> Predictor<L> {
     /// update), at the fitted parameters.
     ///
     /// # Errors
-    /// [`FitError::InvalidPredictionStep`] for invalid steps or a non-finite LR, or the law's
-    /// own refusal of the schedule ([`FitError::Law`], e.g. a negative LR).
-    pub fn predict(&self, lrs: &[f64], steps: &[u64]) -> Result<Vec<f64>, FitError> {
+    /// [`FitError::InvalidPredictionStep`] for invalid steps, or the law's own refusal of the
+    /// schedule ([`FitError::Law`], e.g. a zero LR area).
+    pub fn predict(&self, lrs: &LrGrid, steps: &[u64]) -> Result<Vec<f64>, FitError> {
         self.fitted.predict(&self.law, lrs, steps)
     }
 
@@ -158,14 +159,14 @@ impl<L: LossLaw> Predictor<L> {
     ///
     /// # Errors
     /// As [`Predictor::predict`].
-    pub fn predict_band(&self, lrs: &[f64], steps: &[u64]) -> Result<Band, FitError> {
+    pub fn predict_band(&self, lrs: &LrGrid, steps: &[u64]) -> Result<Band, FitError> {
         self.fitted.predict_band(&self.law, lrs, steps)
     }
 
     /// [`Self::predict_band`], also returning the law at every stored draw.
     pub(crate) fn predict_band_with_draws(
         &self,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<(Band, DrawPredictions), FitError> {
         self.fitted.predict_band_with_draws(&self.law, lrs, steps)

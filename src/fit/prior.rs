@@ -230,7 +230,7 @@ mod tests {
             .enumerate()
             .map(|(i, lrs)| TrainingCurve {
                 name: format!("c{i}"),
-                lrs,
+                lrs: crate::schedule::LrGrid::new(lrs).unwrap(),
                 steps: steps.clone(),
                 // Placeholder losses for `configure` (which only reads the LR and loss
                 // ranges); the law's predictions replace them.

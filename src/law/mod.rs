@@ -23,7 +23,7 @@
 //! ```
 //! use lrsde::law::{AnyLaw, LossLaw};
 //! let law: AnyLaw = "power".parse().unwrap();
-//! let lrs = vec![1.0; 100];
+//! let lrs = lrsde::schedule::LrGrid::new(vec![1.0; 100]).unwrap();
 //! let mut out = [0.0; 2];
 //! law.predict(&[2.0, 1.0, 0.5], &lrs, &[1, 100], &mut out).unwrap();
 //! assert!((out[0] - 3.0).abs() < 1e-12 && (out[1] - 2.1).abs() < 1e-12);
@@ -36,6 +36,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::data::TrainingCurve;
+use crate::schedule::LrGrid;
 use crate::spec::{self, SpecError};
 
 mod momentum;
@@ -135,11 +136,11 @@ pub trait LossLaw: Send + Sync {
     ///
     /// # Errors
     /// [`LawError`] for a wrong parameter count, non-finite parameters, mismatched lengths,
-    /// invalid steps, negative or non-finite LRs, or a zero LR area where the law needs `S1 > 0`.
+    /// invalid steps, or a zero LR area where the law needs `S1 > 0`.
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError>;
@@ -168,7 +169,7 @@ pub trait LossLaw: Send + Sync {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],
@@ -191,13 +192,13 @@ pub trait LossLaw: Send + Sync {
     /// use lrsde::law::{LossLaw, PowerLaw};
     /// let law = PowerLaw::new(1.0).unwrap();
     /// let draws = vec![vec![2.0, 1.0, 0.5], vec![2.0, 2.0, 0.5]];
-    /// let preds = law.predict_many(&draws, &[1.0; 4], &[1, 4]);
+    /// let preds = law.predict_many(&draws, &lrsde::schedule::LrGrid::new(vec![1.0; 4]).unwrap(), &[1, 4]);
     /// assert_eq!(preds[1].as_ref().unwrap(), &vec![4.0, 3.0]);
     /// ```
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         predict_each(self, params, lrs, steps)
@@ -212,7 +213,8 @@ pub trait LossLaw: Send + Sync {
     /// ```
     /// use lrsde::law::{AnyLaw, LossLaw};
     /// let law: AnyLaw = "power".parse().unwrap();
-    /// assert!(law.path_predictions(&[2.0, 1.0, 0.5], &[1.0; 4], &[4]).unwrap().is_none());
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![1.0; 4]).unwrap();
+    /// assert!(law.path_predictions(&[2.0, 1.0, 0.5], &lrs, &[4]).unwrap().is_none());
     /// ```
     ///
     /// # Errors
@@ -220,7 +222,7 @@ pub trait LossLaw: Send + Sync {
     fn path_predictions(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
         let _ = (params, lrs, steps);
@@ -243,7 +245,7 @@ pub trait LossLaw: Send + Sync {
 pub(crate) fn predict_each<L: LossLaw + ?Sized>(
     law: &L,
     params: &[Vec<f64>],
-    lrs: &[f64],
+    lrs: &LrGrid,
     steps: &[u64],
 ) -> Vec<Result<Vec<f64>, LawError>> {
     params
@@ -300,16 +302,6 @@ pub enum LawError {
         step: u64,
         /// Why.
         reason: &'static str,
-    },
-    /// An LR is negative, NaN or infinite.
-    #[error("law `{law}`: LR of update {update} is invalid ({value}); LRs must be finite and >= 0")]
-    BadLr {
-        /// Law name.
-        law: &'static str,
-        /// 1-based update index.
-        update: usize,
-        /// The value.
-        value: f64,
     },
     /// The LR area `S1` is zero at a step where the law raises it to a negative power.
     #[error(
@@ -392,7 +384,7 @@ impl DataScale {
     ///
     /// ```
     /// use lrsde::{data::TrainingCurve, law::DataScale};
-    /// let c = TrainingCurve { name: "a".into(), lrs: vec![0.1, 0.3, 0.2],
+    /// let c = TrainingCurve { name: "a".into(), lrs: lrsde::schedule::LrGrid::new(vec![0.1, 0.3, 0.2]).unwrap(),
     ///     steps: vec![1, 3], losses: vec![4.0, 3.0] };
     /// let s = DataScale::from_curves("doc", &[c]).unwrap();
     /// assert_eq!((s.lr_ref, s.loss_min, s.loss_max), (0.3, 3.0, 4.0));
@@ -469,7 +461,8 @@ pub(crate) fn check_params(
     Ok(())
 }
 
-/// The grid half of [`check_inputs`]: output length, steps, LRs; returns the largest step.
+/// The grid half of [`check_inputs`]: output length and steps (the LRs are an [`LrGrid`]'s,
+/// valid by construction); returns the largest step.
 pub(crate) fn check_grid(
     law: &'static str,
     lrs: &[f64],
@@ -504,18 +497,7 @@ pub(crate) fn check_grid(
         }
         prev = step;
     }
-    let last = prev as usize;
-    if let Some(i) = lrs[..last]
-        .iter()
-        .position(|x| !(x.is_finite() && *x >= 0.0))
-    {
-        return Err(LawError::BadLr {
-            law,
-            update: i + 1,
-            value: lrs[i],
-        });
-    }
-    Ok(last)
+    Ok(prev as usize)
 }
 
 /// `(S1 at step, loss, LR of the last update)` of all finite positive observations with a
@@ -530,7 +512,7 @@ pub(crate) fn observed_points(curves: &[TrainingCurve], lr_ref: f64) -> Vec<(f64
             if s < pos || s == 0 || s > c.lrs.len() {
                 continue;
             }
-            acc += c.lrs[pos..s].iter().filter(|x| x.is_finite()).sum::<f64>() / lr_ref;
+            acc += c.lrs[pos..s].iter().sum::<f64>() / lr_ref;
             pos = s;
             if l.is_finite() && l > 0.0 && acc > 0.0 {
                 pts.push((acc, l, c.lrs[s - 1] / lr_ref));
@@ -826,7 +808,7 @@ impl LossLaw for AnyLaw {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -841,7 +823,7 @@ impl LossLaw for AnyLaw {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],
@@ -851,7 +833,7 @@ impl LossLaw for AnyLaw {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         self.inner().predict_many(params, lrs, steps)
@@ -859,7 +841,7 @@ impl LossLaw for AnyLaw {
     fn path_predictions(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
         self.inner().path_predictions(params, lrs, steps)

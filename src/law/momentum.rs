@@ -5,6 +5,7 @@ use super::{
     clamp_all, observed_points, power_guess, predict_each, sde::score,
 };
 use crate::data::TrainingCurve;
+use crate::schedule::LrGrid;
 use rayon::prelude::*;
 
 /// `L(s) = L0 + A · S1^(−α) − C · S2`, with LRs in units of the reference LR
@@ -30,7 +31,8 @@ use rayon::prelude::*;
 /// let law = MomentumLaw::new(0.5, 1.0).unwrap();
 /// // η = 1, 1, 0.5: m = 0, 0, 0.5 → S2 = 0.5; S1 = 2.5.
 /// let mut out = [0.0];
-/// law.predict(&[1.0, 1.0, 1.0, 0.2], &[1.0, 1.0, 0.5], &[3], &mut out).unwrap();
+/// let lrs = lrsde::schedule::LrGrid::new(vec![1.0, 1.0, 0.5]).unwrap();
+/// law.predict(&[1.0, 1.0, 1.0, 0.2], &lrs, &[3], &mut out).unwrap();
 /// assert!((out[0] - (1.0 + 1.0 / 2.5 - 0.2 * 0.5)).abs() < 1e-12);
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -164,7 +166,7 @@ impl LossLaw for MomentumLaw {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -190,7 +192,7 @@ impl LossLaw for MomentumLaw {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         let areas = match check_grid("momentum", lrs, steps, steps.len()) {
@@ -218,7 +220,7 @@ impl LossLaw for MomentumLaw {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],

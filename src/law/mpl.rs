@@ -8,6 +8,7 @@ use super::{
     power_guess,
 };
 use crate::data::TrainingCurve;
+use crate::schedule::LrGrid;
 
 /// The Multi-Power Law (MPL) on raw LRs.
 ///
@@ -47,7 +48,7 @@ use crate::data::TrainingCurve;
 /// let law = MultiPowerLaw::default();
 /// // Constant LR from the first update: only the first term (η_0 = 0 → η_1) enters LD.
 /// let (l0, a, al, b, c, be, ga) = (2.0, 0.5, 0.5, 10.0, 1.0, 0.5, 0.5);
-/// let lrs = [0.01; 4];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![0.01; 4]).unwrap();
 /// let mut out = [0.0];
 /// law.predict(&[l0, a, al, b, c, be, ga], &lrs, &[4], &mut out).unwrap();
 /// let s1: f64 = 0.04;
@@ -102,7 +103,7 @@ impl LossLaw for MultiPowerLaw {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -139,7 +140,7 @@ impl LossLaw for MultiPowerLaw {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         super::mpl_many::predict_many(self, params, lrs, steps)
@@ -152,7 +153,7 @@ impl LossLaw for MultiPowerLaw {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],

@@ -26,6 +26,7 @@ use rayon::prelude::*;
 use super::mpl_sweep::LANES;
 use super::soe::{Grid, P_MAX, PowerSoe, TAIL, tail_sum};
 use super::{LawError, LossLaw, MultiPowerLaw, check_grid, check_params, predict_each};
+use crate::schedule::LrGrid;
 
 /// The annealing sum for one `(C, β, γ)`, shared by every draw with those values (a band varies
 /// only the directions the data determine, so parameters on a bound are the same in every draw).
@@ -78,7 +79,7 @@ fn ln_inv_a(gamma: f64, ln_c: f64, ln_lr: f64) -> Option<f64> {
 pub(super) fn predict_many(
     law: &MultiPowerLaw,
     params: &[Vec<f64>],
-    lrs: &[f64],
+    lrs: &LrGrid,
     steps: &[u64],
 ) -> Vec<Result<Vec<f64>, LawError>> {
     let Ok(last) = check_grid("mpl", lrs, steps, steps.len()) else {

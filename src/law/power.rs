@@ -5,6 +5,7 @@ use super::{
     clamp_all, observed_points, power_guess, predict_each, sde::score,
 };
 use crate::data::TrainingCurve;
+use crate::schedule::LrGrid;
 use rayon::prelude::*;
 
 /// `L(t) = L0 + A · S1(t)^(−α)`, with `S1(t) = Σ_{τ=1..t} η_τ / lr_ref` the LR area of the
@@ -19,7 +20,8 @@ use rayon::prelude::*;
 /// let law = PowerLaw::new(0.5).unwrap();
 /// let mut out = [0.0];
 /// // S1 = 4 × 0.5 / 0.5 = 4: L = 1 + 2 · 4^(−0.5) = 2.
-/// law.predict(&[1.0, 2.0, 0.5], &[0.5; 4], &[4], &mut out).unwrap();
+/// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 4]).unwrap();
+/// law.predict(&[1.0, 2.0, 0.5], &lrs, &[4], &mut out).unwrap();
 /// assert!((out[0] - 2.0).abs() < 1e-12);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -78,7 +80,7 @@ impl LossLaw for PowerLaw {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -103,7 +105,7 @@ impl LossLaw for PowerLaw {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         let ln_s1 = match check_grid("power", lrs, steps, steps.len()) {
@@ -128,7 +130,7 @@ impl LossLaw for PowerLaw {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],

@@ -9,6 +9,7 @@ use crate::nqm::{
     CLOSED_FORM_MIN_RUN, QuadraticParams, SecondMomentRun, advance_second_moments, dot,
     for_each_run, power_law,
 };
+use crate::schedule::LrGrid;
 
 /// Upper bound of `ln s`.
 const LOG_S_MAX: f64 = 12.0;
@@ -52,7 +53,7 @@ const LOG_S_MAX: f64 = 12.0;
 /// // multiplied by (1 − u)² = 0.25 per update.
 /// let params = [2.0, 0.0, 0.0, -30.0, 0.0, 0.0];
 /// let mut out = [0.0; 2];
-/// law.predict(&params, &[0.5; 10], &[1, 2], &mut out).unwrap();
+/// law.predict(&params, &lrsde::schedule::LrGrid::new(vec![0.5; 10]).unwrap(), &[1, 2], &mut out).unwrap();
 /// assert!((out[0] - (2.0 + 0.5 * 4.0 * 0.25)).abs() < 1e-12);
 /// assert!((out[1] - (2.0 + 0.5 * 4.0 * 0.0625)).abs() < 1e-12);
 /// ```
@@ -359,7 +360,7 @@ impl LossLaw for SdeSurrogate {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -382,7 +383,7 @@ impl LossLaw for SdeSurrogate {
     fn predict_many(
         &self,
         params: &[Vec<f64>],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         super::sde_table::predict_many(self, params, lrs, steps)
@@ -397,7 +398,7 @@ impl LossLaw for SdeSurrogate {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use super::sde::SdeSurrogate;
 use super::{LawError, LossLaw, check_grid, check_params, predict_each};
 use crate::nqm::dot;
+use crate::schedule::LrGrid;
 
 /// Grid spacing in `ln κ`. `P(x) = F(x + ln S)` keeps its shape as the LR area `S` grows,
 /// so one spacing serves every step. Measured on the draws of the bundled fit over six
@@ -224,7 +225,7 @@ struct Part {
 pub(super) fn predict_many(
     law: &SdeSurrogate,
     params: &[Vec<f64>],
-    lrs: &[f64],
+    lrs: &LrGrid,
     steps: &[u64],
 ) -> Vec<Result<Vec<f64>, LawError>> {
     let specs = law.params();
@@ -477,7 +478,7 @@ impl LossLaw for Tabulated<'_> {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -505,7 +506,7 @@ impl LossLaw for Tabulated<'_> {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],
@@ -618,7 +619,7 @@ mod tests {
                 name: name.into(),
                 steps: (1..=30).map(|k| 100 * k).collect(),
                 losses: vec![3.0; 30],
-                lrs,
+                lrs: crate::schedule::LrGrid::new(lrs).unwrap(),
             })
             .collect()
     }
@@ -696,7 +697,7 @@ mod tests {
             }
         }
         // A grid that is not one of the curves': the law itself.
-        let lrs = vec![2e-4; 500];
+        let lrs = LrGrid::new(vec![2e-4; 500]).unwrap();
         let (mut a, mut b) = ([0.0; 2], [0.0; 2]);
         law.predict(&params[1], &lrs, &[10, 500], &mut a).unwrap();
         fast.predict(&params[1], &lrs, &[10, 500], &mut b).unwrap();

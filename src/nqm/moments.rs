@@ -45,6 +45,7 @@
 use thiserror::Error;
 
 use super::{NqmDiffusion, NqmParams, ParamError, QuadraticParams};
+use crate::schedule::LrGrid;
 use crate::solver::Method;
 
 /// Errors in moment-recursion inputs.
@@ -70,14 +71,6 @@ pub enum MomentsError {
         expected: usize,
         /// Given length.
         found: usize,
-    },
-    /// A learning rate is NaN or infinite.
-    #[error("learning rate of update {update} is not finite: {value}")]
-    NonFiniteLr {
-        /// 1-based update index.
-        update: usize,
-        /// The value.
-        value: f64,
     },
     /// Save points are not strictly increasing or exceed the LR grid.
     #[error("save step {step} (entry {index}) is invalid: {reason}")]
@@ -305,7 +298,7 @@ pub fn advance_second_moments(
 /// use lrsde::solver::Method;
 /// let mut m = DiagonalMoments::new(&NqmParams::default(), Method::Em).unwrap();
 /// let start = m.expected_loss();
-/// m.run(&[0.1; 100]).unwrap();
+/// m.run(&lrsde::schedule::LrGrid::new(vec![0.1; 100]).unwrap());
 /// assert!(m.expected_loss() < start);
 /// assert_eq!(m.steps(), 100);
 /// ```
@@ -460,11 +453,12 @@ impl DiagonalMoments {
 
     /// Applies the updates of `lrs` in order, using the closed form on runs of exactly equal LRs
     /// of length ≥ 8 and the step recursion elsewhere (both exact).
-    ///
-    /// # Errors
-    /// [`MomentsError::NonFiniteLr`] (nothing is applied in that case).
-    pub fn run(&mut self, lrs: &[f64]) -> Result<(), MomentsError> {
-        check_lrs(lrs, self.steps)?;
+    pub fn run(&mut self, lrs: &LrGrid) {
+        self.run_lrs(lrs);
+    }
+
+    /// [`Self::run`] on part of a grid (a validated grid's LRs, so nothing is checked).
+    pub(crate) fn run_lrs(&mut self, lrs: &[f64]) {
         for_each_run(lrs, |lr, n| {
             if n >= CLOSED_FORM_MIN_RUN {
                 self.advance_constant(lr, n as u64);
@@ -474,7 +468,6 @@ impl DiagonalMoments {
                 }
             }
         });
-        Ok(())
     }
 
     /// [`Self::run`] under a batch schedule: update `t` has its noise variance multiplied by
@@ -487,16 +480,16 @@ impl DiagonalMoments {
     /// let p = NqmParams::default();
     /// let mut a = DiagonalMoments::new(&p, Method::Em).unwrap();
     /// let mut b = a.clone();
-    /// a.run_batched(&[0.5; 10], &[2.0; 10]).unwrap(); // half the batch
-    /// b.run(&[0.5; 10]).unwrap();
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 10]).unwrap();
+    /// a.run_batched(&lrs, &[2.0; 10]).unwrap(); // half the batch
+    /// b.run(&lrs);
     /// assert!(a.expected_loss() > b.expected_loss());
     /// ```
     ///
     /// # Errors
-    /// [`MomentsError::NonFiniteLr`]; [`MomentsError::InvalidParameter`] if the lengths differ or
-    /// a factor is not finite and `>= 0` (nothing is applied in either case).
-    pub fn run_batched(&mut self, lrs: &[f64], noise_var: &[f64]) -> Result<(), MomentsError> {
-        check_lrs(lrs, self.steps)?;
+    /// [`MomentsError::InvalidParameter`] if the lengths differ or a factor is not finite and
+    /// `>= 0` (nothing is applied in that case).
+    pub fn run_batched(&mut self, lrs: &LrGrid, noise_var: &[f64]) -> Result<(), MomentsError> {
         check_noise_var(noise_var, lrs.len())?;
         for (&lr, &v) in lrs.iter().zip(noise_var) {
             self.step_scaled(lr, v);
@@ -588,16 +581,6 @@ fn check_noise_var(v: &[f64], len: usize) -> Result<(), MomentsError> {
     }
 }
 
-fn check_lrs(lrs: &[f64], offset: u64) -> Result<(), MomentsError> {
-    match lrs.iter().position(|x| !x.is_finite()) {
-        Some(i) => Err(MomentsError::NonFiniteLr {
-            update: offset as usize + i + 1,
-            value: lrs[i],
-        }),
-        None => Ok(()),
-    }
-}
-
 fn check_steps(steps: &[u64], len: usize) -> Result<(), MomentsError> {
     let mut prev = 0u64;
     for (index, &step) in steps.iter().enumerate() {
@@ -626,29 +609,27 @@ fn check_steps(steps: &[u64], len: usize) -> Result<(), MomentsError> {
 /// ```
 /// use lrsde::nqm::{expected_loss_at, NqmParams};
 /// use lrsde::solver::Method;
-/// let lrs = vec![0.2; 1000];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![0.2; 1000]).unwrap();
 /// let l = expected_loss_at(&NqmParams::default(), Method::Em, &lrs, &[0, 10, 1000]).unwrap();
 /// assert_eq!(l[0], 0.5 * (1..=32).map(|i| 1.0 / i as f64).sum::<f64>());
 /// assert!(l[2] < l[1] && l[1] < l[0]);
 /// ```
 ///
 /// # Errors
-/// Invalid parameters, non-finite LRs, or save steps that are not strictly increasing or exceed
-/// `lrs.len()`.
+/// Invalid parameters, or save steps that are not strictly increasing or exceed `lrs.len()`.
 pub fn expected_loss_at(
     nqm: &NqmParams,
     method: Method,
-    lrs: &[f64],
+    lrs: &LrGrid,
     steps: &[u64],
 ) -> Result<Vec<f64>, MomentsError> {
     check_steps(steps, lrs.len())?;
-    check_lrs(lrs, 0)?;
     let mut m = DiagonalMoments::new(nqm, method)?;
     let mut out = Vec::with_capacity(steps.len());
     let mut pos = 0usize;
     for &s in steps {
         let s = s as usize;
-        m.run(&lrs[pos..s])?;
+        m.run_lrs(&lrs[pos..s]);
         pos = s;
         out.push(m.expected_loss());
     }
@@ -662,18 +643,18 @@ pub fn expected_loss_at(
 /// ```
 /// use lrsde::nqm::{expected_loss_every_step, NqmParams};
 /// use lrsde::solver::Method;
-/// let l = expected_loss_every_step(&NqmParams::default(), Method::Em, &[0.1; 50]).unwrap();
+/// let lrs = lrsde::schedule::LrGrid::new(vec![0.1; 50]).unwrap();
+/// let l = expected_loss_every_step(&NqmParams::default(), Method::Em, &lrs).unwrap();
 /// assert_eq!(l.len(), 50);
 /// ```
 ///
 /// # Errors
-/// Invalid parameters or non-finite LRs.
+/// Invalid parameters.
 pub fn expected_loss_every_step(
     nqm: &NqmParams,
     method: Method,
-    lrs: &[f64],
+    lrs: &LrGrid,
 ) -> Result<Vec<f64>, MomentsError> {
-    check_lrs(lrs, 0)?;
     let mut m = DiagonalMoments::new(nqm, method)?;
     Ok(lrs
         .iter()
@@ -701,7 +682,7 @@ pub fn expected_loss_every_step(
 /// ```
 /// use lrsde::nqm::{MomentumMoments, QuadraticParams};
 /// let mut m = MomentumMoments::new(&QuadraticParams::default(), 0.9).unwrap();
-/// m.run(&[0.05; 200]).unwrap();
+/// m.run(&lrsde::schedule::LrGrid::new(vec![0.05; 200]).unwrap());
 /// assert!(m.expected_loss().is_finite());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -828,23 +809,22 @@ impl MomentumMoments {
     }
 
     /// Applies the updates of `lrs` in order.
-    ///
-    /// # Errors
-    /// [`MomentsError::NonFiniteLr`] (nothing is applied in that case).
-    pub fn run(&mut self, lrs: &[f64]) -> Result<(), MomentsError> {
-        check_lrs(lrs, self.steps)?;
+    pub fn run(&mut self, lrs: &LrGrid) {
+        self.run_lrs(lrs);
+    }
+
+    /// [`Self::run`] on part of a grid (a validated grid's LRs, so nothing is checked).
+    pub(crate) fn run_lrs(&mut self, lrs: &[f64]) {
         for &lr in lrs {
             self.step(lr);
         }
-        Ok(())
     }
 
     /// [`Self::run`] under a batch schedule (see [`DiagonalMoments::run_batched`]).
     ///
     /// # Errors
     /// As [`DiagonalMoments::run_batched`].
-    pub fn run_batched(&mut self, lrs: &[f64], noise_var: &[f64]) -> Result<(), MomentsError> {
-        check_lrs(lrs, self.steps)?;
+    pub fn run_batched(&mut self, lrs: &LrGrid, noise_var: &[f64]) -> Result<(), MomentsError> {
         check_noise_var(noise_var, lrs.len())?;
         for (&lr, &v) in lrs.iter().zip(noise_var) {
             self.step_scaled(lr, v);

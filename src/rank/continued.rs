@@ -71,7 +71,7 @@ pub struct Continuation {
 /// ```
 /// use lrsde::data::TrainingCurve;
 /// use lrsde::rank::continued_schedule;
-/// let run = TrainingCurve { name: "const".into(), lrs: vec![1.0; 10], steps: vec![10],
+/// let run = TrainingCurve { name: "const".into(), lrs: lrsde::schedule::LrGrid::new(vec![1.0; 10]).unwrap(), steps: vec![10],
 ///     losses: vec![3.0] };
 /// let s = continued_schedule(&run, 6, "linear:peak=1,steps=4".parse::<lrsde::schedule::ScheduleSpec>()?)?;
 /// assert_eq!(s.grid().as_slice(), &[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]);
@@ -103,7 +103,7 @@ pub fn continued_schedule(
 ///
 /// ```
 /// use lrsde::data::TrainingCurve;
-/// let run = TrainingCurve { name: "run".into(), lrs: vec![1.0, 0.5, 0.25], steps: vec![3],
+/// let run = TrainingCurve { name: "run".into(), lrs: lrsde::schedule::LrGrid::new(vec![1.0, 0.5, 0.25]).unwrap(), steps: vec![3],
 ///     losses: vec![3.0] };
 /// assert_eq!(lrsde::rank::fork_prefix(&run, 2)?.as_slice(), &[1.0, 0.5]);
 /// assert!(lrsde::rank::fork_prefix(&run, 4).is_err());
@@ -147,7 +147,7 @@ fn schedule_err(observed: &TrainingCurve, source: crate::schedule::ScheduleError
 /// use lrsde::law::{AnyLaw, LossLaw};
 /// use lrsde::rank::{continue_from, ContinueOptions};
 ///
-/// let lrs = vec![1e-3; 1000];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![1e-3; 1000]).unwrap();
 /// let steps: Vec<u64> = (1..=20).map(|k| 50 * k).collect();
 /// let losses = steps.iter().enumerate()
 ///     .map(|(i, &s)| (2.0 + 3.0 / (s as f64).sqrt()) * (1.0 + 1e-3 * ((i % 3) as f64 - 1.0)))
@@ -200,9 +200,10 @@ pub fn continue_from<L: LossLaw>(
             eval::curve_steps(first, n, options.rank.curve_points)
         }
     };
-    let mut band = predictor.predict_band(lrs, &steps).map_err(fit_err)?;
-    let diverged = eval::first_divergence(predictor, lrs, &steps, &band.loss, options.rank.rule())
-        .map_err(fit_err)?;
+    let mut band = predictor.predict_band(&grid, &steps).map_err(fit_err)?;
+    let diverged =
+        eval::first_divergence(predictor, &grid, &steps, &band.loss, options.rank.rule())
+            .map_err(fit_err)?;
 
     let mut offset = 0.0;
     if let LevelCorrection::MeanResidual { points } = options.level_correction {
@@ -221,7 +222,7 @@ pub fn continue_from<L: LossLaw>(
             ));
         } else {
             let at: Vec<u64> = tail.iter().map(|p| p.0).collect();
-            let pred = predictor.predict(lrs, &at).map_err(fit_err)?;
+            let pred = predictor.predict(&grid, &at).map_err(fit_err)?;
             let resid: Vec<f64> = tail
                 .iter()
                 .zip(&pred)

@@ -3,6 +3,7 @@
 
 use crate::fit::{Band, FitError, FittedLaw, Predictor};
 use crate::law::LossLaw;
+use crate::schedule::LrGrid;
 
 /// How a predicted curve is judged to have diverged.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,7 +89,7 @@ pub(crate) fn first_positive(lrs: &[f64]) -> Option<u64> {
 /// grow monotonically once unstable, so bisection finds the onset).
 pub(crate) fn first_divergence<L: LossLaw>(
     predictor: &Predictor<L>,
-    lrs: &[f64],
+    lrs: &LrGrid,
     steps: &[u64],
     loss: &[f64],
     rule: DivergenceRule,
@@ -168,7 +169,7 @@ pub(crate) fn extrapolation_warnings(fitted: &FittedLaw, peak: f64, steps: u64) 
 /// divergence and the per-draw final losses.
 pub(crate) fn evaluate<L: LossLaw>(
     predictor: &Predictor<L>,
-    lrs: &[f64],
+    lrs: &LrGrid,
     points: usize,
     rule: DivergenceRule,
 ) -> Result<Evaluated, FitError> {

@@ -345,7 +345,7 @@ impl fmt::Display for Ranking {
 /// use lrsde::rank::{rank, Candidate, RankOptions};
 ///
 /// // A constant-LR run following L = 2 + 3·S1^−0.5 (S1 = LR area in units of the peak).
-/// let lrs = vec![1e-3; 2000];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![1e-3; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=40).map(|k| 50 * k).collect();
 /// let losses = steps.iter().enumerate()
 ///     .map(|(i, &s)| (2.0 + 3.0 / (s as f64).sqrt()) * (1.0 + 1e-3 * ((i % 3) as f64 - 1.0)))
@@ -384,12 +384,12 @@ pub fn rank<L: LossLaw>(
         .par_iter()
         .map(|c| {
             let grid = c.schedule.grid();
-            eval::evaluate(predictor, grid.as_slice(), options.curve_points, rule).map_err(
-                |source| RankError::Fit {
+            eval::evaluate(predictor, &grid, options.curve_points, rule).map_err(|source| {
+                RankError::Fit {
                     context: format!("candidate `{}`", c.label),
                     source: source.into(),
-                },
-            )
+                }
+            })
         })
         .collect::<Vec<_>>()
         .into_iter()

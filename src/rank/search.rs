@@ -623,15 +623,15 @@ struct Problem<'a, L> {
 }
 
 /// The LRs a candidate is scored on: the continued run's prefix, if any, then its own.
-fn with_prefix(prefix: Option<&LrGrid>, spec: &ScheduleSpec) -> Vec<f64> {
+fn with_prefix(prefix: Option<&LrGrid>, spec: &ScheduleSpec) -> LrGrid {
     let grid = spec.grid();
     match prefix {
-        None => grid.into_vec(),
+        None => grid,
         Some(p) => {
             let mut lrs = Vec::with_capacity(p.len() + grid.len());
             lrs.extend_from_slice(p.as_slice());
             lrs.extend_from_slice(grid.as_slice());
-            lrs
+            LrGrid::from_validated(lrs)
         }
     }
 }
@@ -836,7 +836,7 @@ fn golden(
 /// use lrsde::law::{AnyLaw, LossLaw};
 /// use lrsde::rank::{search, SearchOptions};
 ///
-/// let lrs = vec![1e-3; 2000];
+/// let lrs = lrsde::schedule::LrGrid::new(vec![1e-3; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=40).map(|k| 50 * k).collect();
 /// let losses = steps.iter().enumerate()
 ///     .map(|(i, &s)| (2.0 + 3.0 / (s as f64).sqrt()) * (1.0 + 1e-3 * ((i % 3) as f64 - 1.0)))

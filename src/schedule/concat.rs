@@ -83,7 +83,11 @@ impl<A: LrSchedule, B: LrSchedule> Concat<A, B> {
     }
 
     /// The LR of every update.
-    pub fn grid(&self) -> LrGrid {
+    ///
+    /// # Errors
+    /// [`ScheduleError::BadLr`] if either part gives a negative or non-finite LR (only a
+    /// user-written schedule can).
+    pub fn grid(&self) -> Result<LrGrid, ScheduleError> {
         LrGrid::from_schedule(self)
     }
 }
@@ -156,7 +160,7 @@ impl Schedule {
 
     /// The LR of every update.
     pub fn grid(&self) -> LrGrid {
-        LrGrid::from_schedule(self)
+        LrGrid::from_valid_schedule(self)
     }
 
     /// A short human-readable description for tables and plot legends: the spec string of a

@@ -106,7 +106,7 @@ pub const FAMILIES: [&str; 9] = [
 ///     fn lr(&self, t: u64) -> f64 { if t < 5 { 1.0 } else { 0.5 } }
 ///     fn steps(&self) -> u64 { 10 }
 /// }
-/// let grid = LrGrid::from_schedule(&Halving);
+/// let grid = LrGrid::from_schedule(&Halving).unwrap();
 /// assert_eq!(grid.len(), 10);
 /// assert_eq!(grid.as_slice()[5], 0.5);
 /// ```
@@ -121,17 +121,42 @@ pub trait LrSchedule {
 ///
 /// Hot loops read this grid instead of calling [`LrSchedule::lr`], so no dynamic dispatch or
 /// transcendental function sits on the per-step path.
+///
+/// This is the one LR type the crate's APIs take, and [`LrGrid::new`] (which serde
+/// deserialisation also goes through) the one place where an LR is checked: every LR on a grid
+/// is finite and `>= 0`, so consumers never check again. The grid reads as a slice (`Deref`).
+///
+/// ```
+/// use lrsde::schedule::LrGrid;
+/// let grid = LrGrid::new(vec![0.1, 0.2, 0.3]).unwrap();
+/// assert_eq!(grid[1], 0.2);
+/// assert_eq!(grid.prefix(2).as_slice(), &[0.1, 0.2]);
+/// assert!(serde_json::from_str::<LrGrid>("[0.1, -1.0]").is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "Vec<f64>", into = "Vec<f64>")]
 pub struct LrGrid {
     lrs: Vec<f64>,
 }
 
 impl LrGrid {
     /// Evaluates `schedule` at every update.
-    pub fn from_schedule<S: LrSchedule + ?Sized>(schedule: &S) -> Self {
-        Self {
-            lrs: (0..schedule.steps()).map(|t| schedule.lr(t)).collect(),
-        }
+    ///
+    /// # Errors
+    /// [`ScheduleError::BadLr`] if the schedule gives a negative or non-finite LR (a
+    /// user-written [`LrSchedule`] may; the crate's own schedules cannot, and their `grid()`
+    /// methods are infallible).
+    pub fn from_schedule<S: LrSchedule + ?Sized>(schedule: &S) -> Result<Self, ScheduleError> {
+        Self::new(Self::evaluate(schedule))
+    }
+
+    /// Evaluates one of the crate's schedules, whose validation already bounds every LR.
+    pub(crate) fn from_valid_schedule<S: LrSchedule + ?Sized>(schedule: &S) -> Self {
+        Self::from_validated(Self::evaluate(schedule))
+    }
+
+    fn evaluate<S: LrSchedule + ?Sized>(schedule: &S) -> Vec<f64> {
+        (0..schedule.steps()).map(|t| schedule.lr(t)).collect()
     }
 
     /// Wraps per-update LRs, rejecting non-finite or negative values.
@@ -142,17 +167,24 @@ impl LrGrid {
     /// assert!(lrsde::schedule::LrGrid::new(vec![f64::NAN]).is_err());
     /// ```
     pub fn new(lrs: Vec<f64>) -> Result<Self, ScheduleError> {
-        if let Some((t, &lr)) = lrs
-            .iter()
-            .enumerate()
-            .find(|(_, lr)| !lr.is_finite() || **lr < 0.0)
-        {
+        if let Some((t, &lr)) = lrs.iter().enumerate().find(|(_, lr)| !Self::valid_lr(**lr)) {
             return Err(ScheduleError::BadLr {
                 step: t as u64 + 1,
                 lr,
             });
         }
         Ok(Self { lrs })
+    }
+
+    /// The rule every LR obeys: finite and `>= 0`. [`LrGrid::new`] applies it; the curve
+    /// readers apply it per cell too, to name the file, line and column of a bad LR.
+    ///
+    /// ```
+    /// use lrsde::schedule::LrGrid;
+    /// assert!(LrGrid::valid_lr(0.0) && !LrGrid::valid_lr(-1e-9) && !LrGrid::valid_lr(f64::NAN));
+    /// ```
+    pub fn valid_lr(lr: f64) -> bool {
+        lr.is_finite() && lr >= 0.0
     }
 
     /// The per-update LRs.
@@ -178,6 +210,87 @@ impl LrGrid {
     /// Consumes the grid, returning the LRs.
     pub fn into_vec(self) -> Vec<f64> {
         self.lrs
+    }
+
+    /// The first `k` updates (all of them if `k >= len()`), as a grid of their own.
+    ///
+    /// ```
+    /// let grid = lrsde::schedule::LrGrid::new(vec![1.0, 0.5, 0.25]).unwrap();
+    /// assert_eq!(grid.prefix(2).as_slice(), &[1.0, 0.5]);
+    /// assert_eq!(grid.prefix(9).len(), 3);
+    /// ```
+    #[must_use]
+    pub fn prefix(&self, k: usize) -> Self {
+        Self {
+            lrs: self.lrs[..k.min(self.lrs.len())].to_vec(),
+        }
+    }
+
+    /// Wraps LRs already known to be finite and `>= 0` (taken from grids or schedules whose
+    /// validation guarantees it), so they are not checked twice.
+    pub(crate) fn from_validated(lrs: Vec<f64>) -> Self {
+        debug_assert!(lrs.iter().all(|lr| Self::valid_lr(*lr)));
+        Self { lrs }
+    }
+}
+
+impl std::ops::Deref for LrGrid {
+    type Target = [f64];
+    fn deref(&self) -> &[f64] {
+        &self.lrs
+    }
+}
+
+impl PartialEq<Vec<f64>> for LrGrid {
+    fn eq(&self, other: &Vec<f64>) -> bool {
+        self.lrs == *other
+    }
+}
+
+impl PartialEq<&[f64]> for LrGrid {
+    fn eq(&self, other: &&[f64]) -> bool {
+        self.lrs == *other
+    }
+}
+
+impl<const N: usize> PartialEq<[f64; N]> for LrGrid {
+    fn eq(&self, other: &[f64; N]) -> bool {
+        self.lrs == *other
+    }
+}
+
+impl IntoIterator for LrGrid {
+    type Item = f64;
+    type IntoIter = std::vec::IntoIter<f64>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.lrs.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a LrGrid {
+    type Item = &'a f64;
+    type IntoIter = std::slice::Iter<'a, f64>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.lrs.iter()
+    }
+}
+
+impl AsRef<[f64]> for LrGrid {
+    fn as_ref(&self) -> &[f64] {
+        &self.lrs
+    }
+}
+
+impl TryFrom<Vec<f64>> for LrGrid {
+    type Error = ScheduleError;
+    fn try_from(lrs: Vec<f64>) -> Result<Self, ScheduleError> {
+        Self::new(lrs)
+    }
+}
+
+impl From<LrGrid> for Vec<f64> {
+    fn from(grid: LrGrid) -> Self {
+        grid.lrs
     }
 }
 

@@ -146,7 +146,7 @@ mod tests {
         let phased = spec(&format!("{a}; @1500 {b}; @2000 {c}"));
         let concat = Concat::new(Concat::new(&a, 1500, &b).unwrap(), 2000, &c).unwrap();
         assert_eq!(phased.steps(), 2500);
-        assert_eq!(phased.grid(), concat.grid());
+        assert_eq!(phased.grid(), concat.grid().unwrap());
         assert_eq!(phased.peak(), 3e-4);
         assert_eq!(phased.final_lr(), 0.0);
     }

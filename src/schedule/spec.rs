@@ -293,7 +293,7 @@ impl ScheduleSpec {
     /// assert_eq!(s.grid().as_slice(), &[0.75, 0.5, 0.25, 0.0]);
     /// ```
     pub fn grid(&self) -> LrGrid {
-        LrGrid::from_schedule(self)
+        LrGrid::from_valid_schedule(self)
     }
 
     /// The LR of the last update, `lr(steps − 1)`.

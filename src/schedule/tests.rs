@@ -397,11 +397,11 @@ fn concat_switches_and_restarts_the_second_index() {
     assert_eq!(c.steps(), 32);
     assert_eq!(c.lr(29), first.lr(29));
     assert_eq!((c.lr(30), c.lr(31)), (0.5, 0.25));
-    assert_eq!(c.grid().len(), 32);
+    assert_eq!(c.grid().unwrap().len(), 32);
     assert_eq!(c.switch_at(), 30);
     // Switching at 0 is just the second schedule; at first.steps() it is a plain append.
     assert_eq!(
-        Concat::new(&first, 0, &second).unwrap().grid(),
+        Concat::new(&first, 0, &second).unwrap().grid().unwrap(),
         second.grid()
     );
     assert_eq!(Concat::new(&first, 100, &second).unwrap().steps(), 102);

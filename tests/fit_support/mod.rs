@@ -34,7 +34,7 @@ impl LossLaw for Power3 {
     fn predict(
         &self,
         p: &[f64],
-        lrs: &[f64],
+        lrs: &lrsde::schedule::LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -80,7 +80,7 @@ impl LossLaw for Anneal5 {
     fn predict(
         &self,
         p: &[f64],
-        lrs: &[f64],
+        lrs: &lrsde::schedule::LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -121,7 +121,7 @@ impl LossLaw for NanLaw {
     fn predict(
         &self,
         _p: &[f64],
-        _lrs: &[f64],
+        _lrs: &lrsde::schedule::LrGrid,
         _steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -162,7 +162,7 @@ pub fn curve(
     seed: u64,
 ) -> TrainingCurve {
     let mut losses = vec![0.0; steps.len()];
-    law.predict(params, &lrs, &steps, &mut losses)
+    law.predict(params, &lr_grid(&lrs), &steps, &mut losses)
         .expect("test laws predict any valid input");
     let mut rng = lrsde::rng::path_rng(seed, 0);
     for l in &mut losses {
@@ -174,7 +174,7 @@ pub fn curve(
     }
     TrainingCurve {
         name: name.into(),
-        lrs,
+        lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
         steps,
         losses,
     }
@@ -182,4 +182,9 @@ pub fn curve(
 
 pub fn rel_err(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-12)
+}
+
+/// A validated LR grid from a test's LRs.
+fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
+    lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }

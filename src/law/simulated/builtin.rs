@@ -6,6 +6,7 @@ use super::{ModelFamily, MonteCarlo, Simulated};
 use crate::law::{LawError, ParamSpec};
 use crate::model::{Adam, AdamParams, LossNoise, ModelEntries, ModelError, MomentumParams};
 use crate::nqm::{DiagonalMoments, MomentumMoments, NqmDiffusion, QuadraticParams, power_law};
+use crate::schedule::LrGrid;
 use crate::solver::Method;
 use crate::spec::Tokens;
 
@@ -213,7 +214,7 @@ impl ModelFamily for BuiltinFamily {
     fn expected_loss(
         &self,
         theta: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         mc: &MonteCarlo,
         out: &mut [f64],
@@ -235,7 +236,7 @@ impl ModelFamily for BuiltinFamily {
                 .map_err(sim_err)?;
                 let mut pos = 0usize;
                 for (o, &s) in out.iter_mut().zip(steps) {
-                    m.run(&lrs[pos..s as usize]).map_err(sim_err)?;
+                    m.run_lrs(&lrs[pos..s as usize]);
                     pos = s as usize;
                     *o = m.expected_loss();
                 }
@@ -247,7 +248,7 @@ impl ModelFamily for BuiltinFamily {
                     .map_err(sim_err)?;
                 let mut pos = 0usize;
                 for (o, &s) in out.iter_mut().zip(steps) {
-                    m.run(&lrs[pos..s as usize]).map_err(sim_err)?;
+                    m.run_lrs(&lrs[pos..s as usize]);
                     pos = s as usize;
                     *o = m.expected_loss();
                 }
@@ -267,7 +268,7 @@ impl ModelFamily for BuiltinFamily {
     fn path_losses(
         &self,
         theta: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         mc: &MonteCarlo,
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {

@@ -30,6 +30,7 @@ use rayon::prelude::*;
 use super::sde::score;
 use super::{DataScale, LawError, LossLaw, ParamSpec, check_inputs, clamp_all};
 use crate::data::TrainingCurve;
+use crate::schedule::LrGrid;
 
 /// A parametric family of SDE models: what a [`Simulated`] law needs to fit one.
 ///
@@ -40,13 +41,14 @@ use crate::data::TrainingCurve;
 /// use lrsde::law::{LawError, ModelFamily, MonteCarlo, ParamSpec};
 /// use lrsde::model::Nqm;
 /// use lrsde::nqm::{NqmParams, QuadraticParams};
+/// use lrsde::schedule::LrGrid;
 /// /// A one-parameter family: the NQM with a fitted noise level.
 /// struct Noisy;
 /// impl ModelFamily for Noisy {
 ///     fn name(&self) -> &'static str { "noisy" }
 ///     fn params(&self) -> Vec<ParamSpec> { vec![ParamSpec::log("noise", 1e-4, 10.0)] }
 ///     fn initial_guesses(&self) -> Vec<Vec<f64>> { vec![vec![0.1]] }
-///     fn expected_loss(&self, theta: &[f64], lrs: &[f64], steps: &[u64], mc: &MonteCarlo,
+///     fn expected_loss(&self, theta: &[f64], lrs: &LrGrid, steps: &[u64], mc: &MonteCarlo,
 ///                      out: &mut [f64]) -> Result<(), LawError> {
 ///         let quad = QuadraticParams { dim: 4, noise: theta[0], ..Default::default() };
 ///         let model = Nqm::new(NqmParams { quad, ..Default::default() })?;
@@ -55,7 +57,8 @@ use crate::data::TrainingCurve;
 ///     }
 /// }
 /// let mut out = [0.0];
-/// Noisy.expected_loss(&[0.1], &[0.5; 10], &[10], &MonteCarlo::default(), &mut out).unwrap();
+/// let lrs = LrGrid::new(vec![0.5; 10]).unwrap();
+/// Noisy.expected_loss(&[0.1], &lrs, &[10], &MonteCarlo::default(), &mut out).unwrap();
 /// assert!(out[0] > 0.0);
 /// ```
 pub trait ModelFamily: Send + Sync {
@@ -76,7 +79,7 @@ pub trait ModelFamily: Send + Sync {
     fn expected_loss(
         &self,
         theta: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         mc: &MonteCarlo,
         out: &mut [f64],
@@ -92,7 +95,7 @@ pub trait ModelFamily: Send + Sync {
     fn path_losses(
         &self,
         theta: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         mc: &MonteCarlo,
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
@@ -191,15 +194,22 @@ impl<F: ModelFamily> Simulated<F> {
     }
 
     /// Expected model loss (before the map to observed loss) on raw LRs.
-    fn model_loss(&self, theta: &[f64], u: &[f64], steps: &[u64]) -> Result<Vec<f64>, LawError> {
+    fn model_loss(&self, theta: &[f64], u: &LrGrid, steps: &[u64]) -> Result<Vec<f64>, LawError> {
         let mut e = vec![0.0; steps.len()];
         self.family
             .expected_loss(theta, u, steps, &self.mc, &mut e)?;
         Ok(e)
     }
 
-    fn scaled_lrs(&self, lrs: &[f64], last: usize) -> Vec<f64> {
-        lrs[..last].iter().map(|l| l / self.scale.lr_ref).collect()
+    /// The first `last` LRs in units of `lr_ref`. An LR beyond `f64::MAX` in those units
+    /// saturates there (the model diverges either way), so the result is a valid grid.
+    fn scaled_lrs(&self, lrs: &[f64], last: usize) -> LrGrid {
+        LrGrid::from_validated(
+            lrs[..last]
+                .iter()
+                .map(|l| (l / self.scale.lr_ref).min(f64::MAX))
+                .collect(),
+        )
     }
 }
 
@@ -232,7 +242,7 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
     fn predict(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
@@ -252,7 +262,7 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
     fn predict_jacobian(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         out: &mut [f64],
         jac: &mut [f64],
@@ -316,7 +326,7 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
     fn path_predictions(
         &self,
         params: &[f64],
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
         // Only its length is checked: the law writes no means here.

@@ -4,6 +4,7 @@ use rayon::prelude::*;
 
 use crate::model::{DiffusionDerivative, SdeModel};
 use crate::rng::PathNormals;
+use crate::schedule::LrGrid;
 use crate::solver::{EulerMaruyama, Method, Milstein, Stepper, TimeStep, Workspace};
 
 /// A path whose loss exceeds this is diverged: its loss counts as `+∞` from then on.
@@ -23,7 +24,8 @@ const DIVERGED: f64 = 1e150;
 /// let mc = MonteCarlo { paths: 64, seed: 1, method: Default::default() };
 /// let model = Nqm::new(NqmParams::default()).unwrap();
 /// let mut out = [0.0; 2];
-/// mc.mean_loss(&model, &[0.5; 100], &[10, 100], None, &mut out);
+/// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 100]).unwrap();
+/// mc.mean_loss(&model, &lrs, &[10, 100], None, &mut out);
 /// assert!(out[1] < out[0]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -60,7 +62,7 @@ impl MonteCarlo {
     pub fn mean_loss<M: DiffusionDerivative>(
         &self,
         model: &M,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         init: Option<(usize, &[f64])>,
         out: &mut [f64],
@@ -87,16 +89,17 @@ impl MonteCarlo {
     /// use lrsde::nqm::NqmParams;
     /// let mc = MonteCarlo { paths: 4, ..Default::default() };
     /// let model = Nqm::new(NqmParams::default()).unwrap();
-    /// let per_path = mc.path_losses(&model, &[0.5; 100], &[100], None);
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 100]).unwrap();
+    /// let per_path = mc.path_losses(&model, &lrs, &[100], None);
     /// let mut mean = [0.0];
-    /// mc.mean_loss(&model, &[0.5; 100], &[100], None, &mut mean);
+    /// mc.mean_loss(&model, &lrs, &[100], None, &mut mean);
     /// let avg = per_path.iter().map(|p| p[0]).sum::<f64>() / 4.0;
     /// assert!((avg - mean[0]).abs() <= 1e-12 * mean[0]);
     /// ```
     pub fn path_losses<M: DiffusionDerivative>(
         &self,
         model: &M,
-        lrs: &[f64],
+        lrs: &LrGrid,
         steps: &[u64],
         init: Option<(usize, &[f64])>,
     ) -> Vec<Vec<f64>> {

@@ -99,6 +99,7 @@ fn synthetic() -> Vec<TrainingCurve> {
                 lrs,
                 steps,
                 losses,
+                batch: None,
             }
         })
         .collect()

@@ -113,6 +113,7 @@ fn read_fixture(model: &str, name: &str) -> TrainingCurve {
         lrs,
         steps,
         losses,
+        batch: None,
     }
 }
 

@@ -29,6 +29,7 @@ fn noisy_curve(seed: u64, updates: usize) -> TrainingCurve {
         lrs: vec![1e-3; updates],
         steps,
         losses,
+        batch: None,
     }
 }
 

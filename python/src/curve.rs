@@ -174,6 +174,7 @@ impl Curve {
                 lrs,
                 steps,
                 losses,
+                batch: None,
             }),
         }
     }
@@ -280,6 +281,7 @@ fn from_rows(
         lrs,
         steps,
         losses,
+        batch: None,
     })
 }
 

@@ -261,6 +261,7 @@ mod tests {
             lrs,
             steps,
             losses,
+            batch: None,
         };
         let fitted = fit_choice(
             &LawChoice::Auto,

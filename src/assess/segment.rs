@@ -19,6 +19,7 @@ fn truncate(c: &TrainingCurve, cut: f64) -> Option<TrainingCurve> {
         lrs: c.lrs[..(end as usize).min(c.lrs.len())].to_vec(),
         steps: c.steps[..keep].to_vec(),
         losses: c.losses[..keep].to_vec(),
+        batch: c.batch.clone(),
     })
 }
 
@@ -35,7 +36,7 @@ fn truncate(c: &TrainingCurve, cut: f64) -> Option<TrainingCurve> {
 /// let lrs = vec![1e-3; 2000];
 /// let steps: Vec<u64> = (1..=40).map(|k| 50 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
-/// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses };
+/// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses, batch: None };
 /// let errs = segment_errors(&"power".parse()?, &[curve], &FitOptions::default(), &[0.5])?;
 /// assert_eq!(errs.len(), 1);
 /// assert_eq!((errs[0].seen, errs[0].step), (1000, 2000));

@@ -163,6 +163,11 @@ pub struct CurveReadArgs {
     /// train_lr, train_learning_rate).
     #[arg(long, value_name = "NAME")]
     pub lr_column: Option<String>,
+    /// Batch-size column to read (default: batch_size, then batch, train/batch_size,
+    /// train_batch_size; none present: no batch schedule). Fitted by the sim: laws, whose
+    /// gradient noise scales with 1/batch; other laws accept only a constant batch.
+    #[arg(long, value_name = "NAME")]
+    pub batch_column: Option<String>,
     /// Take every curve's per-update LRs from this schedule spec or file (e.g. the TensorBoard
     /// export of the learning-rate scalar) instead of the curve file.
     #[arg(long, value_name = "SPEC|FILE")]
@@ -184,6 +189,7 @@ impl CurveReadArgs {
         opts.loss_column.clone_from(&self.loss_column);
         opts.step_column.clone_from(&self.step_column);
         opts.lr_column.clone_from(&self.lr_column);
+        opts.batch_column.clone_from(&self.batch_column);
         opts.parent.clone_from(&self.parent);
         opts
     }

@@ -272,7 +272,7 @@ fn starts(
 /// let lrs = vec![0.5; 200];
 /// let steps: Vec<u64> = (1..=20).map(|k| 10 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + (-0.01 * 0.5 * s as f64).exp()).collect();
-/// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses }];
+/// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses, batch: None }];
 /// let fitted = fit(&Exp, &curves, &FitOptions::default())?;
 /// assert!(fitted.report.converged, "{}", fitted.report.termination);
 /// assert!((fitted.params["k"] - 0.01).abs() < 1e-6);
@@ -510,7 +510,7 @@ pub fn fit<L: LossLaw + ?Sized>(
 /// let lrs = vec![3e-4; 2000];
 /// let steps: Vec<u64> = (1..=50).map(|k| 40 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
-/// let curves = [TrainingCurve { name: "constant".into(), lrs, steps, losses }];
+/// let curves = [TrainingCurve { name: "constant".into(), lrs, steps, losses, batch: None }];
 /// let law: AnyLaw = "power".parse()?;
 /// let fitted = fit_law(law, &curves, &FitOptions::default())?;
 /// assert!(fitted.report.converged, "{}", fitted.report.termination);

@@ -526,6 +526,7 @@ mod tests {
                     lrs,
                     steps,
                     losses,
+                    batch: None,
                 }
             })
             .collect()

@@ -21,7 +21,7 @@ use crate::law::{AnyLaw, LossLaw};
 /// let lrs = vec![3e-4; 2000];
 /// let steps: Vec<u64> = (1..=50).map(|k| 40 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
-/// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses };
+/// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses, batch: None };
 /// let fitted = fit_law("power".parse()?, &[curve], &FitOptions::default())?;
 ///
 /// // The fit file alone is enough to predict a new schedule.
@@ -100,7 +100,7 @@ impl<L: LossLaw> Predictor<L> {
     /// let lrs = vec![1.0; 400];
     /// let steps: Vec<u64> = (1..=40).map(|k| 10 * k).collect();
     /// let losses = steps.iter().map(|&k| 2.0 + 3.0 / (k as f64).sqrt()).collect();
-    /// let curve = TrainingCurve { name: "c".into(), lrs: lrs.clone(), steps, losses };
+    /// let curve = TrainingCurve { name: "c".into(), lrs: lrs.clone(), steps, losses, batch: None };
     /// let fitted = fit(&Toy, &[curve], &FitOptions::default())?;
     /// assert!(fitted.report.converged);
     /// let predictor = Predictor::with_law(fitted.clone(), Toy)?;

@@ -26,7 +26,7 @@ pub struct HeldOut {
 /// ```
 /// use lrsde::data::TrainingCurve;
 /// use lrsde::fit::{FitOptions, leave_one_out};
-/// let c = TrainingCurve { name: "a".into(), lrs: vec![0.1; 8], steps: vec![4, 8], losses: vec![3.0, 2.5] };
+/// let c = TrainingCurve { name: "a".into(), lrs: vec![0.1; 8], steps: vec![4, 8], losses: vec![3.0, 2.5], batch: None };
 /// let rows = leave_one_out(&"power".parse().unwrap(), &[c], &FitOptions::default(), &mut |_| {});
 /// assert!(rows.unwrap().is_empty());
 /// ```
@@ -90,7 +90,7 @@ const SHAPES_FOR_VALIDATION: usize = 3;
 /// ```
 /// use lrsde::data::TrainingCurve;
 /// let c = |name: &str, lr: f64| TrainingCurve {
-///     name: name.into(), lrs: vec![lr; 8], steps: vec![4, 8], losses: vec![3.0, 2.5] };
+///     name: name.into(), lrs: vec![lr; 8], steps: vec![4, 8], losses: vec![3.0, 2.5], batch: None };
 /// assert!(lrsde::fit::validation_note(&[c("a", 0.1), c("b", 0.2)]).is_some());
 /// ```
 pub fn validation_note(curves: &[TrainingCurve]) -> Option<&'static str> {

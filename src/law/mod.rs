@@ -393,7 +393,7 @@ impl DataScale {
     /// ```
     /// use lrsde::{data::TrainingCurve, law::DataScale};
     /// let c = TrainingCurve { name: "a".into(), lrs: vec![0.1, 0.3, 0.2],
-    ///     steps: vec![1, 3], losses: vec![4.0, 3.0] };
+    ///     steps: vec![1, 3], losses: vec![4.0, 3.0], batch: None };
     /// let s = DataScale::from_curves("doc", &[c]).unwrap();
     /// assert_eq!((s.lr_ref, s.loss_min, s.loss_max), (0.3, 3.0, 4.0));
     /// ```

@@ -619,6 +619,7 @@ mod tests {
                 steps: (1..=30).map(|k| 100 * k).collect(),
                 losses: vec![3.0; 30],
                 lrs,
+                batch: None,
             })
             .collect()
     }

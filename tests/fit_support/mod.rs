@@ -177,6 +177,7 @@ pub fn curve(
         lrs,
         steps,
         losses,
+        batch: None,
     }
 }
 

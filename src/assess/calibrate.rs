@@ -145,7 +145,8 @@ pub fn predictive_from_errors(
                 .iter()
                 .map(|c| {
                     let mut out = vec![f64::NAN; c.steps.len()];
-                    let _ = law.predict(&params, &c.lrs, &c.steps, &mut out);
+                    let _ =
+                        law.predict_batched(&params, &c.lrs, c.batch.as_ref(), &c.steps, &mut out);
                     out
                 })
                 .collect();

@@ -79,7 +79,7 @@ pub fn segment_errors(
                 continue;
             };
             let mut pred = [0.0];
-            refit.predict(&params, &full.lrs, &[step], &mut pred)?;
+            refit.predict_batched(&params, &full.lrs, full.batch.as_ref(), &[step], &mut pred)?;
             out.push(SegmentError {
                 curve: full.name.clone(),
                 seen,

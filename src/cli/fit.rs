@@ -183,7 +183,8 @@ fn first_bad_prediction(
     let params = predictor.params();
     curves.iter().zip(paths).find_map(|(c, path)| {
         let mut pred = vec![0.0; c.steps.len()];
-        if let Err(e) = law.predict(&params, &c.lrs, &c.steps, &mut pred) {
+        if let Err(e) = law.predict_batched(&params, &c.lrs, c.batch.as_ref(), &c.steps, &mut pred)
+        {
             return Some(format!("{}: the law fails: {e}", path.display()));
         }
         first_bad(&pred, &c.steps).map(|(step, v)| {

@@ -304,6 +304,11 @@ pub fn fit<L: LossLaw + ?Sized>(
         return Err(FitError::NoCurves);
     }
     curves.iter().try_for_each(validate_curve)?;
+    // A law that cannot follow a curve's batch ramp says so here, not as a fit that fails on
+    // every point.
+    for batch in curves.iter().filter_map(|c| c.batch.as_ref()) {
+        law.check_batch(batch)?;
+    }
     let n_points: usize = curves.iter().map(|c| c.steps.len()).sum();
     let p = specs.len();
     if n_points < p + 1 {
@@ -642,7 +647,10 @@ fn metrics<L: LossLaw + ?Sized>(
         .iter()
         .map(|c| {
             let mut pred = vec![0.0; c.steps.len()];
-            if law.predict(theta, &c.lrs, &c.steps, &mut pred).is_err() {
+            if law
+                .predict_batched(theta, &c.lrs, c.batch.as_ref(), &c.steps, &mut pred)
+                .is_err()
+            {
                 // Counted like non-finite predictions: no point of this curve has a residual.
                 pred.fill(f64::NAN);
             }

@@ -52,9 +52,13 @@ pub fn leave_one_out(
             .collect();
         let refit = Predictor::from_fitted(fit_law(law.clone(), &rest, options)?)?;
         let mut pred = vec![0.0; held.steps.len()];
-        refit
-            .law()
-            .predict(&refit.params(), &held.lrs, &held.steps, &mut pred)?;
+        refit.law().predict_batched(
+            &refit.params(),
+            &held.lrs,
+            held.batch.as_ref(),
+            &held.steps,
+            &mut pred,
+        )?;
         // R² is not reported here; 0 keeps every point in its sums.
         let m = curve_metrics(&held.steps, &held.losses, &pred, 0);
         rows.push(HeldOut {

@@ -186,13 +186,17 @@ impl Fit {
 
     /// The predicted loss curve of a schedule with its uncertainty band (``lrsde predict``):
     /// a table ``step, lr, loss, loss_lo, loss_hi`` for every update ``1..=steps``
-    /// (``steps=None``: the whole schedule).
-    #[pyo3(signature = (schedule, *, steps = None))]
+    /// (``steps=None``: the whole schedule). ``batch_schedule`` (as in :func:`simulate`: a
+    /// spec or :class:`Schedule` read as batch sizes, a file with a ``batch_size`` column, or
+    /// an array) predicts under a batch-size ramp; only ``sim:`` laws fitted on curves with
+    /// batch sizes accept a changing batch.
+    #[pyo3(signature = (schedule, *, steps = None, batch_schedule = None))]
     fn predict<'py>(
         &self,
         py: Python<'py>,
         schedule: &Bound<'py, PyAny>,
         steps: Option<u64>,
+        batch_schedule: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let candidate = candidate(schedule)?;
         let len = candidate.schedule.steps();
@@ -213,7 +217,18 @@ impl Fit {
                 lrsde::data::DEFAULT_MAX_STEPS
             )));
         }
-        let predictor = Arc::clone(&self.inner);
+        let predictor = match batch_schedule {
+            None => Arc::clone(&self.inner),
+            Some(b) => {
+                // The grid is at most one value per update of a schedule predict accepts.
+                let grid = crate::batch::batch_grid(b, 8 * lrsde::data::DEFAULT_MAX_STEPS)?;
+                Arc::new(
+                    Predictor::clone(&self.inner)
+                        .with_batch_schedule(Some(grid))
+                        .map_err(|e| errors::with_context("batch_schedule", &e))?,
+                )
+            }
+        };
         let (band, mut lrs) = blocking::run(py, &Cancel::default(), move || {
             let mut lrs = candidate.schedule.grid().into_vec();
             lrs.truncate(k as usize);

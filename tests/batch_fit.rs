@@ -217,7 +217,7 @@ fn a_constant_grid_at_the_reference_changes_no_bit() {
 fn laws_without_a_batch_term_refuse_a_ramp_and_name_the_laws_that_take_one() {
     let grid = ramp(300);
     let lrs = vec![1e-3; 300];
-    for name in ["sde", "mpl", "momentum", "power"] {
+    for name in ["mpl", "momentum", "power"] {
         let law: AnyLaw = name.parse().unwrap();
         let e = law.check_batch(&grid).unwrap_err();
         assert_eq!(e, LawError::NoBatchTerm { law: law.name() });
@@ -237,9 +237,78 @@ fn laws_without_a_batch_term_refuse_a_ramp_and_name_the_laws_that_take_one() {
                 .is_err()
         );
     }
-    // A `sim:` law fitted without batch sizes has no reference batch for a ramp.
+    // A `sim:` or `sde` law fitted without batch sizes has no reference batch for a ramp.
     let e = nqm_law(8, None).check_batch(&grid).unwrap_err();
     assert_eq!(e, LawError::NoBatchReference { law: "sim" });
+    let sde: AnyLaw = "sde".parse().unwrap();
+    assert_eq!(
+        sde.check_batch(&grid).unwrap_err(),
+        LawError::NoBatchReference { law: "sim" }
+    );
+}
+
+#[test]
+fn the_sde_law_follows_a_ramp_as_the_same_noisy_quadratic() {
+    // Configured on curves whose largest batch is 256 (the reference of its noise `s`).
+    let mut sde: AnyLaw = "sde:dim=16".parse().unwrap();
+    sde.configure(&ramped_curves(300, 30)).unwrap();
+    // (L0, log_kappa_max, p, log_s, log_w0, q) of the `sim:` TRUTH.
+    let p = [
+        TRUTH[0],
+        TRUTH[2],
+        TRUTH[3],
+        TRUTH[4] + TRUTH[1],
+        TRUTH[1],
+        TRUTH[5],
+    ];
+    let n = 1200;
+    let lrs: Vec<f64> = (0..n)
+        .map(|t| 1e-3 * (1.0 - 0.5 * t as f64 / n as f64))
+        .collect();
+    let steps: Vec<u64> = (1..=12).map(|k| 100 * k).collect();
+    let grid = ramp(n);
+    let (mut a, mut b) = (vec![0.0; 12], vec![0.0; 12]);
+    sde.predict_batched(&p, &lrs, Some(&grid), &steps, &mut a)
+        .unwrap();
+    nqm_law(16, Some(256.0))
+        .predict_batched(&TRUTH, &lrs, Some(&grid), &steps, &mut b)
+        .unwrap();
+    assert_eq!(a, b);
+    // Its Jacobian under the ramp against central differences of its batched prediction.
+    let mut jac = vec![0.0; 12 * 6];
+    let mut out = vec![0.0; 12];
+    assert!(
+        sde.predict_jacobian_batched(&p, &lrs, Some(&grid), &steps, &mut out, &mut jac)
+            .unwrap()
+    );
+    assert_eq!(out, a);
+    for k in 0..6 {
+        let h = 1e-5;
+        let (mut up, mut down) = (p, p);
+        up[k] += h;
+        down[k] -= h;
+        let (mut fu, mut fd) = (vec![0.0; 12], vec![0.0; 12]);
+        sde.predict_batched(&up, &lrs, Some(&grid), &steps, &mut fu)
+            .unwrap();
+        sde.predict_batched(&down, &lrs, Some(&grid), &steps, &mut fd)
+            .unwrap();
+        for j in 0..12 {
+            let fdiff = (fu[j] - fd[j]) / (2.0 * h);
+            let got = jac[j * 6 + k];
+            assert!(
+                (got - fdiff).abs() <= 1e-5 * fdiff.abs().max(1e-3),
+                "param {k}, step {}: {got} vs {fdiff}",
+                steps[j]
+            );
+        }
+    }
+    // At the reference batch throughout: the sde law's own recursion, bit for bit.
+    let flat = BatchGrid::new(vec![256.0; n]).unwrap();
+    let mut own = vec![0.0; 12];
+    sde.predict(&p, &lrs, &steps, &mut own).unwrap();
+    sde.predict_batched(&p, &lrs, Some(&flat), &steps, &mut b)
+        .unwrap();
+    assert_eq!(own, b);
 }
 
 /// Warmup then cosine to 10 %, constant, or WSD, `n` updates at peak 1e-3.

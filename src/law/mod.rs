@@ -315,6 +315,16 @@ pub trait LossLaw: Send + Sync {
     }
 }
 
+/// The largest batch size of the curves' batch schedules (the reference batch of a law fitted
+/// to them), `None` when no curve has one.
+pub(crate) fn largest_batch(curves: &[TrainingCurve]) -> Option<f64> {
+    curves
+        .iter()
+        .filter_map(|c| c.batch.as_ref())
+        .flat_map(|b| b.as_slice().iter().copied())
+        .reduce(f64::max)
+}
+
 /// [`LossLaw::check_batch`] of a law without a batch term: only a constant grid.
 pub(crate) fn no_batch_term(law: &'static str, batch: &BatchGrid) -> Result<(), LawError> {
     if batch.is_constant_at(batch.at(0)) {
@@ -430,8 +440,8 @@ pub enum LawError {
     /// A non-constant batch-size schedule for a law whose prediction has no batch term.
     #[error(
         "law `{law}` has no batch-size term, so it cannot follow a changing batch size; \
-         batch schedules need a law whose gradient noise scales with 1/batch: \
-         sim:model=nqm, momentum, adam or lossnoise"
+         batch schedules need a law whose gradient noise scales with 1/batch: sde (without \
+         LR exponents) or sim:model=nqm, momentum, adam or lossnoise"
     )]
     NoBatchTerm {
         /// Law name.

@@ -535,13 +535,8 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
     /// schedules (unchanged when no curve has one).
     fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
         self.scale = DataScale::from_curves("sim", curves)?;
-        let largest = curves
-            .iter()
-            .filter_map(|c| c.batch.as_ref())
-            .flat_map(|b| b.as_slice().iter().copied())
-            .reduce(f64::max);
-        if largest.is_some() {
-            self.set_batch_ref(largest)?;
+        if let Some(b) = super::largest_batch(curves) {
+            self.set_batch_ref(Some(b))?;
         }
         Ok(())
     }

@@ -75,7 +75,12 @@ class Fit:
         steps: Optional[int] = None,
         batch_schedule: Optional[Union[ScheduleLike, ArrayLike]] = None,
     ) -> Table: ...
-    def rank(self, schedules: Iterable[ScheduleLike]) -> Table: ...
+    def rank(
+        self,
+        schedules: Iterable[ScheduleLike],
+        *,
+        batch_schedule: Optional[Union[ScheduleLike, ArrayLike]] = None,
+    ) -> Table: ...
     def validate(self, curves: Optional[Iterable[CurveLike]] = None) -> Table: ...
     def plot(
         self,

@@ -217,18 +217,7 @@ impl Fit {
                 lrsde::data::DEFAULT_MAX_STEPS
             )));
         }
-        let predictor = match batch_schedule {
-            None => Arc::clone(&self.inner),
-            Some(b) => {
-                // The grid is at most one value per update of a schedule predict accepts.
-                let grid = crate::batch::batch_grid(b, 8 * lrsde::data::DEFAULT_MAX_STEPS)?;
-                Arc::new(
-                    Predictor::clone(&self.inner)
-                        .with_batch_schedule(Some(grid))
-                        .map_err(|e| errors::with_context("batch_schedule", &e))?,
-                )
-            }
-        };
+        let predictor = self.batched(batch_schedule)?;
         let (band, mut lrs) = blocking::run(py, &Cancel::default(), move || {
             let mut lrs = candidate.schedule.grid().into_vec();
             lrs.truncate(k as usize);
@@ -252,11 +241,14 @@ impl Fit {
 
     /// Ranks schedules by predicted final loss (``lrsde rank``): a table with the CLI's
     /// columns ``rank, schedule, final_loss, loss_lo, loss_hi, gap, significant, diverged``
-    /// (``diverged``: the step where the prediction diverged, or None).
+    /// (``diverged``: the step where the prediction diverged, or None). ``batch_schedule``
+    /// applies one batch-size schedule to every candidate (as in :meth:`predict`).
+    #[pyo3(signature = (schedules, *, batch_schedule = None))]
     fn rank<'py>(
         &self,
         py: Python<'py>,
         schedules: &Bound<'py, PyAny>,
+        batch_schedule: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let candidates = schedules
             .try_iter()?
@@ -265,7 +257,7 @@ impl Fit {
         if candidates.is_empty() {
             return Err(errors::value_error("give at least one schedule"));
         }
-        let predictor = Arc::clone(&self.inner);
+        let predictor = self.batched(batch_schedule)?;
         let ranking = blocking::run(py, &Cancel::default(), move || {
             lrsde::rank::rank(&predictor, &candidates, &RankOptions::default())
                 .map_err(lrsde::Error::from)
@@ -393,6 +385,21 @@ impl Fit {
 
 /// The fit paired with its law, checked once here so that `predict`, `rank` and `validate`
 /// cannot meet a fit without a usable law.
+impl Fit {
+    /// The predictor, following `batch_schedule` when one is given.
+    fn batched(&self, batch_schedule: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<Predictor>> {
+        let Some(b) = batch_schedule else {
+            return Ok(Arc::clone(&self.inner));
+        };
+        // The grid is at most one value per update of a schedule predict accepts.
+        let grid = crate::batch::batch_grid(b, 8 * lrsde::data::DEFAULT_MAX_STEPS)?;
+        Predictor::clone(&self.inner)
+            .with_batch_schedule(Some(grid))
+            .map(Arc::new)
+            .map_err(|e| errors::with_context("batch_schedule", &e))
+    }
+}
+
 fn predictor(fitted: FittedLaw) -> PyResult<Predictor> {
     Predictor::from_fitted(fitted).map_err(|e| errors::to_py(&e))
 }

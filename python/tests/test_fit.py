@@ -175,6 +175,9 @@ def test_predict_follows_a_batch_schedule_as_the_cli(cli, tmp_path):
     flat = fit.predict("constant:peak=1e-3,steps=400", batch_schedule=np.full(400, 128.0))
     assert flat["loss"].tolist() == plain["loss"].tolist()
     assert df["loss"].iloc[50] > plain["loss"].iloc[50]
+    ranked = fit.rank(["constant:peak=1e-3,steps=400"], batch_schedule=ramp)
+    assert len(ranked) == 1
+    assert close(ranked["final_loss"].iloc[0], df["loss"].iloc[-1], 1e-12)
 
 
 def test_predict_refuses_a_batch_ramp_for_a_law_without_a_batch_term(both):

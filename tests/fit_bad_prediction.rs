@@ -49,6 +49,7 @@ fn curve(name: &str, updates: usize, steps: Vec<u64>) -> TrainingCurve {
     TrainingCurve {
         name: name.into(),
         lrs: lrsde::schedule::LrGrid::new(vec![1.0; updates]).unwrap(),
+        batch: None,
         steps,
         losses,
     }

@@ -110,6 +110,7 @@ fn synthetic() -> Vec<TrainingCurve> {
                 lrs,
                 steps,
                 losses,
+                batch: None,
             }
         })
         .collect()

@@ -113,6 +113,7 @@ fn read_fixture(model: &str, name: &str) -> TrainingCurve {
         lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
         steps,
         losses,
+        batch: None,
     }
 }
 

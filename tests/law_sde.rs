@@ -274,6 +274,7 @@ fn configure_and_guesses() {
         lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
         steps,
         losses,
+        batch: None,
     };
     law.set_lr_ref(1.0).unwrap();
     law.configure(std::slice::from_ref(&curve)).unwrap();

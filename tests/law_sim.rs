@@ -72,6 +72,7 @@ fn synthetic(law: &AnyLaw, truth: &[f64], n: usize, every: usize) -> Vec<Trainin
                 lrs,
                 steps: st,
                 losses,
+                batch: None,
             }
         })
         .collect()

@@ -29,6 +29,7 @@ fn noisy_curve(seed: u64, updates: usize) -> TrainingCurve {
         lrs: lrsde::schedule::LrGrid::new(vec![1e-3; updates]).unwrap(),
         steps,
         losses,
+        batch: None,
     }
 }
 

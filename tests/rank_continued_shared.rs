@@ -105,6 +105,7 @@ fn continued_training_on_124m_cooldown_branches() {
             lrs: stable.lrs.prefix(*fork as usize),
             steps: stable.steps[..keep].to_vec(),
             losses: stable.losses[..keep].to_vec(),
+            batch: None,
         };
         for &kind in &laws {
             let t0 = std::time::Instant::now();

@@ -27,6 +27,7 @@ fn run(lr: f64, n: u64, every: u64, loss: impl Fn(u64) -> f64) -> TrainingCurve 
         lrs: lrsde::schedule::LrGrid::new(vec![lr; n as usize]).unwrap(),
         steps,
         losses,
+        batch: None,
     }
 }
 

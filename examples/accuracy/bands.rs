@@ -208,6 +208,7 @@ pub fn fork_sets(root: &Path) -> Vec<ForkSet> {
                 lrs: stable.lrs.prefix(fork as usize),
                 steps: stable.steps[..keep].to_vec(),
                 losses: stable.losses[..keep].to_vec(),
+                batch: None,
             };
             let branches = paths
                 .iter()
@@ -221,6 +222,7 @@ pub fn fork_sets(root: &Path) -> Vec<ForkSet> {
                         lrs: c.lrs.clone(),
                         steps: after.iter().map(|&j| c.steps[j]).collect(),
                         losses: after.iter().map(|&j| c.losses[j]).collect(),
+                        batch: None,
                     }
                 })
                 .collect();

@@ -190,6 +190,7 @@ fn truncate(c: &TrainingCurve, horizon: u64, name: &str) -> TrainingCurve {
         lrs: c.lrs.prefix(horizon as usize),
         steps: c.steps[..keep].to_vec(),
         losses: c.losses[..keep].to_vec(),
+        batch: c.batch.clone(),
     }
 }
 

@@ -181,6 +181,7 @@ impl Curve {
                 lrs,
                 steps,
                 losses,
+                batch: None,
             }),
         })
     }
@@ -296,6 +297,7 @@ fn from_rows(
         lrs,
         steps,
         losses,
+        batch: None,
     })
 }
 

@@ -217,13 +217,17 @@ impl Fit {
 
     /// The predicted loss curve of a schedule with its uncertainty band (``lrsde predict``):
     /// a table ``step, lr, loss, loss_lo, loss_hi`` for every update ``1..=steps``
-    /// (``steps=None``: the whole schedule).
-    #[pyo3(signature = (schedule, *, steps = None))]
+    /// (``steps=None``: the whole schedule). ``batch_schedule`` (as in :func:`simulate`: a
+    /// spec or :class:`Schedule` read as batch sizes, a file with a ``batch_size`` column, or
+    /// an array) predicts under a batch-size ramp; only ``sim:`` laws fitted on curves with
+    /// batch sizes accept a changing batch.
+    #[pyo3(signature = (schedule, *, steps = None, batch_schedule = None))]
     fn predict<'py>(
         &self,
         py: Python<'py>,
         schedule: &Bound<'py, PyAny>,
         steps: Option<u64>,
+        batch_schedule: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let candidate = candidate(schedule)?;
         let len = candidate.schedule.steps();
@@ -244,7 +248,7 @@ impl Fit {
                 lrsde::data::DEFAULT_MAX_STEPS
             )));
         }
-        let predictor = Arc::clone(&self.inner);
+        let predictor = self.batched(batch_schedule)?;
         let (band, mut lrs) = blocking::run(py, &Cancel::default(), move || {
             let grid = candidate.schedule.grid().prefix(k as usize);
             let steps: Vec<u64> = (1..=k).collect();
@@ -269,11 +273,14 @@ impl Fit {
 
     /// Ranks schedules by predicted final loss (``lrsde rank``): a table with the CLI's
     /// columns ``rank, schedule, final_loss, loss_lo, loss_hi, gap, significant, diverged``
-    /// (``diverged``: the step where the prediction diverged, or None).
+    /// (``diverged``: the step where the prediction diverged, or None). ``batch_schedule``
+    /// applies one batch-size schedule to every candidate (as in :meth:`predict`).
+    #[pyo3(signature = (schedules, *, batch_schedule = None))]
     fn rank<'py>(
         &self,
         py: Python<'py>,
         schedules: &Bound<'py, PyAny>,
+        batch_schedule: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let candidates = schedules
             .try_iter()?
@@ -282,7 +289,7 @@ impl Fit {
         if candidates.is_empty() {
             return Err(errors::value_error("give at least one schedule"));
         }
-        let predictor = Arc::clone(&self.inner);
+        let predictor = self.batched(batch_schedule)?;
         let ranking = blocking::run(py, &Cancel::default(), move || {
             lrsde::rank::rank(&predictor, &candidates, &RankOptions::default())
                 .map_err(lrsde::Error::from)
@@ -410,6 +417,21 @@ impl Fit {
 
 /// The fit paired with its law, checked once here so that `predict`, `rank` and `validate`
 /// cannot meet a fit without a usable law.
+impl Fit {
+    /// The predictor, following `batch_schedule` when one is given.
+    fn batched(&self, batch_schedule: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<Predictor>> {
+        let Some(b) = batch_schedule else {
+            return Ok(Arc::clone(&self.inner));
+        };
+        // The grid is at most one value per update of a schedule predict accepts.
+        let grid = crate::batch::batch_grid(b, 8 * lrsde::data::DEFAULT_MAX_STEPS)?;
+        Predictor::clone(&self.inner)
+            .with_batch_schedule(Some(grid))
+            .map(Arc::new)
+            .map_err(|e| errors::with_context("batch_schedule", &e))
+    }
+}
+
 fn predictor(fitted: FittedLaw) -> PyResult<Predictor> {
     Predictor::from_fitted(fitted).map_err(|e| errors::to_py(&e))
 }

@@ -179,3 +179,46 @@ def test_a_prior_for_another_law_or_parameter_is_a_value_error():
         lrsde.fit([CURVES[0]], law="momentum", prior=bad)
     with pytest.raises(ValueError, match="missing field `source`"):
         lrsde.fit([CURVES[0]], law="momentum", prior={"law": "momentum", "terms": []})
+
+
+def test_predict_follows_a_batch_schedule_as_the_cli(cli, tmp_path):
+    # A curve with a batch ramp (64, then 128), fitted by a `sim:` law, which keeps the ramp's
+    # largest batch as the reference of its noise.
+    rows = ["step,lr,loss,batch_size"]
+    for s in range(1, 401):
+        loss = f"{2.0 + 1.0 / math.sqrt(s) + (0.02 if s <= 200 else 0.01):.9f}" if s % 20 == 0 else ""
+        rows.append(f"{s},0.001,{loss},{64 if s <= 200 else 128}")
+    curve = tmp_path / "ramp.csv"
+    curve.write_text("\n".join(rows) + "\n")
+    path = tmp_path / "fit.json"
+    code, _, err = cli(
+        "fit", "--curve", curve, "--law", "sim:model=nqm,dim=4", "--allow-unconverged", "-o", path
+    )
+    assert code == 0, err
+    fit = lrsde.load_fit(path)
+    ramp = "constant:peak=128,steps=400,warmup=100"
+    out = tmp_path / "pred.csv"
+    code, _, err = cli(
+        "predict", "--fit", path, "--schedule", "constant:peak=1e-3,steps=400",
+        "--batch-schedule", ramp, "-o", out,
+    )
+    assert code == 0, err
+    expected = read_csv_exact(out.read_text())
+    df = fit.predict("constant:peak=1e-3,steps=400", batch_schedule=ramp)
+    got, want = df["loss"].to_numpy(), np.array([float(v) for v in expected["loss"]])
+    assert np.all(np.abs(got - want) <= 1e-9 * np.abs(want))
+    # At the reference batch throughout: the prediction without a schedule, bit for bit; a
+    # smaller batch is noisier.
+    plain = fit.predict("constant:peak=1e-3,steps=400")
+    flat = fit.predict("constant:peak=1e-3,steps=400", batch_schedule=np.full(400, 128.0))
+    assert flat["loss"].tolist() == plain["loss"].tolist()
+    assert df["loss"].iloc[50] > plain["loss"].iloc[50]
+    ranked = fit.rank(["constant:peak=1e-3,steps=400"], batch_schedule=ramp)
+    assert len(ranked) == 1
+    assert close(ranked["final_loss"].iloc[0], df["loss"].iloc[-1], 1e-12)
+
+
+def test_predict_refuses_a_batch_ramp_for_a_law_without_a_batch_term(both):
+    _, fit = both
+    with pytest.raises(ValueError, match="law `mpl` has no batch-size term"):
+        fit.predict(WSD, steps=100, batch_schedule="constant:peak=64,steps=100,warmup=50")

@@ -295,6 +295,7 @@ mod tests {
             lrs: crate::schedule::LrGrid::new(lrs).unwrap(),
             steps,
             losses,
+            batch: None,
         };
         let fitted = fit_choice(
             &LawChoice::Auto,

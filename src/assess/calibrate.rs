@@ -145,7 +145,8 @@ pub fn predictive_from_errors(
                 .iter()
                 .map(|c| {
                     let mut out = vec![f64::NAN; c.steps.len()];
-                    let _ = law.predict(&params, &c.lrs, &c.steps, &mut out);
+                    let _ =
+                        law.predict_batched(&params, &c.lrs, c.batch.as_ref(), &c.steps, &mut out);
                     out
                 })
                 .collect();
@@ -200,7 +201,7 @@ pub fn predictive_from_errors(
 /// let losses = steps.iter().enumerate()
 ///     .map(|(i, &s)| 2.0 + 3.0 / (s as f64).sqrt() + 1e-3 * ((i % 2) as f64 - 0.5))
 ///     .collect();
-/// let curves = [TrainingCurve { name: "c".into(), lrs, steps, losses }];
+/// let curves = [TrainingCurve { name: "c".into(), lrs, steps, losses, batch: None }];
 /// let opts = FitOptions::default();
 /// let fitted = fit_law("power".parse()?, &curves, &opts)?;
 /// let fitted = calibrate(fitted, &curves, &opts, &CalibrationOptions::default())?;

@@ -7,6 +7,7 @@ use super::calibrate::CalibrationOptions;
 use super::metrics::{Evaluation, curve_metrics};
 use crate::data::TrainingCurve;
 use crate::fit::{FitOptions, FittedLaw};
+use crate::law::Batched;
 
 /// The predictive band of one held-out curve at its last observed point.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -79,7 +80,7 @@ pub fn assess(
         .map(|c| (c, false))
         .chain(test_curves.iter().map(|c| (c, true)))
     {
-        let pred = fitted.predict(&law, &c.lrs, &c.steps)?;
+        let pred = fitted.predict(&Batched::new(&law, c.batch.as_ref()), &c.lrs, &c.steps)?;
         if is_test {
             held_out.push((
                 c.name.clone(),

@@ -36,7 +36,7 @@ pub struct Instability {
 /// let losses: Vec<f64> = steps.iter()
 ///     .map(|&s| if s <= 2500 { 4.0 - s as f64 / 2500.0 } else { 3.0 + (s - 2500) as f64 / 5000.0 })
 ///     .collect();
-/// let c = TrainingCurve { name: "hot".into(), lrs: lrsde::schedule::LrGrid::new(vec![2e-3; 4000]).unwrap(), steps, losses };
+/// let c = TrainingCurve { name: "hot".into(), lrs: lrsde::schedule::LrGrid::new(vec![2e-3; 4000]).unwrap(), steps, losses, batch: None };
 /// let i = observed_instability(&[c], 0.0).unwrap();
 /// assert_eq!(i.lr, 2e-3);
 /// assert!(i.rise > 0.2);

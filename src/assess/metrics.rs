@@ -260,9 +260,13 @@ pub fn evaluate(
     let fitted = predictor.fitted();
     let predict = |c: &crate::data::TrainingCurve| -> Result<Vec<f64>, crate::Error> {
         let mut out = vec![0.0; c.steps.len()];
-        predictor
-            .law()
-            .predict(&predictor.params(), &c.lrs, &c.steps, &mut out)?;
+        predictor.law().predict_batched(
+            &predictor.params(),
+            &c.lrs,
+            c.batch.as_ref(),
+            &c.steps,
+            &mut out,
+        )?;
         Ok(out)
     };
     let mut held_out = Vec::new();

@@ -19,6 +19,7 @@ fn truncate(c: &TrainingCurve, cut: f64) -> Option<TrainingCurve> {
         lrs: c.lrs.prefix(end as usize),
         steps: c.steps[..keep].to_vec(),
         losses: c.losses[..keep].to_vec(),
+        batch: c.batch.clone(),
     })
 }
 
@@ -35,7 +36,7 @@ fn truncate(c: &TrainingCurve, cut: f64) -> Option<TrainingCurve> {
 /// let lrs = lrsde::schedule::LrGrid::new(vec![1e-3; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=40).map(|k| 50 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
-/// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses };
+/// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses, batch: None };
 /// let errs = segment_errors(&"power".parse()?, &[curve], &FitOptions::default(), &[0.5])?;
 /// assert_eq!(errs.len(), 1);
 /// assert_eq!((errs[0].seen, errs[0].step), (1000, 2000));
@@ -78,7 +79,7 @@ pub fn segment_errors(
                 continue;
             };
             let mut pred = [0.0];
-            refit.predict(&params, &full.lrs, &[step], &mut pred)?;
+            refit.predict_batched(&params, &full.lrs, full.batch.as_ref(), &[step], &mut pred)?;
             out.push(SegmentError {
                 curve: full.name.clone(),
                 seen,

@@ -27,7 +27,7 @@ pub struct HeldOut {
 /// use lrsde::data::TrainingCurve;
 /// use lrsde::assess::leave_one_out;
 /// use lrsde::fit::FitOptions;
-/// let c = TrainingCurve { name: "a".into(), lrs: lrsde::schedule::LrGrid::new(vec![0.1; 8]).unwrap(), steps: vec![4, 8], losses: vec![3.0, 2.5] };
+/// let c = TrainingCurve { name: "a".into(), lrs: lrsde::schedule::LrGrid::new(vec![0.1; 8]).unwrap(), steps: vec![4, 8], losses: vec![3.0, 2.5], batch: None };
 /// let rows = leave_one_out(&"power".parse().unwrap(), &[c], &FitOptions::default(), &mut |_| {});
 /// assert!(rows.unwrap().is_empty());
 /// ```
@@ -53,9 +53,13 @@ pub fn leave_one_out(
             .collect();
         let refit = Predictor::from_fitted(fit_law(law.clone(), &rest, options)?)?;
         let mut pred = vec![0.0; held.steps.len()];
-        refit
-            .law()
-            .predict(&refit.params(), &held.lrs, &held.steps, &mut pred)?;
+        refit.law().predict_batched(
+            &refit.params(),
+            &held.lrs,
+            held.batch.as_ref(),
+            &held.steps,
+            &mut pred,
+        )?;
         // R² is not reported here; 0 keeps every point in its sums.
         let m = curve_metrics(&held.steps, &held.losses, &pred, 0);
         rows.push(HeldOut {
@@ -91,7 +95,7 @@ const SHAPES_FOR_VALIDATION: usize = 3;
 /// ```
 /// use lrsde::data::TrainingCurve;
 /// let c = |name: &str, lr: f64| TrainingCurve {
-///     name: name.into(), lrs: lrsde::schedule::LrGrid::new(vec![lr; 8]).unwrap(), steps: vec![4, 8], losses: vec![3.0, 2.5] };
+///     name: name.into(), lrs: lrsde::schedule::LrGrid::new(vec![lr; 8]).unwrap(), steps: vec![4, 8], losses: vec![3.0, 2.5], batch: None };
 /// assert!(lrsde::assess::validation_note(&[c("a", 0.1), c("b", 0.2)]).is_some());
 /// ```
 pub fn validation_note(curves: &[TrainingCurve]) -> Option<&'static str> {

@@ -163,6 +163,11 @@ pub struct CurveReadArgs {
     /// train_lr, train_learning_rate).
     #[arg(long, value_name = "NAME")]
     pub lr_column: Option<String>,
+    /// Batch-size column to read (default: batch_size, then batch, train/batch_size,
+    /// train_batch_size; none present: no batch schedule). Fitted by the sim: laws, whose
+    /// gradient noise scales with 1/batch; other laws accept only a constant batch.
+    #[arg(long, value_name = "NAME")]
+    pub batch_column: Option<String>,
     /// Take every curve's per-update LRs from this schedule spec or file (e.g. the TensorBoard
     /// export of the learning-rate scalar) instead of the curve file.
     #[arg(long, value_name = "SPEC|FILE")]
@@ -184,6 +189,7 @@ impl CurveReadArgs {
         opts.loss_column.clone_from(&self.loss_column);
         opts.step_column.clone_from(&self.step_column);
         opts.lr_column.clone_from(&self.lr_column);
+        opts.batch_column.clone_from(&self.batch_column);
         opts.parent.clone_from(&self.parent);
         opts
     }
@@ -233,4 +239,63 @@ pub fn read_resume(
     lrsde::rank::fork_prefix(&observed, at)
         .map_err(|e| CliError::user(format!("--resume {} --at {at}: {e}", path.display())))?;
     Ok((observed, at))
+}
+
+/// The `--batch-schedule SPEC|FILE` flag of `predict` and `rank`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BatchScheduleArgs {
+    /// Batch-size schedule of every predicted run: a spec in the schedule grammar read as
+    /// batch sizes (e.g. constant:peak=1024,steps=10000,warmup=2000 ramps to 1024) or a file
+    /// with a batch_size column; the last batch holds past its end. With --resume it starts
+    /// after --at (the run's own batch_size column covers updates 1..=K). Needs a sim: law
+    /// fitted on curves with a batch_size column; other laws accept only a constant batch.
+    #[arg(long, value_name = "SPEC|FILE")]
+    pub batch_schedule: Option<String>,
+}
+
+impl BatchScheduleArgs {
+    /// `predictor` following the batch schedule: the flag's grid, after the resumed run's
+    /// own batch sizes for updates `1..=at` when `resumed` is given.
+    pub fn apply(
+        &self,
+        predictor: lrsde::fit::Predictor,
+        resumed: Option<(&lrsde::data::TrainingCurve, u64)>,
+    ) -> CliResult<lrsde::fit::Predictor> {
+        let flag = "--batch-schedule";
+        let given = self
+            .batch_schedule
+            .as_deref()
+            .map(|t| batch_schedule(t, flag).map(|g| (t, g)))
+            .transpose()?;
+        let grid = match (resumed, given) {
+            (None, None) => return Ok(predictor),
+            (None, Some((_, g))) => g,
+            (Some((run, at)), given) => {
+                let Some(prefix) = &run.batch else {
+                    return match given {
+                        None => Ok(predictor),
+                        Some((text, _)) => Err(CliError::user(format!(
+                            "{flag} {text}: with --resume the batch schedule starts after \
+                             --at {at}, so the run `{}` needs its own batch sizes for updates \
+                             1..={at}: give it a batch_size column (or name one with \
+                             --batch-column)",
+                            run.name
+                        ))),
+                    };
+                };
+                let mut all: Vec<f64> = (0..at as usize).map(|t| prefix.at(t)).collect();
+                if let Some((_, g)) = given {
+                    all.extend_from_slice(g.as_slice());
+                }
+                BatchGrid::new(all).map_err(|e| CliError::user(format!("{flag}: {e}")))?
+            }
+        };
+        predictor.with_batch_schedule(Some(grid)).map_err(|e| {
+            let what = self.batch_schedule.as_deref().map_or_else(
+                || "--resume: the run's batch_size column".to_owned(),
+                |t| format!("{flag} {t}"),
+            );
+            CliError::user(format!("{what}: {e}"))
+        })
+    }
 }

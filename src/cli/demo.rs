@@ -94,7 +94,13 @@ pub fn run(args: &Args) -> CliResult<()> {
         let mut pred = vec![0.0; c.steps.len()];
         predictor
             .law()
-            .predict(&predictor.params(), &c.lrs, &c.steps, &mut pred)
+            .predict_batched(
+                &predictor.params(),
+                &c.lrs,
+                c.batch.as_ref(),
+                &c.steps,
+                &mut pred,
+            )
             .map_err(lrsde::Error::from)?;
         let m = lrsde::assess::metrics::curve_metrics(&c.steps, &c.losses, &pred, 0);
         let (p, o) = (pred[pred.len() - 1], c.losses[c.losses.len() - 1]);

@@ -34,6 +34,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 0, requires = "resume")]
     level_points: usize,
     #[command(flatten)]
+    batch: super::args::BatchScheduleArgs,
+    #[command(flatten)]
     read: super::args::CurveReadArgs,
     #[command(flatten)]
     memory: MemoryArgs,
@@ -59,10 +61,11 @@ pub fn run(args: &Args) -> CliResult<()> {
     #[cfg(feature = "plot")]
     check_output(args.plot.as_deref())?;
     let predictor = load_fit(&args.fit)?;
-    let fitted = predictor.fitted();
     if let (Some(resume), Some(at)) = (&args.resume, args.at) {
-        return continue_run(args, &predictor, resume, at);
+        return continue_run(args, predictor, resume, at);
     }
+    let predictor = args.batch.apply(predictor, None)?;
+    let fitted = predictor.fitted();
     let candidate = candidate(&args.schedule, "--schedule")?;
     let len = candidate.schedule.steps();
     let k = args.steps.unwrap_or(len);
@@ -131,12 +134,13 @@ pub fn run(args: &Args) -> CliResult<()> {
 /// `predict --resume FILE --at K`: the observed run's LRs up to K, then `--schedule`.
 fn continue_run(
     args: &Args,
-    predictor: &Predictor,
+    predictor: Predictor,
     resume: &std::path::Path,
     at: u64,
 ) -> CliResult<()> {
     use lrsde::rank::{ContinueOptions, LevelCorrection};
     let (observed, at) = super::args::read_resume(resume, at, &args.read)?;
+    let predictor = &args.batch.apply(predictor, Some((&observed, at)))?;
     let schedule = candidate(&args.schedule, "--schedule")?.schedule;
     let total = at.saturating_add(schedule.steps());
     check_predict_len(

@@ -50,6 +50,8 @@ pub struct Args {
     #[arg(long, value_name = "K", requires = "resume")]
     at: Option<u64>,
     #[command(flatten)]
+    batch: super::args::BatchScheduleArgs,
+    #[command(flatten)]
     read: super::args::CurveReadArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -88,6 +90,9 @@ pub fn run(args: &Args) -> CliResult<()> {
         (Some(path), Some(at)) => Some(super::args::read_resume(path, at, &args.read)?),
         _ => None,
     };
+    let predictor = args
+        .batch
+        .apply(predictor, resumed.as_ref().map(|(run, at)| (run, *at)))?;
     if let (Some((observed, at)), Some(path)) = (&resumed, &args.resume) {
         eprintln!(
             "note: every candidate continues {} after update {at}",

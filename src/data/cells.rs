@@ -34,6 +34,8 @@ pub(crate) struct RawCurve {
     pub found: Vec<String>,
     /// What to suggest when the file has no LR column (empty: the general advice).
     pub lr_hint: String,
+    /// `(step, batch size)`: the batch of update `step` onwards, from a `batch_size` column.
+    pub batch_rows: Vec<(u64, f64)>,
 }
 
 /// Parses a cell: empty (after trimming) is a missing value.
@@ -128,6 +130,18 @@ pub(crate) fn check_lr(value: f64, at: &Location) -> Result<f64, DataError> {
         Err(DataError::BadValue {
             at: at.clone(),
             what: "learning rate",
+            value,
+        })
+    }
+}
+
+/// A batch size must be finite and > 0 (it divides the gradient-noise variance).
+pub(crate) fn check_batch(value: f64, at: &Location) -> Result<f64, DataError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(DataError::BadBatch {
+            at: at.clone(),
             value,
         })
     }

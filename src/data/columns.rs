@@ -41,12 +41,16 @@ pub const LR_ALIASES: [&str; 5] = [
 /// (evaluation before training, as the defaults).
 pub const LOSS_ALIASES: [&str; 4] = ["eval/loss", "val/loss", "validation/loss", "train/loss"];
 
+/// Known other names of the batch-size column, tried after `batch_size`, in this order.
+pub const BATCH_ALIASES: [&str; 3] = ["batch", "train/batch_size", "train_batch_size"];
+
 /// What a column is looked up for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
     Step,
     Lr,
     Loss,
+    Batch,
 }
 
 impl Role {
@@ -56,6 +60,7 @@ impl Role {
             Role::Step => "step",
             Role::Lr => "lr",
             Role::Loss => "loss",
+            Role::Batch => "batch_size",
         }
     }
 
@@ -65,6 +70,7 @@ impl Role {
             Role::Step => "--step-column",
             Role::Lr => "--lr-column",
             Role::Loss => "--loss-column",
+            Role::Batch => "--batch-column",
         }
     }
 
@@ -74,6 +80,7 @@ impl Role {
             Role::Step => (&["step"], &STEP_ALIASES),
             Role::Lr => (&["lr"], &LR_ALIASES),
             Role::Loss => (&DEFAULT_LOSS_COLUMNS, &LOSS_ALIASES),
+            Role::Batch => (&["batch_size"], &BATCH_ALIASES),
         };
         canonical.iter().chain(aliases).copied().collect()
     }
@@ -231,6 +238,26 @@ pub(crate) fn lr_column(
             column: name.to_owned(),
             found: listed(columns),
             hint: "; choose one with --lr-column".to_owned(),
+        }),
+        (hit, _) => Ok(hit),
+    }
+}
+
+/// The batch-size column if any: `--batch-column` (then it must exist), else `batch_size` or
+/// an alias. Optional: a curve without one has no batch schedule.
+pub(crate) fn batch_column(
+    path: &str,
+    columns: &[String],
+    opts: &ReadOptions,
+) -> Result<Option<Hit>, DataError> {
+    let requested = opts.batch_column.as_deref();
+    let hit = resolve(path, columns, Role::Batch, requested, None)?;
+    match (hit, requested) {
+        (None, Some(name)) => Err(DataError::MissingColumn {
+            path: path.to_owned(),
+            column: name.to_owned(),
+            found: listed(columns),
+            hint: "; choose one with --batch-column".to_owned(),
         }),
         (hit, _) => Ok(hit),
     }

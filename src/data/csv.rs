@@ -2,9 +2,11 @@
 
 use super::ReadOptions;
 use super::cells::{
-    Purpose, RawCurve, check_loss, check_lr, parse_number, parse_step_min, strip_bom,
+    Purpose, RawCurve, check_batch, check_loss, check_lr, parse_number, parse_step_min, strip_bom,
 };
-use super::columns::{Hit, is_band, listed, loss_column, lr_column, run_of, step_column};
+use super::columns::{
+    Hit, batch_column, is_band, listed, loss_column, lr_column, run_of, step_column,
+};
 use super::error::{DataError, Location};
 
 /// Parses CSV bytes (BOM, CRLF, quoted fields and extra columns are fine).
@@ -68,6 +70,10 @@ pub(crate) fn parse(
         || run_of(&columns, loss).is_some()
         || run_of(&columns, lr).is_some();
     let (lr_col, loss_col) = (lr.map(|h| h.index), loss.map(|h| h.index));
+    let batch_col = match purpose {
+        Purpose::Curve => batch_column(path, &columns, opts)?.map(|h| h.index),
+        Purpose::LrOnly => None,
+    };
 
     let mut raw = RawCurve {
         path: path.to_owned(),
@@ -156,6 +162,14 @@ pub(crate) fn parse(
             if let Some(v) = parse_number(&cell(c), &at)? {
                 raw.lr_rows
                     .push((step + u64::from(export), check_lr(v, &at)?));
+            }
+        }
+        if let Some(c) = batch_col {
+            let at = cell_at(c);
+            if let Some(v) = parse_number(&cell(c), &at)? {
+                // Logged like the LR: in an export, the value at step s is for update s + 1.
+                raw.batch_rows
+                    .push((step + u64::from(export), check_batch(v, &at)?));
             }
         }
         if let Some(c) = loss_col {

@@ -169,6 +169,14 @@ pub enum DataError {
         /// The value read.
         value: f64,
     },
+    /// A batch size that is NaN, infinite, zero or negative.
+    #[error("{at}: batch size is {value}; it must be finite and > 0")]
+    BadBatch {
+        /// Where.
+        at: Location,
+        /// The value read.
+        value: f64,
+    },
     /// A step that is not a whole number >= 1.
     #[error("{at}: step `{value}` is not a whole number >= 1 (steps are 1-based update counts)")]
     BadStep {

@@ -5,9 +5,10 @@ use serde_json::{Map, Value};
 
 use super::ReadOptions;
 use super::cells::{
-    Purpose, RawCurve, check_loss, check_lr, parse_number, parse_step, step_from_f64, strip_bom,
+    Purpose, RawCurve, check_batch, check_loss, check_lr, parse_number, parse_step, step_from_f64,
+    strip_bom,
 };
-use super::columns::{loss_column, lr_column, run_of, step_column};
+use super::columns::{batch_column, loss_column, lr_column, run_of, step_column};
 use super::error::{DataError, Location, shorten};
 
 /// Where a row came from: a line of a JSONL file or an index into a JSON array.
@@ -163,6 +164,10 @@ pub(crate) fn rows_to_raw(
     let lr_key = lr_column(path, &columns, opts, run_of(&columns, loss_key))?
         .map(|h| columns[h.index].clone());
     let loss_key = loss_key.map(|h| columns[h.index].clone());
+    let batch_key = match purpose {
+        Purpose::Curve => batch_column(path, &columns, opts)?.map(|h| columns[h.index].clone()),
+        Purpose::LrOnly => None,
+    };
     let mut raw = RawCurve {
         path: path.to_owned(),
         loss_column: loss_key.clone(),
@@ -194,6 +199,14 @@ pub(crate) fn rows_to_raw(
             let at = row.at(path, k);
             if let Some(x) = json_number(v, &at)? {
                 raw.lr_rows.push((step, check_lr(x, &at)?));
+            }
+        }
+        if let Some(k) = &batch_key
+            && let Some(v) = get_ci(map, k)
+        {
+            let at = row.at(path, k);
+            if let Some(x) = json_number(v, &at)? {
+                raw.batch_rows.push((step, check_batch(x, &at)?));
             }
         }
         if let Some(k) = &loss_key

@@ -20,6 +20,11 @@
 //! * Sparse `lr` rows are interpolated linearly; after the last row the LR is held; before the
 //!   first row a [`WarmupPolicy`] applies (default: linear warmup from 0, the Multi-Power-Law
 //!   convention). An explicit schedule ([`ReadOptions::schedule`]) replaces the file's LRs.
+//! * An optional `batch_size` column ([`ReadOptions::batch_column`], [`BATCH_ALIASES`]; CSV,
+//!   JSONL and JSON row arrays) gives [`TrainingCurve::batch`], rebuilt as the LR is (linear
+//!   between logged rows, the last one held) except before the first row, where the first
+//!   logged batch size is held back to update 1 (a warmup from 0 would be a batch of 0). Log
+//!   every update, or at least each jump, to keep a stepped ramp stepped.
 
 mod cells;
 mod columns;
@@ -33,11 +38,11 @@ mod wandb;
 use std::path::{Path, PathBuf};
 
 pub use cells::DEFAULT_LOSS_COLUMNS;
-pub use columns::{LOSS_ALIASES, LR_ALIASES, STEP_ALIASES};
+pub use columns::{BATCH_ALIASES, LOSS_ALIASES, LR_ALIASES, STEP_ALIASES};
 pub use error::{DataError, Location};
 pub use lr_reconstruct::{WarmupPolicy, reconstruct_lrs};
 
-use crate::schedule::LrGrid;
+use crate::schedule::{BatchGrid, LrGrid};
 use cells::{Purpose, RawCurve, check_text, strip_bom};
 use jsonl::{RowAt, json_error};
 use serde_json::Value;
@@ -56,6 +61,11 @@ pub struct TrainingCurve {
     pub steps: Vec<u64>,
     /// Observed losses, one per entry of `steps`.
     pub losses: Vec<f64>,
+    /// Per-update batch sizes when the run had a batch schedule (a file's `batch_size` column);
+    /// `None`: one batch size throughout, the law's reference. Laws whose gradient noise scales
+    /// with `1/batch` (the `sim:` laws) use it; the others accept only a constant grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchGrid>,
 }
 
 /// Default for [`ReadOptions::max_steps`]: 20 million updates (160 MB of LRs).
@@ -86,6 +96,10 @@ pub struct ReadOptions {
     /// The LR column (`--lr-column`); `None` tries `lr`, then [`LR_ALIASES`]. For W&B files a
     /// key of `history.train`.
     pub lr_column: Option<String>,
+    /// The batch-size column (`--batch-column`, then it must exist); `None` tries
+    /// `batch_size`, then [`BATCH_ALIASES`], and a file without one has no batch schedule.
+    /// Read from CSV, JSONL and JSON row arrays.
+    pub batch_column: Option<String>,
     /// The run a W&B branch (a cooldown forked with `config.resume_from`) was forked from
     /// (`--parent`): used instead of looking for `<parent run>.json` beside the branch. Files
     /// that are not branches ignore it, so one parent serves a mix of runs.
@@ -107,6 +121,7 @@ impl Default for ReadOptions {
             loss_column: None,
             step_column: None,
             lr_column: None,
+            batch_column: None,
             parent: None,
             warmup: WarmupPolicy::Auto,
             schedule: None,
@@ -132,6 +147,17 @@ impl ReadOptions {
     /// Uses `column` as the LR column.
     pub fn with_lr_column(mut self, column: impl Into<String>) -> Self {
         self.lr_column = Some(column.into());
+        self
+    }
+
+    /// Uses `column` as the batch-size column.
+    ///
+    /// ```
+    /// let opts = lrsde::data::ReadOptions::default().with_batch_column("bs");
+    /// assert_eq!(opts.batch_column.as_deref(), Some("bs"));
+    /// ```
+    pub fn with_batch_column(mut self, column: impl Into<String>) -> Self {
+        self.batch_column = Some(column.into());
         self
     }
 
@@ -343,13 +369,26 @@ fn build_curve(
             grid_of(&raw, lrs_from_rows(&raw, n, opts)?)?
         }
     };
+    let batch = batch_grid(&raw.batch_rows, lrs.len());
     let (steps, losses) = raw.loss_rows.into_iter().unzip();
     Ok(TrainingCurve {
         name,
         lrs,
         steps,
         losses,
+        batch,
     })
+}
+
+/// One batch size per update from sparse rows (the LR's rule, the first value held back to
+/// update 1; see the module docs); `None` without rows.
+fn batch_grid(rows: &[(u64, f64)], n: usize) -> Option<BatchGrid> {
+    if rows.is_empty() {
+        return None;
+    }
+    // Every value was checked `> 0` cell by cell, so interpolation keeps them `> 0`; an empty
+    // curve has no loss and failed before this.
+    BatchGrid::new(reconstruct_lrs(rows, n as u64, WarmupPolicy::Constant)).ok()
 }
 
 fn lrs_from_rows(raw: &RawCurve, n: u64, opts: &ReadOptions) -> Result<Vec<f64>, DataError> {
@@ -660,7 +699,8 @@ fn grid_of(raw: &RawCurve, lrs: Vec<f64>) -> Result<LrGrid, DataError> {
     })
 }
 
-/// Names tried, in order, for a file's per-update batch size (`--batch-schedule FILE`).
+/// Names tried, in order, for a file's per-update batch size (`--batch-schedule FILE`); a
+/// curve's `batch_size` column is found by the same names ([`BATCH_ALIASES`]).
 pub const BATCH_COLUMNS: [&str; 4] = [
     "batch_size",
     "batch",
@@ -737,6 +777,7 @@ mod tests {
             has_lr: true,
             found: vec![],
             lr_hint: String::new(),
+            batch_rows: Vec::new(),
         };
         let c = build_curve(raw, "x".into(), &ReadOptions::default()).unwrap();
         assert_eq!(c.lrs, vec![0.5, 1.0, 0.75, 0.5, 0.5, 0.5]);

@@ -374,5 +374,6 @@ pub(crate) fn splice(
         has_lr: parent.has_lr || branch.has_lr,
         found: branch.found,
         lr_hint: branch.lr_hint,
+        batch_rows: join(parent.batch_rows, branch.batch_rows),
     })
 }

@@ -80,7 +80,13 @@ impl<L: LossLaw> Predictor<L> {
         let params = self.params();
         curves.iter().enumerate().find_map(|(curve, c)| {
             let mut pred = vec![0.0; c.steps.len()];
-            let kind = match self.law().predict(&params, &c.lrs, &c.steps, &mut pred) {
+            let kind = match self.law().predict_batched(
+                &params,
+                &c.lrs,
+                c.batch.as_ref(),
+                &c.steps,
+                &mut pred,
+            ) {
                 Err(e) => Some(BadPredictionKind::Law(e)),
                 Ok(()) => first_bad(&pred, &c.steps)
                     .map(|(step, value)| BadPredictionKind::Loss { step, value }),

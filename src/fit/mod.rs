@@ -266,7 +266,7 @@ fn starts(
 /// let lrs = lrsde::schedule::LrGrid::new(vec![0.5; 200]).unwrap();
 /// let steps: Vec<u64> = (1..=20).map(|k| 10 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + (-0.01 * 0.5 * s as f64).exp()).collect();
-/// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses }];
+/// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses, batch: None }];
 /// let fitted = fit(&Exp, &curves, &FitOptions::default())?;
 /// assert!(fitted.report.converged, "{}", fitted.report.termination);
 /// assert!((fitted.params["k"] - 0.01).abs() < 1e-6);
@@ -298,6 +298,11 @@ pub fn fit<L: LossLaw + ?Sized>(
         return Err(FitError::NoCurves);
     }
     curves.iter().try_for_each(validate_curve)?;
+    // A law that cannot follow a curve's batch ramp says so here, not as a fit that fails on
+    // every point.
+    for batch in curves.iter().filter_map(|c| c.batch.as_ref()) {
+        law.check_batch(batch)?;
+    }
     let n_points: usize = curves.iter().map(|c| c.steps.len()).sum();
     let p = specs.len();
     if n_points < p + 1 {
@@ -505,7 +510,7 @@ pub fn fit<L: LossLaw + ?Sized>(
 /// let lrs = lrsde::schedule::LrGrid::new(vec![3e-4; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=50).map(|k| 40 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
-/// let curves = [TrainingCurve { name: "constant".into(), lrs, steps, losses }];
+/// let curves = [TrainingCurve { name: "constant".into(), lrs, steps, losses, batch: None }];
 /// let law: AnyLaw = "power".parse()?;
 /// let fitted = fit_law(law, &curves, &FitOptions::default())?;
 /// assert!(fitted.report.converged, "{}", fitted.report.termination);
@@ -637,7 +642,10 @@ fn metrics<L: LossLaw + ?Sized>(
         .iter()
         .map(|c| {
             let mut pred = vec![0.0; c.steps.len()];
-            if law.predict(theta, &c.lrs, &c.steps, &mut pred).is_err() {
+            if law
+                .predict_batched(theta, &c.lrs, c.batch.as_ref(), &c.steps, &mut pred)
+                .is_err()
+            {
                 // Counted like non-finite predictions: no point of this curve has a residual.
                 pred.fill(f64::NAN);
             }

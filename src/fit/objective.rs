@@ -209,7 +209,13 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
                 let out = &mut ws.pred[..curve.steps.len()];
                 if self
                     .law
-                    .predict(&ws.theta, &curve.lrs, &curve.steps, out)
+                    .predict_batched(
+                        &ws.theta,
+                        &curve.lrs,
+                        curve.batch.as_ref(),
+                        &curve.steps,
+                        out,
+                    )
                     .is_err()
                 {
                     (0..out.len()).for_each(|j| visit(c, j, None));
@@ -241,10 +247,14 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
             for (c, curve) in self.curves.iter().enumerate() {
                 let n = curve.steps.len();
                 let (out, jac) = (&mut ws.pred[..n], &mut ws.jac[..n * p]);
-                match self
-                    .law
-                    .predict_jacobian(&ws.theta, &curve.lrs, &curve.steps, out, jac)
-                {
+                match self.law.predict_jacobian_batched(
+                    &ws.theta,
+                    &curve.lrs,
+                    curve.batch.as_ref(),
+                    &curve.steps,
+                    out,
+                    jac,
+                ) {
                     Ok(true) => {}
                     // A law either has derivatives or not; it says so on the first curve.
                     Ok(false) => return false,
@@ -527,6 +537,7 @@ mod tests {
                     lrs,
                     steps,
                     losses,
+                    batch: None,
                 }
             })
             .collect()

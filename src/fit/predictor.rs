@@ -5,8 +5,8 @@ use std::path::Path;
 
 use super::fitted::DrawPredictions;
 use super::{Band, FitError, FittedLaw};
-use crate::law::{AnyLaw, LossLaw};
-use crate::schedule::LrGrid;
+use crate::law::{AnyLaw, Batched, LossLaw};
+use crate::schedule::{BatchGrid, LrGrid};
 
 /// A fitted law ready to predict: a [`FittedLaw`] and its law `L`, whose name and parameters
 /// were checked against the fit when it was built.
@@ -22,7 +22,7 @@ use crate::schedule::LrGrid;
 /// let lrs = lrsde::schedule::LrGrid::new(vec![3e-4; 2000]).unwrap();
 /// let steps: Vec<u64> = (1..=50).map(|k| 40 * k).collect();
 /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
-/// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses };
+/// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses, batch: None };
 /// let fitted = fit_law("power".parse()?, &[curve], &FitOptions::default())?;
 ///
 /// // The fit file alone is enough to predict a new schedule.
@@ -37,6 +37,8 @@ use crate::schedule::LrGrid;
 pub struct Predictor<L = AnyLaw> {
     fitted: FittedLaw,
     law: L,
+    /// The batch-size schedule every prediction follows (`None`: the fit's own batch).
+    batch: Option<BatchGrid>,
 }
 
 impl Predictor<AnyLaw> {
@@ -47,7 +49,11 @@ impl Predictor<AnyLaw> {
     /// As [`FittedLaw::law`]: no or a bad law configuration, or one for another law.
     pub fn from_fitted(fitted: FittedLaw) -> Result<Self, FitError> {
         let law = fitted.law()?;
-        Ok(Self { fitted, law })
+        Ok(Self {
+            fitted,
+            law,
+            batch: None,
+        })
     }
 
     /// Reads a fit file written by [`Predictor::save`] or [`FittedLaw::save`].
@@ -101,7 +107,7 @@ impl<L: LossLaw> Predictor<L> {
     /// let lrs = lrsde::schedule::LrGrid::new(vec![1.0; 400]).unwrap();
     /// let steps: Vec<u64> = (1..=40).map(|k| 10 * k).collect();
     /// let losses = steps.iter().map(|&k| 2.0 + 3.0 / (k as f64).sqrt()).collect();
-    /// let curve = TrainingCurve { name: "c".into(), lrs: lrs.clone(), steps, losses };
+    /// let curve = TrainingCurve { name: "c".into(), lrs: lrs.clone(), steps, losses, batch: None };
     /// let fitted = fit(&Toy, &[curve], &FitOptions::default())?;
     /// assert!(fitted.report.converged);
     /// let predictor = Predictor::with_law(fitted.clone(), Toy)?;
@@ -119,7 +125,57 @@ impl<L: LossLaw> Predictor<L> {
     /// `fitted` (name and parameter names).
     pub fn with_law(fitted: FittedLaw, law: L) -> Result<Self, FitError> {
         fitted.check_law(&law)?;
-        Ok(Self { fitted, law })
+        Ok(Self {
+            fitted,
+            law,
+            batch: None,
+        })
+    }
+
+    /// Makes every later prediction (and so every `rank`, `search` and continuation made with
+    /// this predictor) follow the batch-size schedule `batch`: update `t` draws its gradient
+    /// noise from `batch.at(t)` samples, the last batch held past the grid's end. `None`
+    /// removes it. Only laws whose noise scales with `1/batch` (the `sim:` laws, fitted on
+    /// curves with a batch column) accept a changing batch; a constant grid at the fit's
+    /// reference batch changes no bit.
+    ///
+    /// ```
+    /// use lrsde::data::TrainingCurve;
+    /// use lrsde::fit::{fit_law, FitOptions, Predictor};
+    /// use lrsde::schedule::BatchGrid;
+    /// let lrs = vec![1.0; 100];
+    /// let steps: Vec<u64> = (1..=10).map(|k| 10 * k).collect();
+    /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
+    /// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses, batch: None };
+    /// let predictor = Predictor::from_fitted(fit_law("power".parse()?, &[curve], &FitOptions::default())?)?;
+    /// // The power law has no batch term: a ramp is refused, a constant batch is no change.
+    /// let ramp = BatchGrid::new(vec![32.0, 64.0])?;
+    /// assert!(predictor.clone().with_batch_schedule(Some(ramp)).is_err());
+    /// let flat = predictor.clone().with_batch_schedule(Some(BatchGrid::new(vec![64.0])?))?;
+    /// assert_eq!(flat.predict(&[1.0; 50], &[50])?, predictor.predict(&[1.0; 50], &[50])?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`FitError::Law`] with [`crate::law::LawError::NoBatchTerm`] (a law without a batch
+    /// term and a changing batch) or [`crate::law::LawError::NoBatchReference`] (a `sim:`
+    /// law fitted on curves without batch sizes).
+    pub fn with_batch_schedule(mut self, batch: Option<BatchGrid>) -> Result<Self, FitError> {
+        if let Some(b) = &batch {
+            self.law.check_batch(b)?;
+        }
+        self.batch = batch;
+        Ok(self)
+    }
+
+    /// The batch-size schedule predictions follow, if any.
+    pub fn batch_schedule(&self) -> Option<&BatchGrid> {
+        self.batch.as_ref()
+    }
+
+    /// The law as predictions see it: under the batch schedule, if any.
+    pub(crate) fn bound_law(&self) -> Batched<'_, L> {
+        Batched::new(&self.law, self.batch.as_ref())
     }
 
     /// The fit: parameters, uncertainty, report and what data it saw.
@@ -149,7 +205,7 @@ impl<L: LossLaw> Predictor<L> {
     /// [`FitError::InvalidPredictionStep`] for invalid steps, or the law's own refusal of the
     /// schedule ([`FitError::Law`], e.g. a zero LR area).
     pub fn predict(&self, lrs: &LrGrid, steps: &[u64]) -> Result<Vec<f64>, FitError> {
-        self.fitted.predict(&self.law, lrs, steps)
+        self.fitted.predict(&self.bound_law(), lrs, steps)
     }
 
     /// Predicted loss with its band: with the fit's predictive model, the predictive interval
@@ -160,7 +216,7 @@ impl<L: LossLaw> Predictor<L> {
     /// # Errors
     /// As [`Predictor::predict`].
     pub fn predict_band(&self, lrs: &LrGrid, steps: &[u64]) -> Result<Band, FitError> {
-        self.fitted.predict_band(&self.law, lrs, steps)
+        self.fitted.predict_band(&self.bound_law(), lrs, steps)
     }
 
     /// [`Self::predict_band`], also returning the law at every stored draw.
@@ -169,7 +225,8 @@ impl<L: LossLaw> Predictor<L> {
         lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<(Band, DrawPredictions), FitError> {
-        self.fitted.predict_band_with_draws(&self.law, lrs, steps)
+        self.fitted
+            .predict_band_with_draws(&self.bound_law(), lrs, steps)
     }
 
     /// Writes the fit file atomically (as [`FittedLaw::save`]).

@@ -235,6 +235,7 @@ mod tests {
                 // Placeholder losses for `configure` (which only reads the LR and loss
                 // ranges); the law's predictions replace them.
                 losses: vec![3.0; steps.len()],
+                batch: None,
             })
             .collect();
         law.configure(&out).unwrap();

@@ -15,6 +15,7 @@ pub const SINGLE_SHAPE_LAW_STARTS: usize = 16;
 /// let curve = |name: &str, lrs: Vec<f64>| TrainingCurve {
 ///     name: name.into(), steps: vec![1], losses: vec![3.0],
 ///     lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
+///     batch: None,
 /// };
 /// let a = curve("a", vec![1.0, 1.0, 1.0]);
 /// let b = curve("b", vec![2.0, 2.0, 2.0]); // the same shape at twice the LR
@@ -59,7 +60,7 @@ impl FitOptions {
     /// ```
     /// use lrsde::data::TrainingCurve;
     /// use lrsde::fit::{FitOptions, SINGLE_SHAPE_LAW_STARTS};
-    /// let c = TrainingCurve { name: "a".into(), lrs: lrsde::schedule::LrGrid::new(vec![1.0; 4]).unwrap(), steps: vec![4], losses: vec![3.0] };
+    /// let c = TrainingCurve { name: "a".into(), lrs: lrsde::schedule::LrGrid::new(vec![1.0; 4]).unwrap(), steps: vec![4], losses: vec![3.0], batch: None };
     /// let o = FitOptions::default().for_curves(&[c]);
     /// assert_eq!(o.max_law_starts, SINGLE_SHAPE_LAW_STARTS);
     /// ```

@@ -36,9 +36,10 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::data::TrainingCurve;
-use crate::schedule::LrGrid;
+use crate::schedule::{BatchGrid, LrGrid};
 use crate::spec::{self, SpecError};
 
+mod batched;
 mod momentum;
 mod mpl;
 mod mpl_many;
@@ -54,6 +55,7 @@ pub use mpl::MultiPowerLaw;
 pub use power::PowerLaw;
 pub use sde::SdeSurrogate;
 
+pub(crate) use batched::Batched;
 pub(crate) use sde_table::Tabulated;
 pub use simulated::{BuiltinFamily, ModelFamily, MonteCarlo, SimModelKind, Simulated};
 
@@ -229,14 +231,107 @@ pub trait LossLaw: Send + Sync {
         Ok(None)
     }
 
-    /// Predicts at every observed step of `curve` (a convenience over [`Self::predict`]).
+    /// Predicts at every observed step of `curve`, under its batch schedule if it has one (a
+    /// convenience over [`Self::predict_batched`]).
     ///
     /// # Errors
-    /// As [`Self::predict`].
+    /// As [`Self::predict_batched`].
     fn predict_curve(&self, params: &[f64], curve: &TrainingCurve) -> Result<Vec<f64>, LawError> {
         let mut out = vec![0.0; curve.steps.len()];
-        self.predict(params, &curve.lrs, &curve.steps, &mut out)?;
+        self.predict_batched(
+            params,
+            &curve.lrs,
+            curve.batch.as_ref(),
+            &curve.steps,
+            &mut out,
+        )?;
         Ok(out)
+    }
+
+    /// Whether predictions can follow the batch-size schedule `batch`. The default (a law
+    /// without a batch term) accepts only a constant grid, which changes nothing.
+    ///
+    /// ```
+    /// use lrsde::{law::{AnyLaw, LossLaw}, schedule::BatchGrid};
+    /// let law: AnyLaw = "power".parse().unwrap();
+    /// assert!(law.check_batch(&BatchGrid::new(vec![64.0; 3]).unwrap()).is_ok());
+    /// let ramp = BatchGrid::new(vec![32.0, 64.0]).unwrap();
+    /// assert!(law.check_batch(&ramp).unwrap_err().to_string().contains("sim:"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`LawError::NoBatchTerm`] for a non-constant grid.
+    fn check_batch(&self, batch: &BatchGrid) -> Result<(), LawError> {
+        no_batch_term(self.name(), batch)
+    }
+
+    /// [`Self::predict`] under a batch-size schedule: update `t` draws its gradient noise from
+    /// `batch.at(t)` samples (`None`: the batch the law was fitted at throughout). The default
+    /// checks [`Self::check_batch`] and predicts without it.
+    ///
+    /// # Errors
+    /// As [`Self::predict`] and [`Self::check_batch`].
+    fn predict_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        batch.map_or(Ok(()), |b| self.check_batch(b))?;
+        self.predict(params, lrs, steps, out)
+    }
+
+    /// [`Self::predict_jacobian`] under a batch-size schedule (as [`Self::predict_batched`]).
+    ///
+    /// # Errors
+    /// As [`Self::predict_jacobian`] and [`Self::check_batch`].
+    fn predict_jacobian_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        batch.map_or(Ok(()), |b| self.check_batch(b))?;
+        self.predict_jacobian(params, lrs, steps, out, jac)
+    }
+
+    /// [`Self::path_predictions`] under a batch-size schedule (as [`Self::predict_batched`]).
+    ///
+    /// # Errors
+    /// As [`Self::path_predictions`] and [`Self::check_batch`].
+    fn path_predictions_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        batch.map_or(Ok(()), |b| self.check_batch(b))?;
+        self.path_predictions(params, lrs, steps)
+    }
+}
+
+/// The largest batch size of the curves' batch schedules (the reference batch of a law fitted
+/// to them), `None` when no curve has one.
+pub(crate) fn largest_batch(curves: &[TrainingCurve]) -> Option<f64> {
+    curves
+        .iter()
+        .filter_map(|c| c.batch.as_ref())
+        .flat_map(|b| b.as_slice().iter().copied())
+        .reduce(f64::max)
+}
+
+/// [`LossLaw::check_batch`] of a law without a batch term: only a constant grid.
+pub(crate) fn no_batch_term(law: &'static str, batch: &BatchGrid) -> Result<(), LawError> {
+    if batch.is_constant_at(batch.at(0)) {
+        Ok(())
+    } else {
+        Err(LawError::NoBatchTerm { law })
     }
 }
 
@@ -333,6 +428,26 @@ pub enum LawError {
         /// Why.
         reason: &'static str,
     },
+    /// A non-constant batch-size schedule for a law whose prediction has no batch term.
+    #[error(
+        "law `{law}` has no batch-size term, so it cannot follow a changing batch size; \
+         batch schedules need a law whose gradient noise scales with 1/batch: sde (without \
+         LR exponents) or sim:model=nqm, momentum, adam or lossnoise"
+    )]
+    NoBatchTerm {
+        /// Law name.
+        law: &'static str,
+    },
+    /// A batch-size schedule for a law fitted on curves without batch sizes.
+    #[error(
+        "law `{law}` was fitted on curves without batch sizes, so a batch schedule has no \
+         reference batch to scale the noise from; refit on curves with a batch_size column \
+         (--batch-column)"
+    )]
+    NoBatchReference {
+        /// Law name.
+        law: &'static str,
+    },
     /// An unknown law name.
     #[error("unknown law `{0}` (expected sde, mpl, momentum, power or sim:model=NAME)")]
     UnknownLaw(String),
@@ -385,7 +500,7 @@ impl DataScale {
     /// ```
     /// use lrsde::{data::TrainingCurve, law::DataScale};
     /// let c = TrainingCurve { name: "a".into(), lrs: lrsde::schedule::LrGrid::new(vec![0.1, 0.3, 0.2]).unwrap(),
-    ///     steps: vec![1, 3], losses: vec![4.0, 3.0] };
+    ///     steps: vec![1, 3], losses: vec![4.0, 3.0], batch: None };
     /// let s = DataScale::from_curves("doc", &[c]).unwrap();
     /// assert_eq!((s.lr_ref, s.loss_min, s.loss_max), (0.3, 3.0, 4.0));
     /// ```
@@ -845,6 +960,41 @@ impl LossLaw for AnyLaw {
         steps: &[u64],
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
         self.inner().path_predictions(params, lrs, steps)
+    }
+    fn check_batch(&self, batch: &BatchGrid) -> Result<(), LawError> {
+        self.inner().check_batch(batch)
+    }
+    fn predict_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        self.inner().predict_batched(params, lrs, batch, steps, out)
+    }
+    fn predict_jacobian_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        self.inner()
+            .predict_jacobian_batched(params, lrs, batch, steps, out, jac)
+    }
+    fn path_predictions_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        self.inner()
+            .path_predictions_batched(params, lrs, batch, steps)
     }
 }
 

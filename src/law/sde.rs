@@ -2,14 +2,15 @@
 //! power-law spectrum (the product's own surrogate).
 
 use super::{
-    DataScale, LawError, LossLaw, ParamSpec, check_inputs, check_lr_ref, clamp_all, huber_log,
+    BuiltinFamily, DataScale, LawError, LossLaw, ParamSpec, SimModelKind, Simulated, check_inputs,
+    check_lr_ref, clamp_all, huber_log,
 };
 use crate::data::TrainingCurve;
 use crate::nqm::{
     CLOSED_FORM_MIN_RUN, QuadraticParams, SecondMomentRun, advance_second_moments, dot,
     for_each_run, power_law,
 };
-use crate::schedule::LrGrid;
+use crate::schedule::{BatchGrid, LrGrid};
 
 /// Upper bound of `ln s`.
 const LOG_S_MAX: f64 = 12.0;
@@ -64,6 +65,10 @@ pub struct SdeSurrogate {
     /// Fit LR exponents `a` (drift) and `b` (noise): two extra parameters.
     #[serde(default)]
     lr_exponents: bool,
+    /// The batch size the noise `s` refers to (the largest batch of the fitted curves' batch
+    /// schedules; `None` when none had one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    batch_ref: Option<f64>,
 }
 
 impl Default for SdeSurrogate {
@@ -73,6 +78,7 @@ impl Default for SdeSurrogate {
             dim: 64,
             scale: DataScale::default(),
             lr_exponents: false,
+            batch_ref: None,
         }
     }
 }
@@ -98,6 +104,7 @@ impl SdeSurrogate {
                 ..DataScale::default()
             },
             lr_exponents: false,
+            batch_ref: None,
         })
     }
 
@@ -318,6 +325,32 @@ impl SdeSurrogate {
     }
 }
 
+impl SdeSurrogate {
+    /// The same noisy quadratic as a `sim:model=nqm` law (same `dim`, `lr_ref`, `batch_ref`).
+    fn as_sim(&self) -> Simulated<BuiltinFamily> {
+        let mut sim = Simulated::new(BuiltinFamily {
+            kind: SimModelKind::Nqm,
+            dim: self.dim,
+        });
+        // Both were validated when set on this law.
+        let _ = sim.set_lr_ref(self.scale.lr_ref);
+        let _ = sim.set_batch_ref(self.batch_ref);
+        sim
+    }
+
+    /// Whether `batch` leaves the noise as fitted (constant at `batch_ref`, or constant when
+    /// there is no reference).
+    fn neutral(&self, batch: &BatchGrid) -> bool {
+        batch.is_constant_at(self.batch_ref.unwrap_or_else(|| batch.at(0)))
+    }
+}
+
+/// `(L0, log_kappa_max, p, log_s, log_w0, q)` as the `sim:model=nqm` law's
+/// `(L0, log_scale, log_hmax, power, log_noise, q)` (see [`BuiltinFamily`]).
+fn as_sim_params(p: &[f64]) -> [f64; 6] {
+    [p[0], p[4], p[1], p[2], p[3] - p[4], p[5]]
+}
+
 impl LossLaw for SdeSurrogate {
     fn name(&self) -> &'static str {
         "sde"
@@ -431,7 +464,83 @@ impl LossLaw for SdeSurrogate {
 
     fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
         self.scale = DataScale::from_curves("sde", curves)?;
+        if let Some(b) = super::largest_batch(curves) {
+            self.batch_ref = Some(b);
+        }
         Ok(())
+    }
+
+    /// Any batch schedule once the law has a reference batch (from curves with a batch
+    /// column) and no LR exponents; otherwise only a constant grid.
+    fn check_batch(&self, batch: &BatchGrid) -> Result<(), LawError> {
+        if self.lr_exponents {
+            return super::no_batch_term("sde", batch);
+        }
+        self.as_sim().check_batch(batch)
+    }
+
+    /// Under a batch schedule that changes the noise, the prediction of the same noisy
+    /// quadratic as `sim:model=nqm` (which agrees with [`LossLaw::predict`] to about 1e-10 of
+    /// the excess loss, `tests/law_sim.rs`) with each update's noise scaled by
+    /// `batch_ref / B_t`; otherwise [`LossLaw::predict`], bit for bit.
+    fn predict_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        match batch.filter(|b| !self.neutral(b)) {
+            None => self.predict(params, lrs, steps, out),
+            Some(b) => {
+                self.check_batch(b)?;
+                check_inputs("sde", &self.params(), params, lrs, steps, out)?;
+                self.as_sim()
+                    .predict_batched(&as_sim_params(params), lrs, Some(b), steps, out)
+            }
+        }
+    }
+
+    /// As [`Self::predict_batched`]; under a changing batch the `sim:model=nqm` law's
+    /// finite-difference Jacobian, mapped to this law's parameters by the chain rule.
+    fn predict_jacobian_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        let Some(b) = batch.filter(|b| !self.neutral(b)) else {
+            return self.predict_jacobian(params, lrs, steps, out, jac);
+        };
+        self.check_batch(b)?;
+        let specs = self.params();
+        check_inputs("sde", &specs, params, lrs, steps, out)?;
+        let np = specs.len();
+        if jac.len() != steps.len() * np {
+            return Err(LawError::OutputLength {
+                law: "sde",
+                expected: steps.len() * np,
+                found: jac.len(),
+            });
+        }
+        let mut sim_jac = vec![0.0; jac.len()];
+        self.as_sim().predict_jacobian_batched(
+            &as_sim_params(params),
+            lrs,
+            Some(b),
+            steps,
+            out,
+            &mut sim_jac,
+        )?;
+        // sim = (L0, log_w0, log_kappa_max, p, log_s − log_w0, q)
+        for (row, s) in jac.chunks_exact_mut(np).zip(sim_jac.chunks_exact(np)) {
+            row.copy_from_slice(&[s[0], s[2], s[3], s[4], s[1] - s[4], s[5]]);
+        }
+        Ok(true)
     }
 
     /// The prototype's grid: `κ_max ∈ {0.05, 0.5, 1.5} × p ∈ {1, 2.5} × q ∈ {0, 1.5}` plus four

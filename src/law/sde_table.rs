@@ -620,6 +620,7 @@ mod tests {
                 steps: (1..=30).map(|k| 100 * k).collect(),
                 losses: vec![3.0; 30],
                 lrs: crate::schedule::LrGrid::new(lrs).unwrap(),
+                batch: None,
             })
             .collect()
     }

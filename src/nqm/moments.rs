@@ -490,6 +490,15 @@ impl DiagonalMoments {
     /// [`MomentsError::InvalidParameter`] if the lengths differ or a factor is not finite and
     /// `>= 0` (nothing is applied in that case).
     pub fn run_batched(&mut self, lrs: &LrGrid, noise_var: &[f64]) -> Result<(), MomentsError> {
+        self.run_batched_lrs(lrs, noise_var)
+    }
+
+    /// [`Self::run_batched`] on a stretch of an already validated grid.
+    pub(crate) fn run_batched_lrs(
+        &mut self,
+        lrs: &[f64],
+        noise_var: &[f64],
+    ) -> Result<(), MomentsError> {
         check_noise_var(noise_var, lrs.len())?;
         for (&lr, &v) in lrs.iter().zip(noise_var) {
             self.step_scaled(lr, v);
@@ -825,6 +834,15 @@ impl MomentumMoments {
     /// # Errors
     /// As [`DiagonalMoments::run_batched`].
     pub fn run_batched(&mut self, lrs: &LrGrid, noise_var: &[f64]) -> Result<(), MomentsError> {
+        self.run_batched_lrs(lrs, noise_var)
+    }
+
+    /// [`Self::run_batched`] on a stretch of an already validated grid.
+    pub(crate) fn run_batched_lrs(
+        &mut self,
+        lrs: &[f64],
+        noise_var: &[f64],
+    ) -> Result<(), MomentsError> {
         check_noise_var(noise_var, lrs.len())?;
         for (&lr, &v) in lrs.iter().zip(noise_var) {
             self.step_scaled(lr, v);

@@ -72,7 +72,7 @@ pub struct Continuation {
 /// use lrsde::data::TrainingCurve;
 /// use lrsde::rank::continued_schedule;
 /// let run = TrainingCurve { name: "const".into(), lrs: lrsde::schedule::LrGrid::new(vec![1.0; 10]).unwrap(), steps: vec![10],
-///     losses: vec![3.0] };
+///     losses: vec![3.0], batch: None };
 /// let s = continued_schedule(&run, 6, "linear:peak=1,steps=4".parse::<lrsde::schedule::ScheduleSpec>()?)?;
 /// assert_eq!(s.grid().as_slice(), &[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -104,7 +104,7 @@ pub fn continued_schedule(
 /// ```
 /// use lrsde::data::TrainingCurve;
 /// let run = TrainingCurve { name: "run".into(), lrs: lrsde::schedule::LrGrid::new(vec![1.0, 0.5, 0.25]).unwrap(), steps: vec![3],
-///     losses: vec![3.0] };
+///     losses: vec![3.0], batch: None };
 /// assert_eq!(lrsde::rank::fork_prefix(&run, 2)?.as_slice(), &[1.0, 0.5]);
 /// assert!(lrsde::rank::fork_prefix(&run, 4).is_err());
 /// # Ok::<(), lrsde::rank::RankError>(())
@@ -152,7 +152,7 @@ fn schedule_err(observed: &TrainingCurve, source: crate::schedule::ScheduleError
 /// let losses = steps.iter().enumerate()
 ///     .map(|(i, &s)| (2.0 + 3.0 / (s as f64).sqrt()) * (1.0 + 1e-3 * ((i % 3) as f64 - 1.0)))
 ///     .collect();
-/// let run = TrainingCurve { name: "const".into(), lrs, steps, losses };
+/// let run = TrainingCurve { name: "const".into(), lrs, steps, losses, batch: None };
 /// let mut law: AnyLaw = "power".parse()?;
 /// law.configure(std::slice::from_ref(&run))?;
 /// let opts = FitOptions { starts: law.initial_guesses(std::slice::from_ref(&run)), ..FitOptions::default() };

@@ -220,7 +220,7 @@ pub(crate) fn evaluate<L: LossLaw>(
         .map_or(0.0, |p| p.own_variance(p.distance(n, peak)).sqrt());
     let path_finals = if diverged.is_none() {
         predictor
-            .law()
+            .bound_law()
             .path_predictions(&fitted.params_vec(), lrs, &[n])?
             .map(|paths| {
                 paths

@@ -841,7 +841,7 @@ fn golden(
 /// let losses = steps.iter().enumerate()
 ///     .map(|(i, &s)| (2.0 + 3.0 / (s as f64).sqrt()) * (1.0 + 1e-3 * ((i % 3) as f64 - 1.0)))
 ///     .collect();
-/// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses }];
+/// let curves = [TrainingCurve { name: "const".into(), lrs, steps, losses, batch: None }];
 /// let mut law: AnyLaw = "power".parse()?;
 /// law.configure(&curves)?;
 /// let opts = FitOptions { starts: law.initial_guesses(&curves), ..FitOptions::default() };

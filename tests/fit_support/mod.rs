@@ -177,6 +177,7 @@ pub fn curve(
         lrs: lrsde::schedule::LrGrid::new(lrs).unwrap(),
         steps,
         losses,
+        batch: None,
     }
 }
 

@@ -144,6 +144,115 @@ impl BuiltinFamily {
             .collect();
         Ok((model, x0))
     }
+
+    /// Expected model loss at `theta`, each update's noise variance times `v[t]` when given
+    /// (`None`: the unscaled recursion, bit for bit).
+    fn expected(
+        &self,
+        theta: &[f64],
+        lrs: &LrGrid,
+        v: Option<&[f64]>,
+        steps: &[u64],
+        mc: &MonteCarlo,
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        let shape = self.start_shape(theta[3]);
+        match self.kind {
+            SimModelKind::Nqm => {
+                let p = self.quad(theta);
+                p.validate("nqm").map_err(sim_err)?;
+                let second = shape.iter().map(|x| x * x).collect();
+                let mut m = DiagonalMoments::from_spectrum(
+                    p.curvatures(),
+                    p.noise_variances(),
+                    shape,
+                    second,
+                    NqmDiffusion::Additive,
+                    Method::Em,
+                )
+                .map_err(sim_err)?;
+                let mut pos = 0usize;
+                for (o, &s) in out.iter_mut().zip(steps) {
+                    let seg = pos..s as usize;
+                    match v {
+                        None => {
+                            m.run_lrs(&lrs[seg]);
+                            Ok(())
+                        }
+                        Some(v) => m.run_batched_lrs(&lrs[seg.clone()], &v[seg]),
+                    }
+                    .map_err(sim_err)?;
+                    pos = s as usize;
+                    *o = m.expected_loss();
+                }
+            }
+            SimModelKind::Momentum { mu } => {
+                let mut m = MomentumMoments::new(&self.quad(theta), mu)
+                    .map_err(sim_err)?
+                    .starting_at(&shape)
+                    .map_err(sim_err)?;
+                let mut pos = 0usize;
+                for (o, &s) in out.iter_mut().zip(steps) {
+                    let seg = pos..s as usize;
+                    match v {
+                        None => {
+                            m.run_lrs(&lrs[seg]);
+                            Ok(())
+                        }
+                        Some(v) => m.run_batched_lrs(&lrs[seg.clone()], &v[seg]),
+                    }
+                    .map_err(sim_err)?;
+                    pos = s as usize;
+                    *o = m.expected_loss();
+                }
+            }
+            SimModelKind::Adam { beta1, beta2, eps } => {
+                let (model, x0) = self.adam(theta, beta1, beta2, eps)?;
+                let c = v.map(diffusion);
+                let init = Some((3 * self.dim, x0.as_slice()));
+                mc.mean_loss_scaled(&model, lrs, steps, init, c.as_deref(), out);
+            }
+            SimModelKind::LossNoise => {
+                let model = LossNoise::new(self.quad(theta))?;
+                let c = v.map(diffusion);
+                mc.mean_loss_scaled(&model, lrs, steps, Some((0, &shape)), c.as_deref(), out);
+            }
+        }
+        Ok(())
+    }
+
+    /// Per-path model losses of the Monte Carlo models (as [`Self::expected`]); `None` for
+    /// the exact ones.
+    fn paths(
+        &self,
+        theta: &[f64],
+        lrs: &LrGrid,
+        v: Option<&[f64]>,
+        steps: &[u64],
+        mc: &MonteCarlo,
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        let c = v.map(diffusion);
+        let c = c.as_deref();
+        Ok(match self.kind {
+            SimModelKind::Adam { beta1, beta2, eps } => {
+                let (model, x0) = self.adam(theta, beta1, beta2, eps)?;
+                let init = Some((3 * self.dim, x0.as_slice()));
+                Some(mc.path_losses_scaled(&model, lrs, steps, init, c))
+            }
+            SimModelKind::LossNoise => {
+                let shape = self.start_shape(theta[3]);
+                let model = LossNoise::new(self.quad(theta))?;
+                Some(mc.path_losses_scaled(&model, lrs, steps, Some((0, &shape)), c))
+            }
+            SimModelKind::Nqm | SimModelKind::Momentum { .. } => None,
+        })
+    }
+}
+
+/// Diffusion multipliers `√v` of variance factors `v` (as
+/// [`crate::schedule::BatchGrid::diffusion_factors`], bit for bit).
+fn diffusion(v: &[f64]) -> Vec<f64> {
+    v.iter().map(|x| x.sqrt()).collect()
 }
 
 fn sim_err(e: impl fmt::Display) -> LawError {
@@ -219,50 +328,31 @@ impl ModelFamily for BuiltinFamily {
         mc: &MonteCarlo,
         out: &mut [f64],
     ) -> Result<(), LawError> {
-        let shape = self.start_shape(theta[3]);
-        match self.kind {
-            SimModelKind::Nqm => {
-                let p = self.quad(theta);
-                p.validate("nqm").map_err(sim_err)?;
-                let second = shape.iter().map(|x| x * x).collect();
-                let mut m = DiagonalMoments::from_spectrum(
-                    p.curvatures(),
-                    p.noise_variances(),
-                    shape,
-                    second,
-                    NqmDiffusion::Additive,
-                    Method::Em,
-                )
-                .map_err(sim_err)?;
-                let mut pos = 0usize;
-                for (o, &s) in out.iter_mut().zip(steps) {
-                    m.run_lrs(&lrs[pos..s as usize]);
-                    pos = s as usize;
-                    *o = m.expected_loss();
-                }
-            }
-            SimModelKind::Momentum { mu } => {
-                let mut m = MomentumMoments::new(&self.quad(theta), mu)
-                    .map_err(sim_err)?
-                    .starting_at(&shape)
-                    .map_err(sim_err)?;
-                let mut pos = 0usize;
-                for (o, &s) in out.iter_mut().zip(steps) {
-                    m.run_lrs(&lrs[pos..s as usize]);
-                    pos = s as usize;
-                    *o = m.expected_loss();
-                }
-            }
-            SimModelKind::Adam { beta1, beta2, eps } => {
-                let (model, x0) = self.adam(theta, beta1, beta2, eps)?;
-                mc.mean_loss(&model, lrs, steps, Some((3 * self.dim, &x0)), out);
-            }
-            SimModelKind::LossNoise => {
-                let model = LossNoise::new(self.quad(theta))?;
-                mc.mean_loss(&model, lrs, steps, Some((0, &shape)), out);
-            }
-        }
-        Ok(())
+        self.expected(theta, lrs, None, steps, mc, out)
+    }
+
+    /// Every built-in model's gradient noise scales with `1/batch`.
+    fn expected_loss_batched(
+        &self,
+        theta: &[f64],
+        lrs: &LrGrid,
+        noise_var: &[f64],
+        steps: &[u64],
+        mc: &MonteCarlo,
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        self.expected(theta, lrs, Some(noise_var), steps, mc, out)
+    }
+
+    fn path_losses_batched(
+        &self,
+        theta: &[f64],
+        lrs: &LrGrid,
+        noise_var: &[f64],
+        steps: &[u64],
+        mc: &MonteCarlo,
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        self.paths(theta, lrs, Some(noise_var), steps, mc)
     }
 
     fn path_losses(
@@ -272,20 +362,8 @@ impl ModelFamily for BuiltinFamily {
         steps: &[u64],
         mc: &MonteCarlo,
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
-        Ok(match self.kind {
-            SimModelKind::Adam { beta1, beta2, eps } => {
-                let (model, x0) = self.adam(theta, beta1, beta2, eps)?;
-                Some(mc.path_losses(&model, lrs, steps, Some((3 * self.dim, &x0))))
-            }
-            SimModelKind::LossNoise => {
-                let shape = self.start_shape(theta[3]);
-                let model = LossNoise::new(self.quad(theta))?;
-                Some(mc.path_losses(&model, lrs, steps, Some((0, &shape))))
-            }
-            SimModelKind::Nqm | SimModelKind::Momentum { .. } => None,
-        })
+        self.paths(theta, lrs, None, steps, mc)
     }
-
     /// The model spec at `theta` (LRs in units of `lr_ref`), and the start exponent `q`.
     fn describe(&self, theta: &[f64]) -> String {
         if theta.len() < 4 {

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use super::sde::score;
 use super::{DataScale, LawError, LossLaw, ParamSpec, check_inputs, clamp_all};
 use crate::data::TrainingCurve;
-use crate::schedule::LrGrid;
+use crate::schedule::{BatchGrid, LrGrid};
 
 /// A parametric family of SDE models: what a [`Simulated`] law needs to fit one.
 ///
@@ -103,6 +103,43 @@ pub trait ModelFamily: Send + Sync {
         Ok(None)
     }
 
+    /// [`expected_loss`](Self::expected_loss) under a batch-size schedule: update `t`'s
+    /// gradient-noise variance multiplied by `noise_var[t]` (`B_ref / B_t`, aligned with
+    /// `lrs`). The default refuses ([`LawError::NoBatchTerm`]): a family whose noise scales
+    /// with `1/batch` overrides it.
+    ///
+    /// # Errors
+    /// As [`expected_loss`](Self::expected_loss); [`LawError::NoBatchTerm`] by default.
+    fn expected_loss_batched(
+        &self,
+        theta: &[f64],
+        lrs: &LrGrid,
+        noise_var: &[f64],
+        steps: &[u64],
+        mc: &MonteCarlo,
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        let _ = (theta, lrs, noise_var, steps, mc, out);
+        Err(LawError::NoBatchTerm { law: "sim" })
+    }
+
+    /// [`path_losses`](Self::path_losses) under a batch-size schedule (as
+    /// [`expected_loss_batched`](Self::expected_loss_batched)); the default refuses.
+    ///
+    /// # Errors
+    /// As [`expected_loss_batched`](Self::expected_loss_batched).
+    fn path_losses_batched(
+        &self,
+        theta: &[f64],
+        lrs: &LrGrid,
+        noise_var: &[f64],
+        steps: &[u64],
+        mc: &MonteCarlo,
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        let _ = (theta, lrs, noise_var, steps, mc);
+        Err(LawError::NoBatchTerm { law: "sim" })
+    }
+
     /// Whether [`expected_loss`](Self::expected_loss) is exact (deterministic, no paths):
     /// decides the finite-difference scheme. Default `false`.
     fn is_exact(&self) -> bool {
@@ -129,6 +166,11 @@ pub struct Simulated<F> {
     family: F,
     scale: DataScale,
     mc: MonteCarlo,
+    /// The batch size the fitted noise refers to: the largest batch of the fitted curves'
+    /// batch schedules (`None` when none had one). A batch schedule scales update `t`'s noise
+    /// variance by `batch_ref / B_t`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    batch_ref: Option<f64>,
 }
 
 impl<F: ModelFamily> Simulated<F> {
@@ -139,6 +181,7 @@ impl<F: ModelFamily> Simulated<F> {
             family,
             scale: DataScale::default(),
             mc: MonteCarlo::default(),
+            batch_ref: None,
         }
     }
 
@@ -179,6 +222,62 @@ impl<F: ModelFamily> Simulated<F> {
         self.scale.lr_ref
     }
 
+    /// The batch size the fitted noise refers to (see [`Self::set_batch_ref`]).
+    pub fn batch_ref(&self) -> Option<f64> {
+        self.batch_ref
+    }
+
+    /// Sets the batch size the noise parameters refer to; [`LossLaw::configure`] sets it to
+    /// the largest batch of the curves' batch schedules. A curve without a schedule runs at
+    /// `batch_ref`.
+    ///
+    /// ```
+    /// use lrsde::law::{BuiltinFamily, LossLaw, Simulated};
+    /// use lrsde::schedule::BatchGrid;
+    /// let mut law = Simulated::new(BuiltinFamily::default());
+    /// let ramp = BatchGrid::new(vec![32.0, 64.0]).unwrap();
+    /// assert!(law.check_batch(&ramp).is_err()); // no reference batch yet
+    /// law.set_batch_ref(Some(64.0)).unwrap();
+    /// assert!(law.check_batch(&ramp).is_ok());
+    /// ```
+    ///
+    /// # Errors
+    /// [`LawError::BadOption`] unless finite and positive.
+    pub fn set_batch_ref(&mut self, batch_ref: Option<f64>) -> Result<(), LawError> {
+        if let Some(b) = batch_ref
+            && !(b.is_finite() && b > 0.0)
+        {
+            return Err(LawError::BadOption {
+                law: "sim",
+                key: "batch_ref".into(),
+                value: b.to_string(),
+                reason: "must be finite and > 0",
+            });
+        }
+        self.batch_ref = batch_ref;
+        Ok(())
+    }
+
+    /// Per-update noise-variance factors of `batch` for the first `last` updates; `None` when
+    /// the schedule changes nothing (no grid, or a constant one at `batch_ref`), so those
+    /// predictions are the unscaled ones bit for bit.
+    fn noise_factors(
+        &self,
+        batch: Option<&BatchGrid>,
+        last: usize,
+    ) -> Result<Option<Vec<f64>>, LawError> {
+        let Some(grid) = batch else {
+            return Ok(None);
+        };
+        match self.batch_ref {
+            Some(b) if grid.is_constant_at(b) => Ok(None),
+            Some(b) => Ok(Some(grid.variance_factors(b, last))),
+            // Without a reference only "the same batch throughout" has a meaning.
+            None if grid.is_constant_at(grid.at(0)) => Ok(None),
+            None => Err(LawError::NoBatchReference { law: "sim" }),
+        }
+    }
+
     /// Sets the reference LR.
     ///
     /// # Errors
@@ -193,12 +292,144 @@ impl<F: ModelFamily> Simulated<F> {
         self.family.describe(params.get(2..).unwrap_or(&[]))
     }
 
-    /// Expected model loss (before the map to observed loss) on raw LRs.
-    fn model_loss(&self, theta: &[f64], u: &LrGrid, steps: &[u64]) -> Result<Vec<f64>, LawError> {
+    /// Expected model loss (before the map to observed loss) on LRs in units of `lr_ref`,
+    /// under the noise-variance factors `v` if any.
+    fn model_loss(
+        &self,
+        theta: &[f64],
+        u: &LrGrid,
+        v: Option<&[f64]>,
+        steps: &[u64],
+    ) -> Result<Vec<f64>, LawError> {
         let mut e = vec![0.0; steps.len()];
-        self.family
-            .expected_loss(theta, u, steps, &self.mc, &mut e)?;
+        match v {
+            None => self
+                .family
+                .expected_loss(theta, u, steps, &self.mc, &mut e)?,
+            Some(v) => self
+                .family
+                .expected_loss_batched(theta, u, v, steps, &self.mc, &mut e)?,
+        }
         Ok(e)
+    }
+
+    fn predict_with(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        let last = check_inputs("sim", &self.params(), params, lrs, steps, out)?;
+        let v = self.noise_factors(batch, last)?;
+        let u = self.scaled_lrs(lrs, last);
+        let e = self.model_loss(&params[2..], &u, v.as_deref(), steps)?;
+        let scale = params[1].exp();
+        for (o, e) in out.iter_mut().zip(e) {
+            *o = observed(params[0], scale, e);
+        }
+        Ok(())
+    }
+
+    /// Finite differences over the model's parameters (central with relative step 1e-6 for
+    /// exact models, forward with 1e-4 on the shared paths otherwise), in parallel; `L0` and
+    /// `log_scale` are exact.
+    fn jacobian_with(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        let specs = self.params();
+        let last = check_inputs("sim", &specs, params, lrs, steps, out)?;
+        let np = specs.len();
+        if jac.len() != steps.len() * np {
+            return Err(LawError::OutputLength {
+                law: "sim",
+                expected: steps.len() * np,
+                found: jac.len(),
+            });
+        }
+        let v = self.noise_factors(batch, last)?;
+        let v = v.as_deref();
+        let u = self.scaled_lrs(lrs, last);
+        let theta = &params[2..];
+        let exact = self.family.is_exact();
+        let rel = if exact { 1e-6 } else { 1e-4 };
+        // Job 0: the base point; job 2k+1 / 2k+2: parameter k shifted up / down.
+        let jobs: Vec<(usize, f64)> = std::iter::once((0, 0.0))
+            .chain((0..theta.len()).flat_map(|k| {
+                let h = rel * theta[k].abs().max(1.0);
+                let down = if exact { Some((k, -h)) } else { None };
+                std::iter::once((k, h)).chain(down)
+            }))
+            .collect();
+        let evals: Vec<Result<Vec<f64>, LawError>> = jobs
+            .par_iter()
+            .enumerate()
+            .map(|(j, &(k, h))| {
+                let mut t = theta.to_vec();
+                if j > 0 {
+                    t[k] += h;
+                }
+                self.model_loss(&t, &u, v, steps)
+            })
+            .collect();
+        let evals: Vec<Vec<f64>> = evals.into_iter().collect::<Result<_, _>>()?;
+        let (l0, scale) = (params[0], params[1].exp());
+        let base = &evals[0];
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = observed(l0, scale, base[j]);
+            let row = &mut jac[j * np..(j + 1) * np];
+            row[0] = 1.0;
+            row[1] = scale * base[j];
+            for k in 0..theta.len() {
+                row[2 + k] = if exact {
+                    let (up, down) = (&evals[1 + 2 * k], &evals[2 + 2 * k]);
+                    let h = jobs[1 + 2 * k].1;
+                    scale * (up[j] - down[j]) / (2.0 * h)
+                } else {
+                    let h = jobs[1 + k].1;
+                    scale * (evals[1 + k][j] - base[j]) / h
+                };
+            }
+        }
+        Ok(true)
+    }
+
+    fn paths_with(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        // Only its length is checked: the law writes no means here.
+        let out = vec![0.0; steps.len()];
+        let last = check_inputs("sim", &self.params(), params, lrs, steps, &out)?;
+        let v = self.noise_factors(batch, last)?;
+        let u = self.scaled_lrs(lrs, last);
+        let theta = &params[2..];
+        let paths = match &v {
+            None => self.family.path_losses(theta, &u, steps, &self.mc)?,
+            Some(v) => self
+                .family
+                .path_losses_batched(theta, &u, v, steps, &self.mc)?,
+        };
+        let Some(paths) = paths else {
+            return Ok(None);
+        };
+        let (l0, scale) = (params[0], params[1].exp());
+        Ok(Some(
+            paths
+                .into_iter()
+                .map(|p| p.into_iter().map(|e| observed(l0, scale, e)).collect())
+                .collect(),
+        ))
     }
 
     /// The first `last` LRs in units of `lr_ref`. An LR beyond `f64::MAX` in those units
@@ -246,19 +477,9 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
-        let last = check_inputs("sim", &self.params(), params, lrs, steps, out)?;
-        let u = self.scaled_lrs(lrs, last);
-        let e = self.model_loss(&params[2..], &u, steps)?;
-        let scale = params[1].exp();
-        for (o, e) in out.iter_mut().zip(e) {
-            *o = observed(params[0], scale, e);
-        }
-        Ok(())
+        self.predict_with(params, lrs, None, steps, out)
     }
 
-    /// Finite differences over the model's parameters (central with relative step 1e-6 for
-    /// exact models, forward with 1e-4 on the shared paths otherwise), in parallel; `L0` and
-    /// `log_scale` are exact.
     fn predict_jacobian(
         &self,
         params: &[f64],
@@ -267,59 +488,7 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
         out: &mut [f64],
         jac: &mut [f64],
     ) -> Result<bool, LawError> {
-        let specs = self.params();
-        let last = check_inputs("sim", &specs, params, lrs, steps, out)?;
-        let np = specs.len();
-        if jac.len() != steps.len() * np {
-            return Err(LawError::OutputLength {
-                law: "sim",
-                expected: steps.len() * np,
-                found: jac.len(),
-            });
-        }
-        let u = self.scaled_lrs(lrs, last);
-        let theta = &params[2..];
-        let exact = self.family.is_exact();
-        let rel = if exact { 1e-6 } else { 1e-4 };
-        // Job 0: the base point; job 2k+1 / 2k+2: parameter k shifted up / down.
-        let jobs: Vec<(usize, f64)> = std::iter::once((0, 0.0))
-            .chain((0..theta.len()).flat_map(|k| {
-                let h = rel * theta[k].abs().max(1.0);
-                let down = if exact { Some((k, -h)) } else { None };
-                std::iter::once((k, h)).chain(down)
-            }))
-            .collect();
-        let evals: Vec<Result<Vec<f64>, LawError>> = jobs
-            .par_iter()
-            .enumerate()
-            .map(|(j, &(k, h))| {
-                let mut t = theta.to_vec();
-                if j > 0 {
-                    t[k] += h;
-                }
-                self.model_loss(&t, &u, steps)
-            })
-            .collect();
-        let evals: Vec<Vec<f64>> = evals.into_iter().collect::<Result<_, _>>()?;
-        let (l0, scale) = (params[0], params[1].exp());
-        let base = &evals[0];
-        for (j, o) in out.iter_mut().enumerate() {
-            *o = observed(l0, scale, base[j]);
-            let row = &mut jac[j * np..(j + 1) * np];
-            row[0] = 1.0;
-            row[1] = scale * base[j];
-            for k in 0..theta.len() {
-                row[2 + k] = if exact {
-                    let (up, down) = (&evals[1 + 2 * k], &evals[2 + 2 * k]);
-                    let h = jobs[1 + 2 * k].1;
-                    scale * (up[j] - down[j]) / (2.0 * h)
-                } else {
-                    let h = jobs[1 + k].1;
-                    scale * (evals[1 + k][j] - base[j]) / h
-                };
-            }
-        }
-        Ok(true)
+        self.jacobian_with(params, lrs, None, steps, out, jac)
     }
 
     /// The prediction on each Monte Carlo path (`None` for an exact family).
@@ -329,24 +498,55 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
         lrs: &LrGrid,
         steps: &[u64],
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
-        // Only its length is checked: the law writes no means here.
-        let out = vec![0.0; steps.len()];
-        let last = check_inputs("sim", &self.params(), params, lrs, steps, &out)?;
-        let u = self.scaled_lrs(lrs, last);
-        let Some(paths) = self.family.path_losses(&params[2..], &u, steps, &self.mc)? else {
-            return Ok(None);
-        };
-        let (l0, scale) = (params[0], params[1].exp());
-        Ok(Some(
-            paths
-                .into_iter()
-                .map(|p| p.into_iter().map(|e| observed(l0, scale, e)).collect())
-                .collect(),
-        ))
+        self.paths_with(params, lrs, None, steps)
     }
 
+    /// Any batch schedule once the law has a reference batch (see
+    /// [`Simulated::set_batch_ref`]); without one, only a constant grid.
+    fn check_batch(&self, batch: &BatchGrid) -> Result<(), LawError> {
+        self.noise_factors(Some(batch), 0).map(|_| ())
+    }
+
+    fn predict_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+    ) -> Result<(), LawError> {
+        self.predict_with(params, lrs, batch, steps, out)
+    }
+
+    fn predict_jacobian_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) -> Result<bool, LawError> {
+        self.jacobian_with(params, lrs, batch, steps, out, jac)
+    }
+
+    fn path_predictions_batched(
+        &self,
+        params: &[f64],
+        lrs: &LrGrid,
+        batch: Option<&BatchGrid>,
+        steps: &[u64],
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        self.paths_with(params, lrs, batch, steps)
+    }
+
+    /// The data scales, and the reference batch: the largest batch size of the curves' batch
+    /// schedules (unchanged when no curve has one).
     fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
         self.scale = DataScale::from_curves("sim", curves)?;
+        if let Some(b) = super::largest_batch(curves) {
+            self.set_batch_ref(Some(b))?;
+        }
         Ok(())
     }
 
@@ -368,7 +568,10 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
                         continue;
                     }
                     let u = self.scaled_lrs(&c.lrs, last);
-                    if let Ok(e) = self.model_loss(&theta, &u, &c.steps) {
+                    let Ok(v) = self.noise_factors(c.batch.as_ref(), last) else {
+                        continue;
+                    };
+                    if let Ok(e) = self.model_loss(&theta, &u, v.as_deref(), &c.steps) {
                         pts.extend(e.into_iter().zip(c.losses.iter().copied()));
                     }
                 }

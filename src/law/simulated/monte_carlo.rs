@@ -67,7 +67,21 @@ impl MonteCarlo {
         init: Option<(usize, &[f64])>,
         out: &mut [f64],
     ) {
-        let per_path = self.path_losses(model, lrs, steps, init);
+        self.mean_loss_scaled(model, lrs, steps, init, None, out);
+    }
+
+    /// [`Self::mean_loss`] with update `t`'s diffusion multiplied by `noise[t]` (a batch
+    /// schedule's `√(B_ref/B_t)`, aligned with `lrs`); `None` is [`Self::mean_loss`].
+    pub(crate) fn mean_loss_scaled<M: DiffusionDerivative>(
+        &self,
+        model: &M,
+        lrs: &[f64],
+        steps: &[u64],
+        init: Option<(usize, &[f64])>,
+        noise: Option<&[f64]>,
+        out: &mut [f64],
+    ) {
+        let per_path = self.path_losses_scaled(model, lrs, steps, init, noise);
         // Summed in path order: the mean does not depend on the thread count.
         out.fill(0.0);
         for losses in &per_path {
@@ -103,25 +117,59 @@ impl MonteCarlo {
         steps: &[u64],
         init: Option<(usize, &[f64])>,
     ) -> Vec<Vec<f64>> {
+        self.path_losses_scaled(model, lrs, steps, init, None)
+    }
+
+    /// [`Self::path_losses`] with per-update diffusion multipliers (as
+    /// [`Self::mean_loss_scaled`]).
+    pub(crate) fn path_losses_scaled<M: DiffusionDerivative>(
+        &self,
+        model: &M,
+        lrs: &[f64],
+        steps: &[u64],
+        init: Option<(usize, &[f64])>,
+        noise: Option<&[f64]>,
+    ) -> Vec<Vec<f64>> {
+        let run = Run {
+            seed: self.seed,
+            lrs,
+            steps,
+            init,
+            noise,
+        };
         (0..self.paths as u64)
             .into_par_iter()
             .map(|p| match self.method {
-                Method::Em => path_losses(model, EulerMaruyama, self.seed, p, lrs, steps, init),
-                Method::Milstein => path_losses(model, Milstein, self.seed, p, lrs, steps, init),
+                Method::Em => path_losses(model, EulerMaruyama, &run, p),
+                Method::Milstein => path_losses(model, Milstein, &run, p),
             })
             .collect()
     }
 }
 
+/// What every path of one estimate shares.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    seed: u64,
+    lrs: &'a [f64],
+    steps: &'a [u64],
+    init: Option<(usize, &'a [f64])>,
+    noise: Option<&'a [f64]>,
+}
+
 fn path_losses<M: SdeModel, S: Stepper<M>>(
     model: &M,
     stepper: S,
-    seed: u64,
+    run: &Run<'_>,
     path: u64,
-    lrs: &[f64],
-    steps: &[u64],
-    init: Option<(usize, &[f64])>,
 ) -> Vec<f64> {
+    let Run {
+        seed,
+        lrs,
+        steps,
+        init,
+        noise,
+    } = *run;
     let mut x = vec![0.0; model.dim()];
     model.init(&mut x);
     if let Some((offset, values)) = init {
@@ -136,6 +184,9 @@ fn path_losses<M: SdeModel, S: Stepper<M>>(
     for (o, &step) in out.iter_mut().zip(steps) {
         while t < step as usize {
             rng.fill(&mut z);
+            if let Some(c) = noise {
+                ws.noise = c[t];
+            }
             stepper.step(model, &mut x, lrs[t], ts, &z, &mut ws);
             t += 1;
         }

@@ -19,6 +19,7 @@
 //! is fitted the same way through [`Simulated::new`] and [`crate::fit::fit`].
 
 mod builtin;
+mod kernels;
 mod monte_carlo;
 
 pub(crate) use builtin::parse;
@@ -82,6 +83,22 @@ pub trait ModelFamily: Send + Sync {
         out: &mut [f64],
     ) -> Result<(), LawError>;
 
+    /// [`expected_loss`](Self::expected_loss) at each of `thetas` (`result[k][j]`): the
+    /// Jacobian's base point and shifted points. The default evaluates them one by one, in
+    /// parallel; a Monte Carlo family may advance them together on one draw of the paths.
+    ///
+    /// # Errors
+    /// As [`expected_loss`](Self::expected_loss).
+    fn expected_losses(
+        &self,
+        thetas: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+        mc: &MonteCarlo,
+    ) -> Result<Vec<Vec<f64>>, LawError> {
+        expected_losses_each(self, thetas, lrs, steps, mc)
+    }
+
     /// The model loss on each of `mc`'s paths (`result[p][j]`, as
     /// [`MonteCarlo::path_losses`]) for a Monte Carlo family, whose
     /// [`expected_loss`](Self::expected_loss) is their mean; `None` (the default) for an
@@ -111,6 +128,24 @@ pub trait ModelFamily: Send + Sync {
         let _ = theta;
         self.name().to_string()
     }
+}
+
+/// [`ModelFamily::expected_losses`] one parameter vector at a time, in parallel.
+fn expected_losses_each<F: ModelFamily + ?Sized>(
+    family: &F,
+    thetas: &[Vec<f64>],
+    lrs: &[f64],
+    steps: &[u64],
+    mc: &MonteCarlo,
+) -> Result<Vec<Vec<f64>>, LawError> {
+    thetas
+        .par_iter()
+        .map(|t| {
+            let mut e = vec![0.0; steps.len()];
+            family.expected_loss(t, lrs, steps, mc, &mut e)?;
+            Ok(e)
+        })
+        .collect()
 }
 
 /// A loss law backed by a model family (see the [module docs](self)).
@@ -279,18 +314,18 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
                 std::iter::once((k, h)).chain(down)
             }))
             .collect();
-        let evals: Vec<Result<Vec<f64>, LawError>> = jobs
-            .par_iter()
+        let thetas: Vec<Vec<f64>> = jobs
+            .iter()
             .enumerate()
             .map(|(j, &(k, h))| {
                 let mut t = theta.to_vec();
                 if j > 0 {
                     t[k] += h;
                 }
-                self.model_loss(&t, &u, steps)
+                t
             })
             .collect();
-        let evals: Vec<Vec<f64>> = evals.into_iter().collect::<Result<_, _>>()?;
+        let evals = self.family.expected_losses(&thetas, &u, steps, &self.mc)?;
         let (l0, scale) = (params[0], params[1].exp());
         let base = &evals[0];
         for (j, o) in out.iter_mut().enumerate() {

@@ -87,6 +87,17 @@ pub trait ModelFamily: Send + Sync {
     /// Jacobian's base point and shifted points. The default evaluates them one by one, in
     /// parallel; a Monte Carlo family may advance them together on one draw of the paths.
     ///
+    /// ```
+    /// use lrsde::law::{BuiltinFamily, ModelFamily, MonteCarlo, SimModelKind};
+    /// let adam = BuiltinFamily { kind: SimModelKind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, dim: 4 };
+    /// let (mc, lrs) = (MonteCarlo::default(), [0.5; 100]);
+    /// let thetas = [vec![3.0, 1.0, 2.0, 0.0], vec![3.0, 1.5, 2.0, 0.0]];
+    /// let both = adam.expected_losses(&thetas, &lrs, &[50, 100], &mc).unwrap();
+    /// let mut alone = [0.0; 2];
+    /// adam.expected_loss(&thetas[1], &lrs, &[50, 100], &mc, &mut alone).unwrap();
+    /// assert_eq!(both[1], alone);
+    /// ```
+    ///
     /// # Errors
     /// As [`expected_loss`](Self::expected_loss).
     fn expected_losses(

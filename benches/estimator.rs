@@ -109,5 +109,29 @@ fn every_law(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, estimator, every_law);
+/// The simulated laws' fits on the two 24k curves with one rayon thread (issue 12's target is
+/// seconds of one core; `docs/performance.md`, "Monte Carlo simulated laws").
+fn simulated_laws(c: &mut Criterion) {
+    let curves = curves();
+    let options = FitOptions::default();
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("thread pool");
+    let mut group = c.benchmark_group("sim_laws");
+    group.sample_size(10);
+    for model in ["adam", "lossnoise", "momentum"] {
+        let law: AnyLaw = format!("sim:model={model}").parse().expect("law");
+        group.bench_function(format!("fit_{model}_two_24k_curves_1_thread"), |b| {
+            b.iter(|| {
+                one_thread.install(|| {
+                    fit_law(black_box(law.clone()), black_box(&curves), &options).expect("fit")
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, estimator, every_law, simulated_laws);
 criterion_main!(benches);

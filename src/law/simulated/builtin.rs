@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::kernels::{AdamBatch, LossNoiseBatch};
 use super::{ModelFamily, MonteCarlo, Simulated};
 use crate::law::{LawError, ParamSpec};
 use crate::model::{Adam, AdamParams, LossNoise, ModelEntries, ModelError, MomentumParams};
@@ -206,6 +207,12 @@ impl BuiltinFamily {
                     *o = m.expected_loss();
                 }
             }
+            // Without a batch schedule: the direct batched updates (`kernels.rs`).
+            SimModelKind::Adam { .. } | SimModelKind::LossNoise if v.is_none() => {
+                if let Some(means) = self.mc_means(&[theta.to_vec()], lrs, steps, mc)? {
+                    out.copy_from_slice(&means[0]);
+                }
+            }
             SimModelKind::Adam { beta1, beta2, eps } => {
                 let (model, x0) = self.adam(theta, beta1, beta2, eps)?;
                 let c = v.map(diffusion);
@@ -234,6 +241,16 @@ impl BuiltinFamily {
         let c = v.map(diffusion);
         let c = c.as_deref();
         Ok(match self.kind {
+            SimModelKind::Adam { .. } | SimModelKind::LossNoise if v.is_none() => {
+                let thetas = [theta.to_vec()];
+                let per_path = match self.batch(&thetas, mc)? {
+                    Some(Batch::Adam(b)) => mc.batch_path_losses(&b, lrs, steps),
+                    Some(Batch::LossNoise(b)) => mc.batch_path_losses(&b, lrs, steps),
+                    None => return Ok(None),
+                };
+                // One member: `per_path[p][0]` is path p's losses.
+                Some(per_path.into_iter().map(|mut p| p.swap_remove(0)).collect())
+            }
             SimModelKind::Adam { beta1, beta2, eps } => {
                 let (model, x0) = self.adam(theta, beta1, beta2, eps)?;
                 let init = Some((3 * self.dim, x0.as_slice()));
@@ -253,6 +270,70 @@ impl BuiltinFamily {
 /// [`crate::schedule::BatchGrid::diffusion_factors`], bit for bit).
 fn diffusion(v: &[f64]) -> Vec<f64> {
     v.iter().map(|x| x.sqrt()).collect()
+}
+
+/// The direct updates of a Monte Carlo family at a batch of parameter vectors.
+enum Batch {
+    Adam(AdamBatch),
+    LossNoise(LossNoiseBatch),
+}
+
+impl BuiltinFamily {
+    /// The Monte Carlo batch at `thetas` (each validated as the model's constructor does);
+    /// `None` for an exact model.
+    fn batch(&self, thetas: &[Vec<f64>], mc: &MonteCarlo) -> Result<Option<Batch>, LawError> {
+        let (mut h, mut s, mut x0) = (Vec::new(), Vec::new(), Vec::new());
+        for theta in thetas {
+            let start = match self.kind {
+                SimModelKind::Adam { beta1, beta2, eps } => self.adam(theta, beta1, beta2, eps)?.1,
+                SimModelKind::LossNoise => {
+                    LossNoise::new(self.quad(theta))?;
+                    self.start_shape(theta[3])
+                }
+                SimModelKind::Nqm | SimModelKind::Momentum { .. } => return Ok(None),
+            };
+            let (hk, sk) = self.quad(theta).spectrum();
+            h.extend(hk);
+            s.extend(sk);
+            x0.extend(start);
+        }
+        let dim = self.dim;
+        Ok(match self.kind {
+            SimModelKind::Adam { beta1, beta2, eps } => Some(Batch::Adam(AdamBatch {
+                dim,
+                h,
+                s,
+                x0,
+                beta1,
+                beta2,
+                eps,
+            })),
+            SimModelKind::LossNoise => Some(Batch::LossNoise(LossNoiseBatch {
+                dim,
+                h,
+                s,
+                x0,
+                milstein: mc.method == Method::Milstein,
+            })),
+            SimModelKind::Nqm | SimModelKind::Momentum { .. } => None,
+        })
+    }
+
+    /// Mean losses (`result[k][j]`) of the Monte Carlo family at each of `thetas` on the shared
+    /// paths; `None` for an exact model.
+    fn mc_means(
+        &self,
+        thetas: &[Vec<f64>],
+        lrs: &[f64],
+        steps: &[u64],
+        mc: &MonteCarlo,
+    ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
+        Ok(match self.batch(thetas, mc)? {
+            Some(Batch::Adam(b)) => Some(mc.batch_mean_losses(&b, lrs, steps)),
+            Some(Batch::LossNoise(b)) => Some(mc.batch_mean_losses(&b, lrs, steps)),
+            None => None,
+        })
+    }
 }
 
 fn sim_err(e: impl fmt::Display) -> LawError {
@@ -353,6 +434,20 @@ impl ModelFamily for BuiltinFamily {
         mc: &MonteCarlo,
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
         self.paths(theta, lrs, Some(noise_var), steps, mc)
+    }
+
+    /// The Monte Carlo models advance every parameter vector on one draw of the paths.
+    fn expected_losses(
+        &self,
+        thetas: &[Vec<f64>],
+        lrs: &LrGrid,
+        steps: &[u64],
+        mc: &MonteCarlo,
+    ) -> Result<Vec<Vec<f64>>, LawError> {
+        match self.mc_means(thetas, lrs, steps, mc)? {
+            Some(means) => Ok(means),
+            None => super::expected_losses_each(self, thetas, lrs, steps, mc),
+        }
     }
 
     fn path_losses(

@@ -19,6 +19,7 @@
 //! is fitted the same way through [`Simulated::new`] and [`crate::fit::fit`].
 
 mod builtin;
+mod kernels;
 mod monte_carlo;
 
 pub(crate) use builtin::parse;
@@ -84,6 +85,33 @@ pub trait ModelFamily: Send + Sync {
         mc: &MonteCarlo,
         out: &mut [f64],
     ) -> Result<(), LawError>;
+
+    /// [`expected_loss`](Self::expected_loss) at each of `thetas` (`result[k][j]`): the
+    /// Jacobian's base point and shifted points. The default evaluates them one by one, in
+    /// parallel; a Monte Carlo family may advance them together on one draw of the paths.
+    ///
+    /// ```
+    /// use lrsde::law::{BuiltinFamily, ModelFamily, MonteCarlo, SimModelKind};
+    /// let adam = BuiltinFamily { kind: SimModelKind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, dim: 4 };
+    /// let (mc, lrs) = (MonteCarlo::default(), [0.5; 100]);
+    /// let thetas = [vec![3.0, 1.0, 2.0, 0.0], vec![3.0, 1.5, 2.0, 0.0]];
+    /// let both = adam.expected_losses(&thetas, &lrs, &[50, 100], &mc).unwrap();
+    /// let mut alone = [0.0; 2];
+    /// adam.expected_loss(&thetas[1], &lrs, &[50, 100], &mc, &mut alone).unwrap();
+    /// assert_eq!(both[1], alone);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`expected_loss`](Self::expected_loss).
+    fn expected_losses(
+        &self,
+        thetas: &[Vec<f64>],
+        lrs: &LrGrid,
+        steps: &[u64],
+        mc: &MonteCarlo,
+    ) -> Result<Vec<Vec<f64>>, LawError> {
+        expected_losses_each(self, thetas, lrs, steps, mc)
+    }
 
     /// The model loss on each of `mc`'s paths (`result[p][j]`, as
     /// [`MonteCarlo::path_losses`]) for a Monte Carlo family, whose
@@ -151,6 +179,24 @@ pub trait ModelFamily: Send + Sync {
         let _ = theta;
         self.name().to_string()
     }
+}
+
+/// [`ModelFamily::expected_losses`] one parameter vector at a time, in parallel.
+fn expected_losses_each<F: ModelFamily + ?Sized>(
+    family: &F,
+    thetas: &[Vec<f64>],
+    lrs: &LrGrid,
+    steps: &[u64],
+    mc: &MonteCarlo,
+) -> Result<Vec<Vec<f64>>, LawError> {
+    thetas
+        .par_iter()
+        .map(|t| {
+            let mut e = vec![0.0; steps.len()];
+            family.expected_loss(t, lrs, steps, mc, &mut e)?;
+            Ok(e)
+        })
+        .collect()
 }
 
 /// A loss law backed by a model family (see the [module docs](self)).
@@ -368,18 +414,26 @@ impl<F: ModelFamily> Simulated<F> {
                 std::iter::once((k, h)).chain(down)
             }))
             .collect();
-        let evals: Vec<Result<Vec<f64>, LawError>> = jobs
-            .par_iter()
+        let thetas: Vec<Vec<f64>> = jobs
+            .iter()
             .enumerate()
             .map(|(j, &(k, h))| {
                 let mut t = theta.to_vec();
                 if j > 0 {
                     t[k] += h;
                 }
-                self.model_loss(&t, &u, v, steps)
+                t
             })
             .collect();
-        let evals: Vec<Vec<f64>> = evals.into_iter().collect::<Result<_, _>>()?;
+        // Without a batch schedule the family evaluates all points together (shared paths and
+        // normals); under one, each point runs with its noise factors.
+        let evals: Vec<Vec<f64>> = match v {
+            None => self.family.expected_losses(&thetas, &u, steps, &self.mc)?,
+            Some(v) => thetas
+                .par_iter()
+                .map(|t| self.model_loss(t, &u, Some(v), steps))
+                .collect::<Result<_, _>>()?,
+        };
         let (l0, scale) = (params[0], params[1].exp());
         let base = &evals[0];
         for (j, o) in out.iter_mut().enumerate() {

@@ -198,3 +198,103 @@ fn path_losses<M: SdeModel, S: Stepper<M>>(
     }
     out
 }
+
+/// A built-in model's update written out directly, for a batch of parameter vectors at once
+/// (the Jacobian's base and shifted points): the generic path (drift, diffusion and stepper
+/// through a [`Workspace`], one parameter vector at a time) costs several times the arithmetic
+/// at the law's small `dim`, and one vector's update is a chain of dependent square roots and
+/// divisions that a batch's independent chains fill.
+///
+/// `step` must consume `z` as the model's Euler–Maruyama (or Milstein) step at `dt = 1`
+/// consumes the same normals, so every member runs on the same Brownian paths as
+/// [`MonteCarlo::path_losses`] on its model (`tests/law_sim_kernels.rs` compares them).
+pub(crate) trait PathBatch: Sync {
+    /// Number of parameter vectors.
+    fn members(&self) -> usize;
+    /// Normals per update (shared by all members).
+    fn noise_dim(&self) -> usize;
+    /// Length of the batch's state.
+    fn state_len(&self) -> usize;
+    /// Writes the start state.
+    fn init(&self, state: &mut [f64]);
+    /// One update of every member at LR `lr` with standard normals `z`.
+    fn step(&self, state: &mut [f64], lr: f64, z: &[f64]);
+    /// Writes each member's model loss into `out` (length [`members`](Self::members)).
+    fn losses(&self, state: &[f64], out: &mut [f64]);
+}
+
+impl MonteCarlo {
+    /// The loss of every path for every member of `batch` (`result[p][k][j]`, as
+    /// [`path_losses`](Self::path_losses) per member), all members on one draw of the normals.
+    pub(crate) fn batch_path_losses<B: PathBatch>(
+        &self,
+        batch: &B,
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Vec<Vec<f64>>> {
+        (0..self.paths as u64)
+            .into_par_iter()
+            .map(|p| batch_path(batch, self.seed, p, lrs, steps))
+            .collect()
+    }
+
+    /// The mean loss over the paths for every member (`result[k][j]`), summed in path order
+    /// as [`mean_loss`](Self::mean_loss).
+    pub(crate) fn batch_mean_losses<B: PathBatch>(
+        &self,
+        batch: &B,
+        lrs: &[f64],
+        steps: &[u64],
+    ) -> Vec<Vec<f64>> {
+        let per_path = self.batch_path_losses(batch, lrs, steps);
+        let mut out = vec![vec![0.0; steps.len()]; batch.members()];
+        for path in &per_path {
+            for (o, losses) in out.iter_mut().zip(path) {
+                for (o, l) in o.iter_mut().zip(losses) {
+                    *o += l;
+                }
+            }
+        }
+        let n = self.paths as f64;
+        out.iter_mut().flatten().for_each(|o| *o /= n);
+        out
+    }
+}
+
+fn batch_path<B: PathBatch>(
+    batch: &B,
+    seed: u64,
+    path: u64,
+    lrs: &[f64],
+    steps: &[u64],
+) -> Vec<Vec<f64>> {
+    let n = batch.members();
+    let mut state = vec![0.0; batch.state_len()];
+    batch.init(&mut state);
+    // A diverged member keeps being stepped (its lanes are independent) but its losses stay
+    // `+∞` from there, as in `path_losses`.
+    let mut alive = vec![true; n];
+    let mut losses = vec![0.0; n];
+    let mut out = vec![vec![f64::INFINITY; steps.len()]; n];
+    let mut z = vec![0.0; batch.noise_dim()];
+    let mut rng = PathNormals::new(seed, path);
+    let mut t = 0usize;
+    for (j, &step) in steps.iter().enumerate() {
+        if !alive.contains(&true) {
+            break;
+        }
+        while t < step as usize {
+            rng.fill(&mut z);
+            batch.step(&mut state, lrs[t], &z);
+            t += 1;
+        }
+        batch.losses(&state, &mut losses);
+        for ((o, a), &l) in out.iter_mut().zip(alive.iter_mut()).zip(&losses) {
+            *a = *a && l.is_finite() && l <= DIVERGED;
+            if *a {
+                o[j] = l;
+            }
+        }
+    }
+    out
+}

@@ -60,10 +60,10 @@ impl<L: LossLaw> Predictor<L> {
     /// ```
     /// use lrsde::data::TrainingCurve;
     /// use lrsde::fit::{fit_law, BadPredictionKind, FitOptions, Predictor};
-    /// let lrs = vec![3e-4; 2000];
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![3e-4; 2000])?;
     /// let steps: Vec<u64> = (1..=50).map(|k| 40 * k).collect();
     /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
-    /// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses };
+    /// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses, batch: None };
     /// let fitted = fit_law("power".parse()?, &[curve.clone()], &FitOptions::default())?;
     /// let predictor = Predictor::from_fitted(fitted)?;
     /// assert_eq!(predictor.first_bad_prediction(&[curve.clone()]), None);

@@ -142,8 +142,8 @@ impl<L: LossLaw> Predictor<L> {
     /// ```
     /// use lrsde::data::TrainingCurve;
     /// use lrsde::fit::{fit_law, FitOptions, Predictor};
-    /// use lrsde::schedule::BatchGrid;
-    /// let lrs = vec![1.0; 100];
+    /// use lrsde::schedule::{BatchGrid, LrGrid};
+    /// let lrs = LrGrid::new(vec![1.0; 100])?;
     /// let steps: Vec<u64> = (1..=10).map(|k| 10 * k).collect();
     /// let losses = steps.iter().map(|&s| 2.0 + 3.0 / (s as f64).sqrt()).collect();
     /// let curve = TrainingCurve { name: "c".into(), lrs, steps, losses, batch: None };
@@ -152,7 +152,8 @@ impl<L: LossLaw> Predictor<L> {
     /// let ramp = BatchGrid::new(vec![32.0, 64.0])?;
     /// assert!(predictor.clone().with_batch_schedule(Some(ramp)).is_err());
     /// let flat = predictor.clone().with_batch_schedule(Some(BatchGrid::new(vec![64.0])?))?;
-    /// assert_eq!(flat.predict(&[1.0; 50], &[50])?, predictor.predict(&[1.0; 50], &[50])?);
+    /// let half = LrGrid::new(vec![1.0; 50])?;
+    /// assert_eq!(flat.predict(&half, &[50])?, predictor.predict(&half, &[50])?);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///

@@ -93,7 +93,7 @@ pub trait ModelFamily: Send + Sync {
     /// ```
     /// use lrsde::law::{BuiltinFamily, ModelFamily, MonteCarlo, SimModelKind};
     /// let adam = BuiltinFamily { kind: SimModelKind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, dim: 4 };
-    /// let (mc, lrs) = (MonteCarlo::default(), [0.5; 100]);
+    /// let (mc, lrs) = (MonteCarlo::default(), lrsde::schedule::LrGrid::new(vec![0.5; 100]).unwrap());
     /// let thetas = [vec![3.0, 1.0, 2.0, 0.0], vec![3.0, 1.5, 2.0, 0.0]];
     /// let both = adam.expected_losses(&thetas, &lrs, &[50, 100], &mc).unwrap();
     /// let mut alone = [0.0; 2];

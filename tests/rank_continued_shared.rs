@@ -79,13 +79,23 @@ fn continued_training_on_124m_cooldown_branches() {
     }
     let all = suites::cooldown_branches(&root);
     assert!(all.len() >= 30, "found only {} branches", all.len());
-    // One fit per (parent run, fork step) and law, shared by that fork's branches.
-    let mut groups: BTreeMap<(PathBuf, u64), Vec<&suites::CooldownBranch>> = BTreeMap::new();
+    // One fit per (fork step, parent run) and law, shared by that fork's branches; earliest
+    // forks first, so a run stopped early has covered whole fork steps across every parent.
+    let mut groups: BTreeMap<(u64, PathBuf), Vec<&suites::CooldownBranch>> = BTreeMap::new();
     for b in &all {
         groups
-            .entry((b.parent.clone(), b.fork))
+            .entry((b.fork, b.parent.clone()))
             .or_default()
             .push(b);
+    }
+    // LRSDE_CONTINUED_FORKS=10000,20000 keeps only those fork steps: the Monte Carlo laws take
+    // minutes per fork, so a documented subset of forks is sometimes all a session can afford.
+    if let Ok(forks) = std::env::var("LRSDE_CONTINUED_FORKS") {
+        let keep: Vec<u64> = forks
+            .split(',')
+            .map(|f| f.trim().parse().expect("LRSDE_CONTINUED_FORKS: fork steps"))
+            .collect();
+        groups.retain(|(fork, _), _| keep.contains(fork));
     }
     // `mpl` takes minutes per fit on 40k-step prefixes and cannot identify its annealing
     // parameters from a constant-LR run (errors of 1.5–2.3 nats on the 1e-4 runs); add it with
@@ -97,7 +107,7 @@ fn continued_training_on_124m_cooldown_branches() {
         "| branch | fork | law | final obs | err (raw) | err (corrected) | MAE (raw) | MAE (corrected) |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for ((parent, fork), group) in &groups {
+    for ((fork, parent), group) in &groups {
         let stable = read_curve(parent, &ReadOptions::default()).unwrap();
         let keep = stable.steps.iter().take_while(|&&s| s <= *fork).count();
         let prefix = TrainingCurve {

@@ -706,6 +706,9 @@ pub struct MomentumMoments {
     /// `false`: the means are not advanced (a caller that reads only the loss skips 2 of the 5
     /// state vectors per update; [`Self::loss_only`]).
     track_mean: bool,
+    /// The last closed-form run's per-direction powers: a fit's constant schedule repeats the
+    /// same `(lr, n)` between every pair of output steps.
+    run_cache: RunCache,
     p: Vec<f64>,
     q: Vec<f64>,
     r: Vec<f64>,
@@ -735,6 +738,7 @@ impl MomentumMoments {
             mean: vec![nqm.x0; d],
             mean_prev: vec![nqm.x0; d],
             track_mean: true,
+            run_cache: RunCache::default(),
             p: vec![x2; d],
             q: vec![x2; d],
             r: vec![x2; d],
@@ -880,19 +884,25 @@ impl MomentumMoments {
         if n == 0 {
             return;
         }
-        let mu = self.mu;
-        for i in 0..self.h.len() {
-            let c = 1.0 + mu - lr * self.h[i];
-            let b2 = lr * lr * self.s2[i];
-            let (m, w) = momentum_power(
-                c,
-                mu,
-                b2,
-                n,
+        let key = Some((lr.to_bits(), n));
+        if self.run_cache.key != key {
+            let mu = self.mu;
+            self.run_cache.powers.clear();
+            self.run_cache.powers.extend(
+                self.h
+                    .iter()
+                    .zip(&self.s2)
+                    .map(|(&h, &s2)| momentum_power(1.0 + mu - lr * h, mu, lr * lr * s2, n)),
+            );
+            self.run_cache.key = key;
+        }
+        for (i, run) in self.run_cache.powers.iter().enumerate() {
+            let (m, w) = apply_run(
+                run,
                 [self.mean[i], self.mean_prev[i]],
                 [self.p[i], self.q[i], self.r[i]],
             );
-            // Frozen means stay frozen (`loss_only`); the powering is shared, so no saving.
+            // Frozen means stay frozen (`loss_only`).
             if self.track_mean {
                 [self.mean[i], self.mean_prev[i]] = m;
             }
@@ -965,6 +975,20 @@ impl MomentumMoments {
     }
 }
 
+/// [`MomentumMoments`]'s cached run powers, keyed by the LR's bits and the run length (a cache:
+/// ignored by `==`).
+#[derive(Debug, Clone, Default)]
+struct RunCache {
+    key: Option<(u64, u64)>,
+    powers: Vec<RunPower>,
+}
+
+impl PartialEq for RunCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// `n` updates at one LR of one coordinate's state: the mean pair `v = (m, m′)` follows
 /// `v ← A v` and the second-moment matrix `S = [[P, Q], [Q, R]]` follows `S ← A S Aᵀ + b² e₁e₁ᵀ`,
 /// with `A = [[c, −μ], [1, 0]]`. Binary powering of the pair `(Aᵏ, Gₖ = Σ_{j<k} Aʲ E Aʲᵀ)`,
@@ -974,33 +998,9 @@ impl MomentumMoments {
 /// (`c² ≈ 4μ`, the slow directions of a momentum fit) the 3×3 map's eigenvectors are nearly
 /// parallel and its powers lost up to ~1e-11 relative in a check against 50-digit arithmetic;
 /// the 2×2 form stayed within a few 1e-14 there, closer than the step recursion itself.
-fn momentum_power(
-    c: f64,
-    mu: f64,
-    b2: f64,
-    mut n: u64,
-    mean: [f64; 2],
-    w: [f64; 3],
-) -> ([f64; 2], [f64; 3]) {
-    type M2 = [[f64; 2]; 2];
+fn momentum_power(c: f64, mu: f64, b2: f64, mut n: u64) -> RunPower {
     fn mul(a: &M2, b: &M2) -> M2 {
         [0, 1].map(|i| [0, 1].map(|j| a[i][0] * b[0][j] + a[i][1] * b[1][j]))
-    }
-    // `a g aᵀ` for a symmetric `g` stored as `(g₀₀, g₀₁, g₁₁)`.
-    fn congruence(a: &M2, g: &[f64; 3]) -> [f64; 3] {
-        let t0 = [
-            a[0][0] * g[0] + a[0][1] * g[1],
-            a[0][0] * g[1] + a[0][1] * g[2],
-        ];
-        let t1 = [
-            a[1][0] * g[0] + a[1][1] * g[1],
-            a[1][0] * g[1] + a[1][1] * g[2],
-        ];
-        [
-            t0[0] * a[0][0] + t0[1] * a[0][1],
-            t0[0] * a[1][0] + t0[1] * a[1][1],
-            t1[0] * a[1][0] + t1[1] * a[1][1],
-        ]
     }
     let mut acc: M2 = [[1.0, 0.0], [0.0, 1.0]];
     let mut acc_g = [0.0; 3];
@@ -1019,9 +1019,38 @@ fn momentum_power(
             base = mul(&base, &base);
         }
     }
+    (acc, acc_g)
+}
+
+/// Applies one direction's run `(Aⁿ, Gₙ)` to its mean pair and `(P, Q, R)`.
+fn apply_run(run: &RunPower, mean: [f64; 2], w: [f64; 3]) -> ([f64; 2], [f64; 3]) {
+    let (acc, acc_g) = run;
     let m = [0, 1].map(|i| acc[i][0] * mean[0] + acc[i][1] * mean[1]);
-    let t = congruence(&acc, &w);
+    let t = congruence(acc, &w);
     (m, [0, 1, 2].map(|i| t[i] + acc_g[i]))
+}
+
+/// A 2×2 matrix, row-major.
+type M2 = [[f64; 2]; 2];
+
+/// `(Aⁿ, Gₙ)` of one direction's run ([`momentum_power`]).
+type RunPower = (M2, [f64; 3]);
+
+/// `a g aᵀ` for a symmetric `g` stored as `(g₀₀, g₀₁, g₁₁)`.
+fn congruence(a: &M2, g: &[f64; 3]) -> [f64; 3] {
+    let t0 = [
+        a[0][0] * g[0] + a[0][1] * g[1],
+        a[0][0] * g[1] + a[0][1] * g[2],
+    ];
+    let t1 = [
+        a[1][0] * g[0] + a[1][1] * g[1],
+        a[1][0] * g[1] + a[1][1] * g[2],
+    ];
+    [
+        t0[0] * a[0][0] + t0[1] * a[0][1],
+        t0[0] * a[1][0] + t0[1] * a[1][1],
+        t1[0] * a[1][0] + t1[1] * a[1][1],
+    ]
 }
 
 #[cfg(test)]
@@ -1043,5 +1072,20 @@ mod tests {
         assert_eq!((a.p.clone(), a.q.clone(), a.r.clone()), (b.p, b.q, b.r));
         assert_eq!(b.mean, full.mean);
         assert_ne!(a.mean, full.mean);
+    }
+
+    #[test]
+    fn cached_run_powers_give_the_bits_of_fresh_ones() {
+        let full = MomentumMoments::new(&QuadraticParams::default(), 0.9).unwrap();
+        let (mut cached, mut fresh) = (full.clone(), full);
+        // Same key twice, then a new LR and a new length: each must match a cache-free call.
+        for (lr, n) in [(0.07, 100), (0.07, 100), (0.05, 100), (0.05, 37)] {
+            cached.advance_constant(lr, n);
+            fresh.run_cache = RunCache::default();
+            fresh.advance_constant(lr, n);
+            assert_eq!(cached.p, fresh.p);
+            assert_eq!((&cached.q, &cached.r), (&fresh.q, &fresh.r));
+            assert_eq!(cached.mean, fresh.mean);
+        }
     }
 }

@@ -485,8 +485,5 @@ fn momentum_runs_mixed_with_single_steps_match_step_recursion() {
     let e_p = worst(fast.second_moment(), p, |i| p[i]);
     let e_q = worst(fast.cross_moment(), slow.cross_moment(), |i| p[i]);
     let e_m = worst(fast.mean(), slow.mean(), |i| p[i].sqrt());
-    assert!(
-        e_p <= TOL && e_q <= TOL && e_m <= TOL,
-        "{e_p} {e_q} {e_m}"
-    );
+    assert!(e_p <= TOL && e_q <= TOL && e_m <= TOL, "{e_p} {e_q} {e_m}");
 }

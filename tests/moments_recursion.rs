@@ -406,3 +406,84 @@ fn second_moment_runs_follow_diagonal_moments() {
 fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
     lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }
+
+/// Closed-form runs of the momentum recursion against the step recursion (see below).
+const TOL: f64 = 1e-11;
+
+/// `max_i |got_i − want_i| / scale_i` over a slice.
+fn worst(got: &[f64], want: &[f64], scale: impl Fn(usize) -> f64) -> f64 {
+    got.iter()
+        .zip(want)
+        .enumerate()
+        .map(|(i, (g, w))| (g - w).abs() / scale(i))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn momentum_closed_form_runs_match_step_recursion() {
+    // The oracle is the step recursion itself (`run_batched` with unit factors steps one update at
+    // a time). Runs of many lengths, μ = 0 (plain SGD) to 0.99, LRs from far inside to just inside
+    // the stability edge η h₀ < 2 (1 + μ); errors are scaled by the natural size of each moment:
+    // P itself, |Q| ≤ √(P R), |E x|² ≤ P. The bound is the oracle's own error: against 50-digit
+    // arithmetic the step recursion is off by up to ~2e-12 here (μ = 0.9, n = 31, near critical
+    // damping, where each step cancels terms ~4× its result) and the closed form by ~2e-13; at
+    // 0.9999 of the stability edge with μ = 0.99 (n = 1000) both are off by 1e-11–2e-11 (the
+    // problem itself is that ill-conditioned there), so those runs get a 10× wider bound.
+    let quad = QuadraticParams {
+        dim: 12,
+        hmax: 1.0,
+        power: 1.5,
+        noise: 1.0,
+        batch: 16.0,
+        x0: 1.0,
+    };
+    for mu in [0.0, 0.5, 0.9, 0.99] {
+        for edge in [0.05, 0.5, 0.99, 0.9999] {
+            let lr = edge * 2.0 * (1.0 + mu) / quad.hmax;
+            let tol = if edge > 0.999 { 10.0 * TOL } else { TOL };
+            for n in [16, 17, 31, 100, 1000, 4097, 30_000] {
+                let mut fast = MomentumMoments::new(&quad, mu).unwrap();
+                let mut slow = fast.clone();
+                let grid = lr_grid(&vec![lr; n]);
+                fast.run(&grid);
+                slow.run_batched(&grid, &vec![1.0; n]).unwrap();
+                let (p, q) = (slow.second_moment(), slow.cross_moment());
+                let ctx = format!("mu={mu} edge={edge} n={n}");
+                let e_p = worst(fast.second_moment(), p, |i| p[i]);
+                let e_q = worst(fast.cross_moment(), q, |i| p[i]);
+                let e_m = worst(fast.mean(), slow.mean(), |i| p[i].sqrt());
+                assert!(
+                    e_p <= tol && e_q <= tol && e_m <= tol,
+                    "{ctx}: {e_p} {e_q} {e_m}"
+                );
+                assert_eq!(fast.steps(), n as u64);
+                let (lf, ls) = (fast.expected_loss(), slow.expected_loss());
+                assert!((lf - ls).abs() <= tol * ls, "{ctx}: loss {lf} vs {ls}");
+            }
+        }
+    }
+}
+
+#[test]
+fn momentum_runs_mixed_with_single_steps_match_step_recursion() {
+    // A grid mixing short runs (stepped) and long ones (closed form), starting off rest.
+    let quad = QuadraticParams::default();
+    let mut lrs = Vec::new();
+    for (k, &n) in [3usize, 40, 1, 15, 16, 700, 2, 5000].iter().enumerate() {
+        lrs.extend(std::iter::repeat_n(0.02 + 0.03 * k as f64, n));
+    }
+    let x0: Vec<f64> = (0..quad.dim).map(|i| 1.0 - 0.05 * i as f64).collect();
+    let mut fast = MomentumMoments::new(&quad, 0.9)
+        .unwrap()
+        .starting_at(&x0)
+        .unwrap();
+    let mut slow = fast.clone();
+    fast.run(&lr_grid(&lrs));
+    slow.run_batched(&lr_grid(&lrs), &vec![1.0; lrs.len()])
+        .unwrap();
+    let p = slow.second_moment();
+    let e_p = worst(fast.second_moment(), p, |i| p[i]);
+    let e_q = worst(fast.cross_moment(), slow.cross_moment(), |i| p[i]);
+    let e_m = worst(fast.mean(), slow.mean(), |i| p[i].sqrt());
+    assert!(e_p <= TOL && e_q <= TOL && e_m <= TOL, "{e_p} {e_q} {e_m}");
+}

@@ -29,7 +29,9 @@
 //! `E[z] = E[z² − 1] = E[z(z² − 1)] = 0`, and `E[(z² − 1)²] = 2`.)
 //!
 //! Heavy-ball momentum, `x_{k+1} = x_k + μ (x_k − x_{k−1}) − a x_k + b z`, is tracked by
-//! [`MomentumMoments`] through the per-coordinate 2×2 second-moment matrix of `(x_k, x_{k−1})`.
+//! [`MomentumMoments`] through the per-coordinate 2×2 second-moment matrix of `(x_k, x_{k−1})`;
+//! its runs of equal LR use the same rule, powering the 2×2 update matrix of `(x_k, x_{k−1})`
+//! ([`MomentumMoments::advance_constant`]).
 //!
 //! # Piecewise-constant fast path
 //!
@@ -701,6 +703,12 @@ pub struct MomentumMoments {
     mu: f64,
     mean: Vec<f64>,
     mean_prev: Vec<f64>,
+    /// `false`: the means are not advanced (a caller that reads only the loss skips 2 of the 5
+    /// state vectors per update; [`Self::loss_only`]).
+    track_mean: bool,
+    /// The last closed-form run's per-direction powers: a fit's constant schedule repeats the
+    /// same `(lr, n)` between every pair of output steps.
+    run_cache: RunCache,
     p: Vec<f64>,
     q: Vec<f64>,
     r: Vec<f64>,
@@ -729,6 +737,8 @@ impl MomentumMoments {
             mu,
             mean: vec![nqm.x0; d],
             mean_prev: vec![nqm.x0; d],
+            track_mean: true,
+            run_cache: RunCache::default(),
             p: vec![x2; d],
             q: vec![x2; d],
             r: vec![x2; d],
@@ -781,6 +791,13 @@ impl MomentumMoments {
         Ok(self)
     }
 
+    /// Stops advancing the means ([`Self::mean`] keeps its value from then on): for callers that
+    /// read only the second moments or the loss, which do not depend on the means.
+    pub(crate) fn loss_only(mut self) -> Self {
+        self.track_mean = false;
+        self
+    }
+
     /// One update at LR `lr`.
     #[inline]
     pub fn step(&mut self, lr: f64) {
@@ -793,14 +810,12 @@ impl MomentumMoments {
     pub fn step_scaled(&mut self, lr: f64, v: f64) {
         let mu = self.mu;
         let mu2 = mu * mu;
-        // Zipped iterators (no bounds checks) so the loop vectorises; same arithmetic per entry.
-        for ((((((pi, qi), ri), mi), mpi), &h), &s2) in self
+        // Zipped iterators (no bounds checks) so the loops vectorise; same arithmetic per entry.
+        for ((((pi, qi), ri), &h), &s2) in self
             .p
             .iter_mut()
             .zip(self.q.iter_mut())
             .zip(self.r.iter_mut())
-            .zip(self.mean.iter_mut())
-            .zip(self.mean_prev.iter_mut())
             .zip(&self.h)
             .zip(&self.s2)
         {
@@ -810,23 +825,90 @@ impl MomentumMoments {
             *pi = c * c * p - 2.0 * c * mu * q + mu2 * r + b2;
             *qi = c * p - mu * q;
             *ri = p;
-            let m = *mi;
-            *mi = c * m - mu * *mpi;
-            *mpi = m;
+        }
+        if self.track_mean {
+            for ((mi, mpi), &h) in self
+                .mean
+                .iter_mut()
+                .zip(self.mean_prev.iter_mut())
+                .zip(&self.h)
+            {
+                let c = 1.0 + mu - lr * h;
+                let m = *mi;
+                *mi = c * m - mu * *mpi;
+                *mpi = m;
+            }
         }
         self.steps += 1;
     }
 
-    /// Applies the updates of `lrs` in order.
+    /// Applies the updates of `lrs` in order: runs of at least [`CLOSED_FORM_MIN_RUN`] equal LRs
+    /// by [`Self::advance_constant`], the rest step by step (both exact).
     pub fn run(&mut self, lrs: &LrGrid) {
         self.run_lrs(lrs);
     }
 
     /// [`Self::run`] on part of a grid (a validated grid's LRs, so nothing is checked).
     pub(crate) fn run_lrs(&mut self, lrs: &[f64]) {
-        for &lr in lrs {
-            self.step(lr);
+        for_each_run(lrs, |lr, n| {
+            if n >= CLOSED_FORM_MIN_RUN {
+                self.advance_constant(lr, n as u64);
+            } else {
+                for _ in 0..n {
+                    self.step(lr);
+                }
+            }
+        });
+    }
+
+    /// `n` updates at the constant LR `lr` in closed form: per coordinate the mean pair follows a
+    /// 2×2 linear map `A` and the second-moment matrix `S ← A S Aᵀ + b² e₁e₁ᵀ`, both advanced by
+    /// binary powering of `A` (`O(log n)` 2×2 products per coordinate).
+    ///
+    /// Agrees with `n` calls of [`Self::step`] up to rounding (`tests/moments_recursion.rs`
+    /// checks ~1e-12 relative, also near the stability edge and at `μ = 0`).
+    ///
+    /// ```
+    /// use lrsde::nqm::{MomentumMoments, QuadraticParams};
+    /// let mut a = MomentumMoments::new(&QuadraticParams::default(), 0.9).unwrap();
+    /// let mut b = a.clone();
+    /// a.advance_constant(0.05, 1000);
+    /// for _ in 0..1000 {
+    ///     b.step(0.05);
+    /// }
+    /// let (la, lb) = (a.expected_loss(), b.expected_loss());
+    /// assert!((la - lb).abs() <= 1e-12 * lb);
+    /// assert_eq!(a.steps(), 1000);
+    /// ```
+    pub fn advance_constant(&mut self, lr: f64, n: u64) {
+        if n == 0 {
+            return;
         }
+        let key = Some((lr.to_bits(), n));
+        if self.run_cache.key != key {
+            let mu = self.mu;
+            self.run_cache.powers.clear();
+            self.run_cache.powers.extend(
+                self.h
+                    .iter()
+                    .zip(&self.s2)
+                    .map(|(&h, &s2)| momentum_power(1.0 + mu - lr * h, mu, lr * lr * s2, n)),
+            );
+            self.run_cache.key = key;
+        }
+        for (i, run) in self.run_cache.powers.iter().enumerate() {
+            let (m, w) = apply_run(
+                run,
+                [self.mean[i], self.mean_prev[i]],
+                [self.p[i], self.q[i], self.r[i]],
+            );
+            // Frozen means stay frozen (`loss_only`).
+            if self.track_mean {
+                [self.mean[i], self.mean_prev[i]] = m;
+            }
+            [self.p[i], self.q[i], self.r[i]] = w;
+        }
+        self.steps += n;
     }
 
     /// [`Self::run`] under a batch schedule (see [`DiagonalMoments::run_batched`]).
@@ -890,5 +972,120 @@ impl MomentumMoments {
                     .then(|| lr * lr * s2 * (1.0 + mu) / den)
             })
             .collect()
+    }
+}
+
+/// [`MomentumMoments`]'s cached run powers, keyed by the LR's bits and the run length (a cache:
+/// ignored by `==`).
+#[derive(Debug, Clone, Default)]
+struct RunCache {
+    key: Option<(u64, u64)>,
+    powers: Vec<RunPower>,
+}
+
+impl PartialEq for RunCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// `n` updates at one LR of one coordinate's state: the mean pair `v = (m, m′)` follows
+/// `v ← A v` and the second-moment matrix `S = [[P, Q], [Q, R]]` follows `S ← A S Aᵀ + b² e₁e₁ᵀ`,
+/// with `A = [[c, −μ], [1, 0]]`. Binary powering of the pair `(Aᵏ, Gₖ = Σ_{j<k} Aʲ E Aʲᵀ)`,
+/// composed as `G_{a+b} = G_a + Aᵃ G_b Aᵃᵀ`.
+///
+/// Powering `A` itself rather than the equivalent 3×3 map on `(P, Q, R)`: near critical damping
+/// (`c² ≈ 4μ`, the slow directions of a momentum fit) the 3×3 map's eigenvectors are nearly
+/// parallel and its powers lost up to ~1e-11 relative in a check against 50-digit arithmetic;
+/// the 2×2 form stayed within a few 1e-14 there, closer than the step recursion itself.
+fn momentum_power(c: f64, mu: f64, b2: f64, mut n: u64) -> RunPower {
+    fn mul(a: &M2, b: &M2) -> M2 {
+        [0, 1].map(|i| [0, 1].map(|j| a[i][0] * b[0][j] + a[i][1] * b[1][j]))
+    }
+    let mut acc: M2 = [[1.0, 0.0], [0.0, 1.0]];
+    let mut acc_g = [0.0; 3];
+    let mut base: M2 = [[c, -mu], [1.0, 0.0]];
+    let mut base_g = [b2, 0.0, 0.0];
+    while n > 0 {
+        if n & 1 == 1 {
+            let t = congruence(&acc, &base_g);
+            acc_g = [0, 1, 2].map(|i| acc_g[i] + t[i]);
+            acc = mul(&acc, &base);
+        }
+        n >>= 1;
+        if n > 0 {
+            let t = congruence(&base, &base_g);
+            base_g = [0, 1, 2].map(|i| base_g[i] + t[i]);
+            base = mul(&base, &base);
+        }
+    }
+    (acc, acc_g)
+}
+
+/// Applies one direction's run `(Aⁿ, Gₙ)` to its mean pair and `(P, Q, R)`.
+fn apply_run(run: &RunPower, mean: [f64; 2], w: [f64; 3]) -> ([f64; 2], [f64; 3]) {
+    let (acc, acc_g) = run;
+    let m = [0, 1].map(|i| acc[i][0] * mean[0] + acc[i][1] * mean[1]);
+    let t = congruence(acc, &w);
+    (m, [0, 1, 2].map(|i| t[i] + acc_g[i]))
+}
+
+/// A 2×2 matrix, row-major.
+type M2 = [[f64; 2]; 2];
+
+/// `(Aⁿ, Gₙ)` of one direction's run ([`momentum_power`]).
+type RunPower = (M2, [f64; 3]);
+
+/// `a g aᵀ` for a symmetric `g` stored as `(g₀₀, g₀₁, g₁₁)`.
+fn congruence(a: &M2, g: &[f64; 3]) -> [f64; 3] {
+    let t0 = [
+        a[0][0] * g[0] + a[0][1] * g[1],
+        a[0][0] * g[1] + a[0][1] * g[2],
+    ];
+    let t1 = [
+        a[1][0] * g[0] + a[1][1] * g[1],
+        a[1][0] * g[1] + a[1][1] * g[2],
+    ];
+    [
+        t0[0] * a[0][0] + t0[1] * a[0][1],
+        t0[0] * a[1][0] + t0[1] * a[1][1],
+        t1[0] * a[1][0] + t1[1] * a[1][1],
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loss_only_keeps_second_moment_bits_and_freezes_means() {
+        let quad = QuadraticParams::default();
+        let full = MomentumMoments::new(&quad, 0.9).unwrap();
+        let (mut a, mut b) = (full.clone(), full.clone().loss_only());
+        // Short runs (stepped) and a long one (closed form).
+        let lrs: Vec<f64> = (0..300)
+            .map(|t| 0.05 + 0.01 * (t / 10 % 3) as f64)
+            .collect();
+        let lrs = [lrs, vec![0.07; 500]].concat();
+        a.run_lrs(&lrs);
+        b.run_lrs(&lrs);
+        assert_eq!((a.p.clone(), a.q.clone(), a.r.clone()), (b.p, b.q, b.r));
+        assert_eq!(b.mean, full.mean);
+        assert_ne!(a.mean, full.mean);
+    }
+
+    #[test]
+    fn cached_run_powers_give_the_bits_of_fresh_ones() {
+        let full = MomentumMoments::new(&QuadraticParams::default(), 0.9).unwrap();
+        let (mut cached, mut fresh) = (full.clone(), full);
+        // Same key twice, then a new LR and a new length: each must match a cache-free call.
+        for (lr, n) in [(0.07, 100), (0.07, 100), (0.05, 100), (0.05, 37)] {
+            cached.advance_constant(lr, n);
+            fresh.run_cache = RunCache::default();
+            fresh.advance_constant(lr, n);
+            assert_eq!(cached.p, fresh.p);
+            assert_eq!((&cached.q, &cached.r), (&fresh.q, &fresh.r));
+            assert_eq!(cached.mean, fresh.mean);
+        }
     }
 }

@@ -191,7 +191,8 @@ impl BuiltinFamily {
                 let mut m = MomentumMoments::new(&self.quad(theta), mu)
                     .map_err(sim_err)?
                     .starting_at(&shape)
-                    .map_err(sim_err)?;
+                    .map_err(sim_err)?
+                    .loss_only();
                 let mut pos = 0usize;
                 for (o, &s) in out.iter_mut().zip(steps) {
                     let seg = pos..s as usize;

@@ -7,6 +7,7 @@
 //! the same update and the same closed-form rule ([`advance_second_moments`]).
 
 mod moments;
+pub(crate) use moments::MomentRecursion;
 mod params;
 
 pub use moments::{

@@ -314,6 +314,42 @@ pub struct DiagonalMoments {
     steps: u64,
 }
 
+/// The exact recursions the `sim:` laws drive stretch by stretch of a validated grid.
+pub(crate) trait MomentRecursion {
+    /// One update at `lr` with the noise variance scaled by `v`.
+    fn step_scaled(&mut self, lr: f64, v: f64);
+    /// Updates at each LR of `lrs` (already validated).
+    fn run_lrs(&mut self, lrs: &[f64]);
+    /// Expected loss now.
+    fn expected_loss(&self) -> f64;
+    /// `run_batched` on a stretch of an already validated grid.
+    fn run_batched_lrs(&mut self, lrs: &[f64], noise_var: &[f64]) -> Result<(), MomentsError> {
+        check_noise_var(noise_var, lrs.len())?;
+        for (&lr, &v) in lrs.iter().zip(noise_var) {
+            self.step_scaled(lr, v);
+        }
+        Ok(())
+    }
+}
+
+macro_rules! moment_recursion {
+    ($t:ty) => {
+        impl MomentRecursion for $t {
+            fn step_scaled(&mut self, lr: f64, v: f64) {
+                <$t>::step_scaled(self, lr, v)
+            }
+            fn run_lrs(&mut self, lrs: &[f64]) {
+                <$t>::run_lrs(self, lrs)
+            }
+            fn expected_loss(&self) -> f64 {
+                <$t>::expected_loss(self)
+            }
+        }
+    };
+}
+moment_recursion!(DiagonalMoments);
+moment_recursion!(MomentumMoments);
+
 impl DiagonalMoments {
     /// Starts from the NQM's deterministic initial point; `method` is the scheme the ensemble
     /// would simulate `nqm` with.
@@ -492,20 +528,7 @@ impl DiagonalMoments {
     /// [`MomentsError::InvalidParameter`] if the lengths differ or a factor is not finite and
     /// `>= 0` (nothing is applied in that case).
     pub fn run_batched(&mut self, lrs: &LrGrid, noise_var: &[f64]) -> Result<(), MomentsError> {
-        self.run_batched_lrs(lrs, noise_var)
-    }
-
-    /// [`Self::run_batched`] on a stretch of an already validated grid.
-    pub(crate) fn run_batched_lrs(
-        &mut self,
-        lrs: &[f64],
-        noise_var: &[f64],
-    ) -> Result<(), MomentsError> {
-        check_noise_var(noise_var, lrs.len())?;
-        for (&lr, &v) in lrs.iter().zip(noise_var) {
-            self.step_scaled(lr, v);
-        }
-        Ok(())
+        MomentRecursion::run_batched_lrs(self, lrs, noise_var)
     }
 
     /// Expected loss `½ Σ h_i E[x_i²]` now.
@@ -916,20 +939,7 @@ impl MomentumMoments {
     /// # Errors
     /// As [`DiagonalMoments::run_batched`].
     pub fn run_batched(&mut self, lrs: &LrGrid, noise_var: &[f64]) -> Result<(), MomentsError> {
-        self.run_batched_lrs(lrs, noise_var)
-    }
-
-    /// [`Self::run_batched`] on a stretch of an already validated grid.
-    pub(crate) fn run_batched_lrs(
-        &mut self,
-        lrs: &[f64],
-        noise_var: &[f64],
-    ) -> Result<(), MomentsError> {
-        check_noise_var(noise_var, lrs.len())?;
-        for (&lr, &v) in lrs.iter().zip(noise_var) {
-            self.step_scaled(lr, v);
-        }
-        Ok(())
+        MomentRecursion::run_batched_lrs(self, lrs, noise_var)
     }
 
     /// Expected loss `½ Σ h_i E[x_i²]` now.

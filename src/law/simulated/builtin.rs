@@ -6,7 +6,9 @@ use super::kernels::{AdamBatch, LossNoiseBatch};
 use super::{ModelFamily, MonteCarlo, Simulated};
 use crate::law::{LawError, ParamSpec};
 use crate::model::{Adam, AdamParams, LossNoise, ModelEntries, ModelError, MomentumParams};
-use crate::nqm::{DiagonalMoments, MomentumMoments, NqmDiffusion, QuadraticParams, power_law};
+use crate::nqm::{
+    DiagonalMoments, MomentRecursion, MomentumMoments, NqmDiffusion, QuadraticParams, power_law,
+};
 use crate::schedule::LrGrid;
 use crate::solver::Method;
 use crate::spec::Tokens;
@@ -172,20 +174,7 @@ impl BuiltinFamily {
                     Method::Em,
                 )
                 .map_err(sim_err)?;
-                let mut pos = 0usize;
-                for (o, &s) in out.iter_mut().zip(steps) {
-                    let seg = pos..s as usize;
-                    match v {
-                        None => {
-                            m.run_lrs(&lrs[seg]);
-                            Ok(())
-                        }
-                        Some(v) => m.run_batched_lrs(&lrs[seg.clone()], &v[seg]),
-                    }
-                    .map_err(sim_err)?;
-                    pos = s as usize;
-                    *o = m.expected_loss();
-                }
+                exact_losses(&mut m, lrs, v, steps, out)?;
             }
             SimModelKind::Momentum { mu } => {
                 let mut m = MomentumMoments::new(&self.quad(theta), mu)
@@ -193,20 +182,7 @@ impl BuiltinFamily {
                     .starting_at(&shape)
                     .map_err(sim_err)?
                     .loss_only();
-                let mut pos = 0usize;
-                for (o, &s) in out.iter_mut().zip(steps) {
-                    let seg = pos..s as usize;
-                    match v {
-                        None => {
-                            m.run_lrs(&lrs[seg]);
-                            Ok(())
-                        }
-                        Some(v) => m.run_batched_lrs(&lrs[seg.clone()], &v[seg]),
-                    }
-                    .map_err(sim_err)?;
-                    pos = s as usize;
-                    *o = m.expected_loss();
-                }
+                exact_losses(&mut m, lrs, v, steps, out)?;
             }
             // Without a batch schedule: the direct batched updates (`kernels.rs`).
             SimModelKind::Adam { .. } | SimModelKind::LossNoise if v.is_none() => {
@@ -335,6 +311,30 @@ impl BuiltinFamily {
             None => None,
         })
     }
+}
+
+/// Expected losses at `steps` of an exact recursion advanced stretch by stretch (`v`: the
+/// per-update noise factors of a batch schedule, if any).
+fn exact_losses<M: MomentRecursion>(
+    m: &mut M,
+    lrs: &[f64],
+    v: Option<&[f64]>,
+    steps: &[u64],
+    out: &mut [f64],
+) -> Result<(), LawError> {
+    let mut pos = 0usize;
+    for (o, &s) in out.iter_mut().zip(steps) {
+        let seg = pos..s as usize;
+        match v {
+            None => m.run_lrs(&lrs[seg]),
+            Some(v) => m
+                .run_batched_lrs(&lrs[seg.clone()], &v[seg])
+                .map_err(sim_err)?,
+        }
+        pos = s as usize;
+        *o = m.expected_loss();
+    }
+    Ok(())
 }
 
 fn sim_err(e: impl fmt::Display) -> LawError {

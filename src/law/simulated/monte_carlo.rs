@@ -40,8 +40,9 @@ pub struct MonteCarlo {
 
 impl Default for MonteCarlo {
     /// 8 paths, seed 0, Euler–Maruyama. With the Monte Carlo models' default `dim` of 4 this
-    /// is what keeps a fit on two 24,000-step curves to tens of seconds on two cores: at 16
-    /// paths and `dim` 8 an `adam` fit on the MultiPowerLaw split took over three minutes.
+    /// keeps a fit on two 24,000-step curves to seconds on one core (`adam` ~7 s, `lossnoise`
+    /// ~12 s of CPU; docs/performance.md): at 16 paths and `dim` 8 an `adam` fit on the
+    /// MultiPowerLaw split took over three minutes before the batched updates.
     fn default() -> Self {
         Self {
             paths: 8,

@@ -12,9 +12,11 @@
 //! cargo run --release --example accuracy -- bands sde momentum auto # the same, chosen laws
 //! LRSDE_ACC_CONTINUED=1 cargo run --release --example accuracy -- bands # + continued training
 //! cargo run --release --example accuracy -- prior                   # the decay-response prior's data
+//! cargo run --release --example accuracy -- lambda                  # momentum's λ profiled per row
 //! ```
 
 mod bands;
+mod lambda;
 mod prior;
 mod suites;
 
@@ -29,6 +31,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("prior") {
         return prior::print_responses(&root);
+    }
+    if args.first().map(String::as_str) == Some("lambda") {
+        return lambda::print_profiles(&root);
     }
     if args.first().map(String::as_str) == Some("bands") {
         return bands_tables(&root, &args[1..]);

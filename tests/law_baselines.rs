@@ -153,10 +153,6 @@ fn jacobians_match_finite_differences() {
     let curves = synthetic();
     for (law, p) in [
         (AnyLaw::from(LawKind::Momentum), vec![2.5, 3.0, 0.4, 2e-4]),
-        (
-            "momentum:zeta=fit".parse().unwrap(),
-            vec![2.5, 3.0, 0.4, 2e-4, 1.3],
-        ),
         (AnyLaw::from(LawKind::Power), vec![2.5, 3.0, 0.4]),
     ] {
         let mut law = law;

@@ -580,9 +580,7 @@ impl FittedLaw {
                 l.scale()
             }
             AnyLaw::Momentum(l) => {
-                crate::law::MomentumLaw::new(l.lambda(), l.lr_ref())
-                    .and_then(|m| m.with_zeta(l.zeta()))
-                    .map_err(|e| e.to_string())?;
+                crate::law::MomentumLaw::new(l.lambda(), l.lr_ref()).map_err(|e| e.to_string())?;
                 l.scale()
             }
             AnyLaw::Mpl(l) => l.scale(),

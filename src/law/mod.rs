@@ -779,7 +779,7 @@ impl From<LawKind> for AnyLaw {
 /// Options: `sde` — `dim`, `exponents` (0 or 1: fit LR exponents, see [`SdeSurrogate`]);
 /// `sim` — `model` (required), `dim`, `paths`, `seed`, `method` and the model's fixed keys
 /// (see [`BuiltinFamily`]; `lr_ref` does not apply);
-/// `momentum` — `lambda`, `zeta` (a number, or `fit`: see [`MomentumLaw`]); every law — `lr_ref` (sets the reference LR for predicting without
+/// `momentum` — `lambda`; every law — `lr_ref` (sets the reference LR for predicting without
 /// [`LossLaw::configure`], which overwrites it).
 ///
 /// ```
@@ -861,7 +861,7 @@ impl FromStr for AnyLaw {
         };
         let keys: &[&'static str] = match law {
             AnyLaw::Sde(_) => &["dim", "exponents", "lr_ref"],
-            AnyLaw::Momentum(_) => &["lambda", "zeta", "lr_ref"],
+            AnyLaw::Momentum(_) => &["lambda", "lr_ref"],
             _ => &["lr_ref"],
         };
         let e = tokens.entries(keys).map_err(spec_err)?;
@@ -887,19 +887,7 @@ impl FromStr for AnyLaw {
                 }
                 (AnyLaw::Momentum(l), "lambda") => {
                     let lambda = e.number(key).map_err(spec_err)?.unwrap_or(f64::NAN);
-                    *l = l.clone().with_lambda(lambda)?;
-                }
-                (AnyLaw::Momentum(l), "zeta") => {
-                    let raw = e.raw(key).unwrap_or_default();
-                    let zeta = if raw == "fit" {
-                        None
-                    } else {
-                        Some(
-                            raw.parse()
-                                .map_err(|_| bad("must be `fit` or a number in [0.25, 3]"))?,
-                        )
-                    };
-                    *l = l.clone().with_zeta(zeta)?;
+                    *l = MomentumLaw::new(lambda, l.lr_ref())?;
                 }
                 (_, "lr_ref") => law.set_lr_ref(e.number(key).map_err(spec_err)?.unwrap_or(0.0))?,
                 _ => return Err(bad("unknown option for this law")),

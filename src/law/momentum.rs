@@ -13,7 +13,7 @@ use rayon::prelude::*;
 ///
 /// ```text
 /// S1(s) = Σ_{i=1..s} η_i                        ("forward area")
-/// m_i   = λ · m_{i−1} + (η_{i−1}^ζ − η_i^ζ),  m_0 = 0
+/// m_i   = λ · m_{i−1} + (η_{i−1} − η_i),  m_0 = 0
 /// S2(s) = Σ_{i=1..s} m_i                        ("annealing area")
 /// ```
 ///
@@ -23,14 +23,8 @@ use rayon::prelude::*;
 /// enter with negative differences, as in the formula; their contribution saturates at
 /// `−Δη/(1 − λ)` and is absorbed by `L0`.
 ///
-/// The paper's law has `ζ = 1` (the default). `ζ` is the power the research note allows on the
-/// LR differences: `ζ > 1` weighs a decay from a high LR more than the same decay near the end,
-/// which changes how much of a short, sharp cooldown's gain the law credits. `momentum:zeta=fit`
-/// fits it as a fifth parameter.
-///
 /// Parameters, in order: `L0 ∈ [0, max loss]`, `A ∈ [1e−8, 1e8]` (log), `alpha ∈ [0.01, 3]`,
-/// `C ∈ [1e−12, 10 · max loss]` (log), and with `zeta=fit` also `zeta ∈ [0.25, 3]`. `λ` is fixed
-/// (default 0.999), not fitted.
+/// `C ∈ [1e−12, 10 · max loss]` (log). `λ` is fixed (default 0.999), not fitted.
 ///
 /// ```
 /// use lrsde::law::{LossLaw, MomentumLaw};
@@ -44,31 +38,7 @@ use rayon::prelude::*;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MomentumLaw {
     lambda: f64,
-    /// The fixed power `ζ` (ignored when `fit_zeta`); absent in fit files written before it.
-    #[serde(default = "unit_zeta")]
-    zeta: f64,
-    /// `ζ` is the fifth fitted parameter.
-    #[serde(default)]
-    fit_zeta: bool,
     scale: DataScale,
-}
-
-/// The paper's `ζ`.
-fn unit_zeta() -> f64 {
-    1.0
-}
-
-/// Range of a fixed or fitted `ζ`.
-const ZETA_RANGE: (f64, f64) = (0.25, 3.0);
-
-/// `(x^ζ, x^ζ · ln x)`: an LR as it enters the annealing area and its derivative in `ζ`
-/// (0 at `x = 0`, the limit). `ζ = 1` returns `x` itself, so the paper's law keeps its bits.
-fn powered(x: f64, z: f64) -> (f64, f64) {
-    if x <= 0.0 {
-        return (0.0, 0.0);
-    }
-    let p = if z == 1.0 { x } else { x.powf(z) };
-    (p, p * x.ln())
 }
 
 impl Default for MomentumLaw {
@@ -76,8 +46,6 @@ impl Default for MomentumLaw {
     fn default() -> Self {
         Self {
             lambda: 0.999,
-            zeta: 1.0,
-            fit_zeta: false,
             scale: DataScale::default(),
         }
     }
@@ -110,58 +78,6 @@ impl MomentumLaw {
         self.lambda
     }
 
-    /// The same law with power `zeta` on the LRs of the annealing area (`None`: fitted, as the
-    /// fifth parameter `zeta`).
-    ///
-    /// ```
-    /// use lrsde::law::{LossLaw, MomentumLaw};
-    /// let law = MomentumLaw::default().with_zeta(None).unwrap();
-    /// assert_eq!(law.params()[4].name, "zeta");
-    /// assert!(MomentumLaw::default().with_zeta(Some(0.0)).is_err());
-    /// ```
-    ///
-    /// # Errors
-    /// [`LawError::BadOption`] for a fixed `zeta` outside `[0.25, 3]`.
-    pub fn with_zeta(mut self, zeta: Option<f64>) -> Result<Self, LawError> {
-        match zeta {
-            None => self.fit_zeta = true,
-            Some(z) if (ZETA_RANGE.0..=ZETA_RANGE.1).contains(&z) => {
-                (self.zeta, self.fit_zeta) = (z, false);
-            }
-            Some(z) => {
-                return Err(LawError::BadOption {
-                    law: "momentum",
-                    key: "zeta".into(),
-                    value: z.to_string(),
-                    reason: "must be `fit` or a number in [0.25, 3]",
-                });
-            }
-        }
-        Ok(self)
-    }
-
-    /// The fixed power `ζ`, or `None` when it is fitted.
-    pub fn zeta(&self) -> Option<f64> {
-        (!self.fit_zeta).then_some(self.zeta)
-    }
-
-    /// The same law with decay `lambda` (its `ζ` and scales kept).
-    ///
-    /// # Errors
-    /// As [`MomentumLaw::new`].
-    pub fn with_lambda(self, lambda: f64) -> Result<Self, LawError> {
-        let l = Self::new(lambda, self.scale.lr_ref)?;
-        Ok(Self {
-            lambda: l.lambda,
-            ..self
-        })
-    }
-
-    /// `ζ` of a parameter vector.
-    fn zeta_of(&self, params: &[f64]) -> f64 {
-        if self.fit_zeta { params[4] } else { self.zeta }
-    }
-
     /// The reference LR.
     pub fn lr_ref(&self) -> f64 {
         self.scale.lr_ref
@@ -183,52 +99,31 @@ impl MomentumLaw {
 }
 
 impl MomentumLaw {
-    /// Calls `each(i, S1, S2, ∂S2/∂ζ)` with the LR area `S1` and the momentum-weighted
-    /// annealing area `S2` (power `zeta`) after update `steps[i]`: the one summation behind
-    /// every prediction. The derivative is summed only with `deriv` (else 0): it costs a `ln`
-    /// per update.
+    /// Calls `each(i, S1, S2)` with the LR area `S1` and the momentum-weighted annealing area
+    /// `S2` after update `steps[i]`: the one summation behind [`LossLaw::predict`] and
+    /// [`LossLaw::predict_many`].
     fn for_each_area<E>(
         &self,
-        zeta: f64,
-        deriv: bool,
         lrs: &[f64],
         steps: &[u64],
-        mut each: impl FnMut(usize, f64, f64, f64) -> Result<(), E>,
+        mut each: impl FnMut(usize, f64, f64) -> Result<(), E>,
     ) -> Result<usize, E> {
         let inv = 1.0 / self.scale.lr_ref;
         let lam = self.lambda;
         let (mut s1, mut s2, mut m) = (0.0, 0.0, 0.0);
-        // ∂m/∂ζ and ∂S2/∂ζ follow the same recursion with the differences' derivatives.
-        let (mut ds2, mut dm) = (0.0, 0.0);
-        let first = lrs.first().map_or(0.0, |&x| x * inv);
-        let (mut prev, mut dprev) = if deriv {
-            powered(first, zeta)
-        } else {
-            (powered(first, zeta).0, 0.0)
-        };
+        let mut prev = lrs.first().map_or(0.0, |&x| x * inv);
         let mut pos = 0usize;
         for (i, &step) in steps.iter().enumerate() {
             let n = step as usize;
             for &lr in &lrs[pos..n] {
                 let eta = lr * inv;
-                let ez = if zeta == 1.0 || eta <= 0.0 {
-                    eta.max(0.0)
-                } else {
-                    eta.powf(zeta)
-                };
-                m = lam * m + (prev - ez);
+                m = lam * m + (prev - eta);
                 s1 += eta;
                 s2 += m;
-                prev = ez;
-                if deriv {
-                    let dz = if eta > 0.0 { ez * eta.ln() } else { 0.0 };
-                    dm = lam * dm + (dprev - dz);
-                    ds2 += dm;
-                    dprev = dz;
-                }
+                prev = eta;
             }
             pos = n;
-            each(i, s1, s2, ds2)?;
+            each(i, s1, s2)?;
         }
         Ok(pos)
     }
@@ -237,7 +132,7 @@ impl MomentumLaw {
     /// prediction reports the error).
     fn areas(&self, lrs: &[f64], steps: &[u64]) -> Option<Vec<(f64, f64)>> {
         let mut out = Vec::with_capacity(steps.len());
-        self.for_each_area(self.zeta, false, lrs, steps, |_, s1, s2, _| {
+        self.for_each_area(lrs, steps, |_, s1, s2| {
             if s1 <= 0.0 {
                 return Err(());
             }
@@ -255,7 +150,7 @@ impl LossLaw for MomentumLaw {
     }
 
     fn params(&self) -> Vec<ParamSpec> {
-        let mut specs = vec![
+        vec![
             ParamSpec::linear("L0", 0.0, self.scale.loss_max).described(
                 "loss left after infinitely long training (the floor the curve approaches)",
             ),
@@ -265,14 +160,7 @@ impl LossLaw for MomentumLaw {
                 .described("power of that decrease (larger: faster early progress)"),
             ParamSpec::log("C", 1e-12, 10.0 * self.scale.loss_max.max(1e-12))
                 .described("loss drop per unit of annealing area (the gain from LR decay)"),
-        ];
-        if self.fit_zeta {
-            specs.push(
-                ParamSpec::linear("zeta", ZETA_RANGE.0, ZETA_RANGE.1)
-                    .described("power on the LRs in the annealing area (1: the paper's law)"),
-            );
-        }
-        specs
+        ]
     }
 
     fn predict(
@@ -284,8 +172,7 @@ impl LossLaw for MomentumLaw {
     ) -> Result<(), LawError> {
         let last = check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let zeta = self.zeta_of(params);
-        let pos = self.for_each_area(zeta, false, lrs, steps, |i, s1, s2, _| {
+        let pos = self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
                     law: "momentum",
@@ -299,9 +186,9 @@ impl LossLaw for MomentumLaw {
         Ok(())
     }
 
-    /// With `ζ` fixed, `S1` and `S2` do not depend on the parameters: `(ln S1, S2)` once per
-    /// step for all vectors, then one `exp` per step and vector (a few ulps from
-    /// [`LossLaw::predict`]'s `powf`). A fitted `ζ` predicts vector by vector.
+    /// `S1` and `S2` do not depend on the parameters: `(ln S1, S2)` once per step for all
+    /// vectors, then one `exp` per step and vector (a few ulps from [`LossLaw::predict`]'s
+    /// `powf`).
     fn predict_many(
         &self,
         params: &[Vec<f64>],
@@ -309,8 +196,8 @@ impl LossLaw for MomentumLaw {
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         let areas = match check_grid("momentum", lrs, steps, steps.len()) {
-            Ok(_) if !self.fit_zeta => self.areas(lrs, steps),
-            _ => None,
+            Ok(_) => self.areas(lrs, steps),
+            Err(_) => None,
         };
         let Some(areas) = areas else {
             return predict_each(self, params, lrs, steps);
@@ -329,8 +216,7 @@ impl LossLaw for MomentumLaw {
             .collect()
     }
 
-    /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1, −S2)`, and `−C ∂S2/∂ζ` for a fitted
-    /// `ζ` (its own recursion, summed alongside `S2`).
+    /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1, −S2)`.
     fn predict_jacobian(
         &self,
         params: &[f64],
@@ -340,17 +226,15 @@ impl LossLaw for MomentumLaw {
         jac: &mut [f64],
     ) -> Result<bool, LawError> {
         check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
-        let np = params.len();
-        if jac.len() != steps.len() * np {
+        if jac.len() != steps.len() * 4 {
             return Err(LawError::OutputLength {
                 law: "momentum",
-                expected: steps.len() * np,
+                expected: steps.len() * 4,
                 found: jac.len(),
             });
         }
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let zeta = self.zeta_of(params);
-        self.for_each_area(zeta, self.fit_zeta, lrs, steps, |i, s1, s2, ds2| {
+        self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
                     law: "momentum",
@@ -359,11 +243,7 @@ impl LossLaw for MomentumLaw {
             }
             let pw = s1.powf(-alpha);
             out[i] = l0 + a * pw - c * s2;
-            let row = &mut jac[np * i..np * (i + 1)];
-            row[..4].copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
-            if self.fit_zeta {
-                row[4] = -c * ds2;
-            }
+            jac[4 * i..4 * i + 4].copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
             Ok(())
         })?;
         Ok(true)
@@ -376,16 +256,13 @@ impl LossLaw for MomentumLaw {
 
     /// `L0 ∈ L_min · {0.7, 0.85, 0.95}` with `(A, α)` from the regression of
     /// `ln(L − L_min + 0.01)` on `ln S1`, × `C = c₀ · {0.1, 1, 10}` where `c₀ = 0.1 · (loss
-    /// range) · (1 − λ)` makes a full decay worth a tenth of the observed range (× a fitted
-    /// `ζ ∈ {0.75, 1, 1.25}`); ranked by Huber-on-log residuals, best first.
+    /// range) · (1 − λ)` makes a full decay worth a tenth of the observed range; ranked by
+    /// Huber-on-log residuals, best first.
     fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
         let specs = self.params();
         let pts = observed_points(curves, self.scale.lr_ref);
         if pts.is_empty() {
             let mut g = vec![0.5 * self.scale.loss_min, 1.0, 0.5, 1e-4];
-            if self.fit_zeta {
-                g.push(1.0);
-            }
             clamp_all(&specs, &mut g);
             return vec![g];
         }
@@ -397,20 +274,10 @@ impl LossLaw for MomentumLaw {
         for f in [0.7, 0.85, 0.95] {
             let l0 = f * lmin;
             let (a, alpha) = power_guess(&pts, l0);
-            let zetas: &[f64] = if self.fit_zeta {
-                &[1.0, 0.75, 1.25]
-            } else {
-                &[f64::NAN]
-            };
             for fc in [0.1, 1.0, 10.0] {
-                for &z in zetas {
-                    let mut g = vec![l0, a, alpha, c0 * fc];
-                    if self.fit_zeta {
-                        g.push(z);
-                    }
-                    clamp_all(&specs, &mut g);
-                    scored.push((score(self, &g, curves), g));
-                }
+                let mut g = vec![l0, a, alpha, c0 * fc];
+                clamp_all(&specs, &mut g);
+                scored.push((score(self, &g, curves), g));
             }
         }
         scored.sort_by(|a, b| a.0.total_cmp(&b.0));

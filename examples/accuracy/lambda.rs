@@ -17,8 +17,27 @@ const LAMBDAS: [f64; 9] = [
     0.995, 0.997, 0.998, 0.9985, 0.999, 0.9992, 0.9994, 0.9996, 0.9998,
 ];
 
-/// Per `λ`: (fit cost, segment RMS error, held-out final-loss MAE).
-fn profile(fit: &[TrainingCurve], test: &[TrainingCurve], warmup: u64) -> Vec<(f64, f64, f64)> {
+/// Index of the default `λ = 0.999` in [`LAMBDAS`].
+const DEFAULT: usize = 4;
+
+/// One `λ` on one data set.
+struct Point {
+    /// Fit cost on the fit curves.
+    cost: f64,
+    /// RMS of the leave-last-segment-out errors.
+    seg: f64,
+    /// Held-out final-loss MAE.
+    mae: f64,
+}
+
+/// A table: per row, its label and one [`Point`] per `λ`.
+type Table = Vec<(String, Vec<Point>)>;
+
+/// A rule choosing the index of `λ` from a row's points.
+type Rule = fn(&[Point]) -> usize;
+
+/// One [`Point`] per `λ` of [`LAMBDAS`].
+fn profile(fit: &[TrainingCurve], test: &[TrainingCurve], warmup: u64) -> Vec<Point> {
     LAMBDAS
         .iter()
         .map(|lam| {
@@ -30,7 +49,7 @@ fn profile(fit: &[TrainingCurve], test: &[TrainingCurve], warmup: u64) -> Vec<(f
             });
             let mae = evaluate(&law, fit, test, &opts, warmup)
                 .map_or(f64::NAN, |e| e.mean(|m| m.final_err.abs()));
-            (cost, seg, mae)
+            Point { cost, seg, mae }
         })
         .collect()
 }
@@ -45,7 +64,8 @@ fn argmin(v: impl Iterator<Item = f64>) -> usize {
 
 /// Prints the profile of every row and the table means of each rule.
 pub fn print_profiles(root: &Path) {
-    let mut tables: Vec<(String, Vec<(String, Vec<(f64, f64, f64)>)>)> = Vec::new();
+    assert_eq!(LAMBDAS[DEFAULT], 0.999, "DEFAULT indexes the law's default");
+    let mut tables: Vec<(String, Table)> = Vec::new();
     for (title, fit, test) in [
         ("MPL split", &MPL_FIT[..], &MPL_TEST[..]),
         ("Two-curve split", &TWO_FIT[..], &TWO_TEST[..]),
@@ -78,16 +98,15 @@ pub fn print_profiles(root: &Path) {
         for (label, p) in rows {
             let cells: Vec<String> = p
                 .iter()
-                .map(|(c, s, m)| format!("{m:.4} / {c:.3e} / {s:.4}"))
+                .map(|p| format!("{:.4} / {:.3e} / {:.4}", p.mae, p.cost, p.seg))
                 .collect();
             println!("| {label} | {} |", cells.join(" | "));
         }
-        let fixed = LAMBDAS.iter().position(|&l| l == 0.999).expect("0.999");
-        let rules: [(&str, &dyn Fn(&[(f64, f64, f64)]) -> usize); 4] = [
-            ("fixed 0.999", &|_| fixed),
-            ("least fit cost", &|p| argmin(p.iter().map(|x| x.0))),
-            ("least segment RMS", &|p| argmin(p.iter().map(|x| x.1))),
-            ("best held-out (bound)", &|p| argmin(p.iter().map(|x| x.2))),
+        let rules: [(&str, Rule); 4] = [
+            ("fixed 0.999", |_| DEFAULT),
+            ("least fit cost", |p| argmin(p.iter().map(|x| x.cost))),
+            ("least segment RMS", |p| argmin(p.iter().map(|x| x.seg))),
+            ("best held-out (bound)", |p| argmin(p.iter().map(|x| x.mae))),
         ];
         println!("\n| rule | final-loss MAE | λ chosen per row |\n|---|---|---|");
         for (name, rule) in rules {
@@ -95,7 +114,7 @@ pub fn print_profiles(root: &Path) {
             let mae = rows
                 .iter()
                 .zip(&picks)
-                .map(|((_, p), &i)| p[i].2)
+                .map(|((_, p), &i)| p[i].mae)
                 .sum::<f64>()
                 / rows.len() as f64;
             let chosen: Vec<String> = picks.iter().map(|&i| lams[i].clone()).collect();

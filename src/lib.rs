@@ -29,6 +29,7 @@ pub mod data;
 pub mod ensemble;
 pub mod error;
 pub mod fit;
+mod huber;
 pub mod io;
 pub mod law;
 pub mod model;

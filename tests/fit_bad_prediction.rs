@@ -5,6 +5,8 @@ use lrsde::data::TrainingCurve;
 use lrsde::fit::{BadPredictionKind, FitOptions, Predictor, fit};
 use lrsde::law::{LawError, LossLaw, ParamSpec};
 
+mod fit_support;
+
 /// L(t) = a − b·S1(t), S1 the LR area: turns negative once S1 > a / b.
 struct Linear;
 
@@ -25,15 +27,7 @@ impl LossLaw for Linear {
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
-        let mut s1 = 0.0;
-        let mut t = 0;
-        for (o, &k) in out.iter_mut().zip(steps) {
-            while t < k as usize {
-                s1 += lrs[t];
-                t += 1;
-            }
-            *o = p[0] - p[1] * s1;
-        }
+        fit_support::by_lr_area(lrs, steps, out, |s1| p[0] - p[1] * s1);
         Ok(())
     }
     fn configure(&mut self, _: &[TrainingCurve]) -> Result<(), LawError> {

@@ -421,8 +421,7 @@ fn worst(got: &[f64], want: &[f64], scale: impl Fn(usize) -> f64) -> f64 {
 
 #[test]
 fn momentum_closed_form_runs_match_step_recursion() {
-    // The oracle is the step recursion itself (`run_batched` with unit factors steps one update at
-    // a time). Runs of many lengths, μ = 0 (plain SGD) to 0.99, LRs from far inside to just inside
+    // The oracle is the step recursion itself (one `step` per update). Runs of many lengths, μ = 0 (plain SGD) to 0.99, LRs from far inside to just inside
     // the stability edge η h₀ < 2 (1 + μ); errors are scaled by the natural size of each moment:
     // P itself, |Q| ≤ √(P R), |E x|² ≤ P. The bound is the oracle's own error: against 50-digit
     // arithmetic the step recursion is off by up to ~2e-12 here (μ = 0.9, n = 31, near critical
@@ -446,7 +445,9 @@ fn momentum_closed_form_runs_match_step_recursion() {
                 let mut slow = fast.clone();
                 let grid = lr_grid(&vec![lr; n]);
                 fast.run(&grid);
-                slow.run_batched(&grid, &vec![1.0; n]).unwrap();
+                for _ in 0..n {
+                    slow.step(lr);
+                }
                 let (p, q) = (slow.second_moment(), slow.cross_moment());
                 let ctx = format!("mu={mu} edge={edge} n={n}");
                 let e_p = worst(fast.second_moment(), p, |i| p[i]);
@@ -479,11 +480,91 @@ fn momentum_runs_mixed_with_single_steps_match_step_recursion() {
         .unwrap();
     let mut slow = fast.clone();
     fast.run(&lr_grid(&lrs));
-    slow.run_batched(&lr_grid(&lrs), &vec![1.0; lrs.len()])
-        .unwrap();
+    for &lr in &lrs {
+        slow.step(lr);
+    }
     let p = slow.second_moment();
     let e_p = worst(fast.second_moment(), p, |i| p[i]);
     let e_q = worst(fast.cross_moment(), slow.cross_moment(), |i| p[i]);
     let e_m = worst(fast.mean(), slow.mean(), |i| p[i].sqrt());
     assert!(e_p <= TOL && e_q <= TOL && e_m <= TOL, "{e_p} {e_q} {e_m}");
+}
+
+/// An LR grid of runs (long ones in closed form, short ones stepped) and batch-noise factors
+/// that change inside LR runs, on both sides of `CLOSED_FORM_MIN_RUN`.
+fn batched_grid() -> (Vec<f64>, Vec<f64>) {
+    let mut lrs = Vec::new();
+    for (lr, n) in [(0.3, 40), (0.2, 100), (0.25, 5), (0.15, 600)] {
+        lrs.extend(std::iter::repeat_n(lr, n));
+    }
+    lrs.extend((0..10).map(|t| 0.1 / (1.0 + t as f64)));
+    let v = (0..lrs.len())
+        .map(|t| match t {
+            0..20 => 4.0,
+            20..90 => 2.0,
+            300..310 => 0.5,
+            400.. => 0.25,
+            _ => 1.0,
+        })
+        .collect();
+    (lrs, v)
+}
+
+#[test]
+fn batched_closed_form_runs_match_step_recursion() {
+    let (lrs, v) = batched_grid();
+    let grid = lr_grid(&lrs);
+    let quad = QuadraticParams {
+        dim: 8,
+        x0: 1.0,
+        ..QuadraticParams::default()
+    };
+    for (diffusion, method) in RECURSIONS {
+        let p = NqmParams { quad, diffusion };
+        let mut fast = DiagonalMoments::new(&p, method).unwrap();
+        let (mut slow, mut plain) = (fast.clone(), fast.clone());
+        fast.run_batched(&grid, &v).unwrap();
+        for (&lr, &f) in lrs.iter().zip(&v) {
+            slow.step_scaled(lr, f);
+        }
+        let ctx = format!("{diffusion:?} {method:?}");
+        let w = slow.second_moment();
+        let e_w = worst(fast.second_moment(), w, |i| w[i]);
+        let e_m = worst(fast.mean(), slow.mean(), |i| w[i].sqrt());
+        assert!(e_w <= 1e-12 && e_m <= 1e-12, "{ctx}: {e_w} {e_m}");
+        let (lf, ls) = (fast.expected_loss(), slow.expected_loss());
+        assert!((lf - ls).abs() <= 1e-12 * ls, "{ctx}: loss {lf} vs {ls}");
+        assert_eq!(fast.steps(), lrs.len() as u64);
+        // Unit factors: the unbatched run's bits (closed form on the same runs).
+        let mut ones = plain.clone();
+        ones.run_batched(&grid, &vec![1.0; lrs.len()]).unwrap();
+        plain.run(&grid);
+        assert_eq!(ones, plain, "{ctx}");
+    }
+    for mu in [0.0, 0.9] {
+        let mut fast = MomentumMoments::new(&quad, mu).unwrap();
+        let (mut slow, mut plain) = (fast.clone(), fast.clone());
+        fast.run_batched(&grid, &v).unwrap();
+        for (&lr, &f) in lrs.iter().zip(&v) {
+            slow.step_scaled(lr, f);
+        }
+        let p = slow.second_moment();
+        let e_p = worst(fast.second_moment(), p, |i| p[i]);
+        let e_q = worst(fast.cross_moment(), slow.cross_moment(), |i| p[i]);
+        let e_m = worst(fast.mean(), slow.mean(), |i| p[i].sqrt());
+        assert!(
+            e_p <= TOL && e_q <= TOL && e_m <= TOL,
+            "mu={mu}: {e_p} {e_q} {e_m}"
+        );
+        let mut ones = plain.clone();
+        ones.run_batched(&grid, &vec![1.0; lrs.len()]).unwrap();
+        plain.run(&grid);
+        let bits = |m: &MomentumMoments| {
+            m.second_moment()
+                .iter()
+                .map(|x| x.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&ones), bits(&plain), "mu={mu}");
+    }
 }

@@ -33,7 +33,13 @@ class Curve:
     """An observed training curve: losses at some steps and the LR of every update."""
 
     def __init__(
-        self, *, step: ArrayLike, loss: ArrayLike, lr: ArrayLike, name: str = "curve"
+        self,
+        *,
+        step: ArrayLike,
+        loss: ArrayLike,
+        lr: ArrayLike,
+        batch: Optional[ArrayLike] = None,
+        name: str = "curve",
     ) -> None: ...
     @staticmethod
     def from_dataframe(
@@ -41,6 +47,7 @@ class Curve:
         step: str = "step",
         loss: Optional[str] = None,
         lr: str = "lr",
+        batch: Optional[str] = None,
         name: Optional[str] = None,
     ) -> "Curve": ...
     @property
@@ -51,6 +58,8 @@ class Curve:
     def losses(self) -> npt.NDArray[np.float64]: ...
     @property
     def lrs(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def batches(self) -> Optional[npt.NDArray[np.float64]]: ...
     def to_dataframe(self) -> Table: ...
     def __len__(self) -> int: ...
     def __eq__(self, other: object) -> bool: ...
@@ -104,7 +113,9 @@ def simulate(
     force: bool = False,
     batch_schedule: Optional[Union[ScheduleLike, ArrayLike]] = None,
 ) -> Table: ...
-def read_curve(path: PathType, *, loss_column: Optional[str] = None) -> Curve: ...
+def read_curve(
+    path: PathType, *, loss_column: Optional[str] = None, batch_column: Optional[str] = None
+) -> Curve: ...
 def fit(
     curves: Iterable[CurveLike],
     law: Optional[str] = None,

@@ -3,8 +3,10 @@
 use crate::convert::f64_vec;
 use crate::errors;
 use crate::frame::frame;
-use lrsde::data::{DEFAULT_LOSS_COLUMNS, ReadOptions, TrainingCurve, WarmupPolicy};
-use lrsde::schedule::LrGrid;
+use lrsde::data::{
+    BATCH_COLUMNS, DEFAULT_LOSS_COLUMNS, Location, ReadOptions, TrainingCurve, WarmupPolicy,
+};
+use lrsde::schedule::{BatchGrid, LrGrid};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use std::path::PathBuf;
@@ -15,11 +17,14 @@ use std::sync::Arc;
 /// ``step``, ``loss`` and ``lr`` are row-aligned arrays as in a log (one row per logged step);
 /// NaN marks a missing value (a row with an LR but no loss, or the reverse). The LR of every
 /// update is rebuilt from the LR rows exactly as the CLI does for a file: linear between rows,
-/// held after the last, and a linear warmup from 0 before the first.
+/// held after the last, and a linear warmup from 0 before the first. ``batch`` (optional,
+/// row-aligned like ``lr``) gives the batch size of the run's updates from each row's step on,
+/// rebuilt as a file's ``batch_size`` column is (linear between rows, the first held back to
+/// update 1, the last held); ``sim:`` laws fit their noise to it.
 ///
 /// >>> c = lrsde.Curve(step=[100, 200], loss=[3.2, 3.0], lr=[1e-3, 5e-4], name="run")
-/// >>> len(c.lrs), c.steps.tolist()
-/// (200, [100, 200])
+/// >>> len(c.lrs), c.steps.tolist(), c.batches
+/// (200, [100, 200], None)
 #[pyclass(module = "lrsde._lrsde", frozen)]
 pub struct Curve {
     pub(crate) inner: Arc<TrainingCurve>,
@@ -28,11 +33,12 @@ pub struct Curve {
 #[pymethods]
 impl Curve {
     #[new]
-    #[pyo3(signature = (*, step, loss, lr, name = "curve".to_owned()))]
+    #[pyo3(signature = (*, step, loss, lr, batch = None, name = "curve".to_owned()))]
     fn new(
         step: &Bound<'_, PyAny>,
         loss: &Bound<'_, PyAny>,
         lr: &Bound<'_, PyAny>,
+        batch: Option<&Bound<'_, PyAny>>,
         name: String,
     ) -> PyResult<Self> {
         let (step, loss, lr) = (
@@ -40,9 +46,15 @@ impl Curve {
             f64_vec(loss, "loss")?,
             f64_vec(lr, "lr")?,
         );
-        let curve = from_rows(name, &step, &loss, &lr).map_err(errors::value_error)?;
+        let batch = batch.map(|b| f64_vec(b, "batch")).transpose()?;
+        let rows = Rows {
+            step: &step,
+            loss: &loss,
+            lr: &lr,
+            batch: batch.as_deref().map(|b| ("batch", b)),
+        };
         Ok(Self {
-            inner: Arc::new(curve),
+            inner: Arc::new(from_rows(name, &rows)?),
         })
     }
 
@@ -50,18 +62,22 @@ impl Curve {
     /// ``.history()``, or ``pd.DataFrame(trainer_state["log_history"])`` of a Hugging Face
     /// trainer), or any mapping of column name to array. ``loss=None`` takes the first present
     /// of the CLI's defaults (``eval_loss``, ``val_loss``, ``loss``, ``train_loss``).
+    /// ``batch`` names the batch-size column (the CLI's ``--batch-column``; then it must
+    /// exist); ``batch=None`` takes the first present of ``batch_size``, ``batch``,
+    /// ``train/batch_size``, ``train_batch_size``, and a table without one has no batch sizes.
     ///
     /// >>> import pandas as pd
     /// >>> df = pd.DataFrame({"step": [10, 20], "lr": [1e-3, 1e-3], "eval_loss": [3.1, 2.9]})
     /// >>> lrsde.Curve.from_dataframe(df).losses.tolist()
     /// [3.1, 2.9]
     #[staticmethod]
-    #[pyo3(signature = (df, step = "step", loss = None, lr = "lr", name = None))]
+    #[pyo3(signature = (df, step = "step", loss = None, lr = "lr", batch = None, name = None))]
     fn from_dataframe(
         df: &Bound<'_, PyAny>,
         step: &str,
         loss: Option<&str>,
         lr: &str,
+        batch: Option<&str>,
         name: Option<String>,
     ) -> PyResult<Self> {
         let has = |col: &str| df.contains(col).unwrap_or(false);
@@ -88,11 +104,21 @@ impl Curve {
             }
             f64_vec(&df.get_item(col)?, &format!("column `{col}`"))
         };
+        let batch = match batch {
+            Some(b) => Some(b),
+            None => BATCH_COLUMNS.into_iter().find(|c| has(c)),
+        };
         let name = name.unwrap_or_else(|| loss.clone());
-        let curve = from_rows(name, &column(step)?, &column(&loss)?, &column(lr)?)
-            .map_err(errors::value_error)?;
+        let batch_values = batch.map(column).transpose()?;
+        let (step, loss, lr) = (column(step)?, column(&loss)?, column(lr)?);
+        let rows = Rows {
+            step: &step,
+            loss: &loss,
+            lr: &lr,
+            batch: batch.zip(batch_values.as_deref()),
+        };
         Ok(Self {
-            inner: Arc::new(curve),
+            inner: Arc::new(from_rows(name, &rows)?),
         })
     }
 
@@ -120,18 +146,31 @@ impl Curve {
         PyArray1::from_slice(py, &self.inner.lrs)
     }
 
-    /// The observed points as a table ``step, lr, loss`` (``lr``: the LR of that update).
+    /// The batch size of every update (``batches[t]``: update ``t + 1``), or None when the
+    /// curve has no batch sizes (one batch throughout).
+    #[getter]
+    fn batches<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.inner
+            .batch
+            .as_ref()
+            .map(|b| PyArray1::from_slice(py, b.as_slice()))
+    }
+
+    /// The observed points as a table ``step, lr, loss`` (``lr``: the LR of that update), and
+    /// ``batch_size`` (that update's) when the curve has batch sizes.
     fn to_dataframe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = &self.inner;
-        let lr: Vec<f64> = c.steps.iter().map(|&s| c.lrs[s as usize - 1]).collect();
-        frame(
-            py,
-            vec![
-                ("step", self.steps(py).into_any()),
-                ("lr", lr.into_pyarray(py).into_any()),
-                ("loss", self.losses(py).into_any()),
-            ],
-        )
+        let at =
+            |grid: &[f64]| -> Vec<f64> { c.steps.iter().map(|&s| grid[s as usize - 1]).collect() };
+        let mut columns = vec![
+            ("step", self.steps(py).into_any()),
+            ("lr", at(&c.lrs).into_pyarray(py).into_any()),
+            ("loss", self.losses(py).into_any()),
+        ];
+        if let Some(b) = &c.batch {
+            columns.push(("batch_size", at(b.as_slice()).into_pyarray(py).into_any()));
+        }
+        frame(py, columns)
     }
 
     fn __len__(&self) -> usize {
@@ -162,41 +201,56 @@ impl Curve {
                 c.lrs.to_vec(),
                 c.steps.clone(),
                 c.losses.clone(),
+                c.batch.as_ref().map(|b| b.as_slice().to_vec()),
             ),
         ))
     }
 
     /// Inverse of the pickled form (the curve exactly as it was).
     #[staticmethod]
+    #[pyo3(signature = (name, lrs, steps, losses, batch = None))]
     fn _from_parts(
         name: String,
         lrs: Vec<f64>,
         steps: Vec<u64>,
         losses: Vec<f64>,
+        batch: Option<Vec<f64>>,
     ) -> PyResult<Self> {
         let lrs = LrGrid::new(lrs).map_err(|e| errors::with_context(&name, &e))?;
+        let batch = batch
+            .map(BatchGrid::new)
+            .transpose()
+            .map_err(|e| errors::with_context(&name, &e))?;
         Ok(Self {
             inner: Arc::new(TrainingCurve {
                 name,
                 lrs,
                 steps,
                 losses,
-                batch: None,
+                batch,
             }),
         })
     }
 }
 
 /// Reads a training curve from a file the CLI reads (CSV, JSONL, W&B JSON export), with the
-/// CLI's defaults; ``loss_column`` as the CLI's ``--loss-column``.
+/// CLI's defaults; ``loss_column`` as the CLI's ``--loss-column``, ``batch_column`` as its
+/// ``--batch-column`` (by default a ``batch_size`` column, if any, gives the batch sizes).
 ///
 /// >>> c = lrsde.read_curve("fixtures/MultiPowerLaw/csv_400/cosine_24000.csv")  # doctest: +SKIP
 #[pyfunction]
-#[pyo3(signature = (path, *, loss_column = None))]
-pub fn read_curve(path: PathBuf, loss_column: Option<String>) -> PyResult<Curve> {
+#[pyo3(signature = (path, *, loss_column = None, batch_column = None))]
+pub fn read_curve(
+    path: PathBuf,
+    loss_column: Option<String>,
+    batch_column: Option<String>,
+) -> PyResult<Curve> {
     let mut opts = ReadOptions::default();
     if let Some(col) = loss_column {
         opts = opts.with_loss_column(col);
+    }
+    if let Some(col) = batch_column {
+        opts = opts.with_batch_column(col);
     }
     let curve = lrsde::data::read_curve(&path, &opts).map_err(|e| errors::to_py(&e))?;
     Ok(Curve {
@@ -223,26 +277,57 @@ fn columns(df: &Bound<'_, PyAny>) -> String {
     }
 }
 
+/// A log's row-aligned columns; `batch`: the batch-size column's name and values, if any.
+struct Rows<'a> {
+    step: &'a [f64],
+    loss: &'a [f64],
+    lr: &'a [f64],
+    batch: Option<(&'a str, &'a [f64])>,
+}
+
 /// The curve of a log's rows: `(step, lr)` rows where the LR is present, `(step, loss)` rows
-/// where the loss is present, per-update LRs rebuilt as the file readers do.
-fn from_rows(
-    name: String,
-    step: &[f64],
-    loss: &[f64],
-    lr: &[f64],
-) -> Result<TrainingCurve, String> {
-    if step.len() != loss.len() || step.len() != lr.len() {
-        return Err(format!(
-            "step, loss and lr must have one value per row (got {}, {} and {})",
-            step.len(),
-            loss.len(),
-            lr.len()
-        ));
+/// where the loss is present, per-update LRs rebuilt as the file readers do, and batch sizes
+/// checked and rebuilt by the library's own rule for a `batch_size` column.
+fn from_rows(name: String, rows: &Rows<'_>) -> PyResult<TrainingCurve> {
+    let (batch_name, batch) = rows.batch.unwrap_or(("batch", &[]));
+    let lens = [rows.step.len(), rows.loss.len(), rows.lr.len()];
+    if lens.iter().any(|&n| n != lens[0]) || (rows.batch.is_some() && batch.len() != lens[0]) {
+        let with_batch = if rows.batch.is_some() {
+            format!(" and {batch_name} ({})", batch.len())
+        } else {
+            String::new()
+        };
+        return Err(errors::value_error(format!(
+            "step, loss and lr must have one value per row (got {}, {} and {}{with_batch})",
+            lens[0], lens[1], lens[2]
+        )));
     }
+    let (curve, batch_rows) = loss_and_lr(name, rows).map_err(errors::value_error)?;
+    let at = |i: usize| Location {
+        path: format!("{}: row {}", curve.name, batch_rows[i].2),
+        key: Some(format!("column `{batch_name}`")),
+        ..Location::default()
+    };
+    let sparse: Vec<(u64, f64)> = batch_rows.iter().map(|&(s, b, _)| (s, b)).collect();
+    let batch = lrsde::data::batch_grid_from_rows(&sparse, curve.lrs.len(), at)
+        .map_err(|e| errors::to_py(&e))?;
+    Ok(TrainingCurve { batch, ..curve })
+}
+
+/// The curve of [`from_rows`] without its batch sizes, and the batch rows `(step, batch, row)`.
+fn loss_and_lr(name: String, rows: &Rows<'_>) -> Result<(TrainingCurve, Vec<BatchRow>), String> {
+    let nan = f64::NAN;
     let mut lr_rows: Vec<(u64, f64)> = Vec::new();
     let mut loss_rows: Vec<(u64, f64)> = Vec::new();
-    for (i, ((&s, &l), &r)) in step.iter().zip(loss).zip(lr).enumerate() {
-        if l.is_nan() && r.is_nan() {
+    let mut batch_rows: Vec<BatchRow> = Vec::new();
+    for (i, (&s, (&l, &r))) in rows
+        .step
+        .iter()
+        .zip(rows.loss.iter().zip(rows.lr))
+        .enumerate()
+    {
+        let b = rows.batch.map_or(nan, |(_, v)| v[i]);
+        if l.is_nan() && r.is_nan() && b.is_nan() {
             continue;
         }
         if !(s.is_finite()
@@ -256,7 +341,19 @@ fn from_rows(
             ));
         }
         let s = s as u64;
-        for (value, rows, what) in [(r, &mut lr_rows, "lr"), (l, &mut loss_rows, "loss")] {
+        let order = |what: &str, prev: Option<u64>| match prev {
+            Some(prev) if s <= prev => Err(format!(
+                "row {i}: step {s} is not after the previous {what} row's step {prev} (sort the \
+                 rows by step and drop duplicates)"
+            )),
+            _ => Ok(()),
+        };
+        if !b.is_nan() {
+            // The value itself is the library's to check (`batch_grid_from_rows`).
+            order("batch", batch_rows.last().map(|r| r.0))?;
+            batch_rows.push((s, b, i));
+        }
+        for (value, out, what) in [(r, &mut lr_rows, "lr"), (l, &mut loss_rows, "loss")] {
             if value.is_nan() {
                 continue;
             }
@@ -266,15 +363,8 @@ fn from_rows(
             if what == "lr" && !LrGrid::valid_lr(value) {
                 return Err(format!("row {i} (step {s}): lr {value} is negative"));
             }
-            if let Some(&(prev, _)) = rows.last()
-                && s <= prev
-            {
-                return Err(format!(
-                    "row {i}: step {s} is not after the previous {what} row's step {prev} (sort \
-                     the rows by step and drop duplicates)"
-                ));
-            }
-            rows.push((s, value));
+            order(what, out.last().map(|r| r.0))?;
+            out.push((s, value));
         }
     }
     let Some(&(last_loss, _)) = loss_rows.last() else {
@@ -292,13 +382,14 @@ fn from_rows(
     ))
     .map_err(|e| e.to_string())?;
     let (steps, losses) = loss_rows.into_iter().unzip();
-    Ok(TrainingCurve {
+    let curve = TrainingCurve {
         name,
         lrs,
         steps,
         losses,
         batch: None,
-    })
+    };
+    Ok((curve, batch_rows))
 }
 
 /// Curves given to `fit`: a list of [`Curve`]s, or of paths read with the CLI's defaults.
@@ -309,7 +400,7 @@ pub fn curves(items: &Bound<'_, PyAny>) -> PyResult<Vec<TrainingCurve>> {
         if let Ok(c) = item.cast::<Curve>() {
             out.push((*c.get().inner).clone());
         } else if let Ok(path) = item.extract::<PathBuf>() {
-            out.push((*read_curve(path, None)?.inner).clone());
+            out.push((*read_curve(path, None, None)?.inner).clone());
         } else {
             return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                 "curves: expected lrsde.Curve objects or paths, got {}",
@@ -320,5 +411,8 @@ pub fn curves(items: &Bound<'_, PyAny>) -> PyResult<Vec<TrainingCurve>> {
     Ok(out)
 }
 
-/// A pickled [`Curve`]: name, per-update LRs, observed steps and losses.
-type CurveParts = (String, Vec<f64>, Vec<u64>, Vec<f64>);
+/// A batch size as given: `(step, batch size, row index)`.
+type BatchRow = (u64, f64, usize);
+
+/// A pickled [`Curve`]: name, per-update LRs, observed steps and losses, batch sizes.
+type CurveParts = (String, Vec<f64>, Vec<u64>, Vec<f64>, Option<Vec<f64>>);

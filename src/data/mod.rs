@@ -380,6 +380,35 @@ fn build_curve(
     })
 }
 
+/// One batch size per update from a table's sparse `(step, batch size)` rows (steps strictly
+/// increasing), by the rule of the file readers (see the module docs): each value checked as a
+/// file's cell is, then linear
+/// between rows, the first held back to update 1 and the last held to update `updates`. For
+/// tables that are not files (the Python package's data frames); `at(i)` names row `i` in an
+/// error. `Ok(None)` without rows: no batch schedule.
+///
+/// ```
+/// use lrsde::data::{Location, batch_grid_from_rows};
+/// let at = |i: usize| Location::file(format!("row {i}"));
+/// let grid = batch_grid_from_rows(&[(1, 8.0), (3, 16.0)], 4, at).unwrap().unwrap();
+/// assert_eq!(grid.as_slice(), &[8.0, 12.0, 16.0, 16.0]);
+/// assert!(batch_grid_from_rows(&[(1, 0.0)], 4, at).is_err());
+/// ```
+///
+/// # Errors
+/// [`DataError::BadBatch`] at `at(i)` for the first row `i` whose batch size is not finite and
+/// `> 0`.
+pub fn batch_grid_from_rows(
+    rows: &[(u64, f64)],
+    updates: usize,
+    at: impl Fn(usize) -> Location,
+) -> Result<Option<BatchGrid>, DataError> {
+    for (i, &(_, value)) in rows.iter().enumerate() {
+        cells::check_batch(value, &at(i))?;
+    }
+    Ok(batch_grid(rows, updates))
+}
+
 /// One batch size per update from sparse rows (the LR's rule, the first value held back to
 /// update 1; see the module docs); `None` without rows.
 fn batch_grid(rows: &[(u64, f64)], n: usize) -> Option<BatchGrid> {

@@ -74,10 +74,10 @@ mod shapes;
 mod transform;
 mod uncertainty;
 
+pub use crate::huber::huber;
 pub use bad_prediction::{BadPrediction, BadPredictionKind};
 pub use error::FitError;
 pub use fitted::{Band, CurveSummary, FIT_FORMAT, FIT_VERSION, FittedLaw};
-pub use objective::huber;
 pub use options::{FitOptions, UncertaintyMethod};
 pub(crate) use predictive::quantiles_of_level;
 pub use predictive::{Predictive, SegmentError, z_of_level};

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::Transform;
 use crate::data::TrainingCurve;
+use crate::huber::{huber, huber_slope};
 use crate::law::LossLaw;
 
 /// The log residual a non-finite or non-positive prediction (or a prediction the law refuses
@@ -15,28 +16,6 @@ use crate::law::LossLaw;
 /// bad point is far above any plausible fit (a log residual of 1000 is a factor e^1000), yet
 /// finite, so the optimiser backs away instead of crashing or reading NaN.
 pub(crate) const BAD_POINT_RESIDUAL: f64 = 1e3;
-
-/// Huber loss of a residual `r` with threshold `delta`: `r²/2` for `|r| ≤ δ`, else
-/// `δ·(|r| − δ/2)` (continuous with a continuous first derivative at `|r| = δ`).
-///
-/// ```
-/// use lrsde::fit::huber;
-/// assert_eq!(huber(0.5e-3, 1e-3), 0.5 * 0.5e-3 * 0.5e-3);
-/// assert!((huber(-2e-3, 1e-3) - 1.5e-6).abs() < 1e-18);
-/// ```
-pub fn huber(r: f64, delta: f64) -> f64 {
-    let a = r.abs();
-    if a <= delta {
-        0.5 * r * r
-    } else {
-        delta * (a - 0.5 * delta)
-    }
-}
-
-/// Derivative of [`huber`] in `r`: `r` clipped to `[−δ, δ]`.
-fn huber_slope(r: f64, delta: f64) -> f64 {
-    r.clamp(-delta, delta)
-}
 
 /// Buffers one evaluation needs; pooled so evaluations (also concurrent ones from the
 /// finite-difference gradient) do not allocate.

@@ -678,18 +678,13 @@ pub(crate) fn power_guess(pts: &[(f64, f64, f64)], l0: f64) -> (f64, f64) {
     (a, alpha)
 }
 
-/// Huber (δ = 1e-3) on log residuals: the scoring the literature fits with, used to rank guesses.
+/// Huber (δ = 1e-3, the fit's default) on log residuals: the scoring the literature fits with,
+/// used to rank guesses; a prediction with no logarithm scores worst.
 pub(crate) fn huber_log(pred: f64, obs: f64) -> f64 {
-    const DELTA: f64 = 1e-3;
     if !(pred > 0.0 && pred.is_finite()) {
         return f64::INFINITY;
     }
-    let r = (obs.ln() - pred.ln()).abs();
-    if r < DELTA {
-        0.5 * r * r
-    } else {
-        DELTA * (r - 0.5 * DELTA)
-    }
+    crate::huber::huber(obs.ln() - pred.ln(), 1e-3)
 }
 
 /// Clamps every coordinate of `guess` into its bounds.

@@ -318,15 +318,33 @@ pub struct DiagonalMoments {
 pub(crate) trait MomentRecursion {
     /// One update at `lr` with the noise variance scaled by `v`.
     fn step_scaled(&mut self, lr: f64, v: f64);
+    /// `n` updates at `lr` with the noise variance scaled by `v`, in closed form.
+    fn advance_constant_scaled(&mut self, lr: f64, v: f64, n: u64);
     /// Updates at each LR of `lrs` (already validated).
     fn run_lrs(&mut self, lrs: &[f64]);
     /// Expected loss now.
     fn expected_loss(&self) -> f64;
-    /// `run_batched` on a stretch of an already validated grid.
+    /// `run_batched` on a stretch of an already validated grid: runs of equal LR *and* noise
+    /// factor follow `run_lrs`'s rule (closed form from [`CLOSED_FORM_MIN_RUN`] updates on), so
+    /// a constant factor costs what the unbatched run costs and all-ones factors give its bits.
     fn run_batched_lrs(&mut self, lrs: &[f64], noise_var: &[f64]) -> Result<(), MomentsError> {
         check_noise_var(noise_var, lrs.len())?;
-        for (&lr, &v) in lrs.iter().zip(noise_var) {
-            self.step_scaled(lr, v);
+        let mut i = 0;
+        while i < lrs.len() {
+            let (lr, v) = (lrs[i], noise_var[i]);
+            let same = |j: usize| {
+                lrs[j].to_bits() == lr.to_bits() && noise_var[j].to_bits() == v.to_bits()
+            };
+            let end = (i + 1..lrs.len()).find(|&j| !same(j)).unwrap_or(lrs.len());
+            let n = end - i;
+            if n >= CLOSED_FORM_MIN_RUN {
+                self.advance_constant_scaled(lr, v, n as u64);
+            } else {
+                for _ in 0..n {
+                    self.step_scaled(lr, v);
+                }
+            }
+            i = end;
         }
         Ok(())
     }
@@ -337,6 +355,9 @@ macro_rules! moment_recursion {
         impl MomentRecursion for $t {
             fn step_scaled(&mut self, lr: f64, v: f64) {
                 <$t>::step_scaled(self, lr, v)
+            }
+            fn advance_constant_scaled(&mut self, lr: f64, v: f64, n: u64) {
+                <$t>::advance_constant_scaled(self, lr, v, n)
             }
             fn run_lrs(&mut self, lrs: &[f64]) {
                 <$t>::run_lrs(self, lrs)
@@ -469,6 +490,12 @@ impl DiagonalMoments {
     ///
     /// Agrees with `n` calls of [`Self::step`] to a few ulps times `log n`.
     pub fn advance_constant(&mut self, lr: f64, n: u64) {
+        self.advance_constant_scaled(lr, 1.0, n);
+    }
+
+    /// [`Self::advance_constant`] with the noise variance multiplied by `v` (a constant batch
+    /// `B` over the run: `v = B_ref / B`); `v = 1` gives its bits.
+    pub(crate) fn advance_constant_scaled(&mut self, lr: f64, v: f64, n: u64) {
         if n == 0 {
             return;
         }
@@ -480,7 +507,7 @@ impl DiagonalMoments {
             .zip(&self.h)
             .zip(&self.s2)
         {
-            let (a, c) = coeffs(rec, lr, h, s2);
+            let (a, c) = coeffs(rec, lr, h, s2 * v);
             let (an, geo) = power_and_geometric_sum(a, n);
             *m2 = an * *m2 + c * geo;
             // The mean's factor (1 − ηh) may be negative: plain binary powering keeps the sign.
@@ -489,8 +516,8 @@ impl DiagonalMoments {
         self.steps += n;
     }
 
-    /// Applies the updates of `lrs` in order, using the closed form on runs of exactly equal LRs
-    /// of length ≥ 8 and the step recursion elsewhere (both exact).
+    /// Applies the updates of `lrs` in order, using the closed form on runs of at least
+    /// [`CLOSED_FORM_MIN_RUN`] exactly equal LRs and the step recursion elsewhere (both exact).
     pub fn run(&mut self, lrs: &LrGrid) {
         self.run_lrs(lrs);
     }
@@ -509,8 +536,9 @@ impl DiagonalMoments {
     }
 
     /// [`Self::run`] under a batch schedule: update `t` has its noise variance multiplied by
-    /// `noise_var[t]` (`B_ref / B_t`, [`crate::schedule::BatchGrid::variance_factors`]). Steps
-    /// one update at a time (exact); all-ones factors give the bits of [`Self::step`].
+    /// `noise_var[t]` (`B_ref / B_t`, [`crate::schedule::BatchGrid::variance_factors`]). Runs of
+    /// equal LR and factor take the closed form as in [`Self::run`] (both exact); all-ones
+    /// factors give the bits of [`Self::run`].
     ///
     /// ```
     /// use lrsde::nqm::{DiagonalMoments, NqmParams};
@@ -904,10 +932,16 @@ impl MomentumMoments {
     /// assert_eq!(a.steps(), 1000);
     /// ```
     pub fn advance_constant(&mut self, lr: f64, n: u64) {
+        self.advance_constant_scaled(lr, 1.0, n);
+    }
+
+    /// [`Self::advance_constant`] with the noise variance multiplied by `v` (a constant batch
+    /// over the run); `v = 1` gives its bits.
+    pub(crate) fn advance_constant_scaled(&mut self, lr: f64, v: f64, n: u64) {
         if n == 0 {
             return;
         }
-        let key = Some((lr.to_bits(), n));
+        let key = Some((lr.to_bits(), v.to_bits(), n));
         if self.run_cache.key != key {
             let mu = self.mu;
             self.run_cache.powers.clear();
@@ -915,7 +949,7 @@ impl MomentumMoments {
                 self.h
                     .iter()
                     .zip(&self.s2)
-                    .map(|(&h, &s2)| momentum_power(1.0 + mu - lr * h, mu, lr * lr * s2, n)),
+                    .map(|(&h, &s2)| momentum_power(1.0 + mu - lr * h, mu, lr * lr * (s2 * v), n)),
             );
             self.run_cache.key = key;
         }
@@ -985,11 +1019,12 @@ impl MomentumMoments {
     }
 }
 
-/// [`MomentumMoments`]'s cached run powers, keyed by the LR's bits and the run length (a cache:
+/// [`MomentumMoments`]'s cached run powers, keyed by the bits of the LR and noise factor and the
+/// run length (a cache:
 /// ignored by `==`).
 #[derive(Debug, Clone, Default)]
 struct RunCache {
-    key: Option<(u64, u64)>,
+    key: Option<(u64, u64, u64)>,
     powers: Vec<RunPower>,
 }
 

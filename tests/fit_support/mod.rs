@@ -38,14 +38,7 @@ impl LossLaw for Power3 {
         steps: &[u64],
         out: &mut [f64],
     ) -> Result<(), LawError> {
-        let (mut s1, mut t) = (0.0, 0usize);
-        for (o, &k) in out.iter_mut().zip(steps) {
-            while t < k as usize {
-                s1 += lrs[t];
-                t += 1;
-            }
-            *o = p[0] + p[1] * s1.powf(-p[2]);
-        }
+        by_lr_area(lrs, steps, out, |s1| p[0] + p[1] * s1.powf(-p[2]));
         Ok(())
     }
     fn configure(&mut self, _curves: &[TrainingCurve]) -> Result<(), LawError> {
@@ -133,6 +126,25 @@ impl LossLaw for NanLaw {
     }
     fn initial_guesses(&self, _curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
         vec![vec![0.5, 0.0]]
+    }
+}
+
+/// Fills `out[j]` with `law(S1)`, `S1` the LR area (the sum of the LRs) of the first
+/// `steps[j]` updates: the prediction of a test law that depends on the schedule through `S1`
+/// alone.
+pub fn by_lr_area(
+    lrs: &lrsde::schedule::LrGrid,
+    steps: &[u64],
+    out: &mut [f64],
+    law: impl Fn(f64) -> f64,
+) {
+    let (mut s1, mut t) = (0.0, 0usize);
+    for (o, &k) in out.iter_mut().zip(steps) {
+        while t < k as usize {
+            s1 += lrs[t];
+            t += 1;
+        }
+        *o = law(s1);
     }
 }
 

@@ -187,6 +187,39 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
             let refs: Vec<&lrsde::assess::Assessment> = rows.iter().collect();
             println!("{}", summary_line(name, &summarise(&refs)));
         }
+        // With both `momentum` and `sde` among the laws: `momentum`'s band widened by their
+        // disagreement (LRSDE_ACC_DISAGREE_K, default 1), and `sde`'s by `momentum`'s.
+        let pos = |n: &str| names.iter().position(|x| x == n);
+        if let (Some(m), Some(s)) = (pos("momentum"), pos("sde")) {
+            let ks: Vec<f64> = std::env::var("LRSDE_ACC_DISAGREE_K")
+                .map(|v| v.split(',').map(|x| x.parse().expect("k")).collect())
+                .unwrap_or_else(|_| vec![1.0]);
+            let mom: Vec<&lrsde::assess::Assessment> = per_law[m].iter().collect();
+            let sde: Vec<&lrsde::assess::Assessment> = per_law[s].iter().collect();
+            for k in ks {
+                let label = |a: &str, b: &str| format!("{a} + disagreement with {b}, k = {k}");
+                let (ms, sm) = (
+                    with_disagreement(&mom, &sde, k),
+                    with_disagreement(&sde, &mom, k),
+                );
+                println!("{}", summary_line(&label("momentum", "sde"), &ms));
+                println!("{}", summary_line(&label("sde", "momentum"), &sm));
+            }
+            for joint in [false, true] {
+                let (s, coefs) = with_learned_disagreement(&mom, &sde, joint);
+                let what = if joint {
+                    "d, k from refits"
+                } else {
+                    "k from refits"
+                };
+                println!("{}", summary_line(&format!("momentum, {what}"), &s));
+                let coefs: Vec<String> = coefs
+                    .iter()
+                    .map(|(d, k)| format!("({d:.4}, {k:.2})"))
+                    .collect();
+                println!("    (d, k) per row: {}", coefs.join(" "));
+            }
+        }
     }
 }
 

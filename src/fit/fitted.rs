@@ -365,8 +365,14 @@ impl FittedLaw {
             let peak = lrs.iter().copied().fold(0.0, f64::max);
             let z = pred.z();
             let param_var = column_variances(&good, steps.len());
+            let shift = pred
+                .disagreement
+                .as_ref()
+                .map(|d| d.shift(lrs, steps, &loss));
             for j in 0..steps.len() {
-                let sd = (param_var[j] + pred.variance(pred.distance(steps[j], peak))).sqrt();
+                let disagree = shift.as_ref().map_or(0.0, |s| s[j] * s[j]);
+                let sd =
+                    (param_var[j] + pred.variance(pred.distance(steps[j], peak)) + disagree).sqrt();
                 lo[j] = loss[j] - z * sd;
                 hi[j] = loss[j] + z * sd;
             }

@@ -67,7 +67,7 @@ fn band_widens_by_exactly_the_disagreement_term() {
         wide.loss, plain.loss,
         "the term must not move the prediction"
     );
-    for j in 0..STEPS.len() {
+    for (j, step) in STEPS.iter().enumerate() {
         let (hw0, hw1) = (
             0.5 * (plain.hi[j] - plain.lo[j]),
             0.5 * (wide.hi[j] - wide.lo[j]),
@@ -75,8 +75,7 @@ fn band_widens_by_exactly_the_disagreement_term() {
         let added = (hw1 * hw1 - hw0 * hw0) / (z * z);
         assert!(
             (added - (k * dl0).powi(2)).abs() < 1e-12,
-            "step {}: added variance {added}, expected {}",
-            STEPS[j],
+            "step {step}: added variance {added}, expected {}",
             (k * dl0).powi(2)
         );
         assert!((wide.hi[j] + wide.lo[j] - 2.0 * wide.loss[j]).abs() < 1e-12);

@@ -137,3 +137,35 @@ fn fit_files_without_the_term_load_and_files_with_it_round_trip() {
             .contains("disagreement")
     );
 }
+
+#[test]
+fn bad_disagreement_terms_in_a_fit_file_are_errors_naming_the_key() {
+    let fitted = calibrated();
+    let text = with(fitted.clone(), Some(shifted(&fitted, 0.01, 0.5)))
+        .fitted()
+        .to_json_string()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let edit = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j["predictive"]["disagreement"][key] = v;
+        Predictor::from_json_str(&j.to_string())
+            .unwrap_err()
+            .to_string()
+    };
+    let e = edit("k", serde_json::json!(-1.0));
+    assert!(e.contains("key `predictive.disagreement.k`"), "{e}");
+    let e = edit("params", serde_json::json!([2.0, 3.0]));
+    assert!(e.contains("key `predictive.disagreement.params`"), "{e}");
+    let e = edit("law_config", serde_json::json!({"law": "nope"}));
+    assert!(
+        e.contains("key `predictive.disagreement.law_config`"),
+        "{e}"
+    );
+    // An unused term (k = 0, as `auto` stores it) needs no law.
+    let mut j = json.clone();
+    j["predictive"]["disagreement"]["k"] = serde_json::json!(0.0);
+    j["predictive"]["disagreement"]["law_config"] = serde_json::Value::Null;
+    j["predictive"]["disagreement"]["params"] = serde_json::json!([]);
+    assert!(Predictor::from_json_str(&j.to_string()).is_ok());
+}

@@ -11,6 +11,8 @@
 //! cargo run --release --example accuracy -- bands                   # predictive bands, auto
 //! cargo run --release --example accuracy -- bands sde momentum auto # the same, chosen laws
 //! LRSDE_ACC_CONTINUED=1 cargo run --release --example accuracy -- bands # + continued training
+//! LRSDE_ACC_DISAGREE_K=1,0.7071 cargo run --release --example accuracy -- bands sde momentum
+//!     # + momentum's band widened by fixed multiples of its disagreement with sde
 //! cargo run --release --example accuracy -- prior                   # the decay-response prior's data
 //! ```
 

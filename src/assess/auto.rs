@@ -136,7 +136,10 @@ fn rms(errors: &[crate::fit::SegmentError]) -> f64 {
 /// by leave-last-segment-out refits, then keeps the simplest unless a richer one erred
 /// significantly less on the held-out final losses) and
 /// calibrates its predictive band from the same refits ([`super::calibrate`]). An automatic
-/// choice is recorded in [`FittedLaw::selection`] with every candidate's score.
+/// choice is recorded in [`FittedLaw::selection`] with every candidate's score. When both
+/// candidates were scored (more than one schedule shape), the other one is fitted too and its
+/// disagreement with the chosen law widens the band ([`crate::fit::Disagreement`], weight
+/// learned from the paired refit errors; the other law is not fitted when that weight is 0).
 ///
 /// ```no_run
 /// use lrsde::assess::{fit_choice, CalibrationOptions, LawChoice};

@@ -18,9 +18,9 @@ use suites::*;
 /// Pooled coverage of held-out final losses by the 90 % band over the three tables: the
 /// issue's target range.
 const POOLED_COVERAGE: (f64, f64) = (0.80, 0.95);
-/// Per-table floor on the coverage (one table may fall short of 80 %: the two-curve split
-/// measures 76 %, see docs/accuracy.md).
-const TABLE_COVERAGE_MIN: f64 = 0.70;
+/// Per-table coverage: the target range on every table (measured 83 %, 81 %, 90 %
+/// with the disagreement term; the two-curve split was 76 % without it, docs/accuracy.md).
+const TABLE_COVERAGE: (f64, f64) = (0.80, 0.95);
 /// Median band width at the final step, at most this many times the table's final-loss MAE.
 const WIDTH_PER_MAE: f64 = 4.0;
 
@@ -82,9 +82,15 @@ fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
         covered += s.covered;
         total += s.total;
         assert!(
-            s.coverage() >= TABLE_COVERAGE_MIN,
-            "{title}: coverage {:.2} < {TABLE_COVERAGE_MIN}",
+            (TABLE_COVERAGE.0..=TABLE_COVERAGE.1).contains(&s.coverage()),
+            "{title}: coverage {:.2} outside {TABLE_COVERAGE:?}",
             s.coverage()
+        );
+        // Every row has two schedule shapes: `auto` scored both laws and carries the term.
+        assert!(
+            rows.iter()
+                .all(|a| a.fitted.predictive.as_ref().unwrap().disagreement.is_some()),
+            "{title}: a row without the disagreement term"
         );
         assert!(
             s.median_width <= WIDTH_PER_MAE * s.final_mae,
@@ -234,6 +240,11 @@ fn continued_training_with_the_decay_prior_meets_the_targets() {
     assert!(
         auto.iter()
             .all(|x| x.fitted.selection.as_ref().unwrap().chosen == "momentum")
+    );
+    // … and, with no other law scored, has no disagreement term.
+    assert!(
+        auto.iter()
+            .all(|x| x.fitted.predictive.as_ref().unwrap().disagreement.is_none())
     );
     assert_eq!(a.total, 42);
     assert!(a.final_mae <= m.final_mae + 1e-12);

@@ -165,6 +165,34 @@ fn bad_specs_and_flags_exit_2_with_one_line() {
 }
 
 #[test]
+fn auto_fit_of_two_shapes_reports_and_stores_the_disagreement_term() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = dir.path().join("fit.json");
+    let o = lrsde(&[
+        "fit",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "--curve",
+        &format!("{FIX}/constant_24000.csv"),
+        "-o",
+        fit.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let chosen = if out.contains("auto: chose momentum") {
+        ("sde", "momentum")
+    } else {
+        ("momentum", "sde")
+    };
+    let line = format!("disagreement: variance (k·({} − {}))²", chosen.0, chosen.1);
+    assert!(out.contains(&line), "`{line}` missing from: {out}");
+    let stored = lrsde::fit::FittedLaw::load(&fit).unwrap();
+    let d = stored.predictive.unwrap().disagreement.unwrap();
+    assert_eq!(d.law, chosen.0);
+    assert!(d.k >= 0.0 && d.n_pairs > 0, "{d:?}");
+}
+
+#[test]
 fn fit_predict_rank_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let fit = dir.path().join("fit.json");

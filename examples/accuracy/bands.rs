@@ -290,3 +290,159 @@ pub fn band_details(a: &Assessment) -> String {
             .collect::<Vec<_>>()
             .join("\n")
 }
+
+/// `chosen`'s bands widened by the disagreement of `other` (the same rows, fitted on the same
+/// curves): the variance `(k·(other − chosen))²` added at each held-out final point, i.e. the
+/// half-width `√(hw² + (z·k·Δ)²)` (the band is `± z·sd`, `z` of the stored level). Errors and
+/// MAE are `chosen`'s; only coverage and width change. Used to measure the idea before it
+/// reaches the library (docs/accuracy.md, "Disagreement between the laws").
+pub fn with_disagreement(chosen: &[&Assessment], other: &[&Assessment], k: f64) -> BandSummary {
+    let mut s = summarise(chosen);
+    let (mut covered, mut total, mut widths) = (0, 0, Vec::new());
+    for (a, b) in chosen.iter().zip(other) {
+        let z = a.fitted.predictive.as_ref().map_or(1.645, |p| p.z());
+        for (name, band) in &a.finals {
+            let other_pred = b
+                .finals
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, o)| o.predicted)
+                .unwrap_or_else(|| panic!("{name} missing in the other law's rows"));
+            let d = k * (other_pred - band.predicted);
+            let hw = (0.25 * band.width().powi(2) + (z * d).powi(2)).sqrt();
+            total += 1;
+            covered += usize::from((band.predicted - band.observed).abs() <= hw);
+            widths.push(2.0 * hw);
+        }
+    }
+    widths.sort_by(f64::total_cmp);
+    s.median_width = match widths.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => widths[n / 2],
+        n => 0.5 * (widths[n / 2 - 1] + widths[n / 2]),
+    };
+    s.covered = covered;
+    s.total = total;
+    s
+}
+
+/// The disagreement coefficient `k²` learned from the fit curves' leave-last-segment-out
+/// refits, never from held-out data: both laws were refitted on the same shortened curves, so
+/// each refit prediction has a disagreement `Δ = e_other − e_chosen`; with `u = e² − noise²`
+/// of the chosen law at distance `h`, either (`joint = false`) the horizon discrepancy stays
+/// as calibrated, `d²`, and `k² = Σ (u − d²h²)·Δ² / Σ Δ⁴` (clamped at 0) takes what it leaves,
+/// or (`joint = true`) `u/h² = d² + k²·Δ²/h²` is fitted by least squares with both ≥ 0.
+/// Returns `(d², k²)`; `None` without paired refit errors.
+pub fn learned_k2(chosen: &Assessment, other: &Assessment, joint: bool) -> Option<(f64, f64)> {
+    let (p, q) = (
+        chosen.fitted.predictive.as_ref()?,
+        other.fitted.predictive.as_ref()?,
+    );
+    let d2 = p.shared_sd.powi(2) + p.own_sd.powi(2);
+    let n2 = p.noise_sd.powi(2);
+    // (u / h², Δ² / h²) per paired refit prediction.
+    let rows: Vec<(f64, f64, f64)> = p
+        .segment_errors
+        .iter()
+        .filter_map(|e| {
+            let o = q
+                .segment_errors
+                .iter()
+                .find(|o| o.curve == e.curve && o.seen == e.seen && o.step == e.step)?;
+            let h2 = e.step as f64 / e.seen as f64;
+            let delta = o.error - e.error;
+            (e.error.is_finite() && delta.is_finite())
+                .then(|| ((e.error.powi(2) - n2) / h2, delta.powi(2) / h2, h2))
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    if !joint {
+        let num: f64 = rows.iter().map(|(u, x, h2)| (u - d2) * h2 * x * h2).sum();
+        let den: f64 = rows.iter().map(|(_, x, h2)| (x * h2).powi(2)).sum();
+        return Some((d2, if den > 0.0 { (num / den).max(0.0) } else { 0.0 }));
+    }
+    // Non-negative least squares in two unknowns: the unconstrained solution, else the better
+    // of the two one-coefficient fits.
+    let n = rows.len() as f64;
+    let (sx, sy) = (
+        rows.iter().map(|r| r.1).sum::<f64>(),
+        rows.iter().map(|r| r.0).sum::<f64>(),
+    );
+    let (sxx, sxy) = (
+        rows.iter().map(|r| r.1 * r.1).sum::<f64>(),
+        rows.iter().map(|r| r.1 * r.0).sum::<f64>(),
+    );
+    let det = n * sxx - sx * sx;
+    if det > 0.0 {
+        let (a, b) = ((sxx * sy - sx * sxy) / det, (n * sxy - sx * sy) / det);
+        if a >= 0.0 && b >= 0.0 {
+            return Some((a, b));
+        }
+    }
+    let sse = |a: f64, b: f64| {
+        rows.iter()
+            .map(|r| (r.0 - a - b * r.1).powi(2))
+            .sum::<f64>()
+    };
+    let only_d = ((sy / n).max(0.0), 0.0);
+    let only_k = (0.0, if sxx > 0.0 { (sxy / sxx).max(0.0) } else { 0.0 });
+    Some(if sse(only_d.0, only_d.1) <= sse(only_k.0, only_k.1) {
+        only_d
+    } else {
+        only_k
+    })
+}
+
+/// [`with_disagreement`] with `k²` (and, for `joint`, the horizon discrepancy `d²`) learned
+/// per row by [`learned_k2`]. A row without paired refit errors keeps its band. The held-out
+/// schedules of the public tables share the fit's peak LR, so a final point's distance is
+/// `h = √(step / horizon)`. Also returns every row's `(d, k)`.
+pub fn with_learned_disagreement(
+    chosen: &[&Assessment],
+    other: &[&Assessment],
+    joint: bool,
+) -> (BandSummary, Vec<(f64, f64)>) {
+    let mut s = summarise(chosen);
+    let (mut covered, mut total, mut widths, mut coefs) = (0, 0, Vec::new(), Vec::new());
+    for (a, b) in chosen.iter().zip(other) {
+        let p = a.fitted.predictive.as_ref().expect("calibrated");
+        let z = p.z();
+        let old_d2 = p.shared_sd.powi(2) + p.own_sd.powi(2);
+        let (d2, k2) = learned_k2(a, b, joint).unwrap_or((old_d2, 0.0));
+        coefs.push((d2.sqrt(), k2.sqrt()));
+        for (name, band) in &a.finals {
+            let other_pred = b
+                .finals
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, o)| o.predicted)
+                .expect("same held-out curves");
+            let step = a
+                .evaluation
+                .finals
+                .iter()
+                .find(|f| &f.0 == name)
+                .map(|f| f.1)
+                .expect("final step");
+            let h2 = step as f64 / p.horizon.max(1) as f64;
+            let var = (0.5 * band.width() / z).powi(2)
+                + (d2 - old_d2) * h2
+                + k2 * (other_pred - band.predicted).powi(2);
+            let hw = z * var.max(0.0).sqrt();
+            total += 1;
+            covered += usize::from((band.predicted - band.observed).abs() <= hw);
+            widths.push(2.0 * hw);
+        }
+    }
+    widths.sort_by(f64::total_cmp);
+    s.median_width = match widths.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => widths[n / 2],
+        n => 0.5 * (widths[n / 2 - 1] + widths[n / 2]),
+    };
+    s.covered = covered;
+    s.total = total;
+    (s, coefs)
+}

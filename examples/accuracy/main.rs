@@ -11,6 +11,8 @@
 //! cargo run --release --example accuracy -- bands                   # predictive bands, auto
 //! cargo run --release --example accuracy -- bands sde momentum auto # the same, chosen laws
 //! LRSDE_ACC_CONTINUED=1 cargo run --release --example accuracy -- bands # + continued training
+//! LRSDE_ACC_DISAGREE_K=1,0.7071 cargo run --release --example accuracy -- bands sde momentum
+//!     # + momentum's band widened by fixed multiples of its disagreement with sde
 //! cargo run --release --example accuracy -- prior                   # the decay-response prior's data
 //! cargo run --release --example accuracy -- lambda                  # momentum's λ profiled per row
 //! ```
@@ -191,6 +193,39 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
         for (name, rows) in names.iter().zip(per_law) {
             let refs: Vec<&lrsde::assess::Assessment> = rows.iter().collect();
             println!("{}", summary_line(name, &summarise(&refs)));
+        }
+        // With both `momentum` and `sde` among the laws: `momentum`'s band widened by their
+        // disagreement (LRSDE_ACC_DISAGREE_K, default 1), and `sde`'s by `momentum`'s.
+        let pos = |n: &str| names.iter().position(|x| x == n);
+        if let (Some(m), Some(s)) = (pos("momentum"), pos("sde")) {
+            let ks: Vec<f64> = std::env::var("LRSDE_ACC_DISAGREE_K")
+                .map(|v| v.split(',').map(|x| x.parse().expect("k")).collect())
+                .unwrap_or_else(|_| vec![1.0]);
+            let mom: Vec<&lrsde::assess::Assessment> = per_law[m].iter().collect();
+            let sde: Vec<&lrsde::assess::Assessment> = per_law[s].iter().collect();
+            for k in ks {
+                let label = |a: &str, b: &str| format!("{a} + disagreement with {b}, k = {k}");
+                let (ms, sm) = (
+                    with_disagreement(&mom, &sde, k),
+                    with_disagreement(&sde, &mom, k),
+                );
+                println!("{}", summary_line(&label("momentum", "sde"), &ms));
+                println!("{}", summary_line(&label("sde", "momentum"), &sm));
+            }
+            for joint in [false, true] {
+                let (s, coefs) = with_learned_disagreement(&mom, &sde, joint);
+                let what = if joint {
+                    "d, k from refits"
+                } else {
+                    "k from refits"
+                };
+                println!("{}", summary_line(&format!("momentum, {what}"), &s));
+                let coefs: Vec<String> = coefs
+                    .iter()
+                    .map(|(d, k)| format!("({d:.4}, {k:.2})"))
+                    .collect();
+                println!("    (d, k) per row: {}", coefs.join(" "));
+            }
         }
     }
 }

@@ -2,10 +2,13 @@
 
 use std::str::FromStr;
 
-use super::calibrate::{CalibrationOptions, predictive_from_errors};
+use super::calibrate::{CalibrationOptions, disagreement_k2, predictive_from_errors};
 use super::segment::segment_errors;
 use crate::data::TrainingCurve;
-use crate::fit::{FitError, FitOptions, FittedLaw, LawScore, LawSelection, fit_law};
+use crate::fit::{
+    Disagreement, FitError, FitOptions, FittedLaw, LawScore, LawSelection, Predictive,
+    SegmentError, fit_law,
+};
 use crate::law::{AnyLaw, LawError, LossLaw};
 
 /// The laws `auto` chooses among, fewest parameters first. `mpl` is left out: its prediction
@@ -133,7 +136,10 @@ fn rms(errors: &[crate::fit::SegmentError]) -> f64 {
 /// by leave-last-segment-out refits, then keeps the simplest unless a richer one erred
 /// significantly less on the held-out final losses) and
 /// calibrates its predictive band from the same refits ([`super::calibrate`]). An automatic
-/// choice is recorded in [`FittedLaw::selection`] with every candidate's score.
+/// choice is recorded in [`FittedLaw::selection`] with every candidate's score. When both
+/// candidates were scored (more than one schedule shape), the other one is fitted too and its
+/// disagreement with the chosen law widens the band ([`crate::fit::Disagreement`], weight
+/// learned from the paired refit errors; the other law is not fitted when that weight is 0).
 ///
 /// ```no_run
 /// use lrsde::assess::{fit_choice, CalibrationOptions, LawChoice};
@@ -158,12 +164,12 @@ pub fn fit_choice(
     cal: &CalibrationOptions,
 ) -> Result<FittedLaw, FitError> {
     cal.validate()?;
-    let (law, errors, selection) = match choice {
+    let (law, errors, selection, alternative) = match choice {
         LawChoice::Law(law) => {
             // A law the user chose is fitted even when its refits on shortened curves fail;
             // the band then lacks the discrepancy term, and the report says so.
             let errors = segment_errors(law, curves, options, &cal.cuts).unwrap_or_default();
-            (law.clone(), errors, None)
+            (law.clone(), errors, None, None)
         }
         LawChoice::Auto => {
             // With one schedule shape the refits only test how the law extrapolates that
@@ -225,6 +231,11 @@ pub fn fit_choice(
                 )
             };
             let (law, _, errors) = scored.swap_remove(best);
+            // The other scored candidate (one with refit errors paired to the chosen law's)
+            // supplies the disagreement term; one schedule shape scores only one law.
+            let alternative = scored
+                .into_iter()
+                .find(|(_, s, e)| s.is_finite() && !e.is_empty());
             (
                 law,
                 errors,
@@ -233,6 +244,7 @@ pub fn fit_choice(
                     candidates,
                     reason,
                 }),
+                alternative.map(|(l, _, e)| (l, e)),
             )
         }
     };
@@ -244,7 +256,10 @@ pub fn fit_choice(
                 .to_string(),
         );
     }
-    let predictive = predictive_from_errors(&fitted, curves, errors, cal)?;
+    let mut predictive = predictive_from_errors(&fitted, curves, errors, cal)?;
+    if let Some((other, other_errors)) = alternative {
+        predictive.disagreement = disagreement(&predictive, other, &other_errors, curves, options);
+    }
     fitted.band_quantiles = crate::fit::quantiles_of_level(cal.level);
     fitted.instability = super::observed_instability(curves, predictive.noise_sd);
     if let Some(i) = &fitted.instability {
@@ -258,6 +273,44 @@ pub fn fit_choice(
     fitted.predictive = Some(predictive);
     fitted.selection = selection;
     Ok(fitted)
+}
+
+/// The disagreement term of `predictive` (the chosen law's band) from the other candidate:
+/// its weight learned from the paired refit errors ([`disagreement_k2`]), the other law fitted
+/// on all `curves`. `None` when no refit error pairs up or the other law's fit fails (the band
+/// then lacks the term, as a fit of one schedule shape does).
+fn disagreement(
+    predictive: &Predictive,
+    other: AnyLaw,
+    other_errors: &[SegmentError],
+    curves: &[TrainingCurve],
+    options: &FitOptions,
+) -> Option<Disagreement> {
+    let d2 = predictive.shared_sd.powi(2) + predictive.own_sd.powi(2);
+    let (k2, n_pairs) = disagreement_k2(
+        &predictive.segment_errors,
+        other_errors,
+        predictive.noise_sd,
+        d2,
+    )?;
+    if k2 == 0.0 {
+        // No term to compute: the other law's fit would only cost time.
+        return Some(Disagreement {
+            law: other.name().to_string(),
+            law_config: serde_json::Value::Null,
+            params: Vec::new(),
+            k: 0.0,
+            n_pairs,
+        });
+    }
+    let fitted = fit_law(other, curves, options).ok()?;
+    Some(Disagreement {
+        law: fitted.law.clone(),
+        law_config: fitted.law_config.clone(),
+        params: fitted.params_vec(),
+        k: k2.sqrt(),
+        n_pairs,
+    })
 }
 
 #[cfg(test)]
@@ -309,6 +362,8 @@ mod tests {
         assert!(sel.reason.contains("one schedule shape"), "{}", sel.reason);
         assert!(sel.candidates[0].score.is_finite());
         assert!(sel.candidates[1..].iter().all(|c| c.n_errors == 0));
+        // Only one law was scored: there is nothing to disagree with.
+        assert_eq!(fitted.predictive.unwrap().disagreement, None);
     }
 
     #[test]

@@ -124,6 +124,41 @@ pub(crate) fn discrepancy(errors: &[SegmentError], noise_sd: f64) -> (f64, f64) 
     (shared.sqrt(), (total - shared).sqrt())
 }
 
+/// The disagreement weight `k²` from the refit errors of the chosen law (`chosen`) and of the
+/// other candidate (`other`), refitted on the same shortened curves: each pair of predictions
+/// of one point has a disagreement `Δ = e_other − e_chosen` and leaves, after the noise and the
+/// horizon discrepancy `d²·h²` (`d² = shared² + own²`, `h² = step / seen`), the residual
+/// `r = e_chosen² − noise² − d²·h²`; `k² = Σ r·Δ² / Σ Δ⁴` (least squares of `r` on `Δ²`),
+/// clamped at 0. The horizon term keeps its own calibration: `k` only takes what it leaves
+/// where the laws disagree. Returns `(k², pairs)`; `None` without a pair.
+pub(crate) fn disagreement_k2(
+    chosen: &[SegmentError],
+    other: &[SegmentError],
+    noise_sd: f64,
+    d2: f64,
+) -> Option<(f64, usize)> {
+    let (mut num, mut den, mut pairs) = (0.0, 0.0, 0usize);
+    for e in chosen.iter().filter(|e| e.seen > 0) {
+        let Some(o) = other
+            .iter()
+            .find(|o| o.curve == e.curve && o.seen == e.seen && o.step == e.step)
+        else {
+            continue;
+        };
+        let delta2 = (o.error - e.error).powi(2);
+        let r = e.error.powi(2) - noise_sd.powi(2) - d2 * e.step as f64 / e.seen as f64;
+        if delta2.is_finite() && r.is_finite() {
+            num += r * delta2;
+            den += delta2 * delta2;
+            pairs += 1;
+        }
+    }
+    (pairs > 0).then(|| {
+        let k2 = if den > 0.0 { (num / den).max(0.0) } else { 0.0 };
+        (k2, pairs)
+    })
+}
+
 /// The predictive model of `fitted` from given leave-last-segment-out errors and the fit
 /// curves (for the noise and the horizon).
 ///
@@ -182,6 +217,7 @@ pub fn predictive_from_errors(
             errors.len()
         ),
         segment_errors: errors,
+        disagreement: None,
     })
 }
 
@@ -254,6 +290,25 @@ mod tests {
         let (shared, own) = discrepancy(&[err(100, 100, 0.01), err(100, 100, -0.01)], 0.0);
         assert_eq!(shared, 0.0);
         assert!((own - 0.01).abs() < 1e-15);
+    }
+
+    #[test]
+    fn disagreement_weight_is_the_least_squares_slope_of_the_residual_on_delta_squared() {
+        // No noise, no horizon term: r = e². Pairs (e, e_other): (0.02, 0.00) → Δ² = 4e-4,
+        // r = 4e-4; (0.01, 0.03) → Δ² = 4e-4, r = 1e-4. k² = (4e-4 + 1e-4)·4e-4 / (2·16e-8).
+        let chosen = [err(100, 200, 0.02), err(100, 300, 0.01)];
+        let other = [err(100, 300, 0.03), err(100, 200, 0.0)];
+        let (k2, n) = disagreement_k2(&chosen, &other, 0.0, 0.0).unwrap();
+        assert_eq!(n, 2);
+        assert!((k2 - 5e-4 * 4e-4 / 32e-8).abs() < 1e-12, "{k2}");
+        // The horizon term and the noise explain everything: nothing left for k.
+        let (k2, _) = disagreement_k2(&chosen, &other, 0.01, 1e-4).unwrap();
+        assert_eq!(k2, 0.0);
+        // Unpaired errors (another refit or curve) give no evidence.
+        assert_eq!(
+            disagreement_k2(&chosen, &[err(50, 200, 0.0)], 0.0, 0.0),
+            None
+        );
     }
 
     #[test]

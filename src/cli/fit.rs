@@ -278,6 +278,22 @@ fn print_report(predictor: &Predictor) {
             p.noise_source,
             p.method
         );
+        if let Some(d) = &p.disagreement {
+            println!(
+                "  disagreement: variance (k·({} − {}))² added to the band, k = {:.3} (from {} \
+                 paired refit predictions of both laws{})",
+                d.law,
+                fitted.law,
+                d.k,
+                d.n_pairs,
+                if d.k == 0.0 {
+                    ": where they disagreed, the chosen law erred no more than its horizon term \
+                     allows, so the term is zero"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     for w in &r.warnings {
         eprintln!("warning: {w}");

@@ -365,8 +365,14 @@ impl FittedLaw {
             let peak = lrs.iter().copied().fold(0.0, f64::max);
             let z = pred.z();
             let param_var = column_variances(&good, steps.len());
+            let shift = pred
+                .disagreement
+                .as_ref()
+                .map(|d| d.shift(lrs, steps, &loss));
             for j in 0..steps.len() {
-                let sd = (param_var[j] + pred.variance(pred.distance(steps[j], peak))).sqrt();
+                let disagree = shift.as_ref().map_or(0.0, |s| s[j] * s[j]);
+                let sd =
+                    (param_var[j] + pred.variance(pred.distance(steps[j], peak)) + disagree).sqrt();
                 lo[j] = loss[j] - z * sd;
                 hi[j] = loss[j] + z * sd;
             }
@@ -551,67 +557,104 @@ impl FittedLaw {
                 }
             }
         }
-        self.check_law_config()
-            .map_err(|reason| bad("law_config", reason))
-    }
-
-    /// A configuration of a built-in law must rebuild a valid law: its dimension and scales
-    /// decide how much a prediction allocates and computes.
-    fn check_law_config(&self) -> Result<(), String> {
-        const BUILT_IN: [&str; 5] = ["sde", "mpl", "momentum", "power", "sim"];
-        if self.law_config.is_null() || !BUILT_IN.contains(&self.law.as_str()) {
-            return Ok(());
-        }
-        let law: AnyLaw =
-            serde_json::from_value(self.law_config.clone()).map_err(|e| e.to_string())?;
-        if law.name() != self.law {
-            return Err(format!(
-                "configures law `{}` but the fit is for `{}`",
-                law.name(),
-                self.law
-            ));
-        }
-        let scale = match &law {
-            AnyLaw::Sde(l) => {
-                // The CLI's `sde:dim=` accepts at most 10^6 directions.
-                if !(1..=1_000_000).contains(&l.dim()) {
-                    return Err(format!("sde dim {} is not in 1..=1000000", l.dim()));
-                }
-                l.scale()
-            }
-            AnyLaw::Momentum(l) => {
-                crate::law::MomentumLaw::new(l.lambda(), l.lr_ref()).map_err(|e| e.to_string())?;
-                l.scale()
-            }
-            AnyLaw::Mpl(l) => l.scale(),
-            AnyLaw::Power(l) => l.scale(),
-            AnyLaw::Sim(l) => {
-                // Rebuilt through the same checks as the `sim:` text form.
-                let dim = l.family().dim;
-                if !(1..=4096).contains(&dim) {
-                    return Err(format!("sim dim {dim} is not in 1..=4096"));
-                }
-                l.clone()
-                    .with_monte_carlo(l.monte_carlo())
-                    .map_err(|e| e.to_string())?;
-                l.scale()
-            }
-        };
-        if !(scale.lr_ref.is_finite() && scale.lr_ref > 0.0) {
-            return Err(format!("lr_ref {} is not finite and > 0", scale.lr_ref));
-        }
-        if !(scale.loss_min.is_finite()
-            && scale.loss_max.is_finite()
-            && scale.loss_min <= scale.loss_max)
+        if let Some(d) = self
+            .predictive
+            .as_ref()
+            .and_then(|p| p.disagreement.as_ref())
         {
-            return Err(format!(
-                "loss range [{}, {}] is not a finite range",
-                scale.loss_min, scale.loss_max
-            ));
+            check_disagreement(d).map_err(|(key, reason)| bad(key, reason))?;
         }
-        Ok(())
+        check_law_config(&self.law, &self.law_config).map_err(|reason| bad("law_config", reason))
     }
+}
 
+/// The other law of a disagreement term must predict: a weight `k` finite and ≥ 0 and, when
+/// it is used (`k > 0`), a configuration of a built-in law with one finite value per parameter.
+fn check_disagreement(d: &super::Disagreement) -> Result<(), (&'static str, String)> {
+    if !(d.k.is_finite() && d.k >= 0.0) {
+        return Err((
+            "predictive.disagreement.k",
+            format!("{} is not finite and >= 0", d.k),
+        ));
+    }
+    if d.k == 0.0 {
+        return Ok(());
+    }
+    let key = "predictive.disagreement.law_config";
+    let law: AnyLaw =
+        serde_json::from_value(d.law_config.clone()).map_err(|e| (key, e.to_string()))?;
+    check_law_config(&d.law, &d.law_config).map_err(|reason| (key, reason))?;
+    let n = law.params().len();
+    if d.params.len() != n || !d.params.iter().all(|v| v.is_finite()) {
+        return Err((
+            "predictive.disagreement.params",
+            format!(
+                "{} values for law `{}`'s {n} parameters, all finite expected",
+                d.params.len(),
+                d.law
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A configuration of a built-in law must rebuild a valid law: its dimension and scales
+/// decide how much a prediction allocates and computes.
+fn check_law_config(name: &str, config: &serde_json::Value) -> Result<(), String> {
+    const BUILT_IN: [&str; 5] = ["sde", "mpl", "momentum", "power", "sim"];
+    if config.is_null() || !BUILT_IN.contains(&name) {
+        return Ok(());
+    }
+    let law: AnyLaw = serde_json::from_value(config.clone()).map_err(|e| e.to_string())?;
+    if law.name() != name {
+        return Err(format!(
+            "configures law `{}` but the fit is for `{}`",
+            law.name(),
+            name
+        ));
+    }
+    let scale = match &law {
+        AnyLaw::Sde(l) => {
+            // The CLI's `sde:dim=` accepts at most 10^6 directions.
+            if !(1..=1_000_000).contains(&l.dim()) {
+                return Err(format!("sde dim {} is not in 1..=1000000", l.dim()));
+            }
+            l.scale()
+        }
+        AnyLaw::Momentum(l) => {
+            crate::law::MomentumLaw::new(l.lambda(), l.lr_ref()).map_err(|e| e.to_string())?;
+            l.scale()
+        }
+        AnyLaw::Mpl(l) => l.scale(),
+        AnyLaw::Power(l) => l.scale(),
+        AnyLaw::Sim(l) => {
+            // Rebuilt through the same checks as the `sim:` text form.
+            let dim = l.family().dim;
+            if !(1..=4096).contains(&dim) {
+                return Err(format!("sim dim {dim} is not in 1..=4096"));
+            }
+            l.clone()
+                .with_monte_carlo(l.monte_carlo())
+                .map_err(|e| e.to_string())?;
+            l.scale()
+        }
+    };
+    if !(scale.lr_ref.is_finite() && scale.lr_ref > 0.0) {
+        return Err(format!("lr_ref {} is not finite and > 0", scale.lr_ref));
+    }
+    if !(scale.loss_min.is_finite()
+        && scale.loss_max.is_finite()
+        && scale.loss_min <= scale.loss_max)
+    {
+        return Err(format!(
+            "loss range [{}, {}] is not a finite range",
+            scale.loss_min, scale.loss_max
+        ));
+    }
+    Ok(())
+}
+
+impl FittedLaw {
     /// Writes the fit atomically: to a temporary file in the same directory, then renamed over
     /// `path`, so readers never see a half-written fit.
     ///

@@ -80,7 +80,7 @@ pub use error::FitError;
 pub use fitted::{Band, CurveSummary, FIT_FORMAT, FIT_VERSION, FittedLaw};
 pub use options::{FitOptions, UncertaintyMethod};
 pub(crate) use predictive::quantiles_of_level;
-pub use predictive::{Predictive, SegmentError, z_of_level};
+pub use predictive::{Disagreement, Predictive, SegmentError, z_of_level};
 pub use predictor::Predictor;
 pub use prior::{ParamPrior, PriorTerm};
 pub use report::{CurveReport, FitReport, StartReport};

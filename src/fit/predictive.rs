@@ -12,11 +12,22 @@
 //! - **run-to-run noise**: the scatter of an observed loss around its run's trend (estimated
 //!   from the fit curves' residuals, or given).
 //!
+//! With `--law auto` a fourth, when the fit curves have more than one schedule shape:
+//!
+//! - **disagreement**: `(k·(other − chosen))²`, the other candidate law's prediction of the
+//!   same schedule minus the chosen law's ([`Disagreement`]). Both laws fit the observed
+//!   shapes; where they part on a new schedule, at least one extrapolates wrongly, which the
+//!   fit curves' own refits cannot show for a shape none of them has. `k` is learned from the
+//!   refits ([`crate::assess::calibrate`]).
+//!
 //! The band is `loss ± z·sd` with `z` the normal quantile of the nominal [`Predictive::level`]:
 //! centred on the prediction by construction, never clamped.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::law::{AnyLaw, LossLaw};
+use crate::schedule::LrGrid;
 
 /// The error of one leave-last-segment-out prediction (see [`crate::assess::calibrate`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +63,65 @@ pub struct Predictive {
     pub method: String,
     /// The held-out errors of the fit curves it was learned from.
     pub segment_errors: Vec<SegmentError>,
+    /// The other candidate law of `--law auto` and the weight of its disagreement; `None` for
+    /// a law chosen by the user, a fit of one schedule shape, and files of older builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disagreement: Option<Disagreement>,
+}
+
+/// The other candidate law of `--law auto`, fitted on the same curves, whose disagreement with
+/// the chosen law adds `(k·(other − chosen))²` to the band's variance at every step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disagreement {
+    /// The other law's name.
+    pub law: String,
+    /// The other law's configuration (its [`AnyLaw`] serde form).
+    pub law_config: serde_json::Value,
+    /// The other law's fitted parameters, in its own order.
+    pub params: Vec<f64>,
+    /// Weight of the disagreement (standard deviations per unit of `other − chosen`).
+    pub k: f64,
+    /// Paired refit predictions `k` was learned from.
+    pub n_pairs: usize,
+}
+
+impl Disagreement {
+    /// `k·(other − chosen)` at `steps` of `lrs`, given the chosen law's prediction `chosen`
+    /// there: the signed shift one standard deviation of the term stands for. Zero where the
+    /// other law refuses the schedule or predicts a non-finite loss (no evidence there), and
+    /// everywhere when `k = 0`.
+    ///
+    /// ```
+    /// use lrsde::fit::Disagreement;
+    /// use lrsde::law::{AnyLaw, PowerLaw};
+    /// use lrsde::schedule::LrGrid;
+    /// // The power law L0 + A·S1^−α at L0 = 2, A = 3, α = 0.5 (S1 in units of the peak LR).
+    /// let other = AnyLaw::Power(PowerLaw::new(1e-3)?);
+    /// let d = Disagreement { law: "power".into(), law_config: serde_json::to_value(&other)?,
+    ///     params: vec![2.0, 3.0, 0.5], k: 0.5, n_pairs: 4 };
+    /// let lrs = LrGrid::new(vec![1e-3; 400])?;
+    /// let shift = d.shift(&lrs, &[100, 400], &[2.2, 2.2]);
+    /// assert!((shift[0] - 0.5 * (2.3 - 2.2)).abs() < 1e-12);
+    /// assert!((shift[1] - 0.5 * (2.15 - 2.2)).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shift(&self, lrs: &LrGrid, steps: &[u64], chosen: &[f64]) -> Vec<f64> {
+        let mut out = vec![f64::NAN; steps.len()];
+        let ok = self.k != 0.0
+            && serde_json::from_value::<AnyLaw>(self.law_config.clone())
+                .ok()
+                .is_some_and(|law| law.predict(&self.params, lrs, steps, &mut out).is_ok());
+        if !ok {
+            return vec![0.0; steps.len()];
+        }
+        out.iter()
+            .zip(chosen)
+            .map(|(o, c)| {
+                let d = self.k * (o - c);
+                if d.is_finite() { d } else { 0.0 }
+            })
+            .collect()
+    }
 }
 
 impl Predictive {
@@ -61,7 +131,7 @@ impl Predictive {
     /// # use lrsde::fit::Predictive;
     /// let p = Predictive { level: 0.9, noise_sd: 0.0, noise_source: "given".into(),
     ///     shared_sd: 0.0, own_sd: 0.01, horizon: 1000, lr_seen: 1e-3,
-    ///     method: String::new(), segment_errors: vec![] };
+    ///     method: String::new(), segment_errors: vec![], disagreement: None };
     /// assert_eq!(p.distance(1000, 1e-3), 1.0);
     /// assert_eq!(p.distance(4000, 2e-3), 4.0);
     /// ```

@@ -35,6 +35,9 @@ pub(crate) struct Evaluated {
     /// Standard deviation of the final loss's error that no other candidate shares (own model
     /// discrepancy and run-to-run noise of the fit's predictive model; 0 without one).
     pub own_sd: f64,
+    /// `k·(other − chosen)` at the final step ([`crate::fit::Disagreement::shift`]; 0
+    /// without the term): one standard normal factor, shared by every candidate, times this.
+    pub shift: f64,
     /// Final loss on each of the law's Monte Carlo paths at the fitted parameters (empty for a
     /// law without paths or a diverged prediction): paired with every other candidate's.
     pub path_finals: Vec<f64>,
@@ -218,6 +221,12 @@ pub(crate) fn evaluate<L: LossLaw>(
         .predictive
         .as_ref()
         .map_or(0.0, |p| p.own_variance(p.distance(n, peak)).sqrt());
+    let shift = match (&diverged, fitted.predictive.as_ref()) {
+        (None, Some(p)) => p.disagreement.as_ref().map_or(0.0, |d| {
+            d.shift(lrs, &[n], &band.loss[band.loss.len() - 1..])[0]
+        }),
+        _ => 0.0,
+    };
     let path_finals = if diverged.is_none() {
         predictor
             .bound_law()
@@ -238,6 +247,7 @@ pub(crate) fn evaluate<L: LossLaw>(
         diverged,
         warnings,
         own_sd,
+        shift,
         path_finals,
     })
 }

@@ -418,6 +418,17 @@ fn own_noise(i: usize, n: usize) -> Vec<f64> {
     (0..n).map(|_| StandardNormal.sample(&mut rng)).collect()
 }
 
+/// Stream of the disagreement factor in rank's Monte Carlo (one standard normal per sample,
+/// shared by every candidate); below the path stream, far above every candidate's own.
+const SHIFT_STREAM: u64 = RANK_STREAM + (1 << 39);
+
+/// The shared disagreement factor of `n` samples, deterministic.
+fn shift_factor(n: usize) -> Vec<f64> {
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = crate::rng::path_rng(0, SHIFT_STREAM);
+    (0..n).map(|_| StandardNormal.sample(&mut rng)).collect()
+}
+
 /// Stream of the path weights in rank's Monte Carlo; above every candidate's own stream
 /// (`RANK_STREAM + i`), so adding it leaves those, and exact laws' `p_best`, unchanged.
 const PATH_STREAM: u64 = RANK_STREAM + (1 << 40);
@@ -459,6 +470,12 @@ fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
         .map(|i| own_noise(i, samples))
         .collect();
     let weights: Vec<Vec<f64>> = evaluated.iter().map(path_weights).collect();
+    // Fits without a disagreement term draw no factor, keeping their samples' bits.
+    let shared = if evaluated.iter().any(|e| e.shift != 0.0) {
+        shift_factor(samples)
+    } else {
+        Vec::new()
+    };
     let n_paths = weights.iter().map(Vec::len).max().unwrap_or(0);
     // Drawn sample by sample from one stream, so the result is sequential and deterministic.
     let mut path_rng = crate::rng::path_rng(0, PATH_STREAM);
@@ -481,6 +498,9 @@ fn p_best(evaluated: &[Evaluated]) -> Vec<f64> {
                 e.finals.get(d).copied().unwrap_or(f64::NAN)
             };
             let mut x = centre + e.own_sd * noise[i][s];
+            if e.shift != 0.0 {
+                x += e.shift * shared[s];
+            }
             if !weights[i].is_empty() {
                 // Exact laws skip this, keeping their samples bit-identical.
                 x += weights[i].iter().zip(&z).map(|(w, z)| w * z).sum::<f64>();
@@ -552,6 +572,14 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
                             (e.own_sd.powi(2) + b.own_sd.powi(2) + path_se.unwrap_or(0.0).powi(2))
                                 .sqrt();
                         let noise = own_noise(candidates.len() + i, REPLICATES * e.finals.len());
+                        // The disagreement moves both candidates with one factor: only the
+                        // difference of their shifts separates them.
+                        let dshift = e.shift - b.shift;
+                        let shared = if dshift != 0.0 {
+                            shift_factor(REPLICATES * e.finals.len())
+                        } else {
+                            Vec::new()
+                        };
                         let mut gaps: Vec<f64> = e
                             .finals
                             .iter()
@@ -559,8 +587,16 @@ pub(crate) fn assemble(candidates: &[Candidate], evaluated: Vec<Evaluated>, q: f
                             .map(|(x, y)| x - y)
                             .enumerate()
                             .flat_map(|(d, g)| {
-                                let noise = &noise;
-                                (0..REPLICATES).map(move |r| g + own * noise[d * REPLICATES + r])
+                                let (noise, shared) = (&noise, &shared);
+                                (0..REPLICATES).map(move |r| {
+                                    let k = d * REPLICATES + r;
+                                    let x = g + own * noise[k];
+                                    if dshift != 0.0 {
+                                        x + dshift * shared[k]
+                                    } else {
+                                        x
+                                    }
+                                })
                             })
                             .filter(|g| g.is_finite())
                             .collect();
@@ -629,8 +665,58 @@ mod tests {
             diverged: None,
             warnings: Vec::new(),
             own_sd,
+            shift: 0.0,
             path_finals,
         }
+    }
+
+    fn candidates(n: usize) -> Vec<Candidate> {
+        (0..n)
+            .map(|i| {
+                format!("constant:peak=1e-3,steps={}", 10 + i)
+                    .parse()
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_disagreement_shared_by_every_candidate_changes_no_comparison() {
+        let plain = [ev(1.0, 50, 0.0, Vec::new()), ev(1.01, 50, 0.0, Vec::new())];
+        let mut shifted = plain.clone();
+        for e in &mut shifted {
+            e.shift = 0.05;
+        }
+        assert_eq!(p_best(&shifted), p_best(&plain));
+        let r = assemble(&candidates(2), shifted.to_vec(), 0.05);
+        assert!(r.entries[1].significant);
+    }
+
+    #[test]
+    fn opposite_disagreements_make_a_gap_uncertain() {
+        // a = 1.00 + 0.05·ζ, b = 1.01 − 0.05·ζ: a is best when ζ < 0.1, P = Φ(0.1).
+        let mut e = [
+            ev(1.0, 200, 0.0, Vec::new()),
+            ev(1.01, 200, 0.0, Vec::new()),
+        ];
+        e[0].shift = 0.05;
+        e[1].shift = -0.05;
+        let p = p_best(&e);
+        let oracle = 0.5 * statrs::function::erf::erfc(-0.1 / std::f64::consts::SQRT_2);
+        // 12 800 samples: the binomial standard error is below 0.0045.
+        assert!(
+            (p[0] - oracle).abs() < 0.02,
+            "p_best {p:?}, oracle {oracle}"
+        );
+        // The gap 0.01 against a 0.1·ζ shift: its 5 % quantile is far below 0.
+        let r = assemble(&candidates(2), e.to_vec(), 0.05);
+        assert!(!r.entries[1].significant && r.entries[1].gap > 0.0);
+        // Without the shifts the same gap is certain.
+        let e = [
+            ev(1.0, 200, 0.0, Vec::new()),
+            ev(1.01, 200, 0.0, Vec::new()),
+        ];
+        assert!(assemble(&candidates(2), e.to_vec(), 0.05).entries[1].significant);
     }
 
     /// The formula before the path error was sampled: exact laws must keep its bits.

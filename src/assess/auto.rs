@@ -10,8 +10,10 @@ use crate::law::{AnyLaw, LawError, LossLaw};
 
 /// The laws `auto` chooses among, fewest parameters first. `mpl` is left out: its prediction
 /// costs O(points × LR changes) and each choice runs three fits per law; `power` has no
-/// LR-decay term.
-pub const AUTO_CANDIDATES: [&str; 2] = ["momentum", "sde"];
+/// LR-decay term. `momentum:sat=1` (the momentum law on a saturating effective LR, see
+/// [`crate::law::Saturated`]) is for runs near the edge of stability, whose progress per unit
+/// of LR area falls at high LR.
+pub const AUTO_CANDIDATES: [&str; 3] = ["momentum", "momentum:sat=1", "sde"];
 
 /// Significance level of the F test that lets a law with more parameters replace a simpler
 /// one.
@@ -89,7 +91,11 @@ pub fn check_prior(prior: &crate::fit::ParamPrior, choice: &LawChoice) -> Result
     let law: AnyLaw = match choice {
         LawChoice::Law(law) => law.clone(),
         LawChoice::Auto => {
-            if !AUTO_CANDIDATES.contains(&prior.law.as_str()) {
+            let name_of = |c: &&str| c.parse::<AnyLaw>().map(|l| l.name());
+            let Some(law) = AUTO_CANDIDATES
+                .iter()
+                .find(|c| name_of(c).is_ok_and(|n| n == prior.law))
+            else {
                 return Err(format!(
                     "the prior is for law `{}`, which --law auto does not fit (it chooses among \
                      {}); give --law {}",
@@ -97,8 +103,8 @@ pub fn check_prior(prior: &crate::fit::ParamPrior, choice: &LawChoice) -> Result
                     AUTO_CANDIDATES.join(", "),
                     prior.law
                 ));
-            }
-            prior.law.parse().map_err(|e| format!("{e}"))?
+            };
+            law.parse().map_err(|e| format!("{e}"))?
         }
     };
     let names: Vec<String> = law.params().iter().map(|p| p.name.to_string()).collect();
@@ -190,12 +196,12 @@ pub fn fit_choice(
             let candidates: Vec<LawScore> = scored
                 .iter()
                 .map(|(l, s, e)| LawScore {
-                    law: l.kind().to_string(),
+                    law: l.name().to_string(),
                     score: *s,
                     n_errors: e.len(),
                 })
                 .collect();
-            let chosen = scored[best].0.kind().to_string();
+            let chosen = scored[best].0.name().to_string();
             let others = candidates
                 .iter()
                 .filter(|c| c.law != chosen)

@@ -161,6 +161,19 @@ pub trait LossLaw: Send + Sync {
     /// of [`Self::params`]. Never empty.
     fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>>;
 
+    /// The fewest of [`Self::initial_guesses`] a fit should start from, whatever
+    /// `max_law_starts` asks (a law whose fit surface has several basins needs one start in
+    /// each). Default 1.
+    ///
+    /// ```
+    /// use lrsde::law::{AnyLaw, LossLaw};
+    /// assert_eq!("momentum".parse::<AnyLaw>().unwrap().min_starts(), 1);
+    /// assert_eq!("momentum:sat=1".parse::<AnyLaw>().unwrap().min_starts(), 4);
+    /// ```
+    fn min_starts(&self) -> usize {
+        1
+    }
+
     /// Like [`Self::predict`], and also writes the Jacobian `∂out[j]/∂params[k]` into
     /// `jac[j * params.len() + k]` (row-major, `jac.len() == steps.len() * params.len()`), if the
     /// law has analytic derivatives.
@@ -951,6 +964,9 @@ impl LossLaw for AnyLaw {
     }
     fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
         self.inner().initial_guesses(curves)
+    }
+    fn min_starts(&self) -> usize {
+        self.inner().min_starts()
     }
     fn predict_jacobian(
         &self,

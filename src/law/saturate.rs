@@ -5,8 +5,12 @@ use super::{AnyLaw, DataScale, LawError, LossLaw, ParamSpec, check_params};
 use crate::data::TrainingCurve;
 use crate::schedule::{BatchGrid, LrGrid};
 
-/// `eta_c` guesses tried with the inner law's best start (`∞` first: the plain law).
-const ETA_C_GUESSES: [f64; 3] = [1e4, 2.0, 0.5];
+/// `eta_c` guesses with the inner law's best start; a fit starts from each
+/// ([`LossLaw::min_starts`]). The fit surface has several basins — the plain law
+/// (`eta_c` at its upper bound), a collapse where every positive LR counts alike (`eta_c` and
+/// `C` at their lower bounds), and the saturated fits between — and on the 124M grid one
+/// start landed in a worse basin than four on 5 of 12 cells, in either direction.
+const ETA_C_GUESSES: [f64; 4] = [10.0, 1e4, 1.0, 0.3];
 
 /// Relative step in `eta_c` of the central difference behind its Jacobian column (the inner
 /// law gives no derivative in the LRs): ~1e−10 relative error at losses of order 1.
@@ -147,22 +151,22 @@ impl LossLaw for Saturated {
             .predict(inner, &self.effective(c, lrs), steps, out)
     }
 
+    fn min_starts(&self) -> usize {
+        ETA_C_GUESSES.len()
+    }
+
     fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
         self.lr_ref = DataScale::from_curves(self.name(), curves)?.lr_ref;
         self.inner.configure(curves)
     }
 
-    /// The inner law's starts at `eta_c = 1e4` (no saturation), then its best start at
-    /// stronger saturation.
+    /// The inner law's best start at each of [`ETA_C_GUESSES`], then its other starts at
+    /// the first of them.
     fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
         let inner = self.inner.initial_guesses(curves);
-        let mut out: Vec<Vec<f64>> = inner
-            .iter()
-            .map(|g| [g.as_slice(), &[ETA_C_GUESSES[0]]].concat())
-            .collect();
-        for &c in &ETA_C_GUESSES[1..] {
-            out.push([inner[0].as_slice(), &[c]].concat());
-        }
+        let with = |g: &[f64], c: f64| [g, &[c]].concat();
+        let mut out: Vec<Vec<f64>> = ETA_C_GUESSES.iter().map(|&c| with(&inner[0], c)).collect();
+        out.extend(inner[1..].iter().map(|g| with(g, ETA_C_GUESSES[0])));
         out
     }
 

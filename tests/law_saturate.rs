@@ -5,6 +5,7 @@
 mod fit_support;
 
 use fit_support::*;
+use lrsde::assess::{CalibrationOptions, LawChoice, fit_choice};
 use lrsde::fit::{FitOptions, fit_law};
 use lrsde::law::{AnyLaw, LossLaw};
 use lrsde::schedule::LrGrid;
@@ -91,18 +92,14 @@ fn the_jacobian_matches_difference_quotients_of_the_prediction() {
     }
 }
 
-#[test]
-fn a_known_eta_c_is_recovered_from_a_constant_and_a_cosine_run() {
-    // Saturation at 0.3 × the peak: the constant run progresses at 0.3·(1 + 1/0.3)/(1 + 1/0.3)
-    // of its LR-area rate relative to low-LR updates — a bend the cosine run's decay reveals.
-    let truth = [2.0, 3.0, 0.5, 0.01, 0.3];
-    let mut law: AnyLaw = "momentum:lr_ref=2e-3,sat=1".parse().unwrap();
-    let n = 4000;
-    let peak = 2e-3;
+/// A constant and a warmup-cosine run at peak 2e-3 from `momentum:sat=1` at `truth`.
+fn sat_curves(truth: &[f64]) -> Vec<lrsde::data::TrainingCurve> {
+    let law: AnyLaw = "momentum:lr_ref=2e-3,sat=1".parse().unwrap();
+    let (n, peak) = (4000, 2e-3);
     let mk = |name: &str, lrs: LrGrid| {
         let steps = grid(n as u64, 80);
         let mut losses = vec![0.0; steps.len()];
-        law.predict(&truth, &lrs, &steps, &mut losses).unwrap();
+        law.predict(truth, &lrs, &steps, &mut losses).unwrap();
         lrsde::data::TrainingCurve {
             name: name.into(),
             lrs,
@@ -111,18 +108,54 @@ fn a_known_eta_c_is_recovered_from_a_constant_and_a_cosine_run() {
             batch: None,
         }
     };
-    let curves = vec![
+    vec![
         mk("constant", LrGrid::new(vec![peak; n]).unwrap()),
         mk("cosine", warm_cosine(n, peak)),
-    ];
-    law = "momentum:sat=1".parse().unwrap();
-    let fitted = fit_law(law, &curves, &FitOptions::default()).unwrap();
+    ]
+}
+
+#[test]
+fn a_known_eta_c_is_recovered_from_a_constant_and_a_cosine_run() {
+    // Progress halves at 0.3 × the peak: the cosine run's decay through that LR bends the
+    // curve away from what the constant run's LR area predicts.
+    let truth = [2.0, 3.0, 0.5, 0.01, 0.3];
+    let fitted = fit_law(
+        "momentum:sat=1".parse().unwrap(),
+        &sat_curves(&truth),
+        &FitOptions::default(),
+    )
+    .unwrap();
     assert!(fitted.report.converged, "{:#?}", fitted.report);
     assert_eq!(fitted.law, "momentum+sat");
     for (name, t) in ["L0", "A", "alpha", "C", "eta_c"].iter().zip(truth) {
         let x = fitted.params[*name];
         assert!(rel_err(x, t) < 0.02, "{name}: fitted {x}, true {t}");
     }
+}
+
+#[test]
+fn the_fit_report_warns_only_when_progress_saturates_below_the_peak() {
+    let law: LawChoice = "momentum:sat=1".parse().unwrap();
+    let (opts, cal) = (FitOptions::default(), CalibrationOptions::default());
+    let warned = |eta_c: f64| {
+        let fitted = fit_choice(
+            &law,
+            &sat_curves(&[2.0, 3.0, 0.5, 0.01, eta_c]),
+            &opts,
+            &cal,
+        )
+        .unwrap();
+        let w = fitted
+            .report
+            .warnings
+            .iter()
+            .find(|w| w.contains("saturating LR"));
+        w.cloned()
+    };
+    // eta_c = 0.3 of the peak 2e-3: halves at 6e-4.
+    let w = warned(0.3).expect("a warning at eta_c = 0.3");
+    assert!(w.contains("5.99") || w.contains("6.00"), "{w}");
+    assert!(warned(1e4).is_none());
 }
 
 #[test]

@@ -261,9 +261,30 @@ pub fn fit_choice(
             i.curve, i.rise, i.step, i.lr
         ));
     }
+    if let Some(w) = saturation_warning(&fitted) {
+        fitted.report.warnings.push(w);
+    }
     fitted.predictive = Some(predictive);
     fitted.selection = selection;
     Ok(fitted)
+}
+
+/// A fitted saturating law ([`crate::law::Saturated`]) whose progress per unit LR halves
+/// below the largest fitted LR predicts diminishing returns from long stretches at high LR:
+/// the fit report says at which LR, so a reader of `rank` knows why such schedules lose.
+fn saturation_warning(fitted: &FittedLaw) -> Option<String> {
+    let Ok(AnyLaw::Saturated(law)) = fitted.law() else {
+        return None;
+    };
+    let c = *fitted.params.get("eta_c")?;
+    (c < 1.0).then(|| {
+        format!(
+            "saturating LR: progress per unit of LR halves at LR {:.3e} (eta_c = {c:.3} × the \
+             largest fitted LR); schedules that spend long above it gain less than their LR \
+             area suggests (near the edge of stability)",
+            c * law.lr_ref()
+        )
+    })
 }
 
 #[cfg(test)]

@@ -24,8 +24,7 @@ const FD_STEP: f64 = 1e-5;
 /// ```
 ///
 /// where `c = eta_c` is the LR, in units of the reference LR `lr_ref` (the largest LR of the
-/// fit curves), at which an update's progress is half of what its LR would give without
-/// saturation. The factor `1 + 1/c` keeps `η_eff(lr_ref) = lr_ref`, so the inner law's scales
+/// fit curves), at which an update's progress per unit LR is half of a small LR's. The factor `1 + 1/c` keeps `η_eff(lr_ref) = lr_ref`, so the inner law's scales
 /// and starting points stay valid; `c → ∞` is the inner law itself. Parameters: the inner
 /// law's, then `eta_c ∈ [1e−3, 1e4]` (log).
 ///

@@ -23,6 +23,12 @@ const POOLED_COVERAGE: (f64, f64) = (0.80, 0.95);
 const TABLE_COVERAGE: (f64, f64) = (0.80, 0.95);
 /// Median band width at the final step, at most this many times the table's final-loss MAE.
 const WIDTH_PER_MAE: f64 = 4.0;
+/// The 124M grid's exception: since `auto` picks `momentum:sat=1` on three cells its MAE
+/// halved (0.0152 → 0.0082) while the band narrowed less (median width 0.0561 → 0.0489),
+/// measured 5.96 × MAE (docs/accuracy.md, "The instability regime").
+const GRID_WIDTH_PER_MAE: f64 = 6.5;
+/// The target for `auto`'s final-loss MAE on the 124M grid (measured 0.0082).
+const GRID_MAE_MAX: f64 = 0.010;
 
 /// Continued training with the decay-response prior (docs/accuracy.md): `auto`'s mean
 /// final-loss error is at most the target (measured 0.0176 over 42 branches) …
@@ -92,9 +98,20 @@ fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
                 .all(|a| a.fitted.predictive.as_ref().unwrap().disagreement.is_some()),
             "{title}: a row without the disagreement term"
         );
+
+        let width_per_mae = if *title == "124M grid" {
+            assert!(
+                s.final_mae <= GRID_MAE_MAX,
+                "{title}: auto MAE {:.4} > {GRID_MAE_MAX}",
+                s.final_mae
+            );
+            GRID_WIDTH_PER_MAE
+        } else {
+            WIDTH_PER_MAE
+        };
         assert!(
-            s.median_width <= WIDTH_PER_MAE * s.final_mae,
-            "{title}: median width {:.4} > {WIDTH_PER_MAE} × MAE {:.4}",
+            s.median_width <= width_per_mae * s.final_mae,
+            "{title}: median width {:.4} > {width_per_mae} × MAE {:.4}",
             s.median_width,
             s.final_mae
         );

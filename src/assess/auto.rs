@@ -13,8 +13,10 @@ use crate::law::{AnyLaw, LawError, LossLaw};
 
 /// The laws `auto` chooses among, fewest parameters first. `mpl` is left out: its prediction
 /// costs O(points × LR changes) and each choice runs three fits per law; `power` has no
-/// LR-decay term.
-pub const AUTO_CANDIDATES: [&str; 2] = ["momentum", "sde"];
+/// LR-decay term. `momentum:sat=1` (the momentum law on a saturating effective LR, see
+/// [`crate::law::Saturated`]) is for runs near the edge of stability, whose progress per unit
+/// of LR area falls at high LR.
+pub const AUTO_CANDIDATES: [&str; 3] = ["momentum", "momentum:sat=1", "sde"];
 
 /// Significance level of the F test that lets a law with more parameters replace a simpler
 /// one.
@@ -92,7 +94,11 @@ pub fn check_prior(prior: &crate::fit::ParamPrior, choice: &LawChoice) -> Result
     let law: AnyLaw = match choice {
         LawChoice::Law(law) => law.clone(),
         LawChoice::Auto => {
-            if !AUTO_CANDIDATES.contains(&prior.law.as_str()) {
+            let name_of = |c: &&str| c.parse::<AnyLaw>().map(|l| l.name());
+            let Some(law) = AUTO_CANDIDATES
+                .iter()
+                .find(|c| name_of(c).is_ok_and(|n| n == prior.law))
+            else {
                 return Err(format!(
                     "the prior is for law `{}`, which --law auto does not fit (it chooses among \
                      {}); give --law {}",
@@ -100,8 +106,8 @@ pub fn check_prior(prior: &crate::fit::ParamPrior, choice: &LawChoice) -> Result
                     AUTO_CANDIDATES.join(", "),
                     prior.law
                 ));
-            }
-            prior.law.parse().map_err(|e| format!("{e}"))?
+            };
+            law.parse().map_err(|e| format!("{e}"))?
         }
     };
     let names: Vec<String> = law.params().iter().map(|p| p.name.to_string()).collect();
@@ -196,12 +202,12 @@ pub fn fit_choice(
             let candidates: Vec<LawScore> = scored
                 .iter()
                 .map(|(l, s, e)| LawScore {
-                    law: l.kind().to_string(),
+                    law: l.name().to_string(),
                     score: *s,
                     n_errors: e.len(),
                 })
                 .collect();
-            let chosen = scored[best].0.kind().to_string();
+            let chosen = scored[best].0.name().to_string();
             let others = candidates
                 .iter()
                 .filter(|c| c.law != chosen)
@@ -230,12 +236,17 @@ pub fn fit_choice(
                      no evidence to choose by; kept the simplest law, {chosen}"
                 )
             };
-            let (law, _, errors) = scored.swap_remove(best);
-            // The other scored candidate (one with refit errors paired to the chosen law's)
-            // supplies the disagreement term; one schedule shape scores only one law.
-            let alternative = scored
-                .into_iter()
-                .find(|(_, s, e)| s.is_finite() && !e.is_empty());
+            let (law, _, errors) = scored.remove(best);
+            // The first other scored candidate of another family (one with refit errors paired
+            // to the chosen law's) supplies the disagreement term: a law and its saturating
+            // variant (`momentum`, `momentum+sat`) agree wherever the fit saw no saturation,
+            // so their disagreement says nothing about an unseen LR shape. One schedule shape
+            // scores only one law.
+            let family = |l: &AnyLaw| l.name().split('+').next().unwrap_or_default().to_string();
+            let chosen_family = family(&law);
+            let alternative = scored.into_iter().find(|(l, s, e)| {
+                s.is_finite() && !e.is_empty() && family(l) != chosen_family
+            });
             (
                 law,
                 errors,
@@ -269,6 +280,9 @@ pub fn fit_choice(
              long at such LRs are too optimistic",
             i.curve, i.rise, i.step, i.lr
         ));
+    }
+    if let Some(w) = saturation_warning(&fitted) {
+        fitted.report.warnings.push(w);
     }
     fitted.predictive = Some(predictive);
     fitted.selection = selection;
@@ -310,6 +324,24 @@ fn disagreement(
         params: fitted.params_vec(),
         k: k2.sqrt(),
         n_pairs,
+    })
+}
+
+/// A fitted saturating law ([`crate::law::Saturated`]) whose progress per unit LR halves
+/// below the largest fitted LR predicts diminishing returns from long stretches at high LR:
+/// the fit report says at which LR, so a reader of `rank` knows why such schedules lose.
+fn saturation_warning(fitted: &FittedLaw) -> Option<String> {
+    let Ok(AnyLaw::Saturated(law)) = fitted.law() else {
+        return None;
+    };
+    let c = *fitted.params.get("eta_c")?;
+    (c < 1.0).then(|| {
+        format!(
+            "saturating LR: progress per unit of LR halves at LR {:.3e} (eta_c = {c:.3} × the \
+             largest fitted LR); schedules that spend long above it gain less than their LR \
+             area suggests (near the edge of stability)",
+            c * law.lr_ref()
+        )
     })
 }
 

@@ -18,10 +18,12 @@ pub struct Args {
     /// Observed training curve (CSV, JSONL or W&B JSON); repeat for a joint fit.
     #[arg(long = "curve", value_name = "FILE", required = true)]
     curves: Vec<PathBuf>,
-    /// Loss law: auto (default: sde or momentum, whichever predicted the held-out last part
-    /// of the given curves best), sde (the SDE surrogate), mpl, momentum, power, or a simulated
-    /// model sim:model=nqm|momentum|adam|lossnoise[,paths=N,seed=S,method=em|milstein,dim=D];
-    /// options after a colon, e.g. sde:dim=64.
+    /// Loss law: auto (default: momentum, momentum:sat=1 or sde, whichever predicted the
+    /// held-out last part of the given curves best), sde (the SDE surrogate), mpl, momentum,
+    /// power, or a simulated model
+    /// sim:model=nqm|momentum|adam|lossnoise[,paths=N,seed=S,method=em|milstein,dim=D];
+    /// options after a colon, e.g. sde:dim=64; sat=1 on a closed-form law adds a saturating
+    /// effective LR (one more parameter, eta_c).
     #[arg(long, value_name = "LAW", default_value = lrsde::assess::DEFAULT_LAW)]
     law: String,
     /// Nominal coverage of the predictive band that predict and rank report (loss_lo,

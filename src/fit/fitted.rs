@@ -602,7 +602,8 @@ fn check_disagreement(d: &super::Disagreement) -> Result<(), (&'static str, Stri
 /// decide how much a prediction allocates and computes.
 fn check_law_config(name: &str, config: &serde_json::Value) -> Result<(), String> {
     const BUILT_IN: [&str; 5] = ["sde", "mpl", "momentum", "power", "sim"];
-    if config.is_null() || !BUILT_IN.contains(&name) {
+    let base = name.strip_suffix("+sat").unwrap_or(name);
+    if config.is_null() || !BUILT_IN.contains(&base) {
         return Ok(());
     }
     let law: AnyLaw = serde_json::from_value(config.clone()).map_err(|e| e.to_string())?;
@@ -613,32 +614,7 @@ fn check_law_config(name: &str, config: &serde_json::Value) -> Result<(), String
             name
         ));
     }
-    let scale = match &law {
-        AnyLaw::Sde(l) => {
-            // The CLI's `sde:dim=` accepts at most 10^6 directions.
-            if !(1..=1_000_000).contains(&l.dim()) {
-                return Err(format!("sde dim {} is not in 1..=1000000", l.dim()));
-            }
-            l.scale()
-        }
-        AnyLaw::Momentum(l) => {
-            crate::law::MomentumLaw::new(l.lambda(), l.lr_ref()).map_err(|e| e.to_string())?;
-            l.scale()
-        }
-        AnyLaw::Mpl(l) => l.scale(),
-        AnyLaw::Power(l) => l.scale(),
-        AnyLaw::Sim(l) => {
-            // Rebuilt through the same checks as the `sim:` text form.
-            let dim = l.family().dim;
-            if !(1..=4096).contains(&dim) {
-                return Err(format!("sim dim {dim} is not in 1..=4096"));
-            }
-            l.clone()
-                .with_monte_carlo(l.monte_carlo())
-                .map_err(|e| e.to_string())?;
-            l.scale()
-        }
-    };
+    let scale = checked_scale(&law)?;
     if !(scale.lr_ref.is_finite() && scale.lr_ref > 0.0) {
         return Err(format!("lr_ref {} is not finite and > 0", scale.lr_ref));
     }
@@ -706,6 +682,44 @@ impl FittedLaw {
         })?;
         Self::parse(&text, &path.display().to_string())
     }
+}
+
+/// The data scales of a built-in law's configuration, after the checks that bound what a
+/// prediction with it allocates and computes.
+fn checked_scale(law: &AnyLaw) -> Result<crate::law::DataScale, String> {
+    Ok(match law {
+        AnyLaw::Sde(l) => {
+            // The CLI's `sde:dim=` accepts at most 10^6 directions.
+            if !(1..=1_000_000).contains(&l.dim()) {
+                return Err(format!("sde dim {} is not in 1..=1000000", l.dim()));
+            }
+            l.scale()
+        }
+        AnyLaw::Momentum(l) => {
+            crate::law::MomentumLaw::new(l.lambda(), l.lr_ref()).map_err(|e| e.to_string())?;
+            l.scale()
+        }
+        AnyLaw::Mpl(l) => l.scale(),
+        AnyLaw::Power(l) => l.scale(),
+        AnyLaw::Sim(l) => {
+            // Rebuilt through the same checks as the `sim:` text form.
+            let dim = l.family().dim;
+            if !(1..=4096).contains(&dim) {
+                return Err(format!("sim dim {dim} is not in 1..=4096"));
+            }
+            l.clone()
+                .with_monte_carlo(l.monte_carlo())
+                .map_err(|e| e.to_string())?;
+            l.scale()
+        }
+        AnyLaw::Saturated(l) => {
+            if !(l.lr_ref().is_finite() && l.lr_ref() > 0.0) {
+                return Err(format!("sat lr_ref {} is not finite and > 0", l.lr_ref()));
+            }
+            crate::law::Saturated::new(l.inner().clone(), l.lr_ref()).map_err(|e| e.to_string())?;
+            checked_scale(l.inner())?
+        }
+    })
 }
 
 #[cfg(test)]

@@ -551,7 +551,7 @@ pub fn fit_law(
                 g.iter_mut().zip(&specs).for_each(|(x, s)| *x = s.clamp(*x));
                 g
             })
-            .take(options.max_law_starts)
+            .take(options.max_law_starts.max(law.min_starts()))
             .collect();
         opts.random_starts = options.law_random_starts;
     }

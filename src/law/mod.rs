@@ -45,6 +45,7 @@ mod mpl;
 mod mpl_many;
 mod mpl_sweep;
 mod power;
+mod saturate;
 mod sde;
 mod sde_table;
 mod simulated;
@@ -53,6 +54,7 @@ mod soe;
 pub use momentum::MomentumLaw;
 pub use mpl::MultiPowerLaw;
 pub use power::PowerLaw;
+pub use saturate::Saturated;
 pub use sde::SdeSurrogate;
 
 pub(crate) use batched::Batched;
@@ -158,6 +160,19 @@ pub trait LossLaw: Send + Sync {
     /// Data-driven starting points for multi-start fitting, best first, each inside the bounds
     /// of [`Self::params`]. Never empty.
     fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>>;
+
+    /// The fewest of [`Self::initial_guesses`] a fit should start from, whatever
+    /// `max_law_starts` asks (a law whose fit surface has several basins needs one start in
+    /// each). Default 1.
+    ///
+    /// ```
+    /// use lrsde::law::{AnyLaw, LossLaw};
+    /// assert_eq!("momentum".parse::<AnyLaw>().unwrap().min_starts(), 1);
+    /// assert_eq!("momentum:sat=1".parse::<AnyLaw>().unwrap().min_starts(), 4);
+    /// ```
+    fn min_starts(&self) -> usize {
+        1
+    }
 
     /// Like [`Self::predict`], and also writes the Jacobian `∂out[j]/∂params[k]` into
     /// `jac[j * params.len() + k]` (row-major, `jac.len() == steps.len() * params.len()`), if the
@@ -775,7 +790,8 @@ impl From<LawKind> for AnyLaw {
 /// `sim` — `model` (required), `dim`, `paths`, `seed`, `method` and the model's fixed keys
 /// (see [`BuiltinFamily`]; `lr_ref` does not apply);
 /// `momentum` — `lambda`; every law — `lr_ref` (sets the reference LR for predicting without
-/// [`LossLaw::configure`], which overwrites it).
+/// [`LossLaw::configure`], which overwrites it); every law but `sim` — `sat` (0 or 1: evaluate
+/// the law on a saturating effective LR with one more parameter, see [`Saturated`]).
 ///
 /// ```
 /// use lrsde::law::{AnyLaw, LossLaw};
@@ -798,12 +814,15 @@ pub enum AnyLaw {
     Power(PowerLaw),
     /// A simulated law on a built-in model (`sim:model=NAME,…`, see [`BuiltinFamily`]).
     Sim(Simulated<BuiltinFamily>),
+    /// A closed-form law on a saturating effective LR (`LAW:sat=1`, see [`Saturated`]).
+    Saturated(Saturated),
 }
 
 impl AnyLaw {
-    /// The kind of law.
+    /// The kind of law (of a [`Saturated`] law: its inner law's).
     pub fn kind(&self) -> LawKind {
         match self {
+            AnyLaw::Saturated(l) => l.inner().kind(),
             AnyLaw::Sde(_) => LawKind::Sde,
             AnyLaw::Mpl(_) => LawKind::Mpl,
             AnyLaw::Momentum(_) => LawKind::Momentum,
@@ -819,6 +838,7 @@ impl AnyLaw {
             AnyLaw::Momentum(l) => l,
             AnyLaw::Power(l) => l,
             AnyLaw::Sim(l) => l,
+            AnyLaw::Saturated(l) => l,
         }
     }
 
@@ -829,6 +849,7 @@ impl AnyLaw {
             AnyLaw::Momentum(l) => l,
             AnyLaw::Power(l) => l,
             AnyLaw::Sim(l) => l,
+            AnyLaw::Saturated(l) => l,
         }
     }
 }
@@ -855,11 +876,12 @@ impl FromStr for AnyLaw {
             source,
         };
         let keys: &[&'static str] = match law {
-            AnyLaw::Sde(_) => &["dim", "exponents", "lr_ref"],
-            AnyLaw::Momentum(_) => &["lambda", "lr_ref"],
-            _ => &["lr_ref"],
+            AnyLaw::Sde(_) => &["dim", "exponents", "lr_ref", "sat"],
+            AnyLaw::Momentum(_) => &["lambda", "lr_ref", "sat"],
+            _ => &["lr_ref", "sat"],
         };
         let e = tokens.entries(keys).map_err(spec_err)?;
+        let mut saturate = false;
         for key in e.keys() {
             let bad = |reason| LawError::BadOption {
                 law: lname,
@@ -885,8 +907,15 @@ impl FromStr for AnyLaw {
                     *l = MomentumLaw::new(lambda, l.lr_ref())?;
                 }
                 (_, "lr_ref") => law.set_lr_ref(e.number(key).map_err(spec_err)?.unwrap_or(0.0))?,
+                (_, "sat") => {
+                    saturate = e.choice(key, &["0", "1"], "0 or 1").map_err(spec_err)? == Some("1");
+                }
                 _ => return Err(bad("unknown option for this law")),
             }
+        }
+        if saturate {
+            let lr_ref = e.number("lr_ref").map_err(spec_err)?.unwrap_or(1.0);
+            law = AnyLaw::Saturated(Saturated::new(law, lr_ref)?);
         }
         Ok(law)
     }
@@ -904,6 +933,7 @@ impl AnyLaw {
             AnyLaw::Momentum(l) => l.set_lr_ref(lr_ref),
             AnyLaw::Power(l) => l.set_lr_ref(lr_ref),
             AnyLaw::Sim(l) => l.set_lr_ref(lr_ref),
+            AnyLaw::Saturated(l) => l.set_lr_ref(lr_ref),
         }
     }
 }
@@ -929,6 +959,9 @@ impl LossLaw for AnyLaw {
     }
     fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
         self.inner().initial_guesses(curves)
+    }
+    fn min_starts(&self) -> usize {
+        self.inner().min_starts()
     }
     fn predict_jacobian(
         &self,

@@ -159,6 +159,38 @@ fn the_fit_report_warns_only_when_progress_saturates_below_the_peak() {
 }
 
 #[test]
+fn rank_warns_for_candidates_that_spend_long_above_the_saturating_lr() {
+    use lrsde::fit::Predictor;
+    use lrsde::rank::{Candidate, RankOptions, rank};
+    use lrsde::schedule::Schedule;
+    // Progress halves at 0.3 × the peak 2e-3 = 6e-4.
+    let fitted = fit_law(
+        "momentum:sat=1".parse().unwrap(),
+        &sat_curves(&[2.0, 3.0, 0.5, 0.01, 0.3]),
+        &FitOptions::default(),
+    )
+    .unwrap();
+    let predictor = Predictor::from_fitted(fitted).unwrap();
+    let constant =
+        |peak: f64| -> Schedule { format!("constant:peak={peak},steps=4000").parse().unwrap() };
+    let ranking = rank(
+        &predictor,
+        &[
+            Candidate::new("hot", constant(2e-3)),
+            Candidate::new("cool", constant(4e-4)),
+        ],
+        &RankOptions::default(),
+    )
+    .unwrap();
+    let warns = |label: &str| {
+        let row = ranking.entries.iter().find(|r| r.label == label).unwrap();
+        row.warnings.iter().any(|w| w.contains("saturating law"))
+    };
+    assert!(warns("hot"), "{:#?}", ranking.entries);
+    assert!(!warns("cool"), "{:#?}", ranking.entries);
+}
+
+#[test]
 fn sat_is_an_option_of_the_closed_form_laws_only() {
     let err = "momentum:sat=2".parse::<AnyLaw>().unwrap_err().to_string();
     assert!(err.contains("sat") && err.contains("0 or 1"), "{err}");

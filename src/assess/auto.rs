@@ -244,9 +244,9 @@ pub fn fit_choice(
             // scores only one law.
             let family = |l: &AnyLaw| l.name().split('+').next().unwrap_or_default().to_string();
             let chosen_family = family(&law);
-            let alternative = scored.into_iter().find(|(l, s, e)| {
-                s.is_finite() && !e.is_empty() && family(l) != chosen_family
-            });
+            let alternative = scored
+                .into_iter()
+                .find(|(l, s, e)| s.is_finite() && !e.is_empty() && family(l) != chosen_family);
             (
                 law,
                 errors,

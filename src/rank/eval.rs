@@ -145,6 +145,30 @@ pub(crate) fn instability_warning(fitted: &FittedLaw, lrs: &[f64]) -> Option<Str
     })
 }
 
+/// A warning when the fitted law saturates (`LAW:sat=1` with `eta_c` below 1: progress per unit
+/// of LR halves below the largest fitted LR, the plateau of runs near the edge of stability) and
+/// the schedule spends more than [`UNSTABLE_SHARE`] of its updates at or above the LR where it
+/// halves. The prediction already counts the smaller gain; the warning says why such a schedule
+/// loses, and that a run that hot is where instability starts, which no law here reproduces.
+pub(crate) fn saturation_warning(fitted: &FittedLaw, lrs: &[f64]) -> Option<String> {
+    // A NaN `eta_c` (never written by a fit) gives no warning.
+    let c = *fitted.params.get("eta_c").filter(|c| **c < 1.0)?;
+    let Ok(crate::law::AnyLaw::Saturated(law)) = fitted.law() else {
+        return None;
+    };
+    let half = c * law.lr_ref();
+    let hot = lrs.iter().filter(|&&v| v >= half).count();
+    let share = hot as f64 / lrs.len().max(1) as f64;
+    (share > UNSTABLE_SHARE).then(|| {
+        format!(
+            "spends {:.0} % of its updates at LR >= {half:.3e}, where the fitted saturating law \
+             credits less than half the progress per unit of LR (eta_c = {c:.3}): near the edge \
+             of stability, where a run can also turn unstable, which no law here reproduces",
+            100.0 * share
+        )
+    })
+}
+
 /// Warnings for a schedule outside what the fit saw (extrapolation is allowed: the MPL
 /// literature tests 3× horizon extrapolation, so these are warnings, not errors).
 pub(crate) fn extrapolation_warnings(fitted: &FittedLaw, peak: f64, steps: u64) -> Vec<String> {
@@ -181,6 +205,7 @@ pub(crate) fn evaluate<L: LossLaw>(
     let peak = lrs.iter().copied().fold(0.0, f64::max);
     let mut warnings = extrapolation_warnings(fitted, peak, n);
     warnings.extend(instability_warning(fitted, lrs));
+    warnings.extend(saturation_warning(fitted, lrs));
     let Some(first) = first_positive(lrs) else {
         return Err(FitError::InvalidPredictionStep {
             index: 0,

@@ -110,3 +110,31 @@ fn sim_exact_fits_are_identical_for_every_instruction_set() {
         assert_eq!(run("avx512"), portable, "{law}");
     }
 }
+
+#[test]
+fn costly_jacobian_laws_predict_the_bits_of_their_jacobian_base() {
+    // The fitter prices a trial by `predict` and accepts it by that cost only for a law with
+    // `jacobian_is_costly`: the bits must be those `predict_jacobian` writes, or fits would move.
+    use lrsde::law::{AnyLaw, LossLaw};
+    let lrs = LrGrid::new(mixed_lrs()).unwrap();
+    let steps: Vec<u64> = (1..=11).map(|k| k * 50).collect();
+    for spec in ["sim:model=momentum,dim=16", "sim:model=nqm,dim=16"] {
+        let law: AnyLaw = spec.parse().unwrap();
+        assert!(law.jacobian_is_costly(), "{spec}");
+        let params = [1.5, 0.3, (0.5f64).ln(), 1.2, (0.02f64).ln(), 0.7];
+        let mut pred = vec![0.0; steps.len()];
+        law.predict(&params, &lrs, &steps, &mut pred).unwrap();
+        let mut out = vec![0.0; steps.len()];
+        let mut jac = vec![0.0; steps.len() * params.len()];
+        assert!(
+            law.predict_jacobian(&params, &lrs, &steps, &mut out, &mut jac)
+                .unwrap()
+        );
+        assert_eq!(bits(&pred), bits(&out), "{spec}");
+        assert!(pred.iter().all(|p| p.is_finite() && *p > 1.5), "{pred:?}");
+    }
+}
+
+fn bits(x: &[f64]) -> Vec<u64> {
+    x.iter().map(|v| v.to_bits()).collect()
+}

@@ -309,7 +309,9 @@ fn levenberg_marquardt<L: LossLaw + ?Sized>(
             let trial = step.as_ref().and_then(|step| {
                 let v: Vec<f64> = u.iter().zip(step).map(|(a, b)| a + b).collect();
                 evals.fetch_add(1, Ordering::Relaxed);
-                if lazy && !(obj.cost(&v) < cost) {
+                // A NaN cost is no decrease either.
+                let lower = || obj.cost(&v) < cost;
+                if lazy && !lower() {
                     return None;
                 }
                 obj.gauss_newton(&v).map(|m| (v, m))

@@ -120,7 +120,7 @@ fn simulated_laws(c: &mut Criterion) {
         .expect("thread pool");
     let mut group = c.benchmark_group("sim_laws");
     group.sample_size(10);
-    for model in ["adam", "lossnoise", "momentum"] {
+    for model in ["adam", "lossnoise", "momentum", "nqm"] {
         let law: AnyLaw = format!("sim:model={model}").parse().expect("law");
         group.bench_function(format!("fit_{model}_two_24k_curves_1_thread"), |b| {
             b.iter(|| {

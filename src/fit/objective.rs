@@ -128,6 +128,11 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
         self.transforms.len()
     }
 
+    /// Whether the law's Jacobian costs several predictions ([`LossLaw::jacobian_is_costly`]).
+    pub(crate) fn jacobian_is_costly(&self) -> bool {
+        self.law.jacobian_is_costly()
+    }
+
     /// Whether the law may have analytic derivatives (not yet known to lack them).
     pub(crate) fn may_have_jacobian(&self) -> bool {
         !self.no_jacobian.load(Ordering::Relaxed)

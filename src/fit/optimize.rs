@@ -297,6 +297,9 @@ fn levenberg_marquardt<L: LossLaw + ?Sized>(
     let (mut cost, mut g, mut h) = obj.gauss_newton(u0)?;
     let mut u = u0.to_vec();
     let mut lambda = 1e-3;
+    // A trial is accepted iff its cost is lower; where a Jacobian costs many predictions, a
+    // rejected trial is found by its cost alone (the same cost bits, so the same decisions).
+    let lazy = obj.jacobian_is_costly();
     for iter in 0..opts.max_iters {
         if norm(&g) <= opts.grad_tolerance {
             return Some((u, cost, iter, true, "gradient below tolerance".into()));
@@ -306,6 +309,11 @@ fn levenberg_marquardt<L: LossLaw + ?Sized>(
             let trial = step.as_ref().and_then(|step| {
                 let v: Vec<f64> = u.iter().zip(step).map(|(a, b)| a + b).collect();
                 evals.fetch_add(1, Ordering::Relaxed);
+                // A NaN cost is no decrease either.
+                let lower = || obj.cost(&v) < cost;
+                if lazy && !lower() {
+                    return None;
+                }
                 obj.gauss_newton(&v).map(|m| (v, m))
             });
             match (step, trial) {

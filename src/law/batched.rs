@@ -74,6 +74,10 @@ impl<L: LossLaw + ?Sized> LossLaw for Batched<'_, L> {
         }
     }
 
+    fn jacobian_is_costly(&self) -> bool {
+        self.law.jacobian_is_costly()
+    }
+
     fn path_predictions(
         &self,
         params: &[f64],

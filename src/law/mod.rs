@@ -221,6 +221,24 @@ pub trait LossLaw: Send + Sync {
         predict_each(self, params, lrs, steps)
     }
 
+    /// Whether a Jacobian costs several predictions (finite differences over model runs): the
+    /// fitter then prices a Levenberg–Marquardt trial with [`Self::predict`] alone and asks for
+    /// the Jacobian only once the trial lowers the cost. A law that says `true` must write in
+    /// `predict` the bits that [`Self::predict_jacobian`] writes in `out`, so the fit takes the
+    /// same steps either way. Default `false`.
+    ///
+    /// ```
+    /// use lrsde::law::{AnyLaw, LossLaw};
+    /// let sim: AnyLaw = "sim:model=momentum".parse().unwrap();
+    /// let mc: AnyLaw = "sim:model=adam".parse().unwrap();
+    /// let power: AnyLaw = "power".parse().unwrap();
+    /// assert!(sim.jacobian_is_costly());
+    /// assert!(!mc.jacobian_is_costly() && !power.jacobian_is_costly());
+    /// ```
+    fn jacobian_is_costly(&self) -> bool {
+        false
+    }
+
     /// For a law whose prediction is a mean over fixed Monte Carlo paths: the prediction on
     /// each path, `result[p][j]` after `steps[j]` updates (their mean is what
     /// [`Self::predict`] writes, up to rounding). The paths are the same for every LR grid, so
@@ -988,6 +1006,9 @@ impl LossLaw for AnyLaw {
         steps: &[u64],
     ) -> Result<Option<Vec<Vec<f64>>>, LawError> {
         self.inner().path_predictions(params, lrs, steps)
+    }
+    fn jacobian_is_costly(&self) -> bool {
+        self.inner().jacobian_is_costly()
     }
     fn check_batch(&self, batch: &BatchGrid) -> Result<(), LawError> {
         self.inner().check_batch(batch)

@@ -455,6 +455,13 @@ impl DiagonalMoments {
     /// `B_ref / B_t`; `v = 1` is exactly [`Self::step`]).
     #[inline]
     pub fn step_scaled(&mut self, lr: f64, v: f64) {
+        self.step_inline(lr, v);
+    }
+
+    /// [`Self::step_scaled`], always inlined: the body of the per-instruction-set copies of
+    /// [`step_each`].
+    #[inline(always)]
+    fn step_inline(&mut self, lr: f64, v: f64) {
         // One monomorphic loop per recursion (the match is hoisted out of the coordinate loop), with
         // zipped iterators (no bounds checks) so the loop vectorises.
         #[inline(always)]
@@ -524,15 +531,7 @@ impl DiagonalMoments {
 
     /// [`Self::run`] on part of a grid (a validated grid's LRs, so nothing is checked).
     pub(crate) fn run_lrs(&mut self, lrs: &[f64]) {
-        for_each_run(lrs, |lr, n| {
-            if n >= CLOSED_FORM_MIN_RUN {
-                self.advance_constant(lr, n as u64);
-            } else {
-                for _ in 0..n {
-                    self.step(lr);
-                }
-            }
-        });
+        run_split(self, lrs, Self::advance_constant);
     }
 
     /// [`Self::run`] under a batch schedule: update `t` has its noise variance multiplied by
@@ -623,6 +622,69 @@ pub(crate) fn for_each_run(lrs: &[f64], mut f: impl FnMut(f64, usize)) {
         f(lr, e - i);
         i = e;
     }
+}
+
+/// A recursion whose single update [`step_each`] compiles once per instruction set.
+trait InlineStep {
+    /// One update at `lr`, noise variance times `v`; `#[inline(always)]` in every impl, so
+    /// the loop of [`step_each`] gets the instruction set of its copy.
+    fn step_inline(&mut self, lr: f64, v: f64);
+}
+
+impl InlineStep for DiagonalMoments {
+    #[inline(always)]
+    fn step_inline(&mut self, lr: f64, v: f64) {
+        DiagonalMoments::step_inline(self, lr, v);
+    }
+}
+
+impl InlineStep for MomentumMoments {
+    #[inline(always)]
+    fn step_inline(&mut self, lr: f64, v: f64) {
+        MomentumMoments::step_inline(self, lr, v);
+    }
+}
+
+/// Steps of a recursion at each LR of `lrs`, as a [`pulp::WithSimd`] operation.
+struct Steps<'a, M> {
+    m: &'a mut M,
+    lrs: &'a [f64],
+}
+
+impl<M: InlineStep> pulp::WithSimd for Steps<'_, M> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        for &lr in self.lrs {
+            self.m.step_inline(lr, 1.0);
+        }
+    }
+}
+
+/// One update per LR of `lrs`, in a copy of the loop compiled for the best instruction set
+/// ([`crate::simd::arch`]): the coordinate loop is elementwise without FMA contraction, so
+/// every copy computes the same bits, and the SSE2 baseline's two lanes left most of a fit's
+/// time in it (`docs/performance.md`).
+fn step_each<M: InlineStep>(m: &mut M, lrs: &[f64]) {
+    if !lrs.is_empty() {
+        crate::simd::arch().dispatch(Steps { m, lrs });
+    }
+}
+
+/// Runs `lrs`: runs of at least [`CLOSED_FORM_MIN_RUN`] equal LRs by `closed(m, lr, n)`, the
+/// stretches between them by [`step_each`] (one dispatch per stretch, not per update).
+fn run_split<M: InlineStep>(m: &mut M, lrs: &[f64], mut closed: impl FnMut(&mut M, f64, u64)) {
+    let (mut start, mut pos) = (0, 0);
+    for_each_run(lrs, |lr, n| {
+        if n >= CLOSED_FORM_MIN_RUN {
+            step_each(m, &lrs[start..pos]);
+            closed(m, lr, n as u64);
+            start = pos + n;
+        }
+        pos += n;
+    });
+    step_each(m, &lrs[start..]);
 }
 
 /// A batch schedule's variance factors: one per update, finite and `>= 0`.
@@ -859,6 +921,13 @@ impl MomentumMoments {
     /// [`Self::step`]).
     #[inline]
     pub fn step_scaled(&mut self, lr: f64, v: f64) {
+        self.step_inline(lr, v);
+    }
+
+    /// [`Self::step_scaled`], always inlined: the body of the per-instruction-set copies of
+    /// [`step_each`].
+    #[inline(always)]
+    fn step_inline(&mut self, lr: f64, v: f64) {
         let mu = self.mu;
         let mu2 = mu * mu;
         // Zipped iterators (no bounds checks) so the loops vectorise; same arithmetic per entry.
@@ -901,15 +970,7 @@ impl MomentumMoments {
 
     /// [`Self::run`] on part of a grid (a validated grid's LRs, so nothing is checked).
     pub(crate) fn run_lrs(&mut self, lrs: &[f64]) {
-        for_each_run(lrs, |lr, n| {
-            if n >= CLOSED_FORM_MIN_RUN {
-                self.advance_constant(lr, n as u64);
-            } else {
-                for _ in 0..n {
-                    self.step(lr);
-                }
-            }
-        });
+        run_split(self, lrs, Self::advance_constant);
     }
 
     /// `n` updates at the constant LR `lr` in closed form: per coordinate the mean pair follows a

@@ -545,6 +545,15 @@ impl<F: ModelFamily> LossLaw for Simulated<F> {
         self.jacobian_with(params, lrs, None, steps, out, jac)
     }
 
+    /// For an exact family: its Jacobian is one model run per shifted parameter, and `predict`
+    /// runs the base point alone, with the bits of its run beside the shifted ones. Not for a
+    /// Monte Carlo family, whose points advance together on each path's normals: their
+    /// latency-bound updates make the whole batch cost little more than the base point alone
+    /// (measured: pricing trials alone made `adam` and `lossnoise` fits slower).
+    fn jacobian_is_costly(&self) -> bool {
+        self.family.is_exact()
+    }
+
     /// The prediction on each Monte Carlo path (`None` for an exact family).
     fn path_predictions(
         &self,

@@ -89,18 +89,23 @@ pub fn tau(a: &Assessment) -> f64 {
     mean(&t)
 }
 
+/// The median of `values` (sorted in place); `NaN` when empty.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => 0.5 * (values[n / 2 - 1] + values[n / 2]),
+    }
+}
+
 /// Pools assessments into a [`BandSummary`].
 pub fn summarise(rows: &[&Assessment]) -> BandSummary {
     let mut widths: Vec<f64> = rows
         .iter()
         .flat_map(|a| a.finals.iter().map(|(_, b)| b.width()))
         .collect();
-    widths.sort_by(f64::total_cmp);
-    let median_width = match widths.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => widths[n / 2],
-        n => 0.5 * (widths[n / 2 - 1] + widths[n / 2]),
-    };
+    let median_width = median(&mut widths);
     BandSummary {
         rows: rows.len(),
         final_mae: mean(
@@ -315,12 +320,7 @@ pub fn with_disagreement(chosen: &[&Assessment], other: &[&Assessment], k: f64) 
             widths.push(2.0 * hw);
         }
     }
-    widths.sort_by(f64::total_cmp);
-    s.median_width = match widths.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => widths[n / 2],
-        n => 0.5 * (widths[n / 2 - 1] + widths[n / 2]),
-    };
+    s.median_width = median(&mut widths);
     s.covered = covered;
     s.total = total;
     s
@@ -436,12 +436,7 @@ pub fn with_learned_disagreement(
             widths.push(2.0 * hw);
         }
     }
-    widths.sort_by(f64::total_cmp);
-    s.median_width = match widths.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => widths[n / 2],
-        n => 0.5 * (widths[n / 2 - 1] + widths[n / 2]),
-    };
+    s.median_width = median(&mut widths);
     s.covered = covered;
     s.total = total;
     (s, coefs)

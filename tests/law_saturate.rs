@@ -191,6 +191,23 @@ fn rank_warns_for_candidates_that_spend_long_above_the_saturating_lr() {
 }
 
 #[test]
+fn a_non_positive_eta_c_is_refused_with_its_domain() {
+    let law: AnyLaw = "momentum:sat=1".parse().unwrap();
+    let lrs = LrGrid::new(vec![1e-3; 10]).unwrap();
+    let mut out = [0.0];
+    for c in [0.0, -1.0] {
+        let err = law
+            .predict(&[2.0, 3.0, 0.5, 0.01, c], &lrs, &[10], &mut out)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("eta_c") && err.contains("must be > 0"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn sat_is_an_option_of_the_closed_form_laws_only() {
     let err = "momentum:sat=2".parse::<AnyLaw>().unwrap_err().to_string();
     assert!(err.contains("sat") && err.contains("0 or 1"), "{err}");

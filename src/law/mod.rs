@@ -409,6 +409,18 @@ pub enum LawError {
         /// The value.
         value: f64,
     },
+    /// A finite parameter outside its domain (a scale that must be positive).
+    #[error("law `{law}`: parameter `{name}` is {value}; it must be {must}")]
+    ParamOutOfDomain {
+        /// Law name.
+        law: &'static str,
+        /// Parameter name.
+        name: &'static str,
+        /// The value.
+        value: f64,
+        /// The domain, as words (e.g. `> 0`).
+        must: &'static str,
+    },
     /// `out` and `steps` differ in length.
     #[error("law `{law}`: output has {found} slots for {expected} steps")]
     OutputLength {

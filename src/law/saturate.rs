@@ -104,10 +104,11 @@ impl Saturated {
         check_params(self.name(), &self.params(), params)?;
         let (inner, c) = params.split_at(params.len() - 1);
         if c[0] <= 0.0 {
-            return Err(LawError::NonFiniteParam {
+            return Err(LawError::ParamOutOfDomain {
                 law: self.name(),
                 name: "eta_c",
                 value: c[0],
+                must: "> 0",
             });
         }
         Ok((inner, c[0]))

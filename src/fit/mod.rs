@@ -364,7 +364,12 @@ pub fn fit<L: LossLaw + ?Sized>(
             prior
                 .terms
                 .iter()
-                .map(|t| format!("ln {} ~ N({:.3}, {:.3}²)", t.param, t.mean_ln, t.sd_ln))
+                .map(|t| format!(
+                    "ln {} ~ N({:.3}, {:.3}²)",
+                    t.param,
+                    t.mean_ln_at(peak_lr_seen(curves)),
+                    t.sd_ln
+                ))
                 .collect::<Vec<_>>()
                 .join(", "),
             prior.source,

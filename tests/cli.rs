@@ -1129,3 +1129,33 @@ fn mpl_band_is_identical_for_every_instruction_set() {
     assert_eq!(run("avx2"), portable);
     assert_eq!(run("avx512"), portable);
 }
+
+/// `lrsde prior --by-peak` on fits whose `A` lies exactly on `ln A = a + b · ln peak` (peak:
+/// each fit's largest LR seen) writes that line back, to rounding.
+#[test]
+fn a_by_peak_prior_recovers_an_exact_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ERR_FIT).unwrap()).unwrap();
+    let (a, b) = (0.7, 0.31);
+    let mut args = vec!["prior".to_string()];
+    for (i, peak) in [1e-4f64, 3e-4, 3e-4, 2e-3].iter().enumerate() {
+        let mut v = base.clone();
+        v["lr_range_seen"][1] = serde_json::json!(peak);
+        v["params"]["A"] = serde_json::json!((a + b * peak.ln()).exp());
+        let name = path(&format!("f{i}.json"));
+        std::fs::write(&name, serde_json::to_string(&v).unwrap()).unwrap();
+        args.extend(["--fit".to_string(), name]);
+    }
+    args.extend(["--param", "A", "--by-peak", "-o"].map(String::from));
+    args.push(path("prior.json"));
+    let o = lrsde(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p = lrsde::fit::ParamPrior::load(path("prior.json")).unwrap();
+    let t = &p.terms[0];
+    let slope = t.slope_ln_peak.unwrap();
+    assert!((slope - b).abs() < 1e-12, "{slope}");
+    assert!((t.mean_ln - slope * t.ln_peak_ref.unwrap() - a).abs() < 1e-12);
+    assert!(stdout(&o).contains("ln peak"), "{}", stdout(&o));
+}

@@ -176,7 +176,9 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
                 if let Some(t) = p.as_ref().map(|p| &p.terms[0]) {
                     println!(
                         "    prior for {}: ln C ~ N({:.3}, {:.3}²)",
-                        set.label, t.mean_ln, t.sd_ln
+                        set.label,
+                        t.mean_ln_at(set.peak),
+                        t.sd_ln
                     );
                 }
                 let a = fork_assess(set, choice, p);

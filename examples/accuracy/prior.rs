@@ -26,73 +26,43 @@ pub fn grid_decay_responses(sets: &[GridSet]) -> Vec<(f64, u64, f64)> {
         .collect()
 }
 
-/// `(ln peak, mean ln C)` per peak LR of `responses`, skipping `exclude` (a peak LR).
-fn peak_means(responses: &[(f64, u64, f64)], exclude: f64) -> Vec<(f64, f64)> {
-    let mut peaks: Vec<f64> = responses.iter().map(|r| r.0).collect();
-    peaks.sort_by(f64::total_cmp);
-    peaks.dedup();
-    peaks
-        .into_iter()
-        .filter(|p| (p / exclude - 1.0).abs() > 1e-6)
-        .map(|p| {
-            let ln: Vec<f64> = responses
-                .iter()
-                .filter(|r| r.0 == p)
-                .map(|r| r.2.ln())
-                .collect();
-            (p.ln(), ln.iter().sum::<f64>() / ln.len() as f64)
-        })
-        .collect()
-}
-
-/// Least-squares line through `points`, evaluated at `x`.
-fn line_at(points: &[(f64, f64)], x: f64) -> f64 {
-    let n = points.len() as f64;
-    let (mx, my) = points
-        .iter()
-        .fold((0.0, 0.0), |(a, b), p| (a + p.0 / n, b + p.1 / n));
-    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
-    my + slope * (x - mx)
-}
-
 /// The prior for a fork of a run at peak LR `peak`, learned only from grid cells of *other*
 /// peak LRs (so no run of the predicted family, not even its constant run's cosine partner,
 /// informs it). The fitted `ln C` grows with the peak LR (about `0.25 · ln peak`, measured by
-/// `accuracy -- prior`), so its mean is the least-squares line of the per-peak means of
-/// `ln C` on `ln peak`, evaluated at `peak`; its spread is the RMS error of the same
-/// construction when each of those other peaks is left out in turn and predicted from the
-/// rest (the error of extrapolating the trend to a peak LR not fitted).
+/// `accuracy -- prior`), so its mean is [`ParamPrior::by_peak`]'s line (per-peak means of
+/// `ln C` on `ln peak`) evaluated at `peak`, and its spread that function's leave-one-peak-out
+/// RMS error (the error of extrapolating the trend to a peak LR not fitted).
 pub fn prior_for_peak(responses: &[(f64, u64, f64)], peak: f64) -> Option<ParamPrior> {
-    let points = peak_means(responses, peak);
-    if points.len() < 3 {
+    let others: Vec<(f64, f64)> = responses
+        .iter()
+        .filter(|r| (r.0 / peak - 1.0).abs() > 1e-6)
+        .map(|r| (r.0, r.2))
+        .collect();
+    let n_peaks = {
+        let mut p: Vec<f64> = others.iter().map(|r| r.0).collect();
+        p.sort_by(f64::total_cmp);
+        p.dedup();
+        p.len()
+    };
+    if n_peaks < 3 {
         return None;
     }
-    let mean = line_at(&points, peak.ln());
-    let cv: Vec<f64> = (0..points.len())
-        .map(|q| {
-            let rest: Vec<(f64, f64)> = points
-                .iter()
-                .enumerate()
-                .filter(|&(k, _)| k != q)
-                .map(|(_, p)| *p)
-                .collect();
-            line_at(&rest, points[q].0) - points[q].1
-        })
-        .collect();
-    let sd = (cv.iter().map(|e| e * e).sum::<f64>() / cv.len() as f64).sqrt();
+    let line = ParamPrior::by_peak("momentum", PRIOR_PARAM, &others).ok()?;
+    let t = &line.terms[0];
+    // Fixed at this fork's peak (no slope), so the prior does not depend on the fork curve's
+    // own largest LR.
     Some(ParamPrior {
         law: "momentum".into(),
         terms: vec![PriorTerm {
             param: PRIOR_PARAM.into(),
-            mean_ln: mean,
-            sd_ln: sd,
+            mean_ln: t.mean_ln_at(peak),
+            sd_ln: t.sd_ln,
+            slope_ln_peak: None,
+            ln_peak_ref: None,
         }],
         source: format!(
-            "momentum fits of the 124M grid (constant + cosine) at {} other peak LRs, ln C \
-             linear in ln peak",
-            points.len()
+            "momentum fits of the 124M grid (constant + cosine) at {n_peaks} other peak LRs, ln \
+             C linear in ln peak"
         ),
     })
 }
@@ -118,6 +88,20 @@ pub fn print_responses(root: &Path) {
         println!(
             "\n{}",
             serde_json::to_string_pretty(&all).expect("prior serialises")
+        );
+    }
+    // The by-peak prior over every cell (examples/priors/momentum-C-124m-grid-by-peak.json).
+    let samples: Vec<(f64, f64)> = responses.iter().map(|r| (r.0, r.2)).collect();
+    if let Ok(mut line) = ParamPrior::by_peak("momentum", PRIOR_PARAM, &samples) {
+        line.source = format!(
+            "momentum fits (constant + cosine) of the {} cells of the lr-scheduling 124M grid \
+             (peak LR 1e-4 to 2e-3, 15k to 50k steps; data MIT-licensed, see \
+             examples/priors/README.md); ln C linear in ln peak LR",
+            samples.len()
+        );
+        println!(
+            "\n{}",
+            serde_json::to_string_pretty(&line).expect("prior serialises")
         );
     }
 }

@@ -266,7 +266,20 @@ fn print_report(predictor: &Predictor) {
         let terms: Vec<String> = p
             .terms
             .iter()
-            .map(|t| format!("ln {} ~ N({:.4}, {:.4}²)", t.param, t.mean_ln, t.sd_ln))
+            .map(|t| {
+                // A mean that follows the peak LR is shown at this fit's peak.
+                let at = if t.slope_ln_peak.is_some() {
+                    format!(" at peak LR {:e}", fitted.lr_range_seen[1])
+                } else {
+                    String::new()
+                };
+                format!(
+                    "ln {} ~ N({:.4}, {:.4}²){at}",
+                    t.param,
+                    t.mean_ln_at(fitted.lr_range_seen[1]),
+                    t.sd_ln
+                )
+            })
             .collect();
         println!("  prior: {} (from {})", terms.join(", "), p.source);
     }

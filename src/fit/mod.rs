@@ -323,7 +323,9 @@ pub fn fit<L: LossLaw + ?Sized>(
         options.fd_step,
     );
     let obj = match &options.prior {
-        Some(prior) if prior.law == law.name() => obj.with_prior(prior.resolve(&names)?),
+        Some(prior) if prior.law == law.name() => {
+            obj.with_prior(prior.resolve(&names, peak_lr_seen(curves))?)
+        }
         _ => obj,
     };
     let (outcomes, best) = optimize::multi_start(&obj, &starts, options);
@@ -362,7 +364,12 @@ pub fn fit<L: LossLaw + ?Sized>(
             prior
                 .terms
                 .iter()
-                .map(|t| format!("ln {} ~ N({:.3}, {:.3}²)", t.param, t.mean_ln, t.sd_ln))
+                .map(|t| format!(
+                    "ln {} ~ N({:.3}, {:.3}²)",
+                    t.param,
+                    t.mean_ln_at(peak_lr_seen(curves)),
+                    t.sd_ln
+                ))
                 .collect::<Vec<_>>()
                 .join(", "),
             prior.source,
@@ -621,6 +628,16 @@ fn search_then_polish<L: LossLaw + ?Sized, F: LossLaw + ?Sized>(
 }
 
 /// `[min, max]` of a slice (`[0, 0]` when empty, keeping the JSON finite).
+/// The largest LR any curve reaches up to its last observed step: the peak a prior's mean may
+/// follow ([`PriorTerm::slope_ln_peak`]), the same value as [`FittedLaw::lr_range_seen`]`[1]`.
+fn peak_lr_seen(curves: &[TrainingCurve]) -> f64 {
+    curves
+        .iter()
+        .filter(|c| !c.steps.is_empty())
+        .map(|c| lr_range(&c.lrs[..c.steps.last().copied().unwrap_or(0) as usize])[1])
+        .fold(0.0, f64::max)
+}
+
 fn lr_range(x: &[f64]) -> [f64; 2] {
     if x.is_empty() {
         return [0.0, 0.0];

@@ -8,15 +8,47 @@ use serde::{Deserialize, Serialize};
 
 use super::FitError;
 
-/// One parameter's prior: `ln θ ~ N(mean_ln, sd_ln²)`.
+/// The smallest spread [`ParamPrior::by_peak`] gives: a line that passes exactly through
+/// the per-peak means (or one with only two peaks to check it on) still extrapolates with
+/// some error.
+pub const BY_PEAK_MIN_SD_LN: f64 = 0.01;
+
+/// One parameter's prior: `ln θ ~ N(mean_ln, sd_ln²)`, or, with a slope,
+/// `ln θ ~ N(mean_ln + slope_ln_peak · (ln peak − ln_peak_ref), sd_ln²)` where `peak` is the
+/// largest LR of the curves being fitted.
+///
+/// ```
+/// use lrsde::fit::PriorTerm;
+/// let t = PriorTerm { param: "C".into(), mean_ln: -8.5, sd_ln: 0.2,
+///     slope_ln_peak: Some(0.25), ln_peak_ref: Some((1e-3f64).ln()) };
+/// assert!((t.mean_ln_at(1e-3) + 8.5).abs() < 1e-12);
+/// assert!((t.mean_ln_at(1e-3 * std::f64::consts::E) + 8.25).abs() < 1e-12);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriorTerm {
     /// The law's parameter name (as in [`crate::law::ParamSpec`]).
     pub param: String,
-    /// Mean of `ln θ`.
+    /// Mean of `ln θ` (at `ln_peak_ref` when there is a slope).
     pub mean_ln: f64,
     /// Standard deviation of `ln θ` (> 0).
     pub sd_ln: f64,
+    /// Growth of the mean of `ln θ` per unit of `ln` peak LR (absent: the mean is constant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slope_ln_peak: Option<f64>,
+    /// The `ln` peak LR at which the mean is `mean_ln` (required with `slope_ln_peak`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ln_peak_ref: Option<f64>,
+}
+
+impl PriorTerm {
+    /// Mean of `ln θ` for a run whose largest LR is `peak` (`mean_ln` itself, whatever `peak`,
+    /// without a slope).
+    pub fn mean_ln_at(&self, peak: f64) -> f64 {
+        match (self.slope_ln_peak, self.ln_peak_ref) {
+            (Some(slope), Some(r)) => self.mean_ln + slope * (peak.ln() - r),
+            _ => self.mean_ln,
+        }
+    }
 }
 
 /// A prior over some parameters of one law (see the [module docs](self)).
@@ -68,8 +100,86 @@ impl ParamPrior {
                 param: param.to_string(),
                 mean_ln: mean,
                 sd_ln: sd,
+                slope_ln_peak: None,
+                ln_peak_ref: None,
             }],
             source: format!("{} fits", ln.len()),
+        })
+    }
+
+    /// The prior of one parameter whose `ln θ` follows the peak LR, from `(peak LR, fitted θ)`
+    /// of other runs: the least-squares line of the per-peak means of `ln θ` on `ln peak`
+    /// (every distinct peak weighs the same however many runs it has), with spread the RMS
+    /// error of predicting each peak's mean from the line through the other peaks
+    /// (leave-one-peak-out), at least [`BY_PEAK_MIN_SD_LN`]. `ln_peak_ref` is the mean
+    /// `ln peak`, where the line's value is `mean_ln`.
+    ///
+    /// ```
+    /// use lrsde::fit::ParamPrior;
+    /// // ln C = -7 + 0.25 ln peak exactly.
+    /// let s: Vec<(f64, f64)> = [1e-4, 1e-3, 1e-2]
+    ///     .map(|p: f64| (p, (-7.0 + 0.25 * p.ln()).exp())).to_vec();
+    /// let p = ParamPrior::by_peak("momentum", "C", &s).unwrap();
+    /// let t = &p.terms[0];
+    /// assert!((t.slope_ln_peak.unwrap() - 0.25).abs() < 1e-12);
+    /// assert!((t.mean_ln_at(1.0) + 7.0).abs() < 1e-12);
+    /// assert!(ParamPrior::by_peak("momentum", "C", &s[..2]).unwrap_err().contains("3 runs"));
+    /// ```
+    ///
+    /// # Errors
+    /// A sentence: fewer than 3 samples, a peak or value that is not finite and > 0 (naming
+    /// its position, from 1), or a single distinct peak.
+    pub fn by_peak(law: &str, param: &str, samples: &[(f64, f64)]) -> Result<Self, String> {
+        if samples.len() < 3 {
+            return Err(format!(
+                "a by-peak prior needs at least 3 runs (got {})",
+                samples.len()
+            ));
+        }
+        for (i, (peak, v)) in samples.iter().enumerate() {
+            if !(peak.is_finite() && *peak > 0.0 && v.is_finite() && *v > 0.0) {
+                return Err(format!(
+                    "run {}: peak LR {peak:e} and `{param}` {v:e} must both be finite and > 0",
+                    i + 1
+                ));
+            }
+        }
+        let points = peak_means(samples);
+        if points.len() < 2 {
+            return Err(format!(
+                "a by-peak prior needs runs at 2 or more distinct peak LRs (all {} are at {:e})",
+                samples.len(),
+                samples[0].0
+            ));
+        }
+        let (mx, my, slope) = line(&points);
+        let loo: f64 = (0..points.len())
+            .map(|q| {
+                let rest: Vec<(f64, f64)> = points
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, _)| k != q)
+                    .map(|(_, p)| *p)
+                    .collect();
+                let (rx, ry, rs) = line(&rest);
+                (ry + rs * (points[q].0 - rx) - points[q].1).powi(2)
+            })
+            .sum();
+        let sd = (loo / points.len() as f64).sqrt().max(BY_PEAK_MIN_SD_LN);
+        Ok(ParamPrior {
+            law: law.to_string(),
+            terms: vec![PriorTerm {
+                param: param.to_string(),
+                mean_ln: my,
+                sd_ln: sd,
+                slope_ln_peak: Some(slope),
+                ln_peak_ref: Some(mx),
+            }],
+            source: format!(
+                "{} fits at {} peak LRs, ln {param} linear in ln peak LR",
+                samples.len(),
+                points.len()
+            ),
         })
     }
 
@@ -145,6 +255,29 @@ impl ParamPrior {
                     t.param, t.mean_ln, t.sd_ln
                 ));
             }
+            match (t.slope_ln_peak, t.ln_peak_ref) {
+                (None, None) => {}
+                (Some(s), Some(r)) if s.is_finite() && r.is_finite() => {}
+                (Some(_), None) => {
+                    return Err(format!(
+                        "`{}`: `slope_ln_peak` needs `ln_peak_ref` (the ln peak LR at which \
+                         the mean is `mean_ln`)",
+                        t.param
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Err(format!(
+                        "`{}`: `ln_peak_ref` without `slope_ln_peak`",
+                        t.param
+                    ));
+                }
+                (Some(s), Some(r)) => {
+                    return Err(format!(
+                        "`{}`: `slope_ln_peak` and `ln_peak_ref` must be finite (got {s}, {r})",
+                        t.param
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -179,12 +312,17 @@ impl ParamPrior {
         Ok(())
     }
 
-    /// `(parameter index, mean_ln, sd_ln)` of each term, for a law with these parameter names.
+    /// `(parameter index, mean_ln, sd_ln)` of each term, for a law with these parameter names
+    /// and curves whose largest LR is `peak`.
     ///
     /// # Errors
-    /// [`FitError::InvalidOption`] for an unknown parameter name or a non-positive or
-    /// non-finite spread.
-    pub(crate) fn resolve(&self, names: &[String]) -> Result<Vec<(usize, f64, f64)>, FitError> {
+    /// [`FitError::InvalidOption`] for an unknown parameter name, a non-positive or
+    /// non-finite spread, or a slope on the peak LR when the curves have no positive LR.
+    pub(crate) fn resolve(
+        &self,
+        names: &[String],
+        peak: f64,
+    ) -> Result<Vec<(usize, f64, f64)>, FitError> {
         self.terms
             .iter()
             .map(|t| {
@@ -202,10 +340,48 @@ impl ParamPrior {
                         t.param
                     )));
                 }
-                Ok((k, t.mean_ln, t.sd_ln))
+                let mean = t.mean_ln_at(peak);
+                if !mean.is_finite() {
+                    return Err(bad(format!(
+                        "`{}`: the prior's mean follows the peak LR, but the curves' largest LR \
+                         is {peak:e}",
+                        t.param
+                    )));
+                }
+                Ok((k, mean, t.sd_ln))
             })
             .collect()
     }
+}
+
+/// `(ln peak, mean ln θ)` per distinct peak of `(peak, θ)` samples, by increasing peak.
+fn peak_means(samples: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut peaks: Vec<f64> = samples.iter().map(|s| s.0).collect();
+    peaks.sort_by(f64::total_cmp);
+    peaks.dedup();
+    peaks
+        .into_iter()
+        .map(|p| {
+            let ln: Vec<f64> = samples
+                .iter()
+                .filter(|s| s.0 == p)
+                .map(|s| s.1.ln())
+                .collect();
+            (p.ln(), ln.iter().sum::<f64>() / ln.len() as f64)
+        })
+        .collect()
+}
+
+/// `(mean x, mean y, slope)` of the least-squares line through `points` (slope 0 when all x
+/// are equal).
+fn line(points: &[(f64, f64)]) -> (f64, f64, f64) {
+    let n = points.len() as f64;
+    let (mx, my) = points
+        .iter()
+        .fold((0.0, 0.0), |(a, b), p| (a + p.0 / n, b + p.1 / n));
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    (mx, my, if sxx > 0.0 { sxy / sxx } else { 0.0 })
 }
 
 #[cfg(test)]
@@ -252,6 +428,8 @@ mod tests {
                 param: "C".into(),
                 mean_ln: mean.ln(),
                 sd_ln: sd,
+                slope_ln_peak: None,
+                ln_peak_ref: None,
             }],
             source: "test".into(),
         }
@@ -312,5 +490,125 @@ mod tests {
         // A prior for another law is ignored.
         let fitted = fit_law("power".parse().unwrap(), &data, &opts).unwrap();
         assert!(fitted.report.warnings.iter().all(|w| !w.contains("prior")));
+    }
+
+    /// Fits with `ln C` exactly on `a + b · ln peak`, unequally many per peak: the line comes
+    /// back to rounding, and with no extrapolation error the spread is the floor.
+    #[test]
+    fn by_peak_recovers_an_exact_line() {
+        let (a, b) = (-6.3, 0.27);
+        let peaks = [1e-4, 5e-4, 5e-4, 1e-3, 1e-3, 1e-3, 2e-3];
+        let s: Vec<(f64, f64)> = peaks
+            .iter()
+            .map(|&p: &f64| (p, (a + b * p.ln()).exp()))
+            .collect();
+        let p = ParamPrior::by_peak("momentum", "C", &s).unwrap();
+        let t = &p.terms[0];
+        let slope = t.slope_ln_peak.unwrap();
+        let intercept = t.mean_ln - slope * t.ln_peak_ref.unwrap();
+        assert!((slope - b).abs() < 1e-12, "{slope}");
+        assert!((intercept - a).abs() < 1e-12, "{intercept}");
+        let mean_x = [1e-4f64, 5e-4, 1e-3, 2e-3]
+            .iter()
+            .map(|p| p.ln())
+            .sum::<f64>()
+            / 4.0;
+        assert!((t.ln_peak_ref.unwrap() - mean_x).abs() < 1e-12);
+        assert_eq!(t.sd_ln, BY_PEAK_MIN_SD_LN);
+        assert!(p.check_terms().is_ok());
+    }
+
+    /// The spread is the leave-one-peak-out RMS: with peaks at x = 0, 1, 2 and ln C = 0, 1, 0
+    /// the lines through two points predict the third with errors 2, −1 and 2 (by hand), RMS √3.
+    #[test]
+    fn by_peak_spread_is_the_leave_one_peak_out_error() {
+        let e = std::f64::consts::E;
+        let s = [(1.0, 1.0), (e, e), (e * e, 1.0)];
+        let t = &ParamPrior::by_peak("momentum", "C", &s).unwrap().terms[0];
+        assert!((t.sd_ln - 3f64.sqrt()).abs() < 1e-12, "{}", t.sd_ln);
+        assert!(t.slope_ln_peak.unwrap().abs() < 1e-12);
+        assert!((t.mean_ln - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn by_peak_refuses_too_few_runs_or_one_peak() {
+        let e = ParamPrior::by_peak("momentum", "C", &[(1e-3, 1e-4), (2e-3, 2e-4)]);
+        assert!(e.unwrap_err().contains("at least 3 runs (got 2)"));
+        let e = ParamPrior::by_peak("momentum", "C", &[(1e-3, 1e-4); 3]);
+        assert!(e.unwrap_err().contains("2 or more distinct peak LRs"));
+        let e = ParamPrior::by_peak("momentum", "C", &[(1e-3, 1e-4), (2e-3, 0.0), (3e-3, 1.0)]);
+        assert!(e.unwrap_err().contains("run 2"));
+    }
+
+    #[test]
+    fn a_slope_needs_a_finite_reference() {
+        let mut p = prior(1e-3, 0.5);
+        p.terms[0].slope_ln_peak = Some(0.25);
+        assert!(
+            p.check_terms()
+                .unwrap_err()
+                .contains("`slope_ln_peak` needs `ln_peak_ref`")
+        );
+        p.terms[0].ln_peak_ref = Some(f64::NAN);
+        assert!(p.check_terms().unwrap_err().contains("must be finite"));
+        p.terms[0].slope_ln_peak = None;
+        p.terms[0].ln_peak_ref = Some(-7.0);
+        assert!(
+            p.check_terms()
+                .unwrap_err()
+                .contains("without `slope_ln_peak`")
+        );
+    }
+
+    /// A prior file without a slope loads and saves back to the same text (the new keys are
+    /// neither required nor written), so shipped priors are unchanged.
+    #[test]
+    fn a_prior_without_slope_round_trips_unchanged() {
+        let shipped = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/priors/momentum-C-124m-grid.json"
+        );
+        let p = ParamPrior::load(shipped).unwrap();
+        assert_eq!(p.terms[0].slope_ln_peak, None);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("p.json");
+        p.save(&out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            std::fs::read_to_string(shipped).unwrap()
+        );
+    }
+
+    /// The fit applies a sloped prior at the curves' largest LR (1e-3 here): the same bits as
+    /// a constant prior whose mean is the line's value there; and a zero slope gives the same
+    /// bits as no slope at all.
+    #[test]
+    fn a_sloped_prior_is_applied_at_the_curves_peak() {
+        let data = curves(&[2.0, 3.0, 0.5, 0.02], false);
+        let run = |p: ParamPrior| {
+            let opts = FitOptions {
+                prior: Some(p),
+                uncertainty: crate::fit::UncertaintyMethod::None,
+                ..FitOptions::default()
+            };
+            let f = fit_law("momentum".parse().unwrap(), &data, &opts).unwrap();
+            f.param_order
+                .iter()
+                .map(|n| f.params[n].to_bits())
+                .collect::<Vec<_>>()
+        };
+        let mut sloped = prior(1e-3, 0.5);
+        sloped.terms[0].mean_ln = -5.0;
+        sloped.terms[0].slope_ln_peak = Some(0.3);
+        sloped.terms[0].ln_peak_ref = Some((2e-3f64).ln());
+        let at = sloped.terms[0].mean_ln_at(1e-3);
+        assert!((at - (-5.0 + 0.3 * (0.5f64).ln())).abs() < 1e-12);
+        let mut fixed = prior(1e-3, 0.5);
+        fixed.terms[0].mean_ln = at;
+        assert_eq!(run(sloped), run(fixed.clone()));
+        let mut zero = fixed.clone();
+        zero.terms[0].slope_ln_peak = Some(0.0);
+        zero.terms[0].ln_peak_ref = Some(-3.0);
+        assert_eq!(run(zero), run(fixed));
     }
 }

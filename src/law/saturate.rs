@@ -54,6 +54,17 @@ pub struct Saturated {
 impl Saturated {
     /// `inner` with a saturating LR, reference LR `lr_ref` until [`LossLaw::configure`].
     ///
+    /// ```
+    /// use lrsde::law::{AnyLaw, Saturated};
+    /// let sat = Saturated::new("momentum".parse().unwrap(), 3e-4).unwrap();
+    /// let lrs = lrsde::schedule::LrGrid::new(vec![3e-4, 1.5e-4]).unwrap();
+    /// // eta_c = 1: the reference LR counts as itself, half of it as 2/3 of the reference.
+    /// let eff = sat.effective(1.0, &lrs);
+    /// assert!((eff[0] - 3e-4).abs() < 1e-18);
+    /// assert!((eff[1] - 2e-4).abs() < 1e-18);
+    /// assert!(Saturated::new(AnyLaw::Saturated(sat), 1.0).is_err());
+    /// ```
+    ///
     /// # Errors
     /// [`LawError::BadOption`] for a non-positive `lr_ref` or an `inner` law that is already
     /// saturated or simulated (its LRs enter a simulation, not a closed form).

@@ -331,18 +331,12 @@ fn disagreement(
 /// below the largest fitted LR predicts diminishing returns from long stretches at high LR:
 /// the fit report says at which LR, so a reader of `rank` knows why such schedules lose.
 fn saturation_warning(fitted: &FittedLaw) -> Option<String> {
-    let Ok(AnyLaw::Saturated(law)) = fitted.law() else {
-        return None;
-    };
-    let c = *fitted.params.get("eta_c")?;
-    (c < 1.0).then(|| {
-        format!(
-            "saturating LR: progress per unit of LR halves at LR {:.3e} (eta_c = {c:.3} × the \
-             largest fitted LR); schedules that spend long above it gain less than their LR \
-             area suggests (near the edge of stability)",
-            c * law.lr_ref()
-        )
-    })
+    let (c, half) = fitted.saturation()?;
+    Some(format!(
+        "saturating LR: progress per unit of LR halves at LR {half:.3e} (eta_c = {c:.3} × the \
+         largest fitted LR); schedules that spend long above it gain less than their LR area \
+         suggests (near the edge of stability)"
+    ))
 }
 
 #[cfg(test)]

@@ -245,6 +245,16 @@ impl FittedLaw {
         self.law_config = config;
         self
     }
+    /// For a saturating law (`LAW:sat=1`) fitted with `eta_c < 1`: `eta_c` and the LR at which
+    /// its progress per unit of LR halves (`eta_c` × the largest fitted LR). `None` otherwise,
+    /// including a NaN `eta_c` (never written by a fit).
+    pub(crate) fn saturation(&self) -> Option<(f64, f64)> {
+        let c = *self.params.get("eta_c").filter(|c| **c < 1.0)?;
+        let Ok(AnyLaw::Saturated(law)) = self.law() else {
+            return None;
+        };
+        Some((c, c * law.lr_ref()))
+    }
 
     /// The configured law this fit was made with, rebuilt from [`Self::law_config`] (and checked
     /// against [`Self::law`] and [`Self::param_order`]);

@@ -127,12 +127,16 @@ pub(crate) fn first_divergence<L: LossLaw>(
 /// "long" (a short peak is normal: warmup ends there).
 const UNSTABLE_SHARE: f64 = 0.1;
 
+/// Share of the updates whose LR is at least `lr`.
+fn share_at_or_above(lrs: &[f64], lr: f64) -> f64 {
+    lrs.iter().filter(|&&v| v >= lr).count() as f64 / lrs.len().max(1) as f64
+}
+
 /// A warning when the schedule spends more than [`UNSTABLE_SHARE`] of its updates at or above
 /// the LR at which a fit curve's loss rose ([`FittedLaw::instability`]).
 pub(crate) fn instability_warning(fitted: &FittedLaw, lrs: &[f64]) -> Option<String> {
     let i = fitted.instability.as_ref()?;
-    let hot = lrs.iter().filter(|&&v| v >= i.lr).count();
-    let share = hot as f64 / lrs.len().max(1) as f64;
+    let share = share_at_or_above(lrs, i.lr);
     (share > UNSTABLE_SHARE).then(|| {
         format!(
             "spends {:.0} % of its updates at LR >= {:.3e}, where the loss of fit curve `{}` \
@@ -151,14 +155,8 @@ pub(crate) fn instability_warning(fitted: &FittedLaw, lrs: &[f64]) -> Option<Str
 /// halves. The prediction already counts the smaller gain; the warning says why such a schedule
 /// loses, and that a run that hot is where instability starts, which no law here reproduces.
 pub(crate) fn saturation_warning(fitted: &FittedLaw, lrs: &[f64]) -> Option<String> {
-    // A NaN `eta_c` (never written by a fit) gives no warning.
-    let c = *fitted.params.get("eta_c").filter(|c| **c < 1.0)?;
-    let Ok(crate::law::AnyLaw::Saturated(law)) = fitted.law() else {
-        return None;
-    };
-    let half = c * law.lr_ref();
-    let hot = lrs.iter().filter(|&&v| v >= half).count();
-    let share = hot as f64 / lrs.len().max(1) as f64;
+    let (c, half) = fitted.saturation()?;
+    let share = share_at_or_above(lrs, half);
     (share > UNSTABLE_SHARE).then(|| {
         format!(
             "spends {:.0} % of its updates at LR >= {half:.3e}, where the fitted saturating law \

@@ -339,9 +339,15 @@ pub fn learned_k2(chosen: &Assessment, other: &Assessment, joint: bool) -> Optio
         other.fitted.predictive.as_ref()?,
     );
     let d2 = p.shared_sd.powi(2) + p.own_sd.powi(2);
+    if !joint {
+        // What `auto` does: the library's own regression.
+        let (k2, _) =
+            lrsde::assess::disagreement_k2(&p.segment_errors, &q.segment_errors, p.noise_sd, d2)?;
+        return Some((d2, k2));
+    }
     let n2 = p.noise_sd.powi(2);
     // (u / h², Δ² / h²) per paired refit prediction.
-    let rows: Vec<(f64, f64, f64)> = p
+    let rows: Vec<(f64, f64)> = p
         .segment_errors
         .iter()
         .filter_map(|e| {
@@ -352,16 +358,11 @@ pub fn learned_k2(chosen: &Assessment, other: &Assessment, joint: bool) -> Optio
             let h2 = e.step as f64 / e.seen as f64;
             let delta = o.error - e.error;
             (e.error.is_finite() && delta.is_finite())
-                .then(|| ((e.error.powi(2) - n2) / h2, delta.powi(2) / h2, h2))
+                .then(|| ((e.error.powi(2) - n2) / h2, delta.powi(2) / h2))
         })
         .collect();
     if rows.is_empty() {
         return None;
-    }
-    if !joint {
-        let num: f64 = rows.iter().map(|(u, x, h2)| (u - d2) * h2 * x * h2).sum();
-        let den: f64 = rows.iter().map(|(_, x, h2)| (x * h2).powi(2)).sum();
-        return Some((d2, if den > 0.0 { (num / den).max(0.0) } else { 0.0 }));
     }
     // Non-negative least squares in two unknowns: the unconstrained solution, else the better
     // of the two one-coefficient fits.

@@ -131,7 +131,18 @@ pub(crate) fn discrepancy(errors: &[SegmentError], noise_sd: f64) -> (f64, f64) 
 /// `r = e_chosen² − noise² − d²·h²`; `k² = Σ r·Δ² / Σ Δ⁴` (least squares of `r` on `Δ²`),
 /// clamped at 0. The horizon term keeps its own calibration: `k` only takes what it leaves
 /// where the laws disagree. Returns `(k², pairs)`; `None` without a pair.
-pub(crate) fn disagreement_k2(
+///
+/// ```
+/// use lrsde::assess::disagreement_k2;
+/// use lrsde::fit::SegmentError;
+/// let e = |error: f64| SegmentError { curve: "a".into(), seen: 50, step: 100, error };
+/// // No noise, no horizon term: r = 0.02² over Δ² = 0.02², so k² = 1.
+/// let (k2, pairs) = disagreement_k2(&[e(0.02)], &[e(0.04)], 0.0, 0.0).unwrap();
+/// assert_eq!(pairs, 1);
+/// assert!((k2 - 1.0).abs() < 1e-12);
+/// assert!(disagreement_k2(&[e(0.02)], &[], 0.0, 0.0).is_none());
+/// ```
+pub fn disagreement_k2(
     chosen: &[SegmentError],
     other: &[SegmentError],
     noise_sd: f64,

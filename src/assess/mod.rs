@@ -17,7 +17,9 @@ mod segment;
 mod validate;
 
 pub use auto::{AUTO_CANDIDATES, DEFAULT_LAW, LawChoice, check_prior, fit_choice};
-pub use calibrate::{CalibrationOptions, calibrate, predictive_from_errors, residual_noise_sd};
+pub use calibrate::{
+    CalibrationOptions, calibrate, disagreement_k2, predictive_from_errors, residual_noise_sd,
+};
 pub use coverage::{Assessment, FinalBand, assess};
 pub use instability::{Instability, observed_instability};
 pub use segment::{DEFAULT_CUTS, segment_errors};

@@ -23,11 +23,13 @@ const POOLED_COVERAGE: (f64, f64) = (0.80, 0.95);
 const TABLE_COVERAGE: (f64, f64) = (0.80, 0.95);
 /// Median band width at the final step, at most this many times the table's final-loss MAE.
 const WIDTH_PER_MAE: f64 = 4.0;
-/// The 124M grid's exception: since `auto` picks `momentum:sat=1` on three cells its MAE
-/// halved (0.0152 → 0.0082) while the band narrowed less (median width 0.0561 → 0.0489),
-/// measured 5.96 × MAE (docs/accuracy.md, "The instability regime").
-const GRID_WIDTH_PER_MAE: f64 = 6.5;
-/// The target for `auto`'s final-loss MAE on the 124M grid (measured 0.0082).
+/// The 124M grid's exception: since `auto` decides between `momentum` and `momentum:sat=1` by
+/// the full fits (it picks the saturating law on 8 of 12 cells) its MAE fell to 0.0063
+/// (0.0152 with `momentum` alone) while the median band width stayed 0.0490 (0.0561 with
+/// `momentum` alone), measured 7.8 × MAE (docs/accuracy.md, "The instability regime"); the
+/// width is the band's discrepancy term, not the choice of law.
+const GRID_WIDTH_PER_MAE: f64 = 8.5;
+/// The target for `auto`'s final-loss MAE on the 124M grid (measured 0.0063).
 const GRID_MAE_MAX: f64 = 0.010;
 
 /// Continued training with the decay-response prior (docs/accuracy.md): `auto`'s mean
@@ -73,7 +75,7 @@ fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
         return;
     };
     let auto = tables(&root, &choice("auto"));
-    let singles: Vec<(&str, Tables)> = ["sde", "momentum"]
+    let singles: Vec<(&str, Tables)> = ["sde", "momentum", "momentum:sat=1"]
         .into_iter()
         .map(|n| (n, tables(&root, &choice(n))))
         .collect();
@@ -120,27 +122,34 @@ fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
             let o = summarise(&refs);
             println!("  {law}: MAE {:.4}, τ {:.2}", o.final_mae, o.tau);
         }
-        let best = singles
+        let single_summaries: Vec<(&str, BandSummary)> = singles
             .iter()
             .map(|(law, single)| {
                 let refs: Vec<&Assessment> = single[t].1.iter().collect();
                 (*law, summarise(&refs))
             })
+            .collect();
+        let best_mae = single_summaries
+            .iter()
             .min_by(|a, b| a.1.final_mae.total_cmp(&b.1.final_mae))
             .unwrap();
         assert!(
-            s.final_mae <= best.1.final_mae + 1e-12,
+            s.final_mae <= best_mae.1.final_mae + 1e-12,
             "{title}: auto MAE {:.4} > best law {} {:.4}",
             s.final_mae,
-            best.0,
-            best.1.final_mae
+            best_mae.0,
+            best_mae.1.final_mae
         );
+        let best_tau = single_summaries
+            .iter()
+            .max_by(|a, b| a.1.tau.total_cmp(&b.1.tau))
+            .unwrap();
         assert!(
-            s.tau >= best.1.tau - 1e-12,
+            s.tau >= best_tau.1.tau - 1e-12,
             "{title}: auto τ {:.2} < best law {} τ {:.2}",
             s.tau,
-            best.0,
-            best.1.tau
+            best_tau.0,
+            best_tau.1.tau
         );
     }
     let pooled = covered as f64 / total as f64;

@@ -235,6 +235,9 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
 /// With `LRSDE_ACC_VERBOSE` set: every held-out final point of an assessment.
 fn verbose(a: &lrsde::assess::Assessment) {
     if std::env::var_os("LRSDE_ACC_VERBOSE").is_some() {
+        if let Some(sel) = &a.fitted.selection {
+            println!("    chose {}: {}", sel.chosen, sel.reason);
+        }
         println!("{}", bands::band_details(a));
     }
 }

@@ -219,7 +219,8 @@ pub const DEFAULT_LAW: &str = "auto";
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum LawChoice {
-    /// Choose among [`AUTO_CANDIDATES`] by their leave-last-segment-out errors (F test).
+    /// Choose among [`AUTO_CANDIDATES`]: the family by leave-last-segment-out errors (F
+    /// test), saturation by the full fits (likelihood ratio, see [`fit_choice`]).
     Auto,
     /// This law.
     Law(AnyLaw),
@@ -322,10 +323,13 @@ fn rms(errors: &[crate::fit::SegmentError]) -> f64 {
 }
 
 /// Fits the chosen law (or, for [`LawChoice::Auto`], scores every law of [`AUTO_CANDIDATES`]
-/// by leave-last-segment-out refits, then keeps the simplest unless a richer one erred
-/// significantly less on the held-out final losses) and
-/// calibrates its predictive band from the same refits ([`super::calibrate`]). An automatic
-/// choice is recorded in [`FittedLaw::selection`] with every candidate's score. When both
+/// by leave-last-segment-out refits, keeps `momentum` unless `sde` erred significantly less on
+/// the held-out final losses, and then replaces it by `momentum:sat=1` when the full fits give
+/// evidence for saturation: a likelihood ratio beyond chance over the residuals' effective
+/// number of points, a fit not collapsed onto its bounds, refits not significantly against
+/// it) and calibrates its predictive band from the same refits ([`super::calibrate`]). An
+/// automatic choice is recorded in [`FittedLaw::selection`] with every candidate's score and a
+/// sentence naming the evidence that decided. When both
 /// candidates were scored (more than one schedule shape), the other one is fitted too and its
 /// disagreement with the chosen law widens the band ([`crate::fit::Disagreement`], weight
 /// learned from the paired refit errors; the other law is not fitted when that weight is 0).

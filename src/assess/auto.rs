@@ -81,10 +81,29 @@ struct NestedEvidence {
 }
 
 impl NestedEvidence {
+    /// The evidence when the refits alone refute the saturating law (its full fit unmade).
+    fn refuted() -> Self {
+        Self {
+            lr: f64::NAN,
+            n_eff: 0.0,
+            critical: chi2_critical(),
+            degenerate: None,
+            refits_against: true,
+        }
+    }
+
     /// Whether the saturating law is kept.
     fn keeps_saturated(&self) -> bool {
         self.lr > self.critical && self.degenerate.is_none() && !self.refits_against
     }
+}
+
+/// The `1 − F_LEVEL` quantile of χ²₁: the likelihood ratio one extra parameter must exceed.
+fn chi2_critical() -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    ChiSquared::new(1.0)
+        .map(|c| c.inverse_cdf(1.0 - F_LEVEL))
+        .unwrap_or(f64::INFINITY)
 }
 
 /// Log residuals `ln obs − ln pred` of a fit on each of its curves (`None` when the law cannot
@@ -140,10 +159,7 @@ fn nested_evidence(
     refit_plain: (f64, usize),
     refit_sat: (f64, usize),
 ) -> NestedEvidence {
-    use statrs::distribution::{ChiSquared, ContinuousCDF};
-    let critical = ChiSquared::new(1.0)
-        .map(|c| c.inverse_cdf(1.0 - F_LEVEL))
-        .unwrap_or(f64::INFINITY);
+    let critical = chi2_critical();
     let refits_against = f_favours(refit_plain, refit_sat);
     let degenerate = sat
         .report
@@ -393,13 +409,19 @@ pub fn fit_choice(
             let mut full: Vec<Option<FittedLaw>> = vec![None; scored.len()];
             let mut nested = None;
             if !single_shape && family == 0 && scored[1].1.is_finite() {
-                let plain = fit_law(scored[0].0.clone(), curves, options).ok();
-                let sat = fit_law(scored[1].0.clone(), curves, options).ok();
-                if let (Some(p), Some(s)) = (&plain, &sat) {
-                    let count = |i: usize| (scored[i].1, scored[i].2.len());
-                    nested = Some(nested_evidence(p, s, curves, count(0), count(1)));
+                let count = |i: usize| (scored[i].1, scored[i].2.len());
+                if f_favours(count(0), count(1)) {
+                    // The refits veto the saturating law whatever its full fit shows: that
+                    // fit (~100 × the plain law's cost) is skipped.
+                    nested = Some(NestedEvidence::refuted());
+                } else {
+                    let plain = fit_law(scored[0].0.clone(), curves, options).ok();
+                    let sat = fit_law(scored[1].0.clone(), curves, options).ok();
+                    if let (Some(p), Some(s)) = (&plain, &sat) {
+                        nested = Some(nested_evidence(p, s, curves, count(0), count(1)));
+                    }
+                    (full[0], full[1]) = (plain, sat);
                 }
-                (full[0], full[1]) = (plain, sat);
             }
             let best = match &nested {
                 Some(ev) if ev.keeps_saturated() => 1,
@@ -421,6 +443,14 @@ pub fn fit_choice(
                      how a law responds to another schedule; kept the simplest law, {chosen} \
                      (RMS refit error {:.4})",
                     scored[best].1
+                )
+            } else if family == 2 && !scored[0].1.is_finite() {
+                format!(
+                    "no refit of {plain_name} on the shortened curves succeeded; {chosen} \
+                     predicted the held-out last part of the fit curves with RMS final-loss \
+                     error {:.4} over {} refit predictions",
+                    scored[2].1,
+                    scored[2].2.len()
                 )
             } else if family == 2 {
                 format!(
@@ -727,5 +757,40 @@ mod tests {
         let ev = nested_evidence(&plain, &sat, &curves, (0.01, 4), (0.01, 4));
         assert!(ev.lr <= ev.critical, "{ev:?}");
         assert!(!ev.keeps_saturated(), "{ev:?}");
+    }
+
+    #[test]
+    fn auto_says_which_evidence_chose_the_saturating_law() {
+        let auto = |eta_c: f64| {
+            fit_choice(
+                &LawChoice::Auto,
+                &sat_curves(&[2.0, 3.0, 0.5, 0.01, eta_c]),
+                &FitOptions::default(),
+                &CalibrationOptions::default(),
+            )
+            .unwrap()
+        };
+        let fitted = auto(0.3);
+        let sel = fitted.selection.as_ref().unwrap();
+        assert_eq!(
+            (sel.chosen.as_str(), fitted.law.as_str()),
+            ("momentum+sat", "momentum+sat")
+        );
+        assert!(
+            sel.reason.contains("better than momentum beyond chance"),
+            "{}",
+            sel.reason
+        );
+        // The fit reused for the chosen law is the one the evidence came from.
+        assert!(
+            (fitted.params["eta_c"] - 0.3).abs() < 0.03,
+            "{:?}",
+            fitted.params
+        );
+
+        let fitted = auto(1e4);
+        let sel = fitted.selection.as_ref().unwrap();
+        assert_eq!(sel.chosen, "momentum", "{}", sel.reason);
+        assert!(sel.reason.contains("kept momentum"), "{}", sel.reason);
     }
 }

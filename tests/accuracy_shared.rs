@@ -148,3 +148,41 @@ fn momentum_default_lambda_is_best_on_mpl_tables() {
         }
     }
 }
+
+/// The MPL authors' published 400M fit (`mpl-published` in docs/accuracy.md) scored by this
+/// crate reproduces the per-curve held-out MAEs of their repo's `logs/400.log`
+/// (../shared/research/loss-curve-laws.md §2.4, printed to 6 decimals): the row is their law as
+/// they evaluate it, not a refit. The tolerance, 2e-5, covers how the crate's CSV reader
+/// rebuilds the schedules from rows 128 updates apart (warmup `peak·s/W` instead of
+/// `linspace(0, peak, W)`: half an update of LR area; the geometric and linear decays
+/// interpolated linearly between rows). The two-stage `wsdcon_*` curves are left out: their
+/// rows put the drop at 8000 one row after 7936, so the reader ramps the LR over 64 updates where
+/// the repo steps it (MAE 0.00725 / 0.00300 against the log's 0.00817 / 0.00256). Fast (no fit).
+#[test]
+fn mpl_published_reproduces_the_papers_400m_log() {
+    let Some(root) = public_data() else {
+        eprintln!("../shared/data/public absent: skipping mpl-published");
+        return;
+    };
+    let log = [
+        ("constant_72000", 0.004118),
+        ("cosine_72000", 0.005613),
+        ("wsd_20000_24000", 0.004702),
+        ("wsdld_20000_24000", 0.003854),
+    ];
+    let e = mpl_published_suite(&root, 400);
+    for (want_name, want) in log {
+        let m = &e
+            .held_out
+            .iter()
+            .find(|(n, _)| n == want_name)
+            .unwrap_or_else(|| panic!("{want_name} not held out"))
+            .1;
+        println!("{want_name}: MAE {:.6} (log {want:.6})", m.mae);
+        assert!(
+            (m.mae - want).abs() <= 2e-5,
+            "{want_name}: MAE {:.7} vs the authors' {want}",
+            m.mae
+        );
+    }
+}

@@ -15,6 +15,7 @@
 //!     # + momentum's band widened by fixed multiples of its disagreement with sde
 //! cargo run --release --example accuracy -- prior                   # the decay-response prior's data
 //! cargo run --release --example accuracy -- lambda                  # momentum's λ profiled per row
+//! cargo run --release --example accuracy -- mpl-published mpl  # + the MPL authors' own fit (MPL split)
 //! ```
 
 mod bands;
@@ -54,7 +55,20 @@ fn main() {
     } else {
         args.iter().map(String::as_str).collect()
     };
-    let laws: Vec<AnyLaw> = names.iter().map(|n| n.parse().expect("law name")).collect();
+    // `mpl-published`: the MPL authors' own parameters, on the MPL split only (fitted there).
+    let published = names.contains(&"mpl-published");
+    let rows: Vec<(&str, Row)> = names
+        .iter()
+        .filter(|n| **n != "mpl-published")
+        .map(|n| (*n, n.parse().expect("law name")))
+        .collect();
+    let verbose = std::env::var_os("LRSDE_ACC_VERBOSE").is_some();
+    let show = |label: String, e: &lrsde::assess::metrics::Evaluation| {
+        println!("{}", summary_row(&label, e));
+        if verbose {
+            println!("{}", final_errors(e));
+        }
+    };
 
     let mpl_tables = std::env::var_os("LRSDE_ACC_SKIP_MPL").is_none();
     for (title, fit, test) in [
@@ -73,12 +87,28 @@ fn main() {
     .filter(|_| mpl_tables)
     {
         println!("\n### {title}\n\n{SUMMARY_HEADER}");
-        for law in &laws {
-            for size in MPL_SIZES {
-                let e = mpl_suite(&root, law, size, fit, test);
-                println!("{}", summary_row(&format!("{size}M"), &e));
+        let mut means = Vec::new();
+        if published && fit == &MPL_FIT[..] {
+            let evals: Vec<_> = MPL_SIZES
+                .iter()
+                .map(|&size| mpl_published_suite(&root, size))
+                .collect();
+            for (size, e) in MPL_SIZES.iter().zip(&evals) {
+                show(format!("{size}M"), e);
             }
+            means.push(("mpl-published", evals));
         }
+        for (name, row) in &rows {
+            let evals: Vec<_> = MPL_SIZES
+                .iter()
+                .map(|&size| row.eval(|law| mpl_suite(&root, law, size, fit, test)))
+                .collect();
+            for (size, e) in MPL_SIZES.iter().zip(&evals) {
+                show(format!("{size}M"), e);
+            }
+            means.push((name, evals));
+        }
+        print_means(&means);
     }
     if std::env::var_os("LRSDE_ACC_SKIP_GRID").is_some() {
         return;
@@ -86,17 +116,87 @@ fn main() {
     println!(
         "\n### lr-scheduling 124M: fit constant + cosine, predict WSD cooldowns\n\n{SUMMARY_HEADER}"
     );
-    for law in &laws {
-        let max_t = std::env::var("LRSDE_ACC_GRID_MAX_T")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(u64::MAX);
-        for cell in lr_scheduling_cells(&root, law, max_t) {
-            println!(
-                "{}",
-                summary_row(&format!("lr {} T {}", cell.peak, cell.horizon), &cell.eval)
-            );
+    let max_t = std::env::var("LRSDE_ACC_GRID_MAX_T")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(u64::MAX);
+    let mut means = Vec::new();
+    for (name, row) in &rows {
+        let cells = row.cells(|law| lr_scheduling_cells(&root, law, max_t));
+        for cell in &cells {
+            show(format!("lr {} T {}", cell.peak, cell.horizon), &cell.eval);
         }
+        means.push((*name, cells.into_iter().map(|c| c.eval).collect()));
+    }
+    print_means(&means);
+}
+
+/// A row of the plain tables: one law, or a stack of two (`stack:A+B[@W]`: the prediction
+/// `W·A + (1 − W)·B`, default `W = 0.5`; an experiment, scored on final losses only).
+enum Row {
+    Law(AnyLaw),
+    Stack(AnyLaw, AnyLaw, f64),
+}
+
+impl std::str::FromStr for Row {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let Some(rest) = s.strip_prefix("stack:") else {
+            return s.parse().map(Row::Law).map_err(|e| format!("{e}"));
+        };
+        let (pair, w) = rest.split_once('@').unwrap_or((rest, "0.5"));
+        let (a, b) = pair.split_once('+').ok_or("stack:A+B[@W]")?;
+        let law = |x: &str| x.parse::<AnyLaw>().map_err(|e| format!("{e}"));
+        Ok(Row::Stack(law(a)?, law(b)?, w.parse().map_err(|_| "W")?))
+    }
+}
+
+impl Row {
+    fn eval(
+        &self,
+        f: impl Fn(&AnyLaw) -> lrsde::assess::metrics::Evaluation,
+    ) -> lrsde::assess::metrics::Evaluation {
+        match self {
+            Row::Law(l) => f(l),
+            Row::Stack(a, b, w) => stack(&f(a), &f(b), *w),
+        }
+    }
+
+    fn cells(&self, f: impl Fn(&AnyLaw) -> Vec<GridCell>) -> Vec<GridCell> {
+        match self {
+            Row::Law(l) => f(l),
+            Row::Stack(a, b, w) => f(a)
+                .into_iter()
+                .zip(f(b))
+                .map(|(x, y)| GridCell {
+                    eval: stack(&x.eval, &y.eval, *w),
+                    ..x
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Per law, the means over its rows of the final-loss MAE and Kendall τ (the table means of
+/// docs/accuracy.md).
+fn print_means(means: &[(&str, Vec<lrsde::assess::metrics::Evaluation>)]) {
+    println!("\n| law | rows | final-loss MAE | Kendall τ |\n|---|---|---|---|");
+    for (name, evals) in means {
+        let n = evals.len() as f64;
+        let mae = evals
+            .iter()
+            .map(|e| e.mean(|m| m.final_err.abs()))
+            .sum::<f64>()
+            / n;
+        let taus: Vec<f64> = evals
+            .iter()
+            .map(|e| {
+                let r = e.rankings();
+                r.iter().map(|x| x.1).sum::<f64>() / r.len() as f64
+            })
+            .collect();
+        let tau = taus.iter().sum::<f64>() / n;
+        println!("| {name} | {} | {mae:.4} | {tau:.2} |", evals.len());
     }
 }
 

@@ -57,12 +57,19 @@ pub fn fit_options() -> FitOptions {
     {
         o.max_law_starts = n;
     }
+    // Experiment: another Huber threshold on the log residuals.
+    if let Some(d) = std::env::var("LRSDE_ACC_HUBER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        o.huber_delta = d;
+    }
     o
 }
 
 /// [`fit_options`] for fitting `curves`, with `LRSDE_ACC_EARLY_W=FRAC:W` (experiment, if set):
 /// weight `W` instead of 1 on every point before `FRAC` × the longest curve's last step (the
-/// warmup transient).
+/// warmup transient), or `LRSDE_ACC_RAMP_W` (below).
 pub fn fit_options_for(curves: &[TrainingCurve]) -> FitOptions {
     let mut o = fit_options();
     if let Ok(v) = std::env::var("LRSDE_ACC_EARLY_W") {
@@ -84,6 +91,24 @@ pub fn fit_options_for(curves: &[TrainingCurve]) -> FitOptions {
                         .map(|&s| if (s as f64) < cut { w } else { 1.0 })
                         .collect()
                 })
+                .collect(),
+        );
+    }
+    // Experiment: `LRSDE_ACC_RAMP_W=P`: weight `(step / longest last step)^P` on every point.
+    if let Some(p) = std::env::var("LRSDE_ACC_RAMP_W")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+    {
+        let end = curves
+            .iter()
+            .filter_map(|c| c.steps.last())
+            .max()
+            .copied()
+            .unwrap_or(1) as f64;
+        o.weights = Some(
+            curves
+                .iter()
+                .map(|c| c.steps.iter().map(|&s| (s as f64 / end).powf(p)).collect())
                 .collect(),
         );
     }

@@ -26,12 +26,6 @@ use rayon::prelude::*;
 /// Parameters, in order: `L0 ∈ [0, max loss]`, `A ∈ [1e−8, 1e8]` (log), `alpha ∈ [0.01, 3]`,
 /// `C ∈ [1e−12, 10 · max loss]` (log). `λ` is fixed (default 0.999), not fitted.
 ///
-/// With `momentum:offset=1` ([`MomentumLaw::with_offset`]) the power term is
-/// `A · (S1 + S0)^(−α)` with a fifth fitted parameter `S0 ∈ [0, 10⁵]` (LR area in units of
-/// `lr_ref`-updates; `S0 = 0` is the law above): the local log-slope `−α S1/(S1 + S0)` steepens
-/// with the area instead of staying constant, which changes how a power law fitted on 24k
-/// updates extrapolates to 72k.
-///
 /// ```
 /// use lrsde::law::{LossLaw, MomentumLaw};
 /// let law = MomentumLaw::new(0.5, 1.0).unwrap();
@@ -44,21 +38,14 @@ use rayon::prelude::*;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MomentumLaw {
     lambda: f64,
-    /// `S0` is the fifth fitted parameter; absent in fit files written before it.
-    #[serde(default)]
-    offset: bool,
     scale: DataScale,
 }
-
-/// Upper bound of the fitted area offset `S0`.
-const S0_MAX: f64 = 1e5;
 
 impl Default for MomentumLaw {
     /// `λ = 0.999`, `lr_ref = 1` until [`LossLaw::configure`].
     fn default() -> Self {
         Self {
             lambda: 0.999,
-            offset: false,
             scale: DataScale::default(),
         }
     }
@@ -89,35 +76,6 @@ impl MomentumLaw {
     /// The decay factor `λ`.
     pub fn lambda(&self) -> f64 {
         self.lambda
-    }
-
-    /// The same law with (`true`) or without a fitted offset `S0` of the LR area in the power
-    /// term, `A · (S1 + S0)^(−α)`: the fifth parameter `S0`.
-    ///
-    /// ```
-    /// use lrsde::law::{LossLaw, MomentumLaw};
-    /// let law = MomentumLaw::default().with_offset(true);
-    /// assert_eq!(law.params()[4].name, "S0");
-    /// // S0 = 0 is the law without the offset.
-    /// let lrs = lrsde::schedule::LrGrid::new(vec![1.0, 1.0, 0.5]).unwrap();
-    /// let (mut a, mut b) = ([0.0], [0.0]);
-    /// law.predict(&[1.0, 1.0, 1.0, 0.2, 0.0], &lrs, &[3], &mut a).unwrap();
-    /// MomentumLaw::default().predict(&[1.0, 1.0, 1.0, 0.2], &lrs, &[3], &mut b).unwrap();
-    /// assert_eq!(a, b);
-    /// ```
-    pub fn with_offset(mut self, offset: bool) -> Self {
-        self.offset = offset;
-        self
-    }
-
-    /// Whether `S0` is fitted ([`Self::with_offset`]).
-    pub fn offset(&self) -> bool {
-        self.offset
-    }
-
-    /// `S0` of a parameter vector (0 without the offset).
-    fn s0_of(&self, params: &[f64]) -> f64 {
-        if self.offset { params[4] } else { 0.0 }
     }
 
     /// The reference LR.
@@ -192,7 +150,7 @@ impl LossLaw for MomentumLaw {
     }
 
     fn params(&self) -> Vec<ParamSpec> {
-        let mut specs = vec![
+        vec![
             ParamSpec::linear("L0", 0.0, self.scale.loss_max).described(
                 "loss left after infinitely long training (the floor the curve approaches)",
             ),
@@ -202,14 +160,7 @@ impl LossLaw for MomentumLaw {
                 .described("power of that decrease (larger: faster early progress)"),
             ParamSpec::log("C", 1e-12, 10.0 * self.scale.loss_max.max(1e-12))
                 .described("loss drop per unit of annealing area (the gain from LR decay)"),
-        ];
-        if self.offset {
-            specs.push(
-                ParamSpec::linear("S0", 0.0, S0_MAX)
-                    .described("LR area added to S1 in the power term (0: the paper's law)"),
-            );
-        }
-        specs
+        ]
     }
 
     fn predict(
@@ -221,7 +172,6 @@ impl LossLaw for MomentumLaw {
     ) -> Result<(), LawError> {
         let last = check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let s0 = self.s0_of(params);
         let pos = self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
@@ -229,7 +179,7 @@ impl LossLaw for MomentumLaw {
                     step: steps[i],
                 });
             }
-            out[i] = l0 + a * (s1 + s0).powf(-alpha) - c * s2;
+            out[i] = l0 + a * s1.powf(-alpha) - c * s2;
             Ok(())
         })?;
         debug_assert_eq!(pos, last);
@@ -246,8 +196,8 @@ impl LossLaw for MomentumLaw {
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         let areas = match check_grid("momentum", lrs, steps, steps.len()) {
-            Ok(_) if !self.offset => self.areas(lrs, steps),
-            _ => None,
+            Ok(_) => self.areas(lrs, steps),
+            Err(_) => None,
         };
         let Some(areas) = areas else {
             return predict_each(self, params, lrs, steps);
@@ -266,8 +216,7 @@ impl LossLaw for MomentumLaw {
             .collect()
     }
 
-    /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1, −S2)`, with `S1 + S0` for `S1` and
-    /// `−α A (S1 + S0)^(−α−1)` for a fitted `S0`.
+    /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1, −S2)`.
     fn predict_jacobian(
         &self,
         params: &[f64],
@@ -277,16 +226,14 @@ impl LossLaw for MomentumLaw {
         jac: &mut [f64],
     ) -> Result<bool, LawError> {
         check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
-        let np = params.len();
-        if jac.len() != steps.len() * np {
+        if jac.len() != steps.len() * 4 {
             return Err(LawError::OutputLength {
                 law: "momentum",
-                expected: steps.len() * np,
+                expected: steps.len() * 4,
                 found: jac.len(),
             });
         }
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let s0 = self.s0_of(params);
         self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
@@ -294,14 +241,9 @@ impl LossLaw for MomentumLaw {
                     step: steps[i],
                 });
             }
-            let x = s1 + s0;
-            let pw = x.powf(-alpha);
+            let pw = s1.powf(-alpha);
             out[i] = l0 + a * pw - c * s2;
-            let row = &mut jac[np * i..np * (i + 1)];
-            row[..4].copy_from_slice(&[1.0, pw, -a * pw * x.ln(), -s2]);
-            if self.offset {
-                row[4] = -alpha * a * pw / x;
-            }
+            jac[4 * i..4 * i + 4].copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
             Ok(())
         })?;
         Ok(true)
@@ -321,9 +263,6 @@ impl LossLaw for MomentumLaw {
         let pts = observed_points(curves, self.scale.lr_ref);
         if pts.is_empty() {
             let mut g = vec![0.5 * self.scale.loss_min, 1.0, 0.5, 1e-4];
-            if self.offset {
-                g.push(0.0);
-            }
             clamp_all(&specs, &mut g);
             return vec![g];
         }
@@ -331,29 +270,14 @@ impl LossLaw for MomentumLaw {
             (a.min(p.1), b.max(p.1))
         });
         let c0 = 0.1 * (lmax - lmin).max(1e-3 * lmax) * (1.0 - self.lambda);
-        // A fitted S0 starts at 0 and at one and three times the smallest observed area (the
-        // scale of the warmup transient it would absorb), each with its own (A, α).
-        let s_first = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
-        let offsets: &[f64] = if self.offset {
-            &[0.0, 1.0, 3.0]
-        } else {
-            &[0.0]
-        };
         let mut scored = Vec::new();
-        for &k in offsets {
-            let s0 = k * s_first;
-            let shifted: Vec<_> = pts.iter().map(|&(s, l, w)| (s + s0, l, w)).collect();
-            for f in [0.7, 0.85, 0.95] {
-                let l0 = f * lmin;
-                let (a, alpha) = power_guess(&shifted, l0);
-                for fc in [0.1, 1.0, 10.0] {
-                    let mut g = vec![l0, a, alpha, c0 * fc];
-                    if self.offset {
-                        g.push(s0);
-                    }
-                    clamp_all(&specs, &mut g);
-                    scored.push((score(self, &g, curves), g));
-                }
+        for f in [0.7, 0.85, 0.95] {
+            let l0 = f * lmin;
+            let (a, alpha) = power_guess(&pts, l0);
+            for fc in [0.1, 1.0, 10.0] {
+                let mut g = vec![l0, a, alpha, c0 * fc];
+                clamp_all(&specs, &mut g);
+                scored.push((score(self, &g, curves), g));
             }
         }
         scored.sort_by(|a, b| a.0.total_cmp(&b.0));

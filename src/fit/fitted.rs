@@ -706,9 +706,7 @@ fn checked_scale(law: &AnyLaw) -> Result<crate::law::DataScale, String> {
             l.scale()
         }
         AnyLaw::Momentum(l) => {
-            crate::law::MomentumLaw::new(l.lambda(), l.lr_ref())
-                .and_then(|m| m.with_fast(l.fast()))
-                .map_err(|e| e.to_string())?;
+            crate::law::MomentumLaw::new(l.lambda(), l.lr_ref()).map_err(|e| e.to_string())?;
             l.scale()
         }
         AnyLaw::Mpl(l) => l.scale(),

@@ -819,7 +819,7 @@ impl From<LawKind> for AnyLaw {
 /// Options: `sde` — `dim`, `exponents` (0 or 1: fit LR exponents, see [`SdeSurrogate`]);
 /// `sim` — `model` (required), `dim`, `paths`, `seed`, `method` and the model's fixed keys
 /// (see [`BuiltinFamily`]; `lr_ref` does not apply);
-/// `momentum` — `lambda`, `fast` (a second decay `λ_f`: see [`MomentumLaw::with_fast`]); every law — `lr_ref` (sets the reference LR for predicting without
+/// `momentum` — `lambda`; every law — `lr_ref` (sets the reference LR for predicting without
 /// [`LossLaw::configure`], which overwrites it); every law but `sim` — `sat` (0 or 1: evaluate
 /// the law on a saturating effective LR with one more parameter, see [`Saturated`]).
 ///
@@ -907,7 +907,7 @@ impl FromStr for AnyLaw {
         };
         let keys: &[&'static str] = match law {
             AnyLaw::Sde(_) => &["dim", "exponents", "lr_ref", "sat"],
-            AnyLaw::Momentum(_) => &["lambda", "fast", "lr_ref", "sat"],
+            AnyLaw::Momentum(_) => &["lambda", "lr_ref", "sat"],
             _ => &["lr_ref", "sat"],
         };
         let e = tokens.entries(keys).map_err(spec_err)?;
@@ -934,11 +934,7 @@ impl FromStr for AnyLaw {
                 }
                 (AnyLaw::Momentum(l), "lambda") => {
                     let lambda = e.number(key).map_err(spec_err)?.unwrap_or(f64::NAN);
-                    *l = MomentumLaw::new(lambda, l.lr_ref())?.with_fast(l.fast())?;
-                }
-                (AnyLaw::Momentum(l), "fast") => {
-                    let f = e.number(key).map_err(spec_err)?.unwrap_or(f64::NAN);
-                    *l = l.clone().with_fast(Some(f))?;
+                    *l = MomentumLaw::new(lambda, l.lr_ref())?;
                 }
                 (_, "lr_ref") => law.set_lr_ref(e.number(key).map_err(spec_err)?.unwrap_or(0.0))?,
                 (_, "sat") => {

@@ -26,12 +26,6 @@ use rayon::prelude::*;
 /// Parameters, in order: `L0 ∈ [0, max loss]`, `A ∈ [1e−8, 1e8]` (log), `alpha ∈ [0.01, 3]`,
 /// `C ∈ [1e−12, 10 · max loss]` (log). `λ` is fixed (default 0.999), not fitted.
 ///
-/// With `momentum:fast=LAMBDA_F` ([`MomentumLaw::with_fast`]) a second annealing area `S2f`
-/// (the same recursion with decay `λ_f`) enters as `− D · S2f`, `D ∈ [0, 10 · max loss]` the
-/// fifth parameter: part of a decay's gain realised on a short time scale (`λ_f = 0`: at once,
-/// `S2f = η_1 − η_s`, the river-valley "loss = river + c·η" limit), the rest on `λ`'s. `D = 0`
-/// is the law above.
-///
 /// ```
 /// use lrsde::law::{LossLaw, MomentumLaw};
 /// let law = MomentumLaw::new(0.5, 1.0).unwrap();
@@ -44,9 +38,6 @@ use rayon::prelude::*;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MomentumLaw {
     lambda: f64,
-    /// `λ_f` of the fast annealing term, if any; absent in fit files written before it.
-    #[serde(default)]
-    fast: Option<f64>,
     scale: DataScale,
 }
 
@@ -55,7 +46,6 @@ impl Default for MomentumLaw {
     fn default() -> Self {
         Self {
             lambda: 0.999,
-            fast: None,
             scale: DataScale::default(),
         }
     }
@@ -88,51 +78,6 @@ impl MomentumLaw {
         self.lambda
     }
 
-    /// The same law with (`Some(λ_f)`) or without a fast annealing term `− D · S2f`: the
-    /// fifth parameter `D`.
-    ///
-    /// ```
-    /// use lrsde::law::{LossLaw, MomentumLaw};
-    /// let law = MomentumLaw::default().with_fast(Some(0.0)).unwrap();
-    /// assert_eq!(law.params()[4].name, "D");
-    /// // λ_f = 0: S2f = η_1 − η_s = 0.5 here; D = 0 is the law without the term.
-    /// let lrs = lrsde::schedule::LrGrid::new(vec![1.0, 1.0, 0.5]).unwrap();
-    /// let (mut a, mut b, mut c) = ([0.0], [0.0], [0.0]);
-    /// law.predict(&[1.0, 1.0, 1.0, 0.2, 0.0], &lrs, &[3], &mut a).unwrap();
-    /// MomentumLaw::default().predict(&[1.0, 1.0, 1.0, 0.2], &lrs, &[3], &mut b).unwrap();
-    /// assert_eq!(a, b);
-    /// law.predict(&[1.0, 1.0, 1.0, 0.2, 0.1], &lrs, &[3], &mut c).unwrap();
-    /// assert!((c[0] - (b[0] - 0.1 * 0.5)).abs() < 1e-15);
-    /// assert!(MomentumLaw::default().with_fast(Some(1.0)).is_err());
-    /// ```
-    ///
-    /// # Errors
-    /// [`LawError::BadOption`] for `λ_f` outside `[0, 1)`.
-    pub fn with_fast(mut self, fast: Option<f64>) -> Result<Self, LawError> {
-        if let Some(f) = fast
-            && !(f.is_finite() && (0.0..1.0).contains(&f))
-        {
-            return Err(LawError::BadOption {
-                law: "momentum",
-                key: "fast".into(),
-                value: f.to_string(),
-                reason: "must be in [0, 1)",
-            });
-        }
-        self.fast = fast;
-        Ok(self)
-    }
-
-    /// `λ_f` of the fast annealing term ([`Self::with_fast`]), if any.
-    pub fn fast(&self) -> Option<f64> {
-        self.fast
-    }
-
-    /// `D` of a parameter vector (0 without the fast term).
-    fn d_of(&self, params: &[f64]) -> f64 {
-        if self.fast.is_some() { params[4] } else { 0.0 }
-    }
-
     /// The reference LR.
     pub fn lr_ref(&self) -> f64 {
         self.scale.lr_ref
@@ -161,13 +106,11 @@ impl MomentumLaw {
         &self,
         lrs: &[f64],
         steps: &[u64],
-        mut each: impl FnMut(usize, f64, f64, f64) -> Result<(), E>,
+        mut each: impl FnMut(usize, f64, f64) -> Result<(), E>,
     ) -> Result<usize, E> {
         let inv = 1.0 / self.scale.lr_ref;
         let lam = self.lambda;
-        let lf = self.fast.unwrap_or(0.0);
         let (mut s1, mut s2, mut m) = (0.0, 0.0, 0.0);
-        let (mut s2f, mut mf) = (0.0, 0.0);
         let mut prev = lrs.first().map_or(0.0, |&x| x * inv);
         let mut pos = 0usize;
         for (i, &step) in steps.iter().enumerate() {
@@ -175,14 +118,12 @@ impl MomentumLaw {
             for &lr in &lrs[pos..n] {
                 let eta = lr * inv;
                 m = lam * m + (prev - eta);
-                mf = lf * mf + (prev - eta);
                 s1 += eta;
                 s2 += m;
-                s2f += mf;
                 prev = eta;
             }
             pos = n;
-            each(i, s1, s2, s2f)?;
+            each(i, s1, s2)?;
         }
         Ok(pos)
     }
@@ -191,7 +132,7 @@ impl MomentumLaw {
     /// prediction reports the error).
     fn areas(&self, lrs: &[f64], steps: &[u64]) -> Option<Vec<(f64, f64)>> {
         let mut out = Vec::with_capacity(steps.len());
-        self.for_each_area(lrs, steps, |_, s1, s2, _| {
+        self.for_each_area(lrs, steps, |_, s1, s2| {
             if s1 <= 0.0 {
                 return Err(());
             }
@@ -209,7 +150,7 @@ impl LossLaw for MomentumLaw {
     }
 
     fn params(&self) -> Vec<ParamSpec> {
-        let mut specs = vec![
+        vec![
             ParamSpec::linear("L0", 0.0, self.scale.loss_max).described(
                 "loss left after infinitely long training (the floor the curve approaches)",
             ),
@@ -219,15 +160,7 @@ impl LossLaw for MomentumLaw {
                 .described("power of that decrease (larger: faster early progress)"),
             ParamSpec::log("C", 1e-12, 10.0 * self.scale.loss_max.max(1e-12))
                 .described("loss drop per unit of annealing area (the gain from LR decay)"),
-        ];
-        if self.fast.is_some() {
-            specs.push(
-                ParamSpec::linear("D", 0.0, 10.0 * self.scale.loss_max.max(1e-12)).described(
-                    "loss drop per unit of the fast annealing area (0: the paper's law)",
-                ),
-            );
-        }
-        specs
+        ]
     }
 
     fn predict(
@@ -239,15 +172,14 @@ impl LossLaw for MomentumLaw {
     ) -> Result<(), LawError> {
         let last = check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let d = self.d_of(params);
-        let pos = self.for_each_area(lrs, steps, |i, s1, s2, s2f| {
+        let pos = self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
                     law: "momentum",
                     step: steps[i],
                 });
             }
-            out[i] = l0 + a * s1.powf(-alpha) - c * s2 - d * s2f;
+            out[i] = l0 + a * s1.powf(-alpha) - c * s2;
             Ok(())
         })?;
         debug_assert_eq!(pos, last);
@@ -264,8 +196,8 @@ impl LossLaw for MomentumLaw {
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         let areas = match check_grid("momentum", lrs, steps, steps.len()) {
-            Ok(_) if self.fast.is_none() => self.areas(lrs, steps),
-            _ => None,
+            Ok(_) => self.areas(lrs, steps),
+            Err(_) => None,
         };
         let Some(areas) = areas else {
             return predict_each(self, params, lrs, steps);
@@ -284,7 +216,7 @@ impl LossLaw for MomentumLaw {
             .collect()
     }
 
-    /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1, −S2)`, and `−S2f` for `D`.
+    /// Exact derivatives: `(1, S1^(−α), −A S1^(−α) ln S1, −S2)`.
     fn predict_jacobian(
         &self,
         params: &[f64],
@@ -294,17 +226,15 @@ impl LossLaw for MomentumLaw {
         jac: &mut [f64],
     ) -> Result<bool, LawError> {
         check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
-        let np = params.len();
-        if jac.len() != steps.len() * np {
+        if jac.len() != steps.len() * 4 {
             return Err(LawError::OutputLength {
                 law: "momentum",
-                expected: steps.len() * np,
+                expected: steps.len() * 4,
                 found: jac.len(),
             });
         }
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let d = self.d_of(params);
-        self.for_each_area(lrs, steps, |i, s1, s2, s2f| {
+        self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
                     law: "momentum",
@@ -312,12 +242,8 @@ impl LossLaw for MomentumLaw {
                 });
             }
             let pw = s1.powf(-alpha);
-            out[i] = l0 + a * pw - c * s2 - d * s2f;
-            let row = &mut jac[np * i..np * (i + 1)];
-            row[..4].copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
-            if np > 4 {
-                row[4] = -s2f;
-            }
+            out[i] = l0 + a * pw - c * s2;
+            jac[4 * i..4 * i + 4].copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
             Ok(())
         })?;
         Ok(true)
@@ -337,9 +263,6 @@ impl LossLaw for MomentumLaw {
         let pts = observed_points(curves, self.scale.lr_ref);
         if pts.is_empty() {
             let mut g = vec![0.5 * self.scale.loss_min, 1.0, 0.5, 1e-4];
-            if self.fast.is_some() {
-                g.push(0.0);
-            }
             clamp_all(&specs, &mut g);
             return vec![g];
         }
@@ -353,18 +276,6 @@ impl LossLaw for MomentumLaw {
             let (a, alpha) = power_guess(&pts, l0);
             for fc in [0.1, 1.0, 10.0] {
                 let mut g = vec![l0, a, alpha, c0 * fc];
-                if let Some(lf) = self.fast {
-                    // D worth half, resp. a tenth, of the slow term's gain per LR drop (its
-                    // area per unit drop is 1/(1 − λ_f) against 1/(1 − λ)).
-                    for share in [0.5, 0.1] {
-                        let mut g = g.clone();
-                        g[3] *= 1.0 - share;
-                        g.push(c0 * fc * share * (1.0 - lf) / (1.0 - self.lambda));
-                        clamp_all(&specs, &mut g);
-                        scored.push((score(self, &g, curves), g));
-                    }
-                    g.push(0.0);
-                }
                 clamp_all(&specs, &mut g);
                 scored.push((score(self, &g, curves), g));
             }

@@ -91,7 +91,10 @@ fn main() {
         if published && fit == &MPL_FIT[..] {
             let evals: Vec<_> = MPL_SIZES
                 .iter()
-                .map(|&size| mpl_published_suite(&root, size))
+                .map(|&size| {
+                    let stepped = std::env::var_os("LRSDE_ACC_STEP_LR").is_some();
+                    mpl_published_suite(&root, size, stepped)
+                })
                 .collect();
             for (size, e) in MPL_SIZES.iter().zip(&evals) {
                 show(format!("{size}M"), e);
@@ -101,7 +104,11 @@ fn main() {
         for (name, row) in &rows {
             let evals: Vec<_> = MPL_SIZES
                 .iter()
-                .map(|&size| row.eval(|law| mpl_suite(&root, law, size, &fit_set(fit, test), test)))
+                .map(|&size| {
+                    let names = fit_set(fit, test);
+                    let curves: Vec<_> = names.iter().map(|n| mpl_curve(&root, size, n)).collect();
+                    row.eval(|law| mpl_suite(&root, law, size, &names, test), &curves)
+                })
                 .collect();
             for (size, e) in MPL_SIZES.iter().zip(&evals) {
                 show(format!("{size}M"), e);
@@ -121,12 +128,15 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(u64::MAX);
     let mut means = Vec::new();
+    let sets = grid_sets(&root, max_t);
     for (name, row) in &rows {
-        let cells = row.cells(|law| lr_scheduling_cells(&root, law, max_t));
-        for cell in &cells {
-            show(format!("lr {} T {}", cell.peak, cell.horizon), &cell.eval);
+        let mut evals = Vec::new();
+        for set in &sets {
+            let e = row.eval(|law| grid_cell(set, law).eval, &set.fit);
+            show(format!("lr {} T {}", set.peak, set.horizon), &e);
+            evals.push(e);
         }
-        means.push((*name, cells.into_iter().map(|c| c.eval).collect()));
+        means.push((*name, evals));
     }
     print_means(&means);
 }
@@ -142,10 +152,12 @@ fn fit_set<'a>(fit: &[&'a str], test: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// A row of the plain tables: one law, or a stack of two (`stack:A+B[@W]`: the prediction
-/// `W·A + (1 − W)·B`, default `W = 0.5`; an experiment, scored on final losses only).
+/// `W·A + (1 − W)·B`, default `W = 0.5`; `@seg`: `W` from the leave-last-segment-out refit
+/// errors of both laws on the fit curves, the least-squares weight in `[0, 1]`). An experiment,
+/// scored on final losses only.
 enum Row {
     Law(AnyLaw),
-    Stack(AnyLaw, AnyLaw, f64),
+    Stack(AnyLaw, AnyLaw, Option<f64>),
 }
 
 impl std::str::FromStr for Row {
@@ -157,34 +169,59 @@ impl std::str::FromStr for Row {
         let (pair, w) = rest.split_once('@').unwrap_or((rest, "0.5"));
         let (a, b) = pair.split_once('+').ok_or("stack:A+B[@W]")?;
         let law = |x: &str| x.parse::<AnyLaw>().map_err(|e| format!("{e}"));
-        Ok(Row::Stack(law(a)?, law(b)?, w.parse().map_err(|_| "W")?))
+        let w = match w {
+            "seg" => None,
+            w => Some(w.parse().map_err(|_| "W")?),
+        };
+        Ok(Row::Stack(law(a)?, law(b)?, w))
     }
 }
 
 impl Row {
+    /// The row's evaluation, from `f` (one law's) and the fit curves (for `@seg`).
     fn eval(
         &self,
         f: impl Fn(&AnyLaw) -> lrsde::assess::metrics::Evaluation,
+        fit: &[lrsde::data::TrainingCurve],
     ) -> lrsde::assess::metrics::Evaluation {
         match self {
             Row::Law(l) => f(l),
-            Row::Stack(a, b, w) => stack(&f(a), &f(b), *w),
+            Row::Stack(a, b, w) => {
+                let w = w.unwrap_or_else(|| segment_weight(a, b, fit));
+                stack(&f(a), &f(b), w)
+            }
         }
     }
+}
 
-    fn cells(&self, f: impl Fn(&AnyLaw) -> Vec<GridCell>) -> Vec<GridCell> {
-        match self {
-            Row::Law(l) => f(l),
-            Row::Stack(a, b, w) => f(a)
-                .into_iter()
-                .zip(f(b))
-                .map(|(x, y)| GridCell {
-                    eval: stack(&x.eval, &y.eval, *w),
-                    ..x
-                })
-                .collect(),
-        }
+/// The weight `w ∈ [0, 1]` minimising `Σ (w·e_a + (1 − w)·e_b)²` over the two laws'
+/// leave-last-segment-out refit errors on `fit` (cuts 0.5 and 0.7, as the bands use).
+fn segment_weight(a: &AnyLaw, b: &AnyLaw, fit: &[lrsde::data::TrainingCurve]) -> f64 {
+    use lrsde::assess::{DEFAULT_CUTS, segment_errors};
+    let errs = |l: &AnyLaw| {
+        segment_errors(l, fit, &fit_options_for(fit), &DEFAULT_CUTS).expect("segment refits")
+    };
+    let (ea, eb) = (errs(a), errs(b));
+    let (mut num, mut den) = (0.0, 0.0);
+    for (x, y) in ea.iter().zip(&eb) {
+        assert_eq!(
+            (&x.curve, x.step),
+            (&y.curve, y.step),
+            "paired refit errors"
+        );
+        let d = x.error - y.error;
+        num -= y.error * d;
+        den += d * d;
     }
+    let w = if den > 0.0 {
+        (num / den).clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    if std::env::var_os("LRSDE_ACC_VERBOSE").is_some() {
+        println!("    stack weight from the refits: {w:.2}");
+    }
+    w
 }
 
 /// Per law, the means over its rows of the final-loss MAE and Kendall τ (the table means of

@@ -115,14 +115,33 @@ pub fn fit_options_for(curves: &[TrainingCurve]) -> FitOptions {
     o
 }
 
-/// Reads one MPL curve with the MPL warmup convention.
+/// Reads one MPL curve with the MPL warmup convention; `LRSDE_ACC_STEP_LR=1` (an experiment):
+/// [`mpl_curve_stepped`] with `stepped`.
 pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
+    mpl_curve_stepped(
+        root,
+        size,
+        name,
+        std::env::var_os("LRSDE_ACC_STEP_LR").is_some(),
+    )
+}
+
+/// [`mpl_curve`]; with `stepped`, the two-stage `wsdcon_*` LR drops at update 8000 as in the
+/// authors' code, where the reader (linear between rows) ramps it from the row at 7936 to the
+/// row at 8000.
+pub fn mpl_curve_stepped(root: &Path, size: u32, name: &str, stepped: bool) -> TrainingCurve {
     let path = root.join(format!(
         "MultiPowerLaw/loss_curve_repo/csv_{size}/{name}.csv"
     ));
     let opts = ReadOptions::default().with_warmup(WarmupPolicy::Linear { steps: MPL_WARMUP });
     let mut c = read_curve(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
     c.name = name.to_string();
+    if stepped && name.starts_with("wsdcon_") {
+        let mut lrs = c.lrs.as_slice().to_vec();
+        let peak = lrs[7935];
+        lrs[7936..7999].iter_mut().for_each(|x| *x = peak);
+        c.lrs = lrsde::schedule::LrGrid::new(lrs).expect("stepped LRs");
+    }
     c
 }
 
@@ -172,9 +191,11 @@ pub fn mpl_published(size: u32) -> [f64; 7] {
 
 /// The published MPL fit of one size ([`mpl_published`]) scored on the MPL split as
 /// [`mpl_suite`] scores a fit (row `mpl-published`; no fit runs).
-pub fn mpl_published_suite(root: &Path, size: u32) -> Evaluation {
-    let fit: Vec<_> = MPL_FIT.iter().map(|n| mpl_curve(root, size, n)).collect();
-    let test: Vec<_> = MPL_TEST.iter().map(|n| mpl_curve(root, size, n)).collect();
+/// With `stepped`, the curves of [`mpl_curve_stepped`].
+pub fn mpl_published_suite(root: &Path, size: u32, stepped: bool) -> Evaluation {
+    let read = |n: &&str| mpl_curve_stepped(root, size, n, stepped);
+    let fit: Vec<_> = MPL_FIT.iter().map(read).collect();
+    let test: Vec<_> = MPL_TEST.iter().map(read).collect();
     let law: AnyLaw = "mpl".parse().expect("mpl law");
     let mut e = evaluate_params(&law, &mpl_published(size), &fit, &test, MPL_WARMUP)
         .unwrap_or_else(|e| panic!("{size}M mpl-published: {e}"));
@@ -209,19 +230,20 @@ pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
 /// [`lr_scheduling_suite`] restricted to horizons of at most `max_horizon` updates.
 pub fn lr_scheduling_cells(root: &Path, law: &AnyLaw, max_horizon: u64) -> Vec<GridCell> {
     grid_sets(root, max_horizon)
-        .into_iter()
-        .map(|set| {
-            let eval = evaluate(law, &set.fit, &set.test, &fit_options_for(&set.fit), 300)
-                .unwrap_or_else(|e| {
-                    panic!("124M lr {} T {} {}: {e}", set.peak, set.horizon, law.kind())
-                });
-            GridCell {
-                peak: set.peak,
-                horizon: set.horizon,
-                eval,
-            }
-        })
+        .iter()
+        .map(|set| grid_cell(set, law))
         .collect()
+}
+
+/// `law` fitted on one grid cell's constant + cosine runs, scored on its cooldowns.
+pub fn grid_cell(set: &GridSet, law: &AnyLaw) -> GridCell {
+    let eval = evaluate(law, &set.fit, &set.test, &fit_options_for(&set.fit), 300)
+        .unwrap_or_else(|e| panic!("124M lr {} T {} {}: {e}", set.peak, set.horizon, law.kind()));
+    GridCell {
+        peak: set.peak,
+        horizon: set.horizon,
+        eval,
+    }
 }
 
 /// The curves of one grid cell: fit on `fit` (constant + cosine), predict `test` (cooldowns).

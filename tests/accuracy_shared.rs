@@ -173,8 +173,12 @@ fn mpl_published_reproduces_the_papers_400m_log() {
         ("wsdcon_3", 0.008174),
         ("wsdcon_18", 0.002558),
     ];
-    let mae = |stepped: bool, name: &str| {
-        let e = mpl_published_suite(&root, 400, stepped);
+    let (stepped, ramped) = (
+        mpl_published_suite(&root, 400, true),
+        mpl_published_suite(&root, 400, false),
+    );
+    let mae = |stepped_lr: bool, name: &str| {
+        let e = if stepped_lr { &stepped } else { &ramped };
         e.held_out
             .iter()
             .find(|(n, _)| n == name)

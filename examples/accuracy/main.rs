@@ -16,6 +16,13 @@
 //! cargo run --release --example accuracy -- prior                   # the decay-response prior's data
 //! cargo run --release --example accuracy -- lambda                  # momentum's λ profiled per row
 //! cargo run --release --example accuracy -- mpl-published mpl  # + the MPL authors' own fit (MPL split)
+//! cargo run --release --example accuracy -- momentum stack:momentum+sde stack:momentum+sde@seg
+//!     # stacked predictions (equal weights / weight from the refit errors; final losses only)
+//! Experiments on the fit (docs/accuracy.md, "Toward 0.005 on the MPL tables"):
+//! LRSDE_ACC_EARLY_W=0.1:0 (weight of points before 10 % of the run), LRSDE_ACC_RAMP_W=1
+//! (weights (step / last)^1), LRSDE_ACC_HUBER=1e-2, LRSDE_ACC_FIT_ALL=1 (held-out MPL curves
+//! inside the fit: a bound), LRSDE_ACC_STEP_LR=1 (wsdcon LR stepped at 8000); LRSDE_ACC_VERBOSE=1
+//! prints every held-out final error.
 //! ```
 
 mod bands;

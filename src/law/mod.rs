@@ -907,7 +907,7 @@ impl FromStr for AnyLaw {
         };
         let keys: &[&'static str] = match law {
             AnyLaw::Sde(_) => &["dim", "exponents", "lr_ref", "sat"],
-            AnyLaw::Momentum(_) => &["lambda", "power2", "lr_ref", "sat"],
+            AnyLaw::Momentum(_) => &["lambda", "lr_ref", "sat"],
             _ => &["lr_ref", "sat"],
         };
         let e = tokens.entries(keys).map_err(spec_err)?;
@@ -934,11 +934,7 @@ impl FromStr for AnyLaw {
                 }
                 (AnyLaw::Momentum(l), "lambda") => {
                     let lambda = e.number(key).map_err(spec_err)?.unwrap_or(f64::NAN);
-                    *l = MomentumLaw::new(lambda, l.lr_ref())?.with_power2(l.power2());
-                }
-                (AnyLaw::Momentum(l), "power2") => {
-                    let on = e.choice(key, &["0", "1"], "0 or 1").map_err(spec_err)?;
-                    *l = l.clone().with_power2(on == Some("1"));
+                    *l = MomentumLaw::new(lambda, l.lr_ref())?;
                 }
                 (_, "lr_ref") => law.set_lr_ref(e.number(key).map_err(spec_err)?.unwrap_or(0.0))?,
                 (_, "sat") => {

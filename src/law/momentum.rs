@@ -38,9 +38,6 @@ use rayon::prelude::*;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MomentumLaw {
     lambda: f64,
-    /// Experiment: a second power term `B · S1^(−β)` (parameters 5 and 6).
-    #[serde(default)]
-    power2: bool,
     scale: DataScale,
 }
 
@@ -49,7 +46,6 @@ impl Default for MomentumLaw {
     fn default() -> Self {
         Self {
             lambda: 0.999,
-            power2: false,
             scale: DataScale::default(),
         }
     }
@@ -80,26 +76,6 @@ impl MomentumLaw {
     /// The decay factor `λ`.
     pub fn lambda(&self) -> f64 {
         self.lambda
-    }
-
-    /// Experiment: the same law with a second power term `B · S1^(−β)`.
-    pub fn with_power2(mut self, on: bool) -> Self {
-        self.power2 = on;
-        self
-    }
-
-    /// Whether the second power term is on.
-    pub fn power2(&self) -> bool {
-        self.power2
-    }
-
-    /// `(B, β)` of a parameter vector (`(0, 1)` without the second term).
-    fn p2_of(&self, params: &[f64]) -> (f64, f64) {
-        if self.power2 {
-            (params[4], params[5])
-        } else {
-            (0.0, 1.0)
-        }
     }
 
     /// The reference LR.
@@ -174,7 +150,7 @@ impl LossLaw for MomentumLaw {
     }
 
     fn params(&self) -> Vec<ParamSpec> {
-        let mut specs = vec![
+        vec![
             ParamSpec::linear("L0", 0.0, self.scale.loss_max).described(
                 "loss left after infinitely long training (the floor the curve approaches)",
             ),
@@ -184,12 +160,7 @@ impl LossLaw for MomentumLaw {
                 .described("power of that decrease (larger: faster early progress)"),
             ParamSpec::log("C", 1e-12, 10.0 * self.scale.loss_max.max(1e-12))
                 .described("loss drop per unit of annealing area (the gain from LR decay)"),
-        ];
-        if self.power2 {
-            specs.push(ParamSpec::log("B", 1e-8, 1e8).described("scale of the second power term"));
-            specs.push(ParamSpec::linear("beta", 0.01, 3.0).described("its power"));
-        }
-        specs
+        ]
     }
 
     fn predict(
@@ -201,7 +172,6 @@ impl LossLaw for MomentumLaw {
     ) -> Result<(), LawError> {
         let last = check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let (b, beta) = self.p2_of(params);
         let pos = self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
@@ -209,7 +179,7 @@ impl LossLaw for MomentumLaw {
                     step: steps[i],
                 });
             }
-            out[i] = l0 + a * s1.powf(-alpha) - c * s2 + b * s1.powf(-beta);
+            out[i] = l0 + a * s1.powf(-alpha) - c * s2;
             Ok(())
         })?;
         debug_assert_eq!(pos, last);
@@ -226,8 +196,8 @@ impl LossLaw for MomentumLaw {
         steps: &[u64],
     ) -> Vec<Result<Vec<f64>, LawError>> {
         let areas = match check_grid("momentum", lrs, steps, steps.len()) {
-            Ok(_) if !self.power2 => self.areas(lrs, steps),
-            _ => None,
+            Ok(_) => self.areas(lrs, steps),
+            Err(_) => None,
         };
         let Some(areas) = areas else {
             return predict_each(self, params, lrs, steps);
@@ -256,16 +226,14 @@ impl LossLaw for MomentumLaw {
         jac: &mut [f64],
     ) -> Result<bool, LawError> {
         check_inputs("momentum", &self.params(), params, lrs, steps, out)?;
-        let np = params.len();
-        if jac.len() != steps.len() * np {
+        if jac.len() != steps.len() * 4 {
             return Err(LawError::OutputLength {
                 law: "momentum",
-                expected: steps.len() * np,
+                expected: steps.len() * 4,
                 found: jac.len(),
             });
         }
         let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
-        let (b, beta) = self.p2_of(params);
         self.for_each_area(lrs, steps, |i, s1, s2| {
             if s1 <= 0.0 {
                 return Err(LawError::ZeroLrArea {
@@ -274,14 +242,8 @@ impl LossLaw for MomentumLaw {
                 });
             }
             let pw = s1.powf(-alpha);
-            let pw2 = s1.powf(-beta);
-            out[i] = l0 + a * pw - c * s2 + b * pw2;
-            let row = &mut jac[np * i..np * (i + 1)];
-            row[..4].copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
-            if np > 4 {
-                row[4] = pw2;
-                row[5] = -b * pw2 * s1.ln();
-            }
+            out[i] = l0 + a * pw - c * s2;
+            jac[4 * i..4 * i + 4].copy_from_slice(&[1.0, pw, -a * pw * s1.ln(), -s2]);
             Ok(())
         })?;
         Ok(true)
@@ -301,9 +263,6 @@ impl LossLaw for MomentumLaw {
         let pts = observed_points(curves, self.scale.lr_ref);
         if pts.is_empty() {
             let mut g = vec![0.5 * self.scale.loss_min, 1.0, 0.5, 1e-4];
-            if self.power2 {
-                g.extend([1e-3, 1.0]);
-            }
             clamp_all(&specs, &mut g);
             return vec![g];
         }
@@ -316,26 +275,9 @@ impl LossLaw for MomentumLaw {
             let l0 = f * lmin;
             let (a, alpha) = power_guess(&pts, l0);
             for fc in [0.1, 1.0, 10.0] {
-                let g = vec![l0, a, alpha, c0 * fc];
-                let extras: Vec<Vec<f64>> = if self.power2 {
-                    // Half of A moved to a term that decays twice as fast (the early transient)
-                    // or half as fast (late curvature).
-                    [2.0, 0.5]
-                        .iter()
-                        .map(|&k| vec![0.5 * a, k * alpha])
-                        .collect()
-                } else {
-                    vec![vec![]]
-                };
-                for e in extras {
-                    let mut g = g.clone();
-                    if !e.is_empty() {
-                        g[1] *= 0.5;
-                        g.extend(e);
-                    }
-                    clamp_all(&specs, &mut g);
-                    scored.push((score(self, &g, curves), g));
-                }
+                let mut g = vec![l0, a, alpha, c0 * fc];
+                clamp_all(&specs, &mut g);
+                scored.push((score(self, &g, curves), g));
             }
         }
         scored.sort_by(|a, b| a.0.total_cmp(&b.0));

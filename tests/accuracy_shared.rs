@@ -148,3 +148,55 @@ fn momentum_default_lambda_is_best_on_mpl_tables() {
         }
     }
 }
+
+/// The MPL authors' published 400M fit (`mpl-published` in docs/accuracy.md) scored by this
+/// crate reproduces the per-curve held-out MAEs of their repo's `logs/400.log`
+/// (../shared/research/loss-curve-laws.md §2.4, printed to 6 decimals): the row is their law as
+/// they evaluate it, not a refit. The tolerance, 2e-5, covers how the crate's CSV reader
+/// rebuilds the schedules from rows 128 updates apart (warmup `peak·s/W` instead of
+/// `linspace(0, peak, W)`: half an update of LR area; the geometric and linear decays
+/// interpolated linearly between rows). The two-stage `wsdcon_*` curves are read with the drop
+/// stepped at 8000 as in the authors' code (`mpl_curve_stepped`); read as the accuracy tables
+/// read them (a 64-update ramp between the rows at 7936 and 8000) they miss the log by 9e-4 and
+/// 4e-4, which the last assertion checks. Fast (no fit).
+#[test]
+fn mpl_published_reproduces_the_papers_400m_log() {
+    let Some(root) = public_data() else {
+        eprintln!("../shared/data/public absent: skipping mpl-published");
+        return;
+    };
+    let log = [
+        ("constant_72000", 0.004118),
+        ("cosine_72000", 0.005613),
+        ("wsd_20000_24000", 0.004702),
+        ("wsdld_20000_24000", 0.003854),
+        ("wsdcon_3", 0.008174),
+        ("wsdcon_18", 0.002558),
+    ];
+    let (stepped, ramped) = (
+        mpl_published_suite(&root, 400, true),
+        mpl_published_suite(&root, 400, false),
+    );
+    let mae = |stepped_lr: bool, name: &str| {
+        let e = if stepped_lr { &stepped } else { &ramped };
+        e.held_out
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} not held out"))
+            .1
+            .mae
+    };
+    for (name, want) in log {
+        let got = mae(true, name);
+        println!("{name}: MAE {got:.6} (log {want:.6})");
+        assert!(
+            (got - want).abs() <= 2e-5,
+            "{name}: MAE {got:.7} vs the authors' {want}"
+        );
+    }
+    let ramped = mae(false, "wsdcon_3");
+    assert!(
+        (ramped - 0.008174).abs() > 5e-4,
+        "wsdcon_3 read with the ramp: {ramped:.6}, expected to differ from the log"
+    );
+}

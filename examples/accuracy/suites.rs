@@ -3,7 +3,7 @@
 //! Shared by `examples/accuracy` (prints the tables) and `tests/accuracy_shared.rs` (asserts).
 #![allow(dead_code)]
 
-use lrsde::assess::metrics::{Evaluation, evaluate};
+use lrsde::assess::metrics::{Evaluation, evaluate, evaluate_params};
 use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy, read_curve};
 use lrsde::fit::FitOptions;
 use lrsde::law::AnyLaw;
@@ -57,17 +57,91 @@ pub fn fit_options() -> FitOptions {
     {
         o.max_law_starts = n;
     }
+    // Experiment: another Huber threshold on the log residuals.
+    if let Some(d) = std::env::var("LRSDE_ACC_HUBER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        o.huber_delta = d;
+    }
     o
 }
 
-/// Reads one MPL curve with the MPL warmup convention.
+/// [`fit_options`] for fitting `curves`, with `LRSDE_ACC_EARLY_W=FRAC:W` (experiment, if set):
+/// weight `W` instead of 1 on every point before `FRAC` × the longest curve's last step (the
+/// warmup transient), or `LRSDE_ACC_RAMP_W` (below).
+pub fn fit_options_for(curves: &[TrainingCurve]) -> FitOptions {
+    let mut o = fit_options();
+    if let Ok(v) = std::env::var("LRSDE_ACC_EARLY_W") {
+        let (f, w) = v.split_once(':').expect("LRSDE_ACC_EARLY_W=FRAC:W");
+        let (f, w): (f64, f64) = (f.parse().expect("FRAC"), w.parse().expect("W"));
+        let end = curves
+            .iter()
+            .filter_map(|c| c.steps.last())
+            .max()
+            .copied()
+            .unwrap_or(0);
+        let cut = f * end as f64;
+        o.weights = Some(
+            curves
+                .iter()
+                .map(|c| {
+                    c.steps
+                        .iter()
+                        .map(|&s| if (s as f64) < cut { w } else { 1.0 })
+                        .collect()
+                })
+                .collect(),
+        );
+    }
+    // Experiment: `LRSDE_ACC_RAMP_W=P`: weight `(step / longest last step)^P` on every point.
+    if let Some(p) = std::env::var("LRSDE_ACC_RAMP_W")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+    {
+        let end = curves
+            .iter()
+            .filter_map(|c| c.steps.last())
+            .max()
+            .copied()
+            .unwrap_or(1) as f64;
+        o.weights = Some(
+            curves
+                .iter()
+                .map(|c| c.steps.iter().map(|&s| (s as f64 / end).powf(p)).collect())
+                .collect(),
+        );
+    }
+    o
+}
+
+/// Reads one MPL curve with the MPL warmup convention; `LRSDE_ACC_STEP_LR=1` (an experiment):
+/// [`mpl_curve_stepped`] with `stepped`.
 pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
+    mpl_curve_stepped(
+        root,
+        size,
+        name,
+        std::env::var_os("LRSDE_ACC_STEP_LR").is_some(),
+    )
+}
+
+/// [`mpl_curve`]; with `stepped`, the two-stage `wsdcon_*` LR drops at update 8000 as in the
+/// authors' code, where the reader (linear between rows) ramps it from the row at 7936 to the
+/// row at 8000.
+pub fn mpl_curve_stepped(root: &Path, size: u32, name: &str, stepped: bool) -> TrainingCurve {
     let path = root.join(format!(
         "MultiPowerLaw/loss_curve_repo/csv_{size}/{name}.csv"
     ));
     let opts = ReadOptions::default().with_warmup(WarmupPolicy::Linear { steps: MPL_WARMUP });
     let mut c = read_curve(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
     c.name = name.to_string();
+    if stepped && name.starts_with("wsdcon_") {
+        let mut lrs = c.lrs.as_slice().to_vec();
+        let peak = lrs[7935];
+        lrs[7936..7999].iter_mut().for_each(|x| *x = peak);
+        c.lrs = lrsde::schedule::LrGrid::new(lrs).expect("stepped LRs");
+    }
     c
 }
 
@@ -75,8 +149,58 @@ pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
 pub fn mpl_suite(root: &Path, law: &AnyLaw, size: u32, fit: &[&str], test: &[&str]) -> Evaluation {
     let fit: Vec<_> = fit.iter().map(|n| mpl_curve(root, size, n)).collect();
     let test: Vec<_> = test.iter().map(|n| mpl_curve(root, size, n)).collect();
-    evaluate(law, &fit, &test, &fit_options(), MPL_WARMUP)
+    evaluate(law, &fit, &test, &fit_options_for(&fit), MPL_WARMUP)
         .unwrap_or_else(|e| panic!("{size}M {}: {e}", law.kind()))
+}
+
+/// The MPL authors' published fits on the MPL split's fit curves (thu-yao-01-luo/MultiPowerLaw
+/// @ 8da9f19, `src/config.py`; ../shared/research/loss-curve-laws.md §2.3), in the `mpl` law's
+/// parameter order `L0, A, alpha, B, C, beta, gamma` (raw LRs, as the released code).
+pub fn mpl_published(size: u32) -> [f64; 7] {
+    match size {
+        25 => [
+            3.04045406,
+            0.52468604,
+            0.50786857,
+            363.78751622,
+            2.06560812,
+            0.58279013,
+            0.64142257,
+        ],
+        100 => [
+            2.6514477,
+            0.60115152,
+            0.45295811,
+            437.9464276,
+            2.13245612,
+            0.59785199,
+            0.65523644,
+        ],
+        400 => [
+            2.37474466,
+            0.65421216,
+            0.42878731,
+            523.42464371,
+            2.02462735,
+            0.59350493,
+            0.63472457,
+        ],
+        _ => panic!("no published MPL fit for {size}M"),
+    }
+}
+
+/// The published MPL fit of one size ([`mpl_published`]) scored on the MPL split as
+/// [`mpl_suite`] scores a fit (row `mpl-published`; no fit runs).
+/// With `stepped`, the curves of [`mpl_curve_stepped`].
+pub fn mpl_published_suite(root: &Path, size: u32, stepped: bool) -> Evaluation {
+    let read = |n: &&str| mpl_curve_stepped(root, size, n, stepped);
+    let fit: Vec<_> = MPL_FIT.iter().map(read).collect();
+    let test: Vec<_> = MPL_TEST.iter().map(read).collect();
+    let law: AnyLaw = "mpl".parse().expect("mpl law");
+    let mut e = evaluate_params(&law, &mpl_published(size), &fit, &test, MPL_WARMUP)
+        .unwrap_or_else(|e| panic!("{size}M mpl-published: {e}"));
+    e.law = "mpl-published".into();
+    e
 }
 
 /// One (peak LR, horizon) cell of the 124M grid.
@@ -106,19 +230,20 @@ pub fn lr_scheduling_suite(root: &Path, law: &AnyLaw) -> Vec<GridCell> {
 /// [`lr_scheduling_suite`] restricted to horizons of at most `max_horizon` updates.
 pub fn lr_scheduling_cells(root: &Path, law: &AnyLaw, max_horizon: u64) -> Vec<GridCell> {
     grid_sets(root, max_horizon)
-        .into_iter()
-        .map(|set| {
-            let eval =
-                evaluate(law, &set.fit, &set.test, &fit_options(), 300).unwrap_or_else(|e| {
-                    panic!("124M lr {} T {} {}: {e}", set.peak, set.horizon, law.kind())
-                });
-            GridCell {
-                peak: set.peak,
-                horizon: set.horizon,
-                eval,
-            }
-        })
+        .iter()
+        .map(|set| grid_cell(set, law))
         .collect()
+}
+
+/// `law` fitted on one grid cell's constant + cosine runs, scored on its cooldowns.
+pub fn grid_cell(set: &GridSet, law: &AnyLaw) -> GridCell {
+    let eval = evaluate(law, &set.fit, &set.test, &fit_options_for(&set.fit), 300)
+        .unwrap_or_else(|e| panic!("124M lr {} T {} {}: {e}", set.peak, set.horizon, law.kind()));
+    GridCell {
+        peak: set.peak,
+        horizon: set.horizon,
+        eval,
+    }
 }
 
 /// The curves of one grid cell: fit on `fit` (constant + cosine), predict `test` (cooldowns).
@@ -216,6 +341,50 @@ pub fn summary_row(label: &str, e: &Evaluation) -> String {
         e.fit_seconds,
         if e.converged { "" } else { " (not converged)" },
     )
+}
+
+/// Every held-out curve's final error (predicted − observed), on one line.
+pub fn final_errors(e: &Evaluation) -> String {
+    let v: Vec<String> = e
+        .held_out
+        .iter()
+        .map(|(n, m)| format!("{n} {:+.4}", m.final_err))
+        .collect();
+    format!("    final errors: {}", v.join(", "))
+}
+
+/// The stacked prediction `w·a + (1 − w)·b` of two evaluations of the same curves, scored on
+/// final losses only (the other metrics need whole curves: NaN).
+pub fn stack(a: &Evaluation, b: &Evaluation, w: f64) -> Evaluation {
+    let mix = |x: f64, y: f64| w * x + (1.0 - w) * y;
+    let nan = f64::NAN;
+    Evaluation {
+        law: format!("{}+{}", a.law, b.law),
+        converged: a.converged && b.converged,
+        fit_seconds: a.fit_seconds + b.fit_seconds,
+        held_out: a
+            .held_out
+            .iter()
+            .zip(&b.held_out)
+            .map(|((n, x), (_, y))| {
+                let m = lrsde::assess::metrics::CurveMetrics {
+                    final_err: mix(x.final_err, y.final_err),
+                    mae: nan,
+                    rmse: nan,
+                    r2: nan,
+                    mean_rel_err: nan,
+                    max_rel_err: nan,
+                };
+                (n.clone(), m)
+            })
+            .collect(),
+        finals: a
+            .finals
+            .iter()
+            .zip(&b.finals)
+            .map(|(x, y)| (x.0.clone(), x.1, mix(x.2, y.2), x.3))
+            .collect(),
+    }
 }
 
 /// Header of [`summary_row`] tables.

@@ -252,21 +252,80 @@ pub fn evaluate(
     options: &crate::fit::FitOptions,
     r2_from_step: u64,
 ) -> Result<Evaluation, crate::Error> {
-    use crate::law::LossLaw;
     let start = std::time::Instant::now();
     let fitted = crate::fit::fit_law(law.clone(), fit_curves, options)?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let predictor = crate::fit::Predictor::from_fitted(fitted)?;
     let fitted = predictor.fitted();
+    let (held_out, finals) = score(
+        predictor.law(),
+        &predictor.params(),
+        fit_curves,
+        test_curves,
+        r2_from_step,
+    )?;
+    Ok(Evaluation {
+        law: fitted.law.clone(),
+        converged: fitted.report.converged,
+        fit_seconds,
+        held_out,
+        finals,
+    })
+}
+
+/// Scores given parameters of `law` (e.g. a paper's published fit) as [`evaluate`] scores a
+/// fit: metrics of `test_curves`, finals of `fit_curves` and `test_curves`. The law is
+/// configured on `fit_curves` first (data scales and bounds, as a fit would); no fit runs
+/// (`fit_seconds` 0, `converged` true).
+///
+/// # Errors
+/// Parameters outside the law's bounds, bad curves, prediction errors.
+///
+/// ```
+/// use lrsde::assess::metrics::evaluate_params;
+/// use lrsde::data::TrainingCurve;
+/// use lrsde::law::AnyLaw;
+/// let lrs = lrsde::schedule::LrGrid::new(vec![1.0; 100]).unwrap();
+/// // The power law L = L0 + A·S^(−α) at S = 100: 2 + 1/10.
+/// let c = TrainingCurve { name: "c".into(), lrs, steps: vec![25, 100], losses: vec![2.2, 2.1], batch: None };
+/// let law: AnyLaw = "power".parse().unwrap();
+/// let e = evaluate_params(&law, &[2.0, 1.0, 0.5], &[c.clone()], &[c], 0).unwrap();
+/// assert!(e.held_out[0].1.final_err.abs() < 1e-12);
+/// ```
+pub fn evaluate_params(
+    law: &crate::law::AnyLaw,
+    params: &[f64],
+    fit_curves: &[crate::data::TrainingCurve],
+    test_curves: &[crate::data::TrainingCurve],
+    r2_from_step: u64,
+) -> Result<Evaluation, crate::Error> {
+    use crate::law::LossLaw;
+    let mut law = law.clone();
+    law.configure(fit_curves)?;
+    let (held_out, finals) = score(&law, params, fit_curves, test_curves, r2_from_step)?;
+    Ok(Evaluation {
+        law: law.name().to_string(),
+        converged: true,
+        fit_seconds: 0.0,
+        held_out,
+        finals,
+    })
+}
+
+/// Metrics of each of `test_curves` and `(name, last step, predicted, observed)` finals of
+/// every curve under `params`.
+#[allow(clippy::type_complexity)]
+fn score(
+    law: &crate::law::AnyLaw,
+    params: &[f64],
+    fit_curves: &[crate::data::TrainingCurve],
+    test_curves: &[crate::data::TrainingCurve],
+    r2_from_step: u64,
+) -> Result<(Vec<(String, CurveMetrics)>, Vec<(String, u64, f64, f64)>), crate::Error> {
+    use crate::law::LossLaw;
     let predict = |c: &crate::data::TrainingCurve| -> Result<Vec<f64>, crate::Error> {
         let mut out = vec![0.0; c.steps.len()];
-        predictor.law().predict_batched(
-            &predictor.params(),
-            &c.lrs,
-            c.batch.as_ref(),
-            &c.steps,
-            &mut out,
-        )?;
+        law.predict_batched(params, &c.lrs, c.batch.as_ref(), &c.steps, &mut out)?;
         Ok(out)
     };
     let mut held_out = Vec::new();
@@ -287,11 +346,5 @@ pub fn evaluate(
             finals.push((c.name.clone(), s, p, o));
         }
     }
-    Ok(Evaluation {
-        law: fitted.law.clone(),
-        converged: fitted.report.converged,
-        fit_seconds,
-        held_out,
-        finals,
-    })
+    Ok((held_out, finals))
 }

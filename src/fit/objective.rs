@@ -138,6 +138,12 @@ impl<'a, L: LossLaw + ?Sized> Objective<'a, L> {
         !self.no_jacobian.load(Ordering::Relaxed)
     }
 
+    /// Learns whether the law has a Jacobian (one request at `u`), so that concurrent users of
+    /// this objective all see the same answer from their first call.
+    pub(crate) fn settle_jacobian(&self, u: &[f64]) {
+        self.visit_jacobian(u, |_, _, _| {});
+    }
+
     /// Constrained parameters of `u`.
     pub(crate) fn theta(&self, u: &[f64]) -> Vec<f64> {
         u.iter()

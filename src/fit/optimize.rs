@@ -436,6 +436,12 @@ pub(crate) fn multi_start<L: LossLaw + ?Sized>(
     starts: &[Vec<f64>],
     opts: &FitOptions,
 ) -> (Vec<StartOutcome>, usize) {
+    // Whether the law has derivatives is learnt on the first Jacobian request and shared by
+    // every start; settle it before the starts run concurrently, or a start would see it
+    // earlier or later depending on the thread count (and count different evaluations).
+    if starts.len() > 1 {
+        obj.settle_jacobian(&starts[0]);
+    }
     let outcomes: Vec<StartOutcome> = starts
         .par_iter()
         .map(|u0| run_start(obj, u0, opts))

@@ -94,7 +94,7 @@ def test_unknown_columns_raise_the_cli_message(cli, tmp_path, kwargs, flags, mat
     assert code == 2
     with pytest.raises(ValueError, match=match) as e:
         lrsde.Curve.from_dataframe(df, name=str(path), **kwargs)
-    assert str(e.value) in err.strip()
+    assert err.strip() == "error: " + str(e.value)
 
 
 def test_ambiguous_columns_raise_the_cli_message():

@@ -44,9 +44,9 @@ class Curve:
     @staticmethod
     def from_dataframe(
         df: Union[Mapping[str, Any], Any],
-        step: str = "step",
+        step: Optional[str] = None,
         loss: Optional[str] = None,
-        lr: str = "lr",
+        lr: Optional[str] = None,
         batch: Optional[str] = None,
         name: Optional[str] = None,
     ) -> "Curve": ...

@@ -3,9 +3,7 @@
 use crate::convert::f64_vec;
 use crate::errors;
 use crate::frame::frame;
-use lrsde::data::{
-    BATCH_COLUMNS, DEFAULT_LOSS_COLUMNS, Location, ReadOptions, TrainingCurve, WarmupPolicy,
-};
+use lrsde::data::{Location, ReadOptions, TrainingCurve, WarmupPolicy, curve_columns};
 use lrsde::schedule::{BatchGrid, LrGrid};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -60,63 +58,57 @@ impl Curve {
 
     /// A curve from the columns of a table: a pandas DataFrame (e.g. a W&B run's
     /// ``.history()``, or ``pd.DataFrame(trainer_state["log_history"])`` of a Hugging Face
-    /// trainer), or any mapping of column name to array. ``loss=None`` takes the first present
-    /// of the CLI's defaults (``eval_loss``, ``val_loss``, ``loss``, ``train_loss``).
-    /// ``batch`` names the batch-size column (the CLI's ``--batch-column``; then it must
-    /// exist); ``batch=None`` takes the first present of ``batch_size``, ``batch``,
-    /// ``train/batch_size``, ``train_batch_size``, and a table without one has no batch sizes.
+    /// trainer), or any mapping of column name to array. Columns are chosen as the file readers
+    /// choose them (the library's ``curve_columns``), so a table reads as the CSV with the same
+    /// header: names match case-insensitively; ``step=None`` takes ``step`` or a known alias
+    /// (``global_step``, ``_step``, …), ``lr=None`` ``lr`` or an alias (``learning_rate``, …),
+    /// ``loss=None`` the first present of the CLI's defaults (``eval_loss``, ``val_loss``,
+    /// ``loss``, ``train_loss``) then aliases (``eval/loss``, …), ``batch=None`` ``batch_size``
+    /// or an alias, else no batch sizes. A name given is the only one tried, as the CLI's
+    /// ``--step-column``, ``--lr-column``, ``--loss-column`` and ``--batch-column`` (which the
+    /// errors, the CLI's own text, name).
     ///
     /// >>> import pandas as pd
-    /// >>> df = pd.DataFrame({"step": [10, 20], "lr": [1e-3, 1e-3], "eval_loss": [3.1, 2.9]})
+    /// >>> df = pd.DataFrame({"Step": [10, 20], "LR": [1e-3, 1e-3], "Eval_Loss": [3.1, 2.9]})
     /// >>> lrsde.Curve.from_dataframe(df).losses.tolist()
     /// [3.1, 2.9]
     #[staticmethod]
-    #[pyo3(signature = (df, step = "step", loss = None, lr = "lr", batch = None, name = None))]
+    #[pyo3(signature = (df, step = None, loss = None, lr = None, batch = None, name = None))]
     fn from_dataframe(
         df: &Bound<'_, PyAny>,
-        step: &str,
-        loss: Option<&str>,
-        lr: &str,
-        batch: Option<&str>,
+        step: Option<String>,
+        loss: Option<String>,
+        lr: Option<String>,
+        batch: Option<String>,
         name: Option<String>,
     ) -> PyResult<Self> {
-        let has = |col: &str| df.contains(col).unwrap_or(false);
-        let loss = match loss {
-            Some(l) => l.to_owned(),
-            None => DEFAULT_LOSS_COLUMNS
-                .iter()
-                .find(|c| has(c))
-                .map(|c| (*c).to_owned())
-                .ok_or_else(|| {
-                    errors::value_error(format!(
-                        "no loss column: none of {} is present (pass loss=\"NAME\"); columns: {}",
-                        DEFAULT_LOSS_COLUMNS.join(", "),
-                        columns(df)
-                    ))
-                })?,
+        let keys = column_keys(df)?;
+        let names: Vec<String> = keys
+            .iter()
+            .map(|k| k.str().map(|s| s.to_string()))
+            .collect::<PyResult<_>>()?;
+        let mut opts = ReadOptions::default();
+        opts.step_column = step;
+        opts.loss_column = loss;
+        opts.lr_column = lr;
+        opts.batch_column = batch;
+        let source = name.as_deref().unwrap_or("table");
+        let cols = curve_columns(source, &names, &opts).map_err(|e| errors::to_py(&e))?;
+        let column = |i: usize| -> PyResult<Vec<f64>> {
+            f64_vec(&df.get_item(&keys[i])?, &format!("column `{}`", names[i]))
         };
-        let column = |col: &str| -> PyResult<Vec<f64>> {
-            if !has(col) {
-                return Err(errors::value_error(format!(
-                    "missing column `{col}`; columns: {}",
-                    columns(df)
-                )));
-            }
-            f64_vec(&df.get_item(col)?, &format!("column `{col}`"))
-        };
-        let batch = match batch {
-            Some(b) => Some(b),
-            None => BATCH_COLUMNS.into_iter().find(|c| has(c)),
-        };
-        let name = name.unwrap_or_else(|| loss.clone());
-        let batch_values = batch.map(column).transpose()?;
-        let (step, loss, lr) = (column(step)?, column(&loss)?, column(lr)?);
+        let batch_values = cols.batch.map(column).transpose()?;
+        let (step, loss, lr) = (column(cols.step)?, column(cols.loss)?, column(cols.lr)?);
         let rows = Rows {
             step: &step,
             loss: &loss,
             lr: &lr,
-            batch: batch.zip(batch_values.as_deref()),
+            batch: cols
+                .batch
+                .map(|i| names[i].as_str())
+                .zip(batch_values.as_deref()),
         };
+        let name = name.unwrap_or_else(|| names[cols.loss].clone());
         Ok(Self {
             inner: Arc::new(from_rows(name, &rows)?),
         })
@@ -258,23 +250,13 @@ pub fn read_curve(
     })
 }
 
-/// The column names of a table, for error messages.
-fn columns(df: &Bound<'_, PyAny>) -> String {
-    let names = df
-        .getattr("columns")
-        .or_else(|_| df.call_method0("keys"))
-        .and_then(|c| {
-            c.try_iter()?
-                .map(|n| n?.str().map(|s| s.to_string()))
-                .collect()
-        });
-    match names {
-        Ok(names) => {
-            let names: Vec<String> = names;
-            names.join(", ")
-        }
-        Err(_) => "?".to_owned(),
-    }
+/// The column keys of a table, in order: a DataFrame's ``columns``, else a mapping's keys.
+fn column_keys<'py>(df: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let keys = match df.getattr("columns") {
+        Ok(columns) => columns,
+        Err(_) => df.call_method0("keys")?,
+    };
+    keys.try_iter()?.collect()
 }
 
 /// A log's row-aligned columns; `batch`: the batch-size column's name and values, if any.

@@ -50,10 +50,58 @@ def test_wandb_history_columns_and_defaults():
     df = pd.DataFrame({"_step": [5, 10], "lr": [0.1, 0.1], "val_loss": [2.0, 1.5]})
     c = lrsde.Curve.from_dataframe(df, step="_step")
     assert c.losses.tolist() == [2.0, 1.5] and c.name == "val_loss"
+    # `_step` is a step alias, as in a file.
+    assert lrsde.Curve.from_dataframe(df) == c
     with pytest.raises(ValueError, match="missing column `step`"):
-        lrsde.Curve.from_dataframe(df)
+        lrsde.Curve.from_dataframe(df.rename(columns={"_step": "iteration"}))
     with pytest.raises(ValueError, match="no loss column"):
         lrsde.Curve.from_dataframe(pd.DataFrame({"step": [1], "lr": [0.1]}))
+
+
+def write_table(path, df):
+    path.write_text(df.to_csv(index=False, na_rep=""))
+
+
+def test_column_names_resolve_as_the_file_readers_do(tmp_path):
+    rows = {"Step": [10, 20, 30], "LR": [1e-3, 8e-4, 5e-4], "Val_Loss": [3.1, 2.9, 2.8]}
+    df = pd.DataFrame(rows)
+    path = tmp_path / "run.csv"
+    write_table(path, df)
+    from_file = lrsde.read_curve(path)
+    assert lrsde.Curve.from_dataframe(df, name=from_file.name) == from_file
+    assert lrsde.Curve.from_dataframe(rows, name=from_file.name) == from_file
+    assert lrsde.Curve.from_dataframe(df).name == "Val_Loss"
+    # Aliases (Hugging Face / W&B names), and names given in another case.
+    aliased = df.rename(columns={"Step": "global_step", "LR": "train/learning_rate", "Val_Loss": "eval/loss"})
+    assert lrsde.Curve.from_dataframe(aliased, name=from_file.name) == from_file
+    assert lrsde.Curve.from_dataframe(df, step="STEP", lr="lr", loss="val_loss", name=from_file.name) == from_file
+    # The canonical loss names come before the aliases, in the CLI's order.
+    both = df.assign(train_loss=[9.0, 9.0, 9.0])
+    assert lrsde.Curve.from_dataframe(both).losses.tolist() == [3.1, 2.9, 2.8]
+
+
+@pytest.mark.parametrize("kwargs, flags, match", [
+    ({"loss": "nope"}, ["--loss-column", "nope"], "no loss column; tried `nope`"),
+    ({"step": "iter"}, ["--step-column", "iter"], "missing column `iter`"),
+    ({"lr": "eta"}, ["--lr-column", "eta"], "missing column `eta`"),
+    ({"batch": "bs"}, ["--batch-column", "bs"], "missing column `bs`"),
+])
+def test_unknown_columns_raise_the_cli_message(cli, tmp_path, kwargs, flags, match):
+    df = pd.DataFrame({"step": [10, 20], "lr": [1e-3, 1e-3], "loss": [3.0, 2.9]})
+    path = tmp_path / "run.csv"
+    write_table(path, df)
+    code, _, err = cli("fit", "--curve", path, *flags, "--law", "mpl", "-o", tmp_path / "f.json")
+    assert code == 2
+    with pytest.raises(ValueError, match=match) as e:
+        lrsde.Curve.from_dataframe(df, name=str(path), **kwargs)
+    assert err.strip() == "error: " + str(e.value)
+
+
+def test_ambiguous_columns_raise_the_cli_message():
+    # Two columns that differ only in case are both `lr`: the readers refuse to guess.
+    df = pd.DataFrame({"step": [1, 2], "lr": [0.1, 0.1], "LR": [0.2, 0.2], "loss": [3.0, 2.0]})
+    with pytest.raises(ValueError, match="2 columns could be the lr column: `lr`, `LR`; choose one with --lr-column"):
+        lrsde.Curve.from_dataframe(df)
 
 
 def test_bad_rows_are_value_errors():

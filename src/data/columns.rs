@@ -263,6 +263,62 @@ pub(crate) fn batch_column(
     }
 }
 
+/// What the readers say when a curve has no LR column: the flags that supply one.
+pub(crate) const NO_LR_HINT: &str =
+    "; choose one with --lr-column, or give the LRs with --lr-schedule SPEC|FILE";
+
+/// The columns of a curve in a table, as indices into its column names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurveColumns {
+    /// The step column.
+    pub step: usize,
+    /// The loss column.
+    pub loss: usize,
+    /// The learning-rate column.
+    pub lr: usize,
+    /// The batch-size column, if the table has one.
+    pub batch: Option<usize>,
+}
+
+/// Chooses a curve's columns among a table's column names by the rule the file readers follow
+/// (this module's: the names in `opts`, else the canonical names then the aliases, compared
+/// case-insensitively), so that a table that is not a file (a pandas DataFrame in the Python
+/// package) reads as the CSV with the same header. `source` names the table in errors, as a
+/// file's path does; the errors are the readers' (`MissingColumn`, `MissingLossColumn`,
+/// `AmbiguousColumn`), word for word.
+///
+/// ```
+/// use lrsde::data::{ReadOptions, curve_columns};
+/// let names: Vec<String> = ["Step", "LR", "Val_Loss"].map(String::from).to_vec();
+/// let cols = curve_columns("frame", &names, &ReadOptions::default()).unwrap();
+/// assert_eq!((cols.step, cols.lr, cols.loss, cols.batch), (0, 1, 2, None));
+/// let e = curve_columns("frame", &names, &ReadOptions::default().with_loss_column("eval"));
+/// assert!(e.unwrap_err().to_string().starts_with("frame: no loss column; tried `eval`"));
+/// ```
+pub fn curve_columns(
+    source: &str,
+    columns: &[String],
+    opts: &ReadOptions,
+) -> Result<CurveColumns, DataError> {
+    let step = step_column(source, columns, opts)?.index;
+    let loss = loss_column(source, columns, opts)?;
+    let lr = lr_column(source, columns, opts, run_of(columns, Some(loss)))?.ok_or_else(|| {
+        DataError::MissingColumn {
+            path: source.to_owned(),
+            column: "lr".to_owned(),
+            found: listed(columns),
+            hint: NO_LR_HINT.to_owned(),
+        }
+    })?;
+    let batch = batch_column(source, columns, opts)?.map(|h| h.index);
+    Ok(CurveColumns {
+        step,
+        loss: loss.index,
+        lr: lr.index,
+        batch,
+    })
+}
+
 /// The W&B web-UI run of a chosen column of the form `<run> - <metric>`.
 pub(crate) fn run_of(columns: &[String], hit: Option<Hit>) -> Option<&str> {
     hit.and_then(|h| split_run(&columns[h.index]))
@@ -315,6 +371,22 @@ mod tests {
             .unwrap();
         assert_eq!(hit.index, 2);
         assert_eq!(resolve("f", &c, Role::Lr, None, Some("c")).unwrap(), None);
+    }
+
+    #[test]
+    fn curve_columns_match_the_readers_rule() {
+        let c = cols(&["Val_Loss", "Learning_Rate", "_STEP", "bs"]);
+        let opts = ReadOptions::default();
+        let got = curve_columns("t", &c, &opts).unwrap();
+        assert_eq!((got.step, got.lr, got.loss, got.batch), (2, 1, 0, None));
+        let got = curve_columns("t", &c, &opts.clone().with_batch_column("BS")).unwrap();
+        assert_eq!(got.batch, Some(3));
+        let e = curve_columns("t", &cols(&["step", "loss"]), &opts).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t: missing column `lr`; columns found: `step`, `loss`; choose one with \
+             --lr-column, or give the LRs with --lr-schedule SPEC|FILE"
+        );
     }
 
     #[test]

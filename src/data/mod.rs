@@ -38,7 +38,9 @@ mod wandb;
 use std::path::{Path, PathBuf};
 
 pub use cells::DEFAULT_LOSS_COLUMNS;
-pub use columns::{BATCH_ALIASES, LOSS_ALIASES, LR_ALIASES, STEP_ALIASES};
+pub use columns::{
+    BATCH_ALIASES, CurveColumns, LOSS_ALIASES, LR_ALIASES, STEP_ALIASES, curve_columns,
+};
 pub use error::{DataError, Location};
 pub use lr_reconstruct::{WarmupPolicy, reconstruct_lrs};
 
@@ -423,7 +425,7 @@ fn batch_grid(rows: &[(u64, f64)], n: usize) -> Option<BatchGrid> {
 fn lrs_from_rows(raw: &RawCurve, n: u64, opts: &ReadOptions) -> Result<Vec<f64>, DataError> {
     if !raw.has_lr {
         let hint = if raw.lr_hint.is_empty() {
-            "; choose one with --lr-column, or give the LRs with --lr-schedule SPEC|FILE"
+            columns::NO_LR_HINT
         } else {
             &raw.lr_hint
         };

@@ -9,36 +9,7 @@ const WARMUP: usize = 2160;
 
 /// Published fits (repo `src/config.py`): L0, A, alpha, B, C, beta, gamma.
 fn published(model: &str) -> [f64; 7] {
-    match model {
-        "25" => [
-            3.04045406,
-            0.52468604,
-            0.50786857,
-            363.78751622,
-            2.06560812,
-            0.58279013,
-            0.64142257,
-        ],
-        "100" => [
-            2.6514477,
-            0.60115152,
-            0.45295811,
-            437.9464276,
-            2.13245612,
-            0.59785199,
-            0.65523644,
-        ],
-        "400" => [
-            2.37474466,
-            0.65421216,
-            0.42878731,
-            523.42464371,
-            2.02462735,
-            0.59350493,
-            0.63472457,
-        ],
-        _ => unreachable!(),
-    }
+    MultiPowerLaw::published_fit(model.parse().unwrap()).unwrap()
 }
 
 /// The released code's per-step array (`src/lr_schedules.py`, index = its step):

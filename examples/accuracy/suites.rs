@@ -6,7 +6,7 @@
 use lrsde::assess::metrics::{Evaluation, evaluate, evaluate_params};
 use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy, read_curve};
 use lrsde::fit::FitOptions;
-use lrsde::law::AnyLaw;
+use lrsde::law::{AnyLaw, MultiPowerLaw};
 use std::path::{Path, PathBuf};
 
 /// `../shared/data/public` next to the crate, if present.
@@ -153,43 +153,7 @@ pub fn mpl_suite(root: &Path, law: &AnyLaw, size: u32, fit: &[&str], test: &[&st
         .unwrap_or_else(|e| panic!("{size}M {}: {e}", law.kind()))
 }
 
-/// The MPL authors' published fits on the MPL split's fit curves (thu-yao-01-luo/MultiPowerLaw
-/// @ 8da9f19, `src/config.py`; ../shared/research/loss-curve-laws.md §2.3), in the `mpl` law's
-/// parameter order `L0, A, alpha, B, C, beta, gamma` (raw LRs, as the released code).
-pub fn mpl_published(size: u32) -> [f64; 7] {
-    match size {
-        25 => [
-            3.04045406,
-            0.52468604,
-            0.50786857,
-            363.78751622,
-            2.06560812,
-            0.58279013,
-            0.64142257,
-        ],
-        100 => [
-            2.6514477,
-            0.60115152,
-            0.45295811,
-            437.9464276,
-            2.13245612,
-            0.59785199,
-            0.65523644,
-        ],
-        400 => [
-            2.37474466,
-            0.65421216,
-            0.42878731,
-            523.42464371,
-            2.02462735,
-            0.59350493,
-            0.63472457,
-        ],
-        _ => panic!("no published MPL fit for {size}M"),
-    }
-}
-
-/// The published MPL fit of one size ([`mpl_published`]) scored on the MPL split as
+/// The published MPL fit of one size ([`MultiPowerLaw::published_fit`]) scored on the MPL split as
 /// [`mpl_suite`] scores a fit (row `mpl-published`; no fit runs).
 /// With `stepped`, the curves of [`mpl_curve_stepped`].
 pub fn mpl_published_suite(root: &Path, size: u32, stepped: bool) -> Evaluation {
@@ -197,7 +161,9 @@ pub fn mpl_published_suite(root: &Path, size: u32, stepped: bool) -> Evaluation 
     let fit: Vec<_> = MPL_FIT.iter().map(read).collect();
     let test: Vec<_> = MPL_TEST.iter().map(read).collect();
     let law: AnyLaw = "mpl".parse().expect("mpl law");
-    let mut e = evaluate_params(&law, &mpl_published(size), &fit, &test, MPL_WARMUP)
+    let params = MultiPowerLaw::published_fit(size)
+        .unwrap_or_else(|| panic!("no published MPL fit for {size}M"));
+    let mut e = evaluate_params(&law, &params, &fit, &test, MPL_WARMUP)
         .unwrap_or_else(|e| panic!("{size}M mpl-published: {e}"));
     e.law = "mpl-published".into();
     e

@@ -67,6 +67,50 @@ impl MultiPowerLaw {
     pub fn scale(&self) -> DataScale {
         self.scale
     }
+
+    /// The MPL authors' published fit of their `size_m`-million-parameter model (25, 100 or
+    /// 400; `None` otherwise), in this law's parameter order `L0, A, alpha, B, C, beta, gamma`
+    /// with raw LRs (thu-yao-01-luo/MultiPowerLaw @ 8da9f19, `src/config.py`). A reference
+    /// point: it reproduces the authors' own predictions of their held-out schedules.
+    ///
+    /// ```
+    /// use lrsde::law::{LossLaw, MultiPowerLaw};
+    /// let p = MultiPowerLaw::published_fit(400).unwrap();
+    /// assert_eq!(p.len(), MultiPowerLaw::default().params().len());
+    /// assert!(MultiPowerLaw::published_fit(7).is_none());
+    /// ```
+    pub fn published_fit(size_m: u32) -> Option<[f64; 7]> {
+        match size_m {
+            25 => Some([
+                3.04045406,
+                0.52468604,
+                0.50786857,
+                363.78751622,
+                2.06560812,
+                0.58279013,
+                0.64142257,
+            ]),
+            100 => Some([
+                2.6514477,
+                0.60115152,
+                0.45295811,
+                437.9464276,
+                2.13245612,
+                0.59785199,
+                0.65523644,
+            ]),
+            400 => Some([
+                2.37474466,
+                0.65421216,
+                0.42878731,
+                523.42464371,
+                2.02462735,
+                0.59350493,
+                0.63472457,
+            ]),
+            _ => None,
+        }
+    }
 }
 
 /// `G(x) = 1 − (1 + x)^(−β)` with `x = C η^(−γ) S`, accurate for small `x`.

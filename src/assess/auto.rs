@@ -141,8 +141,9 @@ fn log_residuals(fitted: &FittedLaw, curves: &[TrainingCurve]) -> Option<Vec<Vec
 ///   not exactly right are strongly autocorrelated (a smooth trend error), so `n` counts
 ///   effective points, `Σ n_c · (1 − ρ₁) / (1 + ρ₁)` with `ρ₁` the lag-1 autocorrelation
 ///   of the saturating fit's residuals within each curve (the variance inflation of an AR(1)
-///   mean; not centred, as a per-curve offset is a correlated error too); the richer fit's residuals are the closer estimate of the error process, as an
-///   F test takes its variance from the unrestricted fit. `eta_c → ∞` sits on the edge of
+///   mean; not centred, as a per-curve offset is a correlated error too); the richer fit's
+///   residuals are the closer estimate of the error process, as an F test takes its variance
+///   from the unrestricted fit. `eta_c → ∞` sits on the edge of
 ///   the parameter space, where the statistic is ½χ²₀ + ½χ²₁; χ²₁ is the conservative
 ///   choice.
 /// * A fit in the collapse basin of [`crate::law::Saturated`] (`eta_c` on its lower bound:

@@ -48,7 +48,7 @@ mod power;
 mod saturate;
 mod sde;
 mod sde_table;
-mod simulated;
+pub mod simulated;
 mod soe;
 
 pub use momentum::MomentumLaw;

@@ -172,8 +172,8 @@ impl LossLaw for Saturated {
         self.inner.configure(curves)
     }
 
-    /// The inner law's best start at each of [`ETA_C_GUESSES`], then its other starts at
-    /// the first of them.
+    /// The inner law's best start at each `eta_c` guess (10, 1e4, 1, 0.3), then its other
+    /// starts at the first of them.
     fn initial_guesses(&self, curves: &[TrainingCurve]) -> Vec<Vec<f64>> {
         let inner = self.inner.initial_guesses(curves);
         let with = |g: &[f64], c: f64| [g, &[c]].concat();

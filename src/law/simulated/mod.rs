@@ -5,9 +5,10 @@
 //! and a scale (the model's loss is in arbitrary units). The model sees every LR in units of
 //! the reference LR `lr_ref` (the largest LR of the fitted curves), so its parameters do not
 //! depend on the LR's magnitude. The expectation is the exact moment recursion of
-//! [`crate::moments`] where the model has one (`nqm`, `momentum`), otherwise the mean over a fixed
-//! set of Brownian paths ([`MonteCarlo`], common random numbers: the same paths for every
-//! parameter vector and schedule, so the prediction is smooth in the parameters).
+//! [`crate::nqm`] ([`crate::nqm::DiagonalMoments`], [`crate::nqm::MomentumMoments`]) where
+//! the model has one (`nqm`, `momentum`), otherwise the mean over a fixed set of Brownian
+//! paths ([`MonteCarlo`], common random numbers: the same paths for every parameter vector and
+//! schedule, so the prediction is smooth in the parameters).
 //!
 //! Parameters: `L0`, `log_scale`, then the model family's own ([`ModelFamily::params`]).
 //! The Jacobian is by finite differences of the model part (central for exact models,

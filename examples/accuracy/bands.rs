@@ -3,7 +3,9 @@
 //! `tests/calibration_shared.rs`.
 #![allow(dead_code)]
 
-use crate::suites::{GridSet, MPL_WARMUP, cooldown_branches, fit_options, mpl_curve};
+use crate::suites::{
+    GridSet, MPL_WARMUP, cooldown_branches, fit_options, mean, mean_tau, mpl_curve,
+};
 use lrsde::assess::{Assessment, CalibrationOptions, LawChoice, assess};
 use std::path::Path;
 
@@ -75,18 +77,9 @@ impl BandSummary {
     }
 }
 
-fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
-}
-
 /// Mean Kendall τ of one assessment over its groups of equal length.
 pub fn tau(a: &Assessment) -> f64 {
-    let t: Vec<f64> = a.evaluation.rankings().iter().map(|r| r.1).collect();
-    mean(&t)
+    mean_tau(&a.evaluation)
 }
 
 /// The median of `values` (sorted in place); `NaN` when empty.

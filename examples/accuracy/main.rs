@@ -242,14 +242,7 @@ fn print_means(means: &[(&str, Vec<lrsde::assess::metrics::Evaluation>)]) {
             .map(|e| e.mean(|m| m.final_err.abs()))
             .sum::<f64>()
             / n;
-        let taus: Vec<f64> = evals
-            .iter()
-            .map(|e| {
-                let r = e.rankings();
-                r.iter().map(|x| x.1).sum::<f64>() / r.len() as f64
-            })
-            .collect();
-        let tau = taus.iter().sum::<f64>() / n;
+        let tau = evals.iter().map(mean_tau).sum::<f64>() / n;
         println!("| {name} | {} | {mae:.4} | {tau:.2} |", evals.len());
     }
 }

@@ -72,16 +72,17 @@ pub fn fit_options() -> FitOptions {
 /// warmup transient), or `LRSDE_ACC_RAMP_W` (below).
 pub fn fit_options_for(curves: &[TrainingCurve]) -> FitOptions {
     let mut o = fit_options();
+    // The longest curve's last step.
+    let end = curves
+        .iter()
+        .filter_map(|c| c.steps.last())
+        .max()
+        .copied()
+        .unwrap_or(0) as f64;
     if let Ok(v) = std::env::var("LRSDE_ACC_EARLY_W") {
         let (f, w) = v.split_once(':').expect("LRSDE_ACC_EARLY_W=FRAC:W");
         let (f, w): (f64, f64) = (f.parse().expect("FRAC"), w.parse().expect("W"));
-        let end = curves
-            .iter()
-            .filter_map(|c| c.steps.last())
-            .max()
-            .copied()
-            .unwrap_or(0);
-        let cut = f * end as f64;
+        let cut = f * end;
         o.weights = Some(
             curves
                 .iter()
@@ -99,12 +100,7 @@ pub fn fit_options_for(curves: &[TrainingCurve]) -> FitOptions {
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
     {
-        let end = curves
-            .iter()
-            .filter_map(|c| c.steps.last())
-            .max()
-            .copied()
-            .unwrap_or(1) as f64;
+        let end = end.max(1.0);
         o.weights = Some(
             curves
                 .iter()
@@ -287,14 +283,9 @@ fn truncate(c: &TrainingCurve, horizon: u64, name: &str) -> TrainingCurve {
 
 /// A markdown row of the headline metrics of one evaluation.
 pub fn summary_row(label: &str, e: &Evaluation) -> String {
-    let (tau, regret): (Vec<f64>, Vec<f64>) = e.rankings().iter().map(|r| (r.1, r.2)).unzip();
-    let mean = |v: &[f64]| {
-        if v.is_empty() {
-            f64::NAN
-        } else {
-            v.iter().sum::<f64>() / v.len() as f64
-        }
-    };
+    let rankings = e.rankings();
+    let tau: Vec<f64> = rankings.iter().map(|r| r.1).collect();
+    let regret: Vec<f64> = rankings.iter().map(|r| r.2).collect();
     format!(
         "| {label} | {} | {:.4} | {:.4} | {:.4} | {:.3}% | {:.2} | {:.4} | {:.1} s{} |",
         e.law,
@@ -307,6 +298,20 @@ pub fn summary_row(label: &str, e: &Evaluation) -> String {
         e.fit_seconds,
         if e.converged { "" } else { " (not converged)" },
     )
+}
+
+/// Mean of `v` (`NaN` when empty).
+pub fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// Mean Kendall τ of an evaluation's rankings (`NaN` without any).
+pub fn mean_tau(e: &Evaluation) -> f64 {
+    mean(&e.rankings().iter().map(|r| r.1).collect::<Vec<_>>())
 }
 
 /// Every held-out curve's final error (predicted − observed), on one line.

@@ -155,10 +155,11 @@ fn momentum_default_lambda_is_best_on_mpl_tables() {
 /// they evaluate it, not a refit. The tolerance, 2e-5, covers how the crate's CSV reader
 /// rebuilds the schedules from rows 128 updates apart (warmup `peak·s/W` instead of
 /// `linspace(0, peak, W)`: half an update of LR area; the geometric and linear decays
-/// interpolated linearly between rows). The two-stage `wsdcon_*` curves are read with the drop
-/// stepped at 8000 as in the authors' code (`mpl_curve_stepped`); read as the accuracy tables
-/// read them (a 64-update ramp between the rows at 7936 and 8000) they miss the log by 9e-4 and
-/// 4e-4, which the last assertion checks. Fast (no fit).
+/// interpolated linearly between rows). The curves are read with `--lr-between-rows auto`
+/// (`mpl_curve_stepped`), which keeps the two-stage `wsdcon_*` drop at 8000 a drop as in the
+/// authors' code; read as the accuracy tables read them (linear: a 64-update ramp between the
+/// rows at 7936 and 8000) they miss the log by 9e-4 and 4e-4, which the last assertion checks.
+/// Fast (no fit).
 #[test]
 fn mpl_published_reproduces_the_papers_400m_log() {
     let Some(root) = public_data() else {

@@ -564,6 +564,34 @@ fn simulate_refuses_before_allocating_and_force_lifts_the_time_limit_only() {
     assert_user_error(&o, &["--max-memory 1.0 GiB", "7.5 GiB for the LR grid"]);
 }
 
+#[test]
+fn lr_between_rows_reaches_the_reader() {
+    // wsdcon_9's drop at update 8000 lies between rows 64 updates apart: `linear` ramps it,
+    // `hold` and `auto` step it (the same per-update LRs here, so the same fit, bit for bit).
+    let dir = tempfile::tempdir().unwrap();
+    let fit = |rule: &str| {
+        let out = dir.path().join(format!("{rule}.json"));
+        let o = lrsde(&[
+            "fit",
+            "--law",
+            "power",
+            "--curve",
+            &format!("{FIX}/wsdcon_9.csv"),
+            "--lr-between-rows",
+            rule,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+        v["params"].clone()
+    };
+    let (linear, hold, auto) = (fit("linear"), fit("hold"), fit("auto"));
+    assert_eq!(hold, auto);
+    assert_ne!(linear, auto);
+}
+
 /// A power-law fit of two bundled runs (fast to fit and to predict), at `dir/fit.json`.
 fn power_fit(dir: &Path) -> String {
     let fit = dir.join("fit.json");

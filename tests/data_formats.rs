@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use lrsde::data::{
-    Format, ReadOptions, TrainingCurve, WarmupPolicy, read_curve, read_curve_str, read_lr_column,
-    read_wandb_branch, reconstruct_lrs,
+    Format, LrBetweenRows, ReadOptions, TrainingCurve, WarmupPolicy, read_curve, read_curve_str,
+    read_lr_column, read_wandb_branch, reconstruct_lrs,
 };
 use lrsde::schedule::LrGrid;
 
@@ -104,6 +104,43 @@ fn warmup_policies_override_the_default() {
     assert!(close(c.lrs[0], 0.0003 / 2160.0));
     assert_eq!(c.lrs[2159], 0.0003);
     assert_eq!(c.lrs[2170], 0.0003);
+}
+
+#[test]
+fn a_logged_lr_drop_is_held_with_hold_and_auto() {
+    // wsdcon_9 logs every 128 updates; its LR drops from 3e-4 to 9e-5 at update 8000, between
+    // the rows at 7936 and 8000 (the MPL authors' schedule steps it there).
+    let path = fixture("MultiPowerLaw/csv_400/wsdcon_9.csv");
+    let read =
+        |between| read_curve(&path, &ReadOptions::default().with_lr_between_rows(between)).unwrap();
+    let (linear, hold, auto) = (
+        read(LrBetweenRows::Linear),
+        read(LrBetweenRows::Hold),
+        read(LrBetweenRows::Auto),
+    );
+    // Linear: a 64-update ramp; halfway (update 7968) the mean of the two LRs.
+    assert!(close(linear.lrs[7967], (3e-4 + 9e-5) / 2.0));
+    for c in [&hold, &auto] {
+        assert_eq!(c.lrs[7998], 3e-4, "update 7999 still at the peak");
+        assert!(close(c.lrs[7999], 9e-5), "update 8000 at the new LR");
+        assert_eq!((&c.steps, &c.losses), (&linear.steps, &linear.losses));
+    }
+    // Every other interval of this file is flat, so auto differs from linear only at the drop
+    // and hold equals auto.
+    let differ: Vec<usize> = (0..linear.lrs.len())
+        .filter(|&i| linear.lrs[i] != auto.lrs[i])
+        .collect();
+    assert_eq!(differ, (7936..7999).collect::<Vec<_>>());
+    assert_eq!(hold.lrs, auto.lrs);
+    // A smooth decay: auto keeps it linear, hold makes it a staircase.
+    let cos = fixture("MultiPowerLaw/csv_400/cosine_24000.csv");
+    let read = |between| {
+        read_curve(&cos, &ReadOptions::default().with_lr_between_rows(between))
+            .unwrap()
+            .lrs
+    };
+    assert_eq!(read(LrBetweenRows::Auto), read(LrBetweenRows::Linear));
+    assert_ne!(read(LrBetweenRows::Hold), read(LrBetweenRows::Linear));
 }
 
 #[test]

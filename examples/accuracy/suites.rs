@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use lrsde::assess::metrics::{Evaluation, evaluate, evaluate_params};
-use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy, read_curve};
+use lrsde::data::{LrBetweenRows, ReadOptions, TrainingCurve, WarmupPolicy, read_curve};
 use lrsde::fit::FitOptions;
 use lrsde::law::{AnyLaw, MultiPowerLaw};
 use std::path::{Path, PathBuf};
@@ -111,8 +111,8 @@ pub fn fit_options_for(curves: &[TrainingCurve]) -> FitOptions {
     o
 }
 
-/// Reads one MPL curve with the MPL warmup convention; `LRSDE_ACC_STEP_LR=1` (an experiment):
-/// [`mpl_curve_stepped`] with `stepped`.
+/// Reads one MPL curve with the MPL warmup convention, linear between LR rows as the tables
+/// read it; `LRSDE_ACC_STEP_LR=1`: [`mpl_curve_stepped`] with `stepped`.
 pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
     mpl_curve_stepped(
         root,
@@ -122,22 +122,24 @@ pub fn mpl_curve(root: &Path, size: u32, name: &str) -> TrainingCurve {
     )
 }
 
-/// [`mpl_curve`]; with `stepped`, the two-stage `wsdcon_*` LR drops at update 8000 as in the
-/// authors' code, where the reader (linear between rows) ramps it from the row at 7936 to the
-/// row at 8000.
+/// [`mpl_curve`]; with `stepped`, read with `--lr-between-rows auto`
+/// ([`LrBetweenRows::Auto`]), which keeps the two-stage `wsdcon_*` drop at update 8000 a drop,
+/// as in the authors' code, where linear reading ramps it from the row at 7936 to the row at
+/// 8000. The other MPL curves have no jump between flat stretches and read the same either way.
 pub fn mpl_curve_stepped(root: &Path, size: u32, name: &str, stepped: bool) -> TrainingCurve {
     let path = root.join(format!(
         "MultiPowerLaw/loss_curve_repo/csv_{size}/{name}.csv"
     ));
-    let opts = ReadOptions::default().with_warmup(WarmupPolicy::Linear { steps: MPL_WARMUP });
+    let between = if stepped {
+        LrBetweenRows::Auto
+    } else {
+        LrBetweenRows::Linear
+    };
+    let opts = ReadOptions::default()
+        .with_warmup(WarmupPolicy::Linear { steps: MPL_WARMUP })
+        .with_lr_between_rows(between);
     let mut c = read_curve(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
     c.name = name.to_string();
-    if stepped && name.starts_with("wsdcon_") {
-        let mut lrs = c.lrs.as_slice().to_vec();
-        let peak = lrs[7935];
-        lrs[7936..7999].iter_mut().for_each(|x| *x = peak);
-        c.lrs = lrsde::schedule::LrGrid::new(lrs).expect("stepped LRs");
-    }
     c
 }
 

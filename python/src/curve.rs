@@ -3,7 +3,9 @@
 use crate::convert::f64_vec;
 use crate::errors;
 use crate::frame::frame;
-use lrsde::data::{Location, ReadOptions, TrainingCurve, WarmupPolicy, curve_columns};
+use lrsde::data::{
+    Location, LrBetweenRows, ReadOptions, TrainingCurve, WarmupPolicy, curve_columns,
+};
 use lrsde::schedule::{BatchGrid, LrGrid};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -14,8 +16,10 @@ use std::sync::Arc;
 ///
 /// ``step``, ``loss`` and ``lr`` are row-aligned arrays as in a log (one row per logged step);
 /// NaN marks a missing value (a row with an LR but no loss, or the reverse). The LR of every
-/// update is rebuilt from the LR rows exactly as the CLI does for a file: linear between rows,
-/// held after the last, and a linear warmup from 0 before the first. ``batch`` (optional,
+/// update is rebuilt from the LR rows exactly as the CLI does for a file: linear between rows
+/// (``lr_between_rows="hold"`` holds each row's LR until the next, ``"auto"`` holds only a jump
+/// between two flat stretches), held after the last, and before the first the ``warmup``
+/// (``"auto"``: linear from 0; ``"constant"``; ``"linear:W"``). ``batch`` (optional,
 /// row-aligned like ``lr``) gives the batch size of the run's updates from each row's step on,
 /// rebuilt as a file's ``batch_size`` column is (linear between rows, the first held back to
 /// update 1, the last held); ``sim:`` laws fit their noise to it.
@@ -31,14 +35,17 @@ pub struct Curve {
 #[pymethods]
 impl Curve {
     #[new]
-    #[pyo3(signature = (*, step, loss, lr, batch = None, name = "curve".to_owned()))]
+    #[pyo3(signature = (*, step, loss, lr, batch = None, name = "curve".to_owned(), warmup = "auto", lr_between_rows = "linear"))]
     fn new(
         step: &Bound<'_, PyAny>,
         loss: &Bound<'_, PyAny>,
         lr: &Bound<'_, PyAny>,
         batch: Option<&Bound<'_, PyAny>>,
         name: String,
+        warmup: &str,
+        lr_between_rows: &str,
     ) -> PyResult<Self> {
+        let fill = LrFill::parse(warmup, lr_between_rows)?;
         let (step, loss, lr) = (
             f64_vec(step, "step")?,
             f64_vec(loss, "loss")?,
@@ -52,7 +59,7 @@ impl Curve {
             batch: batch.as_deref().map(|b| ("batch", b)),
         };
         Ok(Self {
-            inner: Arc::new(from_rows(name, &rows)?),
+            inner: Arc::new(from_rows(name, &rows, fill)?),
         })
     }
 
@@ -73,7 +80,8 @@ impl Curve {
     /// >>> lrsde.Curve.from_dataframe(df).losses.tolist()
     /// [3.1, 2.9]
     #[staticmethod]
-    #[pyo3(signature = (df, step = None, loss = None, lr = None, batch = None, name = None))]
+    #[pyo3(signature = (df, step = None, loss = None, lr = None, batch = None, name = None, *, warmup = "auto", lr_between_rows = "linear"))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, one per column and option.
     fn from_dataframe(
         df: &Bound<'_, PyAny>,
         step: Option<String>,
@@ -81,7 +89,10 @@ impl Curve {
         lr: Option<String>,
         batch: Option<String>,
         name: Option<String>,
+        warmup: &str,
+        lr_between_rows: &str,
     ) -> PyResult<Self> {
+        let fill = LrFill::parse(warmup, lr_between_rows)?;
         let keys = column_keys(df)?;
         let names: Vec<String> = keys
             .iter()
@@ -110,7 +121,7 @@ impl Curve {
         };
         let name = name.unwrap_or_else(|| names[cols.loss].clone());
         Ok(Self {
-            inner: Arc::new(from_rows(name, &rows)?),
+            inner: Arc::new(from_rows(name, &rows, fill)?),
         })
     }
 
@@ -227,17 +238,25 @@ impl Curve {
 
 /// Reads a training curve from a file the CLI reads (CSV, JSONL, W&B JSON export), with the
 /// CLI's defaults; ``loss_column`` as the CLI's ``--loss-column``, ``batch_column`` as its
-/// ``--batch-column`` (by default a ``batch_size`` column, if any, gives the batch sizes).
+/// ``--batch-column`` (by default a ``batch_size`` column, if any, gives the batch sizes),
+/// ``warmup`` as its ``--warmup`` (``"auto"``, ``"constant"``, ``"linear:W"``) and
+/// ``lr_between_rows`` as its ``--lr-between-rows`` (``"linear"``, ``"hold"``, ``"auto"``).
 ///
-/// >>> c = lrsde.read_curve("fixtures/MultiPowerLaw/csv_400/cosine_24000.csv")  # doctest: +SKIP
+/// >>> c = lrsde.read_curve("fixtures/MultiPowerLaw/csv_400/wsdcon_3.csv",
+/// ...                      warmup="linear:2160", lr_between_rows="auto")  # doctest: +SKIP
 #[pyfunction]
-#[pyo3(signature = (path, *, loss_column = None, batch_column = None))]
+#[pyo3(signature = (path, *, loss_column = None, batch_column = None, warmup = "auto", lr_between_rows = "linear"))]
 pub fn read_curve(
     path: PathBuf,
     loss_column: Option<String>,
     batch_column: Option<String>,
+    warmup: &str,
+    lr_between_rows: &str,
 ) -> PyResult<Curve> {
-    let mut opts = ReadOptions::default();
+    let fill = LrFill::parse(warmup, lr_between_rows)?;
+    let mut opts = ReadOptions::default()
+        .with_warmup(fill.warmup)
+        .with_lr_between_rows(fill.between);
     if let Some(col) = loss_column {
         opts = opts.with_loss_column(col);
     }
@@ -259,6 +278,24 @@ fn column_keys<'py>(df: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> 
     keys.try_iter()?.collect()
 }
 
+/// How the LRs of the updates without a logged LR are filled: the `warmup` and
+/// `lr_between_rows` keywords, parsed as the CLI's `--warmup` and `--lr-between-rows`.
+#[derive(Clone, Copy)]
+struct LrFill {
+    warmup: WarmupPolicy,
+    between: LrBetweenRows,
+}
+
+impl LrFill {
+    fn parse(warmup: &str, between: &str) -> PyResult<Self> {
+        let bad = |key: &str, e: String| errors::value_error(format!("{key}: {e}"));
+        Ok(Self {
+            warmup: warmup.parse().map_err(|e| bad("warmup", e))?,
+            between: between.parse().map_err(|e| bad("lr_between_rows", e))?,
+        })
+    }
+}
+
 /// A log's row-aligned columns; `batch`: the batch-size column's name and values, if any.
 struct Rows<'a> {
     step: &'a [f64],
@@ -270,7 +307,7 @@ struct Rows<'a> {
 /// The curve of a log's rows: `(step, lr)` rows where the LR is present, `(step, loss)` rows
 /// where the loss is present, per-update LRs rebuilt as the file readers do, and batch sizes
 /// checked and rebuilt by the library's own rule for a `batch_size` column.
-fn from_rows(name: String, rows: &Rows<'_>) -> PyResult<TrainingCurve> {
+fn from_rows(name: String, rows: &Rows<'_>, fill: LrFill) -> PyResult<TrainingCurve> {
     let (batch_name, batch) = rows.batch.unwrap_or(("batch", &[]));
     let lens = [rows.step.len(), rows.loss.len(), rows.lr.len()];
     if lens.iter().any(|&n| n != lens[0]) || (rows.batch.is_some() && batch.len() != lens[0]) {
@@ -284,7 +321,7 @@ fn from_rows(name: String, rows: &Rows<'_>) -> PyResult<TrainingCurve> {
             lens[0], lens[1], lens[2]
         )));
     }
-    let (curve, batch_rows) = loss_and_lr(name, rows).map_err(errors::value_error)?;
+    let (curve, batch_rows) = loss_and_lr(name, rows, fill).map_err(errors::value_error)?;
     let at = |i: usize| Location {
         path: format!("{}: row {}", curve.name, batch_rows[i].2),
         key: Some(format!("column `{batch_name}`")),
@@ -297,7 +334,11 @@ fn from_rows(name: String, rows: &Rows<'_>) -> PyResult<TrainingCurve> {
 }
 
 /// The curve of [`from_rows`] without its batch sizes, and the batch rows `(step, batch, row)`.
-fn loss_and_lr(name: String, rows: &Rows<'_>) -> Result<(TrainingCurve, Vec<BatchRow>), String> {
+fn loss_and_lr(
+    name: String,
+    rows: &Rows<'_>,
+    fill: LrFill,
+) -> Result<(TrainingCurve, Vec<BatchRow>), String> {
     let nan = f64::NAN;
     let mut lr_rows: Vec<(u64, f64)> = Vec::new();
     let mut loss_rows: Vec<(u64, f64)> = Vec::new();
@@ -357,10 +398,11 @@ fn loss_and_lr(name: String, rows: &Rows<'_>) -> Result<(TrainingCurve, Vec<Batc
     };
     let n = last_lr.max(last_loss);
     // Every row passed `valid_lr` and reconstruction only interpolates, so this cannot fail.
-    let lrs = LrGrid::new(lrsde::data::reconstruct_lrs(
+    let lrs = LrGrid::new(lrsde::data::reconstruct_lrs_with(
         &lr_rows,
         n,
-        WarmupPolicy::Auto,
+        fill.warmup,
+        fill.between,
     ))
     .map_err(|e| e.to_string())?;
     let (steps, losses) = loss_rows.into_iter().unzip();
@@ -382,7 +424,7 @@ pub fn curves(items: &Bound<'_, PyAny>) -> PyResult<Vec<TrainingCurve>> {
         if let Ok(c) = item.cast::<Curve>() {
             out.push((*c.get().inner).clone());
         } else if let Ok(path) = item.extract::<PathBuf>() {
-            out.push((*read_curve(path, None, None)?.inner).clone());
+            out.push((*read_curve(path, None, None, "auto", "linear")?.inner).clone());
         } else {
             return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                 "curves: expected lrsde.Curve objects or paths, got {}",

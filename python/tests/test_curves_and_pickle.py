@@ -161,3 +161,38 @@ def test_without_pandas_tables_are_dicts_of_arrays(monkeypatch):
     table = lrsde.simulate(schedule="constant:peak=0.1,steps=20", paths=8)
     assert isinstance(table, dict) and isinstance(table["mean"], np.ndarray)
     assert list(table) == ["step", "lr", "mean", "std", "se", "p05", "p50", "p95", "diverged"]
+
+
+def test_lr_between_rows_and_warmup_as_the_cli():
+    # wsdcon_9 logs its LR every 128 updates and drops it from 3e-4 to 9e-5 at update 8000
+    # (rows at 7936 and 8000): linear makes that a ramp, hold and auto keep it a drop.
+    path = MPL / "wsdcon_9.csv"
+    ramp = lrsde.read_curve(path).lrs
+    assert 9e-5 < ramp[7967] < 3e-4
+    for rule in ("hold", "auto"):
+        held = lrsde.read_curve(path, lr_between_rows=rule).lrs
+        assert held[7998] == 3e-4 and held[7999] == pytest.approx(9e-5, rel=1e-12)
+    # auto leaves a smooth decay linear; hold makes a staircase of it.
+    cos = MPL / "cosine_24000.csv"
+    linear = lrsde.read_curve(cos).lrs
+    assert np.array_equal(lrsde.read_curve(cos, lr_between_rows="auto").lrs, linear)
+    assert not np.array_equal(lrsde.read_curve(cos, lr_between_rows="hold").lrs, linear)
+    # The first row is at 2176: warmup="linear:2160" reaches the peak at update 2160.
+    warm = lrsde.read_curve(path, warmup="linear:2160").lrs
+    assert warm[2159] == 3e-4 and warm[1079] == pytest.approx(1.5e-4)
+    # A table gives the same curve as the file with the same keywords.
+    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    df = pd.read_csv(path, **exact)
+    kw = {"warmup": "linear:2160", "lr_between_rows": "auto"}
+    assert lrsde.Curve.from_dataframe(df, name="wsdcon_9", **kw) == lrsde.read_curve(path, **kw)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"lr_between_rows": "step"}, "lr_between_rows: `step` is not one of linear, hold, auto"),
+    ({"warmup": "linear:x"}, "warmup: `x` is not a whole number of steps"),
+])
+def test_bad_fill_keywords_name_the_keyword(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lrsde.read_curve(MPL / "wsdcon_9.csv", **kwargs)
+    with pytest.raises(ValueError, match=match):
+        lrsde.Curve(step=[1, 2], loss=[3.0, 2.9], lr=[1e-3, 1e-3], **kwargs)

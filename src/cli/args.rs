@@ -2,7 +2,7 @@
 //! reading options, resource limits and output checks.
 
 use super::error::{CliError, CliResult};
-use lrsde::data::{ReadOptions, WarmupPolicy};
+use lrsde::data::{LrBetweenRows, ReadOptions, WarmupPolicy};
 use lrsde::ensemble::budget::Bytes;
 use lrsde::rank::Candidate;
 use lrsde::schedule::{BatchGrid, LrGrid, LrSchedule, ScheduleSpec, Tabulated};
@@ -132,21 +132,6 @@ pub fn check_output(path: Option<&Path>) -> CliResult<()> {
     }
 }
 
-/// Parses `--warmup auto|constant|linear:W`.
-pub fn parse_warmup(text: &str) -> Result<WarmupPolicy, String> {
-    match text {
-        "auto" => Ok(WarmupPolicy::Auto),
-        "constant" | "none" => Ok(WarmupPolicy::Constant),
-        _ => match text.strip_prefix("linear:") {
-            Some(n) => n
-                .parse::<u64>()
-                .map(|steps| WarmupPolicy::Linear { steps })
-                .map_err(|_| format!("`{n}` is not a whole number of steps")),
-            None => Err(format!("`{text}` is not one of auto, constant, linear:W")),
-        },
-    }
-}
-
 /// Options for reading observed curves.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CurveReadArgs {
@@ -178,14 +163,21 @@ pub struct CurveReadArgs {
     pub parent: Option<std::path::PathBuf>,
     /// LR before a curve's first row: auto (linear from 0, the Multi-Power-Law convention),
     /// constant, or linear:W.
-    #[arg(long, value_name = "POLICY", default_value = "auto", value_parser = parse_warmup)]
+    #[arg(long, value_name = "POLICY", default_value = "auto", value_parser = clap::value_parser!(WarmupPolicy))]
     pub warmup: WarmupPolicy,
+    /// LR of the updates between two logged rows: linear (interpolated; for smooth schedules)
+    /// or hold (each row's LR until the next row; keeps a logged drop a drop in logs of step
+    /// or two-stage schedules).
+    #[arg(long, value_name = "RULE", default_value = "linear", value_parser = clap::value_parser!(LrBetweenRows))]
+    pub lr_between_rows: LrBetweenRows,
 }
 
 impl CurveReadArgs {
     /// The library's reading options.
     pub fn options(&self) -> ReadOptions {
-        let mut opts = ReadOptions::default().with_warmup(self.warmup);
+        let mut opts = ReadOptions::default()
+            .with_warmup(self.warmup)
+            .with_lr_between_rows(self.lr_between_rows);
         opts.loss_column.clone_from(&self.loss_column);
         opts.step_column.clone_from(&self.step_column);
         opts.lr_column.clone_from(&self.lr_column);

@@ -18,10 +18,10 @@ pub struct Args {
     /// Observed training curve (CSV, JSONL or W&B JSON); repeat for a joint fit.
     #[arg(long = "curve", value_name = "FILE", required = true)]
     curves: Vec<PathBuf>,
-    /// Loss law: auto (default: momentum, replaced by momentum:sat=1 or sde only when that
-    /// law predicted the held-out last part of the given curves significantly better), sde
-    /// (the SDE surrogate), mpl, momentum,
-    /// power, or a simulated model
+    /// Loss law: auto (default: momentum; replaced by sde only when sde predicted the held-out
+    /// last part of the given curves significantly better, by momentum:sat=1 only when its
+    /// fit of the curves is significantly better and not degenerate; the fit report says
+    /// why), sde (the SDE surrogate), mpl, momentum, power, or a simulated model
     /// sim:model=nqm|momentum|adam|lossnoise[,paths=N,seed=S,method=em|milstein,dim=D];
     /// options after a colon, e.g. sde:dim=64; sat=1 on a closed-form law adds a saturating
     /// effective LR (one more parameter, eta_c).

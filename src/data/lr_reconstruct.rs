@@ -1,8 +1,8 @@
 //! Per-update learning rates from sparse `lr` rows.
 //!
 //! Rows give the LR of the update at their step. Steps between two rows get the linear
-//! interpolation of the two; steps after the last row hold its LR; steps before the first row
-//! follow a [`WarmupPolicy`].
+//! interpolation of the two, or the earlier row's LR ([`LrBetweenRows`]); steps after the last
+//! row hold its LR; steps before the first row follow a [`WarmupPolicy`].
 
 /// How to fill the updates before the first row that has an LR.
 ///
@@ -28,7 +28,76 @@ pub enum WarmupPolicy {
     },
 }
 
-/// Builds `n` per-update LRs (`out[t]` = LR of update `t + 1`) from `(step, lr)` rows.
+impl std::str::FromStr for WarmupPolicy {
+    type Err = String;
+
+    /// Parses the CLI's `--warmup` values: `auto`, `constant` (or `none`), `linear:W`.
+    ///
+    /// ```
+    /// use lrsde::data::WarmupPolicy;
+    /// assert_eq!("linear:2160".parse(), Ok(WarmupPolicy::Linear { steps: 2160 }));
+    /// assert_eq!("none".parse(), Ok(WarmupPolicy::Constant));
+    /// assert!("cosine".parse::<WarmupPolicy>().unwrap_err().contains("auto, constant, linear:W"));
+    /// ```
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "constant" | "none" => Ok(Self::Constant),
+            _ => match text.strip_prefix("linear:") {
+                Some(n) => n
+                    .parse::<u64>()
+                    .map(|steps| Self::Linear { steps })
+                    .map_err(|_| format!("`{n}` is not a whole number of steps")),
+                None => Err(format!("`{text}` is not one of auto, constant, linear:W")),
+            },
+        }
+    }
+}
+
+/// How to fill the updates between two logged LR rows.
+///
+/// A log that records the LR only at its evaluation points does not say what happened in
+/// between. A smooth schedule (cosine, a linear cooldown) is best rebuilt linearly, the
+/// default; a schedule that *jumps* (step decay, a two-stage WSD) is best rebuilt by holding
+/// each row's LR until the next row, which keeps the jump a jump instead of a ramp as long as
+/// the gap between two rows. Logging every update makes the choice irrelevant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LrBetweenRows {
+    /// Linear interpolation between the two rows (the default).
+    #[default]
+    Linear,
+    /// The earlier row's LR up to the update before the next row (a step function).
+    Hold,
+    /// Linear, except that a jump between two flat stretches is held: when the rows just
+    /// before and just after a pair of rows repeat their LRs (within 1e-6 relative), the
+    /// pair is a logged step, and the later row's LR starts at its step. Smooth decays and the
+    /// ends of ramps stay linear.
+    Auto,
+}
+
+impl std::str::FromStr for LrBetweenRows {
+    type Err = String;
+
+    /// Parses the CLI's `--lr-between-rows` values, `linear`, `hold` and `auto`.
+    ///
+    /// ```
+    /// use lrsde::data::LrBetweenRows;
+    /// assert_eq!("hold".parse(), Ok(LrBetweenRows::Hold));
+    /// assert!("step".parse::<LrBetweenRows>().unwrap_err().contains("linear, hold, auto"));
+    /// ```
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "linear" => Ok(Self::Linear),
+            "hold" => Ok(Self::Hold),
+            "auto" => Ok(Self::Auto),
+            _ => Err(format!("`{text}` is not one of linear, hold, auto")),
+        }
+    }
+}
+
+/// Builds `n` per-update LRs (`out[t]` = LR of update `t + 1`) from `(step, lr)` rows,
+/// linear between rows ([`reconstruct_lrs_with`] and [`LrBetweenRows::Linear`]).
 ///
 /// `rows` should have strictly increasing steps >= 1 (as every reader produces); rows out of
 /// order or past `n` are ignored rather than causing a panic. With no rows, all LRs are 0.
@@ -43,6 +112,26 @@ pub enum WarmupPolicy {
 /// assert_eq!(lrs[9], 0.2); // held after the last row
 /// ```
 pub fn reconstruct_lrs(rows: &[(u64, f64)], n: u64, warmup: WarmupPolicy) -> Vec<f64> {
+    reconstruct_lrs_with(rows, n, warmup, LrBetweenRows::Linear)
+}
+
+/// [`reconstruct_lrs`] with the rule for the updates between two rows.
+///
+/// ```
+/// use lrsde::data::{LrBetweenRows, WarmupPolicy, reconstruct_lrs_with};
+/// // A drop from 0.4 to 0.1 logged at steps 4 and 8: held, it happens at update 8.
+/// let rows = [(4, 0.4), (8, 0.1)];
+/// let held = reconstruct_lrs_with(&rows, 9, WarmupPolicy::Constant, LrBetweenRows::Hold);
+/// assert_eq!(held, [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.1, 0.1]);
+/// let ramp = reconstruct_lrs_with(&rows, 9, WarmupPolicy::Constant, LrBetweenRows::Linear);
+/// assert!((ramp[5] - 0.25).abs() < 1e-15); // update 6: halfway down the ramp
+/// ```
+pub fn reconstruct_lrs_with(
+    rows: &[(u64, f64)],
+    n: u64,
+    warmup: WarmupPolicy,
+    between: LrBetweenRows,
+) -> Vec<f64> {
     let n_us = usize::try_from(n).unwrap_or(usize::MAX);
     let mut out = vec![0.0; n_us];
     let Some(&(s0, l0)) = rows.first() else {
@@ -62,14 +151,24 @@ pub fn reconstruct_lrs(rows: &[(u64, f64)], n: u64, warmup: WarmupPolicy) -> Vec
         };
         set(s, v);
     }
-    for w in rows.windows(2) {
+    for (i, w) in rows.windows(2).enumerate() {
         let ((a, la), (b, lb)) = (w[0], w[1]);
         if b <= a {
             continue;
         }
+        let hold = match between {
+            LrBetweenRows::Linear => false,
+            LrBetweenRows::Hold => true,
+            LrBetweenRows::Auto => is_logged_step(rows, i),
+        };
         let span = (b - a) as f64;
         for s in a..b.min(n.saturating_add(1)) {
-            set(s, la + (lb - la) * ((s - a) as f64 / span));
+            let v = if hold {
+                la
+            } else {
+                la + (lb - la) * ((s - a) as f64 / span)
+            };
+            set(s, v);
         }
     }
     if let Some(&(sl, ll)) = rows.last() {
@@ -78,4 +177,62 @@ pub fn reconstruct_lrs(rows: &[(u64, f64)], n: u64, warmup: WarmupPolicy) -> Vec
         }
     }
     out
+}
+
+/// Whether rows `i` and `i + 1` are a jump between two flat stretches: the row before `i` has
+/// row `i`'s LR, the row after `i + 1` has row `i + 1`'s, and the two LRs differ.
+fn is_logged_step(rows: &[(u64, f64)], i: usize) -> bool {
+    let same = |x: f64, y: f64| (x - y).abs() <= 1e-6 * x.abs().max(y.abs());
+    let (Some(before), Some(after)) = (i.checked_sub(1).map(|j| rows[j]), rows.get(i + 2)) else {
+        return false;
+    };
+    let (la, lb) = (rows[i].1, rows[i + 1].1);
+    !same(la, lb) && same(before.1, la) && same(after.1, lb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lrs(rows: &[(u64, f64)], n: u64, between: LrBetweenRows) -> Vec<f64> {
+        reconstruct_lrs_with(rows, n, WarmupPolicy::Constant, between)
+    }
+
+    #[test]
+    fn auto_holds_a_jump_between_flat_stretches() {
+        // Flat at 1.0 until the row at 20, 0.1 from the row at 30 on: a step decay logged
+        // every 10 updates. The drop belongs at update 30, not spread over 20..30.
+        let rows = [(10, 1.0), (20, 1.0), (30, 0.1), (40, 0.1)];
+        let got = lrs(&rows, 40, LrBetweenRows::Auto);
+        assert_eq!(got, lrs(&rows, 40, LrBetweenRows::Hold));
+        assert_eq!(got[28], 1.0); // update 29
+        assert_eq!(got[29], 0.1); // update 30
+    }
+
+    #[test]
+    fn auto_keeps_ramps_and_the_ends_of_ramps_linear() {
+        // A linear decay from the row at 20 to the row at 40, then flat: every interval has a
+        // changing neighbour or no neighbour, so none is a logged step.
+        let rows = [(10, 1.0), (20, 1.0), (30, 0.5), (40, 0.1), (50, 0.1)];
+        assert_eq!(
+            lrs(&rows, 50, LrBetweenRows::Auto),
+            lrs(&rows, 50, LrBetweenRows::Linear)
+        );
+        // A jump at the first or last pair of rows has no flat stretch on one side to show it.
+        let edge = [(10, 1.0), (20, 0.1), (30, 0.1)];
+        assert_eq!(
+            lrs(&edge, 30, LrBetweenRows::Auto),
+            lrs(&edge, 30, LrBetweenRows::Linear)
+        );
+    }
+
+    #[test]
+    fn flat_allows_rounding_in_the_log() {
+        let rows = [(10, 3e-4), (20, 3.0000001e-4), (30, 3e-5), (40, 3e-5)];
+        assert!(is_logged_step(&rows, 1));
+        assert!(!is_logged_step(
+            &[(10, 3e-4), (20, 3.1e-4), (30, 3e-5), (40, 3e-5)],
+            1
+        ));
+    }
 }

@@ -17,9 +17,10 @@
 //!   are an error ([`DataError::AmbiguousColumn`]).
 //! * Empty cells (JSON `null`) are missing values: a row without a loss still gives an LR, and
 //!   sparse evaluation points are normal.
-//! * Sparse `lr` rows are interpolated linearly; after the last row the LR is held; before the
-//!   first row a [`WarmupPolicy`] applies (default: linear warmup from 0, the Multi-Power-Law
-//!   convention). An explicit schedule ([`ReadOptions::schedule`]) replaces the file's LRs.
+//! * Sparse `lr` rows are interpolated linearly (or each row's LR is held until the next row:
+//!   [`ReadOptions::lr_between_rows`], for schedules that jump); after the last row the LR is
+//!   held; before the first row a [`WarmupPolicy`] applies (default: linear warmup from 0, the
+//!   Multi-Power-Law convention). An explicit schedule ([`ReadOptions::schedule`]) replaces the file's LRs.
 //! * An optional `batch_size` column ([`ReadOptions::batch_column`], [`BATCH_ALIASES`]; CSV,
 //!   JSONL and JSON row arrays) gives [`TrainingCurve::batch`], rebuilt as the LR is (linear
 //!   between logged rows, the last one held) except before the first row, where the first
@@ -42,7 +43,7 @@ pub use columns::{
     BATCH_ALIASES, CurveColumns, LOSS_ALIASES, LR_ALIASES, STEP_ALIASES, curve_columns,
 };
 pub use error::{DataError, Location};
-pub use lr_reconstruct::{WarmupPolicy, reconstruct_lrs};
+pub use lr_reconstruct::{LrBetweenRows, WarmupPolicy, reconstruct_lrs, reconstruct_lrs_with};
 
 use crate::schedule::{BatchGrid, LrGrid};
 use cells::{Purpose, RawCurve, check_text, strip_bom};
@@ -108,6 +109,9 @@ pub struct ReadOptions {
     pub parent: Option<PathBuf>,
     /// How to fill the updates before the first LR row (`--warmup`).
     pub warmup: WarmupPolicy,
+    /// How to fill the updates between two LR rows (`--lr-between-rows`): linear (default) or
+    /// held, for logs of schedules that jump.
+    pub lr_between_rows: LrBetweenRows,
     /// An explicit per-update schedule (`--schedule`): replaces the file's LRs entirely; the
     /// file then needs no `lr` column. It must cover the last observed step.
     pub schedule: Option<LrGrid>,
@@ -126,6 +130,7 @@ impl Default for ReadOptions {
             batch_column: None,
             parent: None,
             warmup: WarmupPolicy::Auto,
+            lr_between_rows: LrBetweenRows::Linear,
             schedule: None,
             fork_step: None,
             max_steps: DEFAULT_MAX_STEPS,
@@ -172,6 +177,18 @@ impl ReadOptions {
     /// Sets the warmup policy.
     pub fn with_warmup(mut self, warmup: WarmupPolicy) -> Self {
         self.warmup = warmup;
+        self
+    }
+
+    /// Sets how the updates between two LR rows are filled.
+    ///
+    /// ```
+    /// use lrsde::data::{LrBetweenRows, ReadOptions};
+    /// let opts = ReadOptions::default().with_lr_between_rows(LrBetweenRows::Hold);
+    /// assert_eq!(opts.lr_between_rows, LrBetweenRows::Hold);
+    /// ```
+    pub fn with_lr_between_rows(mut self, between: LrBetweenRows) -> Self {
+        self.lr_between_rows = between;
         self
     }
 
@@ -448,7 +465,12 @@ fn lrs_from_rows(raw: &RawCurve, n: u64, opts: &ReadOptions) -> Result<Vec<f64>,
             limit: opts.max_steps,
         });
     }
-    Ok(reconstruct_lrs(&raw.lr_rows, n, opts.warmup))
+    Ok(reconstruct_lrs_with(
+        &raw.lr_rows,
+        n,
+        opts.warmup,
+        opts.lr_between_rows,
+    ))
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
@@ -700,7 +722,8 @@ pub fn read_lr_column(path: &Path) -> Result<LrGrid, DataError> {
     read_lr_column_with(path, &ReadOptions::default())
 }
 
-/// [`read_lr_column`] with options (the warmup policy and the step limit are used).
+/// [`read_lr_column`] with options (the warmup policy, the rule between rows and the step limit
+/// are used).
 ///
 /// # Errors
 /// As [`read_lr_column`].

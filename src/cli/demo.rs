@@ -3,7 +3,7 @@
 
 use super::error::{CliError, CliResult};
 use lrsde::assess::{CalibrationOptions, LawChoice};
-use lrsde::data::{ReadOptions, TrainingCurve, WarmupPolicy};
+use lrsde::data::{LrBetweenRows, ReadOptions, TrainingCurve, WarmupPolicy};
 use lrsde::fit::{FitOptions, Predictor};
 use lrsde::law::LossLaw;
 use lrsde::rank::{Candidate, RankOptions, SearchOptions, SearchSpec};
@@ -189,8 +189,12 @@ const BUNDLED: [(&str, &str); 5] = [
 ];
 
 fn load(dir: Option<&Path>, names: &[&str]) -> CliResult<Vec<TrainingCurve>> {
-    // The runs all warm up linearly over 2160 updates (the Multi-Power-Law convention).
-    let opts = ReadOptions::default().with_warmup(WarmupPolicy::Linear { steps: WARMUP });
+    // The runs all warm up linearly over 2160 updates (the Multi-Power-Law convention), and
+    // `wsdcon_9` drops its LR at update 8000, between two rows 64 updates apart: held, as the
+    // authors' code steps it, not ramped (`--lr-between-rows auto`).
+    let opts = ReadOptions::default()
+        .with_warmup(WarmupPolicy::Linear { steps: WARMUP })
+        .with_lr_between_rows(LrBetweenRows::Auto);
     names
         .iter()
         .map(|n| {

@@ -1,6 +1,9 @@
 //! No input makes a reader panic: arbitrary bytes and CSV/JSON-ish text return `Ok` or `Err`.
+//! The rules between LR rows keep every rebuilt LR among the values the rows allow.
 
-use lrsde::data::{Format, ReadOptions, read_curve_bytes};
+use lrsde::data::{
+    Format, LrBetweenRows, ReadOptions, WarmupPolicy, read_curve_bytes, reconstruct_lrs_with,
+};
 use proptest::prelude::*;
 
 fn opts() -> ReadOptions {
@@ -98,5 +101,39 @@ proptest! {
             prop_assert_eq!(c.steps, want_steps);
             prop_assert_eq!(c.lrs.len() as u64, step);
         }
+    }
+
+    #[test]
+    fn every_rule_between_rows_is_linear_or_held_interval_by_interval(
+        rows in proptest::collection::vec((1u64..20, prop_oneof![Just(0.1f64), Just(0.5), 0.0f64..1.0]), 2..12),
+    ) {
+        // Steps strictly increasing; LRs often repeated, so flat stretches and jumps occur.
+        let mut step = 0;
+        let rows: Vec<(u64, f64)> = rows.iter().map(|&(gap, lr)| { step += gap; (step, lr) }).collect();
+        let n = step + 5;
+        let rebuild = |b| reconstruct_lrs_with(&rows, n, WarmupPolicy::Constant, b);
+        let (linear, hold, auto) = (
+            rebuild(LrBetweenRows::Linear),
+            rebuild(LrBetweenRows::Hold),
+            rebuild(LrBetweenRows::Auto),
+        );
+        for w in rows.windows(2) {
+            let ((a, la), (b, lb)) = (w[0], w[1]);
+            let (lo, hi) = (la.min(lb), la.max(lb));
+            let span = (a - 1) as usize..(b - 1) as usize;
+            // Auto takes one rule for the whole interval.
+            prop_assert!(auto[span.clone()] == linear[span.clone()] || auto[span.clone()] == hold[span.clone()]);
+            for i in span {
+                prop_assert_eq!(hold[i], la);
+                prop_assert!(linear[i] >= lo - 1e-15 && linear[i] <= hi + 1e-15);
+            }
+        }
+        // Every rule agrees on the rows themselves, before the first and after the last.
+        for &(s, lr) in &rows {
+            prop_assert_eq!(linear[(s - 1) as usize], lr);
+            prop_assert_eq!(auto[(s - 1) as usize], lr);
+        }
+        prop_assert_eq!(&linear[n as usize - 5..], &hold[n as usize - 5..]);
+        prop_assert_eq!(&linear[..rows[0].0 as usize], &auto[..rows[0].0 as usize]);
     }
 }

@@ -592,6 +592,48 @@ fn lr_between_rows_reaches_the_reader() {
     assert_ne!(linear, auto);
 }
 
+#[test]
+fn lr_between_rows_applies_to_an_lr_schedule_file() {
+    // A loss log without LRs and an LR log every 10 updates with a drop at update 30: the fit's
+    // schedule differs by rule, and `auto` holds the drop as `hold` does.
+    let dir = tempfile::tempdir().unwrap();
+    let losses = dir.path().join("loss.csv");
+    let lrs = dir.path().join("lr.csv");
+    let mut text = String::from("step,loss\n");
+    for s in (5..=60).step_by(5) {
+        text.push_str(&format!("{s},{}\n", 2.0 + 3.0 / f64::from(s).sqrt()));
+    }
+    std::fs::write(&losses, text).unwrap();
+    std::fs::write(
+        &lrs,
+        "step,lr\n1,0.1\n10,0.1\n20,0.1\n30,0.01\n40,0.01\n60,0.01\n",
+    )
+    .unwrap();
+    let fit = |rule: &str| {
+        let out = dir.path().join(format!("{rule}.json"));
+        let o = lrsde(&[
+            "fit",
+            "--law",
+            "power",
+            "--curve",
+            losses.to_str().unwrap(),
+            "--lr-schedule",
+            lrs.to_str().unwrap(),
+            "--lr-between-rows",
+            rule,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+        v["params"].clone()
+    };
+    let (linear, hold, auto) = (fit("linear"), fit("hold"), fit("auto"));
+    assert_eq!(hold, auto);
+    assert_ne!(linear, auto);
+}
+
 /// A power-law fit of two bundled runs (fast to fit and to predict), at `dir/fit.json`.
 fn power_fit(dir: &Path) -> String {
     let fit = dir.join("fit.json");

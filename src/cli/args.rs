@@ -37,9 +37,14 @@ impl ScheduleArg {
 /// A file if one of that name exists (its `lr` column), else a spec; errors name the flag once
 /// and quote the spec or the file once.
 pub fn candidate(text: &str, flag: &str) -> CliResult<Candidate> {
+    candidate_read(text, flag, &ReadOptions::default())
+}
+
+/// [`candidate`], a file's LRs rebuilt with `read`'s warmup and rule between rows.
+fn candidate_read(text: &str, flag: &str, read: &ReadOptions) -> CliResult<Candidate> {
     let path = Path::new(text);
     let c = if path.is_file() {
-        let grid = lrsde::data::read_lr_column(path)
+        let grid = lrsde::data::read_lr_column_with(path, read)
             .map_err(|e| CliError::user(format!("{flag}: {e}")))?;
         let table = Tabulated::new(grid.into_vec())
             .map_err(|e| CliError::user(format!("{flag} {text}: {e}")))?;
@@ -154,7 +159,8 @@ pub struct CurveReadArgs {
     #[arg(long, value_name = "NAME")]
     pub batch_column: Option<String>,
     /// Take every curve's per-update LRs from this schedule spec or file (e.g. the TensorBoard
-    /// export of the learning-rate scalar) instead of the curve file.
+    /// export of the learning-rate scalar; its rows are rebuilt by --warmup and
+    /// --lr-between-rows) instead of the curve file.
     #[arg(long, value_name = "SPEC|FILE")]
     pub lr_schedule: Option<String>,
     /// The run a W&B branch (cooldown) was forked from, when its file is not beside the branch
@@ -198,7 +204,12 @@ impl CurveReadArgs {
         let Some(text) = &self.lr_schedule else {
             return Ok(opts);
         };
-        let c = candidate(text, "--lr-schedule")?;
+        // A file of logged LRs (e.g. TensorBoard's export of the LR scalar) is rebuilt by the
+        // same --warmup and --lr-between-rows as a curve file's own LR column.
+        let fill = ReadOptions::default()
+            .with_warmup(self.warmup)
+            .with_lr_between_rows(self.lr_between_rows);
+        let c = candidate_read(text, "--lr-schedule", &fill)?;
         check_predict_len(c.schedule.steps(), "--lr-schedule", text)?;
         Ok(opts.with_schedule(ScheduleArg::from_candidate(&c).grid))
     }

@@ -585,11 +585,20 @@ fn lr_between_rows_reaches_the_reader() {
         assert!(o.status.success(), "{}", stderr(&o));
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
-        v["params"].clone()
+        (v["params"].clone(), stderr(&o))
     };
-    let (linear, hold, auto) = (fit("linear"), fit("hold"), fit("auto"));
+    let ((linear, warned), (hold, _), (auto, quiet)) = (fit("linear"), fit("hold"), fit("auto"));
     assert_eq!(hold, auto);
     assert_ne!(linear, auto);
+    // Read linearly (the default), the ramp is pointed out once, with the flag that holds it.
+    let want = "wsdcon_9.csv: the logged LR jumps from 3.000e-4 to 9.000e-5 between the rows at \
+                steps 7936 and 8000, read as a 64-update ramp";
+    assert_eq!(warned.matches(want).count(), 1, "{warned}");
+    assert!(
+        warned.contains("--lr-between-rows auto keeps it a step"),
+        "{warned}"
+    );
+    assert!(!quiet.contains("logged LR jumps"), "{quiet}");
 }
 
 #[test]

@@ -242,11 +242,12 @@ impl Curve {
 /// ``warmup`` as its ``--warmup`` (``"auto"``, ``"constant"``, ``"linear:W"``) and
 /// ``lr_between_rows`` as its ``--lr-between-rows`` (``"linear"``, ``"hold"``, ``"auto"``).
 ///
-/// >>> c = lrsde.read_curve("fixtures/MultiPowerLaw/csv_400/wsdcon_3.csv",
+/// >>> c = lrsde.read_curve("fixtures/MultiPowerLaw/csv_400/wsdcon_9.csv",
 /// ...                      warmup="linear:2160", lr_between_rows="auto")  # doctest: +SKIP
 #[pyfunction]
 #[pyo3(signature = (path, *, loss_column = None, batch_column = None, warmup = "auto", lr_between_rows = "linear"))]
 pub fn read_curve(
+    py: Python<'_>,
     path: PathBuf,
     loss_column: Option<String>,
     batch_column: Option<String>,
@@ -264,6 +265,17 @@ pub fn read_curve(
         opts = opts.with_batch_column(col);
     }
     let curve = lrsde::data::read_curve(&path, &opts).map_err(|e| errors::to_py(&e))?;
+    if fill.between == LrBetweenRows::Linear {
+        let jumps = lrsde::data::read_logged_jumps(&path, &opts).unwrap_or_default();
+        if let Some(what) = lrsde::data::LoggedJump::describe(&jumps) {
+            let message = format!(
+                "{}: {what} (lr_between_rows=\"linear\", the default); if the schedule stepped \
+                 there, lr_between_rows=\"auto\" keeps it a step",
+                path.display()
+            );
+            py.import("warnings")?.call_method1("warn", (message,))?;
+        }
+    }
     Ok(Curve {
         inner: Arc::new(curve),
     })
@@ -424,7 +436,7 @@ pub fn curves(items: &Bound<'_, PyAny>) -> PyResult<Vec<TrainingCurve>> {
         if let Ok(c) = item.cast::<Curve>() {
             out.push((*c.get().inner).clone());
         } else if let Ok(path) = item.extract::<PathBuf>() {
-            out.push((*read_curve(path, None, None, "auto", "linear")?.inner).clone());
+            out.push((*read_curve(items.py(), path, None, None, "auto", "linear")?.inner).clone());
         } else {
             return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                 "curves: expected lrsde.Curve objects or paths, got {}",

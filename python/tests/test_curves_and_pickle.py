@@ -3,6 +3,7 @@
 import concurrent.futures
 import json
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -167,10 +168,15 @@ def test_lr_between_rows_and_warmup_as_the_cli():
     # wsdcon_9 logs its LR every 128 updates and drops it from 3e-4 to 9e-5 at update 8000
     # (rows at 7936 and 8000): linear makes that a ramp, hold and auto keep it a drop.
     path = MPL / "wsdcon_9.csv"
-    ramp = lrsde.read_curve(path).lrs
+    # Read linearly (the default), the ramp is pointed out as the CLI points it out.
+    with pytest.warns(UserWarning, match="jumps from 3.000e-4 to 9.000e-5 between the rows at "
+                      "steps 7936 and 8000, read as a 64-update ramp"):
+        ramp = lrsde.read_curve(path).lrs
     assert 9e-5 < ramp[7967] < 3e-4
     for rule in ("hold", "auto"):
-        held = lrsde.read_curve(path, lr_between_rows=rule).lrs
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            held = lrsde.read_curve(path, lr_between_rows=rule).lrs
         assert held[7998] == 3e-4 and held[7999] == pytest.approx(9e-5, rel=1e-12)
     # auto leaves a smooth decay linear; hold makes a staircase of it.
     cos = MPL / "cosine_24000.csv"
@@ -178,7 +184,7 @@ def test_lr_between_rows_and_warmup_as_the_cli():
     assert np.array_equal(lrsde.read_curve(cos, lr_between_rows="auto").lrs, linear)
     assert not np.array_equal(lrsde.read_curve(cos, lr_between_rows="hold").lrs, linear)
     # The first row is at 2176: warmup="linear:2160" reaches the peak at update 2160.
-    warm = lrsde.read_curve(path, warmup="linear:2160").lrs
+    warm = lrsde.read_curve(path, warmup="linear:2160", lr_between_rows="hold").lrs
     assert warm[2159] == 3e-4 and warm[1079] == pytest.approx(1.5e-4)
     # A table gives the same curve as the file with the same keywords.
     exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}

@@ -221,10 +221,32 @@ pub fn read_curves(
     args: &CurveReadArgs,
 ) -> CliResult<Vec<lrsde::data::TrainingCurve>> {
     let opts = args.options_with_schedule()?;
-    paths
+    let curves = paths
         .iter()
         .map(|p| lrsde::data::read_curve(p, &opts).map_err(|e| CliError::user(e.to_string())))
-        .collect()
+        .collect::<CliResult<Vec<_>>>()?;
+    if args.lr_between_rows == LrBetweenRows::Linear && args.lr_schedule.is_none() {
+        for p in paths {
+            if let Some(w) = lrsde::data::read_logged_jumps(p, &opts)
+                .ok()
+                .and_then(|jumps| ramped_jump_warning(p, &jumps))
+            {
+                eprintln!("warning: {w}");
+            }
+        }
+    }
+    Ok(curves)
+}
+
+/// The warning for a file whose logged LR jumps the default linear rule ramps over the gap
+/// between two rows; `None` without such a jump.
+fn ramped_jump_warning(path: &Path, jumps: &[lrsde::data::LoggedJump]) -> Option<String> {
+    let what = lrsde::data::LoggedJump::describe(jumps)?;
+    Some(format!(
+        "{}: {what} (--lr-between-rows linear, the default); if the schedule stepped there, \
+         --lr-between-rows auto keeps it a step",
+        path.display()
+    ))
 }
 
 /// `--resume FILE --at K` of `predict` and `rank`: the observed run and K, checked to cover K

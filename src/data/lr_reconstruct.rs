@@ -179,6 +179,76 @@ pub fn reconstruct_lrs_with(
     out
 }
 
+/// A jump of the logged LR between two flat stretches whose rows are more than one update
+/// apart: [`LrBetweenRows::Linear`] ramps it over the gap, [`LrBetweenRows::Auto`] holds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoggedJump {
+    /// Step of the last row at the earlier LR.
+    pub from_step: u64,
+    /// Step of the first row at the later LR.
+    pub to_step: u64,
+    /// The earlier LR.
+    pub from_lr: f64,
+    /// The later LR.
+    pub to_lr: f64,
+}
+
+impl LoggedJump {
+    /// What reading `jumps` linearly does, in words (the first jump, and how many more), for a
+    /// warning; `None` without a jump.
+    ///
+    /// ```
+    /// use lrsde::data::LoggedJump;
+    /// let j = LoggedJump { from_step: 7936, to_step: 8000, from_lr: 3e-4, to_lr: 9e-5 };
+    /// assert_eq!(
+    ///     LoggedJump::describe(&[j, j]).unwrap(),
+    ///     "the logged LR jumps from 3.000e-4 to 9.000e-5 between the rows at steps 7936 and \
+    ///      8000 (and 1 more such jump), read as a 64-update ramp"
+    /// );
+    /// assert!(LoggedJump::describe(&[]).is_none());
+    /// ```
+    pub fn describe(jumps: &[Self]) -> Option<String> {
+        let j = jumps.first()?;
+        let more = match jumps.len() {
+            1 => String::new(),
+            2 => " (and 1 more such jump)".to_string(),
+            n => format!(" (and {} more such jumps)", n - 1),
+        };
+        Some(format!(
+            "the logged LR jumps from {:.3e} to {:.3e} between the rows at steps {} and {}{more}, \
+             read as a {}-update ramp",
+            j.from_lr,
+            j.to_lr,
+            j.from_step,
+            j.to_step,
+            j.to_step - j.from_step
+        ))
+    }
+}
+
+/// The jumps between two flat stretches in `(step, lr)` rows (the ones
+/// [`LrBetweenRows::Auto`] holds) whose rows are more than one update apart.
+///
+/// ```
+/// use lrsde::data::{LoggedJump, logged_jumps};
+/// let rows = [(64, 3e-4), (128, 3e-4), (192, 3e-5), (256, 3e-5)];
+/// let want = LoggedJump { from_step: 128, to_step: 192, from_lr: 3e-4, to_lr: 3e-5 };
+/// assert_eq!(logged_jumps(&rows), [want]);
+/// // A row at every update leaves nothing to ramp.
+/// assert!(logged_jumps(&[(1, 3e-4), (2, 3e-4), (3, 3e-5), (4, 3e-5)]).is_empty());
+/// ```
+pub fn logged_jumps(rows: &[(u64, f64)]) -> Vec<LoggedJump> {
+    (0..rows.len().saturating_sub(1))
+        .filter(|&i| rows[i + 1].0 > rows[i].0 + 1 && is_logged_step(rows, i))
+        .map(|i| LoggedJump {
+            from_step: rows[i].0,
+            to_step: rows[i + 1].0,
+            from_lr: rows[i].1,
+            to_lr: rows[i + 1].1,
+        })
+        .collect()
+}
+
 /// Whether rows `i` and `i + 1` are a jump between two flat stretches: the row before `i` has
 /// row `i`'s LR, the row after `i + 1` has row `i + 1`'s, and the two LRs differ.
 fn is_logged_step(rows: &[(u64, f64)], i: usize) -> bool {

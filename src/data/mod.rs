@@ -43,7 +43,9 @@ pub use columns::{
     BATCH_ALIASES, CurveColumns, LOSS_ALIASES, LR_ALIASES, STEP_ALIASES, curve_columns,
 };
 pub use error::{DataError, Location};
-pub use lr_reconstruct::{LrBetweenRows, WarmupPolicy, reconstruct_lrs, reconstruct_lrs_with};
+pub use lr_reconstruct::{
+    LoggedJump, LrBetweenRows, WarmupPolicy, logged_jumps, reconstruct_lrs, reconstruct_lrs_with,
+};
 
 use crate::schedule::{BatchGrid, LrGrid};
 use cells::{Purpose, RawCurve, check_text, strip_bom};
@@ -737,6 +739,30 @@ pub fn read_lr_column_with(path: &Path, opts: &ReadOptions) -> Result<LrGrid, Da
     let n = raw.total.unwrap_or(end);
     let lrs = lrs_from_rows(&raw, n, &opts)?;
     grid_of(&raw, lrs)
+}
+
+/// The LR jumps between flat stretches in a curve file's logged LR rows ([`logged_jumps`]):
+/// where reading with [`LrBetweenRows::Linear`] (the default) ramps a drop that
+/// [`LrBetweenRows::Auto`] would hold. The CLI warns about them.
+///
+/// ```
+/// use lrsde::data::{ReadOptions, read_logged_jumps};
+/// let path = std::env::temp_dir().join("lrsde_doc_read_logged_jumps.csv");
+/// std::fs::write(&path, "step,lr,loss\n10,0.1,3\n20,0.1,2.9\n30,0.01,2.7\n40,0.01,2.6\n").unwrap();
+/// let jumps = read_logged_jumps(&path, &ReadOptions::default()).unwrap();
+/// assert_eq!((jumps[0].from_step, jumps[0].to_step), (20, 30));
+/// # std::fs::remove_file(&path).ok();
+/// ```
+///
+/// # Errors
+/// As [`read_lr_column`].
+pub fn read_logged_jumps(path: &Path, opts: &ReadOptions) -> Result<Vec<LoggedJump>, DataError> {
+    let opts = ReadOptions {
+        schedule: None,
+        ..opts.clone()
+    };
+    let raw = load_raw(path, &opts, Purpose::LrOnly, 0)?;
+    Ok(logged_jumps(&raw.lr_rows))
 }
 
 /// The reconstructed LRs as a grid. Every LR cell passed `cells::check_lr` (with its line) and

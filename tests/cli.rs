@@ -564,29 +564,27 @@ fn simulate_refuses_before_allocating_and_force_lifts_the_time_limit_only() {
     assert_user_error(&o, &["--max-memory 1.0 GiB", "7.5 GiB for the LR grid"]);
 }
 
+/// `lrsde fit --law power` of the curve read by `read` (the flags that read it) with
+/// `--lr-between-rows rule`, written under `dir`: the fitted parameters and stderr.
+fn power_fit_by_rule(dir: &Path, read: &[&str], rule: &str) -> (serde_json::Value, String) {
+    let out = dir.join(format!("{rule}.json"));
+    let mut args = vec!["fit", "--law", "power"];
+    args.extend_from_slice(read);
+    args.extend(["--lr-between-rows", rule, "-o", out.to_str().unwrap()]);
+    let o = lrsde(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    (v["params"].clone(), stderr(&o))
+}
+
 #[test]
 fn lr_between_rows_reaches_the_reader() {
     // wsdcon_9's drop at update 8000 lies between rows 64 updates apart: `linear` ramps it,
     // `hold` and `auto` step it (the same per-update LRs here, so the same fit, bit for bit).
     let dir = tempfile::tempdir().unwrap();
-    let fit = |rule: &str| {
-        let out = dir.path().join(format!("{rule}.json"));
-        let o = lrsde(&[
-            "fit",
-            "--law",
-            "power",
-            "--curve",
-            &format!("{FIX}/wsdcon_9.csv"),
-            "--lr-between-rows",
-            rule,
-            "-o",
-            out.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
-        (v["params"].clone(), stderr(&o))
-    };
+    let curve = format!("{FIX}/wsdcon_9.csv");
+    let fit = |rule| power_fit_by_rule(dir.path(), &["--curve", &curve], rule);
     let ((linear, warned), (hold, _), (auto, quiet)) = (fit("linear"), fit("hold"), fit("auto"));
     assert_eq!(hold, auto);
     assert_ne!(linear, auto);
@@ -618,26 +616,13 @@ fn lr_between_rows_applies_to_an_lr_schedule_file() {
         "step,lr\n1,0.1\n10,0.1\n20,0.1\n30,0.01\n40,0.01\n60,0.01\n",
     )
     .unwrap();
-    let fit = |rule: &str| {
-        let out = dir.path().join(format!("{rule}.json"));
-        let o = lrsde(&[
-            "fit",
-            "--law",
-            "power",
-            "--curve",
-            losses.to_str().unwrap(),
-            "--lr-schedule",
-            lrs.to_str().unwrap(),
-            "--lr-between-rows",
-            rule,
-            "-o",
-            out.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
-        v["params"].clone()
-    };
+    let read = [
+        "--curve",
+        losses.to_str().unwrap(),
+        "--lr-schedule",
+        lrs.to_str().unwrap(),
+    ];
+    let fit = |rule| power_fit_by_rule(dir.path(), &read, rule).0;
     let (linear, hold, auto) = (fit("linear"), fit("hold"), fit("auto"));
     assert_eq!(hold, auto);
     assert_ne!(linear, auto);

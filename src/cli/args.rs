@@ -171,9 +171,10 @@ pub struct CurveReadArgs {
     /// constant, or linear:W.
     #[arg(long, value_name = "POLICY", default_value = "auto", value_parser = clap::value_parser!(WarmupPolicy))]
     pub warmup: WarmupPolicy,
-    /// LR of the updates between two logged rows: linear (interpolated; for smooth schedules)
-    /// or hold (each row's LR until the next row; keeps a logged drop a drop in logs of step
-    /// or two-stage schedules).
+    /// LR of the updates between two logged rows: linear (interpolated; for smooth schedules),
+    /// hold (each row's LR until the next row: a step function), or auto (hold only a jump
+    /// between two flat stretches of rows, e.g. a step decay or a two-stage WSD; linear
+    /// elsewhere).
     #[arg(long, value_name = "RULE", default_value = "linear", value_parser = clap::value_parser!(LrBetweenRows))]
     pub lr_between_rows: LrBetweenRows,
 }

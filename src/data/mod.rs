@@ -20,7 +20,8 @@
 //! * Sparse `lr` rows are interpolated linearly (or each row's LR is held until the next row:
 //!   [`ReadOptions::lr_between_rows`], for schedules that jump); after the last row the LR is
 //!   held; before the first row a [`WarmupPolicy`] applies (default: linear warmup from 0, the
-//!   Multi-Power-Law convention). An explicit schedule ([`ReadOptions::schedule`]) replaces the file's LRs.
+//!   Multi-Power-Law convention). An explicit schedule ([`ReadOptions::schedule`]) replaces
+//!   the file's LRs.
 //! * An optional `batch_size` column ([`ReadOptions::batch_column`], [`BATCH_ALIASES`]; CSV,
 //!   JSONL and JSON row arrays) gives [`TrainingCurve::batch`], rebuilt as the LR is (linear
 //!   between logged rows, the last one held) except before the first row, where the first
@@ -111,8 +112,9 @@ pub struct ReadOptions {
     pub parent: Option<PathBuf>,
     /// How to fill the updates before the first LR row (`--warmup`).
     pub warmup: WarmupPolicy,
-    /// How to fill the updates between two LR rows (`--lr-between-rows`): linear (default) or
-    /// held, for logs of schedules that jump.
+    /// How to fill the updates between two LR rows (`--lr-between-rows`): linear (default),
+    /// held, or held only across a jump between flat stretches (for logs of schedules that
+    /// jump).
     pub lr_between_rows: LrBetweenRows,
     /// An explicit per-update schedule (`--schedule`): replaces the file's LRs entirely; the
     /// file then needs no `lr` column. It must cover the last observed step.

@@ -46,6 +46,7 @@ impl Curve {
         lr_between_rows: &str,
     ) -> PyResult<Self> {
         let fill = LrFill::parse(warmup, lr_between_rows)?;
+        let py = step.py();
         let (step, loss, lr) = (
             f64_vec(step, "step")?,
             f64_vec(loss, "loss")?,
@@ -59,7 +60,7 @@ impl Curve {
             batch: batch.as_deref().map(|b| ("batch", b)),
         };
         Ok(Self {
-            inner: Arc::new(from_rows(name, &rows, fill)?),
+            inner: Arc::new(from_rows(py, name, &rows, fill)?),
         })
     }
 
@@ -121,7 +122,7 @@ impl Curve {
         };
         let name = name.unwrap_or_else(|| names[cols.loss].clone());
         Ok(Self {
-            inner: Arc::new(from_rows(name, &rows, fill)?),
+            inner: Arc::new(from_rows(df.py(), name, &rows, fill)?),
         })
     }
 
@@ -267,14 +268,7 @@ pub fn read_curve(
     let curve = lrsde::data::read_curve(&path, &opts).map_err(|e| errors::to_py(&e))?;
     if fill.between == LrBetweenRows::Linear {
         let jumps = lrsde::data::read_logged_jumps(&path, &opts).unwrap_or_default();
-        if let Some(what) = lrsde::data::LoggedJump::describe(&jumps) {
-            let message = format!(
-                "{}: {what} (lr_between_rows=\"linear\", the default); if the schedule stepped \
-                 there, lr_between_rows=\"auto\" keeps it a step",
-                path.display()
-            );
-            py.import("warnings")?.call_method1("warn", (message,))?;
-        }
+        warn_ramped_jumps(py, &path.display().to_string(), &jumps)?;
     }
     Ok(Curve {
         inner: Arc::new(curve),
@@ -288,6 +282,23 @@ fn column_keys<'py>(df: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> 
         Err(_) => df.call_method0("keys")?,
     };
     keys.try_iter()?.collect()
+}
+
+/// A `UserWarning` (the CLI's `warning:` line) when `jumps` of the logged LR of `label` were read
+/// linearly, i.e. ramped over the gap between two rows.
+fn warn_ramped_jumps(
+    py: Python<'_>,
+    label: &str,
+    jumps: &[lrsde::data::LoggedJump],
+) -> PyResult<()> {
+    if let Some(what) = lrsde::data::LoggedJump::describe(jumps) {
+        let message = format!(
+            "{label}: {what} (lr_between_rows=\"linear\", the default); if the schedule stepped \
+             there, lr_between_rows=\"auto\" keeps it a step"
+        );
+        py.import("warnings")?.call_method1("warn", (message,))?;
+    }
+    Ok(())
 }
 
 /// How the LRs of the updates without a logged LR are filled: the `warmup` and
@@ -319,7 +330,12 @@ struct Rows<'a> {
 /// The curve of a log's rows: `(step, lr)` rows where the LR is present, `(step, loss)` rows
 /// where the loss is present, per-update LRs rebuilt as the file readers do, and batch sizes
 /// checked and rebuilt by the library's own rule for a `batch_size` column.
-fn from_rows(name: String, rows: &Rows<'_>, fill: LrFill) -> PyResult<TrainingCurve> {
+fn from_rows(
+    py: Python<'_>,
+    name: String,
+    rows: &Rows<'_>,
+    fill: LrFill,
+) -> PyResult<TrainingCurve> {
     let (batch_name, batch) = rows.batch.unwrap_or(("batch", &[]));
     let lens = [rows.step.len(), rows.loss.len(), rows.lr.len()];
     if lens.iter().any(|&n| n != lens[0]) || (rows.batch.is_some() && batch.len() != lens[0]) {
@@ -333,7 +349,8 @@ fn from_rows(name: String, rows: &Rows<'_>, fill: LrFill) -> PyResult<TrainingCu
             lens[0], lens[1], lens[2]
         )));
     }
-    let (curve, batch_rows) = loss_and_lr(name, rows, fill).map_err(errors::value_error)?;
+    let (curve, batch_rows, jumps) = loss_and_lr(name, rows, fill).map_err(errors::value_error)?;
+    warn_ramped_jumps(py, &curve.name, &jumps)?;
     let at = |i: usize| Location {
         path: format!("{}: row {}", curve.name, batch_rows[i].2),
         key: Some(format!("column `{batch_name}`")),
@@ -345,12 +362,13 @@ fn from_rows(name: String, rows: &Rows<'_>, fill: LrFill) -> PyResult<TrainingCu
     Ok(TrainingCurve { batch, ..curve })
 }
 
-/// The curve of [`from_rows`] without its batch sizes, and the batch rows `(step, batch, row)`.
+/// The curve of [`from_rows`] without its batch sizes, the batch rows `(step, batch, row)`, and
+/// the logged LR jumps the linear rule ramped (none with another rule).
 fn loss_and_lr(
     name: String,
     rows: &Rows<'_>,
     fill: LrFill,
-) -> Result<(TrainingCurve, Vec<BatchRow>), String> {
+) -> Result<(TrainingCurve, Vec<BatchRow>, Vec<lrsde::data::LoggedJump>), String> {
     let nan = f64::NAN;
     let mut lr_rows: Vec<(u64, f64)> = Vec::new();
     let mut loss_rows: Vec<(u64, f64)> = Vec::new();
@@ -417,6 +435,11 @@ fn loss_and_lr(
         fill.between,
     ))
     .map_err(|e| e.to_string())?;
+    let jumps = if fill.between == LrBetweenRows::Linear {
+        lrsde::data::logged_jumps(&lr_rows)
+    } else {
+        Vec::new()
+    };
     let (steps, losses) = loss_rows.into_iter().unzip();
     let curve = TrainingCurve {
         name,
@@ -425,7 +448,7 @@ fn loss_and_lr(
         losses,
         batch: None,
     };
-    Ok((curve, batch_rows))
+    Ok((curve, batch_rows, jumps))
 }
 
 /// Curves given to `fit`: a list of [`Curve`]s, or of paths read with the CLI's defaults.

@@ -191,6 +191,16 @@ def test_lr_between_rows_and_warmup_as_the_cli():
     df = pd.read_csv(path, **exact)
     kw = {"warmup": "linear:2160", "lr_between_rows": "auto"}
     assert lrsde.Curve.from_dataframe(df, name="wsdcon_9", **kw) == lrsde.read_curve(path, **kw)
+    # Tables and arrays read linearly warn as files do, naming the curve.
+    with pytest.warns(UserWarning, match="wsdcon_9: the logged LR jumps from 3.000e-4"):
+        lrsde.Curve.from_dataframe(df, name="wsdcon_9")
+    rows = {"step": [10, 20, 30, 40], "loss": [3.0, 2.9, 2.7, 2.6], "lr": [0.1, 0.1, 0.01, 0.01]}
+    with pytest.warns(UserWarning, match="run: .* between the rows at steps 20 and 30, read as a "
+                      "10-update ramp"):
+        lrsde.Curve(**rows, name="run")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lrsde.Curve(**rows, name="run", lr_between_rows="auto").lrs[28] == 0.1
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -265,9 +265,9 @@ pub fn read_curve(
     if let Some(col) = batch_column {
         opts = opts.with_batch_column(col);
     }
-    let curve = lrsde::data::read_curve(&path, &opts).map_err(|e| errors::to_py(&e))?;
+    let (curve, jumps) =
+        lrsde::data::read_curve_with_jumps(&path, &opts).map_err(|e| errors::to_py(&e))?;
     if fill.between == LrBetweenRows::Linear {
-        let jumps = lrsde::data::read_logged_jumps(&path, &opts).unwrap_or_default();
         warn_ramped_jumps(py, &path.display().to_string(), &jumps)?;
     }
     Ok(Curve {

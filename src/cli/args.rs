@@ -222,19 +222,16 @@ pub fn read_curves(
     args: &CurveReadArgs,
 ) -> CliResult<Vec<lrsde::data::TrainingCurve>> {
     let opts = args.options_with_schedule()?;
-    let curves = paths
-        .iter()
-        .map(|p| lrsde::data::read_curve(p, &opts).map_err(|e| CliError::user(e.to_string())))
-        .collect::<CliResult<Vec<_>>>()?;
-    if args.lr_between_rows == LrBetweenRows::Linear && args.lr_schedule.is_none() {
-        for p in paths {
-            if let Some(w) = lrsde::data::read_logged_jumps(p, &opts)
-                .ok()
-                .and_then(|jumps| ramped_jump_warning(p, &jumps))
-            {
-                eprintln!("warning: {w}");
-            }
+    let mut curves = Vec::with_capacity(paths.len());
+    for p in paths {
+        let (curve, jumps) = lrsde::data::read_curve_with_jumps(p, &opts)
+            .map_err(|e| CliError::user(e.to_string()))?;
+        if args.lr_between_rows == LrBetweenRows::Linear
+            && let Some(w) = ramped_jump_warning(p, &jumps)
+        {
+            eprintln!("warning: {w}");
         }
+        curves.push(curve);
     }
     Ok(curves)
 }

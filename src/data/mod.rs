@@ -570,6 +570,36 @@ pub fn read_curve(path: &Path, opts: &ReadOptions) -> Result<TrainingCurve, Data
     build_curve(raw, stem(path), opts)
 }
 
+/// [`read_curve`], and the jumps between flat stretches in the file's logged LR rows
+/// ([`logged_jumps`]; none when [`ReadOptions::schedule`] replaces them): where reading with
+/// [`LrBetweenRows::Linear`] (the default) ramps a drop that [`LrBetweenRows::Auto`] would
+/// hold. The CLI and Python warn about them.
+///
+/// ```
+/// use lrsde::data::{ReadOptions, read_curve_with_jumps};
+/// let path = std::env::temp_dir().join("lrsde_doc_read_curve_with_jumps.csv");
+/// std::fs::write(&path, "step,lr,loss\n10,0.1,3\n20,0.1,2.9\n30,0.01,2.7\n40,0.01,2.6\n").unwrap();
+/// let (curve, jumps) = read_curve_with_jumps(&path, &ReadOptions::default()).unwrap();
+/// assert_eq!((jumps[0].from_step, jumps[0].to_step), (20, 30));
+/// assert!((curve.lrs[24] - 0.055).abs() < 1e-12); // update 25, halfway down the ramp
+/// # std::fs::remove_file(&path).ok();
+/// ```
+///
+/// # Errors
+/// As [`read_curve`].
+pub fn read_curve_with_jumps(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<(TrainingCurve, Vec<LoggedJump>), DataError> {
+    let raw = load_raw(path, opts, Purpose::Curve, 0)?;
+    let jumps = if opts.schedule.is_none() {
+        logged_jumps(&raw.lr_rows)
+    } else {
+        Vec::new()
+    };
+    Ok((build_curve(raw, stem(path), opts)?, jumps))
+}
+
 /// Reads a training curve from text in a given format; `name` names the curve and the errors.
 ///
 /// W&B branches cannot be spliced here (there is no directory to find the parent in): they
@@ -741,30 +771,6 @@ pub fn read_lr_column_with(path: &Path, opts: &ReadOptions) -> Result<LrGrid, Da
     let n = raw.total.unwrap_or(end);
     let lrs = lrs_from_rows(&raw, n, &opts)?;
     grid_of(&raw, lrs)
-}
-
-/// The LR jumps between flat stretches in a curve file's logged LR rows ([`logged_jumps`]):
-/// where reading with [`LrBetweenRows::Linear`] (the default) ramps a drop that
-/// [`LrBetweenRows::Auto`] would hold. The CLI warns about them.
-///
-/// ```
-/// use lrsde::data::{ReadOptions, read_logged_jumps};
-/// let path = std::env::temp_dir().join("lrsde_doc_read_logged_jumps.csv");
-/// std::fs::write(&path, "step,lr,loss\n10,0.1,3\n20,0.1,2.9\n30,0.01,2.7\n40,0.01,2.6\n").unwrap();
-/// let jumps = read_logged_jumps(&path, &ReadOptions::default()).unwrap();
-/// assert_eq!((jumps[0].from_step, jumps[0].to_step), (20, 30));
-/// # std::fs::remove_file(&path).ok();
-/// ```
-///
-/// # Errors
-/// As [`read_lr_column`].
-pub fn read_logged_jumps(path: &Path, opts: &ReadOptions) -> Result<Vec<LoggedJump>, DataError> {
-    let opts = ReadOptions {
-        schedule: None,
-        ..opts.clone()
-    };
-    let raw = load_raw(path, &opts, Purpose::LrOnly, 0)?;
-    Ok(logged_jumps(&raw.lr_rows))
 }
 
 /// The reconstructed LRs as a grid. Every LR cell passed `cells::check_lr` (with its line) and

@@ -182,15 +182,20 @@ pub struct CurveReadArgs {
 impl CurveReadArgs {
     /// The library's reading options.
     pub fn options(&self) -> ReadOptions {
-        let mut opts = ReadOptions::default()
-            .with_warmup(self.warmup)
-            .with_lr_between_rows(self.lr_between_rows);
+        let mut opts = self.lr_fill();
         opts.loss_column.clone_from(&self.loss_column);
         opts.step_column.clone_from(&self.step_column);
         opts.lr_column.clone_from(&self.lr_column);
         opts.batch_column.clone_from(&self.batch_column);
         opts.parent.clone_from(&self.parent);
         opts
+    }
+
+    /// Default options with only the LR filling of `--warmup` and `--lr-between-rows`.
+    fn lr_fill(&self) -> ReadOptions {
+        ReadOptions::default()
+            .with_warmup(self.warmup)
+            .with_lr_between_rows(self.lr_between_rows)
     }
 
     /// [`Self::options`] with the `--lr-schedule` grid, which may fail.
@@ -207,10 +212,7 @@ impl CurveReadArgs {
         };
         // A file of logged LRs (e.g. TensorBoard's export of the LR scalar) is rebuilt by the
         // same --warmup and --lr-between-rows as a curve file's own LR column.
-        let fill = ReadOptions::default()
-            .with_warmup(self.warmup)
-            .with_lr_between_rows(self.lr_between_rows);
-        let c = candidate_read(text, "--lr-schedule", &fill)?;
+        let c = candidate_read(text, "--lr-schedule", &self.lr_fill())?;
         check_predict_len(c.schedule.steps(), "--lr-schedule", text)?;
         Ok(opts.with_schedule(ScheduleArg::from_candidate(&c).grid))
     }

@@ -555,3 +555,59 @@ fn predict_many_matches_direct_sum_per_draw() {
 fn lr_grid(lrs: &[f64]) -> lrsde::schedule::LrGrid {
     lrsde::schedule::LrGrid::new(lrs.to_vec()).unwrap()
 }
+
+/// `fit_law` gives `mpl` its floor of three starts and 1000 iterations per start
+/// (`LossLaw::min_starts` / `min_iters`) whatever the options ask: from one start and the
+/// default 200 iterations its fits stopped at about twice the best cost on the public curves
+/// (docs/accuracy.md, Caveats).
+#[test]
+fn fit_law_gives_mpl_its_floor_of_starts_and_iterations() {
+    use lrsde::fit::{FitOptions, UncertaintyMethod, fit_law};
+    use lrsde::law::AnyLaw;
+    let law = MultiPowerLaw::default();
+    assert_eq!((law.min_starts(), law.min_iters()), (3, 1000));
+    let (n, warmup) = (3000usize, 300usize);
+    let ramp = |k: usize| PEAK * (k + 1).min(warmup) as f64 / warmup as f64;
+    let cosine = |k: usize| {
+        let x = k as f64 / n as f64;
+        3e-5 + (PEAK - 3e-5) * 0.5 * (1.0 + (std::f64::consts::PI * x).cos())
+    };
+    let curves: Vec<TrainingCurve> = [("constant", false), ("cosine", true)]
+        .into_iter()
+        .map(|(name, decays)| {
+            let lrs: Vec<f64> = (0..n)
+                .map(|k| {
+                    if decays && k >= warmup {
+                        cosine(k).min(ramp(k))
+                    } else {
+                        ramp(k)
+                    }
+                })
+                .collect();
+            let mut curve = TrainingCurve {
+                name: name.into(),
+                lrs: lr_grid(&lrs),
+                steps: (1..=n as u64 / 50).map(|i| 50 * i).collect(),
+                losses: vec![],
+                batch: None,
+            };
+            curve.losses = law.predict_curve(&published("400"), &curve).unwrap();
+            curve
+        })
+        .collect();
+    let options = FitOptions {
+        max_iters: 1,
+        polish_max_iters: 0,
+        uncertainty: UncertaintyMethod::None,
+        ..FitOptions::default()
+    };
+    let fit = fit_law(AnyLaw::Mpl(law), &curves, &options).unwrap();
+    let starts = &fit.report.starts;
+    assert_eq!(starts.len(), 3);
+    // With the options' 1 iteration every start would stop after one step.
+    assert!(starts.iter().any(|s| s.iterations > 1), "{starts:?}");
+    assert!(
+        starts.iter().all(|s| !s.termination.contains("(1)")),
+        "{starts:?}"
+    );
+}

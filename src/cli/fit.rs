@@ -53,7 +53,8 @@ pub struct Args {
     #[arg(long)]
     validate: bool,
     /// Iteration limit of each optimiser run (Levenberg–Marquardt, L-BFGS, Nelder–Mead polish)
-    /// per start (default: the library's).
+    /// per start (default: the library's, 200; a law whose fit needs more raises it to its
+    /// floor: mpl 1000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_iters: Option<u64>,
     /// Save the fit even when it did not converge (`predict` and `rank` then warn); without

@@ -562,6 +562,7 @@ pub fn fit_law(
             .collect();
         opts.random_starts = options.law_random_starts;
     }
+    opts.max_iters = opts.max_iters.max(law.min_iters());
     let config = serde_json::to_value(&law).map_err(|source| FitError::BadLawConfig {
         law: law.name().to_string(),
         source,

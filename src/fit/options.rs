@@ -60,6 +60,8 @@ pub struct FitOptions {
     /// Seed of the random starts and of the uncertainty draws.
     pub seed: u64,
     /// Maximum iterations per start, of Levenberg–Marquardt and of L-BFGS each.
+    /// [`fit_law`](super::fit_law) raises it to the law's floor
+    /// ([`LossLaw::min_iters`](crate::law::LossLaw::min_iters); `mpl`: 1000).
     pub max_iters: u64,
     /// For laws with a Jacobian ([`LossLaw::predict_jacobian`](crate::law::LossLaw)), start
     /// each start with Levenberg–Marquardt on the iteratively reweighted Gauss–Newton model of

@@ -174,6 +174,19 @@ pub trait LossLaw: Send + Sync {
         1
     }
 
+    /// The fewest iterations per start a fit should allow, whatever `max_iters` asks (a law
+    /// whose best basin lies along a long, flat valley needs more than the default 200).
+    /// Default 0: no floor.
+    ///
+    /// ```
+    /// use lrsde::law::{AnyLaw, LossLaw};
+    /// assert_eq!("momentum".parse::<AnyLaw>().unwrap().min_iters(), 0);
+    /// assert_eq!("mpl".parse::<AnyLaw>().unwrap().min_iters(), 1000);
+    /// ```
+    fn min_iters(&self) -> u64 {
+        0
+    }
+
     /// Like [`Self::predict`], and also writes the Jacobian `∂out[j]/∂params[k]` into
     /// `jac[j * params.len() + k]` (row-major, `jac.len() == steps.len() * params.len()`), if the
     /// law has analytic derivatives.
@@ -992,6 +1005,9 @@ impl LossLaw for AnyLaw {
     }
     fn min_starts(&self) -> usize {
         self.inner().min_starts()
+    }
+    fn min_iters(&self) -> u64 {
+        self.inner().min_iters()
     }
     fn predict_jacobian(
         &self,

@@ -167,6 +167,10 @@ impl LossLaw for Saturated {
         ETA_C_GUESSES.len()
     }
 
+    fn min_iters(&self) -> u64 {
+        self.inner.min_iters()
+    }
+
     fn configure(&mut self, curves: &[TrainingCurve]) -> Result<(), LawError> {
         self.lr_ref = DataScale::from_curves(self.name(), curves)?.lr_ref;
         self.inner.configure(curves)

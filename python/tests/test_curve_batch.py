@@ -107,6 +107,8 @@ def test_sim_fit_on_a_batch_ramp_equals_the_cli_fit_of_the_file(cli, tmp_path):
         assert abs(value - want) <= 1e-9 * max(1.0, abs(want)), name
     # The batch sizes matter: the same rows without them fit other parameters.
     flat_curve = lrsde.Curve(step=rows["step"], loss=rows["loss"], lr=rows["lr"])
-    with pytest.warns(UserWarning, match="one schedule shape"):
+    # Without the batch term the fit also determines fewer directions, a second warning.
+    with pytest.warns(UserWarning) as caught:
         flat = lrsde.fit([flat_curve], law=LAW, allow_unconverged=True)
+    assert any("one schedule shape" in str(w.message) for w in caught)
     assert any(abs(flat.params[k] - v) > 1e-6 * max(1.0, abs(v)) for k, v in fit.params.items())

@@ -48,10 +48,11 @@ pub struct FitOptions {
     /// given.
     pub random_starts: usize,
     /// [`fit_law`](super::fit_law) without explicit `starts`: how many of the law's
-    /// data-driven guesses to start from (the best ones; the law ranks them). Default 1: the
-    /// top-ranked guess gave the best fit of every law on the bundled MultiPowerLaw curves, and
-    /// each further start costs a full fit (the `sde` law: about 0.1 s of CPU for two
-    /// 24,000-step curves); raise it for unfamiliar data.
+    /// data-driven guesses to start from (the best ones; the law ranks them), raised to the
+    /// law's own floor ([`LossLaw::min_starts`](crate::law::LossLaw::min_starts): `mpl` 3,
+    /// `:sat=1` 4). Default 1: the top-ranked guess gave the best fit of every other law on the
+    /// bundled MultiPowerLaw curves, and each further start costs a full fit (the `sde` law:
+    /// about 0.1 s of CPU for two 24,000-step curves); raise it for unfamiliar data.
     pub max_law_starts: usize,
     /// [`fit_law`](super::fit_law) without explicit `starts`: random starts added to the
     /// law's guesses. The guesses already cover the plausible region, and each extra start

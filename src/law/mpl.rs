@@ -288,8 +288,9 @@ impl LossLaw for MultiPowerLaw {
         3
     }
 
-    /// 1000: the best basin lies along a flat valley of the decay term's `C, beta, gamma`; on
-    /// the MultiPowerLaw 400M cosine + constant curves its start needs 519 iterations.
+    /// 1000: the best basin lies along a flat valley in which `beta` falls toward its lower
+    /// bound while `B` and `C` follow it; on the MultiPowerLaw 400M cosine + constant curves its
+    /// start needs 519 iterations (docs/performance.md).
     fn min_iters(&self) -> u64 {
         1000
     }

@@ -27,7 +27,8 @@ const WIDTH_PER_MAE: f64 = 4.0;
 /// the full fits (it picks the saturating law on 9 of 12 cells) its MAE fell to 0.0063
 /// (0.0152 with `momentum` alone) while the median band width stayed 0.0490 (0.0561 with
 /// `momentum` alone), measured 7.8 × MAE (docs/accuracy.md, "The instability regime"); the
-/// width is the band's discrepancy term, not the choice of law.
+/// width is the band's discrepancy term, not the choice of law. No band of one width for
+/// every final meets both targets there, even chosen knowing the errors (asserted below).
 const GRID_WIDTH_PER_MAE: f64 = 8.5;
 /// The issue's target for `auto`'s final-loss MAE on the 124M grid (measured 0.0063).
 const GRID_MAE_MAX: f64 = 0.010;
@@ -110,6 +111,15 @@ fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
                 s.final_mae <= GRID_MAE_MAX,
                 "{title}: auto MAE {:.4} > {GRID_MAE_MAX}",
                 s.final_mae
+            );
+            // The exception stands only while no band of one width, even one chosen knowing
+            // the errors, meets both targets on the grid (docs/accuracy.md: 4.09 × for 80 %).
+            let (one_width, _, _) = one_width_reference(&refs, TABLE_COVERAGE.0).unwrap();
+            assert!(
+                one_width > WIDTH_PER_MAE,
+                "{title}: a band of one width {one_width:.2} × MAE covers {:.0} %: the width \
+                 target is within reach, GRID_WIDTH_PER_MAE needs revisiting",
+                100.0 * TABLE_COVERAGE.0
             );
             GRID_WIDTH_PER_MAE
         } else {

@@ -172,6 +172,29 @@ pub fn summary_line(law: &str, s: &BandSummary) -> String {
     )
 }
 
+/// A reference for the width target (docs/accuracy.md, "Against the targets"): the
+/// narrowest band of **one** width for every held-out final that still covers `level` of them,
+/// chosen knowing their errors (a hindsight bound on constant-width bands, not a band anyone
+/// could build), as a multiple of the table's final-loss MAE; and how many finals a band of
+/// one width `4 × MAE` covers. `None` without finals.
+pub fn one_width_reference(rows: &[&Assessment], level: f64) -> Option<(f64, usize, usize)> {
+    let mut errors: Vec<f64> = rows
+        .iter()
+        .flat_map(|a| {
+            a.finals
+                .iter()
+                .map(|(_, b)| (b.predicted - b.observed).abs())
+        })
+        .collect();
+    errors.sort_by(f64::total_cmp);
+    let n = errors.len();
+    let needed = ((level * n as f64).ceil() as usize).clamp(1, n.max(1));
+    let mae = summarise(rows).final_mae;
+    let width = 2.0 * *errors.get(needed - 1)?;
+    let covered_at_4 = errors.iter().filter(|&&e| 2.0 * e <= 4.0 * mae).count();
+    Some((width / mae, covered_at_4, n))
+}
+
 /// One fork of the continued-training table: the constant run up to the fork (the only fit
 /// curve) and the cooldown branches started from it (points after the fork, LR grids from
 /// step 1).

@@ -343,6 +343,20 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
             let refs: Vec<&lrsde::assess::Assessment> = rows.iter().collect();
             println!("{}", summary_line(name, &summarise(&refs)));
         }
+        println!(
+            "\nOne width for every held-out final, chosen knowing the errors (a reference for \
+             the width target, not a band):\n\n| law | narrowest one-width band covering 80 % \
+             / MAE | one width 4 × MAE covers |\n|---|---|---|"
+        );
+        for (name, rows) in names.iter().zip(per_law) {
+            let refs: Vec<&lrsde::assess::Assessment> = rows.iter().collect();
+            if let Some((ratio, covered, total)) = bands::one_width_reference(&refs, 0.8) {
+                println!(
+                    "| {name} | {ratio:.2} | {covered}/{total} ({:.0} %) |",
+                    100.0 * covered as f64 / total as f64
+                );
+            }
+        }
         // With both `momentum` and `sde` among the laws: `momentum`'s band widened by their
         // disagreement (LRSDE_ACC_DISAGREE_K, default 1), and `sde`'s by `momentum`'s.
         let pos = |n: &str| names.iter().position(|x| x == n);

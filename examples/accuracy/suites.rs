@@ -146,11 +146,18 @@ pub fn mpl_curve_stepped(root: &Path, size: u32, name: &str, stepped: bool) -> T
     c
 }
 
-/// Fits `law` on `fit` and scores `test` for one MPL model size.
+/// Fits `law` on `fit` and scores `test` for one MPL model size; with
+/// `LRSDE_ACC_SIZE_PRIOR=DIR` (experiment) under the prior `DIR/prior_{size}.json` (e.g. one
+/// `lrsde prior` learned from fits of the other sizes: docs/accuracy.md, "Toward 0.005").
 pub fn mpl_suite(root: &Path, law: &AnyLaw, size: u32, fit: &[&str], test: &[&str]) -> Evaluation {
     let fit: Vec<_> = fit.iter().map(|n| mpl_curve(root, size, n)).collect();
     let test: Vec<_> = test.iter().map(|n| mpl_curve(root, size, n)).collect();
-    evaluate(law, &fit, &test, &fit_options_for(&fit), MPL_WARMUP)
+    let mut o = fit_options_for(&fit);
+    if let Some(dir) = std::env::var_os("LRSDE_ACC_SIZE_PRIOR") {
+        let f = std::path::Path::new(&dir).join(format!("prior_{size}.json"));
+        o.prior = Some(lrsde::fit::ParamPrior::load(&f).expect("size prior"));
+    }
+    evaluate(law, &fit, &test, &o, MPL_WARMUP)
         .unwrap_or_else(|e| panic!("{size}M {}: {e}", law.kind()))
 }
 

@@ -172,12 +172,27 @@ pub fn summary_line(law: &str, s: &BandSummary) -> String {
     )
 }
 
-/// A reference for the width target (docs/accuracy.md, "Against the targets"): the
-/// narrowest band of **one** width for every held-out final that still covers `level` of them,
-/// chosen knowing their errors (a hindsight bound on constant-width bands, not a band anyone
-/// could build), as a multiple of the table's final-loss MAE; and how many finals a band of
-/// one width `4 × MAE` covers. `None` without finals.
-pub fn one_width_reference(rows: &[&Assessment], level: f64) -> Option<(f64, usize, usize)> {
+/// A reference for the width target (docs/accuracy.md, "Against the targets").
+#[derive(Debug, Clone, Copy)]
+pub struct OneWidthReference {
+    /// The narrowest band of **one** width for every held-out final that still covers the
+    /// requested share of them, chosen knowing their errors (a hindsight bound on bands of
+    /// constant width, not a band anyone could build), ÷ the table's final-loss MAE (a mean of
+    /// per-row MAEs).
+    pub width_per_mae: f64,
+    /// Finals inside one width of 4 × that MAE.
+    pub covered_at_4: usize,
+    /// Held-out finals.
+    pub total: usize,
+    /// The mean absolute final-loss error pooled over every final (each final weighs the same,
+    /// however many its row has).
+    pub pooled_mae: f64,
+    /// [`Self::width_per_mae`]'s width ÷ the pooled MAE.
+    pub width_per_pooled_mae: f64,
+}
+
+/// The [`OneWidthReference`] of some assessments at coverage `level`; `None` without finals.
+pub fn one_width_reference(rows: &[&Assessment], level: f64) -> Option<OneWidthReference> {
     let mut errors: Vec<f64> = rows
         .iter()
         .flat_map(|a| {
@@ -191,8 +206,14 @@ pub fn one_width_reference(rows: &[&Assessment], level: f64) -> Option<(f64, usi
     let needed = ((level * n as f64).ceil() as usize).clamp(1, n.max(1));
     let mae = summarise(rows).final_mae;
     let width = 2.0 * *errors.get(needed - 1)?;
-    let covered_at_4 = errors.iter().filter(|&&e| 2.0 * e <= 4.0 * mae).count();
-    Some((width / mae, covered_at_4, n))
+    let pooled_mae = mean(&errors);
+    Some(OneWidthReference {
+        width_per_mae: width / mae,
+        covered_at_4: errors.iter().filter(|&&e| 2.0 * e <= 4.0 * mae).count(),
+        total: n,
+        pooled_mae,
+        width_per_pooled_mae: width / pooled_mae,
+    })
 }
 
 /// One fork of the continued-training table: the constant run up to the fork (the only fit

@@ -345,15 +345,23 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
         }
         println!(
             "\nOne width for every held-out final, chosen knowing the errors (a reference for \
-             the width target, not a band):\n\n| law | narrowest one-width band covering 80 % \
-             / MAE | one width 4 × MAE covers |\n|---|---|---|"
+             the width target, not a band), and the MAE pooled over finals:\n\n| law | \
+             narrowest one-width band covering 80 % / MAE | one width 4 × MAE covers | pooled \
+             MAE | median width / pooled MAE | that one-width band / pooled MAE |\n\
+             |---|---|---|---|---|---|"
         );
         for (name, rows) in names.iter().zip(per_law) {
             let refs: Vec<&lrsde::assess::Assessment> = rows.iter().collect();
-            if let Some((ratio, covered, total)) = bands::one_width_reference(&refs, 0.8) {
+            if let Some(r) = bands::one_width_reference(&refs, 0.8) {
                 println!(
-                    "| {name} | {ratio:.2} | {covered}/{total} ({:.0} %) |",
-                    100.0 * covered as f64 / total as f64
+                    "| {name} | {:.2} | {}/{} ({:.0} %) | {:.4} | {:.1} | {:.2} |",
+                    r.width_per_mae,
+                    r.covered_at_4,
+                    r.total,
+                    100.0 * r.covered_at_4 as f64 / r.total as f64,
+                    r.pooled_mae,
+                    summarise(&refs).median_width / r.pooled_mae,
+                    r.width_per_pooled_mae
                 );
             }
         }

@@ -189,6 +189,8 @@ pub struct OneWidthReference {
     pub pooled_mae: f64,
     /// [`Self::width_per_mae`]'s width ÷ the pooled MAE.
     pub width_per_pooled_mae: f64,
+    /// The assessed bands' median width ÷ the pooled MAE.
+    pub band_width_per_pooled_mae: f64,
 }
 
 /// The [`OneWidthReference`] of some assessments at coverage `level`; `None` without finals.
@@ -204,7 +206,8 @@ pub fn one_width_reference(rows: &[&Assessment], level: f64) -> Option<OneWidthR
     errors.sort_by(f64::total_cmp);
     let n = errors.len();
     let needed = ((level * n as f64).ceil() as usize).clamp(1, n.max(1));
-    let mae = summarise(rows).final_mae;
+    let summary = summarise(rows);
+    let mae = summary.final_mae;
     let width = 2.0 * *errors.get(needed - 1)?;
     let pooled_mae = mean(&errors);
     Some(OneWidthReference {
@@ -213,6 +216,7 @@ pub fn one_width_reference(rows: &[&Assessment], level: f64) -> Option<OneWidthR
         total: n,
         pooled_mae,
         width_per_pooled_mae: width / pooled_mae,
+        band_width_per_pooled_mae: summary.median_width / pooled_mae,
     })
 }
 

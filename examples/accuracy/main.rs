@@ -360,7 +360,7 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
                     r.total,
                     100.0 * r.covered_at_4 as f64 / r.total as f64,
                     r.pooled_mae,
-                    summarise(&refs).median_width / r.pooled_mae,
+                    r.band_width_per_pooled_mae,
                     r.width_per_pooled_mae
                 );
             }

@@ -114,7 +114,7 @@ fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
             );
             // The exception stands only while no band of one width, even one chosen knowing
             // the errors, meets both targets on the grid (docs/accuracy.md: 4.09 × for 80 %).
-            let one_width = one_width_reference(&refs, TABLE_COVERAGE.0)
+            let one_width = one_width_reference(&refs, &s, TABLE_COVERAGE.0)
                 .unwrap()
                 .width_per_mae;
             assert!(

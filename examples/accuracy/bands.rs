@@ -193,8 +193,13 @@ pub struct OneWidthReference {
     pub band_width_per_pooled_mae: f64,
 }
 
-/// The [`OneWidthReference`] of some assessments at coverage `level`; `None` without finals.
-pub fn one_width_reference(rows: &[&Assessment], level: f64) -> Option<OneWidthReference> {
+/// The [`OneWidthReference`] of some assessments at coverage `level`, given their
+/// [`summarise`]d `summary`; `None` without finals.
+pub fn one_width_reference(
+    rows: &[&Assessment],
+    summary: &BandSummary,
+    level: f64,
+) -> Option<OneWidthReference> {
     let mut errors: Vec<f64> = rows
         .iter()
         .flat_map(|a| {
@@ -206,7 +211,6 @@ pub fn one_width_reference(rows: &[&Assessment], level: f64) -> Option<OneWidthR
     errors.sort_by(f64::total_cmp);
     let n = errors.len();
     let needed = ((level * n as f64).ceil() as usize).clamp(1, n.max(1));
-    let summary = summarise(rows);
     let mae = summary.final_mae;
     let width = 2.0 * *errors.get(needed - 1)?;
     let pooled_mae = mean(&errors);

@@ -339,9 +339,12 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
     }
     for (title, per_law) in &tables {
         println!("\n**{title}**\n\n{}", bands::SUMMARY_HEADER);
+        let mut references = Vec::new();
         for (name, rows) in names.iter().zip(per_law) {
             let refs: Vec<&lrsde::assess::Assessment> = rows.iter().collect();
-            println!("{}", summary_line(name, &summarise(&refs)));
+            let summary = summarise(&refs);
+            println!("{}", summary_line(name, &summary));
+            references.push(bands::one_width_reference(&refs, &summary, 0.8));
         }
         println!(
             "\nOne width for every held-out final, chosen knowing the errors (a reference for \
@@ -350,9 +353,8 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
              MAE | median width / pooled MAE | that one-width band / pooled MAE |\n\
              |---|---|---|---|---|---|"
         );
-        for (name, rows) in names.iter().zip(per_law) {
-            let refs: Vec<&lrsde::assess::Assessment> = rows.iter().collect();
-            if let Some(r) = bands::one_width_reference(&refs, 0.8) {
+        for (name, reference) in names.iter().zip(&references) {
+            if let Some(r) = reference {
                 println!(
                     "| {name} | {:.2} | {}/{} ({:.0} %) | {:.4} | {:.1} | {:.2} |",
                     r.width_per_mae,

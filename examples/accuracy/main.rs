@@ -15,17 +15,21 @@
 //!     # + momentum's band widened by fixed multiples of its disagreement with sde
 //! cargo run --release --example accuracy -- prior                   # the decay-response prior's data
 //! cargo run --release --example accuracy -- lambda                  # momentum's λ profiled per row
+//! cargo run --release --example accuracy -- curves momentum         # MAE vs number of fit curves
+//!     # (fit sets of 2 + k MPL curves, k ≤ LRSDE_ACC_MAX_EXTRA, default 5)
 //! cargo run --release --example accuracy -- mpl-published mpl  # + the MPL authors' own fit (MPL split)
 //! cargo run --release --example accuracy -- momentum stack:momentum+sde stack:momentum+sde@seg
 //!     # stacked predictions (equal weights / weight from the refit errors; final losses only)
 //! Experiments on the fit (docs/accuracy.md, "Toward 0.005 on the MPL tables"):
 //! LRSDE_ACC_EARLY_W=0.1:0 (weight of points before 10 % of the run), LRSDE_ACC_RAMP_W=1
 //! (weights (step / last)^1), LRSDE_ACC_HUBER=1e-2, LRSDE_ACC_FIT_ALL=1 (held-out MPL curves
-//! inside the fit: a bound), LRSDE_ACC_STEP_LR=1 (wsdcon LR stepped at 8000); LRSDE_ACC_VERBOSE=1
+//! inside the fit: a bound), LRSDE_ACC_STEP_LR=1 (wsdcon LR stepped at 8000),
+//! LRSDE_ACC_CURVE_W=1 (every curve weighs the same: `fit --weigh curves`); LRSDE_ACC_VERBOSE=1
 //! prints every held-out final error.
 //! ```
 
 mod bands;
+mod curves_needed;
 mod lambda;
 mod prior;
 mod suites;
@@ -44,6 +48,9 @@ fn main() {
     }
     if args.first().map(String::as_str) == Some("lambda") {
         return lambda::print_profiles(&root);
+    }
+    if args.first().map(String::as_str) == Some("curves") {
+        return curves_needed::print_curves_needed(&root, &args[1..]);
     }
     if args.first().map(String::as_str) == Some("bands") {
         return bands_tables(&root, &args[1..]);

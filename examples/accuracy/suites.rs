@@ -60,6 +60,10 @@ pub fn fit_options() -> FitOptions {
     {
         o.max_law_starts = n;
     }
+    // `LRSDE_ACC_CURVE_W=1`: every curve weighs the same in total (`lrsde fit --weigh curves`).
+    if std::env::var_os("LRSDE_ACC_CURVE_W").is_some() {
+        o.curve_weighting = lrsde::fit::CurveWeighting::Curves;
+    }
     // Experiment: another Huber threshold on the log residuals.
     if let Some(d) = std::env::var("LRSDE_ACC_HUBER")
         .ok()

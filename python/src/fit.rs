@@ -39,13 +39,15 @@ pub struct Fit {
 /// ``--prior``, a prior file's path or the same content as a dict (``{"law": "momentum",
 /// "source": "...", "terms": [{"param": "C", "mean_ln": -8.5, "sd_ln": 0.3}]}``); a prior for
 /// another law or on an unknown parameter raises ``ValueError``. A fit that does not converge
-/// raises ``ValueError`` unless ``allow_unconverged=True``. The GIL is released while it runs;
+/// raises ``ValueError`` unless ``allow_unconverged=True``. ``weigh``: as ``--weigh``,
+/// ``"points"`` (every observed point the same) or ``"curves"`` (every curve the same in total,
+/// whatever its length or logging frequency). The GIL is released while it runs;
 /// Ctrl-C interrupts it.
 ///
 /// >>> fit = lrsde.fit([lrsde.read_curve(p) for p in paths], law="mpl")  # doctest: +SKIP
 /// >>> fit.predict("wsd:peak=3e-4,steps=24000,warmup=2160").tail(1)    # doctest: +SKIP
 #[pyfunction]
-#[pyo3(signature = (curves, law = None, *, seed = 0, max_iters = None, level = 0.9, seed_noise = None, prior = None, allow_unconverged = false))]
+#[pyo3(signature = (curves, law = None, *, seed = 0, max_iters = None, level = 0.9, seed_noise = None, prior = None, allow_unconverged = false, weigh = "points"))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     py: Python<'_>,
@@ -57,7 +59,11 @@ pub fn fit(
     seed_noise: Option<f64>,
     prior: Option<&Bound<'_, PyAny>>,
     allow_unconverged: bool,
+    weigh: &str,
 ) -> PyResult<Fit> {
+    let curve_weighting: lrsde::fit::CurveWeighting = weigh
+        .parse()
+        .map_err(|e: String| errors::value_error(format!("weigh: {e}")))?;
     let choice: LawChoice = law
         .unwrap_or(lrsde::assess::DEFAULT_LAW)
         .parse()
@@ -86,6 +92,7 @@ pub fn fit(
         max_iters: max_iters.unwrap_or(defaults.max_iters),
         polish_max_iters: max_iters.unwrap_or(defaults.polish_max_iters),
         prior,
+        curve_weighting,
         ..defaults
     };
     let curves = Arc::new(curves);

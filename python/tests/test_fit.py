@@ -225,3 +225,29 @@ def test_predict_refuses_a_batch_ramp_for_a_law_without_a_batch_term(both):
     _, fit = both
     with pytest.raises(ValueError, match="law `mpl` has no batch-size term"):
         fit.predict(WSD, steps=100, batch_schedule="constant:peak=64,steps=100,warmup=50")
+
+
+def test_weigh_curves_matches_the_cli(cli, tmp_path):
+    """`fit(weigh="curves")` weighs each curve the same as `lrsde fit --weigh curves` does
+    (wsdcon_9 has 109 points beside constant_24000's 171), and records it in the fit."""
+    curves = [MPL / "constant_24000.csv", MPL / "wsdcon_9.csv"]
+    out = tmp_path / "fit.json"
+    args = [a for c in curves for a in ("--curve", c)]
+    code, _, err = cli("fit", *args, "--law", "momentum", "--weigh", "curves", "-o", out)
+    assert code == 0, err
+    saved = json.loads(out.read_text())
+    assert saved["report"]["curve_weighting"] == "curves"
+    # wsdcon_9's logged LR drop is read as a ramp, with a warning (test_curves_and_pickle.py).
+    with pytest.warns(UserWarning, match="logged LR jumps"):
+        fit = lrsde.fit(curves, law="momentum", weigh="curves")
+    assert fit.report["curve_weighting"] == "curves"
+    for name, value in fit.params.items():
+        assert close(value, saved["params"][name]), name
+    with pytest.warns(UserWarning, match="logged LR jumps"):
+        by_points = lrsde.fit(curves, law="momentum")
+    assert by_points.report["curve_weighting"] == "points"
+    assert any(not close(by_points.params[n], v, 1e-6) for n, v in fit.params.items())
+    code, _, err = cli("fit", *args, "--weigh", "time", "-o", tmp_path / "bad.json")
+    assert code == 2 and "--weigh" in err and "points, curves" in err
+    with pytest.raises(ValueError, match="weigh: `time` is not one of points, curves"):
+        lrsde.fit(curves, weigh="time")

@@ -52,20 +52,34 @@ pub fn segment_errors(
     options: &FitOptions,
     cuts: &[f64],
 ) -> Result<Vec<SegmentError>, FitError> {
-    let opts = FitOptions {
-        uncertainty: UncertaintyMethod::None,
-        ..options.clone()
-    };
     let mut out = Vec::new();
     for &cut in cuts {
-        let pairs: Vec<(&TrainingCurve, TrainingCurve)> = curves
+        let pairs: Vec<(usize, &TrainingCurve, TrainingCurve)> = curves
             .iter()
-            .filter_map(|c| truncate(c, cut).map(|t| (c, t)))
+            .enumerate()
+            .filter_map(|(i, c)| truncate(c, cut).map(|t| (i, c, t)))
             .collect();
         if pairs.is_empty() {
             continue;
         }
-        let truncated: Vec<TrainingCurve> = pairs.iter().map(|(_, t)| t.clone()).collect();
+        let truncated: Vec<TrainingCurve> = pairs.iter().map(|(_, _, t)| t.clone()).collect();
+        // Given point weights follow their points into the refit: the kept curves, the kept
+        // points of each.
+        let weights = options.weights.as_ref().map(|w| {
+            pairs
+                .iter()
+                .map(|(i, _, t)| {
+                    w.get(*i).map_or_else(Vec::new, |wc| {
+                        wc.iter().take(t.steps.len()).copied().collect()
+                    })
+                })
+                .collect()
+        });
+        let opts = FitOptions {
+            uncertainty: UncertaintyMethod::None,
+            weights,
+            ..options.clone()
+        };
         let fitted = fit_law(law.clone(), &truncated, &opts)?;
         let refit = fitted.law()?;
         let params = fitted.params_vec();
@@ -74,7 +88,7 @@ pub fn segment_errors(
             .filter_map(|t| t.steps.last().copied())
             .max()
             .unwrap_or(0);
-        for (full, _) in &pairs {
+        for (_, full, _) in &pairs {
             let (Some(&step), Some(&obs)) = (full.steps.last(), full.losses.last()) else {
                 continue;
             };

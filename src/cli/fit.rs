@@ -5,7 +5,7 @@ use super::error::{CliError, CliResult};
 use lrsde::assess::{CalibrationOptions, LawChoice, check_prior, fit_choice};
 use lrsde::data::TrainingCurve;
 use lrsde::fit::FitError;
-use lrsde::fit::{FitOptions, ParamPrior, Predictor, distinct_shapes};
+use lrsde::fit::{CurveWeighting, FitOptions, ParamPrior, Predictor, distinct_shapes};
 use lrsde::law::LossLaw;
 use std::path::{Path, PathBuf};
 
@@ -41,6 +41,11 @@ pub struct Args {
     /// candidate).
     #[arg(long, value_name = "FILE")]
     prior: Option<PathBuf>,
+    /// How the curves weigh against each other: points (every observed point the same, so a
+    /// curve logged more often or run longer weighs more) or curves (every curve the same in
+    /// total, whatever its length or logging frequency).
+    #[arg(long, value_name = "HOW", default_value = "points")]
+    weigh: CurveWeighting,
     #[command(flatten)]
     read: CurveReadArgs,
     /// Output fit file (JSON).
@@ -110,6 +115,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         max_iters: args.max_iters.unwrap_or(defaults.max_iters),
         polish_max_iters: args.max_iters.unwrap_or(defaults.polish_max_iters),
         prior,
+        curve_weighting: args.weigh,
         ..defaults
     };
     let pb = super::progress::spinner(&format!("fitting {}", args.law.trim()));
@@ -244,6 +250,9 @@ fn print_report(predictor: &Predictor) {
             "  MAE {:.5}   RMSE(log) {:.5}   {:>6} points   {}",
             c.mae, c.rmse_log, c.n_points, c.name
         );
+    }
+    if r.curve_weighting == CurveWeighting::Curves && r.curves.len() > 1 {
+        println!("  every curve weighed the same in total (--weigh curves)");
     }
     let specs = predictor.law().params();
     let width = fitted

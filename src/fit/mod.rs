@@ -78,7 +78,7 @@ pub use crate::huber::huber;
 pub use bad_prediction::{BadPrediction, BadPredictionKind};
 pub use error::FitError;
 pub use fitted::{Band, CurveSummary, FIT_FORMAT, FIT_VERSION, FittedLaw};
-pub use options::{FitOptions, UncertaintyMethod};
+pub use options::{CurveWeighting, FitOptions, UncertaintyMethod};
 pub(crate) use predictive::quantiles_of_level;
 pub use predictive::{Disagreement, Predictive, SegmentError, z_of_level};
 pub use predictor::Predictor;
@@ -144,13 +144,20 @@ fn validate_curve(c: &TrainingCurve) -> Result<(), FitError> {
     Ok(())
 }
 
-/// Point weights, checked against the curves (all ones when none are given).
+/// Point weights, checked against the curves (`weighting`'s when none are given).
 fn weights(
     curves: &[TrainingCurve],
     given: Option<&Vec<Vec<f64>>>,
+    weighting: CurveWeighting,
 ) -> Result<Vec<Vec<f64>>, FitError> {
     let Some(w) = given else {
-        return Ok(curves.iter().map(|c| vec![1.0; c.steps.len()]).collect());
+        let counts: Vec<usize> = curves.iter().map(|c| c.steps.len()).collect();
+        return Ok(weighting
+            .point_weights(&counts)
+            .into_iter()
+            .zip(&counts)
+            .map(|(w, &n)| vec![w; n])
+            .collect());
     };
     let bad = |reason: String| FitError::InvalidOption {
         option: "weights",
@@ -311,7 +318,7 @@ pub fn fit<L: LossLaw + ?Sized>(
             needed: p + 1,
         });
     }
-    let weights = weights(curves, options.weights.as_ref())?;
+    let weights = weights(curves, options.weights.as_ref(), options.curve_weighting)?;
     let starts = starts(&transforms, &names, options)?;
 
     let obj = Objective::new(
@@ -429,6 +436,7 @@ pub fn fit<L: LossLaw + ?Sized>(
         termination,
         cost,
         huber_delta: options.huber_delta,
+        curve_weighting: options.curve_weighting,
         iterations: best_o.iterations,
         evaluations,
         best_start: best,

@@ -4,6 +4,60 @@ use serde::{Deserialize, Serialize};
 
 use super::FitError;
 
+/// How the points of several fit curves weigh against each other when
+/// [`FitOptions::weights`] is `None`.
+///
+/// ```
+/// use lrsde::fit::CurveWeighting;
+/// assert_eq!("curves".parse(), Ok(CurveWeighting::Curves));
+/// assert!("time".parse::<CurveWeighting>().unwrap_err().contains("points, curves"));
+/// // A curve of 10 points beside one of 30: 40 points, 2 curves, 20 per curve.
+/// assert_eq!(CurveWeighting::Curves.point_weights(&[10, 30]), vec![2.0, 2.0 / 3.0]);
+/// assert_eq!(CurveWeighting::Points.point_weights(&[10, 30]), vec![1.0, 1.0]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurveWeighting {
+    /// Every observed point weighs 1: a curve logged more often, or run longer, weighs more.
+    #[default]
+    Points,
+    /// Every curve weighs the same in total: a point of a curve of `n_c` points weighs
+    /// `N / (C · n_c)` (`N` points in `C` curves, so the weights still sum to `N`). How often a
+    /// curve was logged then does not change the fit, and a long run does not outweigh short
+    /// ones by its number of points.
+    Curves,
+}
+
+impl CurveWeighting {
+    /// The weight of each point of every curve, given the curves' numbers of points.
+    pub fn point_weights(self, points_per_curve: &[usize]) -> Vec<f64> {
+        match self {
+            Self::Points => vec![1.0; points_per_curve.len()],
+            Self::Curves => {
+                let total: usize = points_per_curve.iter().sum();
+                let per_curve = total as f64 / points_per_curve.len() as f64;
+                points_per_curve
+                    .iter()
+                    .map(|&n| if n == 0 { 0.0 } else { per_curve / n as f64 })
+                    .collect()
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for CurveWeighting {
+    type Err = String;
+
+    /// Parses the CLI's `--weigh` values, `points` and `curves`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "points" => Ok(Self::Points),
+            "curves" => Ok(Self::Curves),
+            _ => Err(format!("`{text}` is not one of points, curves")),
+        }
+    }
+}
+
 /// How the uncertainty band of a fit is estimated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
@@ -37,8 +91,10 @@ pub struct FitOptions {
     /// Huber threshold on log residuals (1e-3: the MPL / momentum-law recipe).
     pub huber_delta: f64,
     /// Optional point weights, one vector per curve with one weight per observed point
-    /// (finite, `>= 0`, not all zero). `None`: every point weighs 1.
+    /// (finite, `>= 0`, not all zero). `None`: the weights of [`Self::curve_weighting`].
     pub weights: Option<Vec<Vec<f64>>>,
+    /// How the curves weigh against each other when `weights` is `None`.
+    pub curve_weighting: CurveWeighting,
     /// Starting points in the law's parameter space (one full vector each, inside the bounds),
     /// e.g. a law's data-driven guesses. Empty: start from the centre of the unconstrained box.
     pub starts: Vec<Vec<f64>>,
@@ -95,6 +151,7 @@ impl Default for FitOptions {
         FitOptions {
             huber_delta: 1e-3,
             weights: None,
+            curve_weighting: CurveWeighting::Points,
             starts: Vec::new(),
             random_starts: 7,
             max_law_starts: 1,

@@ -74,6 +74,10 @@ pub struct FitReport {
     pub cost: f64,
     /// Huber threshold δ used.
     pub huber_delta: f64,
+    /// How the curves weighed against each other when no point weights were given (fit files
+    /// written before it was recorded read as `points`, what those fits used).
+    #[serde(default)]
+    pub curve_weighting: super::CurveWeighting,
     /// Iterations of the best start.
     pub iterations: u64,
     /// Law evaluations over all starts and the uncertainty estimate.

@@ -1,8 +1,11 @@
 //! How many fit curves, and which, a law needs to predict the other MPL schedules' final losses
 //! (docs/accuracy.md, "How many curves a fit needs"): per model size, every fit set made of the
-//! two-curve split's curves plus `k` of the other seven, scored on the curves left out.
+//! two-curve split's curves plus `k` of the other seven, scored on the curves left out; for
+//! `auto` also its calibrated band's coverage of those finals.
 
-use super::suites::{MPL_SIZES, MPL_TEST, TWO_FIT, mpl_suite};
+use super::bands::{calibration, mpl_assess};
+use super::suites::{MPL_SIZES, MPL_TEST, TWO_FIT, fit_options, mpl_curve, mpl_suite};
+use lrsde::assess::LawChoice;
 use lrsde::law::AnyLaw;
 use rayon::prelude::*;
 use std::path::Path;
@@ -43,6 +46,30 @@ struct SetScore {
     extras: Vec<&'static str>,
     /// Per size: every held-out curve's final-loss error (predicted − observed).
     errors: Vec<Vec<(String, f64)>>,
+    /// `auto` only: held-out finals inside the 90 % band, and held-out finals.
+    covered: Option<(usize, usize)>,
+    /// `auto` only: the law it chose, per size.
+    chosen: Vec<String>,
+    /// `auto` only: band width at every held-out final.
+    widths: Vec<f64>,
+    /// `auto` with `LRSDE_ACC_LOCO=1` only: covered and widths of the experimental band.
+    loco: Option<(usize, Vec<f64>)>,
+}
+
+/// What a row fits: one law (point predictions), or `auto` with its calibrated band.
+enum Fitter {
+    Law(AnyLaw),
+    Auto(LawChoice),
+}
+
+impl Fitter {
+    fn parse(name: &str) -> Self {
+        if name == "auto" {
+            Fitter::Auto(name.parse().expect("auto"))
+        } else {
+            Fitter::Law(name.parse().expect("law name"))
+        }
+    }
 }
 
 impl SetScore {
@@ -68,7 +95,7 @@ impl SetScore {
     }
 }
 
-fn score_set(root: &Path, law: &AnyLaw, extras: Vec<&'static str>) -> SetScore {
+fn score_set(root: &Path, fitter: &Fitter, extras: Vec<&'static str>) -> SetScore {
     let fit: Vec<&str> = TWO_FIT
         .iter()
         .copied()
@@ -78,17 +105,123 @@ fn score_set(root: &Path, law: &AnyLaw, extras: Vec<&'static str>) -> SetScore {
         .into_iter()
         .filter(|c| !extras.contains(c))
         .collect();
-    let errors = MPL_SIZES
-        .iter()
-        .map(|&size| {
-            let e = mpl_suite(root, law, size, &fit, &test);
-            e.held_out
+    let errors_of = |e: &lrsde::assess::metrics::Evaluation| -> Vec<(String, f64)> {
+        e.held_out
+            .iter()
+            .map(|(n, m)| (n.clone(), m.final_err))
+            .collect()
+    };
+    match fitter {
+        Fitter::Law(law) => SetScore {
+            extras,
+            errors: MPL_SIZES
                 .iter()
-                .map(|(n, m)| (n.clone(), m.final_err))
-                .collect()
-        })
-        .collect();
-    SetScore { extras, errors }
+                .map(|&size| errors_of(&mpl_suite(root, law, size, &fit, &test)))
+                .collect(),
+            covered: None,
+            chosen: Vec::new(),
+            widths: Vec::new(),
+            loco: None,
+        },
+        Fitter::Auto(choice) => {
+            let (mut errors, mut covered, mut total) = (Vec::new(), 0, 0);
+            let (mut chosen, mut widths) = (Vec::new(), Vec::new());
+            let experiment = std::env::var_os("LRSDE_ACC_LOCO").is_some();
+            let mut loco = experiment.then(|| (0, Vec::new()));
+            for &size in &MPL_SIZES {
+                let a = mpl_assess(root, choice, size, &fit, &test);
+                chosen.push(a.fitted.law.clone());
+                errors.push(errors_of(&a.evaluation));
+                covered += a.finals.iter().filter(|(_, b)| b.covers()).count();
+                widths.extend(a.finals.iter().map(|(_, b)| b.hi - b.lo));
+                total += a.finals.len();
+                if let Some((c, w)) = loco.as_mut() {
+                    let (lc, lw) = loco_band(root, size, &fit, &test, &a.fitted);
+                    *c += lc;
+                    w.extend(lw);
+                }
+            }
+            SetScore {
+                extras,
+                errors,
+                covered: Some((covered, total)),
+                chosen,
+                widths,
+                loco,
+            }
+        }
+    }
+}
+
+/// Experiment (`LRSDE_ACC_LOCO=1`): `fitted`'s band with the discrepancy also learned from
+/// leave-one-curve-out errors, where every fit curve left out still leaves two schedule shapes:
+/// the chosen law refitted without each curve predicts that curve's final loss (`h` = 1: a
+/// shape never seen, at the fitted horizon). Returns the held-out finals covered and the band
+/// widths there.
+fn loco_band(
+    root: &Path,
+    size: u32,
+    fit: &[&str],
+    test: &[&str],
+    fitted: &lrsde::fit::FittedLaw,
+) -> (usize, Vec<f64>) {
+    use lrsde::fit::{Predictor, SegmentError, distinct_shapes, fit_law};
+    let curves: Vec<_> = fit.iter().map(|n| mpl_curve(root, size, n)).collect();
+    let tests: Vec<_> = test.iter().map(|n| mpl_curve(root, size, n)).collect();
+    let old = fitted.predictive.clone().expect("auto's band");
+    let law = fitted.law().expect("law");
+    let mut errors = old.segment_errors.clone();
+    for (i, held) in curves.iter().enumerate() {
+        let rest: Vec<_> = curves
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, c)| c.clone())
+            .collect();
+        if distinct_shapes(&rest) < 2 {
+            continue;
+        }
+        let Ok(refit) = fit_law(law.clone(), &rest, &fit_options()) else {
+            continue;
+        };
+        let p = Predictor::from_fitted(refit).expect("refit");
+        let (step, obs) = (*held.steps.last().unwrap(), *held.losses.last().unwrap());
+        let band = p.predict_band(&held.lrs, &[step]).expect("predict");
+        errors.push(SegmentError {
+            curve: held.name.clone(),
+            // One error per refit: a `seen` of its own keeps it out of the shared part's
+            // pairs, and `h` = √(step / seen) stays 1 to within 1e-4.
+            seen: step.saturating_sub(i as u64 + 1).max(1),
+            step,
+            error: band.loss[0] - obs,
+        });
+    }
+    let mut new = lrsde::assess::predictive_from_errors(fitted, &curves, errors, &calibration())
+        .expect("predictive");
+    new.disagreement = old.disagreement.clone();
+    let mut f = fitted.clone();
+    f.predictive = Some(new);
+    let p = Predictor::from_fitted(f).expect("predictor");
+    let (mut covered, mut widths) = (0, Vec::new());
+    for t in &tests {
+        let (step, obs) = (*t.steps.last().unwrap(), *t.losses.last().unwrap());
+        let b = p.predict_band(&t.lrs, &[step]).expect("band");
+        covered += usize::from(b.lo[0] <= obs && obs <= b.hi[0]);
+        widths.push(b.hi[0] - b.lo[0]);
+    }
+    (covered, widths)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
 }
 
 fn joined(v: &[f64]) -> String {
@@ -131,7 +264,7 @@ pub fn print_curves_needed(root: &Path, laws: &[String]) {
         laws.to_vec()
     };
     for name in &laws {
-        let law: AnyLaw = name.parse().expect("law name");
+        let fitter = Fitter::parse(name);
         println!(
             "\n### {name}: fit cosine_24000 + constant_24000 + k of the other 7 MPL curves, \
              predict the rest\n"
@@ -145,15 +278,65 @@ pub fn print_curves_needed(root: &Path, laws: &[String]) {
             let started = std::time::Instant::now();
             let mut scores: Vec<SetScore> = subsets(&extra_pool(), k)
                 .into_par_iter()
-                .map(|extras| score_set(root, &law, extras))
+                .map(|extras| score_set(root, &fitter, extras))
                 .collect();
             let balanced = curve_balanced_mae(&scores);
             let mean = balanced.iter().sum::<f64>() / balanced.len() as f64;
             let within = scores.iter().filter(|s| s.mean() <= 0.005).count();
             scores.sort_by(|a, b| a.mean().total_cmp(&b.mean()));
             let best = &scores[0];
+            let coverage = {
+                let (c, t) = scores
+                    .iter()
+                    .filter_map(|s| s.covered)
+                    .fold((0, 0), |(c, t), (a, b)| (c + a, t + b));
+                if t > 0 {
+                    let mut laws: Vec<String> = scores
+                        .iter()
+                        .flat_map(|s| s.chosen.iter().cloned())
+                        .collect();
+                    laws.sort();
+                    let mut counts: Vec<(String, usize)> = Vec::new();
+                    for l in laws {
+                        match counts.last_mut() {
+                            Some((last, n)) if *last == l => *n += 1,
+                            _ => counts.push((l, 1)),
+                        }
+                    }
+                    let counts: Vec<String> =
+                        counts.iter().map(|(l, n)| format!("{l} {n}")).collect();
+                    let width = median(scores.iter().flat_map(|s| s.widths.clone()).collect());
+                    let loco = {
+                        let (lc, lw) = scores.iter().filter_map(|s| s.loco.clone()).fold(
+                            (0, Vec::new()),
+                            |(c, mut w), (a, b)| {
+                                w.extend(b);
+                                (c + a, w)
+                            },
+                        );
+                        if lw.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                "; with leave-one-curve-out errors {lc}/{t} ({:.0} %), median \
+                                 width {:.4}",
+                                100.0 * lc as f64 / t as f64,
+                                median(lw)
+                            )
+                        }
+                    };
+                    format!(
+                        " {c}/{t} ({:.0} %) in the 90 % band, median width {width:.4}{loco}; \
+                         chose {} |",
+                        100.0 * c as f64 / t as f64,
+                        counts.join(", ")
+                    )
+                } else {
+                    String::new()
+                }
+            };
             println!(
-                "| {k} | {} | {} | {mean:.4} | {within} | {} | {:.4} ({}) |",
+                "| {k} | {} | {} | {mean:.4} | {within} | {} | {:.4} ({}) |{coverage}",
                 scores.len(),
                 joined(&balanced),
                 if best.extras.is_empty() {

@@ -16,7 +16,8 @@
 //! cargo run --release --example accuracy -- prior                   # the decay-response prior's data
 //! cargo run --release --example accuracy -- lambda                  # momentum's λ profiled per row
 //! cargo run --release --example accuracy -- curves momentum         # MAE vs number of fit curves
-//!     # (fit sets of 2 + k MPL curves, k ≤ LRSDE_ACC_MAX_EXTRA, default 5)
+//!     # (fit sets of 2 + k MPL curves, k ≤ LRSDE_ACC_MAX_EXTRA, default 5; `curves auto`: with
+//!     # the band's coverage, LRSDE_ACC_LOCO=1 adds leave-one-curve-out errors to its discrepancy)
 //! cargo run --release --example accuracy -- mpl-published mpl  # + the MPL authors' own fit (MPL split)
 //! cargo run --release --example accuracy -- momentum stack:momentum+sde stack:momentum+sde@seg
 //!     # stacked predictions (equal weights / weight from the refit errors; final losses only)

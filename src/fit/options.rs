@@ -29,7 +29,8 @@ pub enum CurveWeighting {
 }
 
 impl CurveWeighting {
-    /// The weight of each point of every curve, given the curves' numbers of points.
+    /// The weight that every point of each curve gets (one value per curve), given the curves'
+    /// numbers of points.
     pub fn point_weights(self, points_per_curve: &[usize]) -> Vec<f64> {
         match self {
             Self::Points => vec![1.0; points_per_curve.len()],

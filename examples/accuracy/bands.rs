@@ -83,7 +83,7 @@ pub fn tau(a: &Assessment) -> f64 {
 }
 
 /// The median of `values` (sorted in place); `NaN` when empty.
-fn median(values: &mut [f64]) -> f64 {
+pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
         0 => f64::NAN,

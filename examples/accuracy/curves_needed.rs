@@ -3,7 +3,7 @@
 //! two-curve split's curves plus `k` of the other seven, scored on the curves left out; for
 //! `auto` also its calibrated band's coverage of those finals.
 
-use super::bands::{calibration, mpl_assess};
+use super::bands::{calibration, median, mpl_assess};
 use super::suites::{MPL_SIZES, MPL_TEST, TWO_FIT, fit_options, mpl_curve, mpl_suite};
 use lrsde::assess::LawChoice;
 use lrsde::law::AnyLaw;
@@ -133,7 +133,7 @@ fn score_set(root: &Path, fitter: &Fitter, extras: Vec<&'static str>) -> SetScor
                 chosen.push(a.fitted.law.clone());
                 errors.push(errors_of(&a.evaluation));
                 covered += a.finals.iter().filter(|(_, b)| b.covers()).count();
-                widths.extend(a.finals.iter().map(|(_, b)| b.hi - b.lo));
+                widths.extend(a.finals.iter().map(|(_, b)| b.width()));
                 total += a.finals.len();
                 if let Some((c, w)) = loco.as_mut() {
                     let (lc, lw) = loco_band(root, size, &fit, &test, &a.fitted);
@@ -206,18 +206,6 @@ fn loco_band(
     (covered, widths)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
 fn joined(v: &[f64]) -> String {
     v.iter()
         .map(|m| format!("{m:.4}"))
@@ -241,6 +229,55 @@ fn curve_balanced_mae(scores: &[SetScore]) -> Vec<f64> {
             per_curve.iter().sum::<f64>() / per_curve.len() as f64
         })
         .collect()
+}
+
+/// `auto`'s extra cell of a row: its band's coverage and median width over every held-out final
+/// of the row's fit sets, the experiment's (`LRSDE_ACC_LOCO=1`), and the laws it chose; empty
+/// for a single law.
+fn auto_cells(scores: &[SetScore]) -> String {
+    let (covered, total) = scores
+        .iter()
+        .filter_map(|s| s.covered)
+        .fold((0, 0), |(c, t), (a, b)| (c + a, t + b));
+    if total == 0 {
+        return String::new();
+    }
+    let percent = |c: usize| 100.0 * c as f64 / total as f64;
+    let mut laws: Vec<&str> = scores
+        .iter()
+        .flat_map(|s| s.chosen.iter().map(String::as_str))
+        .collect();
+    laws.sort_unstable();
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for l in laws {
+        match counts.last_mut() {
+            Some((last, n)) if *last == l => *n += 1,
+            _ => counts.push((l, 1)),
+        }
+    }
+    let counts: Vec<String> = counts.iter().map(|(l, n)| format!("{l} {n}")).collect();
+    let mut widths: Vec<f64> = scores.iter().flat_map(|s| s.widths.clone()).collect();
+    let (mut loco_covered, mut loco_widths) = (0, Vec::new());
+    for (c, w) in scores.iter().filter_map(|s| s.loco.as_ref()) {
+        loco_covered += c;
+        loco_widths.extend_from_slice(w);
+    }
+    let loco = if loco_widths.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; with leave-one-curve-out errors {loco_covered}/{total} ({:.0} %), median width \
+             {:.4}",
+            percent(loco_covered),
+            median(&mut loco_widths)
+        )
+    };
+    format!(
+        " {covered}/{total} ({:.0} %) in the 90 % band, median width {:.4}{loco}; chose {} |",
+        percent(covered),
+        median(&mut widths),
+        counts.join(", ")
+    )
 }
 
 /// Prints, per law and number of extra curves `k` (0 to `LRSDE_ACC_MAX_EXTRA`, default 5),
@@ -279,56 +316,7 @@ pub fn print_curves_needed(root: &Path, laws: &[String]) {
             let within = scores.iter().filter(|s| s.mean() <= 0.005).count();
             scores.sort_by(|a, b| a.mean().total_cmp(&b.mean()));
             let best = &scores[0];
-            let coverage = {
-                let (c, t) = scores
-                    .iter()
-                    .filter_map(|s| s.covered)
-                    .fold((0, 0), |(c, t), (a, b)| (c + a, t + b));
-                if t > 0 {
-                    let mut laws: Vec<String> = scores
-                        .iter()
-                        .flat_map(|s| s.chosen.iter().cloned())
-                        .collect();
-                    laws.sort();
-                    let mut counts: Vec<(String, usize)> = Vec::new();
-                    for l in laws {
-                        match counts.last_mut() {
-                            Some((last, n)) if *last == l => *n += 1,
-                            _ => counts.push((l, 1)),
-                        }
-                    }
-                    let counts: Vec<String> =
-                        counts.iter().map(|(l, n)| format!("{l} {n}")).collect();
-                    let width = median(scores.iter().flat_map(|s| s.widths.clone()).collect());
-                    let loco = {
-                        let (lc, lw) = scores.iter().filter_map(|s| s.loco.clone()).fold(
-                            (0, Vec::new()),
-                            |(c, mut w), (a, b)| {
-                                w.extend(b);
-                                (c + a, w)
-                            },
-                        );
-                        if lw.is_empty() {
-                            String::new()
-                        } else {
-                            format!(
-                                "; with leave-one-curve-out errors {lc}/{t} ({:.0} %), median \
-                                 width {:.4}",
-                                100.0 * lc as f64 / t as f64,
-                                median(lw)
-                            )
-                        }
-                    };
-                    format!(
-                        " {c}/{t} ({:.0} %) in the 90 % band, median width {width:.4}{loco}; \
-                         chose {} |",
-                        100.0 * c as f64 / t as f64,
-                        counts.join(", ")
-                    )
-                } else {
-                    String::new()
-                }
-            };
+            let coverage = auto_cells(&scores);
             println!(
                 "| {k} | {} | {} | {mean:.4} | {within} | {} | {:.4} ({}) |{coverage}",
                 scores.len(),

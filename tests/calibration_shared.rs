@@ -186,39 +186,11 @@ fn check_ranking(
     fitted: &lrsde::fit::FittedLaw,
     curves: &[lrsde::data::TrainingCurve],
 ) -> (usize, usize, usize) {
-    use lrsde::rank::{Candidate, RankOptions, rank};
-    use lrsde::schedule::Tabulated;
     let noise = fitted.predictive.as_ref().unwrap().noise_sd;
-    let candidates: Vec<Candidate> = curves
-        .iter()
-        .map(|c| {
-            let last = *c.steps.last().unwrap() as usize;
-            Candidate::new(
-                c.name.clone(),
-                Tabulated::new(c.lrs[..last].to_vec()).unwrap(),
-            )
-        })
-        .collect();
-    let predictor = lrsde::fit::Predictor::from_fitted(fitted.clone()).unwrap();
-    let r = rank(&predictor, &candidates, &RankOptions::default()).unwrap();
-    let observed = |name: &str| {
-        *curves
-            .iter()
-            .find(|c| c.name == name)
-            .unwrap()
-            .losses
-            .last()
-            .unwrap()
-    };
-    let best = observed(&r.entries[0].label);
-    let p_sum: f64 = r.entries.iter().map(|e| e.p_best).sum();
-    assert!(
-        (p_sum - 1.0).abs() < 1e-9,
-        "{label}: p_best sums to {p_sum}"
-    );
+    let (_, gaps) = ranked_gaps(label, fitted, curves);
     let (mut significant, mut within_noise, mut wrong_sign) = (0, 0, 0);
-    for e in &r.entries[1..] {
-        let diff = observed(&e.label) - best;
+    for e in &gaps {
+        let diff = e.observed;
         println!(
             "{label} {:<20} gap {:+.4} observed {diff:+.4} noise {noise:.4} p_best {:.3} {}",
             e.label,

@@ -1,5 +1,6 @@
-//! How curves weigh against each other in a fit (`FitOptions::curve_weighting`), and given point
-//! weights in the leave-last-segment-out refits of the predictive band.
+//! How curves weigh against each other in a fit (`FitOptions::curve_weighting`), given point
+//! weights in the leave-last-segment-out refits of the predictive band, and the warning on fit
+//! curves of different peak LRs.
 
 mod fit_support;
 
@@ -64,4 +65,32 @@ fn given_point_weights_follow_their_points_into_the_refits() {
     let b = segment_errors(&law, &curves, &ones, &DEFAULT_CUTS).unwrap();
     assert_eq!(a.len(), 4);
     assert_eq!(a, b);
+}
+
+/// `run` at another constant LR.
+fn run_at(name: &str, lr: f64) -> TrainingCurve {
+    let steps: Vec<u64> = (1..=40).map(|k| k * 100).collect();
+    let law = PowerLaw::new(1e-3).unwrap();
+    fit_support::curve(&law, &[2.0, 3.0, 0.5], name, vec![lr; 4000], steps, 0.0, 0)
+}
+
+#[test]
+fn a_fit_of_curves_at_different_peak_lrs_says_what_the_public_data_showed() {
+    let opts = FitOptions {
+        uncertainty: UncertaintyMethod::None,
+        ..FitOptions::default()
+    };
+    let warned = |lrs: [f64; 2]| {
+        let curves = [run_at("a", lrs[0]), run_at("b", lrs[1])];
+        let fitted = fit_law("power".parse().unwrap(), &curves, &opts).unwrap();
+        fitted
+            .report
+            .warnings
+            .iter()
+            .any(|w| w.contains("peak at different LRs") && w.contains("Model-size sets"))
+    };
+    assert!(warned([1e-3, 2e-3]));
+    assert!(!warned([1e-3, 1e-3]));
+    // Within 20 %: one peak (e.g. a logged LR rounded differently).
+    assert!(!warned([1e-3, 1.1e-3]));
 }

@@ -487,3 +487,67 @@ pub fn with_learned_disagreement(
     s.total = total;
     (s, coefs)
 }
+
+/// One gap of a ranking of observed runs by a fit: a candidate against the predicted best.
+pub struct RankedGap {
+    /// The candidate (a curve's name).
+    pub label: String,
+    /// Predicted gap to the predicted best.
+    pub gap: f64,
+    /// Observed final-loss difference to the run predicted best.
+    pub observed: f64,
+    /// Whether `rank` calls the gap significant.
+    pub significant: bool,
+    /// The candidate's probability of being the best.
+    pub p_best: f64,
+}
+
+/// Ranks `curves` (each by its own per-update LRs up to its last observed step) with `fitted`,
+/// as `lrsde rank` does; returns the predicted best's name and every other candidate's gap
+/// beside the observed difference. Panics when `p_best` does not sum to 1.
+pub fn ranked_gaps(
+    label: &str,
+    fitted: &lrsde::fit::FittedLaw,
+    curves: &[lrsde::data::TrainingCurve],
+) -> (String, Vec<RankedGap>) {
+    use lrsde::rank::{Candidate, RankOptions, rank};
+    use lrsde::schedule::Tabulated;
+    let candidates: Vec<Candidate> = curves
+        .iter()
+        .map(|c| {
+            let last = *c.steps.last().unwrap() as usize;
+            Candidate::new(
+                c.name.clone(),
+                Tabulated::new(c.lrs[..last].to_vec()).unwrap(),
+            )
+        })
+        .collect();
+    let predictor = lrsde::fit::Predictor::from_fitted(fitted.clone()).unwrap();
+    let r = rank(&predictor, &candidates, &RankOptions::default()).unwrap();
+    let observed = |name: &str| {
+        *curves
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap()
+            .losses
+            .last()
+            .unwrap()
+    };
+    let best = observed(&r.entries[0].label);
+    let p_sum: f64 = r.entries.iter().map(|e| e.p_best).sum();
+    assert!(
+        (p_sum - 1.0).abs() < 1e-9,
+        "{label}: p_best sums to {p_sum}"
+    );
+    let gaps = r.entries[1..]
+        .iter()
+        .map(|e| RankedGap {
+            label: e.label.clone(),
+            gap: e.gap,
+            observed: observed(&e.label) - best,
+            significant: e.significant,
+            p_best: e.p_best,
+        })
+        .collect();
+    (r.entries[0].label.clone(), gaps)
+}

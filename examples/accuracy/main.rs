@@ -8,6 +8,7 @@
 //! LRSDE_ACC_SKIP_GRID=1 cargo run --release --example accuracy      # MPL tables only
 //! LRSDE_ACC_SKIP_MPL=1 cargo run --release --example accuracy       # lr-scheduling grid only
 //! LRSDE_ACC_GRID_MAX_T=15000 cargo run --release --example accuracy # grid horizons ≤ 15000
+//! LRSDE_ACC_SKIP_SIZES=1 cargo run --release --example accuracy     # without the model-size sets
 //! cargo run --release --example accuracy -- bands                   # predictive bands, auto
 //! cargo run --release --example accuracy -- bands sde momentum auto # the same, chosen laws
 //! LRSDE_ACC_CONTINUED=1 cargo run --release --example accuracy -- bands # + continued training
@@ -33,6 +34,7 @@ mod bands;
 mod curves_needed;
 mod lambda;
 mod prior;
+mod sizes;
 mod suites;
 
 use lrsde::law::AnyLaw;
@@ -132,9 +134,34 @@ fn main() {
         }
         print_means(&means);
     }
-    if std::env::var_os("LRSDE_ACC_SKIP_GRID").is_some() {
-        return;
+    if std::env::var_os("LRSDE_ACC_SKIP_GRID").is_none() {
+        grid_table(&root, &rows, &show);
     }
+    if std::env::var_os("LRSDE_ACC_SKIP_SIZES").is_none() {
+        println!(
+            "\n### lr-scheduling model-size sets: fit stable + cosine, predict the 20 % cooldown\n\n{SUMMARY_HEADER}"
+        );
+        let sets = sizes::size_sets(&root);
+        let mut means = Vec::new();
+        for (name, row) in &rows {
+            let mut evals = Vec::new();
+            for set in &sets {
+                let e = row.eval(|law| sizes::size_eval(set, law), &set.fit);
+                show(set.label.clone(), &e);
+                evals.push(e);
+            }
+            means.push((*name, evals));
+        }
+        print_means(&means);
+    }
+}
+
+/// The 124M grid's table: every row of `rows` on every cell, then the means.
+fn grid_table(
+    root: &std::path::Path,
+    rows: &[(&str, Row)],
+    show: &impl Fn(String, &lrsde::assess::metrics::Evaluation),
+) {
     println!(
         "\n### lr-scheduling 124M: fit constant + cosine, predict WSD cooldowns\n\n{SUMMARY_HEADER}"
     );
@@ -143,8 +170,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(u64::MAX);
     let mut means = Vec::new();
-    let sets = grid_sets(&root, max_t);
-    for (name, row) in &rows {
+    let sets = grid_sets(root, max_t);
+    for (name, row) in rows {
         let mut evals = Vec::new();
         for set in &sets {
             let e = row.eval(|law| grid_cell(set, law).eval, &set.fit);
@@ -308,6 +335,22 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
             per_law.push(rows);
         }
         tables.push(("lr-scheduling 124M grid".to_string(), per_law));
+    }
+    if std::env::var_os("LRSDE_ACC_SKIP_SIZES").is_none() {
+        let sets = sizes::size_sets(root);
+        println!("\n### lr-scheduling model-size sets\n\n{BAND_HEADER}");
+        let mut per_law = Vec::new();
+        for (name, choice) in names.iter().zip(&choices) {
+            let mut rows = Vec::new();
+            for set in &sets {
+                let a = sizes::size_assess(set, choice);
+                println!("{}", band_row(&format!("{} {name}", set.label), &a));
+                verbose(&a);
+                rows.push(a);
+            }
+            per_law.push(rows);
+        }
+        tables.push(("lr-scheduling model-size sets".to_string(), per_law));
     }
     if std::env::var_os("LRSDE_ACC_CONTINUED").is_some() {
         let sets = fork_sets(root);

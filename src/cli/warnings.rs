@@ -8,7 +8,7 @@ pub fn extrapolation(fitted: &FittedLaw, lrs: &[f64]) -> Vec<String> {
     let mut out = Vec::new();
     let peak = lrs.iter().copied().fold(0.0, f64::max);
     let max_seen = fitted.lr_range_seen[1];
-    if peak > max_seen * (1.0 + 1e-9) {
+    if peak > max_seen * (1.0 + lrsde::schedule::SAME_LR_RTOL) {
         out.push(format!(
             "peak LR {peak:.3e} is above the largest LR the fit saw ({max_seen:.3e}): extrapolating"
         ));

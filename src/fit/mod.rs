@@ -383,6 +383,9 @@ pub fn fit<L: LossLaw + ?Sized>(
             if prior.terms.len() == 1 { "it" } else { "them" }
         ));
     }
+    if let Some([lo, hi]) = mixed_peaks(curves) {
+        warnings.push(mixed_peaks_warning(lo, hi));
+    }
     let params_at_bounds: Vec<String> = transforms
         .iter()
         .zip(&theta)
@@ -645,6 +648,34 @@ fn peak_lr_seen(curves: &[TrainingCurve]) -> f64 {
         .filter(|c| !c.steps.is_empty())
         .map(|c| lr_range(&c.lrs[..c.steps.last().copied().unwrap_or(0) as usize])[1])
         .fold(0.0, f64::max)
+}
+
+/// Peak LRs of the fit curves more than this factor apart count as different peaks.
+const MIXED_PEAK_RATIO: f64 = 1.2;
+
+/// The smallest and largest of the fit curves' peak LRs (each curve's largest LR up to its last
+/// observed step) when they lie more than [`MIXED_PEAK_RATIO`] apart; `None` otherwise.
+fn mixed_peaks(curves: &[TrainingCurve]) -> Option<[f64; 2]> {
+    let peaks: Vec<f64> = curves
+        .iter()
+        .filter(|c| !c.steps.is_empty())
+        .map(|c| lr_range(&c.lrs[..c.steps.last().copied().unwrap_or(0) as usize])[1])
+        .filter(|p| *p > 0.0)
+        .collect();
+    let [lo, hi] = lr_range(&peaks);
+    (peaks.len() > 1 && hi > MIXED_PEAK_RATIO * lo).then_some([lo, hi])
+}
+
+/// What the public data showed about fits whose curves peak at different LRs
+/// (docs/accuracy.md, "Model-size sets").
+fn mixed_peaks_warning(lo: f64, hi: f64) -> String {
+    format!(
+        "the fit curves peak at different LRs ({lo:.3e} to {hi:.3e}); on the public model-size \
+         sets (cosine runs at twice the WSD runs' peak) every law predicted nearly every lower-peak WSD \
+         cooldown too high: `auto` by 0.030 on average, its 90 % band covering 9 of 28, `sde` \
+         by 0.019, `mpl` by 0.017 (docs/accuracy.md, \"Model-size sets\"); compare \
+         `--law sde` and `--law mpl` before trusting a ranking"
+    )
 }
 
 fn lr_range(x: &[f64]) -> [f64; 2] {

@@ -172,9 +172,8 @@ pub(crate) fn saturation_warning(fitted: &FittedLaw, lrs: &[f64]) -> Option<Stri
 pub(crate) fn extrapolation_warnings(fitted: &FittedLaw, peak: f64, steps: u64) -> Vec<String> {
     let mut w = Vec::new();
     let seen = fitted.lr_range_seen[1];
-    // A relative slack so that a schedule at exactly the fitted peak (up to rounding in a
-    // reconstructed LR column) does not warn.
-    if seen > 0.0 && peak > seen * (1.0 + 1e-9) {
+    // A schedule at the fitted peak, up to a logged LR's single precision, does not warn.
+    if seen > 0.0 && peak > seen * (1.0 + crate::schedule::SAME_LR_RTOL) {
         w.push(format!(
             "peak LR {peak} exceeds the largest LR the fit saw ({seen}): extrapolating in LR"
         ));

@@ -915,7 +915,7 @@ pub fn search<L: LossLaw>(
                 .then(|| dims.last().map_or(0.0, |d| d.hi)),
         )
         .fold(0.0, f64::max);
-    if seen > 0.0 && peak_hi > seen * (1.0 + 1e-9) {
+    if seen > 0.0 && peak_hi > seen * (1.0 + crate::schedule::SAME_LR_RTOL) {
         warnings.push(format!(
             "the peak search reaches {peak_hi}, beyond the largest LR the fit saw ({seen}): \
              the law extrapolates there"

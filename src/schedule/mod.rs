@@ -92,6 +92,16 @@ pub use spec::{
 };
 pub use tabulated::Tabulated;
 
+/// Relative tolerance within which two learning rates count as the same LR, e.g. the peak of a
+/// spec and the largest LR of a fitted curve: loggers such as W&B store LRs in single
+/// precision (2e-3 comes back as 0.0019999999701604274, 1.5e-8 below).
+///
+/// ```
+/// let logged = 2e-3_f32 as f64;
+/// assert!(2e-3 <= logged * (1.0 + lrsde::schedule::SAME_LR_RTOL));
+/// ```
+pub const SAME_LR_RTOL: f64 = 1e-6;
+
 /// The family names of the spec grammar.
 pub const FAMILIES: [&str; 9] = [
     "constant", "cosine", "linear", "wsd", "step", "twostage", "exp", "invsqrt", "poly",

@@ -7,6 +7,7 @@ use crate::suites::{
     GridSet, MPL_WARMUP, cooldown_branches, fit_options, mean, mean_tau, mpl_curve,
 };
 use lrsde::assess::{Assessment, CalibrationOptions, LawChoice, assess};
+use lrsde::data::TrainingCurve;
 use std::path::Path;
 
 /// The calibration of every suite: the defaults, with `LRSDE_ACC_CUTS` (fractions separated
@@ -29,28 +30,33 @@ pub fn mpl_assess(
 ) -> Assessment {
     let fit: Vec<_> = fit.iter().map(|n| mpl_curve(root, size, n)).collect();
     let test: Vec<_> = test.iter().map(|n| mpl_curve(root, size, n)).collect();
-    assess(
-        choice,
-        &fit,
-        &test,
-        &fit_options(),
-        &calibration(),
-        MPL_WARMUP,
-    )
-    .unwrap_or_else(|e| panic!("{size}M: {e}"))
+    assess_set(choice, &fit, &test, MPL_WARMUP, &format!("{size}M"))
 }
 
 /// The same for one cell of the 124M grid.
 pub fn grid_assess(set: &GridSet, choice: &LawChoice) -> Assessment {
+    let label = format!("124M lr {} T {}", set.peak, set.horizon);
+    assess_set(choice, &set.fit, &set.test, 300, &label)
+}
+
+/// `choice` fitted with a calibrated band on `fit`, scored on `test` (R² from step
+/// `r2_from_step`, after the warmup); panics with `label` on an error.
+pub fn assess_set(
+    choice: &LawChoice,
+    fit: &[TrainingCurve],
+    test: &[TrainingCurve],
+    r2_from_step: u64,
+    label: &str,
+) -> Assessment {
     assess(
         choice,
-        &set.fit,
-        &set.test,
+        fit,
+        test,
         &fit_options(),
         &calibration(),
-        300,
+        r2_from_step,
     )
-    .unwrap_or_else(|e| panic!("124M lr {} T {}: {e}", set.peak, set.horizon))
+    .unwrap_or_else(|e| panic!("{label}: {e}"))
 }
 
 /// Headline numbers of several assessments of one law on one table.

@@ -11,10 +11,10 @@
 //! prediction's LRs only through the cosine's decay.
 #![allow(dead_code)]
 
-use crate::bands::calibration;
-use crate::suites::{fit_options, fit_options_for};
+use crate::bands::assess_set;
+use crate::suites::{fit_options_for, truncate};
 use lrsde::assess::metrics::{Evaluation, evaluate};
-use lrsde::assess::{Assessment, LawChoice, assess};
+use lrsde::assess::{Assessment, LawChoice};
 use lrsde::data::{ReadOptions, TrainingCurve, read_curve};
 use lrsde::law::AnyLaw;
 use std::collections::BTreeMap;
@@ -119,8 +119,7 @@ pub fn size_sets(root: &Path) -> Vec<SizeSet> {
             continue;
         };
         let horizon = cooldown.iters;
-        let mut constant = truncate(&read(stable), horizon);
-        constant.name = "constant".into();
+        let constant = truncate(&read(stable), horizon, "constant");
         let mut cos = read(cosine);
         cos.name = "cosine".into();
         // The cooldown runs resumed from a checkpoint of the stable run; name its file, which
@@ -140,14 +139,18 @@ pub fn size_sets(root: &Path) -> Vec<SizeSet> {
                 test: vec![test],
             });
     }
-    let mut out: Vec<SizeSet> = by_model.into_values().flatten().collect();
-    out.sort_by(|a, b| {
-        (a.label.split(" T ").next(), a.horizon).cmp(&(b.label.split(" T ").next(), b.horizon))
-    });
-    out
+    by_model
+        .into_values()
+        .flat_map(|mut cells| {
+            cells.sort_by_key(|c| c.horizon);
+            cells
+        })
+        .collect()
 }
 
-/// `slimpajama L10 H8 bs50x2` from a run name (`…_nlayers10_nhead8`, tail `bs50x2_…`).
+/// `slimpajama L10 H8 bs50x2` from a run name (`…_nlayers10_nhead8`, tail `bs50x2_…`), with
+/// `210M` for the runs of the 210M experiment (`ann210-*`), whose model has the same depth and
+/// heads as another but no `norm` in its name.
 fn model_label(n: &RunName) -> String {
     let data = n.run.split('_').next().unwrap_or("?");
     let field = |key: &str| {
@@ -158,23 +161,19 @@ fn model_label(n: &RunName) -> String {
             .to_string()
     };
     let batch = n.tail.split('_').next().unwrap_or("?");
-    format!("{data} L{} H{} {batch}", field("nlayers"), field("nhead"))
+    let experiment = if n.prefix.starts_with("ann210") {
+        " 210M"
+    } else {
+        ""
+    };
+    format!(
+        "{data} L{} H{} {batch}{experiment}",
+        field("nlayers"),
+        field("nhead")
+    )
 }
 
-/// The first `horizon` updates of a curve (all of it when it is shorter).
-fn truncate(c: &TrainingCurve, horizon: u64) -> TrainingCurve {
-    let keep = c.steps.iter().take_while(|&&s| s <= horizon).count();
-    let updates = (horizon as usize).min(c.lrs.len());
-    TrainingCurve {
-        name: c.name.clone(),
-        lrs: c.lrs.prefix(updates),
-        steps: c.steps[..keep].to_vec(),
-        losses: c.losses[..keep].to_vec(),
-        batch: c.batch.clone(),
-    }
-}
-
-/// Warmup of every scaling run (`warmup300` in its name).
+/// Warmup of every scaling run (`warmup300` in its name): R² counts the points after it.
 const WARMUP: u64 = 300;
 
 /// `law` fitted on one cell's stable + cosine runs, scored on its cooldown run.
@@ -185,13 +184,5 @@ pub fn size_eval(set: &SizeSet, law: &AnyLaw) -> Evaluation {
 
 /// `choice` fitted with a calibrated band on one cell's fit curves, scored on its cooldown.
 pub fn size_assess(set: &SizeSet, choice: &LawChoice) -> Assessment {
-    assess(
-        choice,
-        &set.fit,
-        &set.test,
-        &fit_options(),
-        &calibration(),
-        WARMUP,
-    )
-    .unwrap_or_else(|e| panic!("{}: {e}", set.label))
+    assess_set(choice, &set.fit, &set.test, WARMUP, &set.label)
 }

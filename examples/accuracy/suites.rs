@@ -285,8 +285,8 @@ pub fn grid_sets(root: &Path, max_horizon: u64) -> Vec<GridSet> {
     cells
 }
 
-/// The first `horizon` updates of a curve.
-fn truncate(c: &TrainingCurve, horizon: u64, name: &str) -> TrainingCurve {
+/// The first `horizon` updates of a curve (all of it when it is shorter), renamed `name`.
+pub fn truncate(c: &TrainingCurve, horizon: u64, name: &str) -> TrainingCurve {
     let keep = c.steps.iter().take_while(|&&s| s <= horizon).count();
     TrainingCurve {
         name: name.to_string(),

@@ -643,25 +643,24 @@ fn search_then_polish<L: LossLaw + ?Sized, F: LossLaw + ?Sized>(
 /// The largest LR any curve reaches up to its last observed step: the peak a prior's mean may
 /// follow ([`PriorTerm::slope_ln_peak`]), the same value as [`FittedLaw::lr_range_seen`]`[1]`.
 fn peak_lr_seen(curves: &[TrainingCurve]) -> f64 {
+    curve_peaks(curves).fold(0.0, f64::max)
+}
+
+/// Each curve's largest LR up to its last observed step (curves without points left out).
+fn curve_peaks(curves: &[TrainingCurve]) -> impl Iterator<Item = f64> + '_ {
     curves
         .iter()
         .filter(|c| !c.steps.is_empty())
         .map(|c| lr_range(&c.lrs[..c.steps.last().copied().unwrap_or(0) as usize])[1])
-        .fold(0.0, f64::max)
 }
 
 /// Peak LRs of the fit curves more than this factor apart count as different peaks.
 const MIXED_PEAK_RATIO: f64 = 1.2;
 
-/// The smallest and largest of the fit curves' peak LRs (each curve's largest LR up to its last
-/// observed step) when they lie more than [`MIXED_PEAK_RATIO`] apart; `None` otherwise.
+/// The smallest and largest of the fit curves' peak LRs ([`curve_peaks`]) when they lie more
+/// than [`MIXED_PEAK_RATIO`] apart; `None` otherwise.
 fn mixed_peaks(curves: &[TrainingCurve]) -> Option<[f64; 2]> {
-    let peaks: Vec<f64> = curves
-        .iter()
-        .filter(|c| !c.steps.is_empty())
-        .map(|c| lr_range(&c.lrs[..c.steps.last().copied().unwrap_or(0) as usize])[1])
-        .filter(|p| *p > 0.0)
-        .collect();
+    let peaks: Vec<f64> = curve_peaks(curves).filter(|p| *p > 0.0).collect();
     let [lo, hi] = lr_range(&peaks);
     (peaks.len() > 1 && hi > MIXED_PEAK_RATIO * lo).then_some([lo, hi])
 }

@@ -23,12 +23,22 @@ use suites::public_data;
 /// horizons each, and the 210M model at three.
 const CELLS: usize = 28;
 
-fn assessments(root: &std::path::Path, law: &str) -> Vec<Assessment> {
+fn assessments(sets: &[sizes::SizeSet], law: &str) -> Vec<Assessment> {
     let choice: LawChoice = law.parse().unwrap();
-    sizes::size_sets(root)
-        .iter()
+    sets.iter()
         .map(|set| sizes::size_assess(set, &choice))
         .collect()
+}
+
+/// Every fit of `rows` warns that its curves peak at different LRs.
+fn all_warn(rows: &[Assessment]) -> bool {
+    rows.iter().all(|a| {
+        a.fitted
+            .report
+            .warnings
+            .iter()
+            .any(|w| w.contains("peak at different LRs"))
+    })
 }
 
 /// Held-out final errors (predicted − observed) of every cell.
@@ -62,7 +72,7 @@ fn every_law_predicts_the_lower_peak_cooldowns_too_high_and_autos_band_misses_th
     }
     let mut summaries = Vec::new();
     for law in ["sde", "momentum", "momentum:sat=1", "auto"] {
-        let rows = assessments(&root, law);
+        let rows = assessments(&sets, law);
         let refs: Vec<&Assessment> = rows.iter().collect();
         let s = summarise(&refs);
         println!("{}", summary_line(law, &s));
@@ -74,15 +84,7 @@ fn every_law_predicts_the_lower_peak_cooldowns_too_high_and_autos_band_misses_th
             "{law}: {high} of {} predicted too high",
             e.len()
         );
-        assert!(
-            rows.iter().all(|a| a
-                .fitted
-                .report
-                .warnings
-                .iter()
-                .any(|w| w.contains("peak at different LRs"))),
-            "{law}: every fit warns about its fit curves' different peaks"
-        );
+        assert!(all_warn(&rows), "{law}: a fit does not warn");
         summaries.push((law, s));
     }
     let mae = |law: &str| {
@@ -107,7 +109,7 @@ fn every_law_predicts_the_lower_peak_cooldowns_too_high_and_autos_band_misses_th
         "auto's band covers {:.0} %: update the section",
         100.0 * auto.coverage()
     );
-    // What the section recommends: `sde`'s band covers these sets (measured 25/28, 89 %).
+    // `sde`'s band covers these sets (measured 25/28, 89 %), though not the grid's below.
     let sde = &summaries[0].1;
     assert!(
         (0.80..=0.95).contains(&sde.coverage()),
@@ -160,4 +162,34 @@ fn rank_calls_gaps_significant_that_are_observed_the_other_way() {
         wrong_sign as f64 > 0.05 * significant as f64,
         "{wrong_sign} of {significant} significant gaps observed the other way: update the section"
     );
+}
+
+#[test]
+#[ignore = "needs ../shared/data/public (not in a clone of the repository)"]
+fn on_the_124m_grid_across_two_peaks_every_law_predicts_every_cooldown_too_high() {
+    let Some(root) = public_data() else {
+        eprintln!("skipping: ../shared/data/public not found");
+        return;
+    };
+    let sets = sizes::grid_cross_peak_sets(&root);
+    // lr 5e-4 with the cosine at 1e-3 (T 25k, 50k), lr 1e-3 with the cosine at 2e-3 (T 15k–50k).
+    assert_eq!(sets.len(), 6, "cells of the grid across two peaks");
+    for law in ["sde", "momentum", "momentum:sat=1", "auto"] {
+        let rows = assessments(&sets, law);
+        let refs: Vec<&Assessment> = rows.iter().collect();
+        let s = summarise(&refs);
+        println!("{}", summary_line(law, &s));
+        let e = errors(&rows);
+        // Measured: 36 of 36 too high for every law; `auto` 0.0497 with 10/36 (28 %) covered.
+        assert!(e.iter().all(|x| *x > 0.0), "{law}: {e:?}");
+        assert!(all_warn(&rows), "{law}: a fit does not warn");
+        if law == "auto" {
+            assert!(
+                s.coverage() < 0.5,
+                "auto covers {:.0} %",
+                100.0 * s.coverage()
+            );
+            assert!(s.final_mae > 0.03, "auto's MAE {:.4}", s.final_mae);
+        }
+    }
 }

@@ -8,7 +8,8 @@
 //! LRSDE_ACC_SKIP_GRID=1 cargo run --release --example accuracy      # MPL tables only
 //! LRSDE_ACC_SKIP_MPL=1 cargo run --release --example accuracy       # lr-scheduling grid only
 //! LRSDE_ACC_GRID_MAX_T=15000 cargo run --release --example accuracy # grid horizons ≤ 15000
-//! LRSDE_ACC_SKIP_SIZES=1 cargo run --release --example accuracy     # without the model-size sets
+//! LRSDE_ACC_SKIP_SIZES=1 cargo run --release --example accuracy     # without the two-peak tables
+//! LRSDE_ACC_HALF_PEAK=1 … -- bands  # the grid's two-peak cells fitted at 2p only (experiment)
 //! cargo run --release --example accuracy -- bands                   # predictive bands, auto
 //! cargo run --release --example accuracy -- bands sde momentum auto # the same, chosen laws
 //! LRSDE_ACC_CONTINUED=1 cargo run --release --example accuracy -- bands # + continued training
@@ -138,22 +139,35 @@ fn main() {
         grid_table(&root, &rows, &show);
     }
     if std::env::var_os("LRSDE_ACC_SKIP_SIZES").is_none() {
-        println!(
-            "\n### lr-scheduling model-size sets: fit stable + cosine, predict the 20 % cooldown\n\n{SUMMARY_HEADER}"
-        );
-        let sets = sizes::size_sets(&root);
-        let mut means = Vec::new();
-        for (name, row) in &rows {
-            let mut evals = Vec::new();
-            for set in &sets {
-                let e = row.eval(|law| sizes::size_eval(set, law), &set.fit);
-                show(set.label.clone(), &e);
-                evals.push(e);
+        for (title, sets) in two_peak_tables(&root) {
+            println!(
+                "\n### {title}: fit stable + cosine, predict the cooldowns\n\n{SUMMARY_HEADER}"
+            );
+            let mut means = Vec::new();
+            for (name, row) in &rows {
+                let mut evals = Vec::new();
+                for set in &sets {
+                    let e = row.eval(|law| sizes::size_eval(set, law), &set.fit);
+                    show(set.label.clone(), &e);
+                    evals.push(e);
+                }
+                means.push((*name, evals));
             }
-            means.push((*name, evals));
+            print_means(&means);
         }
-        print_means(&means);
     }
+}
+
+/// The tables whose fit curves peak at two LRs (docs/accuracy.md, "Model-size sets"): the
+/// model-size sets and the 124M grid across two peaks.
+fn two_peak_tables(root: &std::path::Path) -> [(&'static str, Vec<sizes::SizeSet>); 2] {
+    [
+        ("lr-scheduling model-size sets", sizes::size_sets(root)),
+        (
+            "lr-scheduling 124M grid across two peaks",
+            sizes::grid_cross_peak_sets(root),
+        ),
+    ]
 }
 
 /// The 124M grid's table: every row of `rows` on every cell, then the means.
@@ -337,20 +351,21 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
         tables.push(("lr-scheduling 124M grid".to_string(), per_law));
     }
     if std::env::var_os("LRSDE_ACC_SKIP_SIZES").is_none() {
-        let sets = sizes::size_sets(root);
-        println!("\n### lr-scheduling model-size sets\n\n{BAND_HEADER}");
-        let mut per_law = Vec::new();
-        for (name, choice) in names.iter().zip(&choices) {
-            let mut rows = Vec::new();
-            for set in &sets {
-                let a = sizes::size_assess(set, choice);
-                println!("{}", band_row(&format!("{} {name}", set.label), &a));
-                verbose(&a);
-                rows.push(a);
+        for (title, sets) in two_peak_tables(root) {
+            println!("\n### {title}\n\n{BAND_HEADER}");
+            let mut per_law = Vec::new();
+            for (name, choice) in names.iter().zip(&choices) {
+                let mut rows = Vec::new();
+                for set in &sets {
+                    let a = sizes::size_assess(set, choice);
+                    println!("{}", band_row(&format!("{} {name}", set.label), &a));
+                    verbose(&a);
+                    rows.push(a);
+                }
+                per_law.push(rows);
             }
-            per_law.push(rows);
+            tables.push((title.to_string(), per_law));
         }
-        tables.push(("lr-scheduling model-size sets".to_string(), per_law));
     }
     if std::env::var_os("LRSDE_ACC_CONTINUED").is_some() {
         let sets = fork_sets(root);

@@ -12,7 +12,7 @@
 #![allow(dead_code)]
 
 use crate::bands::assess_set;
-use crate::suites::{fit_options_for, truncate};
+use crate::suites::{fit_options_for, grid_sets, truncate};
 use lrsde::assess::metrics::{Evaluation, evaluate};
 use lrsde::assess::{Assessment, LawChoice};
 use lrsde::data::{ReadOptions, TrainingCurve, read_curve};
@@ -146,6 +146,39 @@ pub fn size_sets(root: &Path) -> Vec<SizeSet> {
             cells
         })
         .collect()
+}
+
+/// The same protocol on the 124M grid's runs: per peak `p` whose doubled peak `2p` has a cell
+/// of the same horizon, fit on the stable run at `p` truncated to `T` plus the cosine at `2p`,
+/// and predict the WSD cooldowns at `p` (every fraction). A second set of fits across two peak
+/// LRs, from other runs (one 124M model, cooldowns of 10–90 %).
+pub fn grid_cross_peak_sets(root: &Path) -> Vec<SizeSet> {
+    let cells = grid_sets(root, u64::MAX);
+    let mut out = Vec::new();
+    for low in &cells {
+        let high = cells
+            .iter()
+            .find(|c| c.horizon == low.horizon && (c.peak / low.peak - 2.0).abs() < 1e-9);
+        if let Some(high) = high {
+            // Experiment (LRSDE_ACC_HALF_PEAK=1): both fit curves at 2p, the cooldowns at p.
+            let (fit, what) = if std::env::var_os("LRSDE_ACC_HALF_PEAK").is_some() {
+                (high.fit.clone(), "fit at")
+            } else {
+                (vec![low.fit[0].clone(), high.fit[1].clone()], "cosine")
+            };
+            out.push(SizeSet {
+                label: format!(
+                    "124M lr {} ({what} {}) T {}",
+                    low.peak, high.peak, low.horizon
+                ),
+                peak: low.peak,
+                horizon: low.horizon,
+                fit,
+                test: low.test.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// `slimpajama L10 H8 bs50x2` from a run name (`…_nlayers10_nhead8`, tail `bs50x2_…`), with

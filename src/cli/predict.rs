@@ -83,7 +83,8 @@ pub fn run(args: &Args) -> CliResult<()> {
     let sched = ScheduleArg::from_candidate(&candidate);
     let grid = sched.grid.prefix(k as usize);
     let lrs = grid.as_slice();
-    for w in super::warnings::extrapolation(fitted, lrs) {
+    let peak = lrs.iter().copied().fold(0.0, f64::max);
+    for w in lrsde::rank::extrapolation_warnings(fitted, peak, lrs.len() as u64) {
         eprintln!("warning: {w}");
     }
     let steps: Vec<u64> = (1..=k).collect();

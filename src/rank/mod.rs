@@ -28,6 +28,7 @@ pub use continued::{
     Continuation, ContinueOptions, LevelCorrection, continue_from, continued_schedule, fork_prefix,
 };
 pub use error::RankError;
+pub use eval::extrapolation_warnings;
 pub use ranking::{Candidate, RankEntry, RankOptions, Ranking, rank};
 pub use search::{
     DefaultPeak, SearchEdge, SearchOptions, SearchPoint, SearchResult, SearchSpec, search,

@@ -78,6 +78,9 @@ struct NestedEvidence {
     degenerate: Option<String>,
     /// The held-out refits significantly favour the plain law (F test).
     refits_against: bool,
+    /// Whether `refits_against` vetoes the saturating law: not when the fit curves peak at
+    /// two LRs ([`nested_evidence`]).
+    refits_veto: bool,
 }
 
 impl NestedEvidence {
@@ -89,12 +92,15 @@ impl NestedEvidence {
             critical: chi2_critical(),
             degenerate: None,
             refits_against: true,
+            refits_veto: true,
         }
     }
 
     /// Whether the saturating law is kept.
     fn keeps_saturated(&self) -> bool {
-        self.lr > self.critical && self.degenerate.is_none() && !self.refits_against
+        self.lr > self.critical
+            && self.degenerate.is_none()
+            && !(self.refits_against && self.refits_veto)
     }
 }
 
@@ -152,13 +158,18 @@ fn log_residuals(fitted: &FittedLaw, curves: &[TrainingCurve]) -> Option<Vec<Vec
 ///   law of the LR response (on the 124M grid lr 1e-4 T 25k it gave a band 818 wide):
 ///   rejected whatever its cost.
 /// * Refit errors significantly lower for the plain law (the F test [`choose`] uses) are
-///   evidence against the saturating one that the full fit cannot see.
+///   evidence against the saturating one that the full fit cannot see — unless
+///   `refits_veto` is false: with fit curves at two peak LRs the full fits see progress at
+///   both LRs, which is what saturation is about, while the refits still only extrapolate in
+///   time; there their veto kept the plain law on fits that predicted the lower peak's
+///   cooldowns worse (docs/accuracy.md, "Model-size sets").
 fn nested_evidence(
     plain: &FittedLaw,
     sat: &FittedLaw,
     curves: &[TrainingCurve],
     refit_plain: (f64, usize),
     refit_sat: (f64, usize),
+    refits_veto: bool,
 ) -> NestedEvidence {
     let critical = chi2_critical();
     let refits_against = f_favours(refit_plain, refit_sat);
@@ -183,6 +194,7 @@ fn nested_evidence(
             critical,
             degenerate,
             refits_against,
+            refits_veto,
         };
     };
     let rss = |r: &[Vec<f64>]| r.iter().flatten().map(|x| x * x).sum::<f64>();
@@ -214,6 +226,7 @@ fn nested_evidence(
         critical,
         degenerate,
         refits_against,
+        refits_veto,
     }
 }
 
@@ -308,7 +321,14 @@ fn nested_reason(ev: &NestedEvidence, scored: &[(AnyLaw, f64, Vec<SegmentError>)
         scored[1].1,
         scored[1].2.len()
     );
-    if ev.keeps_saturated() {
+    if ev.keeps_saturated() && ev.refits_against {
+        format!(
+            "{sat} fits the curves better than {plain} beyond chance ({lr}) and its fit has no \
+             parameter on a collapse bound; the held-out refits favour {plain} ({refits}), but \
+             the fit curves peak at two LRs, where the full fits see progress at both and the \
+             refits of shortened curves have no veto (docs/accuracy.md, \"Model-size sets\")"
+        )
+    } else if ev.keeps_saturated() {
         format!(
             "{sat} fits the curves better than {plain} beyond chance ({lr}), its fit has no \
              parameter on a collapse bound, and the held-out refits do not significantly \
@@ -316,7 +336,7 @@ fn nested_reason(ev: &NestedEvidence, scored: &[(AnyLaw, f64, Vec<SegmentError>)
         )
     } else if let Some(d) = &ev.degenerate {
         format!("kept {plain}: the fit of {sat} is degenerate ({d})")
-    } else if ev.refits_against {
+    } else if ev.refits_against && ev.refits_veto {
         format!(
             "kept {plain}: the held-out refits favour it significantly over {sat} ({refits}; F \
              test at 10 %)"
@@ -411,7 +431,8 @@ pub fn fit_choice(
             let mut nested = None;
             if !single_shape && family == 0 && scored[1].1.is_finite() {
                 let count = |i: usize| (scored[i].1, scored[i].2.len());
-                if f_favours(count(0), count(1)) {
+                let refits_veto = crate::fit::mixed_peaks(curves).is_none();
+                if refits_veto && f_favours(count(0), count(1)) {
                     // The refits veto the saturating law whatever its full fit shows: that
                     // fit (~100 × the plain law's cost) is skipped.
                     nested = Some(NestedEvidence::refuted());
@@ -419,7 +440,14 @@ pub fn fit_choice(
                     let plain = fit_law(scored[0].0.clone(), curves, options).ok();
                     let sat = fit_law(scored[1].0.clone(), curves, options).ok();
                     if let (Some(p), Some(s)) = (&plain, &sat) {
-                        nested = Some(nested_evidence(p, s, curves, count(0), count(1)));
+                        nested = Some(nested_evidence(
+                            p,
+                            s,
+                            curves,
+                            count(0),
+                            count(1),
+                            refits_veto,
+                        ));
                     }
                     (full[0], full[1]) = (plain, sat);
                 }
@@ -718,7 +746,7 @@ mod tests {
         let curves = sat_curves(&[2.0, 3.0, 0.5, 0.01, 0.3]);
         let (plain, sat) = fits(&curves);
         let even = (0.01, 4);
-        let ev = nested_evidence(&plain, &sat, &curves, even, even);
+        let ev = nested_evidence(&plain, &sat, &curves, even, even, true);
         assert!(ev.lr > ev.critical, "{ev:?}");
         assert!((ev.critical - 2.706).abs() < 1e-3, "χ²₁ 90 % quantile");
         // The scatter has no lag-1 correlation to speak of: nearly every point counts.
@@ -726,14 +754,23 @@ mod tests {
         assert!(ev.keeps_saturated(), "{ev:?}");
 
         // Refits that favour the plain law significantly (RMS ratio 3 > √4.107) refute it.
-        let ev = nested_evidence(&plain, &sat, &curves, (0.01, 4), (0.03, 4));
+        let ev = nested_evidence(&plain, &sat, &curves, (0.01, 4), (0.03, 4), true);
         assert!(ev.refits_against && !ev.keeps_saturated(), "{ev:?}");
+        // … except where the fit curves peak at two LRs: there the refits have no veto, and
+        // the report says why they were overruled.
+        let ev = nested_evidence(&plain, &sat, &curves, (0.01, 4), (0.03, 4), false);
+        assert!(ev.refits_against && ev.keeps_saturated(), "{ev:?}");
+        let why = nested_reason(&ev, &scored(&[(0.01, 4), (0.03, 4)]));
+        assert!(
+            why.contains("peak at two LRs") && why.contains("no veto"),
+            "{why}"
+        );
 
         // The collapse basin: `eta_c` and `C` on their lower bounds.
         let mut collapsed = sat.clone();
         collapsed.params.insert("eta_c".into(), 1e-3);
         collapsed.report.params_at_bounds = vec!["C".into(), "eta_c".into()];
-        let ev = nested_evidence(&plain, &collapsed, &curves, even, even);
+        let ev = nested_evidence(&plain, &collapsed, &curves, even, even, true);
         let d = ev.degenerate.clone().expect("degenerate");
         assert!(d.contains("eta_c") && d.contains('C'), "{d}");
         assert!(!ev.keeps_saturated());
@@ -745,7 +782,7 @@ mod tests {
         at_top.params.insert("eta_c".into(), 1e4);
         at_top.report.params_at_bounds = vec!["C".into(), "eta_c".into()];
         assert_eq!(
-            nested_evidence(&plain_c, &at_top, &curves, even, even).degenerate,
+            nested_evidence(&plain_c, &at_top, &curves, even, even, true).degenerate,
             None
         );
     }
@@ -755,7 +792,7 @@ mod tests {
         // `eta_c` = 1e4 (its upper bound) is the plain law to 1e-4 relative in the LRs.
         let curves = sat_curves(&[2.0, 3.0, 0.5, 0.01, 1e4]);
         let (plain, sat) = fits(&curves);
-        let ev = nested_evidence(&plain, &sat, &curves, (0.01, 4), (0.01, 4));
+        let ev = nested_evidence(&plain, &sat, &curves, (0.01, 4), (0.01, 4), true);
         assert!(ev.lr <= ev.critical, "{ev:?}");
         assert!(!ev.keeps_saturated(), "{ev:?}");
     }

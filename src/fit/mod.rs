@@ -659,7 +659,7 @@ const MIXED_PEAK_RATIO: f64 = 1.2;
 
 /// The smallest and largest of the fit curves' peak LRs ([`curve_peaks`]) when they lie more
 /// than [`MIXED_PEAK_RATIO`] apart; `None` otherwise.
-fn mixed_peaks(curves: &[TrainingCurve]) -> Option<[f64; 2]> {
+pub(crate) fn mixed_peaks(curves: &[TrainingCurve]) -> Option<[f64; 2]> {
     let peaks: Vec<f64> = curve_peaks(curves).filter(|p| *p > 0.0).collect();
     let [lo, hi] = lr_range(&peaks);
     (peaks.len() > 1 && hi > MIXED_PEAK_RATIO * lo).then_some([lo, hi])
@@ -671,10 +671,9 @@ fn mixed_peaks_warning(lo: f64, hi: f64) -> String {
     format!(
         "the fit curves peak at different LRs ({lo:.3e} to {hi:.3e}); on the public data every \
          law predicted nearly every WSD cooldown at the lower peak too high when the cosine ran \
-         at twice that peak: `auto` by 0.030 on average with its 90 % band covering 9 of 28 \
-         finals (model-size sets), by 0.050 covering 10 of 36 (124M grid), against 0.006 when \
-         every fit curve ran at the predicted peak (docs/accuracy.md, \"Model-size sets\"); \
-         compare schedules with fits of curves run at their peak"
+         at twice that peak, `auto` by 0.027-0.031 on average against 0.006 when every fit \
+         curve ran at the predicted peak, with a band 6 times as wide (docs/accuracy.md, \
+         \"Model-size sets\"); compare schedules with fits of curves run at their peak"
     )
 }
 

@@ -43,6 +43,17 @@ fn all_warn(rows: &[Assessment]) -> bool {
     })
 }
 
+/// `law` on every cell of `sets`: the assessments, their summary (printed) and their held-out
+/// final errors.
+fn measure(sets: &[sizes::SizeSet], law: &str) -> (Vec<Assessment>, bands::BandSummary, Vec<f64>) {
+    let rows = assessments(sets, law);
+    let refs: Vec<&Assessment> = rows.iter().collect();
+    let summary = summarise(&refs);
+    println!("{}", summary_line(law, &summary));
+    let e = errors(&rows);
+    (rows, summary, e)
+}
+
 /// Held-out final errors (predicted − observed) of every cell.
 fn errors(rows: &[Assessment]) -> Vec<f64> {
     rows.iter()
@@ -74,11 +85,7 @@ fn on_the_model_size_sets_every_law_predicts_the_cooldowns_too_high_and_autos_ba
     }
     let mut summaries = Vec::new();
     for law in ["sde", "momentum", "momentum:sat=1", "auto"] {
-        let rows = assessments(&sets, law);
-        let refs: Vec<&Assessment> = rows.iter().collect();
-        let s = summarise(&refs);
-        println!("{}", summary_line(law, &s));
-        let e = errors(&rows);
+        let (rows, s, e) = measure(&sets, law);
         let high = e.iter().filter(|x| **x > 0.0).count();
         // Measured: 28, 28, 27 and 28 of 28 too high.
         assert!(
@@ -187,11 +194,7 @@ fn on_the_124m_grid_across_two_peaks_every_law_predicts_every_cooldown_too_high(
     assert_eq!(sets.len(), 6, "cells of the grid across two peaks");
     let mut maes = Vec::new();
     for law in ["sde", "momentum", "momentum:sat=1", "auto"] {
-        let rows = assessments(&sets, law);
-        let refs: Vec<&Assessment> = rows.iter().collect();
-        let s = summarise(&refs);
-        println!("{}", summary_line(law, &s));
-        let e = errors(&rows);
+        let (rows, s, e) = measure(&sets, law);
         // Measured: 36 of 36 too high for every law.
         assert!(e.iter().all(|x| *x > 0.0), "{law}: {e:?}");
         assert!(all_warn(&rows), "{law}: a fit does not warn");

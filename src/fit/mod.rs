@@ -654,15 +654,12 @@ fn curve_peaks(curves: &[TrainingCurve]) -> impl Iterator<Item = f64> + '_ {
         .map(|c| lr_range(&c.lrs[..c.steps.last().copied().unwrap_or(0) as usize])[1])
 }
 
-/// Peak LRs of the fit curves more than this factor apart count as different peaks.
-const MIXED_PEAK_RATIO: f64 = 1.2;
-
 /// The smallest and largest of the fit curves' peak LRs ([`curve_peaks`]) when they lie more
-/// than [`MIXED_PEAK_RATIO`] apart; `None` otherwise.
+/// than [`crate::schedule::SAME_PEAK_RATIO`] apart; `None` otherwise.
 pub(crate) fn mixed_peaks(curves: &[TrainingCurve]) -> Option<[f64; 2]> {
     let peaks: Vec<f64> = curve_peaks(curves).filter(|p| *p > 0.0).collect();
     let [lo, hi] = lr_range(&peaks);
-    (peaks.len() > 1 && hi > MIXED_PEAK_RATIO * lo).then_some([lo, hi])
+    (peaks.len() > 1 && hi > crate::schedule::SAME_PEAK_RATIO * lo).then_some([lo, hi])
 }
 
 /// What the public data showed about fits whose curves peak at different LRs

@@ -209,11 +209,8 @@ pub fn extrapolation_warnings(fitted: &FittedLaw, peak: f64, steps: u64) -> Vec<
     w
 }
 
-/// Peaks more than this factor from every fit curve's peak are another peak.
-const OTHER_PEAK_RATIO: f64 = 1.2;
-
 /// The warning for a schedule whose `peak` is below the largest fitted LR but more than
-/// [`OTHER_PEAK_RATIO`] from every fit curve's peak, with what the public data showed
+/// [`crate::schedule::SAME_PEAK_RATIO`] from every fit curve's peak, with what the public data showed
 /// (docs/accuracy.md, "Model-size sets").
 fn other_peak(fitted: &FittedLaw, peak: f64) -> Option<String> {
     let peaks: Vec<f64> = fitted
@@ -222,7 +219,8 @@ fn other_peak(fitted: &FittedLaw, peak: f64) -> Option<String> {
         .map(|c| c.lr_range[1])
         .filter(|p| *p > 0.0)
         .collect();
-    let near = |p: &f64| peak <= p * OTHER_PEAK_RATIO && p <= &(peak * OTHER_PEAK_RATIO);
+    let ratio = crate::schedule::SAME_PEAK_RATIO;
+    let near = |p: &f64| peak <= p * ratio && *p <= peak * ratio;
     if peak <= 0.0 || peaks.is_empty() || peaks.iter().any(near) {
         return None;
     }

@@ -102,6 +102,17 @@ pub use tabulated::Tabulated;
 /// ```
 pub const SAME_LR_RTOL: f64 = 1e-6;
 
+/// Peak LRs within this factor of each other count as one peak: a fit whose curves peak
+/// further apart fits across peaks, and a schedule whose peak is further from every fit
+/// curve's runs at a peak the fit never saw (both warned about: docs/accuracy.md, "Model-size
+/// sets").
+///
+/// ```
+/// let (fitted, candidate) = (1e-3, 5e-4);
+/// assert!(fitted > candidate * lrsde::schedule::SAME_PEAK_RATIO);
+/// ```
+pub const SAME_PEAK_RATIO: f64 = 1.2;
+
 /// The family names of the spec grammar.
 pub const FAMILIES: [&str; 9] = [
     "constant", "cosine", "linear", "wsd", "step", "twostage", "exp", "invsqrt", "poly",

@@ -256,14 +256,23 @@ impl Fit {
             )));
         }
         let predictor = self.batched(batch_schedule)?;
-        let (band, mut lrs) = blocking::run(py, &Cancel::default(), move || {
-            let grid = candidate.schedule.grid().prefix(k as usize);
+        let label = candidate.label.clone();
+        let (band, mut lrs, warnings) = blocking::run(py, &Cancel::default(), move || {
+            let full = candidate.schedule.grid();
+            let grid = full.prefix(k as usize);
             let steps: Vec<u64> = (1..=k).collect();
+            // The warnings `lrsde predict` prints: an LR, peak or horizon the fit never saw
+            // (the schedule's peak, also when `steps` ends inside its warmup).
+            let peak = full.as_slice().iter().copied().fold(0.0, f64::max);
+            let warnings = lrsde::rank::extrapolation_warnings(predictor.fitted(), peak, k);
             predictor
                 .predict_band(&grid, &steps)
-                .map(|b| (b, grid.into_vec()))
+                .map(|b| (b, grid.into_vec(), warnings))
         })?
         .map_err(|e| errors::to_py(&e))?;
+        for w in &warnings {
+            warn(py, &format!("{label}: {w}"))?;
+        }
         // Every update is a row: the LR column is the grid itself.
         lrs.truncate(band.steps.len());
         frame(

@@ -184,6 +184,17 @@ def test_a_prior_for_another_law_or_parameter_is_a_value_error():
         lrsde.fit([CURVES[0]], law="momentum", prior={"law": "momentum", "terms": []})
 
 
+def test_predict_warns_as_the_cli_about_a_peak_no_fit_curve_ran_at(both, cli, tmp_path):
+    path, fit = both
+    half = "wsd:peak=1.5e-4,steps=24000,warmup=2160"
+    code, _, err = cli("predict", "--fit", path, "--schedule", half, "--steps", 100,
+                       "-o", tmp_path / "half.csv")
+    assert code == 0, err
+    assert "peak LR 1.500e-4 is not the peak of any fit curve (3.000e-4)" in err
+    with pytest.warns(UserWarning, match=r"not the peak of any fit curve \(3\.000e-4\)"):
+        fit.predict(half, steps=100)
+
+
 def test_predict_follows_a_batch_schedule_as_the_cli(cli, tmp_path):
     # A curve with a batch ramp (64, then 128), fitted by a `sim:` law, which keeps the ramp's
     # largest batch as the reference of its noise.

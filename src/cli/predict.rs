@@ -83,7 +83,9 @@ pub fn run(args: &Args) -> CliResult<()> {
     let sched = ScheduleArg::from_candidate(&candidate);
     let grid = sched.grid.prefix(k as usize);
     let lrs = grid.as_slice();
-    let peak = lrs.iter().copied().fold(0.0, f64::max);
+    // The schedule's peak, not the predicted prefix's: `--steps` inside a warmup is still a
+    // prediction of that schedule.
+    let peak = sched.grid.as_slice().iter().copied().fold(0.0, f64::max);
     for w in lrsde::rank::extrapolation_warnings(fitted, peak, lrs.len() as u64) {
         eprintln!("warning: {w}");
     }

@@ -153,7 +153,10 @@ def test_sweep_in_worker_processes():
     schedules = [lrsde.Schedule(f"cosine:peak={p},steps=2000") for p in (1e-4, 3e-4)]
     with concurrent.futures.ProcessPoolExecutor(max_workers=2) as pool:
         remote = list(pool.map(_final_loss, [(fit, s) for s in schedules]))
-    assert remote == [_final_loss((fit, s)) for s in schedules]
+    # 1e-4 is no fit curve's peak: predict says so (the workers print it).
+    with pytest.warns(UserWarning, match="not the peak of any fit curve"):
+        local = [_final_loss((fit, s)) for s in schedules]
+    assert remote == local
 
 
 def test_without_pandas_tables_are_dicts_of_arrays(monkeypatch):

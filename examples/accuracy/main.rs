@@ -143,16 +143,13 @@ fn main() {
             println!(
                 "\n### {title}: fit stable + cosine, predict the cooldowns\n\n{SUMMARY_HEADER}"
             );
-            let mut means = Vec::new();
-            for (name, row) in &rows {
-                let mut evals = Vec::new();
-                for set in &sets {
-                    let e = row.eval(|law| sizes::size_eval(set, law), &set.fit);
-                    show(set.label.clone(), &e);
-                    evals.push(e);
-                }
-                means.push((*name, evals));
-            }
+            let means = law_rows(
+                &rows,
+                &sets,
+                |set| (set.label.clone(), &set.fit),
+                sizes::size_eval,
+                &show,
+            );
             print_means(&means);
         }
     }
@@ -183,18 +180,40 @@ fn grid_table(
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(u64::MAX);
-    let mut means = Vec::new();
     let sets = grid_sets(root, max_t);
-    for (name, row) in rows {
-        let mut evals = Vec::new();
-        for set in &sets {
-            let e = row.eval(|law| grid_cell(set, law).eval, &set.fit);
-            show(format!("lr {} T {}", set.peak, set.horizon), &e);
-            evals.push(e);
-        }
-        means.push((*name, evals));
-    }
+    let means = law_rows(
+        rows,
+        &sets,
+        |set| (format!("lr {} T {}", set.peak, set.horizon), &set.fit),
+        |set, law| grid_cell(set, law).eval,
+        show,
+    );
     print_means(&means);
+}
+
+/// Every row of `rows` on every one of `sets` (`cell`: its label and fit curves, `eval`: one
+/// law's evaluation), each shown as it comes; per row, its evaluations (for [`print_means`]).
+fn law_rows<'a, S>(
+    rows: &'a [(&'a str, Row)],
+    sets: &[S],
+    cell: impl Fn(&S) -> (String, &Vec<lrsde::data::TrainingCurve>),
+    eval: impl Fn(&S, &AnyLaw) -> lrsde::assess::metrics::Evaluation,
+    show: &impl Fn(String, &lrsde::assess::metrics::Evaluation),
+) -> Vec<(&'a str, Vec<lrsde::assess::metrics::Evaluation>)> {
+    rows.iter()
+        .map(|(name, row)| {
+            let evals = sets
+                .iter()
+                .map(|set| {
+                    let (label, fit) = cell(set);
+                    let e = row.eval(|law| eval(set, law), fit);
+                    show(label, &e);
+                    e
+                })
+                .collect();
+            (*name, evals)
+        })
+        .collect()
 }
 
 /// The fit curves, or with `LRSDE_ACC_FIT_ALL=1` (a bound, not a prediction) the fit and the
@@ -313,17 +332,13 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
             ("Two-curve split", &TWO_FIT[..], &TWO_TEST[..]),
         ] {
             println!("\n### {title}\n\n{BAND_HEADER}");
-            let mut per_law = Vec::new();
-            for (name, choice) in names.iter().zip(&choices) {
-                let mut rows = Vec::new();
-                for size in MPL_SIZES {
-                    let a = mpl_assess(root, choice, size, fit, test);
-                    println!("{}", band_row(&format!("{size}M {name}"), &a));
-                    verbose(&a);
-                    rows.push(a);
-                }
-                per_law.push(rows);
-            }
+            let per_law = band_rows(
+                &names,
+                &choices,
+                &MPL_SIZES,
+                |size| format!("{size}M"),
+                |&size, choice| mpl_assess(root, choice, size, fit, test),
+            );
             tables.push((title.to_string(), per_law));
         }
     }
@@ -334,36 +349,25 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
             .unwrap_or(u64::MAX);
         let sets = grid_sets(root, max_t);
         println!("\n### lr-scheduling 124M grid\n\n{BAND_HEADER}");
-        let mut per_law = Vec::new();
-        for (name, choice) in names.iter().zip(&choices) {
-            let mut rows = Vec::new();
-            for set in &sets {
-                let a = grid_assess(set, choice);
-                println!(
-                    "{}",
-                    band_row(&format!("lr {} T {} {name}", set.peak, set.horizon), &a)
-                );
-                verbose(&a);
-                rows.push(a);
-            }
-            per_law.push(rows);
-        }
+        let per_law = band_rows(
+            &names,
+            &choices,
+            &sets,
+            |set| format!("lr {} T {}", set.peak, set.horizon),
+            grid_assess,
+        );
         tables.push(("lr-scheduling 124M grid".to_string(), per_law));
     }
     if std::env::var_os("LRSDE_ACC_SKIP_SIZES").is_none() {
         for (title, sets) in two_peak_tables(root) {
             println!("\n### {title}\n\n{BAND_HEADER}");
-            let mut per_law = Vec::new();
-            for (name, choice) in names.iter().zip(&choices) {
-                let mut rows = Vec::new();
-                for set in &sets {
-                    let a = sizes::size_assess(set, choice);
-                    println!("{}", band_row(&format!("{} {name}", set.label), &a));
-                    verbose(&a);
-                    rows.push(a);
-                }
-                per_law.push(rows);
-            }
+            let per_law = band_rows(
+                &names,
+                &choices,
+                &sets,
+                |set| set.label.clone(),
+                sizes::size_assess,
+            );
             tables.push((title.to_string(), per_law));
         }
     }
@@ -376,10 +380,12 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
             Vec::new()
         };
         println!("\n### Continued training (124M cooldown branches)\n\n{BAND_HEADER}");
-        let mut per_law = Vec::new();
-        for (name, choice) in names.iter().zip(&choices) {
-            let mut rows = Vec::new();
-            for set in &sets {
+        let per_law = band_rows(
+            &names,
+            &choices,
+            &sets,
+            |set| set.label.clone(),
+            |set, choice| {
                 // LRSDE_ACC_PRIOR_FILE=FILE: one fixed prior file for every fork (e.g. the
                 // shipped examples/priors one) instead of the per-peak construction.
                 let p = match std::env::var_os("LRSDE_ACC_PRIOR_FILE") {
@@ -394,13 +400,9 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
                         t.sd_ln
                     );
                 }
-                let a = fork_assess(set, choice, p);
-                println!("{}", band_row(&format!("{} {name}", set.label), &a));
-                verbose(&a);
-                rows.push(a);
-            }
-            per_law.push(rows);
-        }
+                fork_assess(set, choice, p)
+            },
+        );
         tables.push(("Continued training".to_string(), per_law));
     }
     for (title, per_law) in &tables {
@@ -467,6 +469,31 @@ fn bands_tables(root: &std::path::Path, names: &[String]) {
             }
         }
     }
+}
+
+/// Per law of `names` / `choices`, its assessment (`assess`) on every one of `sets`, each
+/// printed as a band row labelled `label(set)` and the law's name as it comes.
+fn band_rows<S>(
+    names: &[String],
+    choices: &[lrsde::assess::LawChoice],
+    sets: &[S],
+    label: impl Fn(&S) -> String,
+    assess: impl Fn(&S, &lrsde::assess::LawChoice) -> lrsde::assess::Assessment,
+) -> Vec<Vec<lrsde::assess::Assessment>> {
+    names
+        .iter()
+        .zip(choices)
+        .map(|(name, choice)| {
+            sets.iter()
+                .map(|set| {
+                    let a = assess(set, choice);
+                    println!("{}", bands::band_row(&format!("{} {name}", label(set)), &a));
+                    verbose(&a);
+                    a
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// With `LRSDE_ACC_VERBOSE` set: every held-out final point of an assessment.

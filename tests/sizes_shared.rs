@@ -216,3 +216,32 @@ fn on_the_124m_grid_across_two_peaks_every_law_predicts_every_cooldown_too_high(
         }
     }
 }
+
+#[test]
+#[ignore = "needs ../shared/data/public (not in a clone of the repository)"]
+fn on_the_grids_other_pairs_of_peaks_auto_undercovers_and_errs_more_than_the_saturating_law() {
+    let Some(root) = public_data() else {
+        eprintln!("skipping: ../shared/data/public not found");
+        return;
+    };
+    let sets = sizes::grid_other_pair_sets(&root);
+    // Ordered pairs of the peaks 1e-4, 5e-4, 1e-3, 2e-3 at a shared horizon, without (p, 2p).
+    assert_eq!(sets.len(), 22, "cells of the grid's other pairs");
+    let (rows, auto, _) = measure(&sets, "auto");
+    let (_, sat, _) = measure(&sets, "momentum:sat=1");
+    assert!(all_warn(&rows), "a fit of auto does not warn");
+    // Measured: auto 0.0636, 64/102 (63 %) covered; momentum:sat=1 0.0426, 73/102 (72 %).
+    // These pairs were added after the two tables above as a check of rules chosen on them;
+    // a change that mends them breaks this test: update docs/accuracy.md and the warning.
+    assert!(
+        auto.coverage() < 0.80,
+        "auto covers {:.0} %: update the section",
+        100.0 * auto.coverage()
+    );
+    assert!(
+        sat.final_mae < auto.final_mae,
+        "momentum:sat=1 {:.4}, auto {:.4}: update the section",
+        sat.final_mae,
+        auto.final_mae
+    );
+}

@@ -1,5 +1,7 @@
 //! The `momentum` law's decay `λ` profiled per data set (issue 13, point 3): for every row of
-//! the MPL and grid tables and every `λ` of a grid, the fit cost, the leave-last-segment-out
+//! the MPL and grid tables and the two-peak tables (`LRSDE_ACC_SKIP_MPL`, `…_GRID`, `…_SIZES`
+//! leave tables out), and every `λ` of a grid (`LRSDE_ACC_LAMBDAS=0,0.9,0.999` replaces it; the
+//! law is `momentum` or `LRSDE_ACC_LAMBDA_LAW`, e.g. `momentum:sat=1`), the fit cost, the leave-last-segment-out
 //! RMS error and the held-out final-loss MAE; then the table means of three rules for choosing
 //! `λ` from the fit curves alone (fixed 0.999, least fit cost, least segment error) and of the
 //! rule that cheats (best held-out MAE per row, a bound on what any choice of `λ` can reach).
@@ -13,12 +15,24 @@ use lrsde::law::AnyLaw;
 use std::path::Path;
 
 /// The `λ` grid (0.999 is the default).
-const LAMBDAS: [f64; 9] = [
-    0.995, 0.997, 0.998, 0.9985, 0.999, 0.9992, 0.9994, 0.9996, 0.9998,
+const LAMBDAS: [f64; 11] = [
+    0.99, 0.993, 0.995, 0.997, 0.998, 0.9985, 0.999, 0.9992, 0.9994, 0.9996, 0.9998,
 ];
 
-/// Index of the default `λ = 0.999` in [`LAMBDAS`].
-const DEFAULT: usize = 4;
+/// The law's default `λ`.
+const DEFAULT: f64 = 0.999;
+
+/// Index of [`DEFAULT`] in [`lambdas`] (0 when the list lacks it).
+fn default_index() -> usize {
+    lambdas().iter().position(|&x| x == DEFAULT).unwrap_or(0)
+}
+
+/// [`LAMBDAS`], or the list in `LRSDE_ACC_LAMBDAS` (comma-separated).
+fn lambdas() -> Vec<f64> {
+    std::env::var("LRSDE_ACC_LAMBDAS").map_or(LAMBDAS.to_vec(), |v| {
+        v.split(',').map(|x| x.parse().expect("λ")).collect()
+    })
+}
 
 /// One `λ` on one data set.
 struct Point {
@@ -38,10 +52,12 @@ type Rule = fn(&[Point]) -> usize;
 
 /// One [`Point`] per `λ` of [`LAMBDAS`].
 fn profile(fit: &[TrainingCurve], test: &[TrainingCurve], warmup: u64) -> Vec<Point> {
-    LAMBDAS
+    lambdas()
         .iter()
         .map(|lam| {
-            let law: AnyLaw = format!("momentum:lambda={lam}").parse().expect("law");
+            let base = std::env::var("LRSDE_ACC_LAMBDA_LAW").unwrap_or_else(|_| "momentum".into());
+            let sep = if base.contains(':') { ',' } else { ':' };
+            let law: AnyLaw = format!("{base}{sep}lambda={lam}").parse().expect("law");
             let opts = fit_options();
             let cost = fit_law(law.clone(), fit, &opts).map_or(f64::NAN, |f| f.report.cost);
             let seg = segment_errors(&law, fit, &opts, &DEFAULT_CUTS).map_or(f64::NAN, |e| {
@@ -64,12 +80,16 @@ fn argmin(v: impl Iterator<Item = f64>) -> usize {
 
 /// Prints the profile of every row and the table means of each rule.
 pub fn print_profiles(root: &Path) {
-    assert_eq!(LAMBDAS[DEFAULT], 0.999, "DEFAULT indexes the law's default");
     let mut tables: Vec<(String, Table)> = Vec::new();
-    for (title, fit, test) in [
-        ("MPL split", &MPL_FIT[..], &MPL_TEST[..]),
-        ("Two-curve split", &TWO_FIT[..], &TWO_TEST[..]),
-    ] {
+    let mpl = if std::env::var_os("LRSDE_ACC_SKIP_MPL").is_none() {
+        vec![
+            ("MPL split", &MPL_FIT[..], &MPL_TEST[..]),
+            ("Two-curve split", &TWO_FIT[..], &TWO_TEST[..]),
+        ]
+    } else {
+        Vec::new()
+    };
+    for (title, fit, test) in mpl {
         let rows = MPL_SIZES
             .iter()
             .map(|&size| {
@@ -90,11 +110,26 @@ pub fn print_profiles(root: &Path) {
             .collect();
         tables.push(("124M grid".to_string(), rows));
     }
-    let lams: Vec<String> = LAMBDAS.iter().map(|l| l.to_string()).collect();
+    if std::env::var_os("LRSDE_ACC_SKIP_SIZES").is_none() {
+        for (title, sets) in [
+            ("Model-size sets", crate::sizes::size_sets(root)),
+            (
+                "124M grid across two peaks",
+                crate::sizes::grid_cross_peak_sets(root),
+            ),
+        ] {
+            let rows = sets
+                .iter()
+                .map(|s| (s.label.clone(), profile(&s.fit, &s.test, 300)))
+                .collect();
+            tables.push((title.to_string(), rows));
+        }
+    }
+    let lams: Vec<String> = lambdas().iter().map(|l| l.to_string()).collect();
     for (title, rows) in &tables {
         println!("\n### {title}: held-out final-loss MAE / fit cost / segment RMS per λ\n");
         println!("| data | {} |", lams.join(" | "));
-        println!("|---|{}", "---|".repeat(LAMBDAS.len()));
+        println!("|---|{}", "---|".repeat(lams.len()));
         for (label, p) in rows {
             let cells: Vec<String> = p
                 .iter()
@@ -103,7 +138,7 @@ pub fn print_profiles(root: &Path) {
             println!("| {label} | {} |", cells.join(" | "));
         }
         let rules: [(&str, Rule); 4] = [
-            ("fixed 0.999", |_| DEFAULT),
+            ("fixed 0.999", |_| default_index()),
             ("least fit cost", |p| argmin(p.iter().map(|x| x.cost))),
             ("least segment RMS", |p| argmin(p.iter().map(|x| x.seg))),
             ("best held-out (bound)", |p| argmin(p.iter().map(|x| x.mae))),

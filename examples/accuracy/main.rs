@@ -17,6 +17,7 @@
 //!     # + momentum's band widened by fixed multiples of its disagreement with sde
 //! cargo run --release --example accuracy -- prior                   # the decay-response prior's data
 //! cargo run --release --example accuracy -- lambda                  # momentum's λ profiled per row
+//! LRSDE_ACC_LAMBDA_LAW=momentum:sat=1 LRSDE_ACC_LAMBDAS=0,0.9,0.99,0.999 … -- lambda  # another law, λ grid
 //! cargo run --release --example accuracy -- curves momentum         # MAE vs number of fit curves
 //!     # (fit sets of 2 + k MPL curves, k ≤ LRSDE_ACC_MAX_EXTRA, default 5; `curves auto`: with
 //!     # the band's coverage, LRSDE_ACC_LOCO=1 adds leave-one-curve-out errors to its discrepancy)
@@ -157,12 +158,16 @@ fn main() {
 
 /// The tables whose fit curves peak at two LRs (docs/accuracy.md, "Model-size sets"): the
 /// model-size sets and the 124M grid across two peaks.
-fn two_peak_tables(root: &std::path::Path) -> [(&'static str, Vec<sizes::SizeSet>); 2] {
-    [
+fn two_peak_tables(root: &std::path::Path) -> Vec<(&'static str, Vec<sizes::SizeSet>)> {
+    vec![
         ("lr-scheduling model-size sets", sizes::size_sets(root)),
         (
             "lr-scheduling 124M grid across two peaks",
             sizes::grid_cross_peak_sets(root),
+        ),
+        (
+            "lr-scheduling 124M grid, other pairs of peaks",
+            sizes::grid_other_pair_sets(root),
         ),
     ]
 }

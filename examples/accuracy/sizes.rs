@@ -181,6 +181,37 @@ pub fn grid_cross_peak_sets(root: &Path) -> Vec<SizeSet> {
     out
 }
 
+/// The grid's other pairs of peaks, for a check of rules chosen on the two tables above: per
+/// horizon `T` and ordered pair of distinct peaks `(a, b)` that is not `(p, 2p)` (those are
+/// [`grid_cross_peak_sets`]), fit the constant run at `a` truncated to `T` plus the cosine at `b`,
+/// and predict the WSD cooldowns at `a`: the cosine at 1/20 to 1/2 or 4 to 20 times the peak.
+pub fn grid_other_pair_sets(root: &Path) -> Vec<SizeSet> {
+    let cells = grid_sets(root, u64::MAX);
+    let mut out = Vec::new();
+    for low in &cells {
+        for high in &cells {
+            let ratio = high.peak / low.peak;
+            if high.horizon != low.horizon
+                || (ratio - 1.0).abs() < 1e-9
+                || (ratio - 2.0).abs() < 1e-9
+            {
+                continue;
+            }
+            out.push(SizeSet {
+                label: format!(
+                    "124M lr {} (cosine {}) T {}",
+                    low.peak, high.peak, low.horizon
+                ),
+                peak: low.peak,
+                horizon: low.horizon,
+                fit: vec![low.fit[0].clone(), high.fit[1].clone()],
+                test: low.test.clone(),
+            });
+        }
+    }
+    out
+}
+
 /// `slimpajama L10 H8 bs50x2` from a run name (`…_nlayers10_nhead8`, tail `bs50x2_…`), with
 /// `210M` for the runs of the 210M experiment (`ann210-*`), whose model has the same depth and
 /// heads as another but no `norm` in its name.

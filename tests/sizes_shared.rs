@@ -2,12 +2,13 @@
 //! (not part of the crate): fits of curves at two peak LRs — the lr-scheduling model-size sets
 //! and the 124M grid refitted across two peaks — on which no law or band was tuned; `auto`'s
 //! rule for them (the refits have no veto on the saturating law) was chosen after seeing both,
-//! so no independent check of it remains. Every law still predicts the lower peak's cooldowns
+//! and the grid's other pairs of peaks (added later, as that check) show `auto` undercovering
+//! and worse than the saturating law alone. Every law still predicts the lower peak's cooldowns
 //! too high; the tests pin that, `auto`'s coverage and MAE, and the ranking. Re-measure with
 //! `LRSDE_ACC_SKIP_MPL=1 LRSDE_ACC_SKIP_GRID=1 cargo run --release --example accuracy -- bands
 //! sde momentum momentum:sat=1 auto` (and `… -- bands mpl`) and update the section, the user
 //! guide and the warnings (`src/fit/mod.rs`, `src/rank/eval.rs`) when one breaks. Run with
-//! `cargo test --release --test sizes_shared -- --ignored --nocapture` (~30 s). Passes with a
+//! `cargo test --release --test sizes_shared -- --ignored --nocapture` (~1 min). Passes with a
 //! message when the data is absent.
 
 #[path = "../examples/accuracy/bands.rs"]

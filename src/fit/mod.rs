@@ -669,10 +669,10 @@ fn mixed_peaks_warning(lo: f64, hi: f64) -> String {
         "the fit curves peak at different LRs ({lo:.3e} to {hi:.3e}); on the public data every \
          law predicted nearly every WSD cooldown at the lower peak too high when the cosine ran \
          at twice that peak, `auto` by 0.027-0.031 on average against 0.006 when every fit \
-         curve ran at the predicted peak, with a band 6 times as wide; with the cosine at \
-         other multiples of the peak (1/20 to 1/2, or 4 to 20 times) it erred by 0.064 and its 90 % \
-         band held 63 % of the finals (docs/accuracy.md, \"Model-size sets\"); compare \
-         schedules with fits of curves run at their peak"
+         curve ran at the predicted peak, its band 6 times as wide; with the cosine at other \
+         multiples of the peak (1/20 to 1/2, or 4 to 20 times) it erred by 0.043 \
+         (docs/accuracy.md, \"Model-size sets\"); compare schedules with fits of curves run \
+         at their peak"
     )
 }
 

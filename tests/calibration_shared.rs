@@ -176,43 +176,6 @@ fn auto_band_is_calibrated_and_auto_matches_the_best_law() {
     );
 }
 
-/// Ranks `curves` (their schedules up to their last observed step) by the predictive model of
-/// `fitted`, prints every gap to the predicted best beside the observed difference, and asserts
-/// that `p_best` sums to 1 and that no gap whose observed difference is within the fit's noise
-/// estimate is called significant. Returns (significant gaps, gaps observed within the noise,
-/// significant gaps whose observed difference has the other sign).
-fn check_ranking(
-    label: &str,
-    fitted: &lrsde::fit::FittedLaw,
-    curves: &[lrsde::data::TrainingCurve],
-) -> (usize, usize, usize) {
-    let noise = fitted.predictive.as_ref().unwrap().noise_sd;
-    let (_, gaps) = ranked_gaps(label, fitted, curves);
-    let (mut significant, mut within_noise, mut wrong_sign) = (0, 0, 0);
-    for e in &gaps {
-        let diff = e.observed;
-        println!(
-            "{label} {:<20} gap {:+.4} observed {diff:+.4} noise {noise:.4} p_best {:.3} {}",
-            e.label,
-            e.gap,
-            e.p_best,
-            if e.significant { "significant" } else { "tie" }
-        );
-        significant += usize::from(e.significant);
-        wrong_sign += usize::from(e.significant && diff <= 0.0);
-        if diff.abs() < noise {
-            within_noise += 1;
-            assert!(
-                !e.significant,
-                "{label} {}: observed difference {diff:+.4} is within the noise {noise:.4} but \
-                 called significant",
-                e.label
-            );
-        }
-    }
-    (significant, within_noise, wrong_sign)
-}
-
 #[test]
 #[ignore = "needs ../shared/data/public (not in a clone of the repository)"]
 fn rank_calls_no_difference_within_the_noise_significant() {

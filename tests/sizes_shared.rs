@@ -19,7 +19,7 @@ mod sizes;
 #[path = "../examples/accuracy/suites.rs"]
 mod suites;
 
-use bands::{ranked_gaps, summarise, summary_line};
+use bands::{check_ranking, summarise, summary_line};
 use lrsde::assess::{Assessment, LawChoice};
 use suites::public_data;
 
@@ -149,22 +149,9 @@ fn rank_across_two_peaks_calls_no_significant_gap_the_wrong_way() {
         for set in sets {
             let a = sizes::size_assess(&set, &choice);
             let curves: Vec<_> = set.fit.iter().chain(&set.test).cloned().collect();
-            let (best, gaps) = ranked_gaps(&set.label, &a.fitted, &curves);
-            let noise = a.fitted.predictive.as_ref().unwrap().noise_sd;
-            for g in &gaps {
-                println!(
-                    "{} best {best}: {:<9} gap {:+.4} observed {:+.4} noise {noise:.4} p_best \
-                     {:.3} {}",
-                    set.label,
-                    g.label,
-                    g.gap,
-                    g.observed,
-                    g.p_best,
-                    if g.significant { "significant" } else { "tie" }
-                );
-                significant += usize::from(g.significant);
-                wrong_sign += usize::from(g.significant && g.observed <= 0.0);
-            }
+            let (s, _, w) = check_ranking(&set.label, &a.fitted, &curves);
+            significant += s;
+            wrong_sign += w;
         }
         println!("{significant} significant gaps, {wrong_sign} observed the other way");
         counts.push((significant, wrong_sign));

@@ -508,6 +508,43 @@ pub struct RankedGap {
     pub p_best: f64,
 }
 
+/// Ranks `curves` (their schedules up to their last observed step) by the predictive model of
+/// `fitted`, prints every gap to the predicted best beside the observed difference, and asserts
+/// that `p_best` sums to 1 and that no gap whose observed difference is within the fit's noise
+/// estimate is called significant. Returns (significant gaps, gaps observed within the noise,
+/// significant gaps whose observed difference has the other sign).
+pub fn check_ranking(
+    label: &str,
+    fitted: &lrsde::fit::FittedLaw,
+    curves: &[lrsde::data::TrainingCurve],
+) -> (usize, usize, usize) {
+    let noise = fitted.predictive.as_ref().unwrap().noise_sd;
+    let (_, gaps) = ranked_gaps(label, fitted, curves);
+    let (mut significant, mut within_noise, mut wrong_sign) = (0, 0, 0);
+    for e in &gaps {
+        let diff = e.observed;
+        println!(
+            "{label} {:<20} gap {:+.4} observed {diff:+.4} noise {noise:.4} p_best {:.3} {}",
+            e.label,
+            e.gap,
+            e.p_best,
+            if e.significant { "significant" } else { "tie" }
+        );
+        significant += usize::from(e.significant);
+        wrong_sign += usize::from(e.significant && diff <= 0.0);
+        if diff.abs() < noise {
+            within_noise += 1;
+            assert!(
+                !e.significant,
+                "{label} {}: observed difference {diff:+.4} is within the noise {noise:.4} but \
+                 called significant",
+                e.label
+            );
+        }
+    }
+    (significant, within_noise, wrong_sign)
+}
+
 /// Ranks `curves` (each by its own per-update LRs up to its last observed step) with `fitted`,
 /// as `lrsde rank` does; returns the predicted best's name and every other candidate's gap
 /// beside the observed difference. Panics when `p_best` does not sum to 1.

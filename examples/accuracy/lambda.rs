@@ -1,8 +1,8 @@
 //! The `momentum` law's decay `λ` profiled per data set (issue 13, point 3): for every row of
 //! the MPL and grid tables and the two-peak tables (`LRSDE_ACC_SKIP_MPL`, `…_GRID`, `…_SIZES`
-//! leave tables out), and every `λ` of a grid (`LRSDE_ACC_LAMBDAS=0,0.9,0.999` replaces it; the
-//! law is `momentum` or `LRSDE_ACC_LAMBDA_LAW`, e.g. `momentum:sat=1`), the fit cost, the leave-last-segment-out
-//! RMS error and the held-out final-loss MAE; then the table means of three rules for choosing
+//! leave tables out), and every `λ` of a grid (`LRSDE_ACC_LAMBDAS=0,0.9,0.999` replaces it;
+//! the law is `momentum` or `LRSDE_ACC_LAMBDA_LAW`, e.g. `momentum:sat=1`), the fit cost, the
+//! leave-last-segment-out RMS error and the held-out final-loss MAE; then the table means of three rules for choosing
 //! `λ` from the fit curves alone (fixed 0.999, least fit cost, least segment error) and of the
 //! rule that cheats (best held-out MAE per row, a bound on what any choice of `λ` can reach).
 
@@ -52,11 +52,11 @@ type Rule = fn(&[Point]) -> usize;
 
 /// One [`Point`] per `λ` of [`LAMBDAS`].
 fn profile(fit: &[TrainingCurve], test: &[TrainingCurve], warmup: u64) -> Vec<Point> {
+    let base = std::env::var("LRSDE_ACC_LAMBDA_LAW").unwrap_or_else(|_| "momentum".into());
+    let sep = if base.contains(':') { ',' } else { ':' };
     lambdas()
         .iter()
         .map(|lam| {
-            let base = std::env::var("LRSDE_ACC_LAMBDA_LAW").unwrap_or_else(|_| "momentum".into());
-            let sep = if base.contains(':') { ',' } else { ':' };
             let law: AnyLaw = format!("{base}{sep}lambda={lam}").parse().expect("law");
             let opts = fit_options();
             let cost = fit_law(law.clone(), fit, &opts).map_or(f64::NAN, |f| f.report.cost);

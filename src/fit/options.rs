@@ -143,7 +143,8 @@ pub struct FitOptions {
     pub band_quantiles: (f64, f64),
     /// A prior over parameters the curves cannot identify (applied when its law is the one
     /// fitted; see [`ParamPrior`](super::ParamPrior)). Meant for fits of a single schedule
-    /// shape, e.g. one constant-LR run before a cooldown is predicted. `None`: no prior.
+    /// shape, e.g. one constant-LR run before a cooldown is predicted. The fit's optimum
+    /// without the prior is one more start of the fit with it. `None`: no prior.
     pub prior: Option<super::ParamPrior>,
 }
 

@@ -65,3 +65,90 @@ fn wandb_ui_export_and_a_branch_with_its_parent_elsewhere() {
     let text = fit(&["--curve", &branch, "--parent", &parent]);
     reports(&text, "ann-stable-run", 5);
 }
+
+/// `predict --schedule FILE` and `rank --schedule FILE` rebuild a logged schedule's LRs with
+/// the same `--lr-between-rows` as curves: `wsdcon_9` drops from 3e-4 to 9e-5 between its rows
+/// at 7936 and 8000, a ramp by default (with the same warning as `fit`), a step with `auto`.
+#[test]
+fn schedule_files_follow_the_rule_between_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_lrsde"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(0), "lrsde {args:?}:\n{err}");
+        err
+    };
+    let fix = "fixtures/MultiPowerLaw/csv_400";
+    let (cos, con) = (
+        format!("{fix}/cosine_24000.csv"),
+        format!("{fix}/constant_24000.csv"),
+    );
+    let sched = format!("{fix}/wsdcon_9.csv");
+    let fit = path("fit.json");
+    run(&[
+        "fit", "--law", "momentum", "--curve", &cos, "--curve", &con, "-o", &fit,
+    ]);
+    // The LR at update 7968 (the middle of the gap): column `lr` of row 7968.
+    let lr_at = |file: &str| -> f64 {
+        let text = std::fs::read_to_string(file).unwrap();
+        let row = text.lines().find(|l| l.starts_with("7968,")).unwrap();
+        row.split(',').nth(1).unwrap().parse().unwrap()
+    };
+    let (linear, auto) = (path("linear.csv"), path("auto.csv"));
+    let warned = run(&[
+        "predict",
+        "--fit",
+        &fit,
+        "--schedule",
+        &sched,
+        "-o",
+        &linear,
+    ]);
+    assert!(
+        warned.contains("--schedule") && warned.contains("--lr-between-rows auto keeps it a step"),
+        "{warned}"
+    );
+    let quiet = run(&[
+        "predict",
+        "--fit",
+        &fit,
+        "--schedule",
+        &sched,
+        "--lr-between-rows",
+        "auto",
+        "-o",
+        &auto,
+    ]);
+    assert!(!quiet.contains("warning: --schedule"), "{quiet}");
+    assert!(
+        (lr_at(&linear) - 1.95e-4).abs() < 1e-6,
+        "{}",
+        lr_at(&linear)
+    );
+    assert_eq!(lr_at(&auto), 3e-4);
+    // rank reads its candidates the same way: the two readings rank differently by a margin.
+    let ranked = |rule: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_lrsde"))
+            .args([
+                "rank",
+                "--fit",
+                &fit,
+                "--schedule",
+                &sched,
+                "--format",
+                "csv",
+            ])
+            .args(["--lr-between-rows", rule])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert_ne!(ranked("linear"), ranked("auto"));
+}

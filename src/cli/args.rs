@@ -40,12 +40,36 @@ pub fn candidate(text: &str, flag: &str) -> CliResult<Candidate> {
     candidate_read(text, flag, &ReadOptions::default())
 }
 
+/// [`candidate`] for a command that reads curves: a file's LRs are rebuilt with the same
+/// `--warmup` and `--lr-between-rows` as its curves, with the same warning when the default
+/// linear rule ramps over a logged jump.
+pub fn candidate_with(text: &str, flag: &str, read: &CurveReadArgs) -> CliResult<Candidate> {
+    let (c, jumps) = candidate_jumps(text, flag, &read.lr_fill())?;
+    if read.lr_between_rows == LrBetweenRows::Linear
+        && let Some(w) = ramped_jump_warning(Path::new(text), &jumps)
+    {
+        eprintln!("warning: {flag} {w}");
+    }
+    Ok(c)
+}
+
 /// [`candidate`], a file's LRs rebuilt with `read`'s warmup and rule between rows.
 fn candidate_read(text: &str, flag: &str, read: &ReadOptions) -> CliResult<Candidate> {
+    candidate_jumps(text, flag, read).map(|(c, _)| c)
+}
+
+/// [`candidate_read`] and, for a file, its logged LR jumps.
+fn candidate_jumps(
+    text: &str,
+    flag: &str,
+    read: &ReadOptions,
+) -> CliResult<(Candidate, Vec<lrsde::data::LoggedJump>)> {
     let path = Path::new(text);
+    let mut jumps = Vec::new();
     let c = if path.is_file() {
-        let grid = lrsde::data::read_lr_column_with(path, read)
+        let (grid, logged) = lrsde::data::read_lr_column_with_jumps(path, read)
             .map_err(|e| CliError::user(format!("{flag}: {e}")))?;
+        jumps = logged;
         let table = Tabulated::new(grid.into_vec())
             .map_err(|e| CliError::user(format!("{flag} {text}: {e}")))?;
         Candidate::new(text, table)
@@ -71,7 +95,7 @@ fn candidate_read(text: &str, flag: &str, read: &ReadOptions) -> CliResult<Candi
             "{flag} {text}: the schedule has no steps"
         )));
     }
-    Ok(c)
+    Ok((c, jumps))
 }
 
 /// A `--batch-schedule SPEC|FILE`: a file (one of its `batch_size` / `batch` /

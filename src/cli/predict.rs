@@ -1,6 +1,6 @@
 //! `lrsde predict`: the predicted loss curve of a schedule, with its uncertainty band.
 
-use super::args::{MemoryArgs, ScheduleArg, candidate, check_output, check_predict_len};
+use super::args::{MemoryArgs, ScheduleArg, candidate_with, check_output, check_predict_len};
 use super::error::{CliError, CliResult};
 use lrsde::ensemble::budget::Bytes;
 use lrsde::fit::{FittedLaw, Predictor};
@@ -66,7 +66,7 @@ pub fn run(args: &Args) -> CliResult<()> {
     }
     let predictor = args.batch.apply(predictor, None)?;
     let fitted = predictor.fitted();
-    let candidate = candidate(&args.schedule, "--schedule")?;
+    let candidate = candidate_with(&args.schedule, "--schedule", &args.read)?;
     let len = candidate.schedule.steps();
     let k = args.steps.unwrap_or(len);
     if k == 0 {
@@ -144,7 +144,7 @@ fn continue_run(
     use lrsde::rank::{ContinueOptions, LevelCorrection};
     let (observed, at) = super::args::read_resume(resume, at, &args.read)?;
     let predictor = &args.batch.apply(predictor, Some((&observed, at)))?;
-    let schedule = candidate(&args.schedule, "--schedule")?.schedule;
+    let schedule = candidate_with(&args.schedule, "--schedule", &args.read)?.schedule;
     let total = at.saturating_add(schedule.steps());
     check_predict_len(
         total,

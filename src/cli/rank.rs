@@ -1,6 +1,6 @@
 //! `lrsde rank`: rank candidate schedules (and searched ones) by predicted final loss.
 
-use super::args::{MemoryArgs, candidate, check_output, check_predict_len};
+use super::args::{MemoryArgs, candidate_with, check_output, check_predict_len};
 use super::error::{CliError, CliResult};
 use lrsde::ensemble::budget::Bytes;
 use lrsde::rank::{Candidate, RankOptions, Ranking, SearchOptions, SearchSpec};
@@ -84,7 +84,7 @@ pub fn run(args: &Args) -> CliResult<()> {
     let mut candidates: Vec<Candidate> = args
         .schedules
         .iter()
-        .map(|s| candidate(s, "--schedule"))
+        .map(|s| candidate_with(s, "--schedule", &args.read))
         .collect::<CliResult<_>>()?;
     let resumed = match (&args.resume, args.at) {
         (Some(path), Some(at)) => Some(super::args::read_resume(path, at, &args.read)?),

@@ -762,6 +762,32 @@ pub fn read_lr_column(path: &Path) -> Result<LrGrid, DataError> {
 /// # Errors
 /// As [`read_lr_column`].
 pub fn read_lr_column_with(path: &Path, opts: &ReadOptions) -> Result<LrGrid, DataError> {
+    read_lr_column_with_jumps(path, opts).map(|(grid, _)| grid)
+}
+
+/// [`read_lr_column_with`] and the logged LR jumps between rows (as
+/// [`read_curve_with_jumps`]), so a caller can say when the rule between rows ramped one.
+///
+/// ```
+/// use lrsde::data::{LrBetweenRows, ReadOptions, read_lr_column_with_jumps};
+/// let path = std::env::temp_dir().join("lrsde_doc_read_lr_column_jumps.csv");
+/// // Flat at 0.1, then flat at 0.01 with 100 updates between the logged rows.
+/// std::fs::write(&path, "step,lr\n100,0.1\n200,0.1\n300,0.1\n400,0.01\n500,0.01\n600,0.01\n").unwrap();
+/// let (linear, jumps) = read_lr_column_with_jumps(&path, &ReadOptions::default()).unwrap();
+/// assert_eq!(jumps.len(), 1);
+/// assert!(linear.as_slice()[349] > 0.01); // ramped over the gap
+/// let auto = ReadOptions::default().with_lr_between_rows(LrBetweenRows::Auto);
+/// let (held, _) = read_lr_column_with_jumps(&path, &auto).unwrap();
+/// assert_eq!(held.as_slice()[349], 0.1); // a step, held until the row after it
+/// # std::fs::remove_file(&path).ok();
+/// ```
+///
+/// # Errors
+/// As [`read_lr_column`].
+pub fn read_lr_column_with_jumps(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<(LrGrid, Vec<LoggedJump>), DataError> {
     let opts = ReadOptions {
         schedule: None,
         ..opts.clone()
@@ -770,7 +796,8 @@ pub fn read_lr_column_with(path: &Path, opts: &ReadOptions) -> Result<LrGrid, Da
     let end = raw.lr_rows.last().map_or(0, |r| r.0);
     let n = raw.total.unwrap_or(end);
     let lrs = lrs_from_rows(&raw, n, &opts)?;
-    grid_of(&raw, lrs)
+    let jumps = logged_jumps(&raw.lr_rows);
+    Ok((grid_of(&raw, lrs)?, jumps))
 }
 
 /// The reconstructed LRs as a grid. Every LR cell passed `cells::check_lr` (with its line) and

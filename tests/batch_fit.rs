@@ -554,3 +554,35 @@ fn cli_fits_predicts_and_ranks_with_batch_ramps_and_refuses_what_cannot_follow_o
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `fit --law sde` on a curve with a batch ramp fits (the exact law follows the ramp as
+/// `sim:model=nqm` does); its fast tabulated search, which holds the reference batch, is
+/// skipped there. It used to refuse with "law `sde` has no batch-size term", naming itself as
+/// the remedy.
+#[test]
+fn cli_fits_the_sde_law_on_a_batch_ramp() {
+    let dir = scratch("cli_sde");
+    let curves = ramped_curves(600, 20);
+    let csv = dir.join("ramp.csv");
+    write_ramped_csv(&csv, &curves[1]);
+    let fit = dir.join("fit.json");
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "sde:dim=8",
+        "--curve",
+        csv.to_str().unwrap(),
+        "--allow-unconverged",
+        "-o",
+        fit.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fit).unwrap()).unwrap();
+    assert!(
+        saved["law_config"]["batch_ref"].as_f64().is_some(),
+        "{}",
+        saved["law_config"]
+    );
+}

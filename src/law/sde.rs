@@ -340,7 +340,7 @@ impl SdeSurrogate {
 
     /// Whether `batch` leaves the noise as fitted (constant at `batch_ref`, or constant when
     /// there is no reference).
-    fn neutral(&self, batch: &BatchGrid) -> bool {
+    pub(crate) fn neutral(&self, batch: &BatchGrid) -> bool {
         batch.is_constant_at(self.batch_ref.unwrap_or_else(|| batch.at(0)))
     }
 }

@@ -392,13 +392,17 @@ pub(crate) struct Tabulated<'a> {
 
 impl<'a> Tabulated<'a> {
     /// Tables for `curves` (built in parallel, one per curve), or `None` for a law with LR
-    /// exponents (the exponents change the recursion itself) or curves that fail the law's
-    /// input checks.
+    /// exponents (the exponents change the recursion itself), curves whose batch changes the
+    /// noise (the tables hold the recursion at the reference batch; the law follows a ramp as
+    /// `sim:model=nqm` does) or curves that fail the law's input checks.
     pub(crate) fn new(
         law: &'a SdeSurrogate,
         curves: &'a [crate::data::TrainingCurve],
     ) -> Option<Self> {
-        if law.lr_exponents() {
+        let ramped = curves
+            .iter()
+            .any(|c| c.batch.as_ref().is_some_and(|b| !law.neutral(b)));
+        if law.lr_exponents() || ramped {
             return None;
         }
         let specs = law.params();

@@ -291,6 +291,17 @@ fn csv_field_count_schedule_and_limits() {
     let (e, msg) = err("wide.csv", "step,lr,loss\n1,0.1,2,9\n");
     assert!(matches!(e, DataError::FieldCount { .. }), "{msg}");
     assert!(msg.contains("wide.csv:2"), "{msg}");
+    // A short row is a broken line, not missing values (those keep their separators).
+    let (e, msg) = err("short_row.csv", "step,lr,loss\n1,0.1,2\n2,0.1\n3,0.1,1.9\n");
+    assert!(matches!(e, DataError::FieldCount { found: 2, .. }), "{msg}");
+    assert!(msg.contains("short_row.csv:3"), "{msg}");
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        &dir,
+        "gap.csv",
+        "step,lr,loss\n1,0.1,2\n2,0.1,\n3,0.1,1.9\n",
+    );
+    assert!(read_curve(&p, &ReadOptions::default()).is_ok());
     // A trailing empty field is tolerated.
     let dir = tempfile::tempdir().unwrap();
     let p = write(&dir, "trail.csv", "step,lr,loss\n1,0.1,2,\n");

@@ -112,6 +112,15 @@ pub(crate) fn parse(
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue; // blank line
         }
+        // A short row is a broken line (a truncated write, a missing separator), not a row of
+        // missing values: those keep their separators (`200,3e-4,`).
+        if record.len() < columns.len() {
+            return Err(DataError::FieldCount {
+                at: Location::file(path).line(line),
+                expected: columns.len() as u64,
+                found: record.len() as u64,
+            });
+        }
         if record.len() > columns.len() {
             let extra_nonempty = record
                 .iter()

@@ -201,7 +201,7 @@ pub enum DataError {
         /// Where.
         at: Location,
     },
-    /// A CSV row with more (non-empty) fields than the header.
+    /// A CSV row with more (non-empty) fields than the header, or fewer.
     #[error("{at}: row has {found} fields but the header has {expected}")]
     FieldCount {
         /// Where.

@@ -323,3 +323,41 @@ fn csv_field_count_schedule_and_limits() {
     let (e, msg) = err("huge.csv", "step,lr,loss\n900000000000,0.1,2\n");
     assert!(matches!(e, DataError::TooManySteps { .. }), "{msg}");
 }
+
+/// An update count that is present but not a whole number >= 1 is an error naming its key (it
+/// used to be dropped, ending the curve's LRs at its last logged row without a word).
+#[test]
+fn bad_update_counts_are_errors_naming_their_key() {
+    let wandb = |iters: &str| {
+        format!(
+            r#"{{"config": {{"iterations": {iters}}},
+                "history": {{"train": [{{"iter": 2, "train_lr": 0.1, "train_loss": 3.0}}]}}}}"#
+        )
+    };
+    for bad in ["-5", "1e30", "\"abc\"", "1000.5", "0"] {
+        let (_, msg) = err("run.json", &wandb(bad));
+        assert!(msg.contains("config.iterations"), "{bad}: {msg}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ok = write(&dir, "ok.json", &wandb("10"));
+    assert_eq!(
+        read_curve(&ok, &ReadOptions::default()).unwrap().lrs.len(),
+        10
+    );
+
+    let hf = |step: &str| {
+        format!(
+            r#"{{"global_step": {step},
+                "log_history": [{{"step": 2, "learning_rate": 0.1, "loss": 3.0}}]}}"#
+        )
+    };
+    for bad in ["-1", "\"x\"", "1e20"] {
+        let (_, msg) = err("trainer_state.json", &hf(bad));
+        assert!(msg.contains("global_step"), "{bad}: {msg}");
+    }
+    let ok = write(&dir, "trainer_state.json", &hf("8"));
+    assert_eq!(
+        read_curve(&ok, &ReadOptions::default()).unwrap().lrs.len(),
+        8
+    );
+}

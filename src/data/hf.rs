@@ -20,7 +20,7 @@ use super::ReadOptions;
 use super::cells::{Purpose, RawCurve, check_loss, check_lr};
 use super::columns::{loss_column, lr_column, step_column};
 use super::error::{DataError, Location};
-use super::jsonl::json_number;
+use super::jsonl::{json_number, json_step};
 use super::wandb::json_iter;
 
 /// Parses a `trainer_state.json` document (its root object).
@@ -67,10 +67,18 @@ pub(crate) fn parse(
         Purpose::LrOnly => None,
     };
     let lr_key = lr_column(path, &columns, opts, None)?.map(|h| &columns[h.index]);
-    let count = |key: &str| root.get(key).and_then(Value::as_u64).filter(|&n| n > 0);
+    // As W&B's `config.iterations`: present but not a whole number >= 1 is an error.
+    let count = |key: &str| match root.get(key) {
+        Some(v) => json_step(v, &Location::file(path).key(key)),
+        None => Ok(None),
+    };
+    let total = match count("global_step")? {
+        Some(n) => Some(n),
+        None => count("max_steps")?,
+    };
     let mut raw = RawCurve {
         path: path.to_owned(),
-        total: count("global_step").or_else(|| count("max_steps")),
+        total,
         loss_column: loss_key.cloned(),
         has_lr: lr_key.is_some(),
         found: columns.clone(),

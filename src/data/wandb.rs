@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use super::ReadOptions;
 use super::cells::{DEFAULT_LOSS_COLUMNS, Purpose, RawCurve, check_loss, check_lr};
 use super::error::{DataError, Location};
-use super::jsonl::json_number;
+use super::jsonl::{json_number, json_step};
 
 /// A parsed W&B run, before any splicing with a parent.
 #[derive(Debug)]
@@ -223,10 +223,12 @@ pub(crate) fn parse(
         .and_then(Value::as_object)
         .ok_or_else(|| missing(path, "history", "an object (W&B export)"))?;
     let config = root.get("config");
-    let total = config
-        .and_then(|c| c.get("iterations"))
-        .and_then(Value::as_u64)
-        .filter(|&t| t > 0);
+    // A count that is there but not a whole number >= 1 is an error, not a missing count: a
+    // silently dropped horizon would end the curve's LRs at its last row.
+    let total = match config.and_then(|c| c.get("iterations")) {
+        Some(v) => json_step(v, &Location::file(path).key("config.iterations"))?,
+        None => None,
+    };
 
     // Sections in search order: val, train, then the rest. `final-val` is left out on purpose:
     // its loss is measured on a different evaluation set (it sits ~0.035 above the last

@@ -1328,6 +1328,28 @@ fn output_to_a_fifo_writes_into_it_and_keeps_it_a_fifo() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
+#[test]
+fn prior_refuses_a_repeated_param_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = power_fit(dir.path());
+    let prior = dir.path().join("prior.json");
+    let o = lrsde(&[
+        "prior",
+        "--fit",
+        &fit,
+        "--fit",
+        &fit,
+        "--param",
+        "A",
+        "--param",
+        "A",
+        "-o",
+        prior.to_str().unwrap(),
+    ]);
+    assert_user_error(&o, &["--param A: given more than once"]);
+    assert!(!prior.exists());
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn output_through_a_link_to_dev_stdout_reaches_stdout() {

@@ -1350,6 +1350,26 @@ fn prior_refuses_a_repeated_param_and_writes_nothing() {
     assert!(!prior.exists());
 }
 
+#[test]
+fn threads_above_1024_are_refused_before_any_spawn() {
+    let run = |n: &str| {
+        lrsde(&[
+            "simulate",
+            "--schedule",
+            "constant:peak=0.1,steps=100",
+            "--paths",
+            "8",
+            "--threads",
+            n,
+        ])
+    };
+    assert_user_error(&run("100000"), &["--threads 100000: at most 1024"]);
+    assert_user_error(&run("1025"), &["--threads 1025: at most 1024"]);
+    let (one, most) = (run("1"), run("1024"));
+    assert!(most.status.success(), "{}", stderr(&most));
+    assert_eq!(stdout(&one), stdout(&most));
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn output_through_a_link_to_dev_stdout_reaches_stdout() {

@@ -1370,6 +1370,22 @@ fn threads_above_1024_are_refused_before_any_spawn() {
     assert_eq!(stdout(&one), stdout(&most));
 }
 
+#[test]
+fn sde_dim_above_its_limit_names_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "sde:dim=100000000",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "-o",
+        dir.path().join("fit.json").to_str().unwrap(),
+    ]);
+    assert_user_error(&o, &["`dim` = `100000000`", "1..=1000000"]);
+    assert!(!stderr(&o).contains("positive integer"), "{}", stderr(&o));
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn output_through_a_link_to_dev_stdout_reaches_stdout() {

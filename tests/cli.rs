@@ -1386,6 +1386,49 @@ fn sde_dim_above_its_limit_names_the_limit() {
     assert!(!stderr(&o).contains("positive integer"), "{}", stderr(&o));
 }
 
+#[test]
+fn rank_csv_leaves_a_diverged_candidates_numbers_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = dir.path().join("fit.json");
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "sde",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "--curve",
+        &format!("{FIX}/constant_24000.csv"),
+        "-o",
+        fit.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        fit.to_str().unwrap(),
+        "--schedule",
+        "constant:peak=0.5,steps=1000",
+        "--schedule",
+        "constant:peak=5e-4,steps=1000",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged,p_best"
+    );
+    let diverged = lines[2];
+    assert!(
+        diverged.starts_with("2,\"constant:peak=0.5,steps=1000\",,,,,false,"),
+        "{out}"
+    );
+    assert!(diverged.ends_with(",0"), "{out}");
+    assert!(!out.contains("inf"), "{out}");
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn output_through_a_link_to_dev_stdout_reaches_stdout() {

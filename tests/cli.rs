@@ -1225,3 +1225,227 @@ fn a_by_peak_prior_recovers_an_exact_line() {
     assert!((t.mean_ln - slope * t.ln_peak_ref.unwrap() - a).abs() < 1e-12);
     assert!(stdout(&o).contains("ln peak"), "{}", stdout(&o));
 }
+
+/// Makes a FIFO at `path` with the system's `mkfifo`; false where there is none.
+#[cfg(unix)]
+fn mkfifo(path: &Path) -> bool {
+    Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[cfg(unix)]
+#[test]
+fn output_through_a_symlink_keeps_the_link_and_writes_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let is_link = |p: &Path| {
+        std::fs::symlink_metadata(p)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    };
+    let target = dir.path().join("target.csv");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink("target.csv", &link).unwrap();
+    let o = simulate_small(&link);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(is_link(&link));
+    let csv = std::fs::read_to_string(&target).unwrap();
+    assert!(csv.starts_with("step,"), "{csv}");
+
+    // The plot writer and the fit writer go the same way.
+    let svg = dir.path().join("plot.svg");
+    std::fs::write(&svg, "old").unwrap();
+    let svg_link = dir.path().join("plot-link.svg");
+    std::os::unix::fs::symlink(&svg, &svg_link).unwrap();
+    let o = lrsde(&[
+        "plot",
+        "--pred",
+        target.to_str().unwrap(),
+        "-o",
+        svg_link.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(is_link(&svg_link));
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+
+    let fit = dir.path().join("fit-target.json");
+    let fit_link = dir.path().join("fit.json");
+    std::os::unix::fs::symlink("fit-target.json", &fit_link).unwrap();
+    power_fit(dir.path());
+    assert!(is_link(&fit_link));
+    assert!(std::fs::read_to_string(&fit).unwrap().contains("\"law\""));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "fit-target.json",
+            "fit.json",
+            "link.csv",
+            "plot-link.svg",
+            "plot.svg",
+            "target.csv"
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn output_to_a_fifo_writes_into_it_and_keeps_it_a_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("out.csv");
+    if !mkfifo(&fifo) {
+        eprintln!("skipped: no mkfifo");
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader_path = fifo.clone();
+    // Opening a FIFO for reading waits for a writer; a build that renames over the FIFO never
+    // opens it, so the wait below is bounded and the stuck reader is left behind.
+    std::thread::spawn(move || {
+        let _ = tx.send(std::fs::read_to_string(&reader_path));
+    });
+    let o = simulate_small(&fifo);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("lrsde never opened the FIFO")
+        .unwrap();
+    assert!(csv.starts_with("step,"), "{csv}");
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn prior_refuses_a_repeated_param_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = power_fit(dir.path());
+    let prior = dir.path().join("prior.json");
+    let o = lrsde(&[
+        "prior",
+        "--fit",
+        &fit,
+        "--fit",
+        &fit,
+        "--param",
+        "A",
+        "--param",
+        "A",
+        "-o",
+        prior.to_str().unwrap(),
+    ]);
+    assert_user_error(&o, &["--param A: given more than once"]);
+    assert!(!prior.exists());
+}
+
+#[test]
+fn threads_above_1024_are_refused_before_any_spawn() {
+    let run = |n: &str| {
+        lrsde(&[
+            "simulate",
+            "--schedule",
+            "constant:peak=0.1,steps=100",
+            "--paths",
+            "8",
+            "--threads",
+            n,
+        ])
+    };
+    assert_user_error(&run("100000"), &["--threads 100000: at most 1024"]);
+    assert_user_error(&run("1025"), &["--threads 1025: at most 1024"]);
+    let (one, most) = (run("1"), run("1024"));
+    assert!(most.status.success(), "{}", stderr(&most));
+    assert_eq!(stdout(&one), stdout(&most));
+}
+
+#[test]
+fn sde_dim_above_its_limit_names_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "sde:dim=100000000",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "-o",
+        dir.path().join("fit.json").to_str().unwrap(),
+    ]);
+    assert_user_error(&o, &["`dim` = `100000000`", "1..=1000000"]);
+    assert!(!stderr(&o).contains("positive integer"), "{}", stderr(&o));
+}
+
+#[test]
+fn rank_csv_leaves_a_diverged_candidates_numbers_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = dir.path().join("fit.json");
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "sde",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "--curve",
+        &format!("{FIX}/constant_24000.csv"),
+        "-o",
+        fit.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        fit.to_str().unwrap(),
+        "--schedule",
+        "constant:peak=0.5,steps=1000",
+        "--schedule",
+        "constant:peak=5e-4,steps=1000",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged,p_best"
+    );
+    let diverged = lines[2];
+    assert!(
+        diverged.starts_with("2,\"constant:peak=0.5,steps=1000\",,,,,false,"),
+        "{out}"
+    );
+    assert!(diverged.ends_with(",0"), "{out}");
+    assert!(!out.contains("inf"), "{out}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn output_through_a_link_to_dev_stdout_reaches_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    for to in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+        let link = dir.path().join("out.csv");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(to, &link).unwrap();
+        let o = simulate_small(&link);
+        assert!(o.status.success(), "{to}: {}", stderr(&o));
+        assert!(stdout(&o).starts_with("step,"), "{to}: {}", stdout(&o));
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

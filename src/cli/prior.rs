@@ -33,6 +33,15 @@ pub struct Args {
 /// ([`ParamPrior::by_peak`]).
 pub fn run(args: &Args) -> CliResult<()> {
     check_output(Some(&args.output))?;
+    // A repeated name would give the prior two terms for one parameter, which `fit --prior`
+    // refuses: better said here, naming the flag.
+    for (i, name) in args.params.iter().enumerate() {
+        if args.params[..i].contains(name) {
+            return Err(CliError::user(format!(
+                "--param {name}: given more than once"
+            )));
+        }
+    }
     let fits = args
         .fits
         .iter()

@@ -11,6 +11,9 @@ use lrsde::schedule::LrSchedule;
 use lrsde::solver::Method;
 use std::path::PathBuf;
 
+/// The most `--threads` accepted, far above any machine's cores.
+const MAX_THREADS: usize = 1024;
+
 /// Arguments of `lrsde simulate`.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -35,7 +38,7 @@ pub struct Args {
     /// Integration scheme: em (Euler–Maruyama) or milstein.
     #[arg(long, value_name = "METHOD", default_value = "em")]
     method: String,
-    /// Worker threads (default: all cores). Output is identical for any count.
+    /// Worker threads, at most 1024 (default: all cores). Output is identical for any count.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Seed of the random streams.
@@ -83,6 +86,13 @@ pub fn run(args: &Args) -> CliResult<()> {
     let parallelism = match args.threads {
         None => Parallelism::Global,
         Some(0) => return Err(CliError::user("--threads must be at least 1")),
+        // Each thread is a real OS thread with its own stack: a typo such as 100000 would try
+        // to spawn them all before any work.
+        Some(n) if n > MAX_THREADS => {
+            return Err(CliError::user(format!(
+                "--threads {n}: at most {MAX_THREADS}"
+            )));
+        }
         Some(1) => Parallelism::Sequential,
         Some(n) => Parallelism::Threads(n),
     };

@@ -1,7 +1,6 @@
 //! The fitted law as a versioned JSON document that `predict` and `rank` read.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -641,8 +640,8 @@ fn check_law_config(name: &str, config: &serde_json::Value) -> Result<(), String
 }
 
 impl FittedLaw {
-    /// Writes the fit atomically: to a temporary file in the same directory, then renamed over
-    /// `path`, so readers never see a half-written fit.
+    /// Writes the fit atomically, as [`crate::io::write_atomic`]: to a temporary file in the same
+    /// directory, then renamed over `path`, so readers never see a half-written fit.
     ///
     /// # Errors
     /// [`FitError::Io`] naming the file.
@@ -654,30 +653,7 @@ impl FittedLaw {
         };
         let mut text = self.to_json_string()?;
         text.push('\n');
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let file_name = path
-            .file_name()
-            .ok_or_else(|| io(std::io::Error::other("not a file path")))?;
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            file_name.to_string_lossy(),
-            std::process::id()
-        ));
-        let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if let Err(e) = written {
-            // Best effort: do not leave the temporary behind; the original error matters.
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io(e));
-        }
-        Ok(())
+        crate::io::write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(io)
     }
 
     /// Reads a fit file written by [`FittedLaw::save`].

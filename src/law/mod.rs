@@ -936,7 +936,7 @@ impl FromStr for AnyLaw {
                 (AnyLaw::Sde(l), "dim") => {
                     let n = e.usize(key).map_err(spec_err)?.unwrap_or(0);
                     if !(1..=1_000_000).contains(&n) {
-                        return Err(bad("must be a positive integer"));
+                        return Err(bad("must be an integer in 1..=1000000"));
                     }
                     let ext = l.lr_exponents();
                     *l = SdeSurrogate::new(n, l.lr_ref())?.with_lr_exponents(ext);

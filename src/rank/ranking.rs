@@ -165,7 +165,7 @@ impl RankOptions {
 ///
 /// Serde (and [`Ranking::write_csv`]) field names: `rank, schedule, final_loss, loss_lo,
 /// loss_hi, gap, significant, diverged, warnings`. A diverged candidate has `final_loss`,
-/// `loss_lo`, `loss_hi` and `gap` = `+∞` (JSON `null`, CSV `inf`).
+/// `loss_lo`, `loss_hi` and `gap` = `+∞` (JSON `null`, CSV an empty cell).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankEntry {
     /// 1-based position, best first.
@@ -222,7 +222,9 @@ impl Ranking {
 
     /// Writes the ranking as CSV with the header
     /// `rank,schedule,final_loss,loss_lo,loss_hi,gap,significant,diverged,p_best` (warnings are left
-    /// out: they are free text; use JSON for them). `diverged` is empty for a finite prediction.
+    /// out: they are free text; use JSON for them). `diverged` is empty for a finite prediction,
+    /// and a non-finite number (a diverged candidate's loss, band and gap) is an empty cell, as
+    /// JSON gives `null`.
     ///
     /// # Errors
     /// [`std::io::Error`] from the writer.
@@ -245,17 +247,27 @@ impl Ranking {
             w.write_record([
                 e.rank.to_string(),
                 e.label.clone(),
-                e.final_loss.to_string(),
-                e.loss_lo.to_string(),
-                e.loss_hi.to_string(),
-                e.gap.to_string(),
+                finite_cell(e.final_loss),
+                finite_cell(e.loss_lo),
+                finite_cell(e.loss_hi),
+                finite_cell(e.gap),
                 e.significant.to_string(),
                 e.diverged.map(|s| s.to_string()).unwrap_or_default(),
-                e.p_best.to_string(),
+                finite_cell(e.p_best),
             ])
             .map_err(io)?;
         }
         w.flush()
+    }
+}
+
+/// A CSV cell: the number, or empty when it is not finite, since `inf` and `NaN` are not numbers
+/// to most CSV readers and a diverged candidate has no loss.
+fn finite_cell(x: f64) -> String {
+    if x.is_finite() {
+        x.to_string()
+    } else {
+        String::new()
     }
 }
 

@@ -152,3 +152,28 @@ fn schedule_files_follow_the_rule_between_rows() {
     };
     assert_ne!(ranked("linear"), ranked("auto"));
 }
+
+/// The same curve given twice (by two paths to one file) is fitted, with a warning that its
+/// points weigh twice.
+#[test]
+fn a_curve_given_twice_is_warned_about() {
+    let text = fit(&[
+        "--curve",
+        "fixtures/MultiPowerLaw/csv_400/cosine_24000.csv",
+        "--curve",
+        "fixtures/MultiPowerLaw/csv_400/constant_24000.csv",
+        "--curve",
+        "fixtures/MultiPowerLaw/csv_400/../csv_400/cosine_24000.csv",
+    ]);
+    assert!(
+        text.contains("warning: --curve fixtures/MultiPowerLaw/csv_400/../csv_400/cosine_24000.csv given more than once"),
+        "{text}"
+    );
+    let once = fit(&[
+        "--curve",
+        "fixtures/MultiPowerLaw/csv_400/cosine_24000.csv",
+        "--curve",
+        "fixtures/MultiPowerLaw/csv_400/constant_24000.csv",
+    ]);
+    assert!(!once.contains("more than once"), "{once}");
+}

@@ -106,6 +106,9 @@ pub fn run(args: &Args) -> CliResult<()> {
     #[cfg(feature = "plot")]
     check_output(args.plot.as_deref())?;
     let curves = read_curves(&args.curves, &args.read)?;
+    if let Some(w) = repeated_curve_warning(&args.curves) {
+        eprintln!("warning: {w}");
+    }
     if distinct_shapes(&curves) < 2 {
         warn_single_shape();
     }
@@ -330,4 +333,28 @@ impl From<lrsde::fit::FitError> for CliError {
     fn from(e: lrsde::fit::FitError) -> Self {
         CliError::user(e.to_string())
     }
+}
+
+/// The warning for a curve file given more than once (by any path to it): every point of it
+/// then weighs as many times in the fit, which is rarely meant. `None` without a repeat.
+fn repeated_curve_warning(paths: &[std::path::PathBuf]) -> Option<String> {
+    let mut seen: Vec<std::path::PathBuf> = Vec::new();
+    let mut repeated: Vec<String> = Vec::new();
+    for p in paths {
+        let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        if seen.contains(&key) {
+            let name = p.display().to_string();
+            if !repeated.contains(&name) {
+                repeated.push(name);
+            }
+        } else {
+            seen.push(key);
+        }
+    }
+    (!repeated.is_empty()).then(|| {
+        format!(
+            "--curve {} given more than once: its points weigh that many times in the fit",
+            repeated.join(", ")
+        )
+    })
 }

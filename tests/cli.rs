@@ -1225,3 +1225,78 @@ fn a_by_peak_prior_recovers_an_exact_line() {
     assert!((t.mean_ln - slope * t.ln_peak_ref.unwrap() - a).abs() < 1e-12);
     assert!(stdout(&o).contains("ln peak"), "{}", stdout(&o));
 }
+
+/// Files left in `dir`, sorted.
+#[cfg(feature = "plot")]
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn a_bad_plot_is_refused_before_the_main_output_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let schedule = "cosine:peak=3e-4,steps=2400,warmup=216";
+    let predict = |plot: &str, extra: &[&str]| {
+        let mut args = vec!["predict", "--fit", ERR_FIT, "--schedule", schedule];
+        args.extend_from_slice(extra);
+        let (out, plot) = (at("x.csv"), at(plot));
+        args.extend(["-o", &out, "--plot", &plot]);
+        lrsde(&args)
+    };
+    assert_user_error(
+        &predict("x.jpg", &[]),
+        &["--plot", "x.jpg", "unsupported plot format"],
+    );
+    assert_user_error(
+        &predict("p.png", &["--from-step", "999999"]),
+        &["--from-step 999999", "past the last predicted step 2400"],
+    );
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        ERR_FIT,
+        "--schedule",
+        schedule,
+        "--schedule",
+        "constant:peak=3e-4,steps=2400",
+        "-o",
+        &at("r.csv"),
+        "--plot",
+        &at("r.gif"),
+    ]);
+    assert_user_error(&o, &["--plot", "r.gif", "unsupported plot format"]);
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        ERR_FIT,
+        "--schedule",
+        schedule,
+        "-o",
+        &at("r.csv"),
+        "--plot",
+        &at("r.png"),
+        "--from-step",
+        "3000",
+    ]);
+    assert_user_error(&o, &["--from-step 3000", "2400"]);
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "power",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "-o",
+        &at("f.json"),
+        "--plot",
+        &at("f.jpg"),
+    ]);
+    assert_user_error(&o, &["--plot", "f.jpg", "unsupported plot format"]);
+    assert_eq!(files_in(dir.path()), Vec::<String>::new());
+}

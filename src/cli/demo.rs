@@ -147,9 +147,16 @@ pub fn run(args: &Args) -> CliResult<()> {
             "Held-out runs (points) and their predictions ({} law, 5–95 % band)",
             fitted.law
         );
-        super::charts::fitted_plot(&title, &held_out, &scored, &path)?;
+        let held = super::charts::fitted_plot(&title, &held_out, &scored, &path)?;
+        super::charts::write_all(&[held])?;
         let ranked = args.out.join("schedules.png");
-        super::charts::ranking_plots(fitted, &ranking, &candidates, None, &ranked)?;
+        super::charts::write_all(&super::charts::ranking_plots(
+            fitted,
+            &ranking,
+            &candidates,
+            None,
+            &ranked,
+        )?)?;
         println!(
             "\n4. Plots: {} (the held-out runs of step 2 over their predictions, with residuals), \
              {} (the ranked schedules' predicted curves) and {}",

@@ -38,15 +38,23 @@ pub struct Args {
 /// Runs `lrsde plot`.
 pub fn run(args: &Args) -> CliResult<()> {
     super::args::check_output(Some(&args.output))?;
+    lrsde::plot::check_format(&args.output).map_err(|e| CliError::user(format!("-o {e}")))?;
     let mut chart = CurveChart::new(args.title.clone());
+    let mut last = 0;
     for path in &args.preds {
         let (mut curve, lrs) = read_prediction(path)?;
+        last = last.max(curve.steps.last().copied().unwrap_or(0));
         curve.label = lrsde::plot::shorten(&curve.label);
         chart = chart
             .with_lr_trace(curve.label.clone(), lrs)
             .with_curve(curve);
     }
-    for c in read_curves(&args.curves, &args.read)? {
+    let observed = read_curves(&args.curves, &args.read)?;
+    for c in &observed {
+        last = last.max(c.steps.last().copied().unwrap_or(0));
+    }
+    super::args::check_from_step(args.from_step, last)?;
+    for c in observed {
         chart = chart.with_observed(ObservedPoints {
             label: lrsde::plot::shorten(&c.name),
             steps: c.steps,

@@ -209,7 +209,23 @@ impl CurveChart {
     /// assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
     /// ```
     pub fn render(&self, path: &Path) -> Result<(), PlotError> {
-        if self.loss_range(self.first_step()).is_none() {
+        self.rendered(path)?.write()
+    }
+
+    /// Draws the chart into memory as [`Self::render`] would, without writing it.
+    ///
+    /// # Errors
+    /// [`PlotError::UnsupportedFormat`], [`PlotError::Empty`] (also when the first step shown
+    /// lies past the last step of every series) or [`PlotError::Render`].
+    pub fn rendered(&self, path: &Path) -> Result<super::Rendered, PlotError> {
+        super::format_of(path)?;
+        let (from, last) = (self.first_step(), self.last_step());
+        if from > last {
+            return Err(PlotError::Empty(format!(
+                "the first step shown ({from}) is past the last step ({last})"
+            )));
+        }
+        if self.loss_range(from).is_none() {
             return Err(PlotError::Empty(
                 "no finite loss values in the plotted range".into(),
             ));

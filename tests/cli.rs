@@ -1300,3 +1300,33 @@ fn a_bad_plot_is_refused_before_the_main_output_is_written() {
     assert_user_error(&o, &["--plot", "f.jpg", "unsupported plot format"]);
     assert_eq!(files_in(dir.path()), Vec::<String>::new());
 }
+
+#[cfg(feature = "plot")]
+#[test]
+fn predict_resume_draws_the_observed_prefix_and_the_continuation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, svg) = (dir.path().join("cd.csv"), dir.path().join("cd.svg"));
+    let o = lrsde(&[
+        "predict",
+        "--fit",
+        ERR_FIT,
+        "--resume",
+        ERR_RUN,
+        "--at",
+        "20000",
+        "--schedule",
+        "linear:peak=3e-4,steps=4000",
+        "-o",
+        csv.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&svg).expect("the continued run's plot");
+    assert!(
+        text.contains("ok (observed to 20000)"),
+        "no observed prefix"
+    );
+    assert!(text.contains("continued: linear:peak=3e-4,steps=4000"));
+    assert!(stderr(&o).contains(&format!("wrote {}", svg.display())));
+}

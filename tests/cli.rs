@@ -1330,3 +1330,54 @@ fn predict_resume_draws_the_observed_prefix_and_the_continuation() {
     assert!(text.contains("continued: linear:peak=3e-4,steps=4000"));
     assert!(stderr(&o).contains(&format!("wrote {}", svg.display())));
 }
+
+#[cfg(feature = "plot")]
+#[test]
+fn plot_titles_name_the_band_level_of_the_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "power",
+        "--curve",
+        ERR_RUN,
+        "--level",
+        "0.5",
+        "-o",
+        &at("fit50.json"),
+        "--plot",
+        &at("fit50.svg"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let schedule = "cosine:peak=3e-4,steps=2400,warmup=216";
+    let o = lrsde(&[
+        "predict",
+        "--fit",
+        &at("fit50.json"),
+        "--schedule",
+        schedule,
+        "-o",
+        &at("p.csv"),
+        "--plot",
+        &at("p.svg"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        &at("fit50.json"),
+        "--schedule",
+        schedule,
+        "-o",
+        &at("r.csv"),
+        "--plot",
+        &at("r.svg"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for svg in ["fit50.svg", "p.svg", "r.svg"] {
+        let text = std::fs::read_to_string(at(svg)).unwrap();
+        assert!(text.contains("25–75 % band"), "{svg}: no 25–75 % band");
+        assert!(!text.contains("5–95"), "{svg}");
+    }
+}

@@ -40,6 +40,19 @@ pub fn write_all(rendered: &[Rendered]) -> CliResult<()> {
     Ok(())
 }
 
+/// What the band of `fitted`'s predictions covers, e.g. `5–95 % band`: the fit file's band
+/// quantiles, which `fit --level` sets.
+pub fn band_label(fitted: &FittedLaw) -> String {
+    let (lo, hi) = fitted.band_quantiles;
+    format!("{}–{} % band", percent(lo), percent(hi))
+}
+
+/// `0.25` → `25`, `0.025` → `2.5`: no trailing zeros, and no float noise such as `2.5000000001`.
+fn percent(q: f64) -> String {
+    let s = format!("{:.4}", 100.0 * q);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The predicted curves of every ranked candidate over their LR schedules at `path`, the
 /// ranking chart beside it, drawn but not yet written. Legends name each schedule by the keys
 /// that differ; the keys all share go in the subtitle. The step axis starts at `from_step`
@@ -59,8 +72,9 @@ pub fn ranking_plots(
             .collect::<Vec<_>>(),
     );
     let mut chart = CurveChart::new(format!(
-        "Predicted loss by schedule ({} law, 5–95 % band)",
-        fitted.law
+        "Predicted loss by schedule ({} law, {})",
+        fitted.law,
+        band_label(fitted)
     ));
     if let Some(common) = &common {
         chart = chart.with_subtitle(format!("schedule keys shared by all: {common}"));
@@ -146,4 +160,15 @@ pub fn fitted_plot(
             .with_lr_trace(label, c.lrs.to_vec());
     }
     chart.rendered(path).map_err(plot_error)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percentages_drop_trailing_zeros() {
+        assert_eq!(super::percent(0.05), "5");
+        assert_eq!(super::percent(0.25), "25");
+        assert_eq!(super::percent(0.975), "97.5");
+        assert_eq!(super::percent(0.0250000001), "2.5");
+    }
 }

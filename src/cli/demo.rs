@@ -144,8 +144,9 @@ pub fn run(args: &Args) -> CliResult<()> {
             .map_err(|e| CliError::user(format!("cannot create {}: {e}", args.out.display())))?;
         let path = args.out.join("curves.png");
         let title = format!(
-            "Held-out runs (points) and their predictions ({} law, 5–95 % band)",
-            fitted.law
+            "Held-out runs (points) and their predictions ({} law, {})",
+            fitted.law,
+            super::charts::band_label(fitted)
         );
         let held = super::charts::fitted_plot(&title, &held_out, &scored, &path)?;
         super::charts::write_all(&[held])?;

@@ -156,8 +156,9 @@ pub fn run(args: &Args) -> CliResult<()> {
                 .map(|c| super::charts::band_over(&predictor, c))
                 .collect::<CliResult<Vec<_>>>()?;
             let title = format!(
-                "Observed runs (points) and the fitted {} law (5–95 % band)",
-                fitted.law
+                "Observed runs (points) and the fitted {} law ({})",
+                fitted.law,
+                super::charts::band_label(fitted)
             );
             vec![super::charts::fitted_plot(&title, &curves, &bands, path)?]
         }

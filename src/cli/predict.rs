@@ -108,8 +108,9 @@ pub fn run(args: &Args) -> CliResult<()> {
         Some(plot) => {
             let (labels, common) = lrsde::plot::legend_labels(&[sched.label.as_str()]);
             let mut chart = lrsde::plot::CurveChart::new(format!(
-                "Predicted loss ({} law, 5–95 % band)",
-                fitted.law
+                "Predicted loss ({} law, {})",
+                fitted.law,
+                super::charts::band_label(fitted)
             ))
             .with_curve(
                 lrsde::plot::PredictedCurve::new(
@@ -219,8 +220,9 @@ fn continued_plot(
     let label = format!("continued: {}", shorten(&args.schedule));
     let prefix = observed.steps.partition_point(|&s| s <= at);
     let mut chart = CurveChart::new(format!(
-        "Continued training predicted ({} law, 5–95 % band)",
-        fitted.law
+        "Continued training predicted ({} law, {})",
+        fitted.law,
+        super::charts::band_label(fitted)
     ))
     .with_subtitle(format!(
         "{} observed up to update {at}, then --schedule {}",

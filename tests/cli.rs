@@ -1381,3 +1381,49 @@ fn plot_titles_name_the_band_level_of_the_fit() {
         assert!(!text.contains("5–95"), "{svg}");
     }
 }
+
+#[cfg(feature = "plot")]
+#[test]
+fn plot_pairs_runs_with_predictions_by_order_when_counts_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    for (name, loss) in [("a.csv", 3.0), ("b.csv", 3.2)] {
+        let rows: String = (1..=24)
+            .map(|k| {
+                let l = loss - 0.01 * k as f64;
+                format!("{},3e-4,{l},{},{}\n", 1000 * k, l - 0.02, l + 0.02)
+            })
+            .collect();
+        std::fs::write(at(name), format!("step,lr,loss,loss_lo,loss_hi\n{rows}")).unwrap();
+    }
+    let (cosine, constant) = (
+        format!("{FIX}/cosine_24000.csv"),
+        format!("{FIX}/constant_24000.csv"),
+    );
+    let (a, b) = (at("a.csv"), at("b.csv"));
+    let plot = |curves: &[&str], out: &str| {
+        let mut args = vec!["plot", "--pred", &a, "--pred", &b];
+        for c in curves {
+            args.extend(["--curve", c]);
+        }
+        let out = at(out);
+        args.extend(["-o", &out]);
+        let o = lrsde(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(out).unwrap()
+    };
+    // Paired: the runs take their predictions' colours (the palette's first two), and the
+    // legend names each pair.
+    let svg = plot(&[&cosine, &constant], "pair.svg");
+    for third_or_fourth in ["#009E73", "#CC79A7"] {
+        assert!(
+            !svg.contains(third_or_fourth),
+            "a run has a colour of its own"
+        );
+    }
+    assert!(svg.contains("a vs cosine_24000") && svg.contains("b vs constant_24000"));
+    assert!(svg.contains("obs − pred"));
+    // One run for two predictions: no pairing, the run gets the next colour.
+    let svg = plot(&[&cosine], "one.svg");
+    assert!(svg.contains("#009E73") && !svg.contains("obs − pred"));
+}

@@ -16,7 +16,10 @@ pub struct Args {
     /// summary written by `lrsde simulate` (its mean and 5–95 % band); repeat.
     #[arg(long = "pred", value_name = "FILE", required = true)]
     preds: Vec<PathBuf>,
-    /// An observed curve to draw as points; repeat.
+    /// An observed curve to draw as points; repeat. Given as many times as --pred, the runs
+    /// pair with the predictions in order (the first --curve is what the first --pred
+    /// predicts): each pair shares one colour, and a residual panel (observed − predicted)
+    /// appears; otherwise every file gets its own colour.
     #[arg(long = "curve", value_name = "FILE")]
     curves: Vec<PathBuf>,
     #[command(flatten)]
@@ -41,25 +44,40 @@ pub fn run(args: &Args) -> CliResult<()> {
     lrsde::plot::check_format(&args.output).map_err(|e| CliError::user(format!("-o {e}")))?;
     let mut chart = CurveChart::new(args.title.clone());
     let mut last = 0;
+    let mut preds = Vec::with_capacity(args.preds.len());
     for path in &args.preds {
         let (mut curve, lrs) = read_prediction(path)?;
         last = last.max(curve.steps.last().copied().unwrap_or(0));
         curve.label = lrsde::plot::shorten(&curve.label);
-        chart = chart
-            .with_lr_trace(curve.label.clone(), lrs)
-            .with_curve(curve);
+        preds.push((curve, lrs));
     }
     let observed = read_curves(&args.curves, &args.read)?;
     for c in &observed {
         last = last.max(c.steps.last().copied().unwrap_or(0));
     }
     super::args::check_from_step(args.from_step, last)?;
-    for c in observed {
-        chart = chart.with_observed(ObservedPoints {
-            label: lrsde::plot::shorten(&c.name),
-            steps: c.steps,
-            losses: c.losses,
-        });
+    // As many runs as predictions: the i-th run is what the i-th prediction predicts, so each
+    // pair shares a colour (and gets residuals); otherwise nothing says which goes with which.
+    let paired = !observed.is_empty() && observed.len() == preds.len();
+    let mut observed = observed.into_iter().map(|c| ObservedPoints {
+        label: lrsde::plot::shorten(&c.name),
+        steps: c.steps,
+        losses: c.losses,
+    });
+    for (mut curve, lrs) in preds {
+        chart = chart.with_lr_trace(curve.label.clone(), lrs);
+        chart = match paired.then(|| observed.next()).flatten() {
+            Some(obs) => {
+                if obs.label != curve.label {
+                    curve.label = format!("{} vs {}", curve.label, obs.label);
+                }
+                chart.with_fitted(curve, obs)
+            }
+            None => chart.with_curve(curve),
+        };
+    }
+    for obs in observed {
+        chart = chart.with_observed(obs);
     }
     if let Some(step) = args.from_step {
         chart = chart.from_step(step);

@@ -504,8 +504,7 @@ impl CurveChart {
             .map(|(_, r)| r)
             .chain(bands.iter().flatten().flat_map(|(_, a, b)| [a, b]))
             .chain(std::iter::once(&0.0));
-        let y = style::pad(style::finite_range(values).unwrap_or((-1.0, 1.0)), 0.08);
-        let ticks: Vec<f64> = loss_ticks(y.0, y.1, false).into_iter().step_by(2).collect();
+        let (y, ticks) = residual_axis(values);
         let decimals = tick_decimals(&ticks);
         let mut chart = ChartBuilder::on(area)
             .margin(12)
@@ -739,6 +738,24 @@ fn loss_ticks(lo: f64, hi: f64, log: bool) -> Vec<f64> {
     round_ticks(lo, hi, 10.0)
 }
 
+/// The residual axis: symmetric about zero, so over- and under-prediction read alike, with
+/// round ticks that always include the zero line's label.
+fn residual_axis<'a>(values: impl IntoIterator<Item = &'a f64>) -> ((f64, f64), Vec<f64>) {
+    let m = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
+    let m = if m > 0.0 { 1.08 * m } else { 1.0 };
+    // Multiples of one step: with the range symmetric about 0, so are the ticks, and 0 is one.
+    (
+        (-m, m),
+        round_ticks(-m, m, 6.0)
+            .into_iter()
+            .map(|t| if t == 0.0 { 0.0 } else { t })
+            .collect(),
+    )
+}
+
 /// Multiples of a 1, 2 or 5 × 10^k step inside `[lo, hi]`, about `n` to `2n` of them.
 fn round_ticks(lo: f64, hi: f64, n: f64) -> Vec<f64> {
     if !(lo.is_finite() && hi.is_finite() && hi > lo) {
@@ -872,6 +889,23 @@ mod tests {
         assert_eq!(log.len(), want.len());
         for (a, b) in log.iter().zip(want) {
             assert!((a - b).abs() < 1e-12 * b, "{log:?}");
+        }
+    }
+
+    #[test]
+    fn residual_ticks_are_symmetric_and_include_zero() {
+        for m in [0.0254, 0.0031, 0.7, 13.0, 0.0] {
+            let ((lo, hi), ticks) = residual_axis([-m / 3.0, m].iter());
+            assert_eq!(lo, -hi);
+            assert!(ticks.contains(&0.0), "{m}: {ticks:?}");
+            assert!((3..=13).contains(&ticks.len()), "{m}: {ticks:?}");
+            for t in &ticks {
+                assert!(
+                    ticks.iter().any(|u| (u + t).abs() < 1e-12),
+                    "{m}: {ticks:?}"
+                );
+                assert!(*t >= lo && *t <= hi);
+            }
         }
     }
 

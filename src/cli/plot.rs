@@ -201,16 +201,43 @@ fn read_prediction(path: &Path) -> CliResult<(PredictedCurve, Vec<f64>)> {
     } else {
         label
     };
-    // Rows may be thinned (`predict --every`, `simulate --save-every`): the LR panel wants one
-    // value per update, so each LR holds until the next written row.
-    let mut per_update = Vec::with_capacity(*steps.last().unwrap_or(&0) as usize);
-    let mut prev = 0;
-    for (s, lr) in steps.iter().zip(&lrs) {
-        per_update.extend(std::iter::repeat_n(*lr, (*s - prev) as usize));
-        prev = *s;
-    }
+    let per_update = per_update_lrs(&steps, &lrs);
     Ok((
         PredictedCurve::new(label, steps, loss).with_band(lo, hi),
         per_update,
     ))
+}
+
+/// One LR per update from rows that may be thinned (`predict --every`, `simulate
+/// --save-every`): linear between the written rows, so a thinned linear or cosine decay is
+/// drawn as the line it is, not as a staircase that reads like a step schedule. Updates before
+/// the first row take its LR.
+fn per_update_lrs(steps: &[u64], lrs: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(steps.last().copied().unwrap_or(0) as usize);
+    let (mut prev_step, mut prev_lr) = (0, lrs.first().copied().unwrap_or(0.0));
+    for (&s, &lr) in steps.iter().zip(lrs) {
+        let gap = s - prev_step;
+        out.extend((1..=gap).map(|k| {
+            if prev_step == 0 {
+                lr
+            } else {
+                prev_lr + (lr - prev_lr) * k as f64 / gap as f64
+            }
+        }));
+        (prev_step, prev_lr) = (s, lr);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thinned_lrs_are_joined_by_lines_not_steps() {
+        let lrs = super::per_update_lrs(&[10, 20, 21], &[1.0, 0.5, 0.25]);
+        assert_eq!(lrs.len(), 21);
+        assert_eq!(&lrs[..10], &[1.0; 10]);
+        assert_eq!(lrs[14], 0.75);
+        assert_eq!(lrs[19], 0.5);
+        assert_eq!(lrs[20], 0.25);
+    }
 }

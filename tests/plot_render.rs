@@ -205,3 +205,35 @@ fn spec_legends_show_only_the_keys_that_differ() {
     assert!(text.contains("peak=3e-4, steps=3000, warmup=300"));
     assert!(!text.contains("wsd:peak=3e-4,steps=3000"));
 }
+
+#[test]
+fn a_single_point_is_a_marker_on_distinct_whole_step_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("one.svg");
+    CurveChart::new("One row")
+        .with_curve(
+            PredictedCurve::new("one", vec![5], vec![18.0]).with_band(vec![15.0], vec![21.0]),
+        )
+        .render(&svg)
+        .unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    // The legend's key has a circle of radius 0; the point's marker is a real one.
+    assert!(
+        text.split("<circle")
+            .skip(1)
+            .any(|c| !c.contains(r#"r="0""#)),
+        "the lone point is not drawn"
+    );
+    let labels: Vec<&str> = text
+        .split("</text>")
+        .filter_map(|t| t.rsplit('>').next())
+        .map(str::trim)
+        .collect();
+    for step in ["0", "1", "2", "3", "4", "5"] {
+        assert_eq!(
+            labels.iter().filter(|l| **l == step).count(),
+            1,
+            "step ticks {labels:?}"
+        );
+    }
+}

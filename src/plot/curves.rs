@@ -339,7 +339,7 @@ impl CurveChart {
             .x_label_area_size(30)
             .y_label_area_size(80);
         let mut chart = builder
-            .build_cartesian_2d(x.0..x.1, Ticked::new(y, key_points))
+            .build_cartesian_2d(Ticked::new(x, step_ticks(x)), Ticked::new(y, key_points))
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -383,6 +383,26 @@ impl CurveChart {
                 .collect();
             drawn.extend(&points);
             let paired = self.fitted.iter().any(|(c, _)| *c == i);
+            // A line through one point draws nothing: a lone prediction is a marker, with its
+            // band as an error bar.
+            if let [(step, v)] = points[..] {
+                let bar = curve
+                    .band
+                    .as_ref()
+                    .map(|(lo, hi)| (lo[idx[0]], hi[idx[0]]))
+                    .filter(|(lo, hi)| lo.is_finite() && *lo > 0.0 && hi.is_finite());
+                if let Some((lo, hi)) = bar {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            [(step, ty(lo)), (step, ty(hi))],
+                            color.stroke_width(2),
+                        )))
+                        .map_err(|e| e.to_string())?;
+                }
+                chart
+                    .draw_series(std::iter::once(Circle::new((step, v), 5, color.filled())))
+                    .map_err(|e| e.to_string())?;
+            }
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))
                 .map_err(|e| e.to_string())?
@@ -511,7 +531,7 @@ impl CurveChart {
             .margin_right(36)
             .x_label_area_size(30)
             .y_label_area_size(80)
-            .build_cartesian_2d(x.0..x.1, Ticked::new(y, ticks))
+            .build_cartesian_2d(Ticked::new(x, step_ticks(x)), Ticked::new(y, ticks))
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -582,7 +602,7 @@ impl CurveChart {
             .margin_right(36)
             .x_label_area_size(40)
             .y_label_area_size(80)
-            .build_cartesian_2d(x.0..x.1, 0.0..top)
+            .build_cartesian_2d(Ticked::new(x, step_ticks(x)), 0.0..top)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -738,6 +758,17 @@ fn loss_ticks(lo: f64, hi: f64, log: bool) -> Vec<f64> {
     round_ticks(lo, hi, 10.0)
 }
 
+/// Step-axis ticks: round multiples of a 1, 2 or 5 × 10^k step that is at least one update, so
+/// a short axis is labelled 0 1 2 3 … rather than 0 0 1 2 2 2 (fractional steps rounded).
+fn step_ticks((lo, hi): (f64, f64)) -> Vec<f64> {
+    if hi - lo <= 12.0 {
+        return (lo.ceil() as i64..=hi.floor() as i64)
+            .map(|s| s as f64)
+            .collect();
+    }
+    round_ticks(lo, hi, 12.0)
+}
+
 /// The residual axis: symmetric about zero, so over- and under-prediction read alike, with
 /// round ticks that always include the zero line's label.
 fn residual_axis<'a>(values: impl IntoIterator<Item = &'a f64>) -> ((f64, f64), Vec<f64>) {
@@ -890,6 +921,16 @@ mod tests {
         for (a, b) in log.iter().zip(want) {
             assert!((a - b).abs() < 1e-12 * b, "{log:?}");
         }
+    }
+
+    #[test]
+    fn step_ticks_are_distinct_whole_numbers() {
+        assert_eq!(step_ticks((0.0, 5.0)), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(step_ticks((5.0, 6.0)), [5.0, 6.0]);
+        let long = step_ticks((2160.0, 24000.0));
+        assert_eq!(long.first(), Some(&4000.0));
+        assert_eq!(long.last(), Some(&24000.0));
+        assert!(long.windows(2).all(|w| w[1] - w[0] == 2000.0));
     }
 
     #[test]

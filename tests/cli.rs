@@ -1449,3 +1449,205 @@ fn output_through_a_link_to_dev_stdout_reaches_stdout() {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
+
+/// Files left in `dir`, sorted.
+#[cfg(feature = "plot")]
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn a_bad_plot_is_refused_before_the_main_output_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let schedule = "cosine:peak=3e-4,steps=2400,warmup=216";
+    let predict = |plot: &str, extra: &[&str]| {
+        let mut args = vec!["predict", "--fit", ERR_FIT, "--schedule", schedule];
+        args.extend_from_slice(extra);
+        let (out, plot) = (at("x.csv"), at(plot));
+        args.extend(["-o", &out, "--plot", &plot]);
+        lrsde(&args)
+    };
+    assert_user_error(
+        &predict("x.jpg", &[]),
+        &["--plot", "x.jpg", "unsupported plot format"],
+    );
+    assert_user_error(
+        &predict("p.png", &["--from-step", "999999"]),
+        &["--from-step 999999", "past the last predicted step 2400"],
+    );
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        ERR_FIT,
+        "--schedule",
+        schedule,
+        "--schedule",
+        "constant:peak=3e-4,steps=2400",
+        "-o",
+        &at("r.csv"),
+        "--plot",
+        &at("r.gif"),
+    ]);
+    assert_user_error(&o, &["--plot", "r.gif", "unsupported plot format"]);
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        ERR_FIT,
+        "--schedule",
+        schedule,
+        "-o",
+        &at("r.csv"),
+        "--plot",
+        &at("r.png"),
+        "--from-step",
+        "3000",
+    ]);
+    assert_user_error(&o, &["--from-step 3000", "2400"]);
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "power",
+        "--curve",
+        &format!("{FIX}/cosine_24000.csv"),
+        "-o",
+        &at("f.json"),
+        "--plot",
+        &at("f.jpg"),
+    ]);
+    assert_user_error(&o, &["--plot", "f.jpg", "unsupported plot format"]);
+    assert_eq!(files_in(dir.path()), Vec::<String>::new());
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn predict_resume_draws_the_observed_prefix_and_the_continuation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, svg) = (dir.path().join("cd.csv"), dir.path().join("cd.svg"));
+    let o = lrsde(&[
+        "predict",
+        "--fit",
+        ERR_FIT,
+        "--resume",
+        ERR_RUN,
+        "--at",
+        "20000",
+        "--schedule",
+        "linear:peak=3e-4,steps=4000",
+        "-o",
+        csv.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&svg).expect("the continued run's plot");
+    assert!(
+        text.contains("ok (observed to 20000)"),
+        "no observed prefix"
+    );
+    assert!(text.contains("continued: linear:peak=3e-4,steps=4000"));
+    assert!(stderr(&o).contains(&format!("wrote {}", svg.display())));
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn plot_titles_name_the_band_level_of_the_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let o = lrsde(&[
+        "fit",
+        "--law",
+        "power",
+        "--curve",
+        ERR_RUN,
+        "--level",
+        "0.5",
+        "-o",
+        &at("fit50.json"),
+        "--plot",
+        &at("fit50.svg"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let schedule = "cosine:peak=3e-4,steps=2400,warmup=216";
+    let o = lrsde(&[
+        "predict",
+        "--fit",
+        &at("fit50.json"),
+        "--schedule",
+        schedule,
+        "-o",
+        &at("p.csv"),
+        "--plot",
+        &at("p.svg"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = lrsde(&[
+        "rank",
+        "--fit",
+        &at("fit50.json"),
+        "--schedule",
+        schedule,
+        "-o",
+        &at("r.csv"),
+        "--plot",
+        &at("r.svg"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for svg in ["fit50.svg", "p.svg", "r.svg"] {
+        let text = std::fs::read_to_string(at(svg)).unwrap();
+        assert!(text.contains("25–75 % band"), "{svg}: no 25–75 % band");
+        assert!(!text.contains("5–95"), "{svg}");
+    }
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn plot_pairs_runs_with_predictions_by_order_when_counts_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    for (name, loss) in [("a.csv", 3.0), ("b.csv", 3.2)] {
+        let rows: String = (1..=24)
+            .map(|k| {
+                let l = loss - 0.01 * k as f64;
+                format!("{},3e-4,{l},{},{}\n", 1000 * k, l - 0.02, l + 0.02)
+            })
+            .collect();
+        std::fs::write(at(name), format!("step,lr,loss,loss_lo,loss_hi\n{rows}")).unwrap();
+    }
+    let (cosine, constant) = (
+        format!("{FIX}/cosine_24000.csv"),
+        format!("{FIX}/constant_24000.csv"),
+    );
+    let (a, b) = (at("a.csv"), at("b.csv"));
+    let plot = |curves: &[&str], out: &str| {
+        let mut args = vec!["plot", "--pred", &a, "--pred", &b];
+        for c in curves {
+            args.extend(["--curve", c]);
+        }
+        let out = at(out);
+        args.extend(["-o", &out]);
+        let o = lrsde(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(out).unwrap()
+    };
+    // Paired: the runs take their predictions' colours (the palette's first two), and the
+    // legend names each pair.
+    let svg = plot(&[&cosine, &constant], "pair.svg");
+    for third_or_fourth in ["#009E73", "#CC79A7"] {
+        assert!(
+            !svg.contains(third_or_fourth),
+            "a run has a colour of its own"
+        );
+    }
+    assert!(svg.contains("a vs cosine_24000") && svg.contains("b vs constant_24000"));
+    assert!(svg.contains("obs − pred"));
+    // One run for two predictions: no pairing, the run gets the next colour.
+    let svg = plot(&[&cosine], "one.svg");
+    assert!(svg.contains("#009E73") && !svg.contains("obs − pred"));
+}

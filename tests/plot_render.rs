@@ -135,8 +135,9 @@ fn fitted_curves_get_a_residual_panel_and_one_legend_entry_each() {
             .map(|&s| 2.51 + 8.0 / (1.0 + s as f64 / 40.0))
             .collect(),
     };
-    let lo = pred.iter().map(|v| v - 0.02).collect();
-    let hi = pred.iter().map(|v| v + 0.02).collect();
+    // A lopsided band: the residual axis must still be centred on zero.
+    let lo = pred.iter().map(|v| v - 0.015).collect();
+    let hi = pred.iter().map(|v| v + 0.025).collect();
     let chart = CurveChart::new("Held-out check").with_fitted(
         PredictedCurve::new("held-out run", steps.clone(), pred).with_band(lo, hi),
         observed,
@@ -145,6 +146,23 @@ fn fitted_curves_get_a_residual_panel_and_one_legend_entry_each() {
     chart.clone().render(&svg).unwrap();
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.contains("obs − pred"), "no residual panel");
+    // The residual axis is labelled at zero and symmetric about it.
+    let labels: Vec<&str> = text
+        .split("</text>")
+        .filter_map(|t| t.rsplit('>').next())
+        .map(str::trim)
+        .collect();
+    let start = labels.iter().position(|l| *l == "obs − pred").unwrap();
+    let res: Vec<&str> = labels[start + 1..]
+        .iter()
+        .copied()
+        .take_while(|l| l.starts_with(['+', '-']) || *l == "0")
+        .collect();
+    assert!(res.contains(&"0"), "no zero label: {res:?}");
+    for l in &res {
+        let flipped = l.replace('+', "#").replace('-', "+").replace('#', "-");
+        assert!(res.contains(&flipped.as_str()), "not symmetric: {res:?}");
+    }
     // The pair shares one legend entry.
     assert_eq!(text.matches("held-out run").count(), 1);
     // Without a pair there is no residual panel.
@@ -186,4 +204,36 @@ fn spec_legends_show_only_the_keys_that_differ() {
     assert!(text.contains("wsd:decay=0.2") && text.contains("wsd:decay=0.4"));
     assert!(text.contains("peak=3e-4, steps=3000, warmup=300"));
     assert!(!text.contains("wsd:peak=3e-4,steps=3000"));
+}
+
+#[test]
+fn a_single_point_is_a_marker_on_distinct_whole_step_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("one.svg");
+    CurveChart::new("One row")
+        .with_curve(
+            PredictedCurve::new("one", vec![5], vec![18.0]).with_band(vec![15.0], vec![21.0]),
+        )
+        .render(&svg)
+        .unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    // The legend's key has a circle of radius 0; the point's marker is a real one.
+    assert!(
+        text.split("<circle")
+            .skip(1)
+            .any(|c| !c.contains(r#"r="0""#)),
+        "the lone point is not drawn"
+    );
+    let labels: Vec<&str> = text
+        .split("</text>")
+        .filter_map(|t| t.rsplit('>').next())
+        .map(str::trim)
+        .collect();
+    for step in ["0", "1", "2", "3", "4", "5"] {
+        assert_eq!(
+            labels.iter().filter(|l| **l == step).count(),
+            1,
+            "step ticks {labels:?}"
+        );
+    }
 }

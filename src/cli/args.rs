@@ -161,6 +161,26 @@ pub fn check_output(path: Option<&Path>) -> CliResult<()> {
     }
 }
 
+/// [`check_output`] for a `--plot` value, which must also name a picture format: a `.jpg` is
+/// refused before any work, not after the main output is written.
+#[cfg(feature = "plot")]
+pub fn check_plot(path: Option<&Path>) -> CliResult<()> {
+    let Some(p) = path else { return Ok(()) };
+    lrsde::plot::check_format(p).map_err(|e| CliError::user(format!("--plot {e}")))?;
+    check_output(Some(p))
+}
+
+/// Refuses a `--from-step` past the last step a plot would show (the chart would be empty).
+#[cfg(feature = "plot")]
+pub fn check_from_step(from_step: Option<u64>, last: u64) -> CliResult<()> {
+    match from_step {
+        Some(step) if step > last => Err(CliError::user(format!(
+            "--from-step {step} is past the last predicted step {last}; nothing to plot"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Options for reading observed curves.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CurveReadArgs {

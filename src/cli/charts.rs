@@ -3,7 +3,7 @@
 use super::error::{CliError, CliResult};
 use lrsde::data::TrainingCurve;
 use lrsde::fit::FittedLaw;
-use lrsde::plot::{CurveChart, ObservedPoints, PredictedCurve, RankBar, RankChart};
+use lrsde::plot::{CurveChart, ObservedPoints, PredictedCurve, RankBar, RankChart, Rendered};
 use lrsde::rank::{Candidate, Ranking};
 use std::path::{Path, PathBuf};
 
@@ -20,16 +20,50 @@ pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(format!("{stem}{suffix}{ext}"))
 }
 
+/// A plot failure as a user error (the path is in the message).
+pub fn plot_error(e: lrsde::plot::PlotError) -> CliError {
+    CliError::user(e.to_string())
+}
+
+/// Writes charts rendered beforehand (see [`Rendered`]) and says so on one line.
+pub fn write_all(rendered: &[Rendered]) -> CliResult<()> {
+    for r in rendered {
+        r.write().map_err(plot_error)?;
+    }
+    let names: Vec<String> = rendered
+        .iter()
+        .map(|r| r.path().display().to_string())
+        .collect();
+    if !names.is_empty() {
+        eprintln!("wrote {}", names.join(" and "));
+    }
+    Ok(())
+}
+
+/// What the band of `fitted`'s predictions covers, e.g. `5–95 % band`: the fit file's band
+/// quantiles, which `fit --level` sets.
+pub fn band_label(fitted: &FittedLaw) -> String {
+    let (lo, hi) = fitted.band_quantiles;
+    format!("{}–{} % band", percent(lo), percent(hi))
+}
+
+/// `0.25` → `25`, `0.025` → `2.5`: no trailing zeros, and no float noise such as `2.5000000001`.
+fn percent(q: f64) -> String {
+    let s = format!("{:.4}", 100.0 * q);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The predicted curves of every ranked candidate over their LR schedules at `path`, the
-/// ranking chart beside it. Legends name each schedule by the keys that differ; the keys all
-/// share go in the subtitle. The step axis starts at `from_step` (default: after warmup).
+/// ranking chart beside it, drawn but not yet written. Legends name each schedule by the keys
+/// that differ; the keys all share go in the subtitle. The step axis starts at `from_step`
+/// (default: after warmup).
 pub fn ranking_plots(
     fitted: &FittedLaw,
     ranking: &Ranking,
     candidates: &[Candidate],
     from_step: Option<u64>,
     path: &Path,
-) -> CliResult<()> {
+) -> CliResult<Vec<Rendered>> {
     let (labels, common) = lrsde::plot::legend_labels(
         &ranking
             .entries
@@ -38,8 +72,9 @@ pub fn ranking_plots(
             .collect::<Vec<_>>(),
     );
     let mut chart = CurveChart::new(format!(
-        "Predicted loss by schedule ({} law, 5–95 % band)",
-        fitted.law
+        "Predicted loss by schedule ({} law, {})",
+        fitted.law,
+        band_label(fitted)
     ));
     if let Some(common) = &common {
         chart = chart.with_subtitle(format!("schedule keys shared by all: {common}"));
@@ -60,9 +95,7 @@ pub fn ranking_plots(
             chart = chart.with_lr_trace(label.clone(), c.schedule.grid().into_vec());
         }
     }
-    chart
-        .render(path)
-        .map_err(|e| CliError::user(e.to_string()))?;
+    let curves = chart.rendered(path).map_err(plot_error)?;
     let bars = ranking
         .entries
         .iter()
@@ -80,11 +113,10 @@ pub fn ranking_plots(
         Some(c) => format!("Predicted final loss (best at top; shared: {c})"),
         None => "Predicted final loss (best at top)".to_string(),
     };
-    RankChart::new(title, bars)
-        .render(&rank_path)
-        .map_err(|e| CliError::user(e.to_string()))?;
-    eprintln!("wrote {} and {}", path.display(), rank_path.display());
-    Ok(())
+    let ranks = RankChart::new(title, bars)
+        .rendered(&rank_path)
+        .map_err(plot_error)?;
+    Ok(vec![curves, ranks])
 }
 
 /// The fitted law's curve (with its band) at every update of `curve`'s schedule up to its last
@@ -104,13 +136,14 @@ pub fn band_over(
 }
 
 /// Each observed run over the prediction of its schedule (`bands[i]` predicts `observed[i]`),
-/// with a residual panel and the runs' LR schedules: `demo`'s held-out check and `fit --plot`.
+/// with a residual panel and the runs' LR schedules, drawn but not yet written: `demo`'s
+/// held-out check and `fit --plot`.
 pub fn fitted_plot(
     title: &str,
     observed: &[TrainingCurve],
     bands: &[lrsde::fit::Band],
     path: &Path,
-) -> CliResult<()> {
+) -> CliResult<Rendered> {
     let mut chart = CurveChart::new(title);
     for (c, band) in observed.iter().zip(bands) {
         let label = lrsde::plot::shorten(&c.name);
@@ -126,9 +159,16 @@ pub fn fitted_plot(
             )
             .with_lr_trace(label, c.lrs.to_vec());
     }
-    chart
-        .render(path)
-        .map_err(|e| CliError::user(e.to_string()))?;
-    eprintln!("wrote {}", path.display());
-    Ok(())
+    chart.rendered(path).map_err(plot_error)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percentages_drop_trailing_zeros() {
+        assert_eq!(super::percent(0.05), "5");
+        assert_eq!(super::percent(0.25), "25");
+        assert_eq!(super::percent(0.975), "97.5");
+        assert_eq!(super::percent(0.0250000001), "2.5");
+    }
 }

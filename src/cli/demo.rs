@@ -144,12 +144,20 @@ pub fn run(args: &Args) -> CliResult<()> {
             .map_err(|e| CliError::user(format!("cannot create {}: {e}", args.out.display())))?;
         let path = args.out.join("curves.png");
         let title = format!(
-            "Held-out runs (points) and their predictions ({} law, 5–95 % band)",
-            fitted.law
+            "Held-out runs (points) and their predictions ({} law, {})",
+            fitted.law,
+            super::charts::band_label(fitted)
         );
-        super::charts::fitted_plot(&title, &held_out, &scored, &path)?;
+        let held = super::charts::fitted_plot(&title, &held_out, &scored, &path)?;
+        super::charts::write_all(&[held])?;
         let ranked = args.out.join("schedules.png");
-        super::charts::ranking_plots(fitted, &ranking, &candidates, None, &ranked)?;
+        super::charts::write_all(&super::charts::ranking_plots(
+            fitted,
+            &ranking,
+            &candidates,
+            None,
+            &ranked,
+        )?)?;
         println!(
             "\n4. Plots: {} (the held-out runs of step 2 over their predictions, with residuals), \
              {} (the ranked schedules' predicted curves) and {}",

@@ -104,7 +104,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         .transpose()?;
     check_output(Some(&args.output))?;
     #[cfg(feature = "plot")]
-    check_output(args.plot.as_deref())?;
+    super::args::check_plot(args.plot.as_deref())?;
     let curves = read_curves(&args.curves, &args.read)?;
     if let Some(w) = repeated_curve_warning(&args.curves) {
         eprintln!("warning: {w}");
@@ -150,20 +150,27 @@ pub fn run(args: &Args) -> CliResult<()> {
     if args.validate {
         super::validate::leave_one_out(predictor.law(), &curves, &options)?;
     }
+    // The picture is drawn before the fit file is written, so a plot that fails leaves nothing.
+    #[cfg(feature = "plot")]
+    let rendered = match &args.plot {
+        Some(path) => {
+            let bands = curves
+                .iter()
+                .map(|c| super::charts::band_over(&predictor, c))
+                .collect::<CliResult<Vec<_>>>()?;
+            let title = format!(
+                "Observed runs (points) and the fitted {} law ({})",
+                fitted.law,
+                super::charts::band_label(fitted)
+            );
+            vec![super::charts::fitted_plot(&title, &curves, &bands, path)?]
+        }
+        None => Vec::new(),
+    };
     fitted.save(&args.output)?;
     eprintln!("wrote {}", args.output.display());
     #[cfg(feature = "plot")]
-    if let Some(path) = &args.plot {
-        let bands = curves
-            .iter()
-            .map(|c| super::charts::band_over(&predictor, c))
-            .collect::<CliResult<Vec<_>>>()?;
-        let title = format!(
-            "Observed runs (points) and the fitted {} law (5–95 % band)",
-            fitted.law
-        );
-        super::charts::fitted_plot(&title, &curves, &bands, path)?;
-    }
+    super::charts::write_all(&rendered)?;
     Ok(())
 }
 

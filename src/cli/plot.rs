@@ -16,7 +16,10 @@ pub struct Args {
     /// summary written by `lrsde simulate` (its mean and 5–95 % band); repeat.
     #[arg(long = "pred", value_name = "FILE", required = true)]
     preds: Vec<PathBuf>,
-    /// An observed curve to draw as points; repeat.
+    /// An observed curve to draw as points; repeat. Given as many times as --pred, the runs
+    /// pair with the predictions in order (the first --curve is what the first --pred
+    /// predicts): each pair shares one colour, and a residual panel (observed − predicted)
+    /// appears; otherwise every file gets its own colour.
     #[arg(long = "curve", value_name = "FILE")]
     curves: Vec<PathBuf>,
     #[command(flatten)]
@@ -38,20 +41,43 @@ pub struct Args {
 /// Runs `lrsde plot`.
 pub fn run(args: &Args) -> CliResult<()> {
     super::args::check_output(Some(&args.output))?;
+    lrsde::plot::check_format(&args.output).map_err(|e| CliError::user(format!("-o {e}")))?;
     let mut chart = CurveChart::new(args.title.clone());
+    let mut last = 0;
+    let mut preds = Vec::with_capacity(args.preds.len());
     for path in &args.preds {
         let (mut curve, lrs) = read_prediction(path)?;
+        last = last.max(curve.steps.last().copied().unwrap_or(0));
         curve.label = lrsde::plot::shorten(&curve.label);
-        chart = chart
-            .with_lr_trace(curve.label.clone(), lrs)
-            .with_curve(curve);
+        preds.push((curve, lrs));
     }
-    for c in read_curves(&args.curves, &args.read)? {
-        chart = chart.with_observed(ObservedPoints {
-            label: lrsde::plot::shorten(&c.name),
-            steps: c.steps,
-            losses: c.losses,
-        });
+    let observed = read_curves(&args.curves, &args.read)?;
+    for c in &observed {
+        last = last.max(c.steps.last().copied().unwrap_or(0));
+    }
+    super::args::check_from_step(args.from_step, last)?;
+    // As many runs as predictions: the i-th run is what the i-th prediction predicts, so each
+    // pair shares a colour (and gets residuals); otherwise nothing says which goes with which.
+    let paired = !observed.is_empty() && observed.len() == preds.len();
+    let mut observed = observed.into_iter().map(|c| ObservedPoints {
+        label: lrsde::plot::shorten(&c.name),
+        steps: c.steps,
+        losses: c.losses,
+    });
+    for (mut curve, lrs) in preds {
+        chart = chart.with_lr_trace(curve.label.clone(), lrs);
+        chart = match paired.then(|| observed.next()).flatten() {
+            Some(obs) => {
+                if obs.label != curve.label {
+                    curve.label = format!("{} vs {}", curve.label, obs.label);
+                }
+                chart.with_fitted(curve, obs)
+            }
+            None => chart.with_curve(curve),
+        };
+    }
+    for obs in observed {
+        chart = chart.with_observed(obs);
     }
     if let Some(step) = args.from_step {
         chart = chart.from_step(step);
@@ -175,16 +201,43 @@ fn read_prediction(path: &Path) -> CliResult<(PredictedCurve, Vec<f64>)> {
     } else {
         label
     };
-    // Rows may be thinned (`predict --every`, `simulate --save-every`): the LR panel wants one
-    // value per update, so each LR holds until the next written row.
-    let mut per_update = Vec::with_capacity(*steps.last().unwrap_or(&0) as usize);
-    let mut prev = 0;
-    for (s, lr) in steps.iter().zip(&lrs) {
-        per_update.extend(std::iter::repeat_n(*lr, (*s - prev) as usize));
-        prev = *s;
-    }
+    let per_update = per_update_lrs(&steps, &lrs);
     Ok((
         PredictedCurve::new(label, steps, loss).with_band(lo, hi),
         per_update,
     ))
+}
+
+/// One LR per update from rows that may be thinned (`predict --every`, `simulate
+/// --save-every`): linear between the written rows, so a thinned linear or cosine decay is
+/// drawn as the line it is, not as a staircase that reads like a step schedule. Updates before
+/// the first row take its LR.
+fn per_update_lrs(steps: &[u64], lrs: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(steps.last().copied().unwrap_or(0) as usize);
+    let (mut prev_step, mut prev_lr) = (0, lrs.first().copied().unwrap_or(0.0));
+    for (&s, &lr) in steps.iter().zip(lrs) {
+        let gap = s - prev_step;
+        out.extend((1..=gap).map(|k| {
+            if prev_step == 0 {
+                lr
+            } else {
+                prev_lr + (lr - prev_lr) * k as f64 / gap as f64
+            }
+        }));
+        (prev_step, prev_lr) = (s, lr);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thinned_lrs_are_joined_by_lines_not_steps() {
+        let lrs = super::per_update_lrs(&[10, 20, 21], &[1.0, 0.5, 0.25]);
+        assert_eq!(lrs.len(), 21);
+        assert_eq!(&lrs[..10], &[1.0; 10]);
+        assert_eq!(lrs[14], 0.75);
+        assert_eq!(lrs[19], 0.5);
+        assert_eq!(lrs[20], 0.25);
+    }
 }

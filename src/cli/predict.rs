@@ -59,7 +59,7 @@ pub struct Args {
 pub fn run(args: &Args) -> CliResult<()> {
     check_output(args.output.as_deref())?;
     #[cfg(feature = "plot")]
-    check_output(args.plot.as_deref())?;
+    super::args::check_plot(args.plot.as_deref())?;
     let predictor = load_fit(&args.fit)?;
     if let (Some(resume), Some(at)) = (&args.resume, args.at) {
         return continue_run(args, predictor, resume, at);
@@ -79,6 +79,8 @@ pub fn run(args: &Args) -> CliResult<()> {
         )));
     }
     check_predict_len(len, "--schedule", &args.schedule)?;
+    #[cfg(feature = "plot")]
+    super::args::check_from_step(args.from_step, k)?;
     check_band_memory(fitted, len, k, args.memory.max_memory)?;
     let sched = ScheduleArg::from_candidate(&candidate);
     let grid = sched.grid.prefix(k as usize);
@@ -100,37 +102,41 @@ pub fn run(args: &Args) -> CliResult<()> {
             sched.label
         )));
     }
+    // The picture is drawn before the CSV is written, so a plot that fails leaves nothing.
+    #[cfg(feature = "plot")]
+    let rendered = match &args.plot {
+        Some(plot) => {
+            let (labels, common) = lrsde::plot::legend_labels(&[sched.label.as_str()]);
+            let mut chart = lrsde::plot::CurveChart::new(format!(
+                "Predicted loss ({} law, {})",
+                fitted.law,
+                super::charts::band_label(fitted)
+            ))
+            .with_curve(
+                lrsde::plot::PredictedCurve::new(
+                    labels[0].clone(),
+                    band.steps.clone(),
+                    band.loss.clone(),
+                )
+                .with_band(band.lo.clone(), band.hi.clone()),
+            )
+            .with_lr_trace(labels[0].clone(), lrs.to_vec());
+            if let Some(common) = common {
+                chart = chart.with_subtitle(common);
+            }
+            if let Some(step) = args.from_step {
+                chart = chart.from_step(step);
+            }
+            vec![chart.rendered(plot).map_err(super::charts::plot_error)?]
+        }
+        None => Vec::new(),
+    };
     super::output::emit(args.output.as_deref(), |w| {
         write_band(w, &band, lrs, args.every)
     })?;
     summary(args.output.as_deref(), &band);
     #[cfg(feature = "plot")]
-    if let Some(plot) = &args.plot {
-        let (labels, common) = lrsde::plot::legend_labels(&[sched.label.as_str()]);
-        let mut chart = lrsde::plot::CurveChart::new(format!(
-            "Predicted loss ({} law, 5–95 % band)",
-            fitted.law
-        ))
-        .with_curve(
-            lrsde::plot::PredictedCurve::new(
-                labels[0].clone(),
-                band.steps.clone(),
-                band.loss.clone(),
-            )
-            .with_band(band.lo.clone(), band.hi.clone()),
-        )
-        .with_lr_trace(labels[0].clone(), lrs.to_vec());
-        if let Some(common) = common {
-            chart = chart.with_subtitle(common);
-        }
-        if let Some(step) = args.from_step {
-            chart = chart.from_step(step);
-        }
-        chart
-            .render(plot)
-            .map_err(|e| CliError::user(e.to_string()))?;
-        eprintln!("wrote {}", plot.display());
-    }
+    super::charts::write_all(&rendered)?;
     Ok(())
 }
 
@@ -151,6 +157,8 @@ fn continue_run(
         "--at + --schedule",
         &format!("{at} + {}", schedule.steps()),
     )?;
+    #[cfg(feature = "plot")]
+    super::args::check_from_step(args.from_step, total)?;
     check_band_memory(predictor.fitted(), total, total, args.memory.max_memory)?;
     let options = ContinueOptions {
         level_correction: if args.level_points == 0 {
@@ -175,11 +183,66 @@ fn continue_run(
             args.schedule
         )));
     }
+    #[cfg(feature = "plot")]
+    let rendered = match &args.plot {
+        Some(plot) => vec![continued_plot(
+            args,
+            predictor.fitted(),
+            &observed,
+            at,
+            &c,
+            plot,
+        )?],
+        None => Vec::new(),
+    };
     super::output::emit(args.output.as_deref(), |w| {
         write_band(w, &c.band, c.grid.as_slice(), args.every)
     })?;
     summary(args.output.as_deref(), &c.band);
+    #[cfg(feature = "plot")]
+    super::charts::write_all(&rendered)?;
     Ok(())
+}
+
+/// The picture of a continued run: the observed losses up to the fork as points, the
+/// prediction of the whole continued run with its band, and its LRs (the run's, then
+/// `--schedule`'s), so the fork and what follows it can be judged against the run's history.
+#[cfg(feature = "plot")]
+fn continued_plot(
+    args: &Args,
+    fitted: &FittedLaw,
+    observed: &lrsde::data::TrainingCurve,
+    at: u64,
+    c: &lrsde::rank::Continuation,
+    plot: &Path,
+) -> CliResult<lrsde::plot::Rendered> {
+    use lrsde::plot::{CurveChart, ObservedPoints, PredictedCurve, shorten};
+    let label = format!("continued: {}", shorten(&args.schedule));
+    let prefix = observed.steps.partition_point(|&s| s <= at);
+    let mut chart = CurveChart::new(format!(
+        "Continued training predicted ({} law, {})",
+        fitted.law,
+        super::charts::band_label(fitted)
+    ))
+    .with_subtitle(format!(
+        "{} observed up to update {at}, then --schedule {}",
+        shorten(&observed.name),
+        args.schedule
+    ))
+    .with_curve(
+        PredictedCurve::new(label.clone(), c.band.steps.clone(), c.band.loss.clone())
+            .with_band(c.band.lo.clone(), c.band.hi.clone()),
+    )
+    .with_observed(ObservedPoints {
+        label: format!("{} (observed to {at})", shorten(&observed.name)),
+        steps: observed.steps[..prefix].to_vec(),
+        losses: observed.losses[..prefix].to_vec(),
+    })
+    .with_lr_trace(label, c.grid.as_slice().to_vec());
+    if let Some(step) = args.from_step {
+        chart = chart.from_step(step);
+    }
+    chart.rendered(plot).map_err(super::charts::plot_error)
 }
 
 /// Parses `--every K`: a whole number of steps, at least 1.

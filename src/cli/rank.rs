@@ -79,7 +79,7 @@ pub fn run(args: &Args) -> CliResult<()> {
     }
     check_output(args.output.as_deref())?;
     #[cfg(feature = "plot")]
-    check_output(args.plot.as_deref())?;
+    super::args::check_plot(args.plot.as_deref())?;
     let predictor = super::predict::load_fit(&args.fit)?;
     let mut candidates: Vec<Candidate> = args
         .schedules
@@ -121,6 +121,20 @@ pub fn run(args: &Args) -> CliResult<()> {
         let steps = template.steps().saturating_add(prefix_len);
         check_predict_len(steps, "--search", text)?;
         grid_bytes += 8.0 * steps as f64;
+    }
+    #[cfg(feature = "plot")]
+    {
+        let longest = candidates
+            .iter()
+            .map(|c| c.schedule.steps())
+            .chain(
+                templates
+                    .iter()
+                    .map(|t| t.steps().saturating_add(prefix_len)),
+            )
+            .max()
+            .unwrap_or(0);
+        super::args::check_from_step(args.from_step, longest)?;
     }
     if grid_bytes > args.memory.max_memory as f64 {
         return Err(CliError::user(format!(
@@ -188,19 +202,24 @@ pub fn run(args: &Args) -> CliResult<()> {
         }
     }
     warnings.print(ranking.entries.len());
-    super::output::emit(args.output.as_deref(), |w| {
-        write_ranking(w, &ranking, args.format)
-    })?;
+    // The pictures are drawn before the ranking is written, so a plot that fails leaves
+    // nothing.
     #[cfg(feature = "plot")]
-    if let Some(path) = &args.plot {
-        super::charts::ranking_plots(
+    let rendered = match &args.plot {
+        Some(path) => super::charts::ranking_plots(
             predictor.fitted(),
             &ranking,
             &candidates,
             args.from_step,
             path,
-        )?;
-    }
+        )?,
+        None => Vec::new(),
+    };
+    super::output::emit(args.output.as_deref(), |w| {
+        write_ranking(w, &ranking, args.format)
+    })?;
+    #[cfg(feature = "plot")]
+    super::charts::write_all(&rendered)?;
     Ok(())
 }
 

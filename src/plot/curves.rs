@@ -209,7 +209,23 @@ impl CurveChart {
     /// assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
     /// ```
     pub fn render(&self, path: &Path) -> Result<(), PlotError> {
-        if self.loss_range(self.first_step()).is_none() {
+        self.rendered(path)?.write()
+    }
+
+    /// Draws the chart into memory as [`Self::render`] would, without writing it.
+    ///
+    /// # Errors
+    /// [`PlotError::UnsupportedFormat`], [`PlotError::Empty`] (also when the first step shown
+    /// lies past the last step of every series) or [`PlotError::Render`].
+    pub fn rendered(&self, path: &Path) -> Result<super::Rendered, PlotError> {
+        super::format_of(path)?;
+        let (from, last) = (self.first_step(), self.last_step());
+        if from > last {
+            return Err(PlotError::Empty(format!(
+                "the first step shown ({from}) is past the last step ({last})"
+            )));
+        }
+        if self.loss_range(from).is_none() {
             return Err(PlotError::Empty(
                 "no finite loss values in the plotted range".into(),
             ));
@@ -323,7 +339,7 @@ impl CurveChart {
             .x_label_area_size(30)
             .y_label_area_size(80);
         let mut chart = builder
-            .build_cartesian_2d(x.0..x.1, Ticked::new(y, key_points))
+            .build_cartesian_2d(Ticked::new(x, step_ticks(x)), Ticked::new(y, key_points))
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -367,6 +383,26 @@ impl CurveChart {
                 .collect();
             drawn.extend(&points);
             let paired = self.fitted.iter().any(|(c, _)| *c == i);
+            // A line through one point draws nothing: a lone prediction is a marker, with its
+            // band as an error bar.
+            if let [(step, v)] = points[..] {
+                let bar = curve
+                    .band
+                    .as_ref()
+                    .map(|(lo, hi)| (lo[idx[0]], hi[idx[0]]))
+                    .filter(|(lo, hi)| lo.is_finite() && *lo > 0.0 && hi.is_finite());
+                if let Some((lo, hi)) = bar {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            [(step, ty(lo)), (step, ty(hi))],
+                            color.stroke_width(2),
+                        )))
+                        .map_err(|e| e.to_string())?;
+                }
+                chart
+                    .draw_series(std::iter::once(Circle::new((step, v), 5, color.filled())))
+                    .map_err(|e| e.to_string())?;
+            }
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))
                 .map_err(|e| e.to_string())?
@@ -488,15 +524,14 @@ impl CurveChart {
             .map(|(_, r)| r)
             .chain(bands.iter().flatten().flat_map(|(_, a, b)| [a, b]))
             .chain(std::iter::once(&0.0));
-        let y = style::pad(style::finite_range(values).unwrap_or((-1.0, 1.0)), 0.08);
-        let ticks: Vec<f64> = loss_ticks(y.0, y.1, false).into_iter().step_by(2).collect();
+        let (y, ticks) = residual_axis(values);
         let decimals = tick_decimals(&ticks);
         let mut chart = ChartBuilder::on(area)
             .margin(12)
             .margin_right(36)
             .x_label_area_size(30)
             .y_label_area_size(80)
-            .build_cartesian_2d(x.0..x.1, Ticked::new(y, ticks))
+            .build_cartesian_2d(Ticked::new(x, step_ticks(x)), Ticked::new(y, ticks))
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -567,7 +602,7 @@ impl CurveChart {
             .margin_right(36)
             .x_label_area_size(40)
             .y_label_area_size(80)
-            .build_cartesian_2d(x.0..x.1, 0.0..top)
+            .build_cartesian_2d(Ticked::new(x, step_ticks(x)), 0.0..top)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -723,6 +758,35 @@ fn loss_ticks(lo: f64, hi: f64, log: bool) -> Vec<f64> {
     round_ticks(lo, hi, 10.0)
 }
 
+/// Step-axis ticks: round multiples of a 1, 2 or 5 × 10^k step that is at least one update, so
+/// a short axis is labelled 0 1 2 3 … rather than 0 0 1 2 2 2 (fractional steps rounded).
+fn step_ticks((lo, hi): (f64, f64)) -> Vec<f64> {
+    if hi - lo <= 12.0 {
+        return (lo.ceil() as i64..=hi.floor() as i64)
+            .map(|s| s as f64)
+            .collect();
+    }
+    round_ticks(lo, hi, 12.0)
+}
+
+/// The residual axis: symmetric about zero, so over- and under-prediction read alike, with
+/// round ticks that always include the zero line's label.
+fn residual_axis<'a>(values: impl IntoIterator<Item = &'a f64>) -> ((f64, f64), Vec<f64>) {
+    let m = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
+    let m = if m > 0.0 { 1.08 * m } else { 1.0 };
+    // Multiples of one step: with the range symmetric about 0, so are the ticks, and 0 is one.
+    (
+        (-m, m),
+        round_ticks(-m, m, 6.0)
+            .into_iter()
+            .map(|t| if t == 0.0 { 0.0 } else { t })
+            .collect(),
+    )
+}
+
 /// Multiples of a 1, 2 or 5 × 10^k step inside `[lo, hi]`, about `n` to `2n` of them.
 fn round_ticks(lo: f64, hi: f64, n: f64) -> Vec<f64> {
     if !(lo.is_finite() && hi.is_finite() && hi > lo) {
@@ -856,6 +920,33 @@ mod tests {
         assert_eq!(log.len(), want.len());
         for (a, b) in log.iter().zip(want) {
             assert!((a - b).abs() < 1e-12 * b, "{log:?}");
+        }
+    }
+
+    #[test]
+    fn step_ticks_are_distinct_whole_numbers() {
+        assert_eq!(step_ticks((0.0, 5.0)), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(step_ticks((5.0, 6.0)), [5.0, 6.0]);
+        let long = step_ticks((2160.0, 24000.0));
+        assert_eq!(long.first(), Some(&4000.0));
+        assert_eq!(long.last(), Some(&24000.0));
+        assert!(long.windows(2).all(|w| w[1] - w[0] == 2000.0));
+    }
+
+    #[test]
+    fn residual_ticks_are_symmetric_and_include_zero() {
+        for m in [0.0254, 0.0031, 0.7, 13.0, 0.0] {
+            let ((lo, hi), ticks) = residual_axis([-m / 3.0, m].iter());
+            assert_eq!(lo, -hi);
+            assert!(ticks.contains(&0.0), "{m}: {ticks:?}");
+            assert!((3..=13).contains(&ticks.len()), "{m}: {ticks:?}");
+            for t in &ticks {
+                assert!(
+                    ticks.iter().any(|u| (u + t).abs() < 1e-12),
+                    "{m}: {ticks:?}"
+                );
+                assert!(*t >= lo && *t <= hi);
+            }
         }
     }
 

@@ -21,6 +21,62 @@ pub use curves::{CurveChart, ObservedPoints, PredictedCurve};
 pub use labels::{MAX_LABEL_CHARS, legend_labels, shorten};
 pub use ranking::{RankBar, RankChart};
 
+/// A chart drawn into memory, not yet written: a command renders its pictures first, so that
+/// any drawing failure stops it before its main output is written, and writes them last.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use lrsde::plot::{CurveChart, PredictedCurve};
+/// let path = dir.path().join("c.svg");
+/// let rendered = CurveChart::new("demo")
+///     .with_curve(PredictedCurve::new("a", vec![1, 2], vec![3.0, 2.9]))
+///     .rendered(&path)
+///     .unwrap();
+/// assert!(!path.exists());
+/// rendered.write().unwrap();
+/// assert!(path.exists());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl Rendered {
+    /// Where [`Self::write`] puts the picture.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the picture atomically.
+    ///
+    /// # Errors
+    /// [`PlotError::Io`] if the file cannot be written.
+    pub fn write(&self) -> Result<(), PlotError> {
+        crate::io::write_atomic(&self.path, |w| w.write_all(&self.bytes)).map_err(|source| {
+            PlotError::Io {
+                path: self.path.clone(),
+                source,
+            }
+        })
+    }
+}
+
+/// Checks that `path` names a picture format charts can write (`.png` or `.svg`), so a
+/// command can refuse a bad `--plot` before doing any work.
+///
+/// ```
+/// use std::path::Path;
+/// assert!(lrsde::plot::check_format(Path::new("a.PNG")).is_ok());
+/// assert!(lrsde::plot::check_format(Path::new("a.jpg")).is_err());
+/// ```
+///
+/// # Errors
+/// [`PlotError::UnsupportedFormat`] for any other extension.
+pub fn check_format(path: &Path) -> Result<(), PlotError> {
+    format_of(path).map(|_| ())
+}
+
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -91,11 +147,11 @@ trait Drawable {
     ) -> Result<(), String>;
 }
 
-/// Renders `chart` onto the backend matching `path`'s extension, atomically.
+/// Renders `chart` into the bytes of the format matching `path`'s extension.
 ///
 /// PNGs are drawn into an in-memory RGB buffer and encoded here; SVGs into a string. Either way
-/// the bytes reach the disk through [`crate::io::write_atomic`].
-fn render_to<C: Drawable>(chart: &C, path: &Path) -> Result<(), PlotError> {
+/// the bytes reach the disk through [`Rendered::write`], atomically.
+fn render_to<C: Drawable>(chart: &C, path: &Path) -> Result<Rendered, PlotError> {
     use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
     style::ensure_font();
     let size = chart.size();
@@ -119,8 +175,8 @@ fn render_to<C: Drawable>(chart: &C, path: &Path) -> Result<(), PlotError> {
             style::encode_png(&rgb, size).map_err(render_err)?
         }
     };
-    crate::io::write_atomic(path, |w| w.write_all(&bytes)).map_err(|source| PlotError::Io {
+    Ok(Rendered {
         path: path.to_path_buf(),
-        source,
+        bytes,
     })
 }

@@ -52,6 +52,15 @@ impl RankChart {
 
     /// Writes the chart as PNG or SVG, chosen by `path`'s extension.
     pub fn render(&self, path: &Path) -> Result<(), PlotError> {
+        self.rendered(path)?.write()
+    }
+
+    /// Draws the chart into memory as [`Self::render`] would, without writing it.
+    ///
+    /// # Errors
+    /// [`PlotError::UnsupportedFormat`], [`PlotError::Empty`] or [`PlotError::Render`].
+    pub fn rendered(&self, path: &Path) -> Result<super::Rendered, PlotError> {
+        super::format_of(path)?;
         if self.value_range().is_none() {
             return Err(PlotError::Empty(
                 "no candidate has a finite predicted loss".into(),

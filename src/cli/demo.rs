@@ -79,6 +79,7 @@ pub fn run(args: &Args) -> CliResult<()> {
         }
     );
     let predictor = Predictor::from_fitted(fitted)?;
+    #[cfg(feature = "plot")]
     let fitted = predictor.fitted();
 
     println!("\n2. Predict runs the fit did not see (held-out check):");

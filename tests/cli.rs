@@ -391,19 +391,7 @@ fn demo_runs_on_bundled_data() {
 #[test]
 fn continued_training_uses_the_observed_prefix_then_the_new_schedule() {
     let dir = tempfile::tempdir().unwrap();
-    let fit = dir.path().join("fit.json");
-    let o = lrsde(&[
-        "fit",
-        "--law",
-        "momentum",
-        "--curve",
-        &format!("{FIX}/cosine_24000.csv"),
-        "--curve",
-        &format!("{FIX}/constant_24000.csv"),
-        "-o",
-        fit.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let fit = std::path::PathBuf::from(two_run_fit(dir.path(), "momentum"));
     let o = lrsde(&[
         "predict",
         "--fit",
@@ -630,11 +618,16 @@ fn lr_between_rows_applies_to_an_lr_schedule_file() {
 
 /// A power-law fit of two bundled runs (fast to fit and to predict), at `dir/fit.json`.
 fn power_fit(dir: &Path) -> String {
+    two_run_fit(dir, "power")
+}
+
+/// A fit of `law` to the bundled cosine and constant runs, at `dir/fit.json`.
+fn two_run_fit(dir: &Path, law: &str) -> String {
     let fit = dir.join("fit.json");
     let o = lrsde(&[
         "fit",
         "--law",
-        "power",
+        law,
         "--curve",
         &format!("{FIX}/cosine_24000.csv"),
         "--curve",
@@ -1389,19 +1382,7 @@ fn sde_dim_above_its_limit_names_the_limit() {
 #[test]
 fn rank_csv_leaves_a_diverged_candidates_numbers_empty() {
     let dir = tempfile::tempdir().unwrap();
-    let fit = dir.path().join("fit.json");
-    let o = lrsde(&[
-        "fit",
-        "--law",
-        "sde",
-        "--curve",
-        &format!("{FIX}/cosine_24000.csv"),
-        "--curve",
-        &format!("{FIX}/constant_24000.csv"),
-        "-o",
-        fit.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let fit = std::path::PathBuf::from(two_run_fit(dir.path(), "sde"));
     let o = lrsde(&[
         "rank",
         "--fit",

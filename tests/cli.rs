@@ -391,11 +391,11 @@ fn demo_runs_on_bundled_data() {
 #[test]
 fn continued_training_uses_the_observed_prefix_then_the_new_schedule() {
     let dir = tempfile::tempdir().unwrap();
-    let fit = std::path::PathBuf::from(two_run_fit(dir.path(), "momentum"));
+    let fit = two_run_fit(dir.path(), "momentum");
     let o = lrsde(&[
         "predict",
         "--fit",
-        fit.to_str().unwrap(),
+        &fit,
         "--resume",
         &format!("{FIX}/constant_24000.csv"),
         "--at",
@@ -427,7 +427,7 @@ fn continued_training_uses_the_observed_prefix_then_the_new_schedule() {
         &lrsde(&[
             "predict",
             "--fit",
-            fit.to_str().unwrap(),
+            &fit,
             "--resume",
             "x.csv",
             "--schedule",
@@ -1382,11 +1382,11 @@ fn sde_dim_above_its_limit_names_the_limit() {
 #[test]
 fn rank_csv_leaves_a_diverged_candidates_numbers_empty() {
     let dir = tempfile::tempdir().unwrap();
-    let fit = std::path::PathBuf::from(two_run_fit(dir.path(), "sde"));
+    let fit = two_run_fit(dir.path(), "sde");
     let o = lrsde(&[
         "rank",
         "--fit",
-        fit.to_str().unwrap(),
+        &fit,
         "--schedule",
         "constant:peak=0.5,steps=1000",
         "--schedule",

@@ -162,6 +162,15 @@ fn temp_path(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    /// Whether `p` itself is a symlink (not what it points to).
+    #[cfg(unix)]
+    fn is_link(p: &Path) -> bool {
+        std::fs::symlink_metadata(p)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    }
+
     #[test]
     fn failed_write_keeps_previous_content_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
@@ -195,18 +204,8 @@ mod tests {
         std::os::unix::fs::symlink(&link, &chain).unwrap();
         check_writable(&chain).unwrap();
         write_atomic(&chain, |w| w.write_all(b"new")).unwrap();
-        assert!(
-            std::fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
-        assert!(
-            std::fs::symlink_metadata(&chain)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
+        assert!(is_link(&link));
+        assert!(is_link(&chain));
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
     }
@@ -218,12 +217,7 @@ mod tests {
         let link = dir.path().join("link.csv");
         std::os::unix::fs::symlink("made.csv", &link).unwrap();
         write_atomic(&link, |w| w.write_all(b"x")).unwrap();
-        assert!(
-            std::fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
+        assert!(is_link(&link));
         assert_eq!(
             std::fs::read_to_string(dir.path().join("made.csv")).unwrap(),
             "x"
@@ -239,12 +233,7 @@ mod tests {
         std::os::unix::fs::symlink(&b, &a).unwrap();
         std::os::unix::fs::symlink(&a, &b).unwrap();
         assert!(write_atomic(&a, |w| w.write_all(b"x")).is_err());
-        assert!(
-            std::fs::symlink_metadata(&a)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
+        assert!(is_link(&a));
     }
 
     #[test]
